@@ -1,0 +1,106 @@
+# Shared shell functions for scripts/demo.sh, scripts/test.sh and bench/run.sh.
+# Sourced, not run.  Every function is safe to call on a fresh Debian 12
+# machine as root and on a developer's machine that already has everything.
+
+MH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MH_PGVER=15
+MH_PACKAGES="postgresql-$MH_PGVER postgresql-server-dev-$MH_PGVER libssl-dev \
+postgresql-$MH_PGVER-pgtap postgresql-$MH_PGVER-cron libtap-parser-sourcehandler-pgtap-perl \
+clang libclang-rt-14-dev make gcc openssl"
+
+mh_log() { printf '==> %s\n' "$*" >&2; }
+mh_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Install the Debian packages that are missing (needs root when any is).
+mh_ensure_packages() {
+	local missing="" p
+	for p in $MH_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	[ "$(id -u)" -eq 0 ] || mh_die "missing packages:$missing (run as root to install them)"
+	mh_log "installing Debian packages:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null || mh_die "apt-get update failed"
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null \
+		|| mh_die "apt-get install failed for:$missing"
+}
+
+mh_bindir() { "$(mh_pg_config)" --bindir; }
+mh_pg_config() { echo "/usr/lib/postgresql/$MH_PGVER/bin/pg_config"; }
+
+mh_build() {
+	mh_log "building"
+	make -s -C "$MH_ROOT" PG_CONFIG="$(mh_pg_config)" all >/dev/null || mh_die "build failed"
+}
+
+# Commands that must not run as root (initdb, postgres) run as "postgres".
+mh_as_server() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Private installation: a copy of the PostgreSQL tree with mynahoken installed
+# into it, so that concurrent runs (CI, developers, benchmarks) never share or
+# overwrite each other's shared library.  PostgreSQL finds its share and lib
+# directories relative to its binaries, so the copy is self-contained.
+# Sets MH_BINDIR.
+mh_private_install() {
+	local inst="$MH_TMP/inst"
+	mh_log "installing into a private copy of PostgreSQL $MH_PGVER"
+	mkdir -p "$inst/usr/lib/postgresql" "$inst/usr/share/postgresql"
+	cp -a "/usr/lib/postgresql/$MH_PGVER" "$inst/usr/lib/postgresql/"
+	cp -a "/usr/share/postgresql/$MH_PGVER" "$inst/usr/share/postgresql/"
+	make -s -C "$MH_ROOT" PG_CONFIG="$(mh_pg_config)" install DESTDIR="$inst" >/dev/null \
+		|| mh_die "make install failed"
+	MH_BINDIR="$inst/usr/lib/postgresql/$MH_PGVER/bin"
+}
+
+# System installation, for the demo: CREATE EXTENSION works in any cluster.
+mh_system_install() {
+	mh_log "installing mynahoken into PostgreSQL $MH_PGVER"
+	make -s -C "$MH_ROOT" PG_CONFIG="$(mh_pg_config)" install >/dev/null || mh_die "make install failed"
+	MH_BINDIR=$(mh_bindir)
+}
+
+# A throwaway cluster in $MH_TMP, reachable only through a Unix socket in
+# $MH_TMP/sock (no TCP port, so no clash with a running server).
+# Sets and exports PGHOST, PGPORT, PGUSER, PGDATABASE.
+mh_start_cluster() {
+	local data="$MH_TMP/data"
+	mkdir -p "$MH_TMP/sock"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$MH_TMP"
+	chmod 755 "$MH_TMP"
+	mh_log "starting a throwaway cluster in $MH_TMP"
+	mh_as_server "$MH_BINDIR/initdb" -D "$data" -U postgres -A trust -E UTF8 \
+		--locale=C.UTF-8 --no-sync >"$MH_TMP/initdb.log" 2>&1 \
+		|| { cat "$MH_TMP/initdb.log" >&2; mh_die "initdb failed"; }
+	cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$MH_TMP/sock'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+cron.timezone = 'Asia/Tokyo'
+timezone = 'Asia/Tokyo'
+fsync = off
+logging_collector = off
+log_min_error_statement = error
+max_parallel_workers_per_gather = 2
+CONF
+	if [ -n "${MH_EXTRA_CONF:-}" ]; then printf '%s\n' "$MH_EXTRA_CONF" >>"$data/postgresql.conf"; fi
+	mh_as_server "$MH_BINDIR/pg_ctl" -D "$data" -l "$MH_TMP/server.log" -w -t 60 start >/dev/null \
+		|| { cat "$MH_TMP/server.log" >&2; mh_die "server did not start"; }
+	export PGHOST="$MH_TMP/sock" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+}
+
+mh_stop_cluster() {
+	[ -d "$MH_TMP/data" ] || return 0
+	mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# A fresh temporary directory the server user can use.
+mh_make_tmp() {
+	MH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/mynahoken.XXXXXX")
+	export MH_TMP
+}

@@ -1,0 +1,21 @@
+-- Objects shared by every subsystem.
+
+COMMENT ON SCHEMA mynahoken IS
+  'mynahoken: identifiers, My Number tokens, JPKI verification and マイナ保険証 transition rules';
+
+-- 保険者の種別: the kind of insurer, derived from the 法別番号 (or its absence for 国保).
+CREATE TYPE mynahoken.insurer_category AS ENUM (
+  'kyokai_kenpo',     -- 全国健康保険協会 (協会けんぽ), 法別 01
+  'seamen',           -- 船員保険, 02
+  'day_laborer',      -- 日雇特例被保険者, 03 / 04
+  'health_society',   -- 組合管掌健康保険 (健保組合), 06
+  'self_defense',     -- 自衛官等, 07
+  'mutual_aid',       -- 共済組合, 31-34
+  'late_elderly',     -- 後期高齢者医療, 39
+  'special_retiree',  -- 特例退職被保険者, 63 / 72-75
+  'retiree_nhi',      -- 国保 退職者医療, 67
+  'municipal_nhi',    -- 市町村国保, 6 digits
+  'nhi_society'       -- 国保組合, 6 digits with 保険者別番号 in the 300s
+);
+COMMENT ON TYPE mynahoken.insurer_category IS
+  'Kind of insurer (保険者の種別), derived from the 法別番号 of an insurer number';
