@@ -1,0 +1,192 @@
+/*
+ * identifier.c: error reports and I/O shared by the identifier types.
+ *
+ * Messages name the type and what is wrong (length, character, check
+ * digit, 法別番号, prefecture) but never repeat the value: a column meant
+ * for one identifier sometimes holds another, and a My Number pasted into
+ * the wrong place must not reach the server log.
+ */
+#include "postgres.h"
+
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "identifier.h"
+
+const mh_identifier_kind mh_kind_insurer_number = {
+	"insurer_number", true, "digits",
+	"An insurer number has 8 digits, or 6 for National Health Insurance (国民健康保険).", false
+};
+const mh_identifier_kind mh_kind_public_payer_number = {
+	"public_payer_number", true, "digits",
+	"A public expense payer number (公費負担者番号) has 8 digits.", false
+};
+const mh_identifier_kind mh_kind_public_recipient_number = {
+	"public_recipient_number", true, "digits",
+	"A public expense recipient number (公費受給者番号) has 7 digits.", false
+};
+const mh_identifier_kind mh_kind_corporate_number = {
+	"corporate number", false, "digits",
+	"A corporate number (法人番号) has 13 digits.", false
+};
+const mh_identifier_kind mh_kind_mynumber = {
+	"My Number", false, "digits",
+	"A My Number (個人番号) has 12 digits.", true
+};
+const mh_identifier_kind mh_kind_card_symbol = {
+	"card symbol", false, "characters",
+	"A card symbol (記号) has at most 40 characters.", false
+};
+const mh_identifier_kind mh_kind_card_number = {
+	"card number", false, "characters",
+	"A card number (番号) has 1 to 40 characters.", false
+};
+const mh_identifier_kind mh_kind_card_branch = {
+	"card branch number", false, "digits",
+	"A branch number (枝番) has 2 digits, or none.", false
+};
+
+/* The detail sentence, shared by errors and *_problem(). */
+char *
+mh_identifier_problem(const mh_identifier_kind *kind, mh_status st,
+			   const mh_parse_info *info)
+{
+	switch (st)
+	{
+		case MH_ERR_EMPTY:
+			return psprintf("The value is empty. %s", kind->length_rule);
+		case MH_ERR_LENGTH:
+			return psprintf("The value has %zu %s. %s",
+							info->length, kind->unit, kind->length_rule);
+		case MH_ERR_CHARACTER:
+			if (strcmp(kind->unit, "digits") == 0)
+				return psprintf("Character %zu is not a digit.", info->position);
+			return psprintf("Character %zu is not allowed in a %s.",
+							info->position, kind->name);
+		case MH_ERR_SPACE:
+			return psprintf("Character %zu is a space inside the value; only surrounding spaces are removed.",
+							info->position);
+		case MH_ERR_ENCODING:
+			return psprintf("Character %zu is not valid UTF-8.", info->position);
+		case MH_ERR_CHECK_DIGIT:
+			if (kind->secret || info->expected < 0)
+				return pstrdup("The check digit does not match.");
+			return psprintf("The check digit should be %d.", info->expected);
+		case MH_ERR_LAW_CODE:
+			return psprintf("Law code (法別番号) %02d is not that of a health insurance program.",
+							info->expected);
+		case MH_ERR_PREFECTURE:
+			return psprintf("Prefecture code %02d is not between 01 and 47.",
+							info->expected);
+		case MH_OK:
+			break;
+	}
+	return pstrdup("The value is valid.");
+}
+
+void
+mh_identifier_error(const mh_identifier_kind *kind, mh_status st,
+					const mh_parse_info *info)
+{
+	char	   *detail = mh_identifier_problem(kind, st, info);
+
+	/*
+	 * The statement is kept out of the server log for every identifier: the
+	 * value may be a My Number typed into the wrong column.
+	 */
+	if (kind->is_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s", kind->name),
+				 errdetail_internal("%s", detail),
+				 errhidestmt(true)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid %s", kind->name),
+			 errdetail_internal("%s", detail),
+			 errhidestmt(true)));
+}
+
+const char *
+mh_text_as_utf8(const char *s, int *len)
+{
+	char	   *u;
+
+	if (GetDatabaseEncoding() == PG_UTF8)
+		return s;
+	u = pg_server_to_any(s, *len, PG_UTF8);
+	if (u != s)
+		*len = strlen(u);
+	return u;
+}
+
+text *
+mh_utf8_as_text(const char *s, int len)
+{
+	char	   *t;
+
+	if (GetDatabaseEncoding() == PG_UTF8)
+		return cstring_to_text_with_len(s, len);
+	t = pg_any_to_server(s, len, PG_UTF8);
+	return cstring_to_text(t);
+}
+
+int32
+mh_int_identifier_parse(const char *s, int len, mh_int_parser parse,
+						const mh_identifier_kind *kind)
+{
+	const char *u = mh_text_as_utf8(s, &len);
+	mh_parse_info info;
+	int32_t		value;
+	mh_status	st = parse(u, len, &value, &info);
+
+	if (st != MH_OK)
+		mh_identifier_error(kind, st, &info);
+	return value;
+}
+
+int32
+mh_int_identifier_recv(StringInfo buf, int width, mh_int_parser parse,
+					   const mh_identifier_kind *kind)
+{
+	int32		raw = (int32) pq_getmsgint(buf, 4);
+	char		digits[16];
+	int			len;
+
+	if (raw < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid external binary value for type %s", kind->name)));
+	len = snprintf(digits, sizeof(digits), "%0*d", width, raw);
+	return mh_int_identifier_parse(digits, len, parse, kind);
+}
+
+mh_status
+mh_int_identifier_check(text *t, mh_int_parser parse, int32_t *value,
+						mh_parse_info *info)
+{
+	int			len = VARSIZE_ANY_EXHDR(t);
+	const char *u = mh_text_as_utf8(VARDATA_ANY(t), &len);
+
+	return parse(u, len, value, info);
+}
+
+text *
+mh_prefecture_text(int code)
+{
+	const char *name = mh_prefecture_name(code);
+
+	return name ? mh_utf8_as_text(name, strlen(name)) : NULL;
+}
+
+text *
+mh_int_identifier_problem(text *t, mh_int_parser parse,
+						  const mh_identifier_kind *kind)
+{
+	mh_parse_info info;
+	int32_t		value;
+	mh_status	st = mh_int_identifier_check(t, parse, &value, &info);
+
+	return st == MH_OK ? NULL : cstring_to_text(mh_identifier_problem(kind, st, &info));
+}
