@@ -28,6 +28,18 @@ insurer_number_in(PG_FUNCTION_ARGS)
 											&mh_kind_insurer_number));
 }
 
+/* The cast from text: parses the text in place, without a cstring copy. */
+PG_FUNCTION_INFO_V1(insurer_number_from_text);
+Datum
+insurer_number_from_text(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT32(mh_int_identifier_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+											mh_insurer_number_parse,
+											&mh_kind_insurer_number));
+}
+
 PG_FUNCTION_INFO_V1(insurer_number_out);
 Datum
 insurer_number_out(PG_FUNCTION_ARGS)

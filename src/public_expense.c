@@ -22,6 +22,17 @@ public_payer_number_in(PG_FUNCTION_ARGS)
 											&mh_kind_public_payer_number));
 }
 
+PG_FUNCTION_INFO_V1(public_payer_number_from_text);
+Datum
+public_payer_number_from_text(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT32(mh_int_identifier_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+											mh_public_payer_parse,
+											&mh_kind_public_payer_number));
+}
+
 PG_FUNCTION_INFO_V1(public_payer_number_out);
 Datum
 public_payer_number_out(PG_FUNCTION_ARGS)
@@ -46,6 +57,17 @@ public_recipient_number_in(PG_FUNCTION_ARGS)
 	char	   *s = PG_GETARG_CSTRING(0);
 
 	PG_RETURN_INT32(mh_int_identifier_parse(s, strlen(s), mh_public_recipient_parse,
+											&mh_kind_public_recipient_number));
+}
+
+PG_FUNCTION_INFO_V1(public_recipient_number_from_text);
+Datum
+public_recipient_number_from_text(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT32(mh_int_identifier_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+											mh_public_recipient_parse,
 											&mh_kind_public_recipient_number));
 }
 

@@ -88,7 +88,9 @@ CREATE OPERATOR CLASS mynahoken.insurer_number_ops DEFAULT FOR TYPE mynahoken.in
   FUNCTION 1 mynahoken.insurer_number_hash(mynahoken.insurer_number),
   FUNCTION 2 mynahoken.insurer_number_hash_extended(mynahoken.insurer_number, bigint);
 
-CREATE CAST (text AS mynahoken.insurer_number) WITH INOUT AS ASSIGNMENT;
+CREATE FUNCTION mynahoken.insurer_number(text) RETURNS mynahoken.insurer_number
+  AS 'MODULE_PATHNAME', 'insurer_number_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS mynahoken.insurer_number) WITH FUNCTION mynahoken.insurer_number(text) AS ASSIGNMENT;
 CREATE CAST (mynahoken.insurer_number AS text) WITH INOUT AS ASSIGNMENT;
 
 COMMENT ON TYPE mynahoken.insurer_number IS 'Insurer number (保険者番号): 8 digits, or 6 for 国民健康保険; check digit verified';
@@ -115,6 +117,7 @@ COMMENT ON OPERATOR CLASS mynahoken.insurer_number_ops USING btree IS 'Default b
 COMMENT ON OPERATOR CLASS mynahoken.insurer_number_ops USING hash IS 'Default hash operator class of insurer_number';
 COMMENT ON OPERATOR FAMILY mynahoken.insurer_number_ops USING btree IS 'Default btree operator family of insurer_number';
 COMMENT ON OPERATOR FAMILY mynahoken.insurer_number_ops USING hash IS 'Default hash operator family of insurer_number';
+COMMENT ON FUNCTION mynahoken.insurer_number(text) IS 'Parse text as insurer_number, as the cast from text does';
 COMMENT ON CAST (text AS mynahoken.insurer_number) IS 'Parse text as insurer_number (raises 22P02 on bad input)';
 COMMENT ON CAST (mynahoken.insurer_number AS text) IS 'Canonical text of insurer_number';
 
@@ -200,7 +203,9 @@ CREATE OPERATOR CLASS mynahoken.public_payer_number_ops DEFAULT FOR TYPE mynahok
   FUNCTION 1 mynahoken.public_payer_number_hash(mynahoken.public_payer_number),
   FUNCTION 2 mynahoken.public_payer_number_hash_extended(mynahoken.public_payer_number, bigint);
 
-CREATE CAST (text AS mynahoken.public_payer_number) WITH INOUT AS ASSIGNMENT;
+CREATE FUNCTION mynahoken.public_payer_number(text) RETURNS mynahoken.public_payer_number
+  AS 'MODULE_PATHNAME', 'public_payer_number_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS mynahoken.public_payer_number) WITH FUNCTION mynahoken.public_payer_number(text) AS ASSIGNMENT;
 CREATE CAST (mynahoken.public_payer_number AS text) WITH INOUT AS ASSIGNMENT;
 
 COMMENT ON TYPE mynahoken.public_payer_number IS 'Public expense payer number (公費負担者番号): 8 digits with 法別番号, prefecture and check digit';
@@ -227,6 +232,7 @@ COMMENT ON OPERATOR CLASS mynahoken.public_payer_number_ops USING btree IS 'Defa
 COMMENT ON OPERATOR CLASS mynahoken.public_payer_number_ops USING hash IS 'Default hash operator class of public_payer_number';
 COMMENT ON OPERATOR FAMILY mynahoken.public_payer_number_ops USING btree IS 'Default btree operator family of public_payer_number';
 COMMENT ON OPERATOR FAMILY mynahoken.public_payer_number_ops USING hash IS 'Default hash operator family of public_payer_number';
+COMMENT ON FUNCTION mynahoken.public_payer_number(text) IS 'Parse text as public_payer_number, as the cast from text does';
 COMMENT ON CAST (text AS mynahoken.public_payer_number) IS 'Parse text as public_payer_number (raises 22P02 on bad input)';
 COMMENT ON CAST (mynahoken.public_payer_number AS text) IS 'Canonical text of public_payer_number';
 
@@ -312,7 +318,9 @@ CREATE OPERATOR CLASS mynahoken.public_recipient_number_ops DEFAULT FOR TYPE myn
   FUNCTION 1 mynahoken.public_recipient_number_hash(mynahoken.public_recipient_number),
   FUNCTION 2 mynahoken.public_recipient_number_hash_extended(mynahoken.public_recipient_number, bigint);
 
-CREATE CAST (text AS mynahoken.public_recipient_number) WITH INOUT AS ASSIGNMENT;
+CREATE FUNCTION mynahoken.public_recipient_number(text) RETURNS mynahoken.public_recipient_number
+  AS 'MODULE_PATHNAME', 'public_recipient_number_from_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE CAST (text AS mynahoken.public_recipient_number) WITH FUNCTION mynahoken.public_recipient_number(text) AS ASSIGNMENT;
 CREATE CAST (mynahoken.public_recipient_number AS text) WITH INOUT AS ASSIGNMENT;
 
 COMMENT ON TYPE mynahoken.public_recipient_number IS 'Public expense recipient number (公費受給者番号): 7 digits with check digit';
@@ -339,6 +347,7 @@ COMMENT ON OPERATOR CLASS mynahoken.public_recipient_number_ops USING btree IS '
 COMMENT ON OPERATOR CLASS mynahoken.public_recipient_number_ops USING hash IS 'Default hash operator class of public_recipient_number';
 COMMENT ON OPERATOR FAMILY mynahoken.public_recipient_number_ops USING btree IS 'Default btree operator family of public_recipient_number';
 COMMENT ON OPERATOR FAMILY mynahoken.public_recipient_number_ops USING hash IS 'Default hash operator family of public_recipient_number';
+COMMENT ON FUNCTION mynahoken.public_recipient_number(text) IS 'Parse text as public_recipient_number, as the cast from text does';
 COMMENT ON CAST (text AS mynahoken.public_recipient_number) IS 'Parse text as public_recipient_number (raises 22P02 on bad input)';
 COMMENT ON CAST (mynahoken.public_recipient_number AS text) IS 'Canonical text of public_recipient_number';
 
