@@ -14,3 +14,21 @@ SELECT pg_describe_object(classid, objid, objsubid) AS uncommented
    AND obj_description(objid, (SELECT relname FROM pg_class WHERE oid = classid)) IS NULL
    AND classid <> 'pg_amop'::regclass AND classid <> 'pg_amproc'::regclass
  ORDER BY 1;
+
+-- Every SECURITY DEFINER function pins its search_path.
+SELECT p.oid::regprocedure AS definer_without_search_path
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken')
+   AND p.prosecdef
+   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%')
+ ORDER BY 1;
+
+-- VOLATILE functions, listed so that each one is a reviewed decision.
+SELECT p.oid::regprocedure AS volatile_function, l.lanname
+  FROM pg_proc p
+  JOIN pg_language l ON l.oid = p.prolang
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken')
+   AND p.provolatile = 'v' AND p.prokind = 'f'
+ ORDER BY 1;

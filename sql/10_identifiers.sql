@@ -72,16 +72,19 @@ SELECT tableoid::regclass, n FROM insurer_part ORDER BY n;
 -- the hash is int4's, frozen: these values must never change
 SELECT insurer_number_hash('01130012'), to_hex(insurer_number_hash_extended('01130012', 42));
 
--- binary COPY round trip
-COPY insurer TO '/tmp/mynahoken_insurer.bin' WITH (FORMAT binary);
+-- binary COPY round trip (files in the test run's own temporary directory)
+\getenv tmpdir MH_TMP
+\set insurer_bin :tmpdir '/insurer.bin'
+\set raw_bin :tmpdir '/raw.bin'
+COPY insurer TO :'insurer_bin' WITH (FORMAT binary);
 CREATE TABLE insurer_copy (LIKE insurer);
-COPY insurer_copy FROM '/tmp/mynahoken_insurer.bin' WITH (FORMAT binary);
+COPY insurer_copy FROM :'insurer_bin' WITH (FORMAT binary);
 SELECT count(*) FROM insurer_copy JOIN insurer USING (n, name);
 -- binary input is checked as text input is: an int4 column read as insurer_number
 CREATE TABLE raw_int (n int4);
 INSERT INTO raw_int VALUES (1130013);
-COPY raw_int TO '/tmp/mynahoken_raw.bin' WITH (FORMAT binary);
-COPY insurer_part FROM '/tmp/mynahoken_raw.bin' WITH (FORMAT binary);
+COPY raw_int TO :'raw_bin' WITH (FORMAT binary);
+COPY insurer_part FROM :'raw_bin' WITH (FORMAT binary);
 
 --
 -- public_payer_number (公費負担者番号) and public_recipient_number (公費受給者番号)
