@@ -335,7 +335,11 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 	int			i;
 
 	if (res->ok && day >= res->lo && day <= res->hi)
+	{
+		if (res->rules.memo_day != day)
+			mh_rules_memo_day(&res->rules, day);
 		return res;
+	}
 
 	memset(res, 0, sizeof(Resolved));
 	for (i = 0; i < MH_P_COUNT; i++)
@@ -376,6 +380,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 			res->rules.present |= (uint32_t) 1 << i;
 			res->rules.v[i] = c->rows[res->row[i]].value;
 		}
+	mh_rules_memo_day(&res->rules, day);
 	res->ok = true;
 	return res;
 }
@@ -435,8 +440,16 @@ call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
 	call->online = true;
 }
 
+/* Raise the error of a status; inline test first, as this runs per row. */
+#define report(call, st, param) \
+	do { \
+		MhStatus	st_ = (st); \
+		if (st_ != MH_OK) \
+			report_error((call), st_, (param)); \
+	} while (0)
+
 static void
-report(const Call *call, MhStatus st, MhParam param)
+report_error(const Call *call, MhStatus st, MhParam param)
 {
 	const MhMember *m = &call->m;
 	const char *cat = mh_category_names[call->cat];

@@ -37,6 +37,7 @@ CREATE TABLE mynahoken.legal_source (
 );
 COMMENT ON TABLE mynahoken.legal_source IS
   'Documents (laws, ordinances, notices, insurer decisions, publications) that legal parameters cite';
+COMMENT ON SEQUENCE mynahoken.legal_source_source_id_seq IS 'Identity of mynahoken.legal_source';
 
 -- ---------------------------------------------------------------------------
 -- Parameter definitions: one row per parameter name, with its type and unit.
@@ -60,6 +61,13 @@ COMMENT ON TABLE mynahoken.legal_parameter_def IS
 CREATE TYPE mynahoken.legal_key_range AS RANGE (subtype = text, collation = "C");
 COMMENT ON TYPE mynahoken.legal_key_range IS
   'Range over text used as a one-point key in the exclusion constraint of mynahoken.legal_parameter';
+COMMENT ON FUNCTION mynahoken.legal_key_range(text, text) IS 'Constructor of mynahoken.legal_key_range';
+COMMENT ON FUNCTION mynahoken.legal_key_range(text, text, text) IS 'Constructor of mynahoken.legal_key_range';
+COMMENT ON TYPE mynahoken.legal_key_multirange IS 'Multirange of mynahoken.legal_key_range (created with the range type)';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange() IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange(mynahoken.legal_key_range) IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange(mynahoken.legal_key_range[]) IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON CAST (mynahoken.legal_key_range AS mynahoken.legal_key_multirange) IS 'Range to multirange';
 
 -- IMMUTABLE although it casts an enum to text: the labels of
 -- mynahoken.insurer_category are never renamed (they are part of the API).
@@ -89,8 +97,9 @@ CREATE TABLE mynahoken.legal_parameter (
   confirmed    boolean NOT NULL DEFAULT true, -- false: UNCONFIRMED, a documented choice
   note         text,
   FOREIGN KEY (name, value_type) REFERENCES mynahoken.legal_parameter_def (name, value_type),
-  CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
-  CHECK (CASE value_type
+  CONSTRAINT legal_parameter_one_value
+    CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
+  CONSTRAINT legal_parameter_value_of_type CHECK (CASE value_type
            WHEN 'date' THEN value_date IS NOT NULL
            WHEN 'int' THEN value_int IS NOT NULL
            WHEN 'boolean' THEN value_bool IS NOT NULL
@@ -104,6 +113,7 @@ CREATE TABLE mynahoken.legal_parameter (
 );
 COMMENT ON TABLE mynahoken.legal_parameter IS
   'Bitemporal values of legal parameters: valid time (decision days), recorded time (when known), typed value, required source';
+COMMENT ON SEQUENCE mynahoken.legal_parameter_parameter_id_seq IS 'Identity of mynahoken.legal_parameter';
 CREATE INDEX legal_parameter_current ON mynahoken.legal_parameter (name) WHERE upper_inf(recorded);
 COMMENT ON INDEX mynahoken.legal_parameter_current IS 'Current (not superseded) values of legal parameters, by name';
 
@@ -369,8 +379,8 @@ COMMENT ON TYPE mynahoken.certificate_reason IS
 
 CREATE FUNCTION mynahoken.certificate_needed(reason mynahoken.certificate_reason)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT reason NOT IN ('not_needed', 'not_eligible') $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE   -- not STRICT, so that it is inlined
+AS $$ SELECT $1 OPERATOR(pg_catalog.<>) 'not_needed' AND $1 OPERATOR(pg_catalog.<>) 'not_eligible' $$;
 COMMENT ON FUNCTION mynahoken.certificate_needed(mynahoken.certificate_reason) IS
   'True when the reason returned by certificate_need means a 資格確認書 is needed';
 
@@ -699,8 +709,8 @@ SELECT mynahoken.seed_parameter('acquisition_report_days', NULL, '(,)', '5', 'sh
 SELECT mynahoken.seed_parameter('acquisition_report_first_day_counts', NULL, '(,)', 'false', 'civil-code-140', '1926-07-01', false,
        'Whether 民法 第140条 (first day not counted) applies to this deadline is UNCONFIRMED.');
 SELECT mynahoken.seed_parameter('certificate_max_months', NULL, '[2024-12-02,)', '60', 'mhlw-2025-03-13', '2025-03-13');
-SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)', '0', 'mynahoken-default', '2024-12-02', false,
-       'With certificate_renewal_month 8: valid to the next 7/31.');
+SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)', '1', 'mynahoken-default', '2024-12-02', false,
+       'With certificate_renewal_month 8: valid to the first 7/31 at least a month after issue.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', NULL, '[2024-12-02,)', '8', 'mynahoken-default', '2024-12-02', false);
 SELECT mynahoken.seed_parameter('certificate_term_months', 'kyokai_kenpo', '[2024-12-02,)', '48', 'kyokai-2024-07-24', '2024-07-24', false,
        'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window.');
