@@ -160,7 +160,7 @@ SELECT reason, mynahoken.certificate_needed(reason) AS needed FROM (VALUES
 ) AS v(reason);
 -- Before 2024-12-02 there was no 資格確認書.
 SELECT mynahoken.certificate_need('kyokai_kenpo', '2024-12-01', '1980-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL);
--- The 後期 age rule needs the birth date; it is not known before 2026-02-22.
+-- The 後期 age rule needs the birth date; as known before 2026-02-22 there was no age rule.
 SELECT mynahoken.certificate_need('late_elderly', '2026-08-01', NULL, '2016-08-01', NULL, true, '2022-01-01', NULL, '2027-01-01', NULL);
 SELECT mynahoken.certificate_need('late_elderly', '2026-08-01', '1941-08-01', '2016-08-01', NULL, true, '2022-01-01', NULL, '2027-01-01', NULL, '2026-01-31');
 SELECT mynahoken.certificate_need('kyokai_kenpo', '2026-01-15', '2021-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL);

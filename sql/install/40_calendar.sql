@@ -238,7 +238,9 @@ COMMENT ON FUNCTION mynahoken.daterange_iso(daterange) IS
 CREATE VIEW mynahoken.legal_calendar AS
 SELECT p.name, p.scope, p.valid, p.recorded,
        CASE p.value_type
-         WHEN 'date' THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+         WHEN 'date' THEN CASE WHEN pg_catalog.isfinite(p.value_date)
+                               THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+                               ELSE p.value_date::text END
          WHEN 'int' THEN p.value_int::text
          WHEN 'boolean' THEN p.value_bool::text
          WHEN 'daterange' THEN mynahoken.daterange_iso(p.value_range)
@@ -716,6 +718,8 @@ SELECT mynahoken.seed_parameter('certificate_term_months', 'kyokai_kenpo', '[202
        'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false);
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2025-07-31', 'mhlw-2024-09-26', '2024-09-26');
+SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', 'infinity', 'mhlw-2024-09-26', '2024-09-26',
+       note => 'No age rule: after the blanket period the マイナ保険証 status decides, as for other insurers.');
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2026-07-31', 'mhlw-2025-04-03', '2025-04-03');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'municipal_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'nhi_society', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
