@@ -108,6 +108,11 @@ SELECT mynahoken.legacy_card_valid('kyokai_kenpo', '2025-06-01', '2020-04-01', '
 SELECT mynahoken.legacy_card_valid('kyokai_kenpo', '2025-06-01', '2020-04-01', '2019-04-01', '2020-04-01', NULL);
 SELECT mynahoken.legacy_card_valid('municipal_nhi', '2025-06-01', '2020-04-01', NULL, '2024-08-01', '2024-07-31');
 SELECT mynahoken.legacy_card_valid('kyokai_kenpo', 'infinity', '2020-04-01', NULL, '2020-04-01', NULL);
+-- member_facts_conflict names the contradiction, so bulk queries can leave such rows out.
+SELECT mynahoken.member_facts_conflict('1980-01-01', '2020-04-01', '2019-04-01', NULL, NULL) AS lost,
+       mynahoken.member_facts_conflict('1980-01-01', '2020-04-01', NULL, '2024-08-01', '2024-07-31') AS card,
+       mynahoken.member_facts_conflict('2021-01-01', '2020-04-01', NULL, NULL, NULL) AS birth,
+       mynahoken.member_facts_conflict('1980-01-01', '2020-04-01', '2020-04-01', '2020-04-01', '2020-04-01') AS none;
 -- NULL category, day or acquisition day gives NULL.
 SELECT mynahoken.legacy_card_valid(NULL, '2025-06-01', '2020-04-01', NULL, '2020-04-01', NULL) IS NULL AS null_category;
 

@@ -386,6 +386,20 @@ AS $$ SELECT $1 OPERATOR(pg_catalog.<>) 'not_needed' AND $1 OPERATOR(pg_catalog.
 COMMENT ON FUNCTION mynahoken.certificate_needed(mynahoken.certificate_reason) IS
   'True when the reason returned by certificate_need means a 資格確認書 is needed';
 
+-- The contradictions the decision functions refuse, as a value, so that a
+-- bulk query can list or leave out the rows an error would stop on.
+CREATE FUNCTION mynahoken.member_facts_conflict(birth_date date, acquired_on date, lost_on date,
+                                                card_issued_on date, card_expires_on date)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN $3 < $2 THEN 'lost_before_acquired'
+              WHEN $5 < $4 THEN 'card_expires_before_issued'
+              WHEN $2 < $1 THEN 'acquired_before_birth' END
+$$;
+COMMENT ON FUNCTION mynahoken.member_facts_conflict(date, date, date, date, date) IS
+  'Which contradiction in a member''s facts the decision functions would refuse (lost_before_acquired, card_expires_before_issued, acquired_before_birth), or NULL';
+
 CREATE FUNCTION mynahoken.legacy_card_usable_until(category mynahoken.insurer_category,
                                                    issued_on date, expires_on date, lost_on date,
                                                    known_on date DEFAULT NULL)
