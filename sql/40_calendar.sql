@@ -215,3 +215,29 @@ SELECT e->'result' AS result, e->'rules'->0->>'text' AS rule
   FROM mynahoken.explain_acquisition_report_due('kyokai_kenpo', '2025-04-01') AS e;
 SELECT e->'result' AS result, e->'knowledge' AS knowledge
   FROM mynahoken.explain_notice_sending_window('kyokai_kenpo', '2024-07-01', '2025-01-01') AS e;
+
+--
+-- The same decisions over explicit parameters (IMMUTABLE): transition_rules
+-- gives the parameters of a category on a day; NULL where there is no value.
+--
+SELECT category, day, card_transition_end, mynahoken.daterange_iso(expired_card_acceptance) AS acceptance,
+       late_elderly_blanket_until, certificate_term_months, notice_round1_window IS NULL AS no_round1
+  FROM mynahoken.transition_rules('late_elderly', '2026-01-15');
+SELECT mynahoken.accepted_documents_by_rules(mynahoken.transition_rules('municipal_nhi', '2025-08-15', k),
+         '2025-08-15', '2020-04-01', NULL, '2024-08-01', '2025-07-31', true, '2022-01-01', NULL, NULL, NULL) AS accepted,
+       k AS known_on
+  FROM unnest(ARRAY[date '2025-06-26', date '2025-06-27']) AS k;
+SELECT mynahoken.certificate_need_by_rules(mynahoken.transition_rules('late_elderly', '2026-08-01'),
+         '2026-08-01', '1941-08-01', '2016-08-01', NULL, true, '2022-01-01', NULL, '2027-01-01', NULL) AS need,
+       mynahoken.certificate_valid_until_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2025-08-01'), '2025-08-01') AS valid_until,
+       mynahoken.acquisition_report_due_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2025-04-01'), '2025-04-01') AS due;
+-- Rules with a parameter missing: the error names it.
+SELECT mynahoken.certificate_valid_until_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2024-11-01'), '2025-08-01');
+-- Rules written by hand, e.g. to ask "what if the acceptance ended on 2026-06-30".
+SELECT mynahoken.legacy_card_accepted_by_rules(r, '2026-05-01', '2020-04-01', NULL, '2020-04-01', NULL) AS accepted
+  FROM (SELECT (x).category, (x).day, (x).card_issue_end, (x).card_transition_end,
+               daterange('2025-12-02', '2026-07-01') AS expired_card_acceptance
+          FROM mynahoken.transition_rules('kyokai_kenpo', '2026-05-01') AS x) AS p,
+       LATERAL (SELECT ROW(p.category, p.day, p.card_issue_end, p.card_transition_end, p.expired_card_acceptance,
+                           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                           NULL, NULL, NULL, NULL, NULL)::mynahoken.transition_rules AS r) AS rr;

@@ -505,6 +505,132 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.notice_sending_window(mynahoken.insurer_category, date, date) IS
   'Days in which the 資格情報のお知らせ is (was) sent to a member acquired on a day';
 
+-- The same decisions as IMMUTABLE functions over explicit parameters: the
+-- parameters of one category and day in a mynahoken.transition_rules value
+-- (made by mynahoken.transition_rules(category, day, known_on), or by hand).
+-- Pure functions of their arguments, so they can be pushed down (Citus) and
+-- used in indexes; the caller passes the rules of the right category and day.
+
+CREATE TYPE mynahoken.transition_rules AS (
+  category                            mynahoken.insurer_category,
+  day                                 date,
+  card_issue_end                      date,
+  card_transition_end                 date,
+  expired_card_acceptance             daterange,
+  ecert_grace_months                  int,
+  notice_with_myna_from               date,
+  portal_screen_with_myna_from        date,
+  portal_pdf_with_myna_from           date,
+  certificate_from                    date,
+  certificate_max_months              int,
+  certificate_term_months             int,
+  certificate_renewal_month           int,
+  late_elderly_blanket_until          date,
+  late_elderly_age_rule_from          date,
+  late_elderly_age_threshold          int,
+  acquisition_report_days             int,
+  acquisition_report_first_day_counts boolean,
+  notice_round1_window                daterange,
+  notice_round2_window                daterange,
+  notice_round2_acquired              daterange,
+  notice_on_acquisition_from          date,
+  notice_on_acquisition_days          int
+);
+COMMENT ON TYPE mynahoken.transition_rules IS
+  'The legal parameters of one insurer category on one day (NULL: no value), for the IMMUTABLE *_by_rules decisions';
+
+CREATE FUNCTION mynahoken.transition_rules(category mynahoken.insurer_category, day date,
+                                           known_on date DEFAULT NULL)
+RETURNS mynahoken.transition_rules
+AS 'MODULE_PATHNAME', 'mynahoken_transition_rules'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.transition_rules(mynahoken.insurer_category, date, date) IS
+  'The legal parameters of a category on a day as known on a day (NULL: now), read from the calendar';
+
+CREATE FUNCTION mynahoken.legacy_card_usable_until_by_rules(rules mynahoken.transition_rules,
+                                                            issued_on date, expires_on date, lost_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_usable_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_usable_until_by_rules(mynahoken.transition_rules, date, date, date) IS
+  'legacy_card_usable_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.legacy_card_valid_by_rules(rules mynahoken.transition_rules, day date,
+                                                     acquired_on date, lost_on date,
+                                                     issued_on date, expires_on date)
+RETURNS boolean AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_valid_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_valid_by_rules(mynahoken.transition_rules, date, date, date, date, date) IS
+  'legacy_card_valid over explicit parameters';
+
+CREATE FUNCTION mynahoken.legacy_card_accepted_by_rules(rules mynahoken.transition_rules, day date,
+                                                        acquired_on date, lost_on date,
+                                                        issued_on date, expires_on date)
+RETURNS boolean AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_accepted_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_accepted_by_rules(mynahoken.transition_rules, date, date, date, date, date) IS
+  'legacy_card_accepted over explicit parameters';
+
+CREATE FUNCTION mynahoken.myna_usable_until_by_rules(rules mynahoken.transition_rules, ecert_expires_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_myna_usable_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules, date) IS
+  'myna_usable_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.usable_documents_by_rules(rules mynahoken.transition_rules, day date,
+                                                    acquired_on date, lost_on date,
+                                                    card_issued_on date, card_expires_on date,
+                                                    my_number_linked boolean,
+                                                    myna_registered_on date, myna_withdrawn_on date,
+                                                    ecert_expires_on date,
+                                                    certificate_valid_until date,
+                                                    online_check boolean DEFAULT true)
+RETURNS mynahoken.document[] AS 'MODULE_PATHNAME', 'mynahoken_usable_documents_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.usable_documents_by_rules(mynahoken.transition_rules, date, date, date, date, date, boolean, date, date, date, date, boolean) IS
+  'usable_documents over explicit parameters';
+
+CREATE FUNCTION mynahoken.accepted_documents_by_rules(rules mynahoken.transition_rules, day date,
+                                                      acquired_on date, lost_on date,
+                                                      card_issued_on date, card_expires_on date,
+                                                      my_number_linked boolean,
+                                                      myna_registered_on date, myna_withdrawn_on date,
+                                                      ecert_expires_on date,
+                                                      certificate_valid_until date,
+                                                      online_check boolean DEFAULT true)
+RETURNS mynahoken.document[] AS 'MODULE_PATHNAME', 'mynahoken_accepted_documents_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.accepted_documents_by_rules(mynahoken.transition_rules, date, date, date, date, date, boolean, date, date, date, date, boolean) IS
+  'accepted_documents over explicit parameters';
+
+CREATE FUNCTION mynahoken.certificate_need_by_rules(rules mynahoken.transition_rules, day date,
+                                                    birth_date date, acquired_on date, lost_on date,
+                                                    my_number_linked boolean,
+                                                    myna_registered_on date, myna_withdrawn_on date,
+                                                    ecert_expires_on date,
+                                                    certificate_requested_on date)
+RETURNS mynahoken.certificate_reason AS 'MODULE_PATHNAME', 'mynahoken_certificate_need_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.certificate_need_by_rules(mynahoken.transition_rules, date, date, date, date, boolean, date, date, date, date) IS
+  'certificate_need over explicit parameters';
+
+CREATE FUNCTION mynahoken.certificate_valid_until_by_rules(rules mynahoken.transition_rules, issued_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_certificate_valid_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.certificate_valid_until_by_rules(mynahoken.transition_rules, date) IS
+  'certificate_valid_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.acquisition_report_due_by_rules(rules mynahoken.transition_rules, acquired_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_acquisition_report_due_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.acquisition_report_due_by_rules(mynahoken.transition_rules, date) IS
+  'acquisition_report_due over explicit parameters';
+
+CREATE FUNCTION mynahoken.notice_sending_window_by_rules(rules mynahoken.transition_rules, acquired_on date)
+RETURNS daterange AS 'MODULE_PATHNAME', 'mynahoken_notice_sending_window_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.notice_sending_window_by_rules(mynahoken.transition_rules, date) IS
+  'notice_sending_window over explicit parameters';
+
 -- Explanations: the same arguments as the decision; a jsonb with the
 -- decision, its result, the rules applied (with a sentence each), the inputs
 -- that mattered, and the parameters used with their sources.
