@@ -241,3 +241,24 @@ SELECT mynahoken.legacy_card_accepted_by_rules(r, '2026-05-01', '2020-04-01', NU
        LATERAL (SELECT ROW(p.category, p.day, p.card_issue_end, p.card_transition_end, p.expired_card_acceptance,
                            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL)::mynahoken.transition_rules AS r) AS rr;
+
+--
+-- A hostile search_path changes nothing: the calendar functions and the
+-- queries the C code runs name pg_catalog's functions and operators.
+--
+CREATE SCHEMA hostile;
+CREATE FUNCTION hostile.lower(daterange) RETURNS date LANGUAGE sql AS $$ SELECT date '1900-01-01' $$;
+CREATE FUNCTION hostile.upper(daterange) RETURNS date LANGUAGE sql AS $$ SELECT date '1900-01-01' $$;
+CREATE FUNCTION hostile.isempty(daterange) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE FUNCTION hostile.textcat(text, text) RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;
+CREATE OPERATOR hostile.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.textcat);
+CREATE FUNCTION hostile.datelt(date, date) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+CREATE OPERATOR hostile.< (LEFTARG = date, RIGHTARG = date, FUNCTION = hostile.datelt);
+SET search_path = hostile, pg_catalog;
+SELECT mynahoken.legacy_card_accepted('municipal_nhi', '2025-08-01', '2020-04-01', NULL, '2024-08-01', '2025-07-31') AS accepted,
+       mynahoken.certificate_valid_until('kyokai_kenpo', '2025-08-01') AS valid_until,
+       mynahoken.legal_value_int('certificate_term_months', '2025-01-01', 'kyokai_kenpo') AS term,
+       mynahoken.member_facts_conflict('1980-01-01', '2020-04-01', NULL, NULL, NULL) AS conflict,
+       mynahoken.legal_parameter_key('card_issue_end', NULL) AS key;
+RESET search_path;
+DROP SCHEMA hostile CASCADE;

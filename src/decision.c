@@ -195,9 +195,11 @@ static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
 	static const char *const sql =
-		"SELECT p.parameter_id, p.name, p.scope::text, lower(p.valid), upper(p.valid),"
+		"SELECT p.parameter_id, p.name, p.scope::text,"
+		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid),"
 		" p.value_type::text, p.value_date, p.value_int, p.value_bool,"
-		" lower(p.value_range), upper(p.value_range), isempty(p.value_range)"
+		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range),"
+		" pg_catalog.isempty(p.value_range)"
 		" FROM mynahoken.legal_parameter p"
 		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)"
 		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END";

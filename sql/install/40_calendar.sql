@@ -76,7 +76,7 @@ RETURNS mynahoken.legal_key_range
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT mynahoken.legal_key_range(k, k, '[]')
-    FROM (SELECT $1 || '/' || coalesce($2::text, '*') AS k) AS t
+    FROM (SELECT $1 OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce($2::text, '*') AS k) AS t
 $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
   'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
@@ -393,9 +393,9 @@ CREATE FUNCTION mynahoken.member_facts_conflict(birth_date date, acquired_on dat
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-  SELECT CASE WHEN $3 < $2 THEN 'lost_before_acquired'
-              WHEN $5 < $4 THEN 'card_expires_before_issued'
-              WHEN $2 < $1 THEN 'acquired_before_birth' END
+  SELECT CASE WHEN $3 OPERATOR(pg_catalog.<) $2 THEN 'lost_before_acquired'
+              WHEN $5 OPERATOR(pg_catalog.<) $4 THEN 'card_expires_before_issued'
+              WHEN $2 OPERATOR(pg_catalog.<) $1 THEN 'acquired_before_birth' END
 $$;
 COMMENT ON FUNCTION mynahoken.member_facts_conflict(date, date, date, date, date) IS
   'Which contradiction in a member''s facts the decision functions would refuse (lost_before_acquired, card_expires_before_issued, acquired_before_birth), or NULL';
