@@ -158,5 +158,33 @@ SELECT ok(mynahoken.certificate_valid_until(c, d) < (d + interval '60 months')::
           format('%s: 資格確認書 issued %s stays within the legal maximum of 60 months', c, d))
   FROM cats, generate_series(date '2024-12-02', '2026-12-31', interval '37 days') AS g(dd), LATERAL (SELECT dd::date AS d) x;
 
+-- Rejections: contradictory facts, infinite days, missing or mistyped parameters.
+SELECT throws_ok($$SELECT mynahoken.accepted_documents('kyokai_kenpo', '2026-01-15', '2020-04-01', '2019-04-01', NULL, NULL, true, NULL, NULL, NULL, NULL)$$,
+                 '22023', 'eligibility lost before it was acquired', 'lost before acquired is refused');
+SELECT throws_ok($$SELECT mynahoken.legacy_card_usable_until('municipal_nhi', '2024-08-01', '2024-07-31', NULL)$$,
+                 '22023', 'health insurance card expires before it was issued', 'a card expiring before its issue is refused');
+SELECT throws_ok($$SELECT mynahoken.certificate_need('kyokai_kenpo', '2026-01-15', '2021-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL)$$,
+                 '22023', 'eligibility acquired before birth', 'acquisition before birth is refused');
+SELECT throws_ok($$SELECT mynahoken.legacy_card_valid('kyokai_kenpo', 'infinity', '2020-04-01', NULL, NULL, NULL)$$,
+                 '22008', 'day must be a finite date', 'an infinite decision day is refused');
+SELECT throws_ok($$SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2025-07-15')$$,
+                 'P0002', 'no value for legal parameter "ecert_grace_months" on 2025-05-15',
+                 'a parameter not yet known on the knowledge day is an error naming it');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('certificate_max_months', '2024-12-01')$$,
+                 'P0002', 'no value for legal parameter "certificate_max_months" on 2024-12-01',
+                 'a day outside every valid range is an error naming the parameter and the day');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('no_such_parameter', '2025-01-01')$$,
+                 '42704', 'unknown legal parameter "no_such_parameter"', 'an unknown parameter is refused');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('card_issue_end', '2025-01-01')$$,
+                 '42804', 'legal parameter "card_issue_end" is of type date, not int', 'a parameter read as the wrong type is refused');
+SELECT throws_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, valid, recorded, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+                           (SELECT min(source_id) FROM mynahoken.legal_source))$$,
+                 '23P01', NULL, 'overlapping values of one parameter are refused by the exclusion constraint');
+SELECT lives_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', 'seamen', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+                           (SELECT min(source_id) FROM mynahoken.legal_source))$$,
+                'a value for another scope does not overlap');
+
 SELECT * FROM finish();
 ROLLBACK;
