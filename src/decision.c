@@ -310,8 +310,8 @@ load_enums(DecisionCache *c)
  * The cache of this call site; with known_arg >= 0 the calendar as known on
  * that argument is loaded (the rules-argument functions pass -1).
  */
-static DecisionCache *
-get_cache(FunctionCallInfo fcinfo, int known_arg)
+static pg_noinline DecisionCache *
+get_cache_slow(FunctionCallInfo fcinfo, int known_arg)
 {
 	DecisionCache *c = (DecisionCache *) fcinfo->flinfo->fn_extra;
 	bool		known_null;
@@ -334,6 +334,24 @@ get_cache(FunctionCallInfo fcinfo, int known_arg)
 		(!known_null && c->known_on != known_on))
 		load_rows(fcinfo, c, known_null, known_on);
 	return c;
+}
+
+/* get_cache_slow, with the test that passes on every row but the first inline. */
+static inline DecisionCache *
+get_cache(FunctionCallInfo fcinfo, int known_arg)
+{
+	DecisionCache *c = (DecisionCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(c != NULL && c->enums_loaded))
+	{
+		if (known_arg < 0)
+			return c;
+		if (c->rows_loaded &&
+			(PG_ARGISNULL(known_arg) ? c->known_null :
+			 (!c->known_null && c->known_on == PG_GETARG_DATEADT(known_arg))))
+			return c;
+	}
+	return get_cache_slow(fcinfo, known_arg);
 }
 
 static int
@@ -367,7 +385,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 
 	if (res->ok && day >= res->lo && day <= res->hi)
 	{
-		if (res->rules.memo_day != day)
+		if (unlikely(res->rules.memo_day != day))
 			mh_rules_memo_day(&res->rules, day);
 		return res;
 	}
@@ -451,7 +469,7 @@ arg_finite_day(FunctionCallInfo fcinfo, int n, const char *what)
 	return (mh_day) d;
 }
 
-static const MhRules *rules_from_arg(Call *call, FunctionCallInfo fcinfo);
+static MhRules *rules_from_arg(Call *call, FunctionCallInfo fcinfo);
 
 static void
 call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
@@ -460,9 +478,14 @@ call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
 	call->day = day;
 	if (call->by_rules)
 	{
+		MhRules    *r;
+
 		call->c = get_cache(fcinfo, -1);
+		r = rules_from_arg(call, fcinfo);
+		if (!r->memo_set || r->memo_day != day)
+			mh_rules_memo_day(r, day);
 		call->res = NULL;
-		call->rules = rules_from_arg(call, fcinfo);
+		call->rules = r;
 	}
 	else
 	{
@@ -494,7 +517,7 @@ call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
  * so the decoded rules are kept per distinct datum (one per category) and
  * found again by comparing bytes.
  */
-static const MhRules *
+static MhRules *
 rules_from_arg(Call *call, FunctionCallInfo fcinfo)
 {
 	DecisionCache *c = call->c;
@@ -757,7 +780,6 @@ static Datum
 documents_datum(DecisionCache *c, uint32 mask)
 {
 	ArrayType  *a = c->doc_arrays[mask];
-	ArrayType  *copy;
 
 	if (a == NULL)
 	{
@@ -773,9 +795,12 @@ documents_datum(DecisionCache *c, uint32 mask)
 		MemoryContextSwitchTo(old);
 		c->doc_arrays[mask] = a;
 	}
-	copy = (ArrayType *) palloc(VARSIZE(a));
-	memcpy(copy, a, VARSIZE(a));
-	PG_RETURN_ARRAYTYPE_P(copy);
+	/*
+	 * The array lives as long as the call site and is never changed; a
+	 * flat (not expanded) datum is read-only to the executor, which copies
+	 * it when it must outlive the row.
+	 */
+	PG_RETURN_ARRAYTYPE_P(a);
 }
 
 /* ---------------------------------------------------------------------

@@ -222,9 +222,20 @@ mh_month_index(mh_day day)
 void
 mh_rules_memo_day(MhRules *r, mh_day day)
 {
+	int			y,
+				m,
+				d;
+
 	r->memo_set = true;
 	r->memo_day = day;
-	r->memo_month = mh_month_index(day);
+	r->memo_grace = -1;
+	if ((r->present & ((uint32_t) 1 << MH_P_ECERT_GRACE_MONTHS)) &&
+		day != MH_DAY_MIN && day != MH_DAY_MAX)
+	{
+		r->memo_grace = r->v[MH_P_ECERT_GRACE_MONTHS].a;
+		mh_ymd_from_day(day, &y, &m, &d);
+		r->memo_ecert_before = mh_add_months(mh_day_from_ymd(y, m, 1), -r->memo_grace);
+	}
 }
 
 int
@@ -512,12 +523,16 @@ myna_rule(const MhRules *r, const MhMember *m, mh_day day, MhRule *rule,
 
 	/*
 	 * Usable through the end of the month "months" after the month of
-	 * expiry: compare month numbers rather than build the date (this runs
-	 * once per member).
+	 * expiry, i.e. expired on day when the expiry falls before the first day
+	 * of the month "months" before day's month.  With the caller's memo for
+	 * day that first day is known, and a member costs one comparison.
 	 */
-	*rule = (r->memo_set && day == r->memo_day ? r->memo_month : mh_month_index(day)) >
-		mh_month_index(m->ecert_expires_on) + months ?
-		MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
+	if (r->memo_set && day == r->memo_day && months == r->memo_grace)
+		*rule = m->ecert_expires_on < r->memo_ecert_before ?
+			MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
+	else
+		*rule = mh_month_index(day) > mh_month_index(m->ecert_expires_on) + months ?
+			MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
 	return MH_OK;
 }
 

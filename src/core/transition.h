@@ -103,13 +103,18 @@ typedef struct MhRules
 {
 	uint32_t	present;		/* bit p set: v[p] was resolved */
 	MhValue		v[MH_P_COUNT];
-	/* optional memo set by the caller: mh_month_index(memo_day) */
+	/*
+	 * Optional memo set by mh_rules_memo_day for one decision day: an
+	 * e-certificate expiring before memo_ecert_before is past its grace
+	 * period of memo_grace months on memo_day.
+	 */
 	bool		memo_set;
 	mh_day		memo_day;
-	int64_t		memo_month;
+	int			memo_grace;
+	mh_day		memo_ecert_before;
 } MhRules;
 
-/* Set the month memo of r for day (a caller deciding many members on one day). */
+/* Set the memo of r for day (a caller deciding many members on one day). */
 extern void mh_rules_memo_day(MhRules *r, mh_day day);
 
 /* What an insurer knows about one member; absent days as documented. */
