@@ -106,6 +106,9 @@ WITH base AS (
               THEN date '2026-04-01' - (75 * 365 + (p.r1 * 20 * 365)::int)
               ELSE date '2026-04-01' - (p.r1 * 74 * 365)::int END AS birth
     FROM picked p
+), dated AS (
+  SELECT s.*, greatest(s.birth, date '2005-04-01' + (s.r3 * 7500)::int) AS acquired
+    FROM shaped s
 )
 INSERT INTO demo.members
 SELECT i,
@@ -123,14 +126,15 @@ SELECT i,
        CASE WHEN late_elderly THEN NULL ELSE lpad((i % 3)::text, 2, '0') END,
        NOT late_elderly AND NOT nhi AND i % 3 <> 0,
        birth,
-       greatest(birth, date '2005-04-01' + (r3 * 7500)::int),
-       CASE WHEN r4 < 0.04 THEN date '2024-06-01' + (r4 * 25 * 365)::int END,
+       acquired,
+       -- 4% lost their eligibility, always after acquiring it
+       CASE WHEN r4 < 0.04 THEN greatest(acquired + 1 + (r4 * 1e4)::int % 60,
+                                         date '2024-06-01' + (r4 * 25 * 365)::int) END,
        CASE WHEN late_elderly OR nhi THEN NULL
             ELSE 1 + (r2 * greatest(:members / 40, 10))::int % greatest(:members / 40, 10) END,
-       CASE WHEN greatest(birth, date '2005-04-01' + (r3 * 7500)::int) <= date '2024-12-01'
-            THEN greatest(birth, date '2005-04-01' + (r3 * 7500)::int) + 14 END,
-       CASE WHEN (late_elderly OR nhi)
-             AND greatest(birth, date '2005-04-01' + (r3 * 7500)::int) <= date '2024-12-01'
+       -- cards were issued up to 2024-11-29, the last processing day before 2024-12-02
+       CASE WHEN acquired <= date '2024-11-29' THEN least(acquired + 14, date '2024-11-29') END,
+       CASE WHEN (late_elderly OR nhi) AND acquired <= date '2024-11-29'
             THEN date '2025-07-31' END,
        CASE WHEN r5 < 0.85
             THEN demo.with_mynumber_check(lpad((floor(r6 * 1e11))::bigint::text, 11, '0')) END,
@@ -138,7 +142,7 @@ SELECT i,
        CASE WHEN r5 < 0.62 AND r6 < 0.01 THEN date '2024-11-01' + (r6 * 30000)::int END,
        CASE WHEN r5 < 0.85 THEN date '2025-01-01' + (r6 * 365 * 5)::int END,
        CASE WHEN r3 < 0.005 THEN date '2025-01-15' + (r3 * 40000)::int END
-  FROM shaped;
+  FROM dated;
 
 ANALYZE demo.employers, demo.members;
 SELECT count(*) AS members, count(my_number) AS with_my_number,
