@@ -1,27 +1,15 @@
 -- What the transition rules say for the demo insurer's members
--- (doc/decisions.md).  The insurer category comes from the first digits of
--- the insurer number as keyed in (full-width digits and spaces normalised).
+-- (doc/decisions.md).  The insurer category comes from the insurer number
+-- (doc/identifiers.md); rows whose number is invalid are left out.
 SET datestyle = 'ISO, YMD';
 
 CREATE OR REPLACE TEMP VIEW member_facts AS
 SELECT m.*,
-       CASE WHEN length(n) = 6 THEN
-              CASE WHEN substr(n, 3, 1) = '3' THEN 'nhi_society' ELSE 'municipal_nhi' END
-            WHEN length(n) = 8 THEN
-              CASE WHEN left(n, 2) = '01' THEN 'kyokai_kenpo'
-                   WHEN left(n, 2) = '02' THEN 'seamen'
-                   WHEN left(n, 2) IN ('03', '04') THEN 'day_laborer'
-                   WHEN left(n, 2) = '06' THEN 'health_society'
-                   WHEN left(n, 2) = '07' THEN 'self_defense'
-                   WHEN left(n, 2) IN ('31', '32', '33', '34') THEN 'mutual_aid'
-                   WHEN left(n, 2) = '39' THEN 'late_elderly'
-                   WHEN left(n, 2) IN ('63', '72', '73', '74', '75') THEN 'special_retiree'
-                   WHEN left(n, 2) = '67' THEN 'retiree_nhi' END
-       END::mynahoken.insurer_category AS category,
+       CASE WHEN mynahoken.insurer_number_is_valid(m.insurer_number)
+            THEN mynahoken.category(m.insurer_number::mynahoken.insurer_number) END AS category,
        mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on,
                                        m.legacy_card_issued_on, m.legacy_card_expires_on) AS conflict
-  FROM demo.members m,
-       LATERAL (SELECT translate(btrim(m.insurer_number), '０１２３４５６７８９', '0123456789') AS n) k;
+  FROM demo.members m;
 
 -- The decision functions refuse contradictory facts with an error; list them
 -- here and leave them out below.
