@@ -371,16 +371,96 @@ usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
 	return found;
 }
 
+/* The anchor of a chain built by OpenSSL, when it is one of ours. */
+static const mh_anchor *
+chain_anchor(const mh_anchor_set *set, X509_STORE_CTX *ctx, mh_cert_usage usage)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	X509	   *top;
+	int			i;
+
+	/* An anchor presented as the certificate itself has a chain of one. */
+	if (chain == NULL || sk_X509_num(chain) != 2)
+		return NULL;
+	top = sk_X509_value(chain, 1);
+	for (i = 0; i < set->nanchors; i++)
+	{
+		const mh_anchor *a = &set->anchors[i];
+
+		if (a->usage == usage && (a->cert == top || X509_cmp(a->cert, top) == 0))
+			return a;
+	}
+	return NULL;
+}
+
+/*
+ * One X509_verify_cert run at time at.  Sets the outcome from OpenSSL's
+ * view only; *expired_at_boundary tells that the failing certificate's
+ * notAfter is exactly at.
+ */
+static mh_x509_status
+run_chain(const mh_anchor_set *set, X509 *x, int64_t at, mh_cert_usage usage,
+		  mh_cert_verdict *v, bool *expired_at_boundary)
+{
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *param;
+	const mh_anchor *a;
+	int64_t		na;
+
+	*expired_at_boundary = false;
+	if (ctx == NULL)
+		return MH_X509_NO_MEMORY;
+	if (!X509_STORE_CTX_init(ctx, set->store[usage], x, NULL))
+	{
+		X509_STORE_CTX_free(ctx);
+		return MH_X509_NO_MEMORY;
+	}
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, (time_t) at);
+	/* JPKI roots issue end-entity certificates directly */
+	X509_VERIFY_PARAM_set_depth(param, 0);
+
+	v->x509_error = 0;
+	if (X509_verify_cert(ctx) != 1)
+	{
+		v->x509_error = X509_STORE_CTX_get_error(ctx);
+		if (v->x509_error == X509_V_ERR_OUT_OF_MEM)
+		{
+			X509_STORE_CTX_free(ctx);
+			return MH_X509_NO_MEMORY;
+		}
+		v->outcome = outcome_of_error(v->x509_error);
+		if (v->outcome == MH_CERT_EXPIRED &&
+			asn1_time_to_unix(X509_get0_notAfter(X509_STORE_CTX_get_current_cert(ctx)), &na) &&
+			na == at)
+			*expired_at_boundary = true;
+		a = NULL;
+		if (v->outcome == MH_CERT_EXPIRED || v->outcome == MH_CERT_NOT_YET_VALID)
+			a = chain_anchor(set, ctx, usage);
+	}
+	else
+	{
+		a = chain_anchor(set, ctx, usage);
+		v->outcome = a != NULL ? MH_CERT_VALID : MH_CERT_UNTRUSTED_ISSUER;
+	}
+	v->has_anchor = a != NULL;
+	if (a != NULL)
+	{
+		v->anchor_id = a->id;
+		memcpy(v->issuer_key_id, a->key_id, a->key_id_len);
+		v->issuer_key_id_len = a->key_id_len;
+	}
+	X509_STORE_CTX_free(ctx);
+	return MH_X509_OK;
+}
+
 /* The whole verdict but the signature over data; x stays the caller's. */
 static mh_x509_status
 verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
 			  mh_cert_usage usage, mh_cert_verdict *v)
 {
-	X509_STORE_CTX *ctx;
-	X509_VERIFY_PARAM *param;
-	STACK_OF(X509) *chain;
-	X509	   *top;
-	int			i;
+	mh_x509_status st;
+	bool		boundary;
 
 	v->has_serial = integer_to_decimal(X509_get0_serialNumber(x), v->serial);
 	v->has_validity = asn1_time_to_unix(X509_get0_notBefore(x), &v->not_before) &&
@@ -396,51 +476,17 @@ verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
 		return MH_X509_OK;
 	}
 
-	ctx = X509_STORE_CTX_new();
-	if (ctx == NULL)
-		return MH_X509_NO_MEMORY;
-	if (!X509_STORE_CTX_init(ctx, set->store[usage], x, NULL))
-	{
-		X509_STORE_CTX_free(ctx);
-		return MH_X509_NO_MEMORY;
-	}
-	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_time(param, (time_t) at);
-	/* JPKI roots issue end-entity certificates directly */
-	X509_VERIFY_PARAM_set_depth(param, 0);
+	st = run_chain(set, x, at, usage, v, &boundary);
 
-	if (X509_verify_cert(ctx) != 1)
-	{
-		v->x509_error = X509_STORE_CTX_get_error(ctx);
-		v->outcome = v->x509_error == X509_V_ERR_OUT_OF_MEM ?
-			MH_CERT_MALFORMED : outcome_of_error(v->x509_error);
-		X509_STORE_CTX_free(ctx);
-		return v->x509_error == X509_V_ERR_OUT_OF_MEM ? MH_X509_NO_MEMORY : MH_X509_OK;
-	}
-
-	/* An anchor presented as the certificate itself has a chain of one. */
-	chain = X509_STORE_CTX_get0_chain(ctx);
-	top = sk_X509_num(chain) == 2 ? sk_X509_value(chain, 1) : NULL;
-	v->outcome = MH_CERT_UNTRUSTED_ISSUER;
-	for (i = 0; top != NULL && i < set->nanchors; i++)
-	{
-		const mh_anchor *a = &set->anchors[i];
-
-		if (a->usage == usage && (a->cert == top || X509_cmp(a->cert, top) == 0))
-		{
-			v->has_anchor = true;
-			v->anchor_id = a->id;
-			memcpy(v->issuer_key_id, a->key_id, a->key_id_len);
-			v->issuer_key_id_len = a->key_id_len;
-			v->outcome = MH_CERT_VALID;
-			break;
-		}
-	}
-	X509_STORE_CTX_free(ctx);
-
-	if (v->outcome == MH_CERT_VALID && !usage_ok(set, x, usage))
+	/*
+	 * RFC 5280 makes notAfter inclusive; OpenSSL counts a certificate as
+	 * expired at its notAfter second.  Ask again one second earlier.
+	 */
+	if (st == MH_X509_OK && boundary)
+		st = run_chain(set, x, at - 1, usage, v, &boundary);
+	if (st == MH_X509_OK && v->outcome == MH_CERT_VALID && !usage_ok(set, x, usage))
 		v->outcome = MH_CERT_WRONG_USAGE;
-	return MH_X509_OK;
+	return st;
 }
 
 mh_x509_status

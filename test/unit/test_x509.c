@@ -108,6 +108,10 @@ main(void)
 	CHECK_INT(v.anchor_id, 2, "auth-ee issued by anchor 2");
 	CHECK_INT(v.issuer_key_id_len, 20, "issuer key id is 20 bytes");
 	CHECK_INT(verdict(set, "auth-ee.der", T_2030, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "auth-ee expired in 2030");
+	CHECK_INT(verdict(set, "auth-ee.der", 1861920000, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "auth-ee valid at its notAfter second (inclusive)");
+	CHECK_INT(verdict(set, "auth-ee.der", 1861920001, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "auth-ee expired one second after notAfter");
+	CHECK_INT(verdict(set, "auth-ee.der", 1717200000, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "auth-ee valid at its notBefore second");
+	CHECK_INT(verdict(set, "auth-ee.der", 1717199999, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid one second before notBefore");
 	CHECK_INT(verdict(set, "auth-ee.der", T_2022, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid in 2022");
 	CHECK_INT(verdict(set, "auth-ee.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_UNTRUSTED_ISSUER, "auth-ee untrusted for signature");
 	CHECK_INT(verdict(set, "auth-ee-g1.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "g1 certificate valid as of 2022");
