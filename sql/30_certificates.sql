@@ -141,7 +141,7 @@ SELECT (p).name = '試験 花子' AS name_ok, (p).name_substitute = '試験 花�
        (p).sex, (p).birth_date,
        (p).address = '東京都千代田区霞が関一丁目1番1号' AS address_ok,
        (p).address_substitute = (p).address AS address_substitute_ok
-  FROM fx, LATERAL mynahoken.certificate_personal_data(bytes) p WHERE name = 'sign-ee';
+  FROM fx, LATERAL mynahoken.certificate_personal_data(bytes) p WHERE fx.name = 'sign-ee';
 SELECT (mynahoken.certificate_personal_data(bytes)).* FROM fx WHERE name = 'auth-ee';
 CREATE ROLE regress_cert_analyst;
 GRANT USAGE ON SCHEMA mynahoken TO regress_cert_analyst;

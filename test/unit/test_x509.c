@@ -149,6 +149,7 @@ main(void)
 	CHECK_INT(mh_cert_personal_data(der, len, &pd), MH_X509_OK, "personal data read");
 	CHECK_STR(pd.value[3], "419900102", "birth date field");
 	CHECK_STR(pd.value[2], "2", "sex field");
+	CHECK_STR(pd.value[0], "\xe8\xa9\xa6\xe9\xa8\x93 \xe8\x8a\xb1\xe5\xad\x90", "name field is UTF-8");
 	CHECK(pd.present[0] && pd.present[4] && pd.present[5], "name and address present");
 	CHECK_INT(mh_cert_get_facts(der, len, &facts), MH_X509_OK, "facts read");
 	CHECK_INT(facts.npolicies, 1, "one policy");
