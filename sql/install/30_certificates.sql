@@ -64,6 +64,7 @@ COMMENT ON TABLE mynahoken.revoked_certificate IS
   'JPKI revocation facts keyed by issuer key identifier and serial; revoked at T iff revocation_date <= T';
 
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.trust_anchor', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.trust_anchor_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.revoked_certificate', '');
 
 CREATE TYPE mynahoken.certificate_verdict AS (
@@ -236,6 +237,8 @@ BEGIN
          (issuer_key_id, serial, revocation_date, reason, source)
   SELECT e.issuer_key_id, e.serial, e.revocation_date, e.reason, 'crl'
     FROM mynahoken.crl_entries(crl) e
+   -- a delta CRL's removeFromCRL entry is an un-revocation, never a revocation
+   WHERE e.reason IS DISTINCT FROM 'removeFromCRL'
   ON CONFLICT (issuer_key_id, serial) DO NOTHING;
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
