@@ -354,6 +354,9 @@ usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
 	/* UINT32_MAX means no keyUsage extension: not a JPKI certificate */
 	if (ku == UINT32_MAX || (ku & need) != need)
 		return false;
+	/* a CA certificate is never a card's end-entity certificate */
+	if (X509_check_ca(x) != 0)
+		return false;
 	pol = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
 	if (pol == NULL)
 		return false;
