@@ -11,7 +11,8 @@
  *       0.2 ms), where the openssl CLI needs a process per certificate.
  *       Writes PREFIX.bin (4-byte big-endian length, then DER, per
  *       certificate) and PREFIX.hex (one \\x... line each, for COPY).
- *       Reuses both files when PREFIX.bin already holds N certificates.
+ *       Reuses both files when PREFIX.bin already holds N certificates and
+ *       is newer than the fixture root key.
  *
  *   x509_peer verify FILE ROOT_DER UNIX_TIME
  *       d2i_X509 + X509_verify_cert (depth 0, at the given time, one
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -107,6 +109,16 @@ add_policy(X509 *x, const char *oid)
 	CERTIFICATEPOLICIES_free(pol);
 }
 
+/* True when file a was modified after file b (a cache minted under b). */
+static int
+newer_than(const char *a, const char *b)
+{
+	struct stat sa,
+				sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_mtime > sb.st_mtime;
+}
+
 /* Number of certificates in a .bin file, or -1. */
 static long
 count_bin(const char *path)
@@ -143,7 +155,7 @@ mint(long n, const char *prefix)
 
 	snprintf(binpath, sizeof(binpath), "%s.bin", prefix);
 	snprintf(hexpath, sizeof(hexpath), "%s.hex", prefix);
-	if (count_bin(binpath) == n)
+	if (count_bin(binpath) == n && newer_than(binpath, FX "auth-root-g2.key"))
 	{
 		FILE	   *h = fopen(hexpath, "r");
 

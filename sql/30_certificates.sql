@@ -58,6 +58,7 @@ INSERT INTO cases VALUES
   ('auth-revoked',     'authentication', '2026-01-01'),
   ('auth-wrongpolicy', 'authentication', '2026-01-01'),
   ('auth-wrongku',     'authentication', '2026-01-01'),
+  ('auth-ca',          'authentication', '2026-01-01'),
   ('auth-rogue',       'authentication', '2026-01-01'),
   ('auth-tampered',    'authentication', '2026-01-01'),
   ('auth-truncated',   'authentication', '2026-01-01'),

@@ -569,7 +569,7 @@ mh_cert_verdict_detail(const mh_cert_verdict *v)
 		case MH_CERT_UNTRUSTED_ISSUER:
 			return "not issued by a trust anchor for this usage";
 		case MH_CERT_WRONG_USAGE:
-			return "JPKI certificate policy or key usage missing for this usage";
+			return "not a JPKI end-entity certificate for this usage (policy, key usage or CA flag)";
 		default:
 			break;
 	}

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 \set fixtures `cd test/fixtures/jpki && for f in *.der *.crl *.bin *.sig; do n=${f%.der}; printf "('%s','%s')," "${n%.crl}" "$(base64 -w0 "$f")"; done | sed 's/,$//'`
 
 BEGIN;
-SELECT plan(71);
+SELECT plan(72);
 SET LOCAL timezone = 'UTC';
 
 CREATE TEMP TABLE fx (name text PRIMARY KEY, bytes bytea NOT NULL);
@@ -77,6 +77,7 @@ INSERT INTO cases VALUES
   ('auth-notyet',      'authentication', '2026-01-01',          'not_yet_valid',    'a certificate from 2027 is not yet valid'),
   ('auth-wrongpolicy', 'authentication', '2026-01-01',          'wrong_usage',      'a certificate without the JPKI authentication policy has the wrong usage'),
   ('auth-wrongku',     'authentication', '2026-01-01',          'wrong_usage',      'a certificate without digitalSignature has the wrong usage'),
+  ('auth-ca',          'authentication', '2026-01-01',          'wrong_usage',      'a CA certificate with the authentication policy is not a card certificate'),
   ('auth-rogue',       'authentication', '2026-01-01',          'untrusted_issuer', 'a certificate from an unpinned root with the same DN is untrusted'),
   ('auth-tampered',    'authentication', '2026-01-01',          'bad_signature',    'a tampered certificate has a bad signature'),
   ('auth-truncated',   'authentication', '2026-01-01',          'malformed',        'a truncated certificate is malformed'),

@@ -123,6 +123,7 @@ main(void)
 	CHECK_INT(verdict(set, "auth-notyet.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-notyet not yet valid");
 	CHECK_INT(verdict(set, "auth-wrongpolicy.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "wrong policy");
 	CHECK_INT(verdict(set, "auth-wrongku.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "wrong key usage");
+	CHECK_INT(verdict(set, "auth-ca.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "a CA certificate is not a card certificate");
 	CHECK_INT(verdict(set, "auth-rogue.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "rogue issuer");
 	CHECK_INT(verdict(set, "auth-tampered.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered");
 	CHECK_INT(verdict(set, "auth-truncated.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_MALFORMED, "truncated");
