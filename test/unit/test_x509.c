@@ -1,0 +1,182 @@
+/*
+ * test_x509.c: unit tests of src/core/x509verify over the committed JPKI
+ * fixtures (test/fixtures/jpki, read relative to the repository root).
+ */
+#include <stdlib.h>
+
+#include "unit.h"
+#include "x509verify.h"
+
+#define FX "test/fixtures/jpki/"
+
+/* Whole file into a malloc'd buffer; exits when missing. */
+static unsigned char *
+slurp(const char *name, size_t *len)
+{
+	char		path[256];
+	FILE	   *f;
+	unsigned char *buf;
+	long		n;
+
+	snprintf(path, sizeof(path), FX "%s", name);
+	f = fopen(path, "rb");
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0)
+	{
+		printf("cannot read %s\n", path);
+		exit(2);
+	}
+	rewind(f);
+	buf = malloc((size_t) n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t) n, f) != (size_t) n)
+		exit(2);
+	fclose(f);
+	*len = (size_t) n;
+	return buf;
+}
+
+static void
+add(mh_anchor_set *set, const char *name, mh_cert_usage u, int64_t id)
+{
+	size_t		len;
+	unsigned char *der = slurp(name, &len);
+
+	CHECK_INT(mh_anchor_set_add(set, der, len, u, id), MH_X509_OK, name);
+	free(der);
+}
+
+/* Verdict of fixture name at Unix time at for usage u. */
+static mh_cert_outcome
+verdict(mh_anchor_set *set, const char *name, int64_t at, mh_cert_usage u,
+		mh_cert_verdict *v)
+{
+	size_t		len;
+	unsigned char *der = slurp(name, &len);
+	mh_cert_verdict local;
+
+	if (v == NULL)
+		v = &local;
+	CHECK_INT(mh_cert_verify(set, der, len, at, u, v), MH_X509_OK, name);
+	free(der);
+	return v->outcome;
+}
+
+#define T_2022 1654041600		/* 2022-06-01 00:00:00 UTC */
+#define T_2025_06 1748736000	/* 2025-06-01 00:00:00 UTC */
+#define T_2026 1767225600		/* 2026-01-01 00:00:00 UTC */
+#define T_2030 1893456000		/* 2030-01-01 00:00:00 UTC */
+
+int
+main(void)
+{
+	mh_anchor_set *set = mh_anchor_set_new();
+	mh_cert_verdict v;
+	mh_anchor_info info;
+	mh_cert_facts facts;
+	mh_personal_data pd;
+	mh_crl	   *crl;
+	unsigned char *der,
+			   *data,
+			   *sig;
+	size_t		len,
+				dlen,
+				slen;
+	char		serial[MH_SERIAL_MAXLEN];
+	int64_t		at;
+	int			reason;
+
+	CHECK(set != NULL, "anchor set created");
+	add(set, "auth-root-g1.der", MH_USAGE_AUTHENTICATION, 1);
+	add(set, "auth-root-g2.der", MH_USAGE_AUTHENTICATION, 2);
+	add(set, "sign-root-g2.der", MH_USAGE_SIGNATURE, 3);
+	CHECK_INT(mh_anchor_set_count(set), 3, "three anchors");
+
+	/* anchors: an end-entity certificate is not one */
+	der = slurp("auth-ee.der", &len);
+	CHECK_INT(mh_anchor_inspect(der, len, &info), MH_X509_NOT_SELF_SIGNED,
+			  "an end-entity certificate is not a trust anchor");
+	free(der);
+	der = slurp("auth-root-g2.der", &len);
+	CHECK_INT(mh_anchor_inspect(der, len, &info), MH_X509_OK, "root g2 inspects");
+	CHECK_INT(info.key_id_len, 20, "root g2 has a 20-byte key id");
+	CHECK_INT(info.not_before, 1554076800, "root g2 starts 2019-04-01");
+	CHECK_INT(mh_anchor_inspect(der, len / 2, &info), MH_X509_MALFORMED, "half a root is malformed");
+	free(der);
+
+	/* outcomes */
+	CHECK_INT(verdict(set, "auth-ee.der", T_2026, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "auth-ee valid in 2026");
+	CHECK_STR(v.serial, "1714946", "auth-ee serial 0x1A2B02 in decimal");
+	CHECK_INT(v.anchor_id, 2, "auth-ee issued by anchor 2");
+	CHECK_INT(v.issuer_key_id_len, 20, "issuer key id is 20 bytes");
+	CHECK_INT(verdict(set, "auth-ee.der", T_2030, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "auth-ee expired in 2030");
+	CHECK_INT(verdict(set, "auth-ee.der", 1861920000, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "auth-ee valid at its notAfter second (inclusive)");
+	CHECK_INT(verdict(set, "auth-ee.der", 1861920001, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "auth-ee expired one second after notAfter");
+	CHECK_INT(verdict(set, "auth-ee.der", 1717200000, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "auth-ee valid at its notBefore second");
+	CHECK_INT(verdict(set, "auth-ee.der", 1717199999, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid one second before notBefore");
+	CHECK_INT(verdict(set, "auth-ee.der", T_2022, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid in 2022");
+	CHECK_INT(verdict(set, "auth-ee.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_UNTRUSTED_ISSUER, "auth-ee untrusted for signature");
+	CHECK_INT(verdict(set, "auth-ee-g1.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "g1 certificate valid as of 2022");
+	CHECK_INT(v.anchor_id, 1, "g1 certificate issued by anchor 1");
+	CHECK_INT(verdict(set, "auth-ee-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "g1 certificate expired in 2026");
+	CHECK_INT(verdict(set, "auth-ee-g1-late.der", T_2025_06, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "late g1 certificate valid in mid-2025");
+	CHECK_INT(verdict(set, "auth-ee-g1-late.der", T_2026, MH_USAGE_AUTHENTICATION, &v), MH_CERT_EXPIRED, "late g1 certificate expired with its root in 2026");
+	CHECK_INT(verdict(set, "auth-expired.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "auth-expired expired");
+	CHECK_INT(verdict(set, "auth-notyet.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-notyet not yet valid");
+	CHECK_INT(verdict(set, "auth-wrongpolicy.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "wrong policy");
+	CHECK_INT(verdict(set, "auth-wrongku.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "wrong key usage");
+	CHECK_INT(verdict(set, "auth-ca.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "a CA certificate is not a card certificate");
+	CHECK_INT(verdict(set, "auth-rogue.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "rogue issuer");
+	CHECK_INT(verdict(set, "auth-tampered.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered");
+	CHECK_INT(verdict(set, "auth-truncated.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_MALFORMED, "truncated");
+	CHECK_INT(verdict(set, "auth-root-g2.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "an anchor is not an end-entity certificate");
+	CHECK_INT(verdict(set, "sign-ee.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_VALID, "sign-ee valid for signature");
+	CHECK_INT(verdict(set, "sign-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "sign-ee untrusted for authentication");
+	CHECK_INT(mh_cert_verify(set, (const unsigned char *) "", 0, T_2026, MH_USAGE_AUTHENTICATION, &v), MH_X509_OK, "empty input");
+	CHECK_INT(v.outcome, MH_CERT_MALFORMED, "empty input is malformed");
+	CHECK_INT(verdict(NULL, "auth-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "no anchors at all");
+
+	/* signature over data */
+	der = slurp("sign-ee.der", &len);
+	data = slurp("sign-data.bin", &dlen);
+	sig = slurp("sign-data.sig", &slen);
+	CHECK_INT(mh_cert_verify_signature(set, der, len, T_2026, MH_USAGE_SIGNATURE, data, dlen, sig, slen, &v), MH_X509_OK, "signature check runs");
+	CHECK(v.outcome == MH_CERT_VALID && v.signature_checked && v.signature_ok, "signature matches");
+	data[0] ^= 1;
+	mh_cert_verify_signature(set, der, len, T_2026, MH_USAGE_SIGNATURE, data, dlen, sig, slen, &v);
+	CHECK(v.outcome == MH_CERT_VALID && v.signature_checked && !v.signature_ok, "signature over changed data does not match");
+	mh_cert_verify_signature(set, der, len, T_2026, MH_USAGE_SIGNATURE, data, dlen, sig, 3, &v);
+	CHECK(v.signature_checked && !v.signature_ok, "short signature does not match");
+
+	/* personal data and facts */
+	CHECK_INT(mh_cert_personal_data(der, len, &pd), MH_X509_OK, "personal data read");
+	CHECK_STR(pd.value[3], "419900102", "birth date field");
+	CHECK_STR(pd.value[2], "2", "sex field");
+	CHECK_STR(pd.value[0], "\xe8\xa9\xa6\xe9\xa8\x93 \xe8\x8a\xb1\xe5\xad\x90", "name field is UTF-8");
+	CHECK(pd.present[0] && pd.present[4] && pd.present[5], "name and address present");
+	CHECK_INT(mh_cert_get_facts(der, len, &facts), MH_X509_OK, "facts read");
+	CHECK_INT(facts.npolicies, 1, "one policy");
+	CHECK_STR(facts.policies[0], MH_JPKI_POLICY_SIGNATURE, "signature policy");
+	CHECK_INT(facts.key_usage, 3, "digitalSignature and nonRepudiation");
+	free(der);
+	free(data);
+	free(sig);
+
+	/* CRLs */
+	der = slurp("auth-g2.crl", &len);
+	CHECK_INT(mh_crl_open(set, der, len, &crl), MH_X509_OK, "CRL of root g2 verifies");
+	CHECK_INT(mh_crl_anchor_id(crl), 2, "CRL signed by anchor 2");
+	CHECK_INT(mh_crl_count(crl), 1, "CRL has one entry");
+	CHECK(mh_crl_entry(crl, 0, serial, &at, &reason), "entry reads");
+	CHECK_STR(serial, "1714949", "revoked serial 0x1A2B05");
+	CHECK_INT(at, 1743465600, "revoked 2025-04-01");
+	CHECK_STR(mh_crl_reason_name(reason), "keyCompromise", "reason");
+	CHECK(!mh_crl_entry(crl, 1, serial, &at, &reason), "no second entry");
+	mh_crl_free(crl);
+	CHECK_INT(mh_crl_open(set, der, len - 1, &crl), MH_X509_MALFORMED, "truncated CRL");
+	free(der);
+	der = slurp("rogue.crl", &len);
+	CHECK_INT(mh_crl_open(set, der, len, &crl), MH_X509_BAD_SIGNATURE, "rogue CRL under the same name is refused");
+	free(der);
+
+	mh_anchor_set_free(set);
+	UNIT_DONE();
+}
