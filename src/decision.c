@@ -1,0 +1,1075 @@
+/*
+ * decision.c: fmgr wrappers of the transition-period decisions.
+ *
+ * Each SQL decision function takes the insurer's own columns and reads the
+ * legal parameters from mynahoken.legal_parameter.  Reading the calendar per
+ * row would cost a query per member, so each call site (FmgrInfo) keeps a
+ * cache in fn_extra: the calendar rows as known on the requested knowledge
+ * day, loaded once per statement through SPI, and, per insurer category, the
+ * parameters resolved for the last decision day together with the span of
+ * days over which that resolution stays the same.  The cache lives as long
+ * as the executor state of one statement, so a change to the calendar is
+ * seen by the next statement.
+ *
+ * The rules are in src/core/transition.c; this file maps arguments, NULLs
+ * and status codes.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/rangetypes.h"
+
+#include "decision.h"
+#include "transition.h"
+
+/* Labels of the SQL enums, in declaration order, checked when loading. */
+static const char *const document_names[MH_DOC_COUNT] = {
+	"myna_hokensho", "myna_with_notice", "myna_with_portal_screen",
+	"myna_with_portal_pdf", "legacy_card", "certificate",
+	"expired_legacy_card", "notice_alone"
+};
+static const char *const reason_names[MH_NEED_COUNT] = {
+	"not_eligible", "late_elderly_blanket", "late_elderly_age",
+	"no_my_number", "not_registered", "registration_withdrawn",
+	"ecert_expired", "on_request", "not_needed"
+};
+
+/* One row of the calendar as known on the cache's knowledge day. */
+typedef struct CalRow
+{
+	int64		parameter_id;
+	int16		param;			/* MhParam */
+	int16		scope;			/* MhCategory, or -1 for every category */
+	mh_day		lo;				/* valid from (inclusive) */
+	mh_day		hi;				/* valid to (inclusive) */
+	MhValue		value;
+} CalRow;
+
+/* Parameters of one category, resolved for the days lo..hi. */
+typedef struct Resolved
+{
+	bool		ok;
+	mh_day		lo;
+	mh_day		hi;
+	MhRules		rules;
+	int			row[MH_P_COUNT];	/* index into rows; -1: no value */
+} Resolved;
+
+typedef struct DecisionCache
+{
+	MemoryContext mcxt;			/* fn_mcxt: lives as long as the call site */
+	bool		enums_loaded;
+	Oid			category_oid[MH_CAT_COUNT];
+	Oid			document_type;
+	Oid			document_oid[MH_DOC_COUNT];
+	Oid			reason_oid[MH_NEED_COUNT];
+	Oid			last_cat_oid;
+	int			last_cat;
+
+	bool		rows_loaded;
+	bool		known_null;		/* knowledge: as currently known */
+	DateADT		known_on;
+	int			nrows;
+	CalRow	   *rows;
+	Resolved	resolved[MH_CAT_COUNT];
+
+	ArrayType  *doc_arrays[1 << MH_DOC_COUNT];	/* built on first use */
+} DecisionCache;
+
+/* ---------------------------------------------------------------------
+ * Formatting
+ */
+
+/* A day as YYYY-MM-DD (ISO, whatever DateStyle says). */
+static char *
+fmt_day(mh_day day)
+{
+	int			y,
+				m,
+				d;
+
+	if (day == MH_DAY_MIN)
+		return pstrdup("-infinity");
+	if (day == MH_DAY_MAX)
+		return pstrdup("infinity");
+	mh_ymd_from_day(day, &y, &m, &d);
+	return psprintf("%04d-%02d-%02d", y, m, d);
+}
+
+static char *
+fmt_knowledge(DecisionCache *c)
+{
+	if (c->known_null)
+		return pstrdup("as currently known");
+	return psprintf("as known on %s", fmt_day((mh_day) c->known_on));
+}
+
+/* ---------------------------------------------------------------------
+ * Loading the calendar
+ */
+
+static void
+load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid *typid)
+{
+	char	   *sql;
+	int			i;
+
+	sql = psprintf("SELECT e.oid, e.enumlabel::text, e.enumtypid FROM pg_catalog.pg_enum e "
+				   "WHERE e.enumtypid = '%s'::pg_catalog.regtype ORDER BY e.enumsortorder",
+				   typname);
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the labels of %s", typname);
+	if ((int) SPI_processed != n)
+		elog(ERROR, "%s has %d labels, the library expects %d",
+			 typname, (int) SPI_processed, n);
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *label = SPI_getvalue(tup, td, 2);
+
+		if (strcmp(label, labels[i]) != 0)
+			elog(ERROR, "label %d of %s is \"%s\", the library expects \"%s\"",
+				 i + 1, typname, label, labels[i]);
+		oids[i] = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
+		if (typid != NULL)
+			*typid = DatumGetObjectId(SPI_getbinval(tup, td, 3, &isnull));
+	}
+}
+
+static int
+param_by_name(const char *name)
+{
+	int			p;
+
+	for (p = 0; p < MH_P_COUNT; p++)
+		if (strcmp(mh_param_names[p], name) == 0)
+			return p;
+	return -1;
+}
+
+static int
+category_by_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < MH_CAT_COUNT; i++)
+		if (strcmp(mh_category_names[i], name) == 0)
+			return i;
+	elog(ERROR, "unknown insurer category \"%s\"", name);
+	return -1;					/* keep compiler quiet */
+}
+
+static mh_day
+get_day(HeapTuple tup, TupleDesc td, int col, mh_day if_null)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, td, col, &isnull);
+
+	return isnull ? if_null : (mh_day) DatumGetDateADT(d);
+}
+
+static void
+load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
+{
+	static const char *const sql =
+		"SELECT p.parameter_id, p.name, p.scope::text, lower(p.valid), upper(p.valid),"
+		" p.value_type::text, p.value_date, p.value_int, p.value_bool,"
+		" lower(p.value_range), upper(p.value_range), isempty(p.value_range)"
+		" FROM mynahoken.legal_parameter p"
+		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)"
+		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END";
+	Oid			argtypes[1] = {DATEOID};
+	Datum		values[1];
+	char		nulls[1];
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	uint64		i;
+	int			n = 0;
+	int			k;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (!c->enums_loaded)
+	{
+		load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
+				  c->category_oid, NULL);
+		load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
+				  c->document_oid, &c->document_type);
+		load_enum("mynahoken.certificate_reason", reason_names, MH_NEED_COUNT,
+				  c->reason_oid, NULL);
+		c->enums_loaded = true;
+	}
+
+	values[0] = DateADTGetDatum(known_on);
+	nulls[0] = known_null ? 'n' : ' ';
+	if (SPI_execute_with_args(sql, 1, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read mynahoken.legal_parameter");
+
+	if (c->rows != NULL)
+		pfree(c->rows);
+	c->rows = MemoryContextAllocZero(mcxt, sizeof(CalRow) * (SPI_processed + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		CalRow	   *r = &c->rows[n];
+		char	   *name = SPI_getvalue(tup, td, 2);
+		char	   *scope = SPI_getvalue(tup, td, 3);
+		char	   *vtype = SPI_getvalue(tup, td, 6);
+		int			p = param_by_name(name);
+		bool		isnull;
+		mh_day		upper;
+		const char *want;
+
+		/* parameters of the insurer's own that no rule reads */
+		if (p < 0)
+			continue;
+		r->parameter_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+		r->param = (int16) p;
+		r->scope = scope == NULL ? -1 : (int16) category_by_name(scope);
+		r->lo = get_day(tup, td, 4, MH_DAY_MIN);
+		upper = get_day(tup, td, 5, MH_DAY_MAX);
+		r->hi = upper == MH_DAY_MAX ? MH_DAY_MAX : upper - 1;
+
+		switch (mh_param_types[p])
+		{
+			case MH_VT_DATE:
+				want = "date";
+				r->value.a = get_day(tup, td, 7, 0);
+				break;
+			case MH_VT_INT:
+				want = "int";
+				r->value.a = DatumGetInt32(SPI_getbinval(tup, td, 8, &isnull));
+				break;
+			case MH_VT_BOOL:
+				want = "boolean";
+				r->value.a = DatumGetBool(SPI_getbinval(tup, td, 9, &isnull)) ? 1 : 0;
+				break;
+			default:
+				want = "daterange";
+				if (DatumGetBool(SPI_getbinval(tup, td, 12, &isnull)) || isnull)
+				{
+					r->value.a = 1;
+					r->value.b = 0;
+				}
+				else
+				{
+					r->value.a = get_day(tup, td, 10, MH_DAY_MIN);
+					upper = get_day(tup, td, 11, MH_DAY_MAX);
+					r->value.b = upper == MH_DAY_MAX ? MH_DAY_MAX : upper - 1;
+				}
+				break;
+		}
+		if (strcmp(vtype, want) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("legal parameter \"%s\" is of type %s, not %s", name, vtype, want)));
+		n++;
+	}
+	SPI_finish();
+
+	c->nrows = n;
+	c->known_null = known_null;
+	c->known_on = known_on;
+	c->rows_loaded = true;
+	for (k = 0; k < MH_CAT_COUNT; k++)
+		c->resolved[k].ok = false;
+}
+
+static DecisionCache *
+get_cache(FunctionCallInfo fcinfo, int known_arg)
+{
+	DecisionCache *c = (DecisionCache *) fcinfo->flinfo->fn_extra;
+	bool		known_null = PG_ARGISNULL(known_arg);
+	DateADT		known_on = known_null ? 0 : PG_GETARG_DATEADT(known_arg);
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(DecisionCache));
+		c->last_cat = -1;
+		c->mcxt = fcinfo->flinfo->fn_mcxt;
+		fcinfo->flinfo->fn_extra = c;
+	}
+	if (!c->rows_loaded || c->known_null != known_null ||
+		(!known_null && c->known_on != known_on))
+		load_rows(fcinfo, c, known_null, known_on);
+	return c;
+}
+
+static int
+category_index(DecisionCache *c, Oid oid)
+{
+	int			i;
+
+	if (oid == c->last_cat_oid && c->last_cat >= 0)
+		return c->last_cat;
+	for (i = 0; i < MH_CAT_COUNT; i++)
+		if (c->category_oid[i] == oid)
+		{
+			c->last_cat_oid = oid;
+			c->last_cat = i;
+			return i;
+		}
+	elog(ERROR, "unknown insurer category (enum oid %u)", oid);
+	return -1;					/* keep compiler quiet */
+}
+
+/*
+ * Parameters of category cat on day.  A category's own value wins over an
+ * all-categories one.  The result is reused for every day between the
+ * nearest boundaries of the rows that apply to the category.
+ */
+static const Resolved *
+rules_for(DecisionCache *c, int cat, mh_day day)
+{
+	Resolved   *res = &c->resolved[cat];
+	int			i;
+
+	if (res->ok && day >= res->lo && day <= res->hi)
+		return res;
+
+	memset(res, 0, sizeof(Resolved));
+	for (i = 0; i < MH_P_COUNT; i++)
+		res->row[i] = -1;
+	res->lo = MH_DAY_MIN;
+	res->hi = MH_DAY_MAX;
+	for (i = 0; i < c->nrows; i++)
+	{
+		const CalRow *r = &c->rows[i];
+		int			cur;
+
+		if (r->scope != -1 && r->scope != cat)
+			continue;
+		/* narrow the span of days this resolution holds for */
+		if (r->lo != MH_DAY_MIN)
+		{
+			if (r->lo <= day && r->lo > res->lo)
+				res->lo = r->lo;
+			else if (r->lo > day && r->lo - 1 < res->hi)
+				res->hi = r->lo - 1;
+		}
+		if (r->hi != MH_DAY_MAX)
+		{
+			if (r->hi < day && r->hi + 1 > res->lo)
+				res->lo = r->hi + 1;
+			else if (r->hi >= day && r->hi < res->hi)
+				res->hi = r->hi;
+		}
+		if (day < r->lo || day > r->hi)
+			continue;
+		cur = res->row[r->param];
+		if (cur < 0 || (c->rows[cur].scope == -1 && r->scope != -1))
+			res->row[r->param] = i;
+	}
+	for (i = 0; i < MH_P_COUNT; i++)
+		if (res->row[i] >= 0)
+		{
+			res->rules.present |= (uint32_t) 1 << i;
+			res->rules.v[i] = c->rows[res->row[i]].value;
+		}
+	res->ok = true;
+	return res;
+}
+
+/* ---------------------------------------------------------------------
+ * Arguments and errors
+ */
+
+typedef struct Call
+{
+	DecisionCache *c;
+	int			cat;
+	mh_day		day;			/* day the parameters are resolved for */
+	const Resolved *res;
+	MhMember	m;
+	bool		online;
+} Call;
+
+static mh_day
+arg_day(FunctionCallInfo fcinfo, int n, mh_day if_null)
+{
+	return PG_ARGISNULL(n) ? if_null : (mh_day) PG_GETARG_DATEADT(n);
+}
+
+/* A day that must be a real day: infinity is refused. */
+static mh_day
+arg_finite_day(FunctionCallInfo fcinfo, int n, const char *what)
+{
+	DateADT		d = PG_GETARG_DATEADT(n);
+
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s must be a finite date", what)));
+	return (mh_day) d;
+}
+
+static void
+call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
+{
+	memset(&call->m, 0, sizeof(MhMember));
+	call->c = get_cache(fcinfo, known_arg);
+	call->cat = category_index(call->c, PG_GETARG_OID(0));
+	call->m.category = (MhCategory) call->cat;
+	call->day = day;
+	call->res = rules_for(call->c, call->cat, day);
+	call->m.birth_date = MH_DAY_MIN;
+	call->m.acquired_on = MH_DAY_MIN;
+	call->m.lost_on = MH_DAY_MAX;
+	call->m.card_issued_on = MH_DAY_MAX;
+	call->m.card_expires_on = MH_DAY_MAX;
+	call->m.myna_registered_on = MH_DAY_MAX;
+	call->m.myna_withdrawn_on = MH_DAY_MAX;
+	call->m.ecert_expires_on = MH_DAY_MAX;
+	call->m.certificate_valid_until = MH_DAY_MIN;
+	call->m.certificate_requested_on = MH_DAY_MAX;
+	call->online = true;
+}
+
+static void
+report(const Call *call, MhStatus st, MhParam param)
+{
+	const MhMember *m = &call->m;
+	const char *cat = mh_category_names[call->cat];
+
+	switch (st)
+	{
+		case MH_OK:
+			return;
+		case MH_ERR_MISSING_PARAMETER:
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("no value for legal parameter \"%s\" on %s",
+							mh_param_names[param], fmt_day(call->day)),
+					 errdetail("Insurer category: %s. Knowledge: %s.",
+							   cat, fmt_knowledge(call->c)),
+					 errhint("Record a value with mynahoken.record_legal_parameter().")));
+			break;
+		case MH_ERR_BAD_PARAMETER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("legal parameter \"%s\" is out of range on %s",
+							mh_param_names[param], fmt_day(call->day)),
+					 errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
+							   cat, call->res->rules.v[param].a, fmt_knowledge(call->c)),
+					 param == MH_P_CERTIFICATE_TERM_MONTHS ?
+					 errhint("The insurer's term must be between 0 and certificate_max_months.") : 0));
+			break;
+		case MH_ERR_LOST_BEFORE_ACQUIRED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("eligibility lost before it was acquired"),
+					 errdetail("資格喪失日 %s is before 資格取得日 %s.",
+							   fmt_day(m->lost_on), fmt_day(m->acquired_on))));
+			break;
+		case MH_ERR_EXPIRES_BEFORE_ISSUED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("health insurance card expires before it was issued"),
+					 errdetail("有効期限 %s is before 交付日 %s.",
+							   fmt_day(m->card_expires_on), fmt_day(m->card_issued_on))));
+			break;
+		case MH_ERR_ACQUIRED_BEFORE_BIRTH:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("eligibility acquired before birth"),
+					 errdetail("資格取得日 %s is before the birth date %s.",
+							   fmt_day(m->acquired_on), fmt_day(m->birth_date))));
+			break;
+		case MH_ERR_NO_BIRTH_DATE:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("birth date is needed for the 後期高齢者 age rule on %s",
+							fmt_day(call->day))));
+			break;
+		case MH_ERR_BEFORE_CERTIFICATES:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("no 資格確認書 exists on %s", fmt_day(call->day)),
+					 errdetail("資格確認書 exist from %s (legal parameter \"certificate_from\").",
+							   fmt_day(call->res->rules.v[MH_P_CERTIFICATE_FROM].a))));
+			break;
+		case MH_ERR_NO_NOTICE_WINDOW:
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("no 資格情報のお知らせ sending window for a member acquired on %s",
+							fmt_day(m->acquired_on)),
+					 errdetail("Insurer category: %s. Knowledge: %s.",
+							   cat, fmt_knowledge(call->c))));
+			break;
+	}
+}
+
+/* Card arguments: category, day, acquired_on, lost_on, issued_on, expires_on, known_on. */
+static bool
+card_args(Call *call, FunctionCallInfo fcinfo)
+{
+	mh_day		day;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		return false;
+	day = arg_finite_day(fcinfo, 1, "day");
+	call_init(call, fcinfo, 6, day);
+	call->m.acquired_on = arg_finite_day(fcinfo, 2, "acquired_on");
+	call->m.lost_on = arg_day(fcinfo, 3, MH_DAY_MAX);
+	call->m.card_issued_on = arg_day(fcinfo, 4, MH_DAY_MAX);
+	call->m.card_expires_on = arg_day(fcinfo, 5, MH_DAY_MAX);
+	return true;
+}
+
+/*
+ * Document arguments: category, day, acquired_on, lost_on, card_issued_on,
+ * card_expires_on, my_number_linked, myna_registered_on, myna_withdrawn_on,
+ * ecert_expires_on, certificate_valid_until, online_check, known_on.
+ */
+static bool
+document_args(Call *call, FunctionCallInfo fcinfo)
+{
+	mh_day		day;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(11))
+		return false;
+	day = arg_finite_day(fcinfo, 1, "day");
+	call_init(call, fcinfo, 12, day);
+	call->m.acquired_on = arg_finite_day(fcinfo, 2, "acquired_on");
+	call->m.lost_on = arg_day(fcinfo, 3, MH_DAY_MAX);
+	call->m.card_issued_on = arg_day(fcinfo, 4, MH_DAY_MAX);
+	call->m.card_expires_on = arg_day(fcinfo, 5, MH_DAY_MAX);
+	call->m.my_number_linked = !PG_ARGISNULL(6) && PG_GETARG_BOOL(6);
+	call->m.myna_registered_on = arg_day(fcinfo, 7, MH_DAY_MAX);
+	call->m.myna_withdrawn_on = arg_day(fcinfo, 8, MH_DAY_MAX);
+	call->m.ecert_expires_on = arg_day(fcinfo, 9, MH_DAY_MAX);
+	call->m.certificate_valid_until = arg_day(fcinfo, 10, MH_DAY_MIN);
+	call->online = PG_GETARG_BOOL(11);
+	return true;
+}
+
+/*
+ * Need arguments: category, day, birth_date, acquired_on, lost_on,
+ * my_number_linked, myna_registered_on, myna_withdrawn_on, ecert_expires_on,
+ * certificate_requested_on, known_on.
+ */
+static bool
+need_args(Call *call, FunctionCallInfo fcinfo)
+{
+	mh_day		day;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		return false;
+	day = arg_finite_day(fcinfo, 1, "day");
+	call_init(call, fcinfo, 10, day);
+	call->m.birth_date = PG_ARGISNULL(2) ? MH_DAY_MIN : arg_finite_day(fcinfo, 2, "birth_date");
+	call->m.acquired_on = arg_finite_day(fcinfo, 3, "acquired_on");
+	call->m.lost_on = arg_day(fcinfo, 4, MH_DAY_MAX);
+	call->m.my_number_linked = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+	call->m.myna_registered_on = arg_day(fcinfo, 6, MH_DAY_MAX);
+	call->m.myna_withdrawn_on = arg_day(fcinfo, 7, MH_DAY_MAX);
+	call->m.ecert_expires_on = arg_day(fcinfo, 8, MH_DAY_MAX);
+	call->m.certificate_requested_on = arg_day(fcinfo, 9, MH_DAY_MAX);
+	return true;
+}
+
+/* Arguments (category, one day, known_on) of the per-event decisions. */
+static bool
+event_args(Call *call, FunctionCallInfo fcinfo, const char *what)
+{
+	mh_day		day;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return false;
+	day = arg_finite_day(fcinfo, 1, what);
+	call_init(call, fcinfo, 2, day);
+	call->m.acquired_on = day;
+	return true;
+}
+
+/* A document mask as a mynahoken.document[]; the arrays are built once per mask. */
+static Datum
+documents_datum(DecisionCache *c, uint32 mask)
+{
+	ArrayType  *a = c->doc_arrays[mask];
+	ArrayType  *copy;
+
+	if (a == NULL)
+	{
+		Datum		elems[MH_DOC_COUNT];
+		int			n = 0;
+		int			i;
+		MemoryContext old = MemoryContextSwitchTo(c->mcxt);
+
+		for (i = 0; i < MH_DOC_COUNT; i++)
+			if (mask & (1u << i))
+				elems[n++] = ObjectIdGetDatum(c->document_oid[i]);
+		a = construct_array(elems, n, c->document_type, sizeof(Oid), true, TYPALIGN_INT);
+		MemoryContextSwitchTo(old);
+		c->doc_arrays[mask] = a;
+	}
+	copy = (ArrayType *) palloc(VARSIZE(a));
+	memcpy(copy, a, VARSIZE(a));
+	PG_RETURN_ARRAYTYPE_P(copy);
+}
+
+/* ---------------------------------------------------------------------
+ * Explanations
+ */
+
+static void
+json_day(StringInfo buf, mh_day day, mh_day none)
+{
+	if (day == none)
+		appendStringInfoString(buf, "null");
+	else
+		appendStringInfo(buf, "\"%s\"", fmt_day(day));
+}
+
+static void
+json_doc_array(StringInfo buf, uint32 mask)
+{
+	int			i;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < MH_DOC_COUNT; i++)
+		if (mask & (1u << i))
+		{
+			appendStringInfo(buf, "%s\"%s\"", first ? "" : ", ", document_names[i]);
+			first = false;
+		}
+	appendStringInfoChar(buf, ']');
+}
+
+/* The inputs the decision looked at, with their values. */
+static void
+json_inputs(StringInfo buf, const Call *call, uint32 inputs)
+{
+	const MhMember *m = &call->m;
+	int			i;
+	bool		first = true;
+
+	appendStringInfoChar(buf, '{');
+	for (i = 0; i < MH_IN_COUNT; i++)
+	{
+		if (!(inputs & (1u << i)))
+			continue;
+		appendStringInfo(buf, "%s\"%s\": ", first ? "" : ", ", mh_input_names[i]);
+		first = false;
+		switch (1u << i)
+		{
+			case MH_IN_CATEGORY:
+				appendStringInfo(buf, "\"%s\"", mh_category_names[call->cat]);
+				break;
+			case MH_IN_DAY:
+			case MH_IN_ISSUED_ON:
+				json_day(buf, call->day, MH_DAY_MIN);
+				break;
+			case MH_IN_BIRTH_DATE:
+				json_day(buf, m->birth_date, MH_DAY_MIN);
+				break;
+			case MH_IN_ACQUIRED_ON:
+				json_day(buf, m->acquired_on, MH_DAY_MIN);
+				break;
+			case MH_IN_LOST_ON:
+				json_day(buf, m->lost_on, MH_DAY_MAX);
+				break;
+			case MH_IN_CARD_ISSUED_ON:
+				json_day(buf, m->card_issued_on, MH_DAY_MAX);
+				break;
+			case MH_IN_CARD_EXPIRES_ON:
+				json_day(buf, m->card_expires_on, MH_DAY_MAX);
+				break;
+			case MH_IN_MY_NUMBER_LINKED:
+				appendStringInfoString(buf, m->my_number_linked ? "true" : "false");
+				break;
+			case MH_IN_MYNA_REGISTERED_ON:
+				json_day(buf, m->myna_registered_on, MH_DAY_MAX);
+				break;
+			case MH_IN_MYNA_WITHDRAWN_ON:
+				json_day(buf, m->myna_withdrawn_on, MH_DAY_MAX);
+				break;
+			case MH_IN_ECERT_EXPIRES_ON:
+				json_day(buf, m->ecert_expires_on, MH_DAY_MAX);
+				break;
+			case MH_IN_CERTIFICATE_VALID_UNTIL:
+				json_day(buf, m->certificate_valid_until, MH_DAY_MIN);
+				break;
+			case MH_IN_CERTIFICATE_REQUESTED_ON:
+				json_day(buf, m->certificate_requested_on, MH_DAY_MAX);
+				break;
+			case MH_IN_ONLINE_CHECK:
+				appendStringInfoString(buf, call->online ? "true" : "false");
+				break;
+		}
+	}
+	appendStringInfoChar(buf, '}');
+}
+
+/* The parameters the decision used, with their values and sources. */
+static void
+json_parameters(StringInfo buf, const Call *call, uint32 params)
+{
+	static const char *const sql =
+		"SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object("
+		" 'name', c.name, 'scope', c.scope, 'value', c.value, 'unit', c.unit,"
+		" 'valid', c.valid_iso, 'recorded', c.recorded_iso, 'confirmed', c.confirmed,"
+		" 'note', c.note, 'source', pg_catalog.jsonb_build_object("
+		"  'code', c.source_code, 'kind', c.source_kind, 'title', c.source_title,"
+		"  'issuer', c.source_issuer, 'number', c.source_number,"
+		"  'issued_on', c.source_issued_on, 'url', c.source_url))"
+		" ORDER BY c.name, c.scope), '[]'::pg_catalog.jsonb)::text"
+		" FROM mynahoken.legal_calendar c"
+		" WHERE c.parameter_id OPERATOR(pg_catalog.=) ANY ($1)";
+	Datum		ids[MH_P_COUNT];
+	int			n = 0;
+	int			p;
+	Oid			argtypes[1] = {INT8ARRAYOID};
+	Datum		values[1];
+	char	   *text;
+
+	for (p = 0; p < MH_P_COUNT; p++)
+		if ((params & (1u << p)) && call->res->row[p] >= 0)
+			ids[n++] = Int64GetDatum(call->c->rows[call->res->row[p]].parameter_id);
+	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read mynahoken.legal_calendar");
+	text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	appendStringInfoString(buf, text);
+	SPI_finish();
+}
+
+static Datum
+explanation(const Call *call, const char *decision, const char *result, const MhTrace *t)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"decision\": \"%s\", \"result\": %s, \"knowledge\": ",
+					 decision, result);
+	escape_json(&buf, fmt_knowledge(call->c));
+	appendStringInfoString(&buf, ", \"rules\": [");
+	for (i = 0; i < t->nrules; i++)
+	{
+		appendStringInfo(&buf, "%s{\"rule\": \"%s\", \"text\": ",
+						 i ? ", " : "", mh_rule_names[t->rules[i]]);
+		escape_json(&buf, mh_rule_texts[t->rules[i]]);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoString(&buf, "], \"inputs\": ");
+	json_inputs(&buf, call, t->inputs);
+	appendStringInfoString(&buf, ", \"parameters\": ");
+	json_parameters(&buf, call, t->params);
+	appendStringInfoChar(&buf, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/* ---------------------------------------------------------------------
+ * SQL functions
+ */
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until);
+Datum
+mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	mh_day		until;
+
+	/* (category, issued_on, expires_on, lost_on, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	call_init(&call, fcinfo, 4, arg_finite_day(fcinfo, 1, "issued_on"));
+	call.m.card_issued_on = call.day;
+	call.m.acquired_on = MH_DAY_MIN;
+	call.m.card_expires_on = arg_day(fcinfo, 2, MH_DAY_MAX);
+	call.m.lost_on = arg_day(fcinfo, 3, MH_DAY_MAX);
+	report(&call, mh_card_usable_until(&call.res->rules, &call.m, &until, NULL, &param), param);
+	if (until == MH_DAY_MIN)
+		PG_RETURN_NULL();
+	PG_RETURN_DATEADT((DateADT) until);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_valid);
+Datum
+mynahoken_legacy_card_valid(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	bool		valid;
+
+	if (!card_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_card_valid(&call.res->rules, &call.m, call.day, &valid, NULL, &param), param);
+	PG_RETURN_BOOL(valid);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_accepted);
+Datum
+mynahoken_legacy_card_accepted(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	bool		accepted;
+
+	if (!card_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_card_accepted(&call.res->rules, &call.m, call.day, &accepted, NULL, &param), param);
+	PG_RETURN_BOOL(accepted);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_myna_usable_until);
+Datum
+mynahoken_myna_usable_until(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	mh_day		until;
+
+	/* (category, ecert_expires_on, known_on) */
+	if (!event_args(&call, fcinfo, "ecert_expires_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_myna_usable_until(&call.res->rules, call.day, &until, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) until);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_usable_documents);
+Datum
+mynahoken_usable_documents(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	uint32_t	usable,
+				accepted;
+
+	if (!document_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
+							   &usable, &accepted, NULL, &param), param);
+	return documents_datum(call.c, usable);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_accepted_documents);
+Datum
+mynahoken_accepted_documents(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	uint32_t	usable,
+				accepted;
+
+	if (!document_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
+							   &usable, &accepted, NULL, &param), param);
+	return documents_datum(call.c, accepted);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_certificate_need);
+Datum
+mynahoken_certificate_need(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhNeed		need;
+
+	if (!need_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_certificate_need(&call.res->rules, &call.m, call.day, &need, NULL, &param), param);
+	PG_RETURN_OID(call.c->reason_oid[need]);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_certificate_valid_until);
+Datum
+mynahoken_certificate_valid_until(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	mh_day		until;
+
+	if (!event_args(&call, fcinfo, "issued_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_certificate_valid_until(&call.res->rules, call.day, &until, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) until);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_acquisition_report_due);
+Datum
+mynahoken_acquisition_report_due(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	mh_day		due;
+
+	if (!event_args(&call, fcinfo, "acquired_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_acquisition_report_due(&call.res->rules, call.day, &due, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) due);
+}
+
+/* An inclusive [from, to] as a canonical daterange [from, to + 1). */
+static Datum
+make_daterange(mh_day from, mh_day to)
+{
+	TypeCacheEntry *typcache = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+	RangeBound	lower,
+				upper;
+
+	lower.val = DateADTGetDatum((DateADT) from);
+	lower.infinite = false;
+	lower.inclusive = true;
+	lower.lower = true;
+	upper.val = DateADTGetDatum((DateADT) to);
+	upper.infinite = false;
+	upper.inclusive = true;
+	upper.lower = false;
+#if PG_VERSION_NUM >= 160000
+	return RangeTypePGetDatum(make_range(typcache, &lower, &upper, false, NULL));
+#else
+	return RangeTypePGetDatum(make_range(typcache, &lower, &upper, false));
+#endif
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window);
+Datum
+mynahoken_notice_sending_window(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	mh_day		from,
+				to;
+
+	if (!event_args(&call, fcinfo, "acquired_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_notice_window(&call.res->rules, &call.m, &from, &to, NULL, &param), param);
+	return make_daterange(from, to);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_legacy_card);
+Datum
+mynahoken_explain_legacy_card(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	bool		valid,
+				accepted;
+	mh_day		until;
+	StringInfoData res;
+
+	if (!card_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	t.inputs = MH_IN_CATEGORY | MH_IN_DAY;
+	report(&call, mh_card_valid(&call.res->rules, &call.m, call.day, &valid, &t, &param), param);
+	report(&call, mh_card_accepted(&call.res->rules, &call.m, call.day, &accepted, &t, &param), param);
+	report(&call, mh_card_usable_until(&call.res->rules, &call.m, &until, NULL, &param), param);
+	initStringInfo(&res);
+	appendStringInfo(&res, "{\"legally_valid\": %s, \"accepted_with_online_check\": %s, \"usable_until\": ",
+					 valid ? "true" : "false", accepted ? "true" : "false");
+	json_day(&res, until, MH_DAY_MIN);
+	appendStringInfoChar(&res, '}');
+	PG_RETURN_DATUM(explanation(&call, "legacy_card", res.data, &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_documents);
+Datum
+mynahoken_explain_documents(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	uint32_t	usable,
+				accepted;
+	StringInfoData res;
+
+	if (!document_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
+							   &usable, &accepted, &t, &param), param);
+	initStringInfo(&res);
+	appendStringInfoString(&res, "{\"usable\": ");
+	json_doc_array(&res, usable);
+	appendStringInfoString(&res, ", \"accepted\": ");
+	json_doc_array(&res, accepted);
+	appendStringInfoChar(&res, '}');
+	PG_RETURN_DATUM(explanation(&call, "documents", res.data, &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_certificate_need);
+Datum
+mynahoken_explain_certificate_need(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	MhNeed		need;
+	char	   *res;
+
+	if (!need_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_certificate_need(&call.res->rules, &call.m, call.day, &need, &t, &param), param);
+	res = psprintf("{\"reason\": \"%s\", \"needs_certificate\": %s}", reason_names[need],
+				   need == MH_NEED_NOT_NEEDED || need == MH_NEED_NOT_ELIGIBLE ? "false" : "true");
+	PG_RETURN_DATUM(explanation(&call, "certificate_need", res, &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_certificate_valid_until);
+Datum
+mynahoken_explain_certificate_valid_until(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	mh_day		until;
+
+	if (!event_args(&call, fcinfo, "issued_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_certificate_valid_until(&call.res->rules, call.day, &until, &t, &param), param);
+	PG_RETURN_DATUM(explanation(&call, "certificate_valid_until",
+								psprintf("{\"valid_until\": \"%s\"}", fmt_day(until)), &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_acquisition_report_due);
+Datum
+mynahoken_explain_acquisition_report_due(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	mh_day		due;
+
+	if (!event_args(&call, fcinfo, "acquired_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_acquisition_report_due(&call.res->rules, call.day, &due, &t, &param), param);
+	PG_RETURN_DATUM(explanation(&call, "acquisition_report_due",
+								psprintf("{\"due\": \"%s\"}", fmt_day(due)), &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_explain_notice_sending_window);
+Datum
+mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
+{
+	Call		call;
+	MhParam		param = 0;
+	MhTrace		t = {0};
+	mh_day		from,
+				to;
+
+	if (!event_args(&call, fcinfo, "acquired_on"))
+		PG_RETURN_NULL();
+	report(&call, mh_notice_window(&call.res->rules, &call.m, &from, &to, &t, &param), param);
+	PG_RETURN_DATUM(explanation(&call, "notice_sending_window",
+								psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
+										 fmt_day(from), fmt_day(to)), &t));
+}

@@ -1,0 +1,30 @@
+/*
+ * decision.h: fmgr layer of the legal calendar and the decision functions.
+ *
+ * The SQL functions are declared in sql/install/40_calendar.sql; the rules
+ * themselves are in src/core/transition.c.  Nothing here is used by other
+ * modules yet.
+ */
+#ifndef MYNAHOKEN_DECISION_H
+#define MYNAHOKEN_DECISION_H
+
+#include "fmgr.h"
+
+extern Datum mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS);
+extern Datum mynahoken_legacy_card_valid(PG_FUNCTION_ARGS);
+extern Datum mynahoken_legacy_card_accepted(PG_FUNCTION_ARGS);
+extern Datum mynahoken_myna_usable_until(PG_FUNCTION_ARGS);
+extern Datum mynahoken_usable_documents(PG_FUNCTION_ARGS);
+extern Datum mynahoken_accepted_documents(PG_FUNCTION_ARGS);
+extern Datum mynahoken_certificate_need(PG_FUNCTION_ARGS);
+extern Datum mynahoken_certificate_valid_until(PG_FUNCTION_ARGS);
+extern Datum mynahoken_acquisition_report_due(PG_FUNCTION_ARGS);
+extern Datum mynahoken_notice_sending_window(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_legacy_card(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_documents(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_certificate_need(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_certificate_valid_until(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_acquisition_report_due(PG_FUNCTION_ARGS);
+extern Datum mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS);
+
+#endif
