@@ -770,6 +770,11 @@ DECLARE
   lo bigint := 1;
 BEGIN
   -- No SET clause (it would forbid COMMIT): every name is qualified.
+  -- Called inside a transaction block with commit_chunks, fail here, before
+  -- taking the lock, rather than at the first chunk.
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
   run := mynahoken.issuance_begin(p_as_of, known_on, late_days, p_chunk, wait_seconds);
   IF run IS NULL THEN
     RETURN;
