@@ -25,7 +25,10 @@
 #include "utils/date.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "access/htup_details.h"
+#include "funcapi.h"
 #include "utils/rangetypes.h"
+#include "utils/typcache.h"
 
 #include "decision.h"
 #include "transition.h"
@@ -82,6 +85,14 @@ typedef struct DecisionCache
 	Resolved	resolved[MH_CAT_COUNT];
 
 	ArrayType  *doc_arrays[1 << MH_DOC_COUNT];	/* built on first use */
+
+	/* rules given as a mynahoken.transition_rules argument, one per category */
+	struct
+	{
+		Size		len;		/* 0: empty */
+		char	   *bytes;		/* copy of the composite datum */
+		MhRules		rules;
+	}			given[MH_CAT_COUNT];
 } DecisionCache;
 
 /* ---------------------------------------------------------------------
@@ -107,6 +118,8 @@ fmt_day(mh_day day)
 static char *
 fmt_knowledge(DecisionCache *c)
 {
+	if (!c->rows_loaded)
+		return pstrdup("as given in the rules argument");
 	if (c->known_null)
 		return pstrdup("as currently known");
 	return psprintf("as known on %s", fmt_day((mh_day) c->known_on));
@@ -182,9 +195,11 @@ static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
 	static const char *const sql =
-		"SELECT p.parameter_id, p.name, p.scope::text, lower(p.valid), upper(p.valid),"
+		"SELECT p.parameter_id, p.name, p.scope::text,"
+		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid),"
 		" p.value_type::text, p.value_date, p.value_int, p.value_bool,"
-		" lower(p.value_range), upper(p.value_range), isempty(p.value_range)"
+		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range),"
+		" pg_catalog.isempty(p.value_range)"
 		" FROM mynahoken.legal_parameter p"
 		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)"
 		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END";
@@ -198,16 +213,6 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!c->enums_loaded)
-	{
-		load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
-				  c->category_oid, NULL);
-		load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
-				  c->document_oid, &c->document_type);
-		load_enum("mynahoken.certificate_reason", reason_names, MH_NEED_COUNT,
-				  c->reason_oid, NULL);
-		c->enums_loaded = true;
-	}
 
 	values[0] = DateADTGetDatum(known_on);
 	nulls[0] = known_null ? 'n' : ' ';
@@ -285,12 +290,32 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		c->resolved[k].ok = false;
 }
 
-static DecisionCache *
-get_cache(FunctionCallInfo fcinfo, int known_arg)
+/* The OIDs of the labels of our enums, read from pg_enum once per call site. */
+static void
+load_enums(DecisionCache *c)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
+			  c->category_oid, NULL);
+	load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
+			  c->document_oid, &c->document_type);
+	load_enum("mynahoken.certificate_reason", reason_names, MH_NEED_COUNT,
+			  c->reason_oid, NULL);
+	SPI_finish();
+	c->enums_loaded = true;
+}
+
+/*
+ * The cache of this call site; with known_arg >= 0 the calendar as known on
+ * that argument is loaded (the rules-argument functions pass -1).
+ */
+static pg_noinline DecisionCache *
+get_cache_slow(FunctionCallInfo fcinfo, int known_arg)
 {
 	DecisionCache *c = (DecisionCache *) fcinfo->flinfo->fn_extra;
-	bool		known_null = PG_ARGISNULL(known_arg);
-	DateADT		known_on = known_null ? 0 : PG_GETARG_DATEADT(known_arg);
+	bool		known_null;
+	DateADT		known_on;
 
 	if (c == NULL)
 	{
@@ -299,10 +324,34 @@ get_cache(FunctionCallInfo fcinfo, int known_arg)
 		c->mcxt = fcinfo->flinfo->fn_mcxt;
 		fcinfo->flinfo->fn_extra = c;
 	}
+	if (!c->enums_loaded)
+		load_enums(c);
+	if (known_arg < 0)
+		return c;
+	known_null = PG_ARGISNULL(known_arg);
+	known_on = known_null ? 0 : PG_GETARG_DATEADT(known_arg);
 	if (!c->rows_loaded || c->known_null != known_null ||
 		(!known_null && c->known_on != known_on))
 		load_rows(fcinfo, c, known_null, known_on);
 	return c;
+}
+
+/* get_cache_slow, with the test that passes on every row but the first inline. */
+static inline DecisionCache *
+get_cache(FunctionCallInfo fcinfo, int known_arg)
+{
+	DecisionCache *c = (DecisionCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(c != NULL && c->enums_loaded))
+	{
+		if (known_arg < 0)
+			return c;
+		if (c->rows_loaded &&
+			(PG_ARGISNULL(known_arg) ? c->known_null :
+			 (!c->known_null && c->known_on == PG_GETARG_DATEADT(known_arg))))
+			return c;
+	}
+	return get_cache_slow(fcinfo, known_arg);
 }
 
 static int
@@ -335,7 +384,11 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 	int			i;
 
 	if (res->ok && day >= res->lo && day <= res->hi)
+	{
+		if (unlikely(res->rules.memo_day != day))
+			mh_rules_memo_day(&res->rules, day);
 		return res;
+	}
 
 	memset(res, 0, sizeof(Resolved));
 	for (i = 0; i < MH_P_COUNT; i++)
@@ -376,6 +429,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 			res->rules.present |= (uint32_t) 1 << i;
 			res->rules.v[i] = c->rows[res->row[i]].value;
 		}
+	mh_rules_memo_day(&res->rules, day);
 	res->ok = true;
 	return res;
 }
@@ -386,10 +440,12 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 
 typedef struct Call
 {
+	bool		by_rules;		/* parameters from a transition_rules argument */
 	DecisionCache *c;
 	int			cat;
 	mh_day		day;			/* day the parameters are resolved for */
-	const Resolved *res;
+	const Resolved *res;		/* calendar mode only */
+	const MhRules *rules;
 	MhMember	m;
 	bool		online;
 } Call;
@@ -413,15 +469,32 @@ arg_finite_day(FunctionCallInfo fcinfo, int n, const char *what)
 	return (mh_day) d;
 }
 
+static MhRules *rules_from_arg(Call *call, FunctionCallInfo fcinfo);
+
 static void
 call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
 {
 	memset(&call->m, 0, sizeof(MhMember));
-	call->c = get_cache(fcinfo, known_arg);
-	call->cat = category_index(call->c, PG_GETARG_OID(0));
-	call->m.category = (MhCategory) call->cat;
 	call->day = day;
-	call->res = rules_for(call->c, call->cat, day);
+	if (call->by_rules)
+	{
+		MhRules    *r;
+
+		call->c = get_cache(fcinfo, -1);
+		r = rules_from_arg(call, fcinfo);
+		if (!r->memo_set || r->memo_day != day)
+			mh_rules_memo_day(r, day);
+		call->res = NULL;
+		call->rules = r;
+	}
+	else
+	{
+		call->c = get_cache(fcinfo, known_arg);
+		call->cat = category_index(call->c, PG_GETARG_OID(0));
+		call->res = rules_for(call->c, call->cat, day);
+		call->rules = &call->res->rules;
+	}
+	call->m.category = (MhCategory) call->cat;
 	call->m.birth_date = MH_DAY_MIN;
 	call->m.acquired_on = MH_DAY_MIN;
 	call->m.lost_on = MH_DAY_MAX;
@@ -435,8 +508,118 @@ call_init(Call *call, FunctionCallInfo fcinfo, int known_arg, mh_day day)
 	call->online = true;
 }
 
+/* Number of attributes of mynahoken.transition_rules: category, day, parameters. */
+#define RULES_NATTS (2 + MH_P_COUNT)
+
+/*
+ * The parameters in a mynahoken.transition_rules argument (arg 0).  The
+ * argument usually comes from a join on the category with a handful of rows,
+ * so the decoded rules are kept per distinct datum (one per category) and
+ * found again by comparing bytes.
+ */
+static MhRules *
+rules_from_arg(Call *call, FunctionCallInfo fcinfo)
+{
+	DecisionCache *c = call->c;
+	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(0);
+	Size		len = HeapTupleHeaderGetDatumLength(th);
+	TupleDesc	td;
+	HeapTupleData tuple;
+	Datum		values[RULES_NATTS];
+	bool		nulls[RULES_NATTS];
+	TypeCacheEntry *rtc = NULL;
+	int			i;
+	int			cat;
+	MhRules    *r;
+
+	for (i = 0; i < MH_CAT_COUNT; i++)
+		if (c->given[i].len == len && memcmp(c->given[i].bytes, th, len) == 0)
+		{
+			call->cat = i;
+			return &c->given[i].rules;
+		}
+
+	td = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+	if (td->natts != RULES_NATTS)
+		elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
+			 td->natts, RULES_NATTS);
+	for (i = 0; i < MH_P_COUNT; i++)
+		if (strcmp(NameStr(TupleDescAttr(td, 2 + i)->attname), mh_param_names[i]) != 0)
+			elog(ERROR, "attribute %d of mynahoken.transition_rules is \"%s\", the library expects \"%s\"",
+				 3 + i, NameStr(TupleDescAttr(td, 2 + i)->attname), mh_param_names[i]);
+	tuple.t_len = len;
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, td, values, nulls);
+	ReleaseTupleDesc(td);
+
+	if (nulls[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("transition rules without an insurer category")));
+	cat = category_index(c, DatumGetObjectId(values[0]));
+	call->cat = cat;
+	r = &c->given[cat].rules;
+	memset(r, 0, sizeof(MhRules));
+	for (i = 0; i < MH_P_COUNT; i++)
+	{
+		Datum		v = values[2 + i];
+
+		if (nulls[2 + i])
+			continue;
+		r->present |= (uint32_t) 1 << i;
+		switch (mh_param_types[i])
+		{
+			case MH_VT_DATE:
+				r->v[i].a = (int32_t) DatumGetDateADT(v);
+				break;
+			case MH_VT_INT:
+				r->v[i].a = DatumGetInt32(v);
+				break;
+			case MH_VT_BOOL:
+				r->v[i].a = DatumGetBool(v) ? 1 : 0;
+				break;
+			case MH_VT_RANGE:
+				{
+					RangeBound	lo,
+								up;
+					bool		empty;
+
+					if (rtc == NULL)
+						rtc = lookup_type_cache(DATERANGEOID, TYPECACHE_RANGE_INFO);
+					range_deserialize(rtc, DatumGetRangeTypeP(v), &lo, &up, &empty);
+					if (empty)
+					{
+						r->v[i].a = 1;
+						r->v[i].b = 0;
+						break;
+					}
+					/* a daterange is canonical: [lower, upper) */
+					r->v[i].a = lo.infinite ? MH_DAY_MIN : (int32_t) DatumGetDateADT(lo.val);
+					r->v[i].b = up.infinite ? MH_DAY_MAX : (int32_t) DatumGetDateADT(up.val) - 1;
+					break;
+				}
+		}
+	}
+	if (c->given[cat].bytes != NULL)
+		pfree(c->given[cat].bytes);
+	c->given[cat].bytes = MemoryContextAlloc(c->mcxt, len);
+	memcpy(c->given[cat].bytes, th, len);
+	c->given[cat].len = len;
+	return r;
+}
+
+/* Raise the error of a status; inline test first, as this runs per row. */
+#define report(call, st, param) \
+	do { \
+		MhStatus	st_ = (st); \
+		if (st_ != MH_OK) \
+			report_error((call), st_, (param)); \
+	} while (0)
+
 static void
-report(const Call *call, MhStatus st, MhParam param)
+report_error(const Call *call, MhStatus st, MhParam param)
 {
 	const MhMember *m = &call->m;
 	const char *cat = mh_category_names[call->cat];
@@ -460,7 +643,7 @@ report(const Call *call, MhStatus st, MhParam param)
 					 errmsg("legal parameter \"%s\" is out of range on %s",
 							mh_param_names[param], fmt_day(call->day)),
 					 errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
-							   cat, call->res->rules.v[param].a, fmt_knowledge(call->c)),
+							   cat, call->rules->v[param].a, fmt_knowledge(call->c)),
 					 param == MH_P_CERTIFICATE_TERM_MONTHS ?
 					 errhint("The insurer's term must be between 0 and certificate_max_months.") : 0));
 			break;
@@ -496,7 +679,7 @@ report(const Call *call, MhStatus st, MhParam param)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("no 資格確認書 exists on %s", fmt_day(call->day)),
 					 errdetail("資格確認書 exist from %s (legal parameter \"certificate_from\").",
-							   fmt_day(call->res->rules.v[MH_P_CERTIFICATE_FROM].a))));
+							   fmt_day(call->rules->v[MH_P_CERTIFICATE_FROM].a))));
 			break;
 		case MH_ERR_NO_NOTICE_WINDOW:
 			ereport(ERROR,
@@ -597,7 +780,6 @@ static Datum
 documents_datum(DecisionCache *c, uint32 mask)
 {
 	ArrayType  *a = c->doc_arrays[mask];
-	ArrayType  *copy;
 
 	if (a == NULL)
 	{
@@ -613,9 +795,12 @@ documents_datum(DecisionCache *c, uint32 mask)
 		MemoryContextSwitchTo(old);
 		c->doc_arrays[mask] = a;
 	}
-	copy = (ArrayType *) palloc(VARSIZE(a));
-	memcpy(copy, a, VARSIZE(a));
-	PG_RETURN_ARRAYTYPE_P(copy);
+	/*
+	 * The array lives as long as the call site and is never changed; a
+	 * flat (not expanded) datum is read-only to the executor, which copies
+	 * it when it must outlive the row.
+	 */
+	PG_RETURN_ARRAYTYPE_P(a);
 }
 
 /* ---------------------------------------------------------------------
@@ -779,12 +964,12 @@ explanation(const Call *call, const char *decision, const char *result, const Mh
  * SQL functions
  */
 
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until);
-Datum
-mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS)
+static Datum
+legacy_card_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 {
-	Call		call;
+	Call		call = {.by_rules = by_rules};
 	MhParam		param = 0;
+
 	mh_day		until;
 
 	/* (category, issued_on, expires_on, lost_on, known_on) */
@@ -795,127 +980,253 @@ mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS)
 	call.m.acquired_on = MH_DAY_MIN;
 	call.m.card_expires_on = arg_day(fcinfo, 2, MH_DAY_MAX);
 	call.m.lost_on = arg_day(fcinfo, 3, MH_DAY_MAX);
-	report(&call, mh_card_usable_until(&call.res->rules, &call.m, &until, NULL, &param), param);
+	report(&call, mh_card_usable_until(call.rules, &call.m, &until, NULL, &param), param);
 	if (until == MH_DAY_MIN)
 		PG_RETURN_NULL();
 	PG_RETURN_DATEADT((DateADT) until);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until);
+Datum
+mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS)
+{
+	return legacy_card_usable_until_impl(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until_by_rules);
+Datum
+mynahoken_legacy_card_usable_until_by_rules(PG_FUNCTION_ARGS)
+{
+	return legacy_card_usable_until_impl(fcinfo, true);
+}
+
+static Datum
+legacy_card_valid_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	bool		valid;
+
+	if (!card_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_card_valid(call.rules, &call.m, call.day, &valid, NULL, &param), param);
+	PG_RETURN_BOOL(valid);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_legacy_card_valid);
 Datum
 mynahoken_legacy_card_valid(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	return legacy_card_valid_impl(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_valid_by_rules);
+Datum
+mynahoken_legacy_card_valid_by_rules(PG_FUNCTION_ARGS)
+{
+	return legacy_card_valid_impl(fcinfo, true);
+}
+
+static Datum
+legacy_card_accepted_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
 	MhParam		param = 0;
-	bool		valid;
+
+	bool		accepted;
 
 	if (!card_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_card_valid(&call.res->rules, &call.m, call.day, &valid, NULL, &param), param);
-	PG_RETURN_BOOL(valid);
+	report(&call, mh_card_accepted(call.rules, &call.m, call.day, &accepted, NULL, &param), param);
+	PG_RETURN_BOOL(accepted);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_legacy_card_accepted);
 Datum
 mynahoken_legacy_card_accepted(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	bool		accepted;
+	return legacy_card_accepted_impl(fcinfo, false);
+}
 
-	if (!card_args(&call, fcinfo))
+PG_FUNCTION_INFO_V1(mynahoken_legacy_card_accepted_by_rules);
+Datum
+mynahoken_legacy_card_accepted_by_rules(PG_FUNCTION_ARGS)
+{
+	return legacy_card_accepted_impl(fcinfo, true);
+}
+
+static Datum
+myna_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	mh_day		until;
+
+	/* (category, ecert_expires_on, known_on) */
+	if (!event_args(&call, fcinfo, "ecert_expires_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_card_accepted(&call.res->rules, &call.m, call.day, &accepted, NULL, &param), param);
-	PG_RETURN_BOOL(accepted);
+	report(&call, mh_myna_usable_until(call.rules, call.day, &until, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) until);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_myna_usable_until);
 Datum
 mynahoken_myna_usable_until(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	mh_day		until;
+	return myna_usable_until_impl(fcinfo, false);
+}
 
-	/* (category, ecert_expires_on, known_on) */
-	if (!event_args(&call, fcinfo, "ecert_expires_on"))
+PG_FUNCTION_INFO_V1(mynahoken_myna_usable_until_by_rules);
+Datum
+mynahoken_myna_usable_until_by_rules(PG_FUNCTION_ARGS)
+{
+	return myna_usable_until_impl(fcinfo, true);
+}
+
+static Datum
+usable_documents_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	uint32_t	usable,
+				accepted;
+
+	if (!document_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_myna_usable_until(&call.res->rules, call.day, &until, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) until);
+	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
+							   &usable, &accepted, NULL, &param), param);
+	return documents_datum(call.c, usable);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_usable_documents);
 Datum
 mynahoken_usable_documents(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	return usable_documents_impl(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_usable_documents_by_rules);
+Datum
+mynahoken_usable_documents_by_rules(PG_FUNCTION_ARGS)
+{
+	return usable_documents_impl(fcinfo, true);
+}
+
+static Datum
+accepted_documents_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
 	MhParam		param = 0;
+
 	uint32_t	usable,
 				accepted;
 
 	if (!document_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
+	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
 							   &usable, &accepted, NULL, &param), param);
-	return documents_datum(call.c, usable);
+	return documents_datum(call.c, accepted);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_accepted_documents);
 Datum
 mynahoken_accepted_documents(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	uint32_t	usable,
-				accepted;
+	return accepted_documents_impl(fcinfo, false);
+}
 
-	if (!document_args(&call, fcinfo))
+PG_FUNCTION_INFO_V1(mynahoken_accepted_documents_by_rules);
+Datum
+mynahoken_accepted_documents_by_rules(PG_FUNCTION_ARGS)
+{
+	return accepted_documents_impl(fcinfo, true);
+}
+
+static Datum
+certificate_need_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	MhNeed		need;
+
+	if (!need_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
-							   &usable, &accepted, NULL, &param), param);
-	return documents_datum(call.c, accepted);
+	report(&call, mh_certificate_need(call.rules, &call.m, call.day, &need, NULL, &param), param);
+	PG_RETURN_OID(call.c->reason_oid[need]);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_certificate_need);
 Datum
 mynahoken_certificate_need(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	MhNeed		need;
+	return certificate_need_impl(fcinfo, false);
+}
 
-	if (!need_args(&call, fcinfo))
+PG_FUNCTION_INFO_V1(mynahoken_certificate_need_by_rules);
+Datum
+mynahoken_certificate_need_by_rules(PG_FUNCTION_ARGS)
+{
+	return certificate_need_impl(fcinfo, true);
+}
+
+static Datum
+certificate_valid_until_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	mh_day		until;
+
+	if (!event_args(&call, fcinfo, "issued_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_certificate_need(&call.res->rules, &call.m, call.day, &need, NULL, &param), param);
-	PG_RETURN_OID(call.c->reason_oid[need]);
+	report(&call, mh_certificate_valid_until(call.rules, call.day, &until, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) until);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_certificate_valid_until);
 Datum
 mynahoken_certificate_valid_until(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	mh_day		until;
+	return certificate_valid_until_impl(fcinfo, false);
+}
 
-	if (!event_args(&call, fcinfo, "issued_on"))
+PG_FUNCTION_INFO_V1(mynahoken_certificate_valid_until_by_rules);
+Datum
+mynahoken_certificate_valid_until_by_rules(PG_FUNCTION_ARGS)
+{
+	return certificate_valid_until_impl(fcinfo, true);
+}
+
+static Datum
+acquisition_report_due_impl(FunctionCallInfo fcinfo, bool by_rules)
+{
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	mh_day		due;
+
+	if (!event_args(&call, fcinfo, "acquired_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_certificate_valid_until(&call.res->rules, call.day, &until, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) until);
+	report(&call, mh_acquisition_report_due(call.rules, call.day, &due, NULL, &param), param);
+	PG_RETURN_DATEADT((DateADT) due);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_acquisition_report_due);
 Datum
 mynahoken_acquisition_report_due(PG_FUNCTION_ARGS)
 {
-	Call		call;
-	MhParam		param = 0;
-	mh_day		due;
+	return acquisition_report_due_impl(fcinfo, false);
+}
 
-	if (!event_args(&call, fcinfo, "acquired_on"))
-		PG_RETURN_NULL();
-	report(&call, mh_acquisition_report_due(&call.res->rules, call.day, &due, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) due);
+PG_FUNCTION_INFO_V1(mynahoken_acquisition_report_due_by_rules);
+Datum
+mynahoken_acquisition_report_due_by_rules(PG_FUNCTION_ARGS)
+{
+	return acquisition_report_due_impl(fcinfo, true);
 }
 
 /* An inclusive [from, to] as a canonical daterange [from, to + 1). */
@@ -926,12 +1237,14 @@ make_daterange(mh_day from, mh_day to)
 	RangeBound	lower,
 				upper;
 
+	if (from > to)
+		return RangeTypePGetDatum(make_empty_range(typcache));
 	lower.val = DateADTGetDatum((DateADT) from);
-	lower.infinite = false;
+	lower.infinite = from == MH_DAY_MIN;
 	lower.inclusive = true;
 	lower.lower = true;
 	upper.val = DateADTGetDatum((DateADT) to);
-	upper.infinite = false;
+	upper.infinite = to == MH_DAY_MAX;
 	upper.inclusive = true;
 	upper.lower = false;
 #if PG_VERSION_NUM >= 160000
@@ -941,26 +1254,40 @@ make_daterange(mh_day from, mh_day to)
 #endif
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window);
-Datum
-mynahoken_notice_sending_window(PG_FUNCTION_ARGS)
+static Datum
+notice_sending_window_impl(FunctionCallInfo fcinfo, bool by_rules)
 {
-	Call		call;
+	Call		call = {.by_rules = by_rules};
 	MhParam		param = 0;
+
 	mh_day		from,
 				to;
 
 	if (!event_args(&call, fcinfo, "acquired_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_notice_window(&call.res->rules, &call.m, &from, &to, NULL, &param), param);
+	report(&call, mh_notice_window(call.rules, &call.m, &from, &to, NULL, &param), param);
 	return make_daterange(from, to);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window);
+Datum
+mynahoken_notice_sending_window(PG_FUNCTION_ARGS)
+{
+	return notice_sending_window_impl(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window_by_rules);
+Datum
+mynahoken_notice_sending_window_by_rules(PG_FUNCTION_ARGS)
+{
+	return notice_sending_window_impl(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_explain_legacy_card);
 Datum
 mynahoken_explain_legacy_card(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	bool		valid,
@@ -971,9 +1298,9 @@ mynahoken_explain_legacy_card(PG_FUNCTION_ARGS)
 	if (!card_args(&call, fcinfo))
 		PG_RETURN_NULL();
 	t.inputs = MH_IN_CATEGORY | MH_IN_DAY;
-	report(&call, mh_card_valid(&call.res->rules, &call.m, call.day, &valid, &t, &param), param);
-	report(&call, mh_card_accepted(&call.res->rules, &call.m, call.day, &accepted, &t, &param), param);
-	report(&call, mh_card_usable_until(&call.res->rules, &call.m, &until, NULL, &param), param);
+	report(&call, mh_card_valid(call.rules, &call.m, call.day, &valid, &t, &param), param);
+	report(&call, mh_card_accepted(call.rules, &call.m, call.day, &accepted, &t, &param), param);
+	report(&call, mh_card_usable_until(call.rules, &call.m, &until, NULL, &param), param);
 	initStringInfo(&res);
 	appendStringInfo(&res, "{\"legally_valid\": %s, \"accepted_with_online_check\": %s, \"usable_until\": ",
 					 valid ? "true" : "false", accepted ? "true" : "false");
@@ -986,7 +1313,7 @@ PG_FUNCTION_INFO_V1(mynahoken_explain_documents);
 Datum
 mynahoken_explain_documents(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	uint32_t	usable,
@@ -995,7 +1322,7 @@ mynahoken_explain_documents(PG_FUNCTION_ARGS)
 
 	if (!document_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_documents(&call.res->rules, &call.m, call.day, call.online,
+	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
 							   &usable, &accepted, &t, &param), param);
 	initStringInfo(&res);
 	appendStringInfoString(&res, "{\"usable\": ");
@@ -1010,7 +1337,7 @@ PG_FUNCTION_INFO_V1(mynahoken_explain_certificate_need);
 Datum
 mynahoken_explain_certificate_need(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	MhNeed		need;
@@ -1018,7 +1345,7 @@ mynahoken_explain_certificate_need(PG_FUNCTION_ARGS)
 
 	if (!need_args(&call, fcinfo))
 		PG_RETURN_NULL();
-	report(&call, mh_certificate_need(&call.res->rules, &call.m, call.day, &need, &t, &param), param);
+	report(&call, mh_certificate_need(call.rules, &call.m, call.day, &need, &t, &param), param);
 	res = psprintf("{\"reason\": \"%s\", \"needs_certificate\": %s}", reason_names[need],
 				   need == MH_NEED_NOT_NEEDED || need == MH_NEED_NOT_ELIGIBLE ? "false" : "true");
 	PG_RETURN_DATUM(explanation(&call, "certificate_need", res, &t));
@@ -1028,14 +1355,14 @@ PG_FUNCTION_INFO_V1(mynahoken_explain_certificate_valid_until);
 Datum
 mynahoken_explain_certificate_valid_until(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	mh_day		until;
 
 	if (!event_args(&call, fcinfo, "issued_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_certificate_valid_until(&call.res->rules, call.day, &until, &t, &param), param);
+	report(&call, mh_certificate_valid_until(call.rules, call.day, &until, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "certificate_valid_until",
 								psprintf("{\"valid_until\": \"%s\"}", fmt_day(until)), &t));
 }
@@ -1044,14 +1371,14 @@ PG_FUNCTION_INFO_V1(mynahoken_explain_acquisition_report_due);
 Datum
 mynahoken_explain_acquisition_report_due(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	mh_day		due;
 
 	if (!event_args(&call, fcinfo, "acquired_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_acquisition_report_due(&call.res->rules, call.day, &due, &t, &param), param);
+	report(&call, mh_acquisition_report_due(call.rules, call.day, &due, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "acquisition_report_due",
 								psprintf("{\"due\": \"%s\"}", fmt_day(due)), &t));
 }
@@ -1060,7 +1387,7 @@ PG_FUNCTION_INFO_V1(mynahoken_explain_notice_sending_window);
 Datum
 mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
 {
-	Call		call;
+	Call		call = {0};
 	MhParam		param = 0;
 	MhTrace		t = {0};
 	mh_day		from,
@@ -1068,8 +1395,61 @@ mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
 
 	if (!event_args(&call, fcinfo, "acquired_on"))
 		PG_RETURN_NULL();
-	report(&call, mh_notice_window(&call.res->rules, &call.m, &from, &to, &t, &param), param);
+	report(&call, mh_notice_window(call.rules, &call.m, &from, &to, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "notice_sending_window",
 								psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
 										 fmt_day(from), fmt_day(to)), &t));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_transition_rules);
+Datum
+mynahoken_transition_rules(PG_FUNCTION_ARGS)
+{
+	Call		call = {0};
+	TupleDesc	td;
+	Datum		values[RULES_NATTS];
+	bool		nulls[RULES_NATTS];
+	int			i;
+
+	/* (category, day, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "mynahoken.transition_rules must return a composite");
+	td = BlessTupleDesc(td);
+	if (td->natts != RULES_NATTS)
+		elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
+			 td->natts, RULES_NATTS);
+	values[0] = PG_GETARG_DATUM(0);
+	nulls[0] = false;
+	values[1] = DateADTGetDatum((DateADT) call.day);
+	nulls[1] = false;
+	for (i = 0; i < MH_P_COUNT; i++)
+	{
+		const MhValue *v = &call.rules->v[i];
+
+		nulls[2 + i] = !(call.rules->present & ((uint32_t) 1 << i));
+		if (nulls[2 + i])
+		{
+			values[2 + i] = (Datum) 0;
+			continue;
+		}
+		switch (mh_param_types[i])
+		{
+			case MH_VT_DATE:
+				values[2 + i] = DateADTGetDatum((DateADT) v->a);
+				break;
+			case MH_VT_INT:
+				values[2 + i] = Int32GetDatum(v->a);
+				break;
+			case MH_VT_BOOL:
+				values[2 + i] = BoolGetDatum(v->a != 0);
+				break;
+			case MH_VT_RANGE:
+				values[2 + i] = make_daterange(v->a, v->b);
+				break;
+		}
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }

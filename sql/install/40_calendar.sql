@@ -37,6 +37,7 @@ CREATE TABLE mynahoken.legal_source (
 );
 COMMENT ON TABLE mynahoken.legal_source IS
   'Documents (laws, ordinances, notices, insurer decisions, publications) that legal parameters cite';
+COMMENT ON SEQUENCE mynahoken.legal_source_source_id_seq IS 'Identity of mynahoken.legal_source';
 
 -- ---------------------------------------------------------------------------
 -- Parameter definitions: one row per parameter name, with its type and unit.
@@ -60,6 +61,13 @@ COMMENT ON TABLE mynahoken.legal_parameter_def IS
 CREATE TYPE mynahoken.legal_key_range AS RANGE (subtype = text, collation = "C");
 COMMENT ON TYPE mynahoken.legal_key_range IS
   'Range over text used as a one-point key in the exclusion constraint of mynahoken.legal_parameter';
+COMMENT ON FUNCTION mynahoken.legal_key_range(text, text) IS 'Constructor of mynahoken.legal_key_range';
+COMMENT ON FUNCTION mynahoken.legal_key_range(text, text, text) IS 'Constructor of mynahoken.legal_key_range';
+COMMENT ON TYPE mynahoken.legal_key_multirange IS 'Multirange of mynahoken.legal_key_range (created with the range type)';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange() IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange(mynahoken.legal_key_range) IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON FUNCTION mynahoken.legal_key_multirange(mynahoken.legal_key_range[]) IS 'Constructor of mynahoken.legal_key_multirange';
+COMMENT ON CAST (mynahoken.legal_key_range AS mynahoken.legal_key_multirange) IS 'Range to multirange';
 
 -- IMMUTABLE although it casts an enum to text: the labels of
 -- mynahoken.insurer_category are never renamed (they are part of the API).
@@ -68,7 +76,7 @@ RETURNS mynahoken.legal_key_range
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
   SELECT mynahoken.legal_key_range(k, k, '[]')
-    FROM (SELECT $1 || '/' || coalesce($2::text, '*') AS k) AS t
+    FROM (SELECT $1 OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce($2::text, '*') AS k) AS t
 $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
   'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
@@ -89,8 +97,9 @@ CREATE TABLE mynahoken.legal_parameter (
   confirmed    boolean NOT NULL DEFAULT true, -- false: UNCONFIRMED, a documented choice
   note         text,
   FOREIGN KEY (name, value_type) REFERENCES mynahoken.legal_parameter_def (name, value_type),
-  CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
-  CHECK (CASE value_type
+  CONSTRAINT legal_parameter_one_value
+    CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
+  CONSTRAINT legal_parameter_value_of_type CHECK (CASE value_type
            WHEN 'date' THEN value_date IS NOT NULL
            WHEN 'int' THEN value_int IS NOT NULL
            WHEN 'boolean' THEN value_bool IS NOT NULL
@@ -104,6 +113,7 @@ CREATE TABLE mynahoken.legal_parameter (
 );
 COMMENT ON TABLE mynahoken.legal_parameter IS
   'Bitemporal values of legal parameters: valid time (decision days), recorded time (when known), typed value, required source';
+COMMENT ON SEQUENCE mynahoken.legal_parameter_parameter_id_seq IS 'Identity of mynahoken.legal_parameter';
 CREATE INDEX legal_parameter_current ON mynahoken.legal_parameter (name) WHERE upper_inf(recorded);
 COMMENT ON INDEX mynahoken.legal_parameter_current IS 'Current (not superseded) values of legal parameters, by name';
 
@@ -228,7 +238,9 @@ COMMENT ON FUNCTION mynahoken.daterange_iso(daterange) IS
 CREATE VIEW mynahoken.legal_calendar AS
 SELECT p.name, p.scope, p.valid, p.recorded,
        CASE p.value_type
-         WHEN 'date' THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+         WHEN 'date' THEN CASE WHEN pg_catalog.isfinite(p.value_date)
+                               THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+                               ELSE p.value_date::text END
          WHEN 'int' THEN p.value_int::text
          WHEN 'boolean' THEN p.value_bool::text
          WHEN 'daterange' THEN mynahoken.daterange_iso(p.value_range)
@@ -369,10 +381,24 @@ COMMENT ON TYPE mynahoken.certificate_reason IS
 
 CREATE FUNCTION mynahoken.certificate_needed(reason mynahoken.certificate_reason)
 RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT reason NOT IN ('not_needed', 'not_eligible') $$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE   -- not STRICT, so that it is inlined
+AS $$ SELECT $1 OPERATOR(pg_catalog.<>) 'not_needed' AND $1 OPERATOR(pg_catalog.<>) 'not_eligible' $$;
 COMMENT ON FUNCTION mynahoken.certificate_needed(mynahoken.certificate_reason) IS
   'True when the reason returned by certificate_need means a 資格確認書 is needed';
+
+-- The contradictions the decision functions refuse, as a value, so that a
+-- bulk query can list or leave out the rows an error would stop on.
+CREATE FUNCTION mynahoken.member_facts_conflict(birth_date date, acquired_on date, lost_on date,
+                                                card_issued_on date, card_expires_on date)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN $3 OPERATOR(pg_catalog.<) $2 THEN 'lost_before_acquired'
+              WHEN $5 OPERATOR(pg_catalog.<) $4 THEN 'card_expires_before_issued'
+              WHEN $2 OPERATOR(pg_catalog.<) $1 THEN 'acquired_before_birth' END
+$$;
+COMMENT ON FUNCTION mynahoken.member_facts_conflict(date, date, date, date, date) IS
+  'Which contradiction in a member''s facts the decision functions would refuse (lost_before_acquired, card_expires_before_issued, acquired_before_birth), or NULL';
 
 CREATE FUNCTION mynahoken.legacy_card_usable_until(category mynahoken.insurer_category,
                                                    issued_on date, expires_on date, lost_on date,
@@ -478,6 +504,132 @@ AS 'MODULE_PATHNAME', 'mynahoken_notice_sending_window'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.notice_sending_window(mynahoken.insurer_category, date, date) IS
   'Days in which the 資格情報のお知らせ is (was) sent to a member acquired on a day';
+
+-- The same decisions as IMMUTABLE functions over explicit parameters: the
+-- parameters of one category and day in a mynahoken.transition_rules value
+-- (made by mynahoken.transition_rules(category, day, known_on), or by hand).
+-- Pure functions of their arguments, so they can be pushed down (Citus) and
+-- used in indexes; the caller passes the rules of the right category and day.
+
+CREATE TYPE mynahoken.transition_rules AS (
+  category                            mynahoken.insurer_category,
+  day                                 date,
+  card_issue_end                      date,
+  card_transition_end                 date,
+  expired_card_acceptance             daterange,
+  ecert_grace_months                  int,
+  notice_with_myna_from               date,
+  portal_screen_with_myna_from        date,
+  portal_pdf_with_myna_from           date,
+  certificate_from                    date,
+  certificate_max_months              int,
+  certificate_term_months             int,
+  certificate_renewal_month           int,
+  late_elderly_blanket_until          date,
+  late_elderly_age_rule_from          date,
+  late_elderly_age_threshold          int,
+  acquisition_report_days             int,
+  acquisition_report_first_day_counts boolean,
+  notice_round1_window                daterange,
+  notice_round2_window                daterange,
+  notice_round2_acquired              daterange,
+  notice_on_acquisition_from          date,
+  notice_on_acquisition_days          int
+);
+COMMENT ON TYPE mynahoken.transition_rules IS
+  'The legal parameters of one insurer category on one day (NULL: no value), for the IMMUTABLE *_by_rules decisions';
+
+CREATE FUNCTION mynahoken.transition_rules(category mynahoken.insurer_category, day date,
+                                           known_on date DEFAULT NULL)
+RETURNS mynahoken.transition_rules
+AS 'MODULE_PATHNAME', 'mynahoken_transition_rules'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.transition_rules(mynahoken.insurer_category, date, date) IS
+  'The legal parameters of a category on a day as known on a day (NULL: now), read from the calendar';
+
+CREATE FUNCTION mynahoken.legacy_card_usable_until_by_rules(rules mynahoken.transition_rules,
+                                                            issued_on date, expires_on date, lost_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_usable_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_usable_until_by_rules(mynahoken.transition_rules, date, date, date) IS
+  'legacy_card_usable_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.legacy_card_valid_by_rules(rules mynahoken.transition_rules, day date,
+                                                     acquired_on date, lost_on date,
+                                                     issued_on date, expires_on date)
+RETURNS boolean AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_valid_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_valid_by_rules(mynahoken.transition_rules, date, date, date, date, date) IS
+  'legacy_card_valid over explicit parameters';
+
+CREATE FUNCTION mynahoken.legacy_card_accepted_by_rules(rules mynahoken.transition_rules, day date,
+                                                        acquired_on date, lost_on date,
+                                                        issued_on date, expires_on date)
+RETURNS boolean AS 'MODULE_PATHNAME', 'mynahoken_legacy_card_accepted_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.legacy_card_accepted_by_rules(mynahoken.transition_rules, date, date, date, date, date) IS
+  'legacy_card_accepted over explicit parameters';
+
+CREATE FUNCTION mynahoken.myna_usable_until_by_rules(rules mynahoken.transition_rules, ecert_expires_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_myna_usable_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules, date) IS
+  'myna_usable_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.usable_documents_by_rules(rules mynahoken.transition_rules, day date,
+                                                    acquired_on date, lost_on date,
+                                                    card_issued_on date, card_expires_on date,
+                                                    my_number_linked boolean,
+                                                    myna_registered_on date, myna_withdrawn_on date,
+                                                    ecert_expires_on date,
+                                                    certificate_valid_until date,
+                                                    online_check boolean DEFAULT true)
+RETURNS mynahoken.document[] AS 'MODULE_PATHNAME', 'mynahoken_usable_documents_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.usable_documents_by_rules(mynahoken.transition_rules, date, date, date, date, date, boolean, date, date, date, date, boolean) IS
+  'usable_documents over explicit parameters';
+
+CREATE FUNCTION mynahoken.accepted_documents_by_rules(rules mynahoken.transition_rules, day date,
+                                                      acquired_on date, lost_on date,
+                                                      card_issued_on date, card_expires_on date,
+                                                      my_number_linked boolean,
+                                                      myna_registered_on date, myna_withdrawn_on date,
+                                                      ecert_expires_on date,
+                                                      certificate_valid_until date,
+                                                      online_check boolean DEFAULT true)
+RETURNS mynahoken.document[] AS 'MODULE_PATHNAME', 'mynahoken_accepted_documents_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.accepted_documents_by_rules(mynahoken.transition_rules, date, date, date, date, date, boolean, date, date, date, date, boolean) IS
+  'accepted_documents over explicit parameters';
+
+CREATE FUNCTION mynahoken.certificate_need_by_rules(rules mynahoken.transition_rules, day date,
+                                                    birth_date date, acquired_on date, lost_on date,
+                                                    my_number_linked boolean,
+                                                    myna_registered_on date, myna_withdrawn_on date,
+                                                    ecert_expires_on date,
+                                                    certificate_requested_on date)
+RETURNS mynahoken.certificate_reason AS 'MODULE_PATHNAME', 'mynahoken_certificate_need_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.certificate_need_by_rules(mynahoken.transition_rules, date, date, date, date, boolean, date, date, date, date) IS
+  'certificate_need over explicit parameters';
+
+CREATE FUNCTION mynahoken.certificate_valid_until_by_rules(rules mynahoken.transition_rules, issued_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_certificate_valid_until_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.certificate_valid_until_by_rules(mynahoken.transition_rules, date) IS
+  'certificate_valid_until over explicit parameters';
+
+CREATE FUNCTION mynahoken.acquisition_report_due_by_rules(rules mynahoken.transition_rules, acquired_on date)
+RETURNS date AS 'MODULE_PATHNAME', 'mynahoken_acquisition_report_due_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.acquisition_report_due_by_rules(mynahoken.transition_rules, date) IS
+  'acquisition_report_due over explicit parameters';
+
+CREATE FUNCTION mynahoken.notice_sending_window_by_rules(rules mynahoken.transition_rules, acquired_on date)
+RETURNS daterange AS 'MODULE_PATHNAME', 'mynahoken_notice_sending_window_by_rules'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.notice_sending_window_by_rules(mynahoken.transition_rules, date) IS
+  'notice_sending_window over explicit parameters';
 
 -- Explanations: the same arguments as the decision; a jsonb with the
 -- decision, its result, the rules applied (with a sentence each), the inputs
@@ -699,13 +851,15 @@ SELECT mynahoken.seed_parameter('acquisition_report_days', NULL, '(,)', '5', 'sh
 SELECT mynahoken.seed_parameter('acquisition_report_first_day_counts', NULL, '(,)', 'false', 'civil-code-140', '1926-07-01', false,
        'Whether 民法 第140条 (first day not counted) applies to this deadline is UNCONFIRMED.');
 SELECT mynahoken.seed_parameter('certificate_max_months', NULL, '[2024-12-02,)', '60', 'mhlw-2025-03-13', '2025-03-13');
-SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)', '0', 'mynahoken-default', '2024-12-02', false,
-       'With certificate_renewal_month 8: valid to the next 7/31.');
+SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)', '1', 'mynahoken-default', '2024-12-02', false,
+       'With certificate_renewal_month 8: valid to the first 7/31 at least a month after issue.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', NULL, '[2024-12-02,)', '8', 'mynahoken-default', '2024-12-02', false);
 SELECT mynahoken.seed_parameter('certificate_term_months', 'kyokai_kenpo', '[2024-12-02,)', '48', 'kyokai-2024-07-24', '2024-07-24', false,
        'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false);
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2025-07-31', 'mhlw-2024-09-26', '2024-09-26');
+SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', 'infinity', 'mhlw-2024-09-26', '2024-09-26',
+       note => 'No age rule: after the blanket period the マイナ保険証 status decides, as for other insurers.');
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2026-07-31', 'mhlw-2025-04-03', '2025-04-03');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'municipal_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'nhi_society', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');

@@ -208,6 +208,36 @@ mh_month_end(mh_day day, int months_after)
 	return mh_add_months(mh_day_from_ymd(y, m, 1), months_after + 1) - 1;
 }
 
+int64_t
+mh_month_index(mh_day day)
+{
+	int			y,
+				m,
+				d;
+
+	mh_ymd_from_day(day, &y, &m, &d);
+	return (int64_t) y * 12 + (m - 1);
+}
+
+void
+mh_rules_memo_day(MhRules *r, mh_day day)
+{
+	int			y,
+				m,
+				d;
+
+	r->memo_set = true;
+	r->memo_day = day;
+	r->memo_grace = -1;
+	if ((r->present & ((uint32_t) 1 << MH_P_ECERT_GRACE_MONTHS)) &&
+		day != MH_DAY_MIN && day != MH_DAY_MAX)
+	{
+		r->memo_grace = r->v[MH_P_ECERT_GRACE_MONTHS].a;
+		mh_ymd_from_day(day, &y, &m, &d);
+		r->memo_ecert_before = mh_add_months(mh_day_from_ymd(y, m, 1), -r->memo_grace);
+	}
+}
+
 int
 mh_age_on(mh_day birth, mh_day day)
 {
@@ -449,8 +479,7 @@ static MhStatus
 myna_rule(const MhRules *r, const MhMember *m, mh_day day, MhRule *rule,
 		  MhTrace *trace, MhParam *param)
 {
-	MhStatus	st;
-	mh_day		until;
+	int			months;
 	bool		withdrawn;
 
 	USE_IN(trace, MH_IN_MY_NUMBER_LINKED);
@@ -478,16 +507,32 @@ myna_rule(const MhRules *r, const MhMember *m, mh_day day, MhRule *rule,
 		*rule = MH_R_MYNA_NOT_REGISTERED;
 		return MH_OK;
 	}
-	if ((st = mh_myna_usable_until(r, m->ecert_expires_on, &until, NULL, param)) != MH_OK)
-	{
-		if (trace != NULL && st == MH_ERR_MISSING_PARAMETER)
-			trace->params |= (uint32_t) 1 << MH_P_ECERT_GRACE_MONTHS;
-		return st;
-	}
 	USE_IN(trace, MH_IN_ECERT_EXPIRES_ON);
-	if (m->ecert_expires_on != MH_DAY_MAX && trace != NULL)
-		trace->params |= (uint32_t) 1 << MH_P_ECERT_GRACE_MONTHS;
-	*rule = day > until ? MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
+	if (m->ecert_expires_on == MH_DAY_MAX)
+	{
+		*rule = MH_R_MYNA_USABLE;
+		return MH_OK;
+	}
+	NEED(r, MH_P_ECERT_GRACE_MONTHS, trace, param);
+	months = r->v[MH_P_ECERT_GRACE_MONTHS].a;
+	if (months < 0 || months > 120)
+	{
+		*param = MH_P_ECERT_GRACE_MONTHS;
+		return MH_ERR_BAD_PARAMETER;
+	}
+
+	/*
+	 * Usable through the end of the month "months" after the month of
+	 * expiry, i.e. expired on day when the expiry falls before the first day
+	 * of the month "months" before day's month.  With the caller's memo for
+	 * day that first day is known, and a member costs one comparison.
+	 */
+	if (r->memo_set && day == r->memo_day && months == r->memo_grace)
+		*rule = m->ecert_expires_on < r->memo_ecert_before ?
+			MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
+	else
+		*rule = mh_month_index(day) > mh_month_index(m->ecert_expires_on) + months ?
+			MH_R_MYNA_ECERT_EXPIRED : MH_R_MYNA_USABLE;
 	return MH_OK;
 }
 

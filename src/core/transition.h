@@ -30,6 +30,8 @@ extern void mh_ymd_from_day(mh_day day, int *y, int *m, int *d);
 extern mh_day mh_add_months(mh_day day, int months);
 /* last day of the month that is n months after the month of day */
 extern mh_day mh_month_end(mh_day day, int months_after);
+/* months since year 0: y * 12 + (m - 1) */
+extern int64_t mh_month_index(mh_day day);
 /* completed years of age on day for someone born on birth */
 extern int	mh_age_on(mh_day birth, mh_day day);
 
@@ -101,7 +103,19 @@ typedef struct MhRules
 {
 	uint32_t	present;		/* bit p set: v[p] was resolved */
 	MhValue		v[MH_P_COUNT];
+	/*
+	 * Optional memo set by mh_rules_memo_day for one decision day: an
+	 * e-certificate expiring before memo_ecert_before is past its grace
+	 * period of memo_grace months on memo_day.
+	 */
+	bool		memo_set;
+	mh_day		memo_day;
+	int			memo_grace;
+	mh_day		memo_ecert_before;
 } MhRules;
+
+/* Set the memo of r for day (a caller deciding many members on one day). */
+extern void mh_rules_memo_day(MhRules *r, mh_day day);
 
 /* What an insurer knows about one member; absent days as documented. */
 typedef struct MhMember

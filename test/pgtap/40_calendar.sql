@@ -1,0 +1,190 @@
+-- Boundaries of every date in the legal calendar, for every insurer
+-- category: the day before, the day of and the day after.
+BEGIN;
+SELECT * FROM no_plan();
+
+CREATE TEMP VIEW cats AS
+SELECT c, c IN ('municipal_nhi', 'nhi_society', 'retiree_nhi', 'late_elderly') AS from_august
+  FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c;
+
+-- card_transition_end 2025-12-01: a card without expiry is legally valid through it.
+SELECT is(mynahoken.legacy_card_valid(c, d, '2020-04-01', NULL, '2020-04-01', NULL), want,
+          format('%s: a card without expiry is %s on %s (card_transition_end 2025-12-01)',
+                 c, CASE WHEN want THEN 'valid' ELSE 'not valid' END, d))
+  FROM cats, (VALUES (date '2025-11-30', true), ('2025-12-01', true), ('2025-12-02', false)) AS v(d, want);
+
+-- The same card stays accepted, by the notice of 2025-11-12, through 2026-03-31.
+SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2020-04-01', NULL), want,
+          format('%s: an institution %s accept the card on %s (expired_card_acceptance to 2026-03-31)',
+                 c, CASE WHEN want THEN 'may' ELSE 'may not' END, d))
+  FROM cats, (VALUES (date '2025-12-02', true), ('2026-03-30', true), ('2026-03-31', true),
+                     ('2026-04-01', false)) AS v(d, want);
+
+-- A card expiring on 2025-07-31: accepted from 2025-08-01 for 国保 and 後期, from 2025-12-02 for the others.
+SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31'),
+          CASE WHEN d <= '2025-07-31' THEN true
+               WHEN d < '2025-12-02' THEN from_august ELSE true END,
+          format('%s: a card expired on 2025-07-31 is %s on %s', c,
+                 CASE WHEN d <= '2025-07-31' OR d >= '2025-12-02' OR from_august THEN 'accepted' ELSE 'refused' END, d))
+  FROM cats, unnest(ARRAY[date '2025-07-30', '2025-07-31', '2025-08-01', '2025-08-02',
+                          '2025-12-01', '2025-12-02', '2025-12-03']) AS d;
+SELECT is(mynahoken.legacy_card_valid(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31'), d <= '2025-07-31',
+          format('%s: a card expiring on 2025-07-31 is legally valid on %s: %s', c, d, d <= '2025-07-31'))
+  FROM cats, unnest(ARRAY[date '2025-07-30', '2025-07-31', '2025-08-01']) AS d;
+
+-- card_issue_end 2024-12-01: only cards issued by then are covered.
+SELECT is(mynahoken.legacy_card_usable_until(c, d, NULL, NULL), want,
+          format('%s: a card issued on %s is usable until %s', c, d, coalesce(want::text, 'never')))
+  FROM cats, (VALUES (date '2024-11-30', date '2025-12-01'), ('2024-12-01', '2025-12-01'),
+                     ('2024-12-02', NULL)) AS v(d, want);
+
+-- certificate_from 2024-12-02: no 資格確認書 before.
+SELECT throws_ok(format($$SELECT mynahoken.certificate_need(%L, '2024-12-01', '1950-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL)$$, c),
+                 '22023', 'no 資格確認書 exists on 2024-12-01',
+                 format('%s: no 資格確認書 need can be decided for 2024-12-01', c))
+  FROM cats;
+SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL),
+          CASE WHEN c = 'late_elderly' THEN 'late_elderly_blanket' ELSE 'no_my_number' END::mynahoken.certificate_reason,
+          format('%s: a member without My Number needs a 資格確認書 on %s', c, d))
+  FROM cats, unnest(ARRAY[date '2024-12-02', '2024-12-03']) AS d;
+
+-- late_elderly_blanket_until 2026-07-31, then the age rule from 2026-08-01 (UNCONFIRMED).
+SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2020-04-01', NULL, true, '2022-01-01', NULL, '2029-01-01', NULL),
+          CASE WHEN c = 'late_elderly' AND d <= '2026-07-31' THEN 'late_elderly_blanket' ELSE 'not_needed' END::mynahoken.certificate_reason,
+          format('%s: a registered member aged 76 on %s', c, d))
+  FROM cats, unnest(ARRAY[date '2026-07-30', '2026-07-31', '2026-08-01']) AS d;
+SELECT is(mynahoken.certificate_need('late_elderly', '2026-08-01', b, '2020-04-01', NULL, true, '2022-01-01', NULL, '2029-01-01', NULL),
+          want::mynahoken.certificate_reason,
+          format('late_elderly: born %s, on 2026-08-01: %s', b, want))
+  FROM (VALUES (date '1941-07-31', 'late_elderly_age'), ('1941-08-01', 'late_elderly_age'),
+               ('1941-08-02', 'not_needed')) AS v(b, want);
+SELECT is(mynahoken.certificate_need('late_elderly', '2026-07-31', '1930-01-01', '2020-04-01', NULL, true, '2022-01-01', NULL, NULL, NULL, k),
+          want::mynahoken.certificate_reason,
+          format('late_elderly on 2026-07-31 as known on %s: %s (blanket extended by the notice of 2025-04-03)', k, want))
+  FROM (VALUES (date '2025-04-02', 'not_needed'), ('2025-04-03', 'late_elderly_blanket'),
+               ('2025-04-04', 'late_elderly_blanket')) AS v(k, want);
+
+SELECT is(mynahoken.certificate_need('late_elderly', '2026-08-01', '1930-01-01', '2020-04-01', NULL, true, '2022-01-01', NULL, '2029-01-01', NULL, k),
+          want::mynahoken.certificate_reason,
+          format('late_elderly aged 96 on 2026-08-01 as known on %s: %s (age rule reported 2026-02-22)', k, want))
+  FROM (VALUES (date '2026-02-21', 'not_needed'), ('2026-02-22', 'late_elderly_age'),
+               ('2026-02-23', 'late_elderly_age')) AS v(k, want);
+
+-- ecert_grace_months: expiry 2025-05-15 leaves the マイナ保険証 usable through 2025-08-31.
+SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2020-04-01', NULL, true, '2022-01-01', NULL, '2025-05-15', NULL),
+          CASE WHEN c = 'late_elderly' THEN 'late_elderly_blanket'
+               WHEN d <= '2025-08-31' THEN 'not_needed' ELSE 'ecert_expired' END::mynahoken.certificate_reason,
+          format('%s: e-certificate expired 2025-05-15, on %s', c, d))
+  FROM cats, unnest(ARRAY[date '2025-08-30', '2025-08-31', '2025-09-01']) AS d;
+SELECT is(mynahoken.myna_usable_until(c, e), want,
+          format('%s: e-certificate expiring %s: マイナ保険証 usable until %s', c, e, want))
+  FROM cats, (VALUES (date '2025-01-31', date '2025-04-30'), ('2025-02-01', '2025-05-31'),
+                     ('2024-11-30', '2025-02-28'), ('2023-11-30', '2024-02-29')) AS v(e, want);
+
+-- Offline institutions: お知らせ and PDF from 2024-12-02, portal screen from 2024-02-06.
+SELECT is(mynahoken.usable_documents(c, d, '2020-04-01', NULL, NULL, NULL, true, '2021-01-01', NULL, '2029-01-01', NULL, false),
+          want::mynahoken.document[],
+          format('%s: offline on %s the マイナ保険証 goes with %s', c, d, want))
+  FROM cats, (VALUES (date '2024-02-05', '{}'), ('2024-02-06', '{myna_with_portal_screen}'),
+                     ('2024-02-07', '{myna_with_portal_screen}'),
+                     ('2024-12-01', '{myna_with_portal_screen}'),
+                     ('2024-12-02', '{myna_with_notice,myna_with_portal_screen,myna_with_portal_pdf}'),
+                     ('2024-12-03', '{myna_with_notice,myna_with_portal_screen,myna_with_portal_pdf}')) AS v(d, want);
+
+-- 資格情報のお知らせ alone: accepted only inside the temporary window, online.
+SELECT is(mynahoken.accepted_documents(c, d, '2020-04-01', NULL, NULL, NULL, true, '2021-01-01', NULL, '2025-01-01', NULL),
+          CASE WHEN d BETWEEN '2025-12-02' AND '2026-03-31' OR (from_august AND d BETWEEN '2025-08-01' AND '2026-03-31')
+               THEN '{notice_alone}' ELSE '{}' END::mynahoken.document[],
+          format('%s: e-certificate long expired, お知らせ alone on %s', c, d))
+  FROM cats, unnest(ARRAY[date '2025-07-31', '2025-08-01', '2025-12-01', '2025-12-02', '2026-03-31', '2026-04-01']) AS d;
+
+-- Eligibility: acquired_on is the first day, lost_on the first day without.
+SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2025-03-01', '2025-06-01', false, NULL, NULL, NULL, NULL),
+          CASE WHEN d < '2025-03-01' OR d >= '2025-06-01' THEN 'not_eligible'
+               WHEN c = 'late_elderly' THEN 'late_elderly_blanket' ELSE 'no_my_number' END::mynahoken.certificate_reason,
+          format('%s: acquired 2025-03-01, lost 2025-06-01, on %s', c, d))
+  FROM cats, unnest(ARRAY[date '2025-02-28', '2025-03-01', '2025-05-31', '2025-06-01']) AS d;
+
+-- As known on, around the notice of 2025-06-27 (国保) and 2025-11-12 (all).
+SELECT is(mynahoken.legacy_card_accepted(c, '2025-08-01', '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
+          c IN ('municipal_nhi', 'nhi_society', 'retiree_nhi') AND k >= '2025-06-27'
+            OR c = 'late_elderly' AND k >= '2025-09-15',
+          format('%s: expired card on 2025-08-01 as known on %s', c, k))
+  FROM cats, unnest(ARRAY[date '2025-06-26', '2025-06-27', '2025-06-28', '2025-09-14', '2025-09-15']) AS k;
+SELECT is(mynahoken.legacy_card_accepted(c, '2025-12-02', '2020-04-01', NULL, '2020-04-01', NULL, k),
+          k >= '2025-11-12' OR from_august,
+          format('%s: card on 2025-12-02 as known on %s', c, k))
+  FROM cats, unnest(ARRAY[date '2025-11-11', '2025-11-12', '2025-11-13']) AS k;
+SELECT is(mynahoken.legacy_card_accepted(c, '2025-12-02', '2020-04-01', NULL, '2020-04-01', NULL),
+          mynahoken.legacy_card_accepted(c, '2025-12-02', '2020-04-01', NULL, '2020-04-01', NULL, current_date),
+          format('%s: as currently known equals as known today', c))
+  FROM cats;
+
+-- 資格情報のお知らせ rounds of 協会けんぽ and on acquisition.
+SELECT is(mynahoken.notice_sending_window('kyokai_kenpo', a), want::daterange,
+          format('kyokai_kenpo: acquired %s, お知らせ sent %s', a, want))
+  FROM (VALUES (date '2024-06-09', '[2024-09-09,2024-09-30]'), ('2024-06-10', '[2025-01-22,2025-02-03]'),
+               ('2024-06-11', '[2025-01-22,2025-02-03]'), ('2024-11-28', '[2025-01-22,2025-02-03]'),
+               ('2024-11-29', '[2025-01-22,2025-02-03]'), ('2024-12-02', '[2024-12-02,2024-12-16]'),
+               ('2024-12-03', '[2024-12-03,2024-12-17]')) AS v(a, want);
+SELECT throws_ok($$SELECT mynahoken.notice_sending_window('kyokai_kenpo', '2024-11-30')$$, 'P0002',
+                 'no 資格情報のお知らせ sending window for a member acquired on 2024-11-30',
+                 'kyokai_kenpo: no お知らせ window for an acquisition between the rounds and 2024-12-02');
+
+-- 資格取得届: the counting rule is a parameter (UNCONFIRMED); both settings differ by one day.
+SELECT is(mynahoken.acquisition_report_due(c, '2025-04-01') - date '2025-04-01',
+          mynahoken.legal_value_int('acquisition_report_days', '2025-04-01', c),
+          format('%s: 資格取得届 due acquisition_report_days after the acquisition, first day not counted', c))
+  FROM cats;
+SELECT lives_ok($$SELECT mynahoken.record_legal_parameter('acquisition_report_first_day_counts', NULL, '(,)', 'true',
+                    (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), current_date)$$,
+                'the counting rule can be changed by recording a new value');
+SELECT is(mynahoken.acquisition_report_due('kyokai_kenpo', '2025-04-01'), date '2025-04-05',
+          'with the first day counted the 資格取得届 is due one day earlier');
+SELECT is(mynahoken.acquisition_report_due('kyokai_kenpo', '2025-04-01', current_date - 1), date '2025-04-06',
+          'as known yesterday, the first day was not counted');
+
+-- 資格確認書 validity around the renewal day and the legal maximum.
+SELECT is(mynahoken.certificate_valid_until(c, d), want,
+          format('%s: 資格確認書 issued %s valid until %s', c, d, want))
+  FROM (SELECT c FROM cats WHERE c <> 'kyokai_kenpo') AS cc,
+       (VALUES (date '2025-06-30', date '2025-07-31'), ('2025-07-01', '2026-07-31'),
+               ('2025-07-31', '2026-07-31'), ('2025-08-01', '2026-07-31')) AS v(d, want);
+SELECT is(mynahoken.certificate_valid_until('kyokai_kenpo', d), want,
+          format('kyokai_kenpo: 資格確認書 issued %s valid until %s (4 to 5 years)', d, want))
+  FROM (VALUES (date '2024-12-02', date '2029-11-30'), ('2025-11-30', date '2029-11-30'),
+               ('2025-12-01', '2030-11-30'), ('2025-12-02', '2030-11-30')) AS v(d, want);
+SELECT ok(mynahoken.certificate_valid_until(c, d) < (d + interval '60 months')::date,
+          format('%s: 資格確認書 issued %s stays within the legal maximum of 60 months', c, d))
+  FROM cats, generate_series(date '2024-12-02', '2026-12-31', interval '37 days') AS g(dd), LATERAL (SELECT dd::date AS d) x;
+
+-- Rejections: contradictory facts, infinite days, missing or mistyped parameters.
+SELECT throws_ok($$SELECT mynahoken.accepted_documents('kyokai_kenpo', '2026-01-15', '2020-04-01', '2019-04-01', NULL, NULL, true, NULL, NULL, NULL, NULL)$$,
+                 '22023', 'eligibility lost before it was acquired', 'lost before acquired is refused');
+SELECT throws_ok($$SELECT mynahoken.legacy_card_usable_until('municipal_nhi', '2024-08-01', '2024-07-31', NULL)$$,
+                 '22023', 'health insurance card expires before it was issued', 'a card expiring before its issue is refused');
+SELECT throws_ok($$SELECT mynahoken.certificate_need('kyokai_kenpo', '2026-01-15', '2021-01-01', '2020-04-01', NULL, false, NULL, NULL, NULL, NULL)$$,
+                 '22023', 'eligibility acquired before birth', 'acquisition before birth is refused');
+SELECT throws_ok($$SELECT mynahoken.legacy_card_valid('kyokai_kenpo', 'infinity', '2020-04-01', NULL, NULL, NULL)$$,
+                 '22008', 'day must be a finite date', 'an infinite decision day is refused');
+SELECT throws_ok($$SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2025-07-15')$$,
+                 'P0002', 'no value for legal parameter "ecert_grace_months" on 2025-05-15',
+                 'a parameter not yet known on the knowledge day is an error naming it');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('certificate_max_months', '2024-12-01')$$,
+                 'P0002', 'no value for legal parameter "certificate_max_months" on 2024-12-01',
+                 'a day outside every valid range is an error naming the parameter and the day');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('no_such_parameter', '2025-01-01')$$,
+                 '42704', 'unknown legal parameter "no_such_parameter"', 'an unknown parameter is refused');
+SELECT throws_ok($$SELECT mynahoken.legal_value_int('card_issue_end', '2025-01-01')$$,
+                 '42804', 'legal parameter "card_issue_end" is of type date, not int', 'a parameter read as the wrong type is refused');
+SELECT throws_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, valid, recorded, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+                           (SELECT min(source_id) FROM mynahoken.legal_source))$$,
+                 '23P01', NULL, 'overlapping values of one parameter are refused by the exclusion constraint');
+SELECT lives_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', 'seamen', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+                           (SELECT min(source_id) FROM mynahoken.legal_source))$$,
+                'a value for another scope does not overlap');
+
+SELECT * FROM finish();
+ROLLBACK;
