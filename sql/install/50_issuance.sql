@@ -219,7 +219,7 @@ CREATE TABLE mynahoken.issuance_rejection (
   PRIMARY KEY (run_id, member_key)
 );
 COMMENT ON TABLE mynahoken.issuance_rejection IS
-  'Members a run skipped and why (invalid insurer number, contradictory dates, ...); the problem never quotes a My Number';
+  'Members a run skipped and why (invalid_insurer_number, lost_before_acquired, ...); the problem never quotes a My Number';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_rejection', '');
 
 -- ---------------------------------------------------------------------------
@@ -430,18 +430,19 @@ BEGIN
   END IF;
 
   -- The members after the last committed key, in key order, with the
-  -- problems that make the decision functions refuse a row.
+  -- problems that make the decision functions refuse a row (contradictory
+  -- dates as member_facts_conflict says; the birth date, needed by the
+  -- 後期高齢者 age rule, is required of every member).
   EXECUTE format($q$
     CREATE TEMP TABLE mh_iss_snap AS
     SELECT row_number() OVER (ORDER BY s.k COLLATE "C") AS rn, s.*,
            mynahoken.category(s.ins) AS category,
-           CASE WHEN s.k IS NULL THEN 'member key missing'
-                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate member key'
-                WHEN s.ins IS NULL THEN 'invalid insurer number'
-                WHEN s.acquired_on IS NULL THEN 'acquisition date missing'
-                WHEN s.birth_date IS NULL THEN 'birth date missing'
-                WHEN s.lost_on < s.acquired_on THEN 'eligibility lost before it was acquired'
-                WHEN s.acquired_on < s.birth_date THEN 'eligibility acquired before birth'
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate_member_key'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
            END AS reject
       FROM (SELECT src.member_key::text AS k,
                    CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
@@ -731,8 +732,8 @@ BEGIN
   SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
    WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
   ON CONFLICT DO NOTHING;
-  SELECT count(*) FILTER (WHERE s.reject = 'invalid insurer number'),
-         count(*) FILTER (WHERE s.reject <> 'invalid insurer number')
+  SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
+         count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
     INTO bad_insurer, bad_other
     FROM pg_temp.mh_iss_snap s WHERE s.rn BETWEEN p_lo AND p_hi;
 
@@ -748,7 +749,7 @@ BEGIN
         res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3]];
       EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
-        VALUES (p_run, k, SQLERRM) ON CONFLICT DO NOTHING;
+        VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
         bad_other := bad_other + 1;
       END;
     END LOOP;
@@ -928,8 +929,14 @@ BEGIN
   -- The queue rows reference the batch: create it first, count after.
   INSERT INTO mynahoken.issuance_handoff (handoff_id, employer, documents)
   VALUES (h, prepare_handoff.employer, 0);
-  UPDATE mynahoken.issuance_queue q SET handoff_id = h
-   WHERE q.handoff_id IS NULL AND q.employer IS NOT DISTINCT FROM prepare_handoff.employer;
+  -- "=" and IS NULL separately, so that the partial index is used.
+  IF prepare_handoff.employer IS NULL THEN
+    UPDATE mynahoken.issuance_queue q SET handoff_id = h
+     WHERE q.handoff_id IS NULL AND q.employer IS NULL;
+  ELSE
+    UPDATE mynahoken.issuance_queue q SET handoff_id = h
+     WHERE q.handoff_id IS NULL AND q.employer = prepare_handoff.employer;
+  END IF;
   GET DIAGNOSTICS n = ROW_COUNT;
   IF n = 0 THEN
     DELETE FROM mynahoken.issuance_handoff x WHERE x.handoff_id = h;
@@ -1045,7 +1052,7 @@ BEGIN
     FROM mynahoken.issuance_queue q WHERE q.member_key = explain_issuance.member_key;
   IF NOT coalesce(mynahoken.insurer_number_is_valid(m.ins), false) THEN
     RETURN jsonb_build_object('member_key', explain_issuance.member_key, 'as_of', as_of,
-                              'problem', 'invalid insurer number', 'planned', planned);
+                              'problem', 'invalid_insurer_number', 'planned', planned);
   END IF;
   cat := mynahoken.category(m.ins::mynahoken.insurer_number);
   BEGIN

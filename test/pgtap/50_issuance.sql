@@ -99,8 +99,8 @@ SELECT is((SELECT sending_window FROM issuance_queue WHERE member_key = 'A09'), 
 SELECT is((SELECT sending_window FROM issuance_queue WHERE member_key = 'B01'), daterange('2025-01-22', '2025-02-04'),
           'the second-round notice keeps the round''s window');
 SELECT results_eq($$SELECT member_key, problem FROM issuance_rejection ORDER BY member_key$$,
-                  $$VALUES ('A16', 'invalid insurer number'), ('A17', 'eligibility acquired before birth'),
-                           ('A18', 'birth date missing')$$,
+                  $$VALUES ('A16', 'invalid_insurer_number'), ('A17', 'acquired_before_birth'),
+                           ('A18', 'birth_date_missing')$$,
                   'rows the decisions cannot take are skipped with their problem');
 SELECT results_eq($$SELECT rejected_invalid_insurer, rejected_other, members_total FROM issuance_run WHERE as_of = '2025-09-01'$$,
                   $$VALUES (1::bigint, 2::bigint, 20::bigint)$$,
