@@ -1,6 +1,7 @@
 -- Issuance: member source, planning, exactly once, hand-off, pg_cron.
 SET datestyle = ISO;
 SET client_min_messages = notice;
+\set SHOW_CONTEXT never
 
 -- An insurer's own member table, with its own column names.
 CREATE SCHEMA iss;

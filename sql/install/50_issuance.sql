@@ -58,7 +58,7 @@ INSERT INTO mynahoken.member_source_column VALUES
 
 CREATE TABLE mynahoken.member_source (
   only_one   boolean PRIMARY KEY DEFAULT true CHECK (only_one),
-  source     regclass NOT NULL,
+  source     text NOT NULL,        -- qualified name, resolved at each run (survives DROP and CREATE of a view)
   registered_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 COMMENT ON TABLE mynahoken.member_source IS
@@ -103,7 +103,9 @@ BEGIN
             HINT = 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.';
   END IF;
   INSERT INTO mynahoken.member_source AS m (only_one, source)
-  VALUES (true, source)
+  SELECT true, format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = source
   ON CONFLICT (only_one) DO UPDATE SET source = EXCLUDED.source, registered_at = pg_catalog.now();
   RETURN source;
 END
@@ -323,12 +325,12 @@ BEGIN
   IF p_late_days IS NULL OR p_late_days < 0 THEN
     RAISE EXCEPTION 'late_days must be zero or more' USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  SELECT m.source INTO src FROM mynahoken.member_source m;
-  IF src IS NULL THEN
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
     RAISE EXCEPTION 'no member source is registered'
       USING ERRCODE = 'undefined_object',
             HINT = 'Register the table or view of members with mynahoken.register_member_source().';
   END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
 
   -- A lock this session kept from a cancelled call is ours already.
   IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
@@ -1022,12 +1024,12 @@ DECLARE
   notice jsonb;
   planned jsonb;
 BEGIN
-  SELECT s.source INTO src FROM mynahoken.member_source s;
-  IF src IS NULL THEN
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
     RAISE EXCEPTION 'no member source is registered'
       USING ERRCODE = 'undefined_object',
             HINT = 'Register the table or view of members with mynahoken.register_member_source().';
   END IF;
+  SELECT s.source::regclass INTO src FROM mynahoken.member_source s;
   EXECUTE format('SELECT src.insurer_number::text AS ins, src.birth_date, src.acquired_on, src.lost_on,
                          src.employer::text AS employer, coalesce(src.my_number_linked, false) AS linked,
                          src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
