@@ -242,7 +242,7 @@ COMMENT ON FUNCTION mynahoken.issuance_lock_key() IS
 
 CREATE FUNCTION mynahoken.issuance_lock_holder()
 RETURNS int
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT l.pid FROM pg_catalog.pg_locks l
@@ -686,11 +686,15 @@ BEGIN
   WITH cand AS MATERIALIZED (
     SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
   ), fresh AS (
+    -- LATERAL ... LIMIT 1: one index probe per candidate, never a hash
+    -- join over the whole queue (which the planner picks for NOT EXISTS).
     SELECT x.* FROM cand x
-     WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_queue q
-                        WHERE q.member_key = x.member_key AND q.document = x.document
-                          AND q.acquired_on = x.acquired_on
-                          AND (x.document = 'notice' OR q.valid_until >= p_as_of))
+      LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                          WHERE q.member_key = x.member_key AND q.document = x.document
+                            AND q.acquired_on = x.acquired_on
+                            AND (x.document = 'notice' OR q.valid_until >= p_as_of)
+                          LIMIT 1) AS e ON true
+     WHERE e.found IS NULL
   ), ins AS (
     INSERT INTO mynahoken.issuance_queue AS q
            (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
