@@ -82,6 +82,7 @@ unix_socket_directories = '$MH_TMP/sock'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 cron.timezone = 'Asia/Tokyo'
+cron.host = '$MH_TMP/sock'
 timezone = 'Asia/Tokyo'
 fsync = off
 logging_collector = off
