@@ -81,7 +81,6 @@ listen_addresses = ''
 unix_socket_directories = '$MH_TMP/sock'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
-cron.timezone = 'Asia/Tokyo'
 cron.host = '$MH_TMP/sock'
 timezone = 'Asia/Tokyo'
 fsync = off
