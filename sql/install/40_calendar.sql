@@ -206,9 +206,58 @@ COMMENT ON VIEW mynahoken.legal_parameter IS
 -- ---------------------------------------------------------------------------
 -- Reading the calendar
 
--- The row of a parameter for decision day "day", for the given insurer
+-- The stored entry in force for decision day "day", for the given insurer
 -- category (a category-specific value wins over an all-categories one), as
--- known on known_on (NULL: as known now, i.e. not superseded).
+-- known on known_on (NULL: as known now): the latest recorded by then whose
+-- valid range holds the day, one by the exclusion constraint.  The
+-- legal_value_* functions read it directly: one query per call.
+CREATE FUNCTION mynahoken.legal_entry_at(name text, day date,
+                                         category mynahoken.insurer_category DEFAULT NULL,
+                                         known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL THEN
+    RAISE EXCEPTION 'legal parameter name and day must not be null'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT e.* INTO ent
+    FROM mynahoken.legal_parameter_entry e
+   WHERE e.name = legal_entry_at.name
+     AND (e.scope = category OR e.scope IS NULL)
+     AND e.valid @> day
+     AND (known_on IS NULL OR e.recorded_on <= known_on)
+   ORDER BY e.scope IS NULL, e.recorded_on DESC
+   LIMIT 1;
+  IF FOUND THEN
+    RETURN ent;
+  END IF;
+  PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown legal parameter "%"', name
+      USING ERRCODE = 'undefined_object',
+            HINT = 'The parameters are listed in mynahoken.legal_parameter_def.';
+  END IF;
+  RAISE EXCEPTION 'no value for legal parameter "%" on %', name, to_char(day, 'YYYY-MM-DD')
+    USING ERRCODE = 'no_data_found',
+          DETAIL = format('Insurer category: %s. Knowledge: %s.',
+                          coalesce(category::text, 'all'),
+                          CASE WHEN known_on IS NULL THEN 'as currently known'
+                               ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
+          HINT = 'Record a value with mynahoken.record_legal_parameter().';
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_at(text, date, mynahoken.insurer_category, date) IS
+  'Internal: stored entry in force for a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
+
+-- The row of mynahoken.legal_parameter for decision day "day": the entry in
+-- force with the part of its valid range that holds the day and the recorded
+-- range of that part, computed for this entry only (the view costs more than
+-- a call should).
 CREATE FUNCTION mynahoken.legal_parameter_at(name text, day date,
                                              category mynahoken.insurer_category DEFAULT NULL,
                                              known_on date DEFAULT NULL)
@@ -218,42 +267,51 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   r mynahoken.legal_parameter;
+  ent mynahoken.legal_parameter_entry;
+  taken datemultirange;
+  part daterange;
+  since date;
+  until date;
 BEGIN
-  IF name IS NULL OR day IS NULL THEN
-    RAISE EXCEPTION 'legal parameter name and day must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
-  END IF;
-  PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_parameter_at.name;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter "%"', name
-      USING ERRCODE = 'undefined_object',
-            HINT = 'The parameters are listed in mynahoken.legal_parameter_def.';
-  END IF;
-  SELECT p.* INTO r
-    FROM mynahoken.legal_parameter p
-   WHERE p.name = legal_parameter_at.name
-     AND (p.scope = category OR p.scope IS NULL)
-     AND p.valid @> day
-     AND CASE WHEN known_on IS NULL THEN upper_inf(p.recorded) ELSE p.recorded @> known_on END
-   ORDER BY p.scope IS NULL
-   LIMIT 1;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'no value for legal parameter "%" on %', name, to_char(day, 'YYYY-MM-DD')
-      USING ERRCODE = 'no_data_found',
-            DETAIL = format('Insurer category: %s. Knowledge: %s.',
-                            coalesce(category::text, 'all'),
-                            CASE WHEN known_on IS NULL THEN 'as currently known'
-                                 ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
-            HINT = 'Record a value with mynahoken.record_legal_parameter().';
-  END IF;
+  ent := mynahoken.legal_entry_at(name, day, category, known_on);
+  -- the days later entries took from it by known_on; the part left holding the day
+  SELECT range_agg(l.valid) INTO taken
+    FROM mynahoken.legal_parameter_entry l
+   WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+     AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
+     AND (known_on IS NULL OR l.recorded_on <= known_on);
+  SELECT x INTO part
+    FROM unnest(datemultirange(ent.valid) - coalesce(taken, '{}'::datemultirange)) AS x
+   WHERE x @> day;
+  -- it has been this part since the days on either side of it were taken
+  -- (or from its recording), until a later entry takes one of its days
+  SELECT max(t) INTO since
+    FROM (SELECT ent.recorded_on
+          UNION ALL
+          SELECT min(l.recorded_on)
+            FROM mynahoken.legal_parameter_entry l,
+                 (VALUES (lower(part) - 1), (upper(part))) AS n (d)
+           WHERE n.d IS NOT NULL AND ent.valid @> n.d AND l.valid @> n.d
+             AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+             AND l.recorded_on > ent.recorded_on
+           GROUP BY n.d) AS v (t);
+  SELECT min(l.recorded_on) INTO until
+    FROM mynahoken.legal_parameter_entry l
+   WHERE known_on IS NOT NULL AND l.recorded_on > known_on
+     AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+     AND l.valid && part;
+  SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope, part, daterange(since, until),
+         ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
+         ent.source_id, ent.confirmed, ent.note
+    INTO r;
   RETURN r;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_at(text, date, mynahoken.insurer_category, date) IS
   'Calendar row of a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
 
-CREATE FUNCTION mynahoken.legal_value_check_type(p mynahoken.legal_parameter, want mynahoken.legal_value_type)
-RETURNS mynahoken.legal_parameter
+CREATE FUNCTION mynahoken.legal_value_check_type(p mynahoken.legal_parameter_entry, want mynahoken.legal_value_type)
+RETURNS mynahoken.legal_parameter_entry
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -265,14 +323,14 @@ BEGIN
   RETURN p;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.legal_value_check_type(mynahoken.legal_parameter, mynahoken.legal_value_type) IS
+COMMENT ON FUNCTION mynahoken.legal_value_check_type(mynahoken.legal_parameter_entry, mynahoken.legal_value_type) IS
   'Internal: raise 42804 when a legal parameter is read as the wrong type';
 
 CREATE FUNCTION mynahoken.legal_value_date(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS date LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_parameter_at($1, $2, $3, $4), 'date')).value_date $$;
+AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'date')).value_date $$;
 COMMENT ON FUNCTION mynahoken.legal_value_date(text, date, mynahoken.insurer_category, date) IS
   'Date value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -280,7 +338,7 @@ CREATE FUNCTION mynahoken.legal_value_int(name text, day date,
                                           category mynahoken.insurer_category DEFAULT NULL,
                                           known_on date DEFAULT NULL)
 RETURNS int LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_parameter_at($1, $2, $3, $4), 'int')).value_int $$;
+AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'int')).value_int $$;
 COMMENT ON FUNCTION mynahoken.legal_value_int(text, date, mynahoken.insurer_category, date) IS
   'Integer value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -288,7 +346,7 @@ CREATE FUNCTION mynahoken.legal_value_bool(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_parameter_at($1, $2, $3, $4), 'boolean')).value_bool $$;
+AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'boolean')).value_bool $$;
 COMMENT ON FUNCTION mynahoken.legal_value_bool(text, date, mynahoken.insurer_category, date) IS
   'Boolean value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -296,7 +354,7 @@ CREATE FUNCTION mynahoken.legal_value_range(name text, day date,
                                             category mynahoken.insurer_category DEFAULT NULL,
                                             known_on date DEFAULT NULL)
 RETURNS daterange LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_parameter_at($1, $2, $3, $4), 'daterange')).value_range $$;
+AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'daterange')).value_range $$;
 COMMENT ON FUNCTION mynahoken.legal_value_range(text, date, mynahoken.insurer_category, date) IS
   'Date-range value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -304,7 +362,7 @@ CREATE FUNCTION mynahoken.legal_value_text(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_parameter_at($1, $2, $3, $4), 'text')).value_text $$;
+AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'text')).value_text $$;
 COMMENT ON FUNCTION mynahoken.legal_value_text(text, date, mynahoken.insurer_category, date) IS
   'Text value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 

@@ -223,6 +223,17 @@ SELECT is((SELECT count(*) FROM generate_series(date '2026-01-01', '2026-10-01',
                                AND e.valid @> d::date AND e.recorded_on <= k::date
                              ORDER BY e.recorded_on DESC LIMIT 1), 14)), 0::bigint,
           'as known on a day, a decision day takes the latest value recorded by then that covers it');
+SELECT is((SELECT count(*) FROM generate_series(date '2026-01-01', '2026-10-01', interval '5 days') AS d,
+                                (SELECT NULL::date UNION ALL
+                                 SELECT g::date FROM generate_series(date '2026-02-28', '2026-04-12', interval '2 days') AS g) AS kk (k),
+                                LATERAL (SELECT (mynahoken.legal_parameter_at('notice_on_acquisition_days', d::date,
+                                                                              'health_society', k)).*) AS a
+            WHERE a.scope = 'health_society'
+              AND NOT EXISTS (SELECT FROM mynahoken.legal_parameter p
+                               WHERE p.parameter_id = a.parameter_id AND p.valid = a.valid AND p.recorded = a.recorded
+                                 AND p.valid @> d::date
+                                 AND CASE WHEN k IS NULL THEN upper_inf(p.recorded) ELSE p.recorded @> k END)), 0::bigint,
+          'legal_parameter_at gives the row of the bitemporal view, with its part and recorded range');
 
 SELECT * FROM finish();
 ROLLBACK;
