@@ -65,23 +65,85 @@ SELECT value, valid_iso AS valid, recorded_iso AS recorded
 SELECT mynahoken.legal_value_int('certificate_term_months', '2026-11-01', 'municipal_nhi', '2026-01-20') AS on_0120,
        mynahoken.legal_value_int('certificate_term_months', '2026-11-01', 'municipal_nhi') AS now,
        mynahoken.legal_value_int('certificate_term_months', '2026-05-01', 'municipal_nhi') AS may_now;
+-- The stored rows are append-only: each holds the day it was recorded, and
+-- the first value is superseded only on the days the later ones cover.
+SELECT e.value_int AS value, mynahoken.daterange_iso(e.valid) AS valid, e.recorded_on, e.shipped
+  FROM mynahoken.legal_parameter_entry e
+ WHERE name = 'certificate_term_months' AND scope = 'municipal_nhi'
+ ORDER BY recorded_on;
 -- a value recorded before one already known is refused
+SAVEPOINT errors;
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-04-01,)', '6',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-01');
+ROLLBACK TO errors;
+-- so is a second value for the same days on the same knowledge day
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-12-01,2027-01-01)', '6',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-02-01');
 ROLLBACK;
 
--- Overlapping values of one parameter and scope are impossible by constraint.
+-- A partial supersession of a shipped value: the 国保 acceptance is extended
+-- to 2026-09-30 for decision days from 2026-04-01, as known from 2026-03-20.
+-- The shipped row stays as it is; the calendar shows it superseded on those
+-- days only.
+BEGIN;
+SELECT mynahoken.record_legal_parameter('expired_card_acceptance', 'municipal_nhi', '[2026-04-01,)',
+         '[2025-08-01,2026-09-30]', (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mhlw-2025-06-27'),
+         '2026-03-20') >= 1000000 AS insurer_id;
+SELECT value, valid_iso AS valid, recorded_iso AS recorded, parameter_id < 1000000 AS shipped_row
+  FROM mynahoken.legal_calendar
+ WHERE name = 'expired_card_acceptance' AND scope = 'municipal_nhi'
+ ORDER BY recorded, valid;
+SELECT d::date AS day,
+       mynahoken.legacy_card_accepted('municipal_nhi', d::date, '2020-04-01', NULL, '2024-08-01', '2025-07-31', '2026-03-19') AS known_0319,
+       mynahoken.legacy_card_accepted('municipal_nhi', d::date, '2020-04-01', NULL, '2024-08-01', '2025-07-31') AS now
+  FROM unnest(ARRAY['2026-03-31', '2026-04-01', '2026-09-30', '2026-10-01']) AS d;
+ROLLBACK;
+
+-- Overlapping values of one parameter and scope recorded on one day are
+-- impossible by constraint; a later day supersedes.
 \set VERBOSITY terse
-INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_date, source_id)
-VALUES ('card_issue_end', 'date', NULL, '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+INSERT INTO mynahoken.legal_parameter_entry (name, value_type, scope, valid, recorded_on, value_date, source_id)
+VALUES ('card_issue_end', 'date', NULL, '[2025-01-01,)', '2023-12-27', '2024-11-30',
         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'law-r5-48'));
+BEGIN;
+INSERT INTO mynahoken.legal_parameter_entry (name, value_type, scope, valid, recorded_on, value_date, source_id)
+VALUES ('card_issue_end', 'date', NULL, '[2025-01-01,)', '2023-12-28', '2024-11-30',
+        (SELECT source_id FROM mynahoken.legal_source WHERE code = 'law-r5-48'));
+ROLLBACK;
 -- A value needs a source, and a value of its declared type.
-INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_date)
-VALUES ('card_issue_end', 'date', 'seamen', '(,)', '[2025-01-01,)', '2024-11-30');
-INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_int, source_id)
-VALUES ('card_issue_end', 'date', 'seamen', '(,)', '[2025-01-01,)', 5,
+INSERT INTO mynahoken.legal_parameter_entry (name, value_type, scope, valid, recorded_on, value_date)
+VALUES ('card_issue_end', 'date', 'seamen', '(,)', '2025-01-01', '2024-11-30');
+INSERT INTO mynahoken.legal_parameter_entry (name, value_type, scope, valid, recorded_on, value_int, source_id)
+VALUES ('card_issue_end', 'date', 'seamen', '(,)', '2025-01-01', 5,
+        (SELECT source_id FROM mynahoken.legal_source WHERE code = 'law-r5-48'));
+-- Ids below 1000000 are the shipped rows'.
+INSERT INTO mynahoken.legal_parameter_entry (parameter_id, name, value_type, scope, valid, recorded_on, value_date, source_id)
+VALUES (500, 'card_issue_end', 'date', 'seamen', '(,)', '2025-01-01', '2024-11-30',
         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'law-r5-48'));
 \set VERBOSITY default
+
+--
+-- Backups: only the insurer's own rows are dumped (CREATE EXTENSION seeds the
+-- shipped ones at restore), so shipped rows are read-only and values are
+-- never updated.  test/scripts/40_calendar_dump.sh dumps and restores.
+--
+SELECT c.relname, coalesce(nullif(x.cond, ''), '(all rows)') AS dumped
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x (oid, cond)
+  JOIN pg_class c ON c.oid = x.oid
+ WHERE e.extname = 'mynahoken' AND c.relname LIKE 'legal\_%' ORDER BY 1;
+SELECT (SELECT bool_and(shipped) FROM mynahoken.legal_source) AS sources_shipped,
+       (SELECT bool_and(shipped) FROM mynahoken.legal_parameter_def) AS defs_shipped,
+       (SELECT bool_and(shipped) FROM mynahoken.legal_parameter_entry) AS values_shipped;
+UPDATE mynahoken.legal_parameter_entry SET note = 'x' WHERE name = 'card_issue_end';
+DELETE FROM mynahoken.legal_parameter_entry WHERE name = 'card_issue_end';
+UPDATE mynahoken.legal_source SET url = NULL WHERE code = 'law-r5-48';
+DELETE FROM mynahoken.legal_parameter_def WHERE name = 'card_issue_end';
+-- The insurer's own sources can be corrected.
+BEGIN;
+INSERT INTO mynahoken.legal_source (code, kind, title, issuer)
+VALUES ('city-2026-01', 'insurer_decision', 'Decision of the mayor', 'City') RETURNING source_id >= 1000000 AS insurer_id, shipped;
+UPDATE mynahoken.legal_source SET issued_on = '2026-01-05' WHERE code = 'city-2026-01';
+ROLLBACK;
 
 --
 -- 健康保険証: legal validity, temporary acceptance, last valid day.

@@ -897,7 +897,12 @@ json_inputs(StringInfo buf, const Call *call, uint32 inputs)
 	appendStringInfoChar(buf, '}');
 }
 
-/* The parameters the decision used, with their values and sources. */
+/*
+ * The parameters the decision used, with their values and sources.  A stored
+ * row can be in force on several parts of its valid range over different
+ * spans of knowledge days (mynahoken.legal_parameter), so a calendar row is
+ * found by its id, a day of its part and the knowledge day of the cache.
+ */
 static void
 json_parameters(StringInfo buf, const Call *call, uint32 params)
 {
@@ -911,22 +916,40 @@ json_parameters(StringInfo buf, const Call *call, uint32 params)
 		"  'issued_on', c.source_issued_on, 'url', c.source_url))"
 		" ORDER BY c.name, c.scope), '[]'::pg_catalog.jsonb)::text"
 		" FROM mynahoken.legal_calendar c"
-		" WHERE c.parameter_id OPERATOR(pg_catalog.=) ANY ($1)";
+		" JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u (id, day)"
+		"   ON c.parameter_id OPERATOR(pg_catalog.=) u.id"
+		"  AND c.valid OPERATOR(pg_catalog.@>) u.day"
+		" WHERE CASE WHEN $3 IS NULL THEN pg_catalog.upper_inf(c.recorded)"
+		" ELSE c.recorded OPERATOR(pg_catalog.@>) $3 END";
 	Datum		ids[MH_P_COUNT];
+	Datum		days[MH_P_COUNT];
 	int			n = 0;
 	int			p;
-	Oid			argtypes[1] = {INT8ARRAYOID};
-	Datum		values[1];
+	Oid			argtypes[3] = {INT8ARRAYOID, DATEARRAYOID, DATEOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
 	char	   *text;
 
 	for (p = 0; p < MH_P_COUNT; p++)
 		if ((params & (1u << p)) && call->res->row[p] >= 0)
-			ids[n++] = Int64GetDatum(call->c->rows[call->res->row[p]].parameter_id);
+		{
+			const CalRow *r = &call->c->rows[call->res->row[p]];
+
+			/* any day of the part; both ends infinite: every day is in it */
+			ids[n] = Int64GetDatum(r->parameter_id);
+			days[n++] = DateADTGetDatum(r->lo != MH_DAY_MIN ? r->lo :
+										r->hi != MH_DAY_MAX ? r->hi : 0);
+		}
 	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64),
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(days, n, DATEOID, sizeof(DateADT),
+												true, TYPALIGN_INT));
+	values[2] = DateADTGetDatum(call->c->known_on);
+	if (call->c->known_null)
+		nulls[2] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args(sql, 3, argtypes, values, nulls, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not read mynahoken.legal_calendar");
 	text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

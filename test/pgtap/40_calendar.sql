@@ -177,14 +177,63 @@ SELECT throws_ok($$SELECT mynahoken.legal_value_int('no_such_parameter', '2025-0
                  '42704', 'unknown legal parameter "no_such_parameter"', 'an unknown parameter is refused');
 SELECT throws_ok($$SELECT mynahoken.legal_value_int('card_issue_end', '2025-01-01')$$,
                  '42804', 'legal parameter "card_issue_end" is of type date, not int', 'a parameter read as the wrong type is refused');
-SELECT throws_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, valid, recorded, value_date, source_id)
-                   VALUES ('card_issue_end', 'date', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+SELECT throws_ok($$INSERT INTO mynahoken.legal_parameter_entry (name, value_type, valid, recorded_on, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', '[2025-01-01,)', '2023-12-27', '2024-11-30',
                            (SELECT min(source_id) FROM mynahoken.legal_source))$$,
-                 '23P01', NULL, 'overlapping values of one parameter are refused by the exclusion constraint');
-SELECT lives_ok($$INSERT INTO mynahoken.legal_parameter (name, value_type, scope, valid, recorded, value_date, source_id)
-                   VALUES ('card_issue_end', 'date', 'seamen', '[2025-01-01,)', '[2025-01-01,)', '2024-11-30',
+                 '23P01', NULL, 'overlapping values of one parameter recorded on one day are refused by the exclusion constraint');
+SELECT lives_ok($$INSERT INTO mynahoken.legal_parameter_entry (name, value_type, scope, valid, recorded_on, value_date, source_id)
+                   VALUES ('card_issue_end', 'date', 'seamen', '[2025-01-01,)', '2023-12-27', '2024-11-30',
                            (SELECT min(source_id) FROM mynahoken.legal_source))$$,
                 'a value for another scope does not overlap');
+SELECT throws_ok($$SELECT mynahoken.record_legal_parameter('card_issue_end', 'seamen', '[2025-06-01,2025-07-01)', '2024-11-29',
+                    (SELECT min(source_id) FROM mynahoken.legal_source), '2023-12-27')$$,
+                 '23P01', 'legal parameter "card_issue_end" already has a value recorded on 2023-12-27 for some of these days',
+                 'a second value for the same days on the same knowledge day is refused');
+SELECT throws_ok($$UPDATE mynahoken.legal_parameter_entry SET confirmed = false WHERE shipped$$,
+                 '23000', 'values of legal parameters are never updated', 'values of legal parameters are append-only');
+SELECT throws_ok($$DELETE FROM mynahoken.legal_source WHERE code = 'law-r5-48'$$,
+                 '23000', 'shipped rows of mynahoken.legal_source cannot be changed or deleted',
+                 'a shipped source cannot be deleted (the dump would not bring it back)');
+SELECT throws_ok($$UPDATE mynahoken.legal_parameter_def SET unit = 'x' WHERE name = 'card_issue_end'$$,
+                 '23000', 'shipped rows of mynahoken.legal_parameter_def cannot be changed or deleted',
+                 'a shipped parameter definition cannot be changed (the dump would not keep it)');
+
+-- Supersession is derived: after many overlapping records on different days,
+-- the bitemporal view holds at most one value per parameter, scope, decision
+-- day and knowledge day, and reading as known on a day gives the latest value
+-- recorded by then for that decision day.
+SELECT lives_ok($$SELECT mynahoken.record_legal_parameter('notice_on_acquisition_days', 'health_society',
+                    daterange(date '2026-01-01' + lo, date '2026-01-01' + lo + len), (10 + i)::text,
+                    (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
+                    date '2026-03-01' + i)
+                    FROM (SELECT i, (i * 37) % 200 AS lo, 1 + (i * 53) % 90 AS len
+                            FROM generate_series(1, 40) AS i) AS g ORDER BY i$$,
+                'forty overlapping values of one parameter are recorded on forty days');
+SELECT is((SELECT count(*) FROM mynahoken.legal_parameter a JOIN mynahoken.legal_parameter b
+             ON a.name = b.name AND a.scope IS NOT DISTINCT FROM b.scope
+            AND (a.parameter_id, lower(a.valid), lower(a.recorded)) < (b.parameter_id, lower(b.valid), lower(b.recorded))
+            AND a.valid && b.valid AND a.recorded && b.recorded), 0::bigint,
+          'the derived calendar never holds two values for one decision day and knowledge day');
+SELECT is((SELECT count(*) FROM generate_series(date '2026-01-01', '2026-10-01', interval '7 days') AS d,
+                                generate_series(date '2026-02-28', '2026-04-12', interval '3 days') AS k
+            WHERE mynahoken.legal_value_int('notice_on_acquisition_days', d::date, 'health_society', k::date)
+                  IS DISTINCT FROM
+                  coalesce((SELECT e.value_int FROM mynahoken.legal_parameter_entry e
+                             WHERE e.name = 'notice_on_acquisition_days' AND e.scope = 'health_society'
+                               AND e.valid @> d::date AND e.recorded_on <= k::date
+                             ORDER BY e.recorded_on DESC LIMIT 1), 14)), 0::bigint,
+          'as known on a day, a decision day takes the latest value recorded by then that covers it');
+SELECT is((SELECT count(*) FROM generate_series(date '2026-01-01', '2026-10-01', interval '5 days') AS d,
+                                (SELECT NULL::date UNION ALL
+                                 SELECT g::date FROM generate_series(date '2026-02-28', '2026-04-12', interval '2 days') AS g) AS kk (k),
+                                LATERAL (SELECT (mynahoken.legal_parameter_at('notice_on_acquisition_days', d::date,
+                                                                              'health_society', k)).*) AS a
+            WHERE a.scope = 'health_society'
+              AND NOT EXISTS (SELECT FROM mynahoken.legal_parameter p
+                               WHERE p.parameter_id = a.parameter_id AND p.valid = a.valid AND p.recorded = a.recorded
+                                 AND p.valid @> d::date
+                                 AND CASE WHEN k IS NULL THEN upper_inf(p.recorded) ELSE p.recorded @> k END)), 0::bigint,
+          'legal_parameter_at gives the row of the bitemporal view, with its part and recorded range');
 
 SELECT * FROM finish();
 ROLLBACK;
