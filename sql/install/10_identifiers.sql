@@ -433,16 +433,19 @@ COMMENT ON FUNCTION mynahoken.check_digit(mynahoken.public_recipient_number) IS
 -- 公費 programs by 法別番号: reference data, so that a new or local program is
 -- a row, not a code change.  Only codes with a source are shipped.
 CREATE TABLE mynahoken.public_expense_program (
-  law_code  text PRIMARY KEY CHECK (law_code ~ '^[0-9]{2}$'),
+  law_code  text PRIMARY KEY CHECK (law_code OPERATOR(pg_catalog.~) '^[0-9]{2}$'),
   name      text NOT NULL,
-  source    text NOT NULL
+  source    text NOT NULL,
+  shipped   boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE mynahoken.public_expense_program IS
   '公費負担医療 programs by 法別番号 (law code); add local programs (地方単独, 80s and 90s) as rows';
 COMMENT ON COLUMN mynahoken.public_expense_program.law_code IS 'Two-digit 法別番号';
 COMMENT ON COLUMN mynahoken.public_expense_program.name IS 'Program name';
 COMMENT ON COLUMN mynahoken.public_expense_program.source IS 'Where the code is defined or documented';
-INSERT INTO mynahoken.public_expense_program VALUES
+COMMENT ON COLUMN mynahoken.public_expense_program.shipped IS
+  'True for rows CREATE EXTENSION inserts; pg_dump saves only the others, so a restore does not insert them twice';
+INSERT INTO mynahoken.public_expense_program (law_code, name, source) VALUES
   ('10', '感染症法 結核患者の適正医療 (37条の2)', 'myclinic-ts futan-calc KouhiKekkaku'),
   ('11', '感染症法 結核患者の入院', 'MHLW 設定要領 via chigasaki-localtkt.com/?p=17440'),
   ('12', '生活保護法 医療扶助', 'MHLW 設定要領 via chigasaki-localtkt.com/?p=17440'),
@@ -453,7 +456,8 @@ INSERT INTO mynahoken.public_expense_program VALUES
   ('51', '特定疾患治療研究事業', 'nanbyo.ukure.com/kiten; ORCA fixtures'),
   ('52', '小児慢性特定疾病医療支援', 'ORCA fixture 52316015'),
   ('54', '難病法 特定医療 (指定難病)', 'nanbyo.ukure.com/kiten; chigasaki-localtkt.com/?p=17533');
-SELECT pg_catalog.pg_extension_config_dump('mynahoken.public_expense_program', '');
+UPDATE mynahoken.public_expense_program SET shipped = true;
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.public_expense_program', 'WHERE NOT shipped');
 
 CREATE FUNCTION mynahoken.public_expense_program(mynahoken.public_payer_number) RETURNS text
   LANGUAGE sql STABLE STRICT PARALLEL SAFE

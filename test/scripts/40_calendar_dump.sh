@@ -123,22 +123,22 @@ tap $? "pg_dump -Fp of the insurer's database" "$work/dump.err"
 [ "$(cat "$work/rows")" = "1 1 5" ]
 tap $? "the dump holds only the insurer's rows (sources, definitions, values: $(cat "$work/rows"), want 1 1 5)"
 
-# Errors outside the calendar (another table of the extension) are shown as
-# diagnostics but are not this test's subject: the comparisons below are.
-restored() {	# restored LOG DESCRIPTION: no error names a calendar object
-	if grep -E 'error|ERROR' "$1" | grep -q 'legal_'; then
+# A restore of a mynahoken database runs without a single error: seeded rows
+# of every extension table are left out of the dump.
+restored() {	# restored LOG DESCRIPTION
+	if grep -qE 'error|ERROR' "$1"; then
+		grep -E 'error|ERROR' "$1" | sed 's/^/# /' | head -n 5
 		tap 1 "$2" "$1"
 	else
 		tap 0 "$2"
-		grep -E 'error:|ERROR:' "$1" | sed 's/^/# outside the calendar: /' | head -n 5
 	fi
 }
 q postgres "CREATE DATABASE $dst_c" >/dev/null
 "$MH_BINDIR/pg_restore" -d "$dst_c" "$work/src.dump" >"$work/restore_c.log" 2>&1
-restored "$work/restore_c.log" "pg_restore into a new database (CREATE EXTENSION seeds, then the insurer's rows): no error on the calendar"
+restored "$work/restore_c.log" "pg_restore into a new database (CREATE EXTENSION seeds, then the insurer's rows): no error"
 q postgres "CREATE DATABASE $dst_p" >/dev/null
 "$MH_BINDIR/psql" -X -q -d "$dst_p" -f "$work/src.sql" >"$work/restore_p.log" 2>&1
-restored "$work/restore_p.log" "psql -f of the plain dump into a new database: no error on the calendar"
+restored "$work/restore_p.log" "psql -f of the plain dump into a new database: no error"
 
 for kind in custom plain; do
 	db=$dst_c
