@@ -90,7 +90,7 @@ parse_line(const unsigned char *p, size_t n, mh_keyring *out, bool *active)
 		if (p[i] != ':')
 		{
 			OPENSSL_cleanse(e->key, sizeof(e->key));
-			return hexval(p[i]) >= 0 ? MH_KEYRING_BAD_KEY : MH_KEYRING_BAD_SYNTAX;
+			return MH_KEYRING_BAD_KEY;
 		}
 		i++;
 		if (n - i != 6 || memcmp(p + i, "active", 6) != 0)
