@@ -14,12 +14,14 @@
  * line (which may quote a PL/pgSQL statement with the number in it)
  * reaches the client either.  An emit_log_hook does the same for such
  * errors when they are re-thrown by the leader of a parallel query, where
- * the worker's errhidestmt is not transmitted.
+ * the worker's errhidestmt is not transmitted, and hides the statement of
+ * every error logged by a parallel worker itself.
  */
 #include "postgres.h"
 
 #include <openssl/crypto.h>
 
+#include "access/parallel.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
@@ -45,6 +47,15 @@ static const char *const hidden_error_functions[] = {
 static void
 tokens_emit_log_hook(ErrorData *edata)
 {
+	/*
+	 * A parallel worker logs the leader's whole query text with its own
+	 * errors, including errors that have nothing to do with mynahoken, such
+	 * as a worker that starts after the leader failed ("could not attach to
+	 * dynamic shared area").  The leader logs the statement of the errors it
+	 * re-throws, so workers of sessions that loaded mynahoken never do.
+	 */
+	if (IsParallelWorker())
+		edata->hide_stmt = true;
 	if (edata->funcname != NULL)
 	{
 		for (int i = 0; hidden_error_functions[i] != NULL; i++)
