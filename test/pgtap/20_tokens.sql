@@ -1,7 +1,7 @@
 -- pgTAP: My Number tokens, sealing and the keyring (doc/tokens.md).
 -- Synthetic My Numbers are built from 11 base digits with pg_temp.mn().
 BEGIN;
-SELECT plan(60);
+SELECT plan(63);
 SET LOCAL search_path = public, mynahoken;
 
 CREATE FUNCTION pg_temp.mn(base bigint, wrong boolean DEFAULT false) RETURNS text
@@ -42,6 +42,18 @@ SELECT is(p.provolatile::text || p.proparallel::text, want,
                ('mynahoken.keyring_versions()', 'ss', 'STABLE PARALLEL SAFE')
        ) AS c(f, want, label)
   JOIN pg_proc p ON p.oid = c.f::regprocedure;
+
+-- The volatility decision in use: the explicit-version form may generate columns (3)
+SELECT lives_ok($$CREATE TEMP TABLE gen (n text, t mynahoken.mynumber_token
+                    GENERATED ALWAYS AS (mynahoken.tokenize(n, 2)) STORED)$$,
+                'tokenize(n, version) can define a generated column');
+INSERT INTO gen (n) VALUES (pg_temp.mn(4));
+SELECT is((SELECT t FROM gen),
+          mynahoken.tokenize(pg_temp.mn(4)), 'the generated token equals tokenize under the active version');
+SELECT throws_ok($$CREATE TEMP TABLE gen2 (n text, t mynahoken.mynumber_token
+                     GENERATED ALWAYS AS (mynahoken.tokenize(n)) STORED)$$,
+                 '42P17', 'generation expression is not immutable',
+                 'tokenize(n), which follows the active version, cannot');
 
 -- Operator classes validate; hash classes have support functions 1 and 2 (5)
 SELECT ok(amvalidate(c.oid), format('operator class %s validates', c.opcname))
