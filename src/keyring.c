@@ -200,7 +200,7 @@ derive_slot(const mh_keyring_entry *e)
 }
 
 static void
-load_keyring(void)
+mh_load_keyring(void)
 {
 	load_error err = LOAD_OK;
 	mh_keyring_status pst = MH_KEYRING_OK;
@@ -268,7 +268,13 @@ load_keyring(void)
 	}
 	wipe_all();
 
-	/* every error leaves keyring_stale set: the next use tries again */
+	/*
+	 * Every error leaves keyring_stale set: the next use tries again.  The
+	 * statement that needed the keyring may hold a My Number: no context
+	 * (it may quote a PL/pgSQL statement) and, through the log hook of
+	 * token.c, no STATEMENT line.
+	 */
+	error_context_stack = NULL;
 	switch (err)
 	{
 		case LOAD_NOT_CONFIGURED:
@@ -362,7 +368,7 @@ static inline void
 ensure_loaded(void)
 {
 	if (unlikely(keyring_stale || !keyring_loaded))
-		load_keyring();
+		mh_load_keyring();
 }
 
 const mh_loaded_key *
@@ -377,10 +383,14 @@ mh_keyring_version(int version)
 {
 	ensure_loaded();
 	if (version < 1 || version > MH_KEY_VERSION_MAX || !slot_used[version])
+	{
+		error_context_stack = NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("mynahoken key version %d is not in the keyring", version),
-				 errhint("mynahoken.keyring_versions() lists the loaded versions.")));
+				 errhint("mynahoken.keyring_versions() lists the loaded versions."),
+				 errhidestmt(true), errhidecontext(true)));
+	}
 	return &slots[version];
 }
 

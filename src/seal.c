@@ -30,16 +30,19 @@
 static EVP_CIPHER *siv_cipher = NULL;
 
 static EVP_CIPHER *
-get_cipher(void)
+mh_siv_cipher(void)
 {
 	if (siv_cipher == NULL)
 	{
 		siv_cipher = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
 		if (siv_cipher == NULL)
+		{
+			error_context_stack = NULL;
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("AES-256-SIV is not available in this OpenSSL"),
 					 errhint("Sealing needs OpenSSL 3 with the default provider.")));
+		}
 	}
 	return siv_cipher;
 }
@@ -53,9 +56,9 @@ make_aad(unsigned char aad[sizeof(MH_SEAL_AAD) + 1], int version)
 
 /* Seal 12 digits under key k into out[MH_SEALED_BYTES]. */
 static void
-seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], unsigned char *out)
+mh_seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], unsigned char *out)
 {
-	EVP_CIPHER *cipher = get_cipher();
+	EVP_CIPHER *cipher = mh_siv_cipher();
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	unsigned char aad[sizeof(MH_SEAL_AAD) + 1];
 	int			len = 0,
@@ -75,17 +78,20 @@ seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], unsig
 		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, MH_SIV_TAG_BYTES, out + 1) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok)
+	{
+		error_context_stack = NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("could not seal a My Number with AES-256-SIV")));
+	}
 }
 
 /* Unseal into digits; errors if the value does not authenticate. */
 static void
-unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
+mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
 {
 	const mh_loaded_key *k = mh_keyring_version(in[0]);
-	EVP_CIPHER *cipher = get_cipher();
+	EVP_CIPHER *cipher = mh_siv_cipher();
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	unsigned char aad[sizeof(MH_SEAL_AAD) + 1];
 	int			len = 0,
@@ -109,6 +115,7 @@ unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
 	if (!ok)
 	{
 		OPENSSL_cleanse(digits, MH_MYNUMBER_DIGITS);
+		error_context_stack = NULL;
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("sealed My Number does not authenticate under key version %d", in[0]),
@@ -226,7 +233,7 @@ mynumber_seal(PG_FUNCTION_ARGS)
 	const mh_loaded_key *k = mh_keyring_active();
 
 	mh_mynumber_from_text(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), digits);
-	seal_digits(k, digits, v);
+	mh_seal_digits(k, digits, v);
 	OPENSSL_cleanse(digits, sizeof(digits));
 	PG_RETURN_POINTER(v);
 }
@@ -238,7 +245,7 @@ mynumber_unseal(PG_FUNCTION_ARGS)
 	char		digits[MH_MYNUMBER_DIGITS];
 	text	   *r;
 
-	unseal_digits(PG_GETARG_SEALED(0), digits);
+	mh_unseal_digits(PG_GETARG_SEALED(0), digits);
 	r = cstring_to_text_with_len(digits, MH_MYNUMBER_DIGITS);
 	OPENSSL_cleanse(digits, sizeof(digits));
 	PG_RETURN_TEXT_P(r);
@@ -256,8 +263,8 @@ mynumber_reseal(PG_FUNCTION_ARGS)
 	if (in[0] == k->version)
 		PG_RETURN_POINTER(in);
 	v = palloc(MH_SEALED_BYTES);
-	unseal_digits(in, digits);
-	seal_digits(k, digits, v);
+	mh_unseal_digits(in, digits);
+	mh_seal_digits(k, digits, v);
 	OPENSSL_cleanse(digits, sizeof(digits));
 	PG_RETURN_POINTER(v);
 }
@@ -271,7 +278,7 @@ mynumber_tokenize_sealed(PG_FUNCTION_ARGS)
 	char		digits[MH_MYNUMBER_DIGITS];
 	unsigned char *tok = palloc(MH_TOKEN_BYTES);
 
-	unseal_digits(in, digits);
+	mh_unseal_digits(in, digits);
 	mh_token_compute(&k->token, digits, tok);
 	OPENSSL_cleanse(digits, sizeof(digits));
 	PG_RETURN_POINTER(tok);

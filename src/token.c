@@ -37,10 +37,19 @@
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
-/* Names of the functions below whose errors may sit next to a My Number. */
+/*
+ * Functions (here, in keyring.c and in seal.c) whose errors may be raised
+ * by a statement that holds a My Number: the log never gets its STATEMENT
+ * or CONTEXT, also when a parallel leader re-throws a worker's error.
+ */
 static const char *const hidden_error_functions[] = {
 	"mh_mynumber_invalid",
 	"mh_vtext_invalid",
+	"mh_load_keyring",
+	"mh_keyring_version",
+	"mh_siv_cipher",
+	"mh_seal_digits",
+	"mh_unseal_digits",
 	NULL
 };
 

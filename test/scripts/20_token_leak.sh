@@ -50,6 +50,10 @@ SELECT x, mynahoken.tokenize(x) = mynahoken.tokenize('$FW_VALID', 1)
 WITH m(x) AS (SELECT '$VALID' UNION ALL SELECT '$SHORT')
 INSERT INTO sink SELECT mynahoken.tokenize(x) FROM m;
 CREATE TEMP TABLE t AS SELECT mynahoken.tokenize_all(x) FROM (VALUES ('$VALID'), ('$SHORT')) v(x);
+-- errors that are not about the number itself: a key version not in the
+-- keyring, a sealed value that does not authenticate
+SELECT mynahoken.tokenize('$VALID', 9);
+SELECT mynahoken.unseal(overlay(mynahoken.seal('$VALID')::text PLACING 'A' FROM 10 FOR 1)::mynahoken.mynumber_sealed);
 -- a token input that is really a My Number
 SELECT '$VALID'::mynahoken.mynumber_token;
 -- 4. PL/pgSQL: a static call, dynamic SQL with the number as a literal,
@@ -93,6 +97,9 @@ SQL
 # the statements ran and failed as intended
 errors=$(printf '%s\n' "$client" | grep -c 'ERROR:  22P02: invalid')
 [ "$errors" -ge 14 ]; ok $? "the canary statements failed with 22P02 ($errors errors)"
+printf '%s\n' "$client" | grep -q 'ERROR:  22023: mynahoken key version 9 is not in the keyring' &&
+	printf '%s\n' "$client" | grep -q 'ERROR:  XX001: sealed My Number does not authenticate'
+ok $? "the key-version and authentication errors were raised"
 printf '%s\n' "$client" | grep -q 'caught: invalid My Number: check digit mismatch'
 ok $? "PL/pgSQL handler saw the error message"
 printf '%s\n' "$client" | grep -q 'Workers Launched: [12]'

@@ -135,6 +135,8 @@ for k in $K3 $K1NEW $(grep -oE '^[0-9]+:[0-9a-f]{64}' "$KR" | cut -d: -f2); do
 	printf '%s\n' "$newlog" | grep -qi "${k:0:16}" && leaked=1
 done
 [ $leaked -eq 0 ]; ok $? "no key bytes in the server log"
+! printf '%s\n' "$newlog" | grep -q '123456789018'
+ok $? "no statement with a My Number was logged with the keyring errors"
 printf '%s\n' "$newlog" | grep -q 'DETAIL:  The file is'
 ok $? "the server log (only) names the keyring file"
 
