@@ -66,6 +66,10 @@ main(void)
 	CHECK_INT(parse("key=" K1 "\n", &line), MH_KEYRING_BAD_SYNTAX, "other syntax");
 	CHECK_INT(parse("1:" K1 "0:active\n", &line), MH_KEYRING_BAD_KEY, "65 hex digits");
 	CHECK_INT(parse("1:0f1e:active\n", &line), MH_KEYRING_BAD_KEY, "short key");
+	CHECK_INT(parse("1:" K1 "XYZ:active\n", &line), MH_KEYRING_BAD_KEY, "junk after the key");
+	CHECK_INT(parse("1:" K1 ":active\n\n# two\n2:" K2 " extra\n", &line), MH_KEYRING_BAD_KEY,
+			  "junk after a key on line 4");
+	CHECK_INT(line, 4, "line 4 reported, blank and comment lines counted");
 	CHECK_INT(parse("1:" "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeffg"
 					":active\n", &line), MH_KEYRING_BAD_KEY, "non-hex digit");
 	CHECK_INT(parse("1:" "0000000000000000000000000000000000000000000000000000000000000000"
