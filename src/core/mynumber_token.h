@@ -29,19 +29,19 @@
 
 /*
  * A token key ready for use: the SHA-256 states after the inner and outer
- * padded key blocks, and the inner message block with everything but the
- * digits filled in.  Computing a token is then two SHA-256 compressions.
- * Key-equivalent: wipe with mh_token_key_wipe().
+ * padded key blocks, and the message prefix (domain, NUL, version byte).
+ * Computing a token is then two SHA-256 compressions.  Key-equivalent:
+ * wipe with mh_token_key_wipe().
  */
 typedef struct mh_token_key
 {
 	int			version;
 	uint32_t	inner[8];
 	uint32_t	outer[8];
-	unsigned char block[64];
+	unsigned char prefix[sizeof(MH_TOKEN_DOMAIN) + 1];
 } mh_token_key;
 
-/* Offset of the 12 digits in the inner message block. */
+/* Offset of the 12 digits in the message (the length of the prefix). */
 #define MH_TOKEN_DIGITS_AT (sizeof(MH_TOKEN_DOMAIN) + 1)
 
 /* Derive and precompute the token key of one keyring entry. */
