@@ -11,7 +11,7 @@
  *   transform    the same states, the two remaining blocks compressed with
  *                SHA256_Transform (no buffering at all)
  *
- * Usage: hmac_peer MODE ROWS KEYRING   prints rows per second
+ * Usage: hmac_peer MODE ROWS KEYRING   prints rows per second (best of 3)
  *        hmac_peer check BASE11 KEYRING prints the token text of one number
  * Numbers are generated as in bench/tokens.sql: 10^10 + 7i, check digit
  * appended.
@@ -121,6 +121,7 @@ main(int argc, char **argv)
 {
 	const char *mode;
 	int			m;
+	double		best = 0;
 	long long	rows;
 	unsigned char out[MH_TOKEN_BYTES];
 	size_t		outlen;
@@ -178,50 +179,59 @@ main(int argc, char **argv)
 	else
 		die("unknown mode");
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (long long i = 1; i <= rows; i++)
+	/* best of three runs: the machine is shared */
+	for (int run = 0; run < 3; run++)
 	{
-		number(10000000000LL + 7 * i);
-		if (m == 0)
-		{
-			EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(base);
+		double		rate;
 
-			EVP_MAC_update(ctx, msg, MSGLEN);
-			EVP_MAC_final(ctx, out + 1, &outlen, 32);
-			EVP_MAC_CTX_free(ctx);
-		}
-		else if (m == 1)
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (long long i = 1; i <= rows; i++)
 		{
-			EVP_MAC_init(base, NULL, 0, NULL);
-			EVP_MAC_update(base, msg, MSGLEN);
-			EVP_MAC_final(base, out + 1, &outlen, 32);
-		}
-		else if (m == 2)
-		{
-			unsigned char ih[32];
+			number(10000000000LL + 7 * i);
+			if (m == 0)
+			{
+				EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(base);
 
-			c = inner;
-			SHA256_Update(&c, msg, MSGLEN);
-			SHA256_Final(ih, &c);
-			c = outer;
-			SHA256_Update(&c, ih, 32);
-			SHA256_Final(out + 1, &c);
+				EVP_MAC_update(ctx, msg, MSGLEN);
+				EVP_MAC_final(ctx, out + 1, &outlen, 32);
+				EVP_MAC_CTX_free(ctx);
+			}
+			else if (m == 1)
+			{
+				EVP_MAC_init(base, NULL, 0, NULL);
+				EVP_MAC_update(base, msg, MSGLEN);
+				EVP_MAC_final(base, out + 1, &outlen, 32);
+			}
+			else if (m == 2)
+			{
+				unsigned char ih[32];
+
+				c = inner;
+				SHA256_Update(&c, msg, MSGLEN);
+				SHA256_Final(ih, &c);
+				c = outer;
+				SHA256_Update(&c, ih, 32);
+				SHA256_Final(out + 1, &c);
+			}
+			else
+			{
+				memcpy(iblock + sizeof(MH_TOKEN_DOMAIN) + 1, msg + sizeof(MH_TOKEN_DOMAIN) + 1, 12);
+				c = inner;
+				SHA256_Transform(&c, iblock);
+				for (int k = 0; k < 8; k++)
+					put_be32(oblock + 4 * k, c.h[k]);
+				c = outer;
+				SHA256_Transform(&c, oblock);
+				for (int k = 0; k < 8; k++)
+					put_be32(out + 1 + 4 * k, c.h[k]);
+			}
+			sink ^= out[1];
 		}
-		else
-		{
-			memcpy(iblock + sizeof(MH_TOKEN_DOMAIN) + 1, msg + sizeof(MH_TOKEN_DOMAIN) + 1, 12);
-			c = inner;
-			SHA256_Transform(&c, iblock);
-			for (int k = 0; k < 8; k++)
-				put_be32(oblock + 4 * k, c.h[k]);
-			c = outer;
-			SHA256_Transform(&c, oblock);
-			for (int k = 0; k < 8; k++)
-				put_be32(out + 1 + 4 * k, c.h[k]);
-		}
-		sink ^= out[1];
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		rate = rows / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (rate > best)
+			best = rate;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%.0f\n", rows / ((t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9));
+	printf("%.0f\n", best);
 	return 0;
 }
