@@ -64,6 +64,22 @@ mh_system_install() {
 	MH_BINDIR=$(mh_bindir)
 }
 
+# A test keyring of My Number tokens in $MH_TMP/keyring: two versions, 2
+# active, owned by the server user, mode 0600.  Fixed test keys, never for
+# real data (doc/tokens.md).  Prints the file name.
+mh_write_test_keyring() {
+	local f="$MH_TMP/keyring"
+	( umask 077; cat >"$f" <<'KEYS'
+# mynahoken TEST keyring: these keys are public, never use them for real data
+1:3c1f8e2a9b7d4c6e0f5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f61
+2:a7e4c2b9d1f3086e5b2a9c7d4e1f3a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f:active
+KEYS
+	)
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$f"
+	chmod 600 "$f"
+	echo "$f"
+}
+
 # A throwaway cluster in $MH_TMP, reachable only through a Unix socket in
 # $MH_TMP/sock (no TCP port, so no clash with a running server).
 # Sets and exports PGHOST, PGPORT, PGUSER, PGDATABASE.
@@ -87,6 +103,7 @@ fsync = off
 logging_collector = off
 log_min_error_statement = error
 max_parallel_workers_per_gather = 2
+mynahoken.keyring_file = '$(mh_write_test_keyring)'
 CONF
 	if [ -n "${MH_EXTRA_CONF:-}" ]; then printf '%s\n' "$MH_EXTRA_CONF" >>"$data/postgresql.conf"; fi
 	mh_as_server "$MH_BINDIR/pg_ctl" -D "$data" -l "$MH_TMP/server.log" -w -t 60 start >/dev/null \

@@ -11,12 +11,14 @@
 #include "utils/guc.h"
 
 #include "mynahoken.h"
+#include "token.h"
 
 PG_MODULE_MAGIC;
 
 void
 _PG_init(void)
 {
+	mh_tokens_init();
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("mynahoken");
 #endif

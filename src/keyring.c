@@ -1,0 +1,408 @@
+/*
+ * keyring.c: loading the keyring into each backend.
+ *
+ * Per-backend state: the derived keys of every loaded version (slots,
+ * indexed by version), the active version, and the fingerprint of every
+ * version seen since the backend started, so that a version whose key bytes
+ * change under a running backend is refused (the keyring is append-only:
+ * stored tokens of version N would silently stop matching otherwise).
+ *
+ * Key bytes are read into a static buffer, parsed, derived and wiped before
+ * any error is raised, so an error never leaves key material in palloc'd
+ * memory.  Nothing here ever prints key bytes, file contents or the
+ * command; the file name goes to the server log only (errdetail_log).
+ */
+#include "postgres.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "miscadmin.h"
+#include "port.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "utils/guc.h"
+
+#include "keyring.h"
+
+static char *keyring_file = NULL;
+static char *keyring_command = NULL;
+
+/* true when the settings may have changed since the keyring was loaded */
+static bool keyring_stale = true;
+static bool keyring_loaded = false;
+static bool exit_hook_registered = false;
+static int	active_version = 0;
+
+static mh_loaded_key slots[MH_KEY_VERSION_MAX + 1];
+static bool slot_used[MH_KEY_VERSION_MAX + 1];
+static unsigned char seen_fingerprint[MH_KEY_VERSION_MAX + 1][MH_KEY_BYTES];
+static bool seen[MH_KEY_VERSION_MAX + 1];
+
+/* raw keyring text and its parse; wiped right after use */
+static char readbuf[MH_KEYRING_FILE_MAX + 1];
+static mh_keyring parsed;
+
+/* What went wrong while loading, reported after everything is wiped. */
+typedef enum load_error
+{
+	LOAD_OK = 0,
+	LOAD_NOT_CONFIGURED,
+	LOAD_BOTH_CONFIGURED,
+	LOAD_OPEN_FAILED,
+	LOAD_NOT_REGULAR,
+	LOAD_PERMISSIONS,
+	LOAD_OWNER,
+	LOAD_READ_FAILED,
+	LOAD_TOO_LARGE,
+	LOAD_COMMAND_FAILED,
+	LOAD_PARSE,
+	LOAD_CHANGED,
+	LOAD_CRYPTO
+} load_error;
+
+static void
+wipe_all(void)
+{
+	OPENSSL_cleanse(slots, sizeof(slots));
+	memset(slot_used, 0, sizeof(slot_used));
+	active_version = 0;
+	keyring_loaded = false;
+}
+
+static void
+keyring_at_exit(int code, Datum arg)
+{
+	wipe_all();
+	OPENSSL_cleanse(seen_fingerprint, sizeof(seen_fingerprint));
+	OPENSSL_cleanse(readbuf, sizeof(readbuf));
+	mh_keyring_wipe(&parsed);
+}
+
+/* GUC assign hook: a reload (or SET by a superuser) re-reads the keyring. */
+static void
+keyring_setting_assigned(const char *newval, void *extra)
+{
+	keyring_stale = true;
+}
+
+void
+mh_keyring_define_settings(void)
+{
+	DefineCustomStringVariable("mynahoken.keyring_file",
+							   "Path of the keyring file of My Number tokens.",
+							   "The file must be owned by the server's operating-system user "
+							   "(or root) and have no group or other permissions.",
+							   &keyring_file, NULL, PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
+							   NULL, keyring_setting_assigned, NULL);
+	DefineCustomStringVariable("mynahoken.keyring_command",
+							   "Shell command that prints the keyring of My Number tokens.",
+							   "Used instead of mynahoken.keyring_file; its standard output "
+							   "has the keyring file format.",
+							   &keyring_command, NULL, PGC_SIGHUP,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
+							   NULL, keyring_setting_assigned, NULL);
+}
+
+/* Read the keyring file into readbuf; returns LOAD_OK and the length. */
+static load_error
+read_file(const char *path, size_t *len)
+{
+	int			fd;
+	struct stat st;
+	ssize_t		n;
+	size_t		total = 0;
+
+	fd = open(path, O_RDONLY | PG_BINARY | O_CLOEXEC);
+	if (fd < 0)
+		return LOAD_OPEN_FAILED;
+	if (fstat(fd, &st) != 0)
+	{
+		close(fd);
+		return LOAD_OPEN_FAILED;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		close(fd);
+		return LOAD_NOT_REGULAR;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+	{
+		close(fd);
+		return LOAD_PERMISSIONS;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+	{
+		close(fd);
+		return LOAD_OWNER;
+	}
+	while ((n = read(fd, readbuf + total, sizeof(readbuf) - total)) > 0)
+	{
+		total += n;
+		if (total == sizeof(readbuf))
+			break;
+	}
+	close(fd);
+	if (n < 0)
+		return LOAD_READ_FAILED;
+	if (total > MH_KEYRING_FILE_MAX)
+		return LOAD_TOO_LARGE;
+	*len = total;
+	return LOAD_OK;
+}
+
+/* Run the keyring command and read its output into readbuf. */
+static load_error
+read_command(const char *command, size_t *len)
+{
+	FILE	   *f;
+	size_t		total = 0,
+				n;
+	int			rc;
+
+	fflush(NULL);
+	f = OpenPipeStream(command, "r");
+	if (f == NULL)
+		return LOAD_COMMAND_FAILED;
+	while ((n = fread(readbuf + total, 1, sizeof(readbuf) - total, f)) > 0)
+	{
+		total += n;
+		if (total == sizeof(readbuf))
+			break;
+	}
+	rc = ClosePipeStream(f);
+	if (rc != 0)
+		return LOAD_COMMAND_FAILED;
+	if (total > MH_KEYRING_FILE_MAX)
+		return LOAD_TOO_LARGE;
+	*len = total;
+	return LOAD_OK;
+}
+
+/* Derive the keys of one parsed entry into its slot. */
+static bool
+derive_slot(const mh_keyring_entry *e)
+{
+	mh_loaded_key *k = &slots[e->version];
+
+	k->version = e->version;
+	if (!mh_key_derive(e->key, MH_LABEL_FINGERPRINT, k->fingerprint) ||
+		!mh_token_key_init(&k->token, e) ||
+		!mh_key_derive(e->key, MH_LABEL_SEAL_1, k->seal) ||
+		!mh_key_derive(e->key, MH_LABEL_SEAL_2, k->seal + MH_KEY_BYTES))
+		return false;
+	slot_used[e->version] = true;
+	return true;
+}
+
+static void
+mh_load_keyring(void)
+{
+	load_error err = LOAD_OK;
+	mh_keyring_status pst = MH_KEYRING_OK;
+	int			line = 0;
+	int			changed = 0;
+	size_t		len = 0;
+	bool		use_file;
+
+	wipe_all();
+	if (!exit_hook_registered)
+	{
+		on_proc_exit(keyring_at_exit, (Datum) 0);
+		exit_hook_registered = true;
+	}
+
+	use_file = keyring_file != NULL && keyring_file[0] != '\0';
+	if (!use_file && (keyring_command == NULL || keyring_command[0] == '\0'))
+		err = LOAD_NOT_CONFIGURED;
+	else if (use_file && keyring_command != NULL && keyring_command[0] != '\0')
+		err = LOAD_BOTH_CONFIGURED;
+	else if (use_file)
+		err = read_file(keyring_file, &len);
+	else
+		err = read_command(keyring_command, &len);
+
+	if (err == LOAD_OK)
+	{
+		pst = mh_keyring_parse(readbuf, len, &parsed, &line);
+		if (pst != MH_KEYRING_OK)
+			err = LOAD_PARSE;
+	}
+	OPENSSL_cleanse(readbuf, len < sizeof(readbuf) ? len + 1 : sizeof(readbuf));
+
+	for (int i = 0; err == LOAD_OK && i < parsed.nkeys; i++)
+	{
+		int			v = parsed.keys[i].version;
+
+		if (!derive_slot(&parsed.keys[i]))
+			err = LOAD_CRYPTO;
+		else if (seen[v] &&
+				 CRYPTO_memcmp(seen_fingerprint[v], slots[v].fingerprint, MH_KEY_BYTES) != 0)
+		{
+			err = LOAD_CHANGED;
+			changed = v;
+		}
+	}
+	if (err == LOAD_OK)
+	{
+		for (int i = 0; i < parsed.nkeys; i++)
+		{
+			int			v = parsed.keys[i].version;
+
+			memcpy(seen_fingerprint[v], slots[v].fingerprint, MH_KEY_BYTES);
+			seen[v] = true;
+		}
+		active_version = parsed.active;
+	}
+	mh_keyring_wipe(&parsed);
+
+	if (err == LOAD_OK)
+	{
+		keyring_loaded = true;
+		keyring_stale = false;
+		return;
+	}
+	wipe_all();
+
+	/*
+	 * Every error leaves keyring_stale set: the next use tries again.  The
+	 * statement that needed the keyring may hold a My Number: no context
+	 * (it may quote a PL/pgSQL statement) and, through the log hook of
+	 * token.c, no STATEMENT line.
+	 */
+	error_context_stack = NULL;
+	switch (err)
+	{
+		case LOAD_NOT_CONFIGURED:
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("mynahoken keyring is not configured"),
+					 errhint("Set mynahoken.keyring_file (or mynahoken.keyring_command) in postgresql.conf "
+							 "to a keyring readable only by the server's operating-system user, "
+							 "then reload the configuration.")));
+			break;
+		case LOAD_BOTH_CONFIGURED:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken.keyring_file and mynahoken.keyring_command are both set"),
+					 errhint("Set only one of them and reload the configuration.")));
+			break;
+		case LOAD_OPEN_FAILED:
+		case LOAD_READ_FAILED:
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read the mynahoken keyring file: %m"),
+					 errdetail_log("The file is \"%s\".", keyring_file),
+					 errhint("Check mynahoken.keyring_file in postgresql.conf.")));
+			break;
+		case LOAD_NOT_REGULAR:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring file is not a regular file"),
+					 errdetail_log("The file is \"%s\".", keyring_file),
+					 errhint("Check mynahoken.keyring_file in postgresql.conf.")));
+			break;
+		case LOAD_PERMISSIONS:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring file has group or world access"),
+					 errdetail("A keyring readable by others than its owner is refused."),
+					 errdetail_log("The file is \"%s\".", keyring_file),
+					 errhint("Run chmod 0600 on the keyring file, then reload the configuration.")));
+			break;
+		case LOAD_OWNER:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring file is not owned by the server's user or root"),
+					 errdetail_log("The file is \"%s\".", keyring_file),
+					 errhint("Change the owner of the keyring file to the user the server runs as.")));
+			break;
+		case LOAD_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring is malformed"),
+					 errdetail("%s", mh_keyring_status_text(MH_KEYRING_TOO_LARGE))));
+			break;
+		case LOAD_COMMAND_FAILED:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring command failed"),
+					 errhint("Run mynahoken.keyring_command as the server's operating-system user "
+							 "and check that it exits with status 0.")));
+			break;
+		case LOAD_PARSE:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring is malformed"),
+					 line > 0 ?
+					 errdetail("Line %d: %s", line, mh_keyring_status_text(pst)) :
+					 errdetail("%s", mh_keyring_status_text(pst)),
+					 errhint("Each line is version:key or version:key:active, with a version "
+							 "from 1 to 255 and a key of 64 hexadecimal digits; "
+							 "see doc/tokens.md.")));
+			break;
+		case LOAD_CHANGED:
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("mynahoken keyring version %d changed its key", changed),
+					 errdetail("A key version must keep its key forever: tokens made with the "
+							   "old key would silently stop matching."),
+					 errhint("Restore the previous key of version %d and add the new key "
+							 "under a new version.", changed)));
+			break;
+		case LOAD_CRYPTO:
+			ereport(ERROR,
+					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+					 errmsg("could not derive the mynahoken keys with OpenSSL")));
+			break;
+		case LOAD_OK:
+			break;
+	}
+}
+
+static inline void
+ensure_loaded(void)
+{
+	if (unlikely(keyring_stale || !keyring_loaded))
+		mh_load_keyring();
+}
+
+const mh_loaded_key *
+mh_keyring_active(void)
+{
+	ensure_loaded();
+	return &slots[active_version];
+}
+
+const mh_loaded_key *
+mh_keyring_version(int version)
+{
+	ensure_loaded();
+	if (version < 1 || version > MH_KEY_VERSION_MAX || !slot_used[version])
+	{
+		error_context_stack = NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("mynahoken key version %d is not in the keyring", version),
+				 errhint("mynahoken.keyring_versions() lists the loaded versions."),
+				 errhidestmt(true), errhidecontext(true)));
+	}
+	return &slots[version];
+}
+
+int
+mh_keyring_list(int versions[MH_KEY_VERSION_MAX], int *active)
+{
+	int			n = 0;
+
+	ensure_loaded();
+	for (int v = 1; v <= MH_KEY_VERSION_MAX; v++)
+		if (slot_used[v])
+			versions[n++] = v;
+	*active = active_version;
+	return n;
+}

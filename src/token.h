@@ -1,0 +1,25 @@
+/*
+ * token.h: the mynumber_token type and tokenize functions (fmgr layer).
+ */
+#ifndef MYNAHOKEN_TOKEN_H
+#define MYNAHOKEN_TOKEN_H
+
+#include "core/mynumber.h"
+
+/*
+ * Register the settings of the keyring and the log hook that keeps My
+ * Number errors out of STATEMENT and CONTEXT lines; called from _PG_init.
+ */
+extern void mh_tokens_init(void);
+
+/*
+ * Normalise and validate a typed My Number into 12 ASCII digits, raising
+ * the 22P02 error of mh_mynumber_invalid() otherwise.  The caller wipes
+ * digits after use.
+ */
+extern void mh_mynumber_from_text(const char *s, int len, char digits[MH_MYNUMBER_DIGITS]);
+
+/* Raise the input error of a token or sealed value text (never echoing it). */
+extern void mh_vtext_invalid(const char *type, int status) pg_attribute_noreturn();
+
+#endif
