@@ -16,35 +16,31 @@
 
 const mh_identifier_kind mh_kind_insurer_number = {
 	"insurer_number", true, "digits",
-	"An insurer number has 8 digits, or 6 for National Health Insurance (国民健康保険).", false
+	"An insurer number has 8 digits, or 6 for National Health Insurance (国民健康保険)."
 };
 const mh_identifier_kind mh_kind_public_payer_number = {
 	"public_payer_number", true, "digits",
-	"A public expense payer number (公費負担者番号) has 8 digits.", false
+	"A public expense payer number (公費負担者番号) has 8 digits."
 };
 const mh_identifier_kind mh_kind_public_recipient_number = {
 	"public_recipient_number", true, "digits",
-	"A public expense recipient number (公費受給者番号) has 7 digits.", false
+	"A public expense recipient number (公費受給者番号) has 7 digits."
 };
 const mh_identifier_kind mh_kind_corporate_number = {
 	"corporate number", false, "digits",
-	"A corporate number (法人番号) has 13 digits.", false
-};
-const mh_identifier_kind mh_kind_mynumber = {
-	"My Number", false, "digits",
-	"A My Number (個人番号) has 12 digits.", true
+	"A corporate number (法人番号) has 13 digits."
 };
 const mh_identifier_kind mh_kind_card_symbol = {
 	"card symbol", false, "characters",
-	"A card symbol (記号) has at most 40 characters.", false
+	"A card symbol (記号) has at most 40 characters."
 };
 const mh_identifier_kind mh_kind_card_number = {
 	"card number", false, "characters",
-	"A card number (番号) has 1 to 40 characters.", false
+	"A card number (番号) has 1 to 40 characters."
 };
 const mh_identifier_kind mh_kind_card_branch = {
 	"card branch number", false, "digits",
-	"A branch number (枝番) has 2 digits, or none.", false
+	"A branch number (枝番) has 2 digits, or none."
 };
 
 /* The detail sentence, shared by errors and *_problem(). */
@@ -70,8 +66,6 @@ mh_identifier_problem(const mh_identifier_kind *kind, mh_status st,
 		case MH_ERR_ENCODING:
 			return psprintf("Character %zu is not valid UTF-8.", info->position);
 		case MH_ERR_CHECK_DIGIT:
-			if (kind->secret || info->expected < 0)
-				return pstrdup("The check digit does not match.");
 			return psprintf("The check digit should be %d.", info->expected);
 		case MH_ERR_LAW_CODE:
 			return psprintf("Law code (法別番号) %02d is not that of a health insurance program.",

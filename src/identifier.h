@@ -19,14 +19,12 @@ typedef struct mh_identifier_kind
 	bool		is_type;		/* "invalid input syntax for type %s" */
 	const char *unit;			/* "digits" or "characters" */
 	const char *length_rule;	/* full sentence on the expected length */
-	bool		secret;			/* a My Number: say nothing of its digits */
 } mh_identifier_kind;
 
 extern const mh_identifier_kind mh_kind_insurer_number;
 extern const mh_identifier_kind mh_kind_public_payer_number;
 extern const mh_identifier_kind mh_kind_public_recipient_number;
 extern const mh_identifier_kind mh_kind_corporate_number;
-extern const mh_identifier_kind mh_kind_mynumber;
 extern const mh_identifier_kind mh_kind_card_symbol;
 extern const mh_identifier_kind mh_kind_card_number;
 extern const mh_identifier_kind mh_kind_card_branch;

@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 
 #include "keyring.h"
+#include "mynumber_text.h"
 #include "seal.h"
 #include "token.h"
 

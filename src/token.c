@@ -33,17 +33,19 @@
 #include "utils/lsyscache.h"
 
 #include "keyring.h"
+#include "mynumber_text.h"
 #include "token.h"
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
- * Functions (here, in keyring.c and in seal.c) whose errors may be raised
+ * Functions (here, in keyring.c, seal.c, mynumber_text.c and identifier.c) whose errors may be raised
  * by a statement that holds a My Number: the log never gets its STATEMENT
  * or CONTEXT, also when a parallel leader re-throws a worker's error.
  */
 static const char *const hidden_error_functions[] = {
 	"mh_mynumber_invalid",
+	"mh_identifier_error",
 	"mh_vtext_invalid",
 	"mh_load_keyring",
 	"mh_keyring_version",
@@ -87,39 +89,6 @@ mh_tokens_init(void)
 	emit_log_hook = tokens_emit_log_hook;
 }
 
-/* The 22P02 error of an invalid My Number; never mentions the value. */
-static void pg_attribute_noreturn()
-mh_mynumber_invalid(mh_mynumber_status st, int ndigits)
-{
-	/* no CONTEXT: a PL/pgSQL or SPI context line may quote the number */
-	error_context_stack = NULL;
-	switch (st)
-	{
-		case MH_MYNUMBER_BAD_CHARACTER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid My Number: unexpected character"),
-					 errdetail("A My Number may contain only digits (ASCII or full-width), spaces and hyphens."),
-					 errhidestmt(true), errhidecontext(true)));
-			break;
-		case MH_MYNUMBER_BAD_LENGTH:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid My Number: wrong number of digits"),
-					 errdetail("A My Number has 12 digits; the input has %d.", ndigits),
-					 errhidestmt(true), errhidecontext(true)));
-			break;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid My Number: check digit mismatch"),
-					 errdetail("The last digit is not the check digit of the first eleven."),
-					 errhidestmt(true), errhidecontext(true)));
-			break;
-	}
-	pg_unreachable();
-}
-
 void
 mh_vtext_invalid(const char *type, int status)
 {
@@ -130,17 +99,6 @@ mh_vtext_invalid(const char *type, int status)
 			 errdetail("%s", mh_vtext_status_text((mh_vtext_status) status)),
 			 errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
-}
-
-void
-mh_mynumber_from_text(const char *s, int len, char digits[MH_MYNUMBER_DIGITS])
-{
-	int			ndigits;
-	mh_mynumber_status st;
-
-	st = mh_mynumber_normalize(s, (size_t) len, digits, &ndigits);
-	if (st != MH_MYNUMBER_OK)
-		mh_mynumber_invalid(st, ndigits);
 }
 
 #define DatumGetToken(d) ((unsigned char *) DatumGetPointer(d))

@@ -12,13 +12,6 @@
  */
 extern void mh_tokens_init(void);
 
-/*
- * Normalise and validate a typed My Number into 12 ASCII digits, raising
- * the 22P02 error of mh_mynumber_invalid() otherwise.  The caller wipes
- * digits after use.
- */
-extern void mh_mynumber_from_text(const char *s, int len, char digits[MH_MYNUMBER_DIGITS]);
-
 /* Raise the input error of a token or sealed value text (never echoing it). */
 extern void mh_vtext_invalid(const char *type, int status) pg_attribute_noreturn();
 

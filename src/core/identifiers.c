@@ -72,16 +72,9 @@ is_space(uint32_t cp)
 	return cp == ' ' || (cp >= '\t' && cp <= '\r') || cp == 0x3000;
 }
 
-static bool
-is_separator(uint32_t cp)
-{
-	return cp == '-' || cp == 0xFF0D || (cp >= 0x2010 && cp <= 0x2015) ||
-		cp == 0x2212 || cp == 0x30FC || is_space(cp);
-}
-
 mh_status
 mh_normalize_digits(const char *in, size_t len, char *out, size_t outcap,
-					size_t *outlen, bool separators, mh_parse_info *info)
+					size_t *outlen, mh_parse_info *info)
 {
 	const unsigned char *s = (const unsigned char *) in;
 	size_t		i = 0;
@@ -117,8 +110,6 @@ mh_normalize_digits(const char *in, size_t len, char *out, size_t outcap,
 			digit = (int) (cp - '0');
 		else if (cp >= 0xFF10 && cp <= 0xFF19)
 			digit = (int) (cp - 0xFF10);
-		else if (separators && n > 0 && is_separator(cp))
-			continue;			/* grouping as a person types it: 1234-5678 */
 		else if (is_space(cp))
 		{
 			if (n > 0 && trailing_space_at == 0)
@@ -214,7 +205,7 @@ mh_insurer_number_parse(const char *in, size_t len, int32_t *value,
 	mh_status	st;
 	const char *nhi;
 
-	st = mh_normalize_digits(in, len, d, sizeof(d), &n, false, info);
+	st = mh_normalize_digits(in, len, d, sizeof(d), &n, info);
 	if (st != MH_OK)
 		return st;
 
@@ -324,7 +315,7 @@ parse_fixed_digits(const char *in, size_t len, char *d, size_t want,
 				   mh_parse_info *info)
 {
 	size_t		n;
-	mh_status	st = mh_normalize_digits(in, len, d, want, &n, false, info);
+	mh_status	st = mh_normalize_digits(in, len, d, want, &n, info);
 
 	if (st == MH_OK && n != want)
 		st = MH_ERR_LENGTH;
@@ -376,19 +367,6 @@ mh_corporate_number_parse(const char *in, size_t len, mh_parse_info *info)
 		return MH_ERR_CHECK_DIGIT;
 	}
 	return MH_OK;
-}
-
-mh_status
-mh_mynumber_parse(const char *in, size_t len, char *out, mh_parse_info *info)
-{
-	size_t		n;
-	mh_status	st = mh_normalize_digits(in, len, out, 12, &n, true, info);
-
-	if (st == MH_OK && n != 12)
-		st = MH_ERR_LENGTH;
-	if (st == MH_OK && !mh_mynumber_is_valid(out, 12))
-		st = MH_ERR_CHECK_DIGIT;
-	return st;
 }
 
 static const char *const prefecture_names[47] = {
@@ -590,7 +568,7 @@ mh_card_branch_normalize(const char *in, size_t len, char *out, size_t *outlen,
 {
 	char		d[2];
 	size_t		n;
-	mh_status	st = mh_normalize_digits(in, len, d, 2, &n, false, info);
+	mh_status	st = mh_normalize_digits(in, len, d, 2, &n, info);
 
 	if (st == MH_ERR_EMPTY)
 	{

@@ -56,15 +56,14 @@ typedef enum mh_insurer_category
 
 /*
  * Normalise a run of digits: trim surrounding ASCII white space and
- * U+3000, map full-width digits (U+FF10..FF19) to ASCII.  With separators,
- * spaces and hyphens between digits are skipped (as people type a My
- * Number).  Writes at most outcap digits to out (not NUL-terminated) and
- * their count to *outlen; a longer run gives MH_ERR_LENGTH with
- * info->length set to the full count.
+ * U+3000, map full-width digits (U+FF10..FF19) to ASCII.  Writes at most
+ * outcap digits to out (not NUL-terminated) and their count to *outlen;
+ * a longer run gives MH_ERR_LENGTH with info->length set to the full count.
+ * (A typed My Number, with its grouping, is read by src/core/mynumber.c.)
  */
 extern mh_status mh_normalize_digits(const char *in, size_t len,
 									 char *out, size_t outcap, size_t *outlen,
-									 bool separators, mh_parse_info *info);
+									 mh_parse_info *info);
 
 /*
  * 保険者番号: 8 digits, or 6 for 国民健康保険 (also accepted as "00" + 6).
@@ -94,14 +93,6 @@ extern mh_status mh_public_recipient_parse(const char *in, size_t len,
 /* 法人番号: 13 digits, check digit first. */
 extern mh_status mh_corporate_number_parse(const char *in, size_t len,
 										   mh_parse_info *info);
-
-/*
- * 個人番号 (My Number): 12 digits, typed with spaces or hyphens between
- * groups or not.  On success out holds the 12 ASCII digits.  A failed check
- * digit sets no info->expected: the expected digit is never reported.
- */
-extern mh_status mh_mynumber_parse(const char *in, size_t len, char *out,
-								   mh_parse_info *info);
 
 /* Prefecture name (e.g. "東京都") for 1..47, else NULL. */
 extern const char *mh_prefecture_name(int code);

@@ -63,15 +63,6 @@ branch(const char *s)
 }
 
 static mh_status
-mynumber(const char *s)
-{
-	char		out[12];
-	mh_parse_info info;
-
-	return mh_mynumber_parse(s, strlen(s), out, &info);
-}
-
-static mh_status
 payer(const char *s)
 {
 	int32_t		v;
@@ -204,17 +195,6 @@ main(void)
 	CHECK_INT(corporate("8000012050002"), MH_ERR_CHECK_DIGIT, "corporate check digit");
 	CHECK_INT(corporate("T1180301018771"), MH_ERR_CHARACTER, "invoice T prefix is not a corporate number");
 	CHECK_INT(corporate("700001205000"), MH_ERR_LENGTH, "corporate 12 digits");
-
-	/* My Number as typed */
-	CHECK_INT(mynumber("123456789018"), MH_OK, "plain");
-	CHECK_INT(mynumber("1234 5678 9018"), MH_OK, "groups with spaces");
-	CHECK_INT(mynumber("1234-5678-9018"), MH_OK, "groups with hyphens");
-	CHECK_INT(mynumber("１２３４\xe3\x80\x80５６７８ー９０１８"), MH_OK, "full width, U+3000 and ー");
-	CHECK_INT(mynumber("-123456789018"), MH_ERR_CHARACTER, "leading hyphen");
-	CHECK_INT(mynumber("123456789019"), MH_ERR_CHECK_DIGIT, "check digit");
-	CHECK_INT(mynumber("12345678901"), MH_ERR_LENGTH, "11 digits");
-	CHECK_INT(mynumber("1234567890180"), MH_ERR_LENGTH, "13 digits");
-	CHECK_INT(mynumber(""), MH_ERR_EMPTY, "empty");
 
 	/* 記号・番号 */
 	CHECK_STR(card("1060708", false), "1060708", "digits stay ASCII");
