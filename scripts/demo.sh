@@ -35,7 +35,7 @@ mh_log "loading a synthetic insurer with $members members"
 psql -X -q -v ON_ERROR_STOP=1 -v members="$members" -f demo/insurer.sql >/dev/null
 
 for q in demo/queries/*.sql; do
-	psql -X -v ON_ERROR_STOP=1 -P pager=off -f "$q" || mh_die "demo query $q failed"
+	psql -X -q -v ON_ERROR_STOP=1 -P pager=off -f "$q" || mh_die "demo query $q failed"
 done
 
 cat <<HINT
