@@ -987,6 +987,25 @@ explanation(const Call *call, const char *decision, const char *result, const Mh
  * SQL functions
  */
 
+/*
+ * Each decision has two entry points over one implementation: the STABLE
+ * one reads the rules of the category from the calendar, the IMMUTABLE
+ * *_by_rules one takes them as a transition_rules value.
+ */
+#define DECISION_ENTRY_POINTS(name) \
+PG_FUNCTION_INFO_V1(mynahoken_##name); \
+Datum \
+mynahoken_##name(PG_FUNCTION_ARGS) \
+{ \
+	return name##_impl(fcinfo, false); \
+} \
+PG_FUNCTION_INFO_V1(mynahoken_##name##_by_rules); \
+Datum \
+mynahoken_##name##_by_rules(PG_FUNCTION_ARGS) \
+{ \
+	return name##_impl(fcinfo, true); \
+}
+
 static Datum
 legacy_card_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 {
@@ -1009,19 +1028,7 @@ legacy_card_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_DATEADT((DateADT) until);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until);
-Datum
-mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS)
-{
-	return legacy_card_usable_until_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_usable_until_by_rules);
-Datum
-mynahoken_legacy_card_usable_until_by_rules(PG_FUNCTION_ARGS)
-{
-	return legacy_card_usable_until_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(legacy_card_usable_until)
 
 static Datum
 legacy_card_valid_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1037,19 +1044,7 @@ legacy_card_valid_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_BOOL(valid);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_valid);
-Datum
-mynahoken_legacy_card_valid(PG_FUNCTION_ARGS)
-{
-	return legacy_card_valid_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_valid_by_rules);
-Datum
-mynahoken_legacy_card_valid_by_rules(PG_FUNCTION_ARGS)
-{
-	return legacy_card_valid_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(legacy_card_valid)
 
 static Datum
 legacy_card_accepted_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1065,19 +1060,7 @@ legacy_card_accepted_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_BOOL(accepted);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_accepted);
-Datum
-mynahoken_legacy_card_accepted(PG_FUNCTION_ARGS)
-{
-	return legacy_card_accepted_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_legacy_card_accepted_by_rules);
-Datum
-mynahoken_legacy_card_accepted_by_rules(PG_FUNCTION_ARGS)
-{
-	return legacy_card_accepted_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(legacy_card_accepted)
 
 static Datum
 myna_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1094,79 +1077,40 @@ myna_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_DATEADT((DateADT) until);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_myna_usable_until);
-Datum
-mynahoken_myna_usable_until(PG_FUNCTION_ARGS)
-{
-	return myna_usable_until_impl(fcinfo, false);
-}
+DECISION_ENTRY_POINTS(myna_usable_until)
 
-PG_FUNCTION_INFO_V1(mynahoken_myna_usable_until_by_rules);
-Datum
-mynahoken_myna_usable_until_by_rules(PG_FUNCTION_ARGS)
+/* usable_documents and accepted_documents: one computation, two answers */
+static Datum
+documents_impl(FunctionCallInfo fcinfo, bool by_rules, bool accepted_ones)
 {
-	return myna_usable_until_impl(fcinfo, true);
+	Call		call = {.by_rules = by_rules};
+	MhParam		param = 0;
+
+	uint32_t	usable,
+				accepted;
+
+	if (!document_args(&call, fcinfo))
+		PG_RETURN_NULL();
+	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
+							   &usable, &accepted, NULL, &param), param);
+	return documents_datum(call.c, accepted_ones ? accepted : usable);
 }
 
 static Datum
 usable_documents_impl(FunctionCallInfo fcinfo, bool by_rules)
 {
-	Call		call = {.by_rules = by_rules};
-	MhParam		param = 0;
-
-	uint32_t	usable,
-				accepted;
-
-	if (!document_args(&call, fcinfo))
-		PG_RETURN_NULL();
-	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
-							   &usable, &accepted, NULL, &param), param);
-	return documents_datum(call.c, usable);
+	return documents_impl(fcinfo, by_rules, false);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_usable_documents);
-Datum
-mynahoken_usable_documents(PG_FUNCTION_ARGS)
-{
-	return usable_documents_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_usable_documents_by_rules);
-Datum
-mynahoken_usable_documents_by_rules(PG_FUNCTION_ARGS)
-{
-	return usable_documents_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(usable_documents)
 
 static Datum
 accepted_documents_impl(FunctionCallInfo fcinfo, bool by_rules)
 {
-	Call		call = {.by_rules = by_rules};
-	MhParam		param = 0;
-
-	uint32_t	usable,
-				accepted;
-
-	if (!document_args(&call, fcinfo))
-		PG_RETURN_NULL();
-	report(&call, mh_documents(call.rules, &call.m, call.day, call.online,
-							   &usable, &accepted, NULL, &param), param);
-	return documents_datum(call.c, accepted);
+	return documents_impl(fcinfo, by_rules, true);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_accepted_documents);
-Datum
-mynahoken_accepted_documents(PG_FUNCTION_ARGS)
-{
-	return accepted_documents_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_accepted_documents_by_rules);
-Datum
-mynahoken_accepted_documents_by_rules(PG_FUNCTION_ARGS)
-{
-	return accepted_documents_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(accepted_documents)
 
 static Datum
 certificate_need_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1182,19 +1126,7 @@ certificate_need_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_OID(call.c->reason_oid[need]);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_certificate_need);
-Datum
-mynahoken_certificate_need(PG_FUNCTION_ARGS)
-{
-	return certificate_need_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_certificate_need_by_rules);
-Datum
-mynahoken_certificate_need_by_rules(PG_FUNCTION_ARGS)
-{
-	return certificate_need_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(certificate_need)
 
 static Datum
 certificate_valid_until_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1210,19 +1142,7 @@ certificate_valid_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_DATEADT((DateADT) until);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_certificate_valid_until);
-Datum
-mynahoken_certificate_valid_until(PG_FUNCTION_ARGS)
-{
-	return certificate_valid_until_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_certificate_valid_until_by_rules);
-Datum
-mynahoken_certificate_valid_until_by_rules(PG_FUNCTION_ARGS)
-{
-	return certificate_valid_until_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(certificate_valid_until)
 
 static Datum
 acquisition_report_due_impl(FunctionCallInfo fcinfo, bool by_rules)
@@ -1238,19 +1158,7 @@ acquisition_report_due_impl(FunctionCallInfo fcinfo, bool by_rules)
 	PG_RETURN_DATEADT((DateADT) due);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_acquisition_report_due);
-Datum
-mynahoken_acquisition_report_due(PG_FUNCTION_ARGS)
-{
-	return acquisition_report_due_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_acquisition_report_due_by_rules);
-Datum
-mynahoken_acquisition_report_due_by_rules(PG_FUNCTION_ARGS)
-{
-	return acquisition_report_due_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(acquisition_report_due)
 
 /* An inclusive [from, to] as a canonical daterange [from, to + 1). */
 static Datum
@@ -1292,19 +1200,7 @@ notice_sending_window_impl(FunctionCallInfo fcinfo, bool by_rules)
 	return make_daterange(from, to);
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window);
-Datum
-mynahoken_notice_sending_window(PG_FUNCTION_ARGS)
-{
-	return notice_sending_window_impl(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(mynahoken_notice_sending_window_by_rules);
-Datum
-mynahoken_notice_sending_window_by_rules(PG_FUNCTION_ARGS)
-{
-	return notice_sending_window_impl(fcinfo, true);
-}
+DECISION_ENTRY_POINTS(notice_sending_window)
 
 PG_FUNCTION_INFO_V1(mynahoken_explain_legacy_card);
 Datum
