@@ -145,16 +145,17 @@ BEGIN
   RETURN docs;
 END $$;
 
--- What a team writes without the extension: read each parameter per row.
+-- What a team writes without the extension: read each parameter per row,
+-- straight from the stored entries (the latest one recorded wins, the
+-- category's own before the one for every category).
 CREATE OR REPLACE FUNCTION bench.pl_param(pname text, cat mynahoken.insurer_category, day date)
-RETURNS mynahoken.legal_parameter LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+RETURNS mynahoken.legal_parameter_entry LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
-  r mynahoken.legal_parameter;
+  r mynahoken.legal_parameter_entry;
 BEGIN
-  SELECT * INTO r FROM mynahoken.legal_parameter p
-   WHERE p.name = pname AND (p.scope = cat OR p.scope IS NULL) AND p.valid @> day
-     AND upper_inf(p.recorded)
-   ORDER BY p.scope IS NULL LIMIT 1;
+  SELECT * INTO r FROM mynahoken.legal_parameter_entry e
+   WHERE e.name = pname AND (e.scope = cat OR e.scope IS NULL) AND e.valid @> day
+   ORDER BY e.scope IS NULL, e.recorded_on DESC LIMIT 1;
   RETURN r;
 END $$;
 
