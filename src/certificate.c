@@ -55,7 +55,17 @@ typedef struct verdict_cache
 	Oid			usage_oid[MH_USAGE_COUNT];
 	Oid			revoked_relid;
 	Oid			revoked_indexid;
+	MemoryContext lookup_cxt;	/* the revocation look-up's scratch memory */
 } verdict_cache;
+
+/*
+ * A btree scan pallocs about 27 kB (BTScanOpaque), more than an AllocSet
+ * keeps in its blocks, so a look-up in the per-row context would malloc and
+ * free it once a row, which makes glibc consolidate the small chunks
+ * libcrypto just freed.  A generation context whose single block holds a
+ * whole look-up and is reset after each keeps that memory for the query.
+ */
+#define LOOKUP_CXT_SIZE (512 * 1024)
 
 static void
 anchor_relcache_callback(Datum arg, Oid relid)
@@ -210,6 +220,10 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	c->usage_oid[0] = c->usage_oid[1] = InvalidOid;
 	c->revoked_relid = mynahoken_relid("revoked_certificate");
 	c->revoked_indexid = mynahoken_relid("revoked_certificate_pkey");
+	c->lookup_cxt = GenerationContextCreate(fcinfo->flinfo->fn_mcxt,
+											"certificate revocation look-up",
+											LOOKUP_CXT_SIZE, LOOKUP_CXT_SIZE,
+											LOOKUP_CXT_SIZE);
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = c;
 	return c;
@@ -245,10 +259,14 @@ find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanKeyData key[2];
-	bytea	   *kid = bytea_of(v->issuer_key_id, v->issuer_key_id_len);
+	bytea	   *kid;
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 	bool		found = false;
+	Datum		r = (Datum) 0;
+	bool		has_reason = false;
+	MemoryContext old = MemoryContextSwitchTo(c->lookup_cxt);
 
+	kid = bytea_of(v->issuer_key_id, v->issuer_key_id_len);
 	rel = table_open(c->revoked_relid, AccessShareLock);
 	idx = index_open(c->revoked_indexid, AccessShareLock);
 	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_BYTEAEQ, PointerGetDatum(kid));
@@ -263,18 +281,22 @@ find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
 
 		if (!isnull && d <= at)
 		{
-			Datum		r = slot_getattr(slot, 4, &isnull);
-
 			found = true;
 			*date = d;
-			*reason = isnull ? NULL : TextDatumGetCString(r);
+			r = slot_getattr(slot, 4, &isnull);
+			has_reason = !isnull;
 		}
 	}
+	/* the reason goes to the caller's memory, before the slot is dropped */
+	MemoryContextSwitchTo(old);
+	*reason = has_reason ? TextDatumGetCString(r) : NULL;
+	MemoryContextSwitchTo(c->lookup_cxt);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
-	pfree(kid);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(c->lookup_cxt);
 	return found;
 }
 

@@ -17,11 +17,23 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/opensslconf.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+/*
+ * The verdict path parses certificates with OpenSSL's legacy RSA key
+ * decoder (see parse_cert_for_verdict); it needs the ENGINE API, which
+ * OpenSSL 3 deprecates and builds without ENGINE support leave out.
+ */
+#if !defined(OPENSSL_NO_ENGINE) && !defined(OPENSSL_NO_DEPRECATED_3_0)
+#define MH_LEGACY_KEY_DECODE 1
+#include <openssl/engine.h>
+#endif
 
 const char *const mh_cert_outcome_names[MH_CERT_OUTCOME_COUNT] = {
 	"valid", "expired", "not_yet_valid", "revoked", "untrusted_issuer",
@@ -165,6 +177,95 @@ parse_cert(const unsigned char *der, size_t len)
 	}
 	return x;
 }
+
+#ifdef MH_LEGACY_KEY_DECODE
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/*
+ * OpenSSL 3.0's d2i_X509 decodes the subject public key eagerly, and for
+ * keys no ENGINE claims it builds a provider decoder chain per call
+ * (OSSL_DECODER_CTX_new_for_pkey: about 1,100 allocations and most of the
+ * cost of verifying a JPKI certificate).  When an ENGINE is registered
+ * for the key type, x509_pubkey_decode takes the legacy decoder
+ * (rsa_pub_decode) instead, which does the same RSAPublicKey parse in a
+ * few allocations.  This ENGINE exists only for that: it is registered
+ * around one d2i_X509 call and unregistered right after, so no other code
+ * in the process ever sees it; if anything asked it for a method, it
+ * would hand out OpenSSL's built-in RSA method.
+ */
+static ENGINE *legacy_rsa_engine = NULL;
+static bool legacy_rsa_engine_failed = false;
+static const int legacy_rsa_nids[] = {EVP_PKEY_RSA};
+
+static int
+legacy_rsa_pkey_meths(ENGINE *e, EVP_PKEY_METHOD **pmeth, const int **nids,
+					  int nid)
+{
+	(void) e;
+	if (pmeth == NULL)
+	{
+		*nids = legacy_rsa_nids;
+		return 1;
+	}
+	*pmeth = nid == EVP_PKEY_RSA ? (EVP_PKEY_METHOD *) EVP_PKEY_meth_find(nid) : NULL;
+	return *pmeth != NULL;
+}
+
+/* The process-wide ENGINE, made once; NULL when it cannot be made. */
+static ENGINE *
+get_legacy_rsa_engine(void)
+{
+	ENGINE	   *e;
+
+	if (legacy_rsa_engine != NULL || legacy_rsa_engine_failed)
+		return legacy_rsa_engine;
+	e = ENGINE_new();
+	if (e == NULL ||
+		!ENGINE_set_id(e, "mynahoken-legacy-rsa-decode") ||
+		!ENGINE_set_name(e, "mynahoken: legacy RSA public key decoding for d2i_X509") ||
+		!ENGINE_set_pkey_meths(e, legacy_rsa_pkey_meths))
+	{
+		ENGINE_free(e);
+		legacy_rsa_engine_failed = true;
+		return NULL;
+	}
+	legacy_rsa_engine = e;
+	return e;
+}
+#endif
+
+/*
+ * As parse_cert, for certificates whose own public key is never used (a
+ * verdict needs only the anchor's key): the same d2i_X509, with the
+ * end-entity RSA key decoded by OpenSSL's legacy decoder.  The key is
+ * still decoded and a certificate that parses one way parses the other
+ * way; only the cost differs.  Falls back to parse_cert without ENGINE
+ * support.
+ */
+static X509 *
+parse_cert_for_verdict(const unsigned char *der, size_t len)
+{
+#ifdef MH_LEGACY_KEY_DECODE
+	ENGINE	   *e = get_legacy_rsa_engine();
+	X509	   *x;
+
+	if (e == NULL || !ENGINE_register_pkey_meths(e))
+	{
+		ERR_clear_error();
+		return parse_cert(der, len);
+	}
+	x = parse_cert(der, len);
+	ENGINE_unregister_pkey_meths(e);
+	return x;
+#else
+	return parse_cert(der, len);
+#endif
+}
+
+#ifdef MH_LEGACY_KEY_DECODE
+#pragma GCC diagnostic pop
+#endif
 
 /*
  * Key identifier of a CA: its subjectKeyIdentifier, or the SHA-1 of its
@@ -501,7 +602,7 @@ mh_cert_verify(const mh_anchor_set *set, const unsigned char *der, size_t len,
 
 	memset(v, 0, sizeof(*v));
 	v->outcome = MH_CERT_MALFORMED;
-	x = parse_cert(der, len);
+	x = parse_cert_for_verdict(der, len);
 	if (x == NULL)
 		return MH_X509_OK;
 	st = verify_parsed(set, x, at, usage, v);

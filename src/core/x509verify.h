@@ -5,7 +5,9 @@
  * Everything here takes DER bytes and returns a verdict or a status code;
  * OpenSSL objects created by a call are freed before it returns, except
  * for the opaque anchor set and CRL handles, which have their own free
- * functions.  No allocation visible to the caller, no server calls, so the
+ * functions, and one process-wide ENGINE object made on the first verdict
+ * and kept (registered with OpenSSL only during a verdict's d2i_X509; see
+ * parse_cert_for_verdict).  Not for concurrent use from several threads.  No allocation visible to the caller, no server calls, so the
  * fmgr layer can call these without any OpenSSL object live across an
  * ereport.
  */

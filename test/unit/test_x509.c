@@ -4,6 +4,13 @@
  */
 #include <stdlib.h>
 
+#include <openssl/opensslconf.h>
+#include <openssl/x509.h>
+#if !defined(OPENSSL_NO_ENGINE) && !defined(OPENSSL_NO_DEPRECATED_3_0)
+#define TEST_ENGINE_TABLE 1
+#include <openssl/engine.h>
+#endif
+
 #include "unit.h"
 #include "x509verify.h"
 
@@ -175,6 +182,38 @@ main(void)
 	free(der);
 	der = slurp("rogue.crl", &len);
 	CHECK_INT(mh_crl_open(set, der, len, &crl), MH_X509_BAD_SIGNATURE, "rogue CRL under the same name is refused");
+	free(der);
+
+	/*
+	 * mh_cert_verify registers its legacy-RSA-decoding ENGINE only around
+	 * its own d2i_X509: nothing may stay registered after valid, rejected
+	 * or malformed input, and a key decoded afterwards by anyone else must
+	 * still come from the providers.
+	 */
+	verdict(set, "auth-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL);
+	verdict(set, "auth-tampered.der", T_2026, MH_USAGE_AUTHENTICATION, NULL);
+	verdict(set, "auth-truncated.der", T_2026, MH_USAGE_AUTHENTICATION, NULL);
+#ifdef TEST_ENGINE_TABLE
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	{
+		ENGINE	   *e = ENGINE_get_pkey_meth_engine(EVP_PKEY_RSA);
+
+		CHECK(e == NULL, "no ENGINE is left registered for RSA after verdicts");
+		ENGINE_finish(e);
+	}
+#pragma GCC diagnostic pop
+#endif
+	der = slurp("auth-ee.der", &len);
+	{
+		const unsigned char *p = der;
+		X509	   *x = d2i_X509(NULL, &p, (long) len);
+		EVP_PKEY   *k = x ? X509_get0_pubkey(x) : NULL;
+
+		CHECK(k != NULL && EVP_PKEY_get0_provider(k) != NULL,
+			  "a certificate parsed after verdicts has a provider key");
+		X509_free(x);
+	}
 	free(der);
 
 	mh_anchor_set_free(set);
