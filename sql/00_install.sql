@@ -32,3 +32,18 @@ SELECT p.oid::regprocedure AS volatile_function, l.lanname
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken')
    AND p.provolatile = 'v' AND p.prokind = 'f'
  ORDER BY 1;
+
+-- An ordinary role, with no grant at all, may use the identifier types, read
+-- the legal calendar and run decisions; the functions that use a key, a
+-- personal-data certificate field or the insurer's work tables are not open.
+CREATE ROLE mh_install_analyst;
+SET ROLE mh_install_analyst;
+SELECT mynahoken.category('01130012'::mynahoken.insurer_number),
+       mynahoken.public_expense_program('54016027'::mynahoken.public_payer_number);
+SELECT mynahoken.certificate_need('kyokai_kenpo', DATE '2026-01-15', DATE '1980-01-01',
+         DATE '2010-04-01', NULL, true, NULL, NULL, NULL, NULL) AS reason;
+SELECT count(*) > 0 AS calendar_readable FROM mynahoken.legal_calendar;
+SELECT mynahoken.tokenize('1234' || '5678' || '9018');
+SELECT count(*) FROM mynahoken.issuance_queue;
+RESET ROLE;
+DROP ROLE mh_install_analyst;

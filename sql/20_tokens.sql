@@ -131,17 +131,20 @@ SELECT mynahoken.unseal('mns9:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
 SELECT mynahoken.unseal(overlay(mynahoken.seal(pg_temp.mn(1))::text PLACING 'A' FROM 10 FOR 1)::mynahoken.mynumber_sealed);
 SELECT mynahoken.unseal(replace(mynahoken.seal(pg_temp.mn(1))::text, 'mns2:', 'mns1:')::mynahoken.mynumber_sealed);
 
--- Unseal is only for mynahoken_unseal; tokenizing and sealing are for everyone.
+-- Tokenizing and sealing are for mynahoken_tokenize, unsealing for
+-- mynahoken_unseal; every role may compare, join and read key versions.
 CREATE ROLE mh_tokens_analyst;
-CREATE ROLE mh_tokens_clerk IN ROLE mynahoken_unseal;
-GRANT USAGE ON SCHEMA mynahoken TO mh_tokens_analyst, mh_tokens_clerk;
+CREATE ROLE mh_tokens_clerk IN ROLE mynahoken_tokenize, mynahoken_unseal;
 CREATE TABLE sealed AS SELECT mynahoken.seal(pg_temp.mn(12345678901)) AS s;
 GRANT SELECT ON sealed TO mh_tokens_analyst, mh_tokens_clerk;
 SET ROLE mh_tokens_analyst;
+SELECT mynahoken.key_version(s) FROM sealed;
 SELECT mynahoken.key_version(mynahoken.tokenize_sealed(s)) FROM sealed;
+SELECT mynahoken.tokenize(pg_temp.mn(1));
 SELECT mynahoken.unseal(s) FROM sealed;
 RESET ROLE;
 SET ROLE mh_tokens_clerk;
+SELECT mynahoken.key_version(mynahoken.tokenize_sealed(s)) FROM sealed;
 SELECT mynahoken.mynumber_last4(mynahoken.unseal(s)) FROM sealed;
 RESET ROLE;
 DROP TABLE sealed;

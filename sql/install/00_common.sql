@@ -1,5 +1,10 @@
 -- Objects shared by every subsystem.
 
+-- Every role may use the types and functions; what reads keys, personal
+-- data or the insurer's work tables is granted per object, below and in
+-- doc/*.md (roles mynahoken_tokenize, mynahoken_unseal, mynahoken_pii_reader).
+GRANT USAGE ON SCHEMA mynahoken TO PUBLIC;
+
 COMMENT ON SCHEMA mynahoken IS
   'mynahoken: identifiers, My Number tokens, JPKI verification and マイナ保険証 transition rules';
 

@@ -458,6 +458,7 @@ INSERT INTO mynahoken.public_expense_program (law_code, name, source) VALUES
   ('54', '難病法 特定医療 (指定難病)', 'nanbyo.ukure.com/kiten; chigasaki-localtkt.com/?p=17533');
 UPDATE mynahoken.public_expense_program SET shipped = true;
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.public_expense_program', 'WHERE NOT shipped');
+GRANT SELECT ON mynahoken.public_expense_program TO PUBLIC;
 
 CREATE FUNCTION mynahoken.public_expense_program(mynahoken.public_payer_number) RETURNS text
   LANGUAGE sql STABLE STRICT PARALLEL SAFE

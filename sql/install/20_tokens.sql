@@ -3,10 +3,15 @@
 -- both types are frozen: tokens are stored, indexed, hash-partitioned and
 -- distributed by them.
 
--- The role that may unseal My Numbers.  Roles are cluster-wide, so this is
--- idempotent: a second database (or a restore) reuses the existing role.
+-- The roles that may tokenize or seal (anyone who can is an oracle for the
+-- key: with 10^11 numbers, enumerating them through tokenize() takes hours,
+-- not years) and that may unseal.  Roles are cluster-wide, so this is
+-- idempotent: a second database (or a restore) reuses the existing roles.
 DO $$
 BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_tokenize') THEN
+    CREATE ROLE mynahoken_tokenize NOLOGIN;
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_unseal') THEN
     CREATE ROLE mynahoken_unseal NOLOGIN;
   END IF;
@@ -194,6 +199,12 @@ CREATE FUNCTION mynahoken.tokenize_sealed(sealed mynahoken.mynumber_sealed)
   AS 'MODULE_PATHNAME', 'mynumber_tokenize_sealed'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
 
+REVOKE ALL ON FUNCTION mynahoken.tokenize(text), mynahoken.tokenize(text, integer),
+  mynahoken.tokenize_all(text), mynahoken.seal(text), mynahoken.reseal(mynahoken.mynumber_sealed),
+  mynahoken.tokenize_sealed(mynahoken.mynumber_sealed), mynahoken.keyring_versions() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.tokenize(text), mynahoken.tokenize(text, integer),
+  mynahoken.tokenize_all(text), mynahoken.seal(text), mynahoken.reseal(mynahoken.mynumber_sealed),
+  mynahoken.tokenize_sealed(mynahoken.mynumber_sealed), mynahoken.keyring_versions() TO mynahoken_tokenize;
 REVOKE ALL ON FUNCTION mynahoken.unseal(mynahoken.mynumber_sealed) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mynahoken.unseal(mynahoken.mynumber_sealed) TO mynahoken_unseal;
 

@@ -1027,3 +1027,8 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_source_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_def', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_entry', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_id_seq', '');
+
+-- The calendar is public legal information, and the decision functions read
+-- it with the caller's rights: every role may read it; only its owner writes.
+GRANT SELECT ON mynahoken.legal_source, mynahoken.legal_parameter_def, mynahoken.legal_parameter_entry,
+  mynahoken.legal_parameter, mynahoken.legal_calendar TO PUBLIC;

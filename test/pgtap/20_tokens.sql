@@ -1,7 +1,7 @@
 -- pgTAP: My Number tokens, sealing and the keyring (doc/tokens.md).
 -- Synthetic My Numbers are built from 11 base digits with pg_temp.mn().
 BEGIN;
-SELECT plan(63);
+SELECT plan(68);
 SET LOCAL search_path = public, mynahoken;
 
 CREATE FUNCTION pg_temp.mn(base bigint, wrong boolean DEFAULT false) RETURNS text
@@ -16,7 +16,7 @@ $$;
 CREATE FUNCTION pg_temp.fw(t text) RETURNS text LANGUAGE sql IMMUTABLE AS
   $$ SELECT translate(t, '0123456789-', '０１２３４５６７８９－') $$;
 
--- Objects, roles and privileges (6)
+-- Objects, roles and privileges (11)
 SELECT has_type('mynahoken', 'mynumber_token', 'type mynumber_token exists');
 SELECT has_type('mynahoken', 'mynumber_sealed', 'type mynumber_sealed exists');
 SELECT has_role('mynahoken_unseal', 'the extension created role mynahoken_unseal');
@@ -24,8 +24,24 @@ SELECT ok(NOT has_function_privilege('public', 'mynahoken.unseal(mynahoken.mynum
           'PUBLIC may not execute unseal');
 SELECT ok(has_function_privilege('mynahoken_unseal', 'mynahoken.unseal(mynahoken.mynumber_sealed)', 'EXECUTE'),
           'mynahoken_unseal may execute unseal');
-SELECT ok(has_function_privilege('public', 'mynahoken.tokenize(text)', 'EXECUTE'),
-          'PUBLIC may tokenize');
+SELECT ok(NOT has_function_privilege('public', 'mynahoken.tokenize(text)', 'EXECUTE'),
+          'PUBLIC may not tokenize');
+SELECT has_role('mynahoken_tokenize', 'the extension created role mynahoken_tokenize');
+SELECT is(array_agg(p.proname::text || '/' || p.pronargs ORDER BY p.proname, p.pronargs),
+          ARRAY['keyring_versions/0', 'reseal/1', 'seal/1', 'tokenize/1', 'tokenize/2',
+                'tokenize_all/1', 'tokenize_sealed/1'],
+          'exactly the functions that use a key are executable by mynahoken_tokenize and not by PUBLIC')
+  FROM pg_proc p
+ WHERE p.pronamespace = 'mynahoken'::regnamespace
+   AND has_function_privilege('mynahoken_tokenize', p.oid, 'EXECUTE')
+   AND NOT has_function_privilege('public', p.oid, 'EXECUTE')
+   AND p.proname <> 'unseal';
+SELECT ok(has_function_privilege('public', 'mynahoken.key_version(mynahoken.mynumber_token)', 'EXECUTE'),
+          'PUBLIC may read key versions');
+SELECT ok(has_function_privilege('public', 'mynahoken.mynumber_is_valid(text)', 'EXECUTE'),
+          'PUBLIC may check My Number check digits');
+SELECT ok(NOT has_function_privilege('mynahoken_tokenize', 'mynahoken.unseal(mynahoken.mynumber_sealed)', 'EXECUTE'),
+          'mynahoken_tokenize may not unseal');
 
 -- Volatility and parallel safety, decided and documented in doc/tokens.md (10)
 SELECT is(p.provolatile::text || p.proparallel::text, want,
