@@ -69,6 +69,52 @@ extern mh_status mh_int_identifier_check(text *t, mh_int_parser parse,
 extern text *mh_int_identifier_problem(text *t, mh_int_parser parse,
 									   const mh_identifier_kind *kind);
 
+/*
+ * The functions every identifier type stored as int32 has: text input,
+ * the cast from text (parsing the text in place, without a cstring copy),
+ * binary input re-checked as width digits, and the non-raising
+ * TYPE_problem(text) that returns the error's DETAIL or NULL.
+ */
+#define MH_INT_IDENTIFIER_FUNCTIONS(type, parse, kind, width) \
+PG_FUNCTION_INFO_V1(type##_in); \
+Datum \
+type##_in(PG_FUNCTION_ARGS) \
+{ \
+	char	   *s = PG_GETARG_CSTRING(0); \
+ \
+	PG_RETURN_INT32(mh_int_identifier_parse(s, strlen(s), parse, &kind)); \
+} \
+ \
+PG_FUNCTION_INFO_V1(type##_from_text); \
+Datum \
+type##_from_text(PG_FUNCTION_ARGS) \
+{ \
+	text	   *t = PG_GETARG_TEXT_PP(0); \
+ \
+	PG_RETURN_INT32(mh_int_identifier_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), \
+											parse, &kind)); \
+} \
+ \
+PG_FUNCTION_INFO_V1(type##_recv); \
+Datum \
+type##_recv(PG_FUNCTION_ARGS) \
+{ \
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0); \
+ \
+	PG_RETURN_INT32(mh_int_identifier_recv(buf, width, parse, &kind)); \
+} \
+ \
+PG_FUNCTION_INFO_V1(type##_problem); \
+Datum \
+type##_problem(PG_FUNCTION_ARGS) \
+{ \
+	text	   *problem = mh_int_identifier_problem(PG_GETARG_TEXT_PP(0), parse, &kind); \
+ \
+	if (problem == NULL) \
+		PG_RETURN_NULL(); \
+	PG_RETURN_TEXT_P(problem); \
+}
+
 /* A prefecture name as text, or NULL for a code outside 1..47. */
 extern text *mh_prefecture_text(int code);
 

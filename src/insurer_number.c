@@ -18,27 +18,8 @@
 
 #include "identifier.h"
 
-PG_FUNCTION_INFO_V1(insurer_number_in);
-Datum
-insurer_number_in(PG_FUNCTION_ARGS)
-{
-	char	   *s = PG_GETARG_CSTRING(0);
-
-	PG_RETURN_INT32(mh_int_identifier_parse(s, strlen(s), mh_insurer_number_parse,
-											&mh_kind_insurer_number));
-}
-
-/* The cast from text: parses the text in place, without a cstring copy. */
-PG_FUNCTION_INFO_V1(insurer_number_from_text);
-Datum
-insurer_number_from_text(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-
-	PG_RETURN_INT32(mh_int_identifier_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
-											mh_insurer_number_parse,
-											&mh_kind_insurer_number));
-}
+MH_INT_IDENTIFIER_FUNCTIONS(insurer_number, mh_insurer_number_parse,
+							mh_kind_insurer_number, 8)
 
 PG_FUNCTION_INFO_V1(insurer_number_out);
 Datum
@@ -48,16 +29,6 @@ insurer_number_out(PG_FUNCTION_ARGS)
 
 	mh_insurer_number_format(PG_GETARG_INT32(0), buf);
 	PG_RETURN_CSTRING(buf);
-}
-
-PG_FUNCTION_INFO_V1(insurer_number_recv);
-Datum
-insurer_number_recv(PG_FUNCTION_ARGS)
-{
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-
-	PG_RETURN_INT32(mh_int_identifier_recv(buf, 8, mh_insurer_number_parse,
-										   &mh_kind_insurer_number));
 }
 
 PG_FUNCTION_INFO_V1(int_identifier_send);
@@ -80,19 +51,6 @@ insurer_number_is_valid(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(mh_int_identifier_check(PG_GETARG_TEXT_PP(0), mh_insurer_number_parse,
 										   &value, &info) == MH_OK);
-}
-
-PG_FUNCTION_INFO_V1(insurer_number_problem);
-Datum
-insurer_number_problem(PG_FUNCTION_ARGS)
-{
-	text	   *problem = mh_int_identifier_problem(PG_GETARG_TEXT_PP(0),
-													mh_insurer_number_parse,
-													&mh_kind_insurer_number);
-
-	if (problem == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(problem);
 }
 
 PG_FUNCTION_INFO_V1(insurer_number_law_code);
