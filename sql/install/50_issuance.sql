@@ -486,13 +486,13 @@ BEGIN
   CREATE TEMP TABLE mh_iss_state (map_complete boolean NOT NULL);
   BEGIN
     FOR c IN
-      SELECT x.category, x.reason, min(x.rn) AS rn
+      SELECT x.category, x.need::text AS reason, min(x.rn) AS rn
         FROM (SELECT s.rn, s.category,
                      mynahoken.certificate_need(s.category, r.as_of, s.birth_date, s.acquired_on, s.lost_on,
                                                 s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
-                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on)::text AS reason
+                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on) AS need
                 FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x
-       WHERE x.reason NOT IN ('not_needed', 'not_eligible')
+       WHERE mynahoken.certificate_needed(x.need)
        GROUP BY 1, 2
     LOOP
       PERFORM mynahoken.issuance_certificate_basis(p_run, r.as_of, r.known_on, c.category, c.reason, c.rn);
@@ -600,18 +600,18 @@ BEGIN
            s.certificate_valid_until AS held_until,
            mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
                                       s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
-                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on)::text AS reason
+                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
       FROM pg_temp.mh_iss_snap s
      WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
   )
   -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
-  SELECT d.rn, d.k, 'certificate'::mynahoken.issuance_document, d.reason, d.acquired_on,
+  SELECT d.rn, d.k, 'certificate'::mynahoken.issuance_document, d.need::text, d.acquired_on,
          c.valid_until, p_as_of, c.valid_until, NULL::daterange, d.ins, d.category, d.employer,
          mp.basis_id
     FROM d
     JOIN pg_temp.mh_iss_cert c ON c.category = d.category
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = d.category AND mp.reason = d.reason
-   WHERE d.reason NOT IN ('not_needed', 'not_eligible')
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = d.category AND mp.reason = d.need::text
+   WHERE mynahoken.certificate_needed(d.need)
      AND (d.held_until IS NULL OR d.held_until < p_as_of)
   UNION ALL
   -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
@@ -621,7 +621,7 @@ BEGIN
     FROM d
     JOIN pg_temp.mh_iss_notice n ON n.category = d.category AND n.acquired_on = d.acquired_on
    WHERE d.my_number_linked
-     AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age');
+     AND d.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age');
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
