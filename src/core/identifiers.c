@@ -5,45 +5,7 @@
 #include "identifiers.h"
 
 #include "checkdigit.h"
-
-/*
- * Decode one UTF-8 code point at s (n bytes available).  Returns its byte
- * length, or 0 for an invalid or truncated sequence.
- */
-static int
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	uint32_t	c = s[0];
-	int			len;
-
-	if (c < 0x80)
-	{
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, c &= 0x07;
-	else
-		return 0;
-	if ((size_t) len > n)
-		return 0;
-	for (int i = 1; i < len; i++)
-	{
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	/* reject overlong forms, surrogates and values past U+10FFFF */
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-		(c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "utf8.h"
 
 static int
 utf8_encode(uint32_t cp, char *out)
@@ -98,7 +60,7 @@ mh_normalize_digits(const char *in, size_t len, char *out, size_t outcap,
 			cp = s[i];
 			step = 1;
 		}
-		else if ((step = utf8_decode(s + i, len - i, &cp)) == 0)
+		else if ((step = mh_utf8_decode(s + i, len - i, &cp)) == 0)
 		{
 			info->position = chars + 1;
 			return MH_ERR_ENCODING;
@@ -493,7 +455,7 @@ mh_card_part_normalize(const char *in, size_t len, bool full_width, char *out,
 		uint32_t	cp,
 					w,
 					a;
-		int			step = utf8_decode(s + i, len - i, &cp);
+		int			step = mh_utf8_decode(s + i, len - i, &cp);
 		card_char_class cls;
 
 		chars++;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checkdigit.h"
+#include "utf8.h"
 
 /*
  * Classify one UTF-8 character at s (n bytes left): returns its length in
@@ -16,36 +17,25 @@
 static size_t
 classify(const unsigned char *s, size_t n, int *digit)
 {
-	unsigned int c;
+	uint32_t	c;
+	int			len = mh_utf8_decode(s, n, &c);
 
-	if (s[0] < 0x80)
+	if (len == 0)
 	{
-		if (s[0] >= '0' && s[0] <= '9')
-			*digit = s[0] - '0';
-		else if (s[0] == ' ' || s[0] == '\t' || s[0] == '-')
-			*digit = -1;
-		else
-			*digit = -2;
+		*digit = -2;			/* not UTF-8: the caller stops here */
 		return 1;
 	}
-	/* every accepted non-ASCII character is 3 bytes long (U+0800-U+FFFF) */
-	if ((s[0] & 0xF0) != 0xE0 || n < 3 ||
-		(s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-	{
-		*digit = -2;
-		return 1;
-	}
-	c = ((unsigned int) (s[0] & 0x0F) << 12) |
-		((unsigned int) (s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-	if (c >= 0xFF10 && c <= 0xFF19)
+	if (c >= '0' && c <= '9')
+		*digit = (int) (c - '0');
+	else if (c >= 0xFF10 && c <= 0xFF19)
 		*digit = (int) (c - 0xFF10);
-	else if (c == 0x3000 ||
+	else if (c == ' ' || c == '\t' || c == '-' || c == 0x3000 ||
 			 (c >= 0x2010 && c <= 0x2015) || c == 0x2212 ||
 			 c == 0x30FC || c == 0xFF0D || c == 0xFF70)
 		*digit = -1;
 	else
 		*digit = -2;
-	return 3;
+	return (size_t) len;
 }
 
 mh_mynumber_status
