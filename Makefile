@@ -11,10 +11,12 @@ MODULE_big  = mynahoken
 CORE_SRCS   = $(sort $(wildcard src/core/*.c))
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
 
+# The current version's script is generated; the scripts of shipped versions
+# (sql/mynahoken--0.1.sql, ...) and the upgrade scripts are committed as they are.
 INSTALL_SQL = sql/$(EXTENSION)--$(EXTVERSION).sql
 FRAGMENTS   = $(sort $(wildcard sql/install/*.sql))
 DATA_built  = $(INSTALL_SQL)
-DATA        = $(filter-out $(INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*--*.sql))
+DATA        = $(filter-out $(INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 
 REGRESS     = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
