@@ -13,6 +13,7 @@
 #include "utils/builtins.h"
 
 #include "identifier.h"
+#include "mynahoken.h"
 
 const mh_identifier_kind mh_kind_insurer_number = {
 	"insurer_number", true, "digits",
@@ -90,16 +91,14 @@ mh_identifier_error(const mh_identifier_kind *kind, mh_status st,
 	 * value may be a My Number typed into the wrong column.
 	 */
 	if (kind->is_type)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type %s", kind->name),
-				 errdetail_internal("%s", detail),
-				 errhidestmt(true)));
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid %s", kind->name),
-			 errdetail_internal("%s", detail),
-			 errhidestmt(true)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							  errmsg("invalid input syntax for type %s", kind->name),
+							  errdetail_internal("%s", detail)));
+	mh_sensitive_ereport(ERROR,
+						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						  errmsg("invalid %s", kind->name),
+						  errdetail_internal("%s", detail)));
 }
 
 const char *
@@ -149,9 +148,9 @@ mh_int_identifier_recv(StringInfo buf, int width, mh_int_parser parse,
 	int			len;
 
 	if (raw < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid external binary value for type %s", kind->name)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("invalid external binary value for type %s", kind->name)));
 	len = snprintf(digits, sizeof(digits), "%0*d", width, raw);
 	return mh_int_identifier_parse(digits, len, parse, kind);
 }

@@ -27,6 +27,7 @@
 #include "utils/guc.h"
 
 #include "keyring.h"
+#include "mynahoken.h"
 
 static char *keyring_file = NULL;
 static char *keyring_command = NULL;
@@ -271,93 +272,92 @@ mh_load_keyring(void)
 	/*
 	 * Every error leaves keyring_stale set: the next use tries again.  The
 	 * statement that needed the keyring may hold a My Number: no context
-	 * (it may quote a PL/pgSQL statement) and, through the log hook of
-	 * token.c, no STATEMENT line.
+	 * (it may quote a PL/pgSQL statement) and no STATEMENT line:
+	 * mh_sensitive_ereport.
 	 */
-	error_context_stack = NULL;
 	switch (err)
 	{
 		case LOAD_NOT_CONFIGURED:
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("mynahoken keyring is not configured"),
-					 errhint("Set mynahoken.keyring_file (or mynahoken.keyring_command) in postgresql.conf "
-							 "to a keyring readable only by the server's operating-system user, "
-							 "then reload the configuration.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								  errmsg("mynahoken keyring is not configured"),
+								  errhint("Set mynahoken.keyring_file (or mynahoken.keyring_command) in postgresql.conf "
+										  "to a keyring readable only by the server's operating-system user, "
+										  "then reload the configuration.")));
 			break;
 		case LOAD_BOTH_CONFIGURED:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken.keyring_file and mynahoken.keyring_command are both set"),
-					 errhint("Set only one of them and reload the configuration.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken.keyring_file and mynahoken.keyring_command are both set"),
+								  errhint("Set only one of them and reload the configuration.")));
 			break;
 		case LOAD_OPEN_FAILED:
 		case LOAD_READ_FAILED:
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read the mynahoken keyring file: %m"),
-					 errdetail_log("The file is \"%s\".", keyring_file),
-					 errhint("Check mynahoken.keyring_file in postgresql.conf.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode_for_file_access(),
+								  errmsg("could not read the mynahoken keyring file: %m"),
+								  errdetail_log("The file is \"%s\".", keyring_file),
+								  errhint("Check mynahoken.keyring_file in postgresql.conf.")));
 			break;
 		case LOAD_NOT_REGULAR:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring file is not a regular file"),
-					 errdetail_log("The file is \"%s\".", keyring_file),
-					 errhint("Check mynahoken.keyring_file in postgresql.conf.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring file is not a regular file"),
+								  errdetail_log("The file is \"%s\".", keyring_file),
+								  errhint("Check mynahoken.keyring_file in postgresql.conf.")));
 			break;
 		case LOAD_PERMISSIONS:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring file has group or world access"),
-					 errdetail("A keyring readable by others than its owner is refused."),
-					 errdetail_log("The file is \"%s\".", keyring_file),
-					 errhint("Run chmod 0600 on the keyring file, then reload the configuration.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring file has group or world access"),
+								  errdetail("A keyring readable by others than its owner is refused."),
+								  errdetail_log("The file is \"%s\".", keyring_file),
+								  errhint("Run chmod 0600 on the keyring file, then reload the configuration.")));
 			break;
 		case LOAD_OWNER:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring file is not owned by the server's user or root"),
-					 errdetail_log("The file is \"%s\".", keyring_file),
-					 errhint("Change the owner of the keyring file to the user the server runs as.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring file is not owned by the server's user or root"),
+								  errdetail_log("The file is \"%s\".", keyring_file),
+								  errhint("Change the owner of the keyring file to the user the server runs as.")));
 			break;
 		case LOAD_TOO_LARGE:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring is malformed"),
-					 errdetail("%s", mh_keyring_status_text(MH_KEYRING_TOO_LARGE))));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring is malformed"),
+								  errdetail("%s", mh_keyring_status_text(MH_KEYRING_TOO_LARGE))));
 			break;
 		case LOAD_COMMAND_FAILED:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring command failed"),
-					 errhint("Run mynahoken.keyring_command as the server's operating-system user "
-							 "and check that it exits with status 0.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring command failed"),
+								  errhint("Run mynahoken.keyring_command as the server's operating-system user "
+										  "and check that it exits with status 0.")));
 			break;
 		case LOAD_PARSE:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring is malformed"),
-					 line > 0 ?
-					 errdetail("Line %d: %s", line, mh_keyring_status_text(pst)) :
-					 errdetail("%s", mh_keyring_status_text(pst)),
-					 errhint("Each line is version:key or version:key:active, with a version "
-							 "from 1 to 255 and a key of 64 hexadecimal digits; "
-							 "see doc/tokens.md.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring is malformed"),
+								  line > 0 ?
+								  errdetail("Line %d: %s", line, mh_keyring_status_text(pst)) :
+								  errdetail("%s", mh_keyring_status_text(pst)),
+								  errhint("Each line is version:key or version:key:active, with a version "
+										  "from 1 to 255 and a key of 64 hexadecimal digits; "
+										  "see doc/tokens.md.")));
 			break;
 		case LOAD_CHANGED:
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("mynahoken keyring version %d changed its key", changed),
-					 errdetail("A key version must keep its key forever: tokens made with the "
-							   "old key would silently stop matching."),
-					 errhint("Restore the previous key of version %d and add the new key "
-							 "under a new version.", changed)));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
+								  errmsg("mynahoken keyring version %d changed its key", changed),
+								  errdetail("A key version must keep its key forever: tokens made with the "
+										    "old key would silently stop matching."),
+								  errhint("Restore the previous key of version %d and add the new key "
+										  "under a new version.", changed)));
 			break;
 		case LOAD_CRYPTO:
-			ereport(ERROR,
-					(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-					 errmsg("could not derive the mynahoken keys with OpenSSL")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+								  errmsg("could not derive the mynahoken keys with OpenSSL")));
 			break;
 		case LOAD_OK:
 			break;
@@ -382,15 +382,17 @@ const mh_loaded_key *
 mh_keyring_version(int version)
 {
 	ensure_loaded();
-	if (version < 1 || version > MH_KEY_VERSION_MAX || !slot_used[version])
-	{
-		error_context_stack = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("mynahoken key version %d is not in the keyring", version),
-				 errhint("mynahoken.keyring_versions() lists the loaded versions."),
-				 errhidestmt(true), errhidecontext(true)));
-	}
+	/* the caller's number is named only when it is a possible version */
+	if (version < 1 || version > MH_KEY_VERSION_MAX)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							  errmsg("mynahoken key version must be between 1 and %d",
+									 MH_KEY_VERSION_MAX)));
+	if (!slot_used[version])
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							  errmsg("mynahoken key version %d is not in the keyring", version),
+							  errhint("mynahoken.keyring_versions() lists the loaded versions.")));
 	return &slots[version];
 }
 

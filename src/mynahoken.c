@@ -2,11 +2,14 @@
  * mynahoken.c: module entry point.
  *
  * Holds PG_MODULE_MAGIC and _PG_init, which asks each subsystem to register
- * its settings.  Subsystems keep their own per-backend state in their own
- * files.
+ * its settings, and the errors of the My Number paths: the one place where
+ * they are finished (mh_sensitive_ereport of mynahoken.h) and the log hook
+ * that recognises them.  Subsystems keep their own per-backend state in
+ * their own files.
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -15,10 +18,74 @@
 
 PG_MODULE_MAGIC;
 
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+bool
+mh_sensitive_errstart(int elevel)
+{
+	return errstart(elevel, TEXTDOMAIN);
+}
+
+/*
+ * Finish an error begun by mh_sensitive_errstart: without running the error
+ * context callbacks (no CONTEXT, no internal query, no error position), with
+ * the statement and context hidden from the log, and with the origin the log
+ * hook looks for.
+ */
+void
+mh_sensitive_errfinish(void)
+{
+	ErrorContextCallback *saved = error_context_stack;
+
+	errhidestmt(true);
+	errhidecontext(true);
+	error_context_stack = NULL;
+	errfinish(__FILE__, __LINE__, MH_SENSITIVE_ERROR_ORIGIN);
+	/* reached only below ERROR */
+	error_context_stack = saved;
+}
+
+/*
+ * Runs before an error reaches the server log and the client.  The hide
+ * flags of a parallel worker's error are not passed to its leader, which
+ * re-throws the error with its own context (the PL/pgSQL function and the
+ * SQL statement that started the parallel query, which may quote a number):
+ * an error of mh_sensitive_ereport is recognised by its origin, and its
+ * statement, context and internal query are dropped, for the log and for the
+ * client alike.
+ */
+static void
+mh_emit_log_hook(ErrorData *edata)
+{
+	/*
+	 * A parallel worker logs the leader's whole query text with its own
+	 * errors, including errors that have nothing to do with mynahoken, such
+	 * as a worker that starts after the leader failed ("could not attach to
+	 * dynamic shared area").  The leader logs the statement of the errors it
+	 * re-throws, so workers of sessions that loaded mynahoken never do.
+	 */
+	if (IsParallelWorker())
+		edata->hide_stmt = true;
+	if (edata->funcname != NULL &&
+		strcmp(edata->funcname, MH_SENSITIVE_ERROR_ORIGIN) == 0)
+	{
+		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+		edata->context = NULL;
+		edata->internalquery = NULL;
+		edata->internalpos = 0;
+		edata->cursorpos = 0;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
 void
 _PG_init(void)
 {
 	mh_tokens_init();
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = mh_emit_log_hook;
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("mynahoken");
 #endif

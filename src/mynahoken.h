@@ -4,6 +4,42 @@
 #ifndef MYNAHOKEN_H
 #define MYNAHOKEN_H
 
+#include "utils/elog.h"
+
 extern void _PG_init(void);
+
+/*
+ * ereport for every error of a path that may hold a My Number (the number
+ * itself, token and sealed text, the keyring, the identifier types, into
+ * which a number may be typed by mistake):
+ *
+ *		mh_sensitive_ereport(ERROR,
+ *							 (errcode(...), errmsg(...), errdetail(...)));
+ *
+ * The message must not contain the value.  The error carries no CONTEXT or
+ * internal query (the error context callbacks are not run: a PL/pgSQL, SPI,
+ * COPY or parser context may quote the number), and the server log gets no
+ * STATEMENT.  Every such error is finished in one place, mynahoken.c, and
+ * carries its origin there (the source function field, which a parallel
+ * worker passes to its leader), so the log hook recognises it by
+ * construction, also when a leader re-throws a worker's error.  No file of
+ * those paths calls ereport or elog directly (test/scripts/23_canary.sh).
+ */
+#define mh_sensitive_ereport(elevel, rest) \
+	do { \
+		if (mh_sensitive_errstart(elevel)) \
+		{ \
+			(void) rest; \
+			mh_sensitive_errfinish(); \
+		} \
+		if ((elevel) >= ERROR) \
+			pg_unreachable(); \
+	} while (0)
+
+extern bool mh_sensitive_errstart(int elevel);
+extern void mh_sensitive_errfinish(void);
+
+/* The source function field of every error of mh_sensitive_ereport. */
+#define MH_SENSITIVE_ERROR_ORIGIN "mh_sensitive_error"
 
 #endif

@@ -4,7 +4,7 @@
  * tokenize(), seal() and mynumber_is_valid() all read a typed number
  * through mh_mynumber_normalize(), so a number that mynumber_is_valid()
  * accepts is one that tokenize() accepts.  Errors and explanations say what
- * is wrong and never repeat a digit; the log hook of token.c keeps their
+ * is wrong and never repeat a digit; mh_sensitive_ereport keeps their
  * STATEMENT and CONTEXT out of the server log.
  */
 #include "postgres.h"
@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 
 #include "identifier.h"
+#include "mynahoken.h"
 #include "mynumber_text.h"
 
 /* The DETAIL of an invalid My Number, shared by errors and mynumber_problem(). */
@@ -38,13 +39,10 @@ mynumber_detail(mh_mynumber_status st, int ndigits)
 static void pg_attribute_noreturn()
 mh_mynumber_invalid(mh_mynumber_status st, int ndigits)
 {
-	/* no CONTEXT: a PL/pgSQL or SPI context line may quote the number */
-	error_context_stack = NULL;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid My Number: %s", mh_mynumber_status_text(st)),
-			 errdetail_internal("%s", mynumber_detail(st, ndigits)),
-			 errhidestmt(true), errhidecontext(true)));
+	mh_sensitive_ereport(ERROR,
+						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						  errmsg("invalid My Number: %s", mh_mynumber_status_text(st)),
+						  errdetail_internal("%s", mynumber_detail(st, ndigits))));
 	pg_unreachable();
 }
 

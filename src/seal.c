@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 
 #include "keyring.h"
+#include "mynahoken.h"
 #include "mynumber_text.h"
 #include "seal.h"
 #include "token.h"
@@ -38,11 +39,10 @@ mh_siv_cipher(void)
 		siv_cipher = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
 		if (siv_cipher == NULL)
 		{
-			error_context_stack = NULL;
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("AES-256-SIV is not available in this OpenSSL"),
-					 errhint("Sealing needs OpenSSL 3 with the default provider.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+								  errmsg("AES-256-SIV is not available in this OpenSSL"),
+								  errhint("Sealing needs OpenSSL 3 with the default provider.")));
 		}
 	}
 	return siv_cipher;
@@ -80,10 +80,9 @@ mh_seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], un
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok)
 	{
-		error_context_stack = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-				 errmsg("could not seal a My Number with AES-256-SIV")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+							  errmsg("could not seal a My Number with AES-256-SIV")));
 	}
 }
 
@@ -116,12 +115,11 @@ mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
 	if (!ok)
 	{
 		OPENSSL_cleanse(digits, MH_MYNUMBER_DIGITS);
-		error_context_stack = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("sealed My Number does not authenticate under key version %d", in[0]),
-				 errdetail("The value was altered, or the keyring's key of this version is not "
-						   "the one it was sealed with.")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_DATA_CORRUPTED),
+							  errmsg("sealed My Number does not authenticate under key version %d", in[0]),
+							  errdetail("The value was altered, or the keyring's key of this version is not "
+									    "the one it was sealed with.")));
 	}
 }
 
@@ -157,18 +155,18 @@ mynumber_sealed_recv(PG_FUNCTION_ARGS)
 	unsigned char *v;
 
 	if (buf->len - buf->cursor != MH_SEALED_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary representation of type %s", "mynumber_sealed"),
-				 errdetail("A sealed My Number is %d bytes, not %d.", MH_SEALED_BYTES,
-						   buf->len - buf->cursor)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("invalid binary representation of type %s", "mynumber_sealed"),
+							  errdetail("A sealed My Number is %d bytes, not %d.", MH_SEALED_BYTES,
+									    buf->len - buf->cursor)));
 	v = palloc(MH_SEALED_BYTES);
 	pq_copymsgbytes(buf, (char *) v, MH_SEALED_BYTES);
 	if (v[0] == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary representation of type %s", "mynumber_sealed"),
-				 errdetail("Key version 0 does not exist.")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("invalid binary representation of type %s", "mynumber_sealed"),
+							  errdetail("Key version 0 does not exist.")));
 	PG_RETURN_POINTER(v);
 }
 

@@ -8,20 +8,15 @@
  * hash_any_extended: that choice is frozen, since hash partitions and
  * distributed tables place rows by it.
  *
- * Errors of the My Number paths never contain the input, hide the
- * statement and the context from the server log (errhidestmt,
- * errhidecontext), and drop the error context stack so that no CONTEXT
- * line (which may quote a PL/pgSQL statement with the number in it)
- * reaches the client either.  An emit_log_hook does the same for such
- * errors when they are re-thrown by the leader of a parallel query, where
- * the worker's errhidestmt is not transmitted, and hides the statement of
- * every error logged by a parallel worker itself.
+ * Errors of the My Number paths never contain the input and are raised
+ * with mh_sensitive_ereport (mynahoken.h): no STATEMENT in the server log,
+ * no CONTEXT (which may quote a PL/pgSQL statement with the number in it)
+ * anywhere, also when a parallel leader re-throws a worker's error.
  */
 #include "postgres.h"
 
 #include <openssl/crypto.h>
 
-#include "access/parallel.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
@@ -33,72 +28,23 @@
 #include "utils/lsyscache.h"
 
 #include "keyring.h"
+#include "mynahoken.h"
 #include "mynumber_text.h"
 #include "token.h"
-
-static emit_log_hook_type prev_emit_log_hook = NULL;
-
-/*
- * Functions (here, in keyring.c, seal.c, mynumber_text.c and identifier.c) whose errors may be raised
- * by a statement that holds a My Number: the log never gets its STATEMENT
- * or CONTEXT, also when a parallel leader re-throws a worker's error.
- */
-static const char *const hidden_error_functions[] = {
-	"mh_mynumber_invalid",
-	"mh_identifier_error",
-	"mh_vtext_invalid",
-	"mh_load_keyring",
-	"mh_keyring_version",
-	"mh_siv_cipher",
-	"mh_seal_digits",
-	"mh_unseal_digits",
-	NULL
-};
-
-static void
-tokens_emit_log_hook(ErrorData *edata)
-{
-	/*
-	 * A parallel worker logs the leader's whole query text with its own
-	 * errors, including errors that have nothing to do with mynahoken, such
-	 * as a worker that starts after the leader failed ("could not attach to
-	 * dynamic shared area").  The leader logs the statement of the errors it
-	 * re-throws, so workers of sessions that loaded mynahoken never do.
-	 */
-	if (IsParallelWorker())
-		edata->hide_stmt = true;
-	if (edata->funcname != NULL)
-	{
-		for (int i = 0; hidden_error_functions[i] != NULL; i++)
-			if (strcmp(edata->funcname, hidden_error_functions[i]) == 0)
-			{
-				edata->hide_stmt = true;
-				edata->hide_ctx = true;
-				break;
-			}
-	}
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
-}
 
 void
 mh_tokens_init(void)
 {
 	mh_keyring_define_settings();
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = tokens_emit_log_hook;
 }
 
 void
 mh_vtext_invalid(const char *type, int status)
 {
-	error_context_stack = NULL;
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type %s", type),
-			 errdetail("%s", mh_vtext_status_text((mh_vtext_status) status)),
-			 errhidestmt(true), errhidecontext(true)));
-	pg_unreachable();
+	mh_sensitive_ereport(ERROR,
+						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						  errmsg("invalid input syntax for type %s", type),
+						  errdetail("%s", mh_vtext_status_text((mh_vtext_status) status))));
 }
 
 #define DatumGetToken(d) ((unsigned char *) DatumGetPointer(d))
@@ -149,18 +95,18 @@ mynumber_token_recv(PG_FUNCTION_ARGS)
 	unsigned char *tok;
 
 	if (buf->len - buf->cursor != MH_TOKEN_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary representation of type %s", "mynumber_token"),
-				 errdetail("A token is %d bytes, not %d.", MH_TOKEN_BYTES,
-						   buf->len - buf->cursor)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("invalid binary representation of type %s", "mynumber_token"),
+							  errdetail("A token is %d bytes, not %d.", MH_TOKEN_BYTES,
+										buf->len - buf->cursor)));
 	tok = palloc(MH_TOKEN_BYTES);
 	pq_copymsgbytes(buf, (char *) tok, MH_TOKEN_BYTES);
 	if (tok[0] == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid binary representation of type %s", "mynumber_token"),
-				 errdetail("Key version 0 does not exist.")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("invalid binary representation of type %s", "mynumber_token"),
+							  errdetail("Key version 0 does not exist.")));
 	PG_RETURN_POINTER(tok);
 }
 
@@ -285,7 +231,9 @@ mynumber_tokenize_all(PG_FUNCTION_ARGS)
 
 	elemtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
 	if (!OidIsValid(elemtype))
-		elog(ERROR, "could not determine the element type of the result");
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INTERNAL_ERROR),
+							  errmsg_internal("could not determine the element type of the result")));
 	n = mh_keyring_list(versions, &active);
 	mh_mynumber_from_text(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), digits);
 	elems = palloc(sizeof(Datum) * n);

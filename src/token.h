@@ -6,10 +6,7 @@
 
 #include "core/mynumber.h"
 
-/*
- * Register the settings of the keyring and the log hook that keeps My
- * Number errors out of STATEMENT and CONTEXT lines; called from _PG_init.
- */
+/* Register the settings of the keyring; called from _PG_init. */
 extern void mh_tokens_init(void);
 
 /* Raise the input error of a token or sealed value text (never echoing it). */
