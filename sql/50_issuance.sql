@@ -157,6 +157,24 @@ SELECT mynahoken.register_member_source('iss.by_my_number');
 CALL mynahoken.plan_issuance('2025-09-04');
 SELECT state, error FROM mynahoken.issuance_runs ORDER BY run_id DESC LIMIT 1;
 SELECT count(*) AS documents_for_those_keys FROM mynahoken.issuance_queue WHERE length(member_key) = 12;
+-- Typed as people type them (hyphens; full-width digits and spaces), they
+-- are read as the My Number reader reads them, and refused as well.
+CREATE VIEW iss.by_typed_my_number AS
+SELECT CASE WHEN row_number() OVER (ORDER BY b.member_key) % 2 = 0
+            THEN regexp_replace(b.member_key, '^(....)(....)(....)$', '\1-\2-\3')
+            ELSE translate(regexp_replace(b.member_key, '^(......)', '\1 '),
+                           '0123456789 ', '０１２３４５６７８９　') END AS member_key,
+       b.insurer_number, b.birth_date, b.acquired_on, b.lost_on, b.employer, b.my_number_linked,
+       b.myna_registered_on, b.myna_withdrawn_on, b.ecert_expires_on, b.certificate_requested_on,
+       b.certificate_valid_until
+  FROM iss.by_my_number b;
+SELECT count(*) FILTER (WHERE member_key LIKE '%-%') AS hyphenated,
+       count(*) FILTER (WHERE member_key LIKE '%　%') AS full_width,
+       count(*) FILTER (WHERE mynahoken.mynumber_is_valid(member_key)) AS read_as_my_numbers
+  FROM iss.by_typed_my_number;
+SELECT mynahoken.register_member_source('iss.by_typed_my_number');
+CALL mynahoken.plan_issuance('2025-09-04');
+SELECT state, error FROM mynahoken.issuance_runs ORDER BY run_id DESC LIMIT 1;
 SELECT mynahoken.register_member_source('iss.source');
 
 -- pg_cron: the command it runs; scheduling needs pg_cron in this database.
@@ -175,5 +193,24 @@ ROLLBACK;
 -- Nothing is left running, and the lock is free.
 SELECT count(*) AS running FROM mynahoken.issuance_runs WHERE state IN ('running', 'interrupted');
 SELECT mynahoken.issuance_lock_holder() IS NULL AS lock_free;
+
+-- A few keys that read as My Numbers do not stop a run (an insurer's own
+-- 12-digit keys pass the check digit one time in ten), but the run log never
+-- keeps one as the key to resume from: the last key of a chunk that is not
+-- one is kept, and a run taken over plans the members after it again.
+CREATE VIEW iss.few_my_numbers AS
+SELECT k AS member_key, '01130012'::text AS insurer_number, date '1980-01-01' AS birth_date,
+       date '2010-01-01' AS acquired_on, NULL::date AS lost_on, NULL::text AS employer,
+       false AS my_number_linked, NULL::date AS myna_registered_on, NULL::date AS myna_withdrawn_on,
+       NULL::date AS ecert_expires_on, NULL::date AS certificate_requested_on,
+       NULL::date AS certificate_valid_until
+  FROM (SELECT 'M' || lpad(i::text, 2, '0') FROM generate_series(1, 11) AS i
+        UNION ALL
+        SELECT translate(min(b.member_key), '0123456789', '０１２３４５６７８９') FROM iss.by_my_number b) AS t(k);
+SELECT mynahoken.register_member_source('iss.few_my_numbers');
+CALL mynahoken.plan_issuance('2025-09-06', chunk_size => 4);
+SELECT r.status, r.members_done, r.chunks, r.last_key,
+       mynahoken.mynumber_is_valid(r.last_key) AS last_key_reads_as_my_number
+  FROM mynahoken.issuance_run r ORDER BY r.run_id DESC LIMIT 1;
 
 DROP SCHEMA iss CASCADE;

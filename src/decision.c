@@ -618,10 +618,13 @@ rules_from_arg(Call *call, FunctionCallInfo fcinfo)
 			report_error((call), st_, (param)); \
 	} while (0)
 
+/*
+ * Messages name the rule and the legal parameter, never a day or a fact the
+ * caller passed: those are a member's data (birth date, 資格取得日, ...).
+ */
 static void
 report_error(const Call *call, MhStatus st, MhParam param)
 {
-	const MhMember *m = &call->m;
 	const char *cat = mh_category_names[call->cat];
 
 	switch (st)
@@ -631,8 +634,8 @@ report_error(const Call *call, MhStatus st, MhParam param)
 		case MH_ERR_MISSING_PARAMETER:
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("no value for legal parameter \"%s\" on %s",
-							mh_param_names[param], fmt_day(call->day)),
+					 errmsg("no value for legal parameter \"%s\" on the given day",
+							mh_param_names[param]),
 					 errdetail("Insurer category: %s. Knowledge: %s.",
 							   cat, fmt_knowledge(call->c)),
 					 errhint("Record a value with mynahoken.record_legal_parameter().")));
@@ -640,8 +643,8 @@ report_error(const Call *call, MhStatus st, MhParam param)
 		case MH_ERR_BAD_PARAMETER:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("legal parameter \"%s\" is out of range on %s",
-							mh_param_names[param], fmt_day(call->day)),
+					 errmsg("legal parameter \"%s\" is out of range on the given day",
+							mh_param_names[param]),
 					 errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
 							   cat, call->rules->v[param].a, fmt_knowledge(call->c)),
 					 param == MH_P_CERTIFICATE_TERM_MONTHS ?
@@ -651,41 +654,36 @@ report_error(const Call *call, MhStatus st, MhParam param)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("eligibility lost before it was acquired"),
-					 errdetail("資格喪失日 %s is before 資格取得日 %s.",
-							   fmt_day(m->lost_on), fmt_day(m->acquired_on))));
+					 errdetail("The 資格喪失日 is before the 資格取得日.")));
 			break;
 		case MH_ERR_EXPIRES_BEFORE_ISSUED:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("health insurance card expires before it was issued"),
-					 errdetail("有効期限 %s is before 交付日 %s.",
-							   fmt_day(m->card_expires_on), fmt_day(m->card_issued_on))));
+					 errdetail("The 有効期限 is before the 交付日.")));
 			break;
 		case MH_ERR_ACQUIRED_BEFORE_BIRTH:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("eligibility acquired before birth"),
-					 errdetail("資格取得日 %s is before the birth date %s.",
-							   fmt_day(m->acquired_on), fmt_day(m->birth_date))));
+					 errdetail("The 資格取得日 is before the birth date.")));
 			break;
 		case MH_ERR_NO_BIRTH_DATE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("birth date is needed for the 後期高齢者 age rule on %s",
-							fmt_day(call->day))));
+					 errmsg("birth date is needed for the 後期高齢者 age rule")));
 			break;
 		case MH_ERR_BEFORE_CERTIFICATES:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("no 資格確認書 exists on %s", fmt_day(call->day)),
+					 errmsg("no 資格確認書 exists on the given day"),
 					 errdetail("資格確認書 exist from %s (legal parameter \"certificate_from\").",
 							   fmt_day(call->rules->v[MH_P_CERTIFICATE_FROM].a))));
 			break;
 		case MH_ERR_NO_NOTICE_WINDOW:
 			ereport(ERROR,
 					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("no 資格情報のお知らせ sending window for a member acquired on %s",
-							fmt_day(m->acquired_on)),
+					 errmsg("no 資格情報のお知らせ sending window for the member's 資格取得日"),
 					 errdetail("Insurer category: %s. Knowledge: %s.",
 							   cat, fmt_knowledge(call->c))));
 			break;

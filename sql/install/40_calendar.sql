@@ -238,11 +238,11 @@ BEGIN
   END IF;
   PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter "%"', name
+    RAISE EXCEPTION 'unknown legal parameter'
       USING ERRCODE = 'undefined_object',
             HINT = 'The parameters are listed in mynahoken.legal_parameter_def.';
   END IF;
-  RAISE EXCEPTION 'no value for legal parameter "%" on %', name, to_char(day, 'YYYY-MM-DD')
+  RAISE EXCEPTION 'no value for legal parameter "%" on the given day', name
     USING ERRCODE = 'no_data_found',
           DETAIL = format('Insurer category: %s. Knowledge: %s.',
                           coalesce(category::text, 'all'),
@@ -426,12 +426,12 @@ BEGIN
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
   IF isempty(valid) THEN
-    RAISE EXCEPTION 'valid range of legal parameter "%" is empty', name
+    RAISE EXCEPTION 'valid range of a legal parameter must not be empty'
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = record_legal_parameter.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter "%"', name
+    RAISE EXCEPTION 'unknown legal parameter'
       USING ERRCODE = 'undefined_object',
             HINT = 'Define it in mynahoken.legal_parameter_def first.';
   END IF;
@@ -447,8 +447,8 @@ BEGIN
      AND p.scope IS NOT DISTINCT FROM record_legal_parameter.scope
      AND p.valid && record_legal_parameter.valid;
   IF latest > recorded_on THEN
-    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after %',
-                    name, to_char(latest, 'YYYY-MM-DD'), to_char(recorded_on, 'YYYY-MM-DD')
+    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after recorded_on',
+                    name, to_char(latest, 'YYYY-MM-DD')
       USING ERRCODE = 'invalid_parameter_value',
             DETAIL = 'Values are recorded in the order they become known.';
   ELSIF latest = recorded_on THEN

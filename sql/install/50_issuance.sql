@@ -460,8 +460,9 @@ BEGIN
   ANALYZE pg_temp.mh_iss_snap;
   SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
   -- A My Number used as member key would end up in the queue and the logs:
-  -- refuse the run when the keys (the first 10,000) look like My Numbers.
-  SELECT count(*) FILTER (WHERE s.k ~ '^[0-9]{12}$' AND mynahoken.mynumber_is_valid(s.k))
+  -- refuse the run when the keys (the first 10,000) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
   IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
     RAISE EXCEPTION 'member keys look like My Numbers'
@@ -764,7 +765,12 @@ BEGIN
   UPDATE mynahoken.issuance_run x
      SET members_done = x.members_done + (p_hi - p_lo + 1),
          chunks = x.chunks + 1,
-         last_key = (SELECT s.k FROM pg_temp.mh_iss_snap s WHERE s.rn = p_hi),
+         -- The last key that does not read as a My Number: a run taken
+         -- over from there plans again, idempotently, the members after it.
+         last_key = coalesce((SELECT s.k FROM pg_temp.mh_iss_snap s
+                               WHERE s.rn BETWEEN p_lo AND p_hi
+                                 AND NOT coalesce(mynahoken.mynumber_is_valid(s.k), false)
+                               ORDER BY s.rn DESC LIMIT 1), x.last_key),
          certificates = x.certificates + res[1],
          notices = x.notices + res[2],
          already_planned = x.already_planned + res[3],
@@ -864,8 +870,10 @@ BEGIN
     COMMIT;
   END IF;
   IF err IS NOT NULL THEN
-    RAISE EXCEPTION 'issuance run % failed: %', run, pg_catalog.substr(err, 7)
+    -- The error is not repeated: it may quote a member's data.
+    RAISE EXCEPTION 'issuance run % failed', run
       USING ERRCODE = pg_catalog.left(err, 5),
+            DETAIL = 'The error is in the column error of mynahoken.issuance_runs.',
             HINT = 'The run is logged as failed; the next run for the same day takes it over where it stopped.';
   END IF;
 END
@@ -990,7 +998,7 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'hand-off batch % does not exist', mark_handoff_sent.handoff_id
+    RAISE EXCEPTION 'hand-off batch does not exist'
       USING ERRCODE = 'no_data_found';
   END IF;
   IF b.sent_on IS NOT NULL THEN
@@ -1042,8 +1050,10 @@ BEGIN
     INTO m USING explain_issuance.member_key;
   GET DIAGNOSTICS found_rows = ROW_COUNT;
   IF found_rows = 0 THEN
-    RAISE EXCEPTION 'member % is not in the member source', explain_issuance.member_key
-      USING ERRCODE = 'no_data_found';
+    -- Never the key: member keys may be My Numbers.
+    RAISE EXCEPTION 'member is not in the member source'
+      USING ERRCODE = 'no_data_found',
+            DETAIL = 'No row of the member source has the given member_key.';
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'queue_id', q.queue_id, 'document', q.document, 'reason', q.reason,
