@@ -17,9 +17,79 @@
 -- notice or the server log.
 -- ===========================================================================
 
--- Errors name neither a member key, a member's dates nor a name the caller
--- passed; member keys are read as the My Number reader reads them, and the
--- run log never keeps one that reads as a My Number.
+-- Errors name neither a member key, a member's dates nor a value the caller
+-- passed, and the extension's routines raise them through raise_error (no
+-- CONTEXT, no STATEMENT); member keys are read as the My Number reader reads
+-- them, and the run log never keeps one that reads as a My Number.
+
+CREATE FUNCTION mynahoken.raise_error(sqlstate text, message text, detail text DEFAULT NULL,
+                                      hint text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mh_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
+
+COMMENT ON FUNCTION mynahoken.raise_error(text, text, text, text) IS
+  'Raise an error (SQLSTATE, message, DETAIL, HINT) without CONTEXT and without STATEMENT in the server log; the extension''s routines raise through it and never put a caller''s value in the message';
+
+CREATE OR REPLACE FUNCTION mynahoken.add_trust_anchor(certificate bytea,
+                                           purpose mynahoken.certificate_usage,
+                                           expected_fingerprint bytea DEFAULT NULL,
+                                           label text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a record;
+  anchor_id bigint;
+  old_purpose mynahoken.certificate_usage;
+BEGIN
+  IF certificate IS NULL OR purpose IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'certificate and purpose must not be null');
+  END IF;
+  SELECT * INTO a FROM mynahoken.inspect_trust_anchor(certificate);
+  IF expected_fingerprint IS NOT NULL AND expected_fingerprint <> a.fingerprint THEN
+    PERFORM mynahoken.raise_error('22023', 'trust anchor fingerprint does not match the expected fingerprint',
+      detail => format('The certificate''s SHA-256 fingerprint is %s.',
+                            encode(a.fingerprint, 'hex')),
+      hint => 'Compare it with the fingerprint J-LIS publishes for this root.');
+  END IF;
+  INSERT INTO mynahoken.trust_anchor
+         (purpose, der, fingerprint, key_id, subject, serial, not_before, not_after, label)
+  VALUES (purpose, certificate, a.fingerprint, a.key_id, a.subject, a.serial,
+          a.not_before, a.not_after, label)
+  ON CONFLICT (fingerprint) DO NOTHING
+  RETURNING id INTO anchor_id;
+  IF anchor_id IS NULL THEN
+    SELECT t.id, t.purpose INTO anchor_id, old_purpose
+      FROM mynahoken.trust_anchor t WHERE t.fingerprint = a.fingerprint;
+    IF old_purpose <> purpose THEN
+      PERFORM mynahoken.raise_error('23505',
+        pg_catalog.format('trust anchor is already pinned for %s', old_purpose),
+        hint => 'Remove it first to change its purpose.');
+    END IF;
+  END IF;
+  RETURN anchor_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_calendar_guard()
+RETURNS trigger
+LANGUAGE plpgsql STABLE   -- reads no table and changes nothing: it only refuses
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'legal_parameter_entry' AND TG_OP = 'UPDATE' THEN
+    PERFORM mynahoken.raise_error('23000', 'values of legal parameters are never updated',
+      hint => 'Record a superseding value with mynahoken.record_legal_parameter().');
+  END IF;
+  IF OLD.shipped THEN
+    PERFORM mynahoken.raise_error('23000',
+      pg_catalog.format('shipped rows of mynahoken.%s cannot be changed or deleted', TG_TABLE_NAME),
+      detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
+      hint => 'Record a superseding value, or a source of your own, instead.');
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION mynahoken.legal_entry_at(name text, day date,
                                          category mynahoken.insurer_category DEFAULT NULL,
@@ -32,8 +102,7 @@ DECLARE
   ent mynahoken.legal_parameter_entry;
 BEGIN
   IF name IS NULL OR day IS NULL THEN
-    RAISE EXCEPTION 'legal parameter name and day must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
   END IF;
   SELECT e.* INTO ent
     FROM mynahoken.legal_parameter_entry e
@@ -48,17 +117,30 @@ BEGIN
   END IF;
   PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'The parameters are listed in mynahoken.legal_parameter_def.';
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
   END IF;
-  RAISE EXCEPTION 'no value for legal parameter "%" on the given day', name
-    USING ERRCODE = 'no_data_found',
-          DETAIL = format('Insurer category: %s. Knowledge: %s.',
-                          coalesce(category::text, 'all'),
-                          CASE WHEN known_on IS NULL THEN 'as currently known'
-                               ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
-          HINT = 'Record a value with mynahoken.record_legal_parameter().';
+  PERFORM mynahoken.raise_error('P0002',
+    pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+    detail => format('Insurer category: %s. Knowledge: %s.',
+                     coalesce(category::text, 'all'),
+                     CASE WHEN known_on IS NULL THEN 'as currently known'
+                          ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
+    hint => 'Record a value with mynahoken.record_legal_parameter().');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_value_check_type(p mynahoken.legal_parameter_entry, want mynahoken.legal_value_type)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF p.value_type <> want THEN
+    PERFORM mynahoken.raise_error('42804',
+      pg_catalog.format('legal parameter "%s" is of type %s, not %s', p.name, p.value_type, want));
+  END IF;
+  RETURN p;
 END
 $$;
 
@@ -80,18 +162,15 @@ DECLARE
   new_id bigint;
 BEGIN
   IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL THEN
-    RAISE EXCEPTION 'name, valid, value, source_id and recorded_on must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id and recorded_on must not be null');
   END IF;
   IF isempty(valid) THEN
-    RAISE EXCEPTION 'valid range of a legal parameter must not be empty'
-      USING ERRCODE = 'invalid_parameter_value';
+    PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
   END IF;
   SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = record_legal_parameter.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'Define it in mynahoken.legal_parameter_def first.';
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'Define it in mynahoken.legal_parameter_def first.');
   END IF;
   -- One writer at a time, so that the order check below holds when two
   -- notices are recorded concurrently.
@@ -105,16 +184,14 @@ BEGIN
      AND p.scope IS NOT DISTINCT FROM record_legal_parameter.scope
      AND p.valid && record_legal_parameter.valid;
   IF latest > recorded_on THEN
-    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after recorded_on',
-                    name, to_char(latest, 'YYYY-MM-DD')
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = 'Values are recorded in the order they become known.';
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s, after recorded_on', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'Values are recorded in the order they become known.');
   ELSIF latest = recorded_on THEN
-    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on % for some of these days',
-                    name, to_char(latest, 'YYYY-MM-DD')
-      USING ERRCODE = 'exclusion_violation',
-            DETAIL = 'One value per parameter, scope, decision day and knowledge day.',
-            HINT = 'Record the correction as known from a later day.';
+    PERFORM mynahoken.raise_error('23P01',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s for some of these days', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'One value per parameter, scope, decision day and knowledge day.',
+      hint => 'Record the correction as known from a later day.');
   END IF;
 
   INSERT INTO mynahoken.legal_parameter_entry
@@ -129,6 +206,128 @@ BEGIN
           source_id, confirmed, note)
   RETURNING parameter_id INTO new_id;
   RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.register_member_source(source regclass)
+RETURNS regclass
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  problems text;
+BEGIN
+  SELECT string_agg(format('%s: %s', c.column_name, c.problem), '; ' ORDER BY c.column_name)
+    INTO problems
+    FROM mynahoken.check_member_source(source) c
+   WHERE c.problem IS NOT NULL;
+  IF problems IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('relation %s cannot be a member source', source),
+      detail => format('Problems: %s.', problems),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.');
+  END IF;
+  INSERT INTO mynahoken.member_source AS m (only_one, source)
+  SELECT true, format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = source
+  ON CONFLICT (only_one) DO UPDATE SET source = EXCLUDED.source, registered_at = pg_catalog.now();
+  RETURN source;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_begin(p_as_of date, p_known_on date, p_late_days int,
+                                         p_chunk_size int, p_wait_seconds int)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+  src regclass;
+  got boolean := false;
+  waited int := 0;
+  holder int;
+  busy_run bigint;
+  old record;
+  run bigint;
+BEGIN
+  IF p_as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
+  END IF;
+  IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+
+  -- A lock this session kept from a cancelled call is ours already.
+  IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
+    got := true;
+  END IF;
+  WHILE NOT got LOOP
+    got := pg_try_advisory_lock(k[1], k[2]);
+    EXIT WHEN got OR waited >= coalesce(p_wait_seconds, 0);
+    PERFORM pg_sleep(1);
+    waited := waited + 1;
+  END LOOP;
+  IF NOT got THEN
+    holder := mynahoken.issuance_lock_holder();
+    SELECT r.run_id INTO busy_run FROM mynahoken.issuance_run r
+     WHERE r.status = 'running' ORDER BY r.run_id DESC LIMIT 1;
+    INSERT INTO mynahoken.issuance_run (as_of, known_on, late_days, source, status, chunk_size,
+                                        finished_at, note)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'skipped', p_chunk_size, clock_timestamp(),
+            format('skipped: run %s (pid %s) was in progress', coalesce(busy_run::text, '?'),
+                   coalesce(holder::text, '?')));
+    RAISE WARNING 'issuance run skipped: another run is in progress'
+      USING DETAIL = format('Run %s holds the issuance lock (pid %s).', coalesce(busy_run::text, '?'),
+                            coalesce(holder::text, '?')),
+            HINT = 'Pass wait_seconds to wait for it, or let the next scheduled run catch up.';
+    RETURN NULL;
+  END IF;
+
+  -- Unfinished runs: take over the latest one when it plans the same thing,
+  -- supersede the others (the new run re-plans every member anyway).
+  FOR old IN
+    SELECT r.* FROM mynahoken.issuance_run r
+     WHERE r.status IN ('running', 'failed')
+     ORDER BY r.run_id DESC
+     FOR UPDATE
+  LOOP
+    IF run IS NULL AND old.as_of = p_as_of AND old.known_on IS NOT DISTINCT FROM p_known_on
+       AND old.late_days = p_late_days AND old.source = src::text THEN
+      run := old.run_id;
+      UPDATE mynahoken.issuance_run r
+         SET status = 'running', attempts = r.attempts + 1, pid = pg_backend_pid(),
+             attempt_started_at = clock_timestamp(), chunk_size = p_chunk_size,
+             note = format('taken over after %s', CASE WHEN old.status = 'failed'
+                                                       THEN 'a failure' ELSE 'an interruption' END)
+       WHERE r.run_id = old.run_id;
+    ELSE
+      UPDATE mynahoken.issuance_run r
+         SET status = 'superseded', note = 'superseded by a later run'
+       WHERE r.run_id = old.run_id;
+    END IF;
+  END LOOP;
+  IF run IS NULL THEN
+    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size)
+    RETURNING r.run_id INTO run;
+  END IF;
+  RETURN run;
+EXCEPTION WHEN OTHERS THEN
+  IF got THEN
+    PERFORM pg_advisory_unlock(k[1], k[2]);
+  END IF;
+  RAISE;
 END
 $$;
 
@@ -157,9 +356,9 @@ BEGIN
   SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
   src := r.source::regclass;
   IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
-    RAISE EXCEPTION 'member source % no longer has the columns it needs', src
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.';
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('member source %s no longer has the columns it needs', src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
@@ -199,10 +398,9 @@ BEGIN
   SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
   IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
-    RAISE EXCEPTION 'member keys look like My Numbers'
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = format('%s of %s member keys are 12 digits with a valid My Number check digit.', looks, n),
-            HINT = 'Use the insurer''s own member identifier as member_key, never the 個人番号.';
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => format('%s of %s member keys are 12 digits with a valid My Number check digit.', looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
   END IF;
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
    WHERE x.run_id = p_run;
@@ -433,10 +631,9 @@ BEGIN
   END IF;
   IF err IS NOT NULL THEN
     -- The error is not repeated: it may quote a member's data.
-    RAISE EXCEPTION 'issuance run % failed', run
-      USING ERRCODE = pg_catalog.left(err, 5),
-            DETAIL = 'The error is in the column error of mynahoken.issuance_runs.',
-            HINT = 'The run is logged as failed; the next run for the same day takes it over where it stopped.';
+    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format('issuance run %s failed', run),
+      detail => 'The error is in the column error of mynahoken.issuance_runs.',
+      hint => 'The run is logged as failed; the next run for the same day takes it over where it stopped.');
   END IF;
 END
 $$;
@@ -453,12 +650,11 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'hand-off batch does not exist'
-      USING ERRCODE = 'no_data_found';
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
   END IF;
   IF b.sent_on IS NOT NULL THEN
-    RAISE EXCEPTION 'hand-off batch % was already marked sent on %', b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')
-      USING ERRCODE = 'object_not_in_prerequisite_state';
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format('hand-off batch %s was already marked sent on %s', b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
   END IF;
   UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
    WHERE x.handoff_id = b.handoff_id;
@@ -487,9 +683,8 @@ DECLARE
   planned jsonb;
 BEGIN
   IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
-    RAISE EXCEPTION 'no member source is registered'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'Register the table or view of members with mynahoken.register_member_source().';
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
   END IF;
   SELECT s.source::regclass INTO src FROM mynahoken.member_source s;
   EXECUTE format('SELECT src.insurer_number::text AS ins, src.birth_date, src.acquired_on, src.lost_on,
@@ -501,9 +696,8 @@ BEGIN
   GET DIAGNOSTICS found_rows = ROW_COUNT;
   IF found_rows = 0 THEN
     -- Never the key: member keys may be My Numbers.
-    RAISE EXCEPTION 'member is not in the member source'
-      USING ERRCODE = 'no_data_found',
-            DETAIL = 'No row of the member source has the given member_key.';
+    PERFORM mynahoken.raise_error('P0002', 'member is not in the member source',
+      detail => 'No row of the member source has the given member_key.');
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'queue_id', q.queue_id, 'document', q.document, 'reason', q.reason,
@@ -545,6 +739,49 @@ BEGIN
     'certificate_valid_until', validity,
     'notice_sending_window', notice,
     'planned', planned);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.schedule_issuance(schedule text DEFAULT '0 17 * * *',
+                                            job_name text DEFAULT 'mynahoken-issuance',
+                                            lead_days integer DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  job bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => format('Database %s has no extension pg_cron.', current_database()),
+      hint => 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
+  END IF;
+  -- Dynamic: the cron schema exists only where pg_cron is installed.
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING job_name, schedule, mynahoken.issuance_cron_command(lead_days);
+  RETURN job;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.unschedule_issuance(job_name text DEFAULT 'mynahoken-issuance')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  done boolean;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => format('Database %s has no extension pg_cron.', current_database()));
+  END IF;
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
+  IF NOT done THEN
+    RETURN false;
+  END IF;
+  EXECUTE 'SELECT cron.unschedule($1::text)' INTO done USING job_name;
+  RETURN done;
 END
 $$;
 

@@ -11,6 +11,7 @@
 
 #include "access/parallel.h"
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 
 #include "mynahoken.h"
@@ -43,6 +44,35 @@ mh_sensitive_errfinish(void)
 	errfinish(__FILE__, __LINE__, MH_SENSITIVE_ERROR_ORIGIN);
 	/* reached only below ERROR */
 	error_context_stack = saved;
+}
+
+/*
+ * mynahoken.raise_error(sqlstate, message, detail, hint): the errors of the
+ * extension's SQL and PL/pgSQL routines, instead of RAISE, which would send
+ * the CONTEXT of the caller's statements (a PL/pgSQL block or dynamic SQL
+ * may quote a caller's value) and log the STATEMENT.
+ */
+PG_FUNCTION_INFO_V1(mh_raise_error);
+Datum
+mh_raise_error(PG_FUNCTION_ARGS)
+{
+	char	   *state = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *detail = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *hint = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (state == NULL || message == NULL || strlen(state) != 5 ||
+		strspn(state, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							  errmsg("raise_error needs a SQLSTATE of five digits or capital letters and a message")));
+	mh_sensitive_ereport(ERROR,
+						 (errcode(MAKE_SQLSTATE(state[0], state[1], state[2],
+												state[3], state[4])),
+						  errmsg_internal("%s", message),
+						  detail ? errdetail_internal("%s", detail) : 0,
+						  hint ? errhint("%s", hint) : 0));
+	PG_RETURN_VOID();
 }
 
 /*

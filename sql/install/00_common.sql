@@ -24,3 +24,13 @@ CREATE TYPE mynahoken.insurer_category AS ENUM (
 );
 COMMENT ON TYPE mynahoken.insurer_category IS
   'Kind of insurer (保険者の種別), derived from the 法別番号 of an insurer number';
+
+-- The errors of the extension's SQL and PL/pgSQL routines, instead of RAISE:
+-- the callers' statements, which PostgreSQL would send as CONTEXT and log as
+-- STATEMENT, may hold personal data (doc/tokens.md, "Leaks").
+CREATE FUNCTION mynahoken.raise_error(sqlstate text, message text, detail text DEFAULT NULL,
+                                      hint text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mh_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.raise_error(text, text, text, text) IS
+  'Raise an error (SQLSTATE, message, DETAIL, HINT) without CONTEXT and without STATEMENT in the server log; the extension''s routines raise through it and never put a caller''s value in the message';

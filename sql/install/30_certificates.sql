@@ -182,16 +182,14 @@ DECLARE
   old_purpose mynahoken.certificate_usage;
 BEGIN
   IF certificate IS NULL OR purpose IS NULL THEN
-    RAISE EXCEPTION 'certificate and purpose must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'certificate and purpose must not be null');
   END IF;
   SELECT * INTO a FROM mynahoken.inspect_trust_anchor(certificate);
   IF expected_fingerprint IS NOT NULL AND expected_fingerprint <> a.fingerprint THEN
-    RAISE EXCEPTION 'trust anchor fingerprint does not match the expected fingerprint'
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = format('The certificate''s SHA-256 fingerprint is %s.',
+    PERFORM mynahoken.raise_error('22023', 'trust anchor fingerprint does not match the expected fingerprint',
+      detail => format('The certificate''s SHA-256 fingerprint is %s.',
                             encode(a.fingerprint, 'hex')),
-            HINT = 'Compare it with the fingerprint J-LIS publishes for this root.';
+      hint => 'Compare it with the fingerprint J-LIS publishes for this root.');
   END IF;
   INSERT INTO mynahoken.trust_anchor
          (purpose, der, fingerprint, key_id, subject, serial, not_before, not_after, label)
@@ -203,9 +201,9 @@ BEGIN
     SELECT t.id, t.purpose INTO anchor_id, old_purpose
       FROM mynahoken.trust_anchor t WHERE t.fingerprint = a.fingerprint;
     IF old_purpose <> purpose THEN
-      RAISE EXCEPTION 'trust anchor is already pinned for %', old_purpose
-        USING ERRCODE = 'unique_violation',
-              HINT = 'Remove it first to change its purpose.';
+      PERFORM mynahoken.raise_error('23505',
+        pg_catalog.format('trust anchor is already pinned for %s', old_purpose),
+        hint => 'Remove it first to change its purpose.');
     END IF;
   END IF;
   RETURN anchor_id;

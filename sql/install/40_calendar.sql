@@ -148,15 +148,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF TG_TABLE_NAME = 'legal_parameter_entry' AND TG_OP = 'UPDATE' THEN
-    RAISE EXCEPTION 'values of legal parameters are never updated'
-      USING ERRCODE = 'integrity_constraint_violation',
-            HINT = 'Record a superseding value with mynahoken.record_legal_parameter().';
+    PERFORM mynahoken.raise_error('23000', 'values of legal parameters are never updated',
+      hint => 'Record a superseding value with mynahoken.record_legal_parameter().');
   END IF;
   IF OLD.shipped THEN
-    RAISE EXCEPTION 'shipped rows of mynahoken.% cannot be changed or deleted', TG_TABLE_NAME
-      USING ERRCODE = 'integrity_constraint_violation',
-            DETAIL = 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
-            HINT = 'Record a superseding value, or a source of your own, instead.';
+    PERFORM mynahoken.raise_error('23000',
+      pg_catalog.format('shipped rows of mynahoken.%s cannot be changed or deleted', TG_TABLE_NAME),
+      detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
+      hint => 'Record a superseding value, or a source of your own, instead.');
   END IF;
   RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
 END
@@ -222,8 +221,7 @@ DECLARE
   ent mynahoken.legal_parameter_entry;
 BEGIN
   IF name IS NULL OR day IS NULL THEN
-    RAISE EXCEPTION 'legal parameter name and day must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
   END IF;
   SELECT e.* INTO ent
     FROM mynahoken.legal_parameter_entry e
@@ -238,17 +236,16 @@ BEGIN
   END IF;
   PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'The parameters are listed in mynahoken.legal_parameter_def.';
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
   END IF;
-  RAISE EXCEPTION 'no value for legal parameter "%" on the given day', name
-    USING ERRCODE = 'no_data_found',
-          DETAIL = format('Insurer category: %s. Knowledge: %s.',
-                          coalesce(category::text, 'all'),
-                          CASE WHEN known_on IS NULL THEN 'as currently known'
-                               ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
-          HINT = 'Record a value with mynahoken.record_legal_parameter().';
+  PERFORM mynahoken.raise_error('P0002',
+    pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+    detail => format('Insurer category: %s. Knowledge: %s.',
+                     coalesce(category::text, 'all'),
+                     CASE WHEN known_on IS NULL THEN 'as currently known'
+                          ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
+    hint => 'Record a value with mynahoken.record_legal_parameter().');
 END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_entry_at(text, date, mynahoken.insurer_category, date) IS
@@ -317,8 +314,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF p.value_type <> want THEN
-    RAISE EXCEPTION 'legal parameter "%" is of type %, not %', p.name, p.value_type, want
-      USING ERRCODE = 'datatype_mismatch';
+    PERFORM mynahoken.raise_error('42804',
+      pg_catalog.format('legal parameter "%s" is of type %s, not %s', p.name, p.value_type, want));
   END IF;
   RETURN p;
 END
@@ -422,18 +419,15 @@ DECLARE
   new_id bigint;
 BEGIN
   IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL THEN
-    RAISE EXCEPTION 'name, valid, value, source_id and recorded_on must not be null'
-      USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id and recorded_on must not be null');
   END IF;
   IF isempty(valid) THEN
-    RAISE EXCEPTION 'valid range of a legal parameter must not be empty'
-      USING ERRCODE = 'invalid_parameter_value';
+    PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
   END IF;
   SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = record_legal_parameter.name;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'unknown legal parameter'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'Define it in mynahoken.legal_parameter_def first.';
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'Define it in mynahoken.legal_parameter_def first.');
   END IF;
   -- One writer at a time, so that the order check below holds when two
   -- notices are recorded concurrently.
@@ -447,16 +441,14 @@ BEGIN
      AND p.scope IS NOT DISTINCT FROM record_legal_parameter.scope
      AND p.valid && record_legal_parameter.valid;
   IF latest > recorded_on THEN
-    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after recorded_on',
-                    name, to_char(latest, 'YYYY-MM-DD')
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = 'Values are recorded in the order they become known.';
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s, after recorded_on', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'Values are recorded in the order they become known.');
   ELSIF latest = recorded_on THEN
-    RAISE EXCEPTION 'legal parameter "%" already has a value recorded on % for some of these days',
-                    name, to_char(latest, 'YYYY-MM-DD')
-      USING ERRCODE = 'exclusion_violation',
-            DETAIL = 'One value per parameter, scope, decision day and knowledge day.',
-            HINT = 'Record the correction as known from a later day.';
+    PERFORM mynahoken.raise_error('23P01',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s for some of these days', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'One value per parameter, scope, decision day and knowledge day.',
+      hint => 'Record the correction as known from a later day.');
   END IF;
 
   INSERT INTO mynahoken.legal_parameter_entry

@@ -97,10 +97,10 @@ BEGIN
     FROM mynahoken.check_member_source(source) c
    WHERE c.problem IS NOT NULL;
   IF problems IS NOT NULL THEN
-    RAISE EXCEPTION 'relation % cannot be a member source', source
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = format('Problems: %s.', problems),
-            HINT = 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.';
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('relation %s cannot be a member source', source),
+      detail => format('Problems: %s.', problems),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.');
   END IF;
   INSERT INTO mynahoken.member_source AS m (only_one, source)
   SELECT true, format('%I.%I', n.nspname, c.relname)
@@ -317,18 +317,17 @@ DECLARE
   run bigint;
 BEGIN
   IF p_as_of IS NULL THEN
-    RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
   END IF;
   IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
-    RAISE EXCEPTION 'chunk_size must be a positive integer' USING ERRCODE = 'invalid_parameter_value';
+    PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
   END IF;
   IF p_late_days IS NULL OR p_late_days < 0 THEN
-    RAISE EXCEPTION 'late_days must be zero or more' USING ERRCODE = 'invalid_parameter_value';
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
   END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
-    RAISE EXCEPTION 'no member source is registered'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'Register the table or view of members with mynahoken.register_member_source().';
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
   END IF;
   SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
 
@@ -423,9 +422,9 @@ BEGIN
   SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
   src := r.source::regclass;
   IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
-    RAISE EXCEPTION 'member source % no longer has the columns it needs', src
-      USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.';
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('member source %s no longer has the columns it needs', src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
@@ -465,10 +464,9 @@ BEGIN
   SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
   IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
-    RAISE EXCEPTION 'member keys look like My Numbers'
-      USING ERRCODE = 'invalid_parameter_value',
-            DETAIL = format('%s of %s member keys are 12 digits with a valid My Number check digit.', looks, n),
-            HINT = 'Use the insurer''s own member identifier as member_key, never the 個人番号.';
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => format('%s of %s member keys are 12 digits with a valid My Number check digit.', looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
   END IF;
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
    WHERE x.run_id = p_run;
@@ -871,10 +869,9 @@ BEGIN
   END IF;
   IF err IS NOT NULL THEN
     -- The error is not repeated: it may quote a member's data.
-    RAISE EXCEPTION 'issuance run % failed', run
-      USING ERRCODE = pg_catalog.left(err, 5),
-            DETAIL = 'The error is in the column error of mynahoken.issuance_runs.',
-            HINT = 'The run is logged as failed; the next run for the same day takes it over where it stopped.';
+    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format('issuance run %s failed', run),
+      detail => 'The error is in the column error of mynahoken.issuance_runs.',
+      hint => 'The run is logged as failed; the next run for the same day takes it over where it stopped.');
   END IF;
 END
 $$;
@@ -998,12 +995,11 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE EXCEPTION 'hand-off batch does not exist'
-      USING ERRCODE = 'no_data_found';
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
   END IF;
   IF b.sent_on IS NOT NULL THEN
-    RAISE EXCEPTION 'hand-off batch % was already marked sent on %', b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')
-      USING ERRCODE = 'object_not_in_prerequisite_state';
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format('hand-off batch %s was already marked sent on %s', b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
   END IF;
   UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
    WHERE x.handoff_id = b.handoff_id;
@@ -1037,9 +1033,8 @@ DECLARE
   planned jsonb;
 BEGIN
   IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
-    RAISE EXCEPTION 'no member source is registered'
-      USING ERRCODE = 'undefined_object',
-            HINT = 'Register the table or view of members with mynahoken.register_member_source().';
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
   END IF;
   SELECT s.source::regclass INTO src FROM mynahoken.member_source s;
   EXECUTE format('SELECT src.insurer_number::text AS ins, src.birth_date, src.acquired_on, src.lost_on,
@@ -1051,9 +1046,8 @@ BEGIN
   GET DIAGNOSTICS found_rows = ROW_COUNT;
   IF found_rows = 0 THEN
     -- Never the key: member keys may be My Numbers.
-    RAISE EXCEPTION 'member is not in the member source'
-      USING ERRCODE = 'no_data_found',
-            DETAIL = 'No row of the member source has the given member_key.';
+    PERFORM mynahoken.raise_error('P0002', 'member is not in the member source',
+      detail => 'No row of the member source has the given member_key.');
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
            'queue_id', q.queue_id, 'document', q.document, 'reason', q.reason,
@@ -1123,10 +1117,9 @@ DECLARE
   job bigint;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-    RAISE EXCEPTION 'pg_cron is not installed in this database'
-      USING ERRCODE = 'undefined_object',
-            DETAIL = format('Database %s has no extension pg_cron.', current_database()),
-            HINT = 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.';
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => format('Database %s has no extension pg_cron.', current_database()),
+      hint => 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
   END IF;
   -- Dynamic: the cron schema exists only where pg_cron is installed.
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
@@ -1146,9 +1139,8 @@ DECLARE
   done boolean;
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-    RAISE EXCEPTION 'pg_cron is not installed in this database'
-      USING ERRCODE = 'undefined_object',
-            DETAIL = format('Database %s has no extension pg_cron.', current_database());
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => format('Database %s has no extension pg_cron.', current_database()));
   END IF;
   EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
   IF NOT done THEN
