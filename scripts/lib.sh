@@ -6,7 +6,7 @@ MH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MH_PGVER=15
 MH_PACKAGES="postgresql-$MH_PGVER postgresql-server-dev-$MH_PGVER libssl-dev \
 postgresql-$MH_PGVER-pgtap postgresql-$MH_PGVER-cron libtap-parser-sourcehandler-pgtap-perl \
-clang libclang-rt-14-dev make gcc openssl"
+clang libclang-rt-14-dev make gcc openssl libdbd-pg-perl"
 
 mh_log() { printf '==> %s\n' "$*" >&2; }
 mh_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -95,7 +95,7 @@ mh_start_cluster() {
 	cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$MH_TMP/sock'
-shared_preload_libraries = 'pg_cron,mynahoken'
+shared_preload_libraries = 'pg_cron,mynahoken,pg_stat_statements'
 cron.database_name = 'postgres'
 cron.host = '$MH_TMP/sock'
 timezone = 'Asia/Tokyo'

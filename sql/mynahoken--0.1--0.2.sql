@@ -194,17 +194,23 @@ BEGIN
       hint => 'Record the correction as known from a later day.');
   END IF;
 
-  INSERT INTO mynahoken.legal_parameter_entry
-    (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-     value_range, value_text, source_id, confirmed, note)
-  VALUES (name, def.value_type, scope, valid, recorded_on,
-          CASE WHEN def.value_type = 'date' THEN value::date END,
-          CASE WHEN def.value_type = 'int' THEN value::int END,
-          CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
-          CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
-          CASE WHEN def.value_type = 'text' THEN value END,
-          source_id, confirmed, note)
-  RETURNING parameter_id INTO new_id;
+  BEGIN
+    INSERT INTO mynahoken.legal_parameter_entry
+      (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
+       value_range, value_text, source_id, confirmed, note)
+    VALUES (name, def.value_type, scope, valid, recorded_on,
+            CASE WHEN def.value_type = 'date' THEN value::date END,
+            CASE WHEN def.value_type = 'int' THEN value::int END,
+            CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
+            CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
+            CASE WHEN def.value_type = 'text' THEN value END,
+            source_id, confirmed, note)
+    RETURNING parameter_id INTO new_id;
+  EXCEPTION WHEN data_exception THEN
+    -- PostgreSQL's cast errors quote the value
+    PERFORM mynahoken.raise_error(SQLSTATE,
+      pg_catalog.format('value of legal parameter "%s" is not a valid %s', name, def.value_type));
+  END;
   RETURN new_id;
 END
 $$;
@@ -510,6 +516,38 @@ BEGIN
   RETURN NULL;
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_certificate_basis(p_run bigint, p_as_of date, p_known_on date,
+                                                     p_category mynahoken.insurer_category, p_reason text,
+                                                     p_rn bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m jsonb;
+  id bigint;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_certificate_basis is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT mynahoken.issuance_merge_explanations(
+           mynahoken.explain_certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                              s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                              s.ecert_expires_on, s.certificate_requested_on, p_known_on),
+           ce.explanation)
+    INTO m
+    FROM pg_temp.mh_iss_snap s
+    JOIN pg_temp.mh_iss_cert ce ON ce.category = s.category
+   WHERE s.rn = p_rn;
+  id := mynahoken.issuance_basis_id('certificate', p_category, p_reason, m->'rules', m->'parameters', p_run);
+  INSERT INTO pg_temp.mh_iss_map (category, reason, basis_id) VALUES (p_category, p_reason, id)
+  ON CONFLICT DO NOTHING;
+  RETURN id;
 END
 $$;
 

@@ -39,6 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "certificate.h"
+#include "mynahoken.h"
 #include "x509verify.h"
 
 /* Per-backend anchor set; stale when anchors_valid is false. */
@@ -81,9 +82,9 @@ mynahoken_relid(const char *relname)
 	Oid			relid = get_relname_relid(relname, nsp);
 
 	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"mynahoken.%s\" does not exist", relname)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_UNDEFINED_TABLE),
+							  errmsg("relation \"mynahoken.%s\" does not exist", relname)));
 	return relid;
 }
 
@@ -107,18 +108,18 @@ current_anchor_set(void)
 
 	set = mh_anchor_set_new();
 	if (set == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory building the certificate store")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_OUT_OF_MEMORY),
+							  errmsg("out of memory building the certificate store")));
 	PG_TRY();
 	{
 		uint64		i;
 
 		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+			mh_elog(ERROR, "SPI_connect failed");
 		if (SPI_execute("SELECT id, purpose::text, der FROM mynahoken.trust_anchor ORDER BY id",
 						true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "reading mynahoken.trust_anchor failed");
+			mh_elog(ERROR, "reading mynahoken.trust_anchor failed");
 		for (i = 0; i < SPI_processed; i++)
 		{
 			HeapTuple	tup = SPI_tuptable->vals[i];
@@ -134,14 +135,14 @@ current_anchor_set(void)
 			st = mh_anchor_set_add(set, (const unsigned char *) VARDATA_ANY(der),
 								   VARSIZE_ANY_EXHDR(der), usage, id);
 			if (st == MH_X509_NO_MEMORY)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory building the certificate store")));
+				mh_sensitive_ereport(ERROR,
+									 (errcode(ERRCODE_OUT_OF_MEMORY),
+									  errmsg("out of memory building the certificate store")));
 			if (st != MH_X509_OK)
-				ereport(WARNING,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("trust anchor %lld is not a valid root certificate and is ignored",
-								(long long) id)));
+				mh_sensitive_ereport(WARNING,
+									 (errcode(ERRCODE_DATA_CORRUPTED),
+									  errmsg("trust anchor %lld is not a valid root certificate and is ignored",
+											 (long long) id)));
 		}
 		SPI_finish();
 	}
@@ -165,9 +166,9 @@ unix_seconds(TimestampTz t)
 	int64		s = t / USECS_PER_SEC;
 
 	if (TIMESTAMP_NOT_FINITE(t))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("verification time must be finite")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							  errmsg("verification time must be finite")));
 	if (t % USECS_PER_SEC < 0)
 		s--;
 	return s + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
@@ -210,7 +211,7 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	c = palloc0(sizeof(verdict_cache));
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		mh_elog(ERROR, "return type must be a row type");
 	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
 	enumtype = TupleDescAttr(c->tupdesc, 0)->atttypid;
 	for (i = 0; i < MH_CERT_OUTCOME_COUNT; i++)
@@ -358,9 +359,9 @@ verdict_datum(verdict_cache *c, const mh_cert_verdict *v, TimestampTz at)
 static void
 no_memory(void)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_OUT_OF_MEMORY),
-			 errmsg("out of memory verifying a certificate")));
+	mh_sensitive_ereport(ERROR,
+						 (errcode(ERRCODE_OUT_OF_MEMORY),
+						  errmsg("out of memory verifying a certificate")));
 }
 
 PG_FUNCTION_INFO_V1(mh_verify_certificate);
@@ -421,7 +422,7 @@ mh_certificate_facts(PG_FUNCTION_ARGS)
 						  VARSIZE_ANY_EXHDR(der), f) != MH_X509_OK)
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		mh_elog(ERROR, "return type must be a row type");
 	td = BlessTupleDesc(td);
 	memset(nulls, false, sizeof(nulls));
 	values[0] = numeric_of(f->serial);
@@ -470,7 +471,7 @@ mh_certificate_personal_data(PG_FUNCTION_ARGS)
 							  VARSIZE_ANY_EXHDR(der), pd) != MH_X509_OK)
 		PG_RETURN_NULL();
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		mh_elog(ERROR, "return type must be a row type");
 	td = BlessTupleDesc(td);
 	for (i = 0; i < MH_PII_FIELDS; i++)
 	{
@@ -504,29 +505,29 @@ mh_inspect_trust_anchor(PG_FUNCTION_ARGS)
 		case MH_X509_OK:
 			break;
 		case MH_X509_NOT_SELF_SIGNED:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("trust anchor must be a self-signed certificate"),
-					 errdetail("Its issuer is not its own subject and key.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("trust anchor must be a self-signed certificate"),
+								  errdetail("Its issuer is not its own subject and key.")));
 			break;
 		case MH_X509_NOT_CA:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("trust anchor must be a CA certificate"),
-					 errdetail("Its basicConstraints extension does not set cA to true.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("trust anchor must be a CA certificate"),
+								  errdetail("Its basicConstraints extension does not set cA to true.")));
 			break;
 		case MH_X509_BAD_SIGNATURE:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("trust anchor's self-signature does not verify")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("trust anchor's self-signature does not verify")));
 			break;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("trust anchor is not a well-formed DER X.509 certificate")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+								  errmsg("trust anchor is not a well-formed DER X.509 certificate")));
 	}
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		mh_elog(ERROR, "return type must be a row type");
 	td = BlessTupleDesc(td);
 	values[0] = PointerGetDatum(bytea_of(info->fingerprint, sizeof(info->fingerprint)));
 	values[1] = PointerGetDatum(bytea_of(info->key_id, info->key_id_len));
@@ -553,24 +554,24 @@ mh_crl_entries(PG_FUNCTION_ARGS)
 		case MH_X509_OK:
 			break;
 		case MH_X509_UNKNOWN_ISSUER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("CRL issuer is not a trust anchor"),
-					 errhint("Pin the root that issued the CRL with mynahoken.add_trust_anchor first.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("CRL issuer is not a trust anchor"),
+								  errhint("Pin the root that issued the CRL with mynahoken.add_trust_anchor first.")));
 			break;
 		case MH_X509_BAD_SIGNATURE:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("CRL signature does not verify with any trust anchor of its issuer"),
-					 errdetail("A trust anchor has the CRL issuer's name, but none has the key that signed it.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("CRL signature does not verify with any trust anchor of its issuer"),
+								  errdetail("A trust anchor has the CRL issuer's name, but none has the key that signed it.")));
 			break;
 		case MH_X509_NO_MEMORY:
 			no_memory();
 			break;
 		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-					 errmsg("CRL is not a well-formed DER certificate revocation list")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+								  errmsg("CRL is not a well-formed DER certificate revocation list")));
 	}
 	crl = opened;
 	PG_TRY();
@@ -590,9 +591,9 @@ mh_crl_entries(PG_FUNCTION_ARGS)
 			bool		nulls[5] = {false, false, false, false, false};
 
 			if (!mh_crl_entry(crl, i, serial, &at, &reason))
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-						 errmsg("CRL entry %d is malformed", i + 1)));
+				mh_sensitive_ereport(ERROR,
+									 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+									  errmsg("CRL entry %d is malformed", i + 1)));
 			values[0] = Int64GetDatum(mh_crl_anchor_id(crl));
 			values[1] = key_id;
 			values[2] = numeric_of(serial);
@@ -619,9 +620,9 @@ mh_trust_anchor_changed(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("trust_anchor_changed must be called as a trigger")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+							  errmsg("trust_anchor_changed must be called as a trigger")));
 	/* Sent to every backend at commit; processed locally at the next command. */
 	CacheInvalidateRelcache(td->tg_relation);
 	return PointerGetDatum(NULL);

@@ -31,6 +31,7 @@
 #include "utils/typcache.h"
 
 #include "decision.h"
+#include "mynahoken.h"
 #include "transition.h"
 
 /* Labels of the SQL enums, in declaration order, checked when loading. */
@@ -139,10 +140,10 @@ load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid 
 				   "WHERE e.enumtypid = '%s'::pg_catalog.regtype ORDER BY e.enumsortorder",
 				   typname);
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the labels of %s", typname);
+		mh_elog(ERROR, "could not read the labels of %s", typname);
 	if ((int) SPI_processed != n)
-		elog(ERROR, "%s has %d labels, the library expects %d",
-			 typname, (int) SPI_processed, n);
+		mh_elog(ERROR, "%s has %d labels, the library expects %d",
+			    typname, (int) SPI_processed, n);
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -151,8 +152,8 @@ load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid 
 		char	   *label = SPI_getvalue(tup, td, 2);
 
 		if (strcmp(label, labels[i]) != 0)
-			elog(ERROR, "label %d of %s is \"%s\", the library expects \"%s\"",
-				 i + 1, typname, label, labels[i]);
+			mh_elog(ERROR, "label %d of %s is \"%s\", the library expects \"%s\"",
+				    i + 1, typname, label, labels[i]);
 		oids[i] = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
 		if (typid != NULL)
 			*typid = DatumGetObjectId(SPI_getbinval(tup, td, 3, &isnull));
@@ -178,7 +179,7 @@ category_by_name(const char *name)
 	for (i = 0; i < MH_CAT_COUNT; i++)
 		if (strcmp(mh_category_names[i], name) == 0)
 			return i;
-	elog(ERROR, "unknown insurer category \"%s\"", name);
+	mh_elog(ERROR, "unknown insurer category \"%s\"", name);
 	return -1;					/* keep compiler quiet */
 }
 
@@ -212,12 +213,12 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 	int			k;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		mh_elog(ERROR, "SPI_connect failed");
 
 	values[0] = DateADTGetDatum(known_on);
 	nulls[0] = known_null ? 'n' : ' ';
 	if (SPI_execute_with_args(sql, 1, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read mynahoken.legal_parameter");
+		mh_elog(ERROR, "could not read mynahoken.legal_parameter");
 
 	if (c->rows != NULL)
 		pfree(c->rows);
@@ -275,9 +276,9 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 				break;
 		}
 		if (strcmp(vtype, want) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("legal parameter \"%s\" is of type %s, not %s", name, vtype, want)));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_DATATYPE_MISMATCH),
+								  errmsg("legal parameter \"%s\" is of type %s, not %s", name, vtype, want)));
 		n++;
 	}
 	SPI_finish();
@@ -295,7 +296,7 @@ static void
 load_enums(DecisionCache *c)
 {
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		mh_elog(ERROR, "SPI_connect failed");
 	load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
 			  c->category_oid, NULL);
 	load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
@@ -368,7 +369,7 @@ category_index(DecisionCache *c, Oid oid)
 			c->last_cat = i;
 			return i;
 		}
-	elog(ERROR, "unknown insurer category (enum oid %u)", oid);
+	mh_elog(ERROR, "unknown insurer category (enum oid %u)", oid);
 	return -1;					/* keep compiler quiet */
 }
 
@@ -463,9 +464,9 @@ arg_finite_day(FunctionCallInfo fcinfo, int n, const char *what)
 	DateADT		d = PG_GETARG_DATEADT(n);
 
 	if (DATE_NOT_FINITE(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("%s must be a finite date", what)));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							  errmsg("%s must be a finite date", what)));
 	return (mh_day) d;
 }
 
@@ -541,12 +542,12 @@ rules_from_arg(Call *call, FunctionCallInfo fcinfo)
 
 	td = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
 	if (td->natts != RULES_NATTS)
-		elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
-			 td->natts, RULES_NATTS);
+		mh_elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
+			    td->natts, RULES_NATTS);
 	for (i = 0; i < MH_P_COUNT; i++)
 		if (strcmp(NameStr(TupleDescAttr(td, 2 + i)->attname), mh_param_names[i]) != 0)
-			elog(ERROR, "attribute %d of mynahoken.transition_rules is \"%s\", the library expects \"%s\"",
-				 3 + i, NameStr(TupleDescAttr(td, 2 + i)->attname), mh_param_names[i]);
+			mh_elog(ERROR, "attribute %d of mynahoken.transition_rules is \"%s\", the library expects \"%s\"",
+				    3 + i, NameStr(TupleDescAttr(td, 2 + i)->attname), mh_param_names[i]);
 	tuple.t_len = len;
 	ItemPointerSetInvalid(&tuple.t_self);
 	tuple.t_tableOid = InvalidOid;
@@ -555,9 +556,9 @@ rules_from_arg(Call *call, FunctionCallInfo fcinfo)
 	ReleaseTupleDesc(td);
 
 	if (nulls[0])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("transition rules without an insurer category")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							  errmsg("transition rules without an insurer category")));
 	cat = category_index(c, DatumGetObjectId(values[0]));
 	call->cat = cat;
 	r = &c->given[cat].rules;
@@ -632,60 +633,60 @@ report_error(const Call *call, MhStatus st, MhParam param)
 		case MH_OK:
 			return;
 		case MH_ERR_MISSING_PARAMETER:
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("no value for legal parameter \"%s\" on the given day",
-							mh_param_names[param]),
-					 errdetail("Insurer category: %s. Knowledge: %s.",
-							   cat, fmt_knowledge(call->c)),
-					 errhint("Record a value with mynahoken.record_legal_parameter().")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_NO_DATA_FOUND),
+								  errmsg("no value for legal parameter \"%s\" on the given day",
+										 mh_param_names[param]),
+								  errdetail("Insurer category: %s. Knowledge: %s.",
+										    cat, fmt_knowledge(call->c)),
+								  errhint("Record a value with mynahoken.record_legal_parameter().")));
 			break;
 		case MH_ERR_BAD_PARAMETER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("legal parameter \"%s\" is out of range on the given day",
-							mh_param_names[param]),
-					 errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
-							   cat, call->rules->v[param].a, fmt_knowledge(call->c)),
-					 param == MH_P_CERTIFICATE_TERM_MONTHS ?
-					 errhint("The insurer's term must be between 0 and certificate_max_months.") : 0));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("legal parameter \"%s\" is out of range on the given day",
+										 mh_param_names[param]),
+								  errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
+										    cat, call->rules->v[param].a, fmt_knowledge(call->c)),
+								  param == MH_P_CERTIFICATE_TERM_MONTHS ?
+								  errhint("The insurer's term must be between 0 and certificate_max_months.") : 0));
 			break;
 		case MH_ERR_LOST_BEFORE_ACQUIRED:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("eligibility lost before it was acquired"),
-					 errdetail("The 資格喪失日 is before the 資格取得日.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("eligibility lost before it was acquired"),
+								  errdetail("The 資格喪失日 is before the 資格取得日.")));
 			break;
 		case MH_ERR_EXPIRES_BEFORE_ISSUED:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("health insurance card expires before it was issued"),
-					 errdetail("The 有効期限 is before the 交付日.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("health insurance card expires before it was issued"),
+								  errdetail("The 有効期限 is before the 交付日.")));
 			break;
 		case MH_ERR_ACQUIRED_BEFORE_BIRTH:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("eligibility acquired before birth"),
-					 errdetail("The 資格取得日 is before the birth date.")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("eligibility acquired before birth"),
+								  errdetail("The 資格取得日 is before the birth date.")));
 			break;
 		case MH_ERR_NO_BIRTH_DATE:
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("birth date is needed for the 後期高齢者 age rule")));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+								  errmsg("birth date is needed for the 後期高齢者 age rule")));
 			break;
 		case MH_ERR_BEFORE_CERTIFICATES:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("no 資格確認書 exists on the given day"),
-					 errdetail("資格確認書 exist from %s (legal parameter \"certificate_from\").",
-							   fmt_day(call->rules->v[MH_P_CERTIFICATE_FROM].a))));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+								  errmsg("no 資格確認書 exists on the given day"),
+								  errdetail("資格確認書 exist from %s (legal parameter \"certificate_from\").",
+										    fmt_day(call->rules->v[MH_P_CERTIFICATE_FROM].a))));
 			break;
 		case MH_ERR_NO_NOTICE_WINDOW:
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("no 資格情報のお知らせ sending window for the member's 資格取得日"),
-					 errdetail("Insurer category: %s. Knowledge: %s.",
-							   cat, fmt_knowledge(call->c))));
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_NO_DATA_FOUND),
+								  errmsg("no 資格情報のお知らせ sending window for the member's 資格取得日"),
+								  errdetail("Insurer category: %s. Knowledge: %s.",
+										    cat, fmt_knowledge(call->c))));
 			break;
 	}
 }
@@ -946,10 +947,10 @@ json_parameters(StringInfo buf, const Call *call, uint32 params)
 	if (call->c->known_null)
 		nulls[2] = 'n';
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		mh_elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, 3, argtypes, values, nulls, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
-		elog(ERROR, "could not read mynahoken.legal_calendar");
+		mh_elog(ERROR, "could not read mynahoken.legal_calendar");
 	text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	appendStringInfoString(buf, text);
 	SPI_finish();
@@ -1333,11 +1334,11 @@ mynahoken_transition_rules(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "mynahoken.transition_rules must return a composite");
+		mh_elog(ERROR, "mynahoken.transition_rules must return a composite");
 	td = BlessTupleDesc(td);
 	if (td->natts != RULES_NATTS)
-		elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
-			 td->natts, RULES_NATTS);
+		mh_elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
+			    td->natts, RULES_NATTS);
 	values[0] = PG_GETARG_DATUM(0);
 	nulls[0] = false;
 	values[1] = DateADTGetDatum((DateADT) call.day);

@@ -17,6 +17,7 @@
 #include "utils/syscache.h"
 
 #include "identifier.h"
+#include "mynahoken.h"
 
 MH_INT_IDENTIFIER_FUNCTIONS(insurer_number, mh_insurer_number_parse,
 							mh_kind_insurer_number, 8)
@@ -125,7 +126,7 @@ insurer_number_category(PG_FUNCTION_ARGS)
 											  CStringGetDatum(category_labels[i]));
 
 			if (!HeapTupleIsValid(tup))
-				elog(ERROR, "insurer_category has no label \"%s\"", category_labels[i]);
+				mh_elog(ERROR, "insurer_category has no label \"%s\"", category_labels[i]);
 			oids[i] = ((Form_pg_enum) GETSTRUCT(tup))->oid;
 			ReleaseSysCache(tup);
 		}

@@ -23,7 +23,9 @@ extern void _PG_init(void);
  * carries its origin there (the source function field, which a parallel
  * worker passes to its leader), so the log hook recognises it by
  * construction, also when a leader re-throws a worker's error.  No file of
- * those paths calls ereport or elog directly (test/scripts/23_canary.sh).
+ * the extension calls ereport or elog directly (test/scripts/23_canary.sh):
+ * personal data travels through every subsystem (member keys and dates to
+ * the decisions, personal data in JPKI certificates).
  */
 #define mh_sensitive_ereport(elevel, rest) \
 	do { \
@@ -35,6 +37,11 @@ extern void _PG_init(void);
 		if ((elevel) >= ERROR) \
 			pg_unreachable(); \
 	} while (0)
+
+/* elog of the extension's internal errors, through the same finish. */
+#define mh_elog(elevel, ...) \
+	mh_sensitive_ereport(elevel, \
+						 (errcode(ERRCODE_INTERNAL_ERROR), errmsg_internal(__VA_ARGS__)))
 
 extern bool mh_sensitive_errstart(int elevel);
 extern void mh_sensitive_errfinish(void);

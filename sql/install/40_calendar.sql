@@ -451,17 +451,23 @@ BEGIN
       hint => 'Record the correction as known from a later day.');
   END IF;
 
-  INSERT INTO mynahoken.legal_parameter_entry
-    (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-     value_range, value_text, source_id, confirmed, note)
-  VALUES (name, def.value_type, scope, valid, recorded_on,
-          CASE WHEN def.value_type = 'date' THEN value::date END,
-          CASE WHEN def.value_type = 'int' THEN value::int END,
-          CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
-          CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
-          CASE WHEN def.value_type = 'text' THEN value END,
-          source_id, confirmed, note)
-  RETURNING parameter_id INTO new_id;
+  BEGIN
+    INSERT INTO mynahoken.legal_parameter_entry
+      (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
+       value_range, value_text, source_id, confirmed, note)
+    VALUES (name, def.value_type, scope, valid, recorded_on,
+            CASE WHEN def.value_type = 'date' THEN value::date END,
+            CASE WHEN def.value_type = 'int' THEN value::int END,
+            CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
+            CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
+            CASE WHEN def.value_type = 'text' THEN value END,
+            source_id, confirmed, note)
+    RETURNING parameter_id INTO new_id;
+  EXCEPTION WHEN data_exception THEN
+    -- PostgreSQL's cast errors quote the value
+    PERFORM mynahoken.raise_error(SQLSTATE,
+      pg_catalog.format('value of legal parameter "%s" is not a valid %s', name, def.value_type));
+  END;
   RETURN new_id;
 END
 $$;

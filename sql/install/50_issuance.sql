@@ -640,6 +640,10 @@ DECLARE
   m jsonb;
   id bigint;
 BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_certificate_basis is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
   SELECT mynahoken.issuance_merge_explanations(
            mynahoken.explain_certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
                                               s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
