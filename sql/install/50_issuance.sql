@@ -1126,8 +1126,14 @@ BEGIN
       hint => 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
   END IF;
   -- Dynamic: the cron schema exists only where pg_cron is installed.
-  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-    USING job_name, schedule, mynahoken.issuance_cron_command(lead_days);
+  BEGIN
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+      USING job_name, schedule, mynahoken.issuance_cron_command(lead_days);
+  EXCEPTION WHEN invalid_parameter_value THEN
+    -- pg_cron quotes the schedule in its message
+    PERFORM mynahoken.raise_error(SQLSTATE, 'pg_cron refused the schedule',
+      hint => 'A schedule is five cron fields, such as ''0 17 * * *'', or ''N seconds''.');
+  END;
   RETURN job;
 END
 $$;

@@ -46,6 +46,9 @@ check "schedule_issuance creates a pg_cron job running a single CALL" \
 	"$(q "SELECT schedule || '|' || command FROM cron.job WHERE jobid = ${job:-0}")"
 check "scheduling again under the same name keeps one job" "1" \
 	"$(q "SELECT mynahoken.schedule_issuance('* * * * *', '$JOB')" >/dev/null; q "SELECT count(*) FROM cron.job WHERE jobname = '$JOB'")"
+# pg_cron quotes a schedule it refuses; schedule_issuance does not
+check "a refused schedule is not repeated in the error" "ERROR:  pg_cron refused the schedule" \
+	"$(q "SELECT mynahoken.schedule_issuance('not a schedule', '$JOB-bad')" | head -n 1)"
 
 # '* * * * *' fires at the start of the next minute.
 state=""
