@@ -240,6 +240,17 @@ WITH routines AS (
 )
 SELECT format(E'\\echo ==> %s\n%s', routine, stmt || CASE WHEN stmt LIKE '%\\gexec' THEN '' ELSE ';' END)
   FROM stmts ORDER BY routine, stmt;
+-- Parallel workers take the leader's search_path and load the calendar
+-- themselves: the decision functions and a token join in forced parallel plans.
+SELECT E'\\echo ==> parallel query\nSET force_parallel_mode = on;\nSET parallel_leader_participation = off;\n'
+       'SELECT pg_catalog.count(mynahoken.certificate_need(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '
+       '''2026-08-03''::pg_catalog.date, m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on, '
+       'm.myna_withdrawn_on, m.ecert_expires_on, m.certificate_requested_on, NULL::pg_catalog.date)), '
+       'pg_catalog.count(mynahoken.explain_certificate_valid_until(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '
+       '''2026-08-03''::pg_catalog.date, NULL::pg_catalog.date)), '
+       'pg_catalog.count(mynahoken.tokenize(''123456789018''::pg_catalog.text)) FROM lookalike_test.members AS m '
+       'WHERE mynahoken.insurer_number_is_valid(m.insurer_number);\n'
+       'RESET force_parallel_mode;\nRESET parallel_leader_participation;';
 -- The views the extension exposes.
 SELECT format(E'\\echo ==> view %s\nSELECT pg_catalog.count(*) FROM %s;', c.oid::regclass, c.oid::regclass)
   FROM pg_depend d JOIN pg_class c ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND c.relkind = 'v'
