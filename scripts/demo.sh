@@ -30,7 +30,7 @@ mh_start_cluster
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE insurer' >/dev/null
 export PGDATABASE=insurer
 psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION mynahoken' \
-	-c 'ALTER DATABASE insurer SET search_path = "$user", public, mynahoken' >/dev/null
+	-c 'ALTER DATABASE insurer SET search_path = mynahoken, demo, "$user", public' >/dev/null
 mh_log "loading a synthetic insurer with $members members"
 psql -X -q -v ON_ERROR_STOP=1 -v members="$members" -f demo/insurer.sql >/dev/null
 

@@ -24,6 +24,20 @@ SELECT p.oid::regprocedure AS definer_without_search_path
    AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%')
  ORDER BY 1;
 
+-- Every routine resolves names without the caller's search_path: C, a fixed
+-- search_path, or a SQL-standard body bound when created.  The one exception
+-- is plan_issuance, which commits and so cannot SET search_path: every name in
+-- it is qualified (test/scripts/91_lookalikes.sh runs it under a hostile path).
+SELECT p.oid::regprocedure AS resolves_through_callers_path
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+  JOIN pg_language l ON l.oid = p.prolang
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken')
+   AND l.lanname NOT IN ('c', 'internal')
+   AND p.prosqlbody IS NULL
+   AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) AS c WHERE c LIKE 'search_path=%')
+ ORDER BY 1;
+
 -- VOLATILE functions, listed so that each one is a reviewed decision.
 SELECT p.oid::regprocedure AS volatile_function, l.lanname
   FROM pg_proc p

@@ -117,7 +117,7 @@ current_anchor_set(void)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			mh_elog(ERROR, "SPI_connect failed");
-		if (SPI_execute("SELECT id, purpose::text, der FROM mynahoken.trust_anchor ORDER BY id",
+		if (SPI_execute("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
 						true, 0) != SPI_OK_SELECT)
 			mh_elog(ERROR, "reading mynahoken.trust_anchor failed");
 		for (i = 0; i < SPI_processed; i++)

@@ -136,8 +136,9 @@ load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid 
 	char	   *sql;
 	int			i;
 
-	sql = psprintf("SELECT e.oid, e.enumlabel::text, e.enumtypid FROM pg_catalog.pg_enum e "
-				   "WHERE e.enumtypid = '%s'::pg_catalog.regtype ORDER BY e.enumsortorder",
+	sql = psprintf("SELECT e.oid, e.enumlabel::pg_catalog.text, e.enumtypid FROM pg_catalog.pg_enum e "
+				   "WHERE e.enumtypid OPERATOR(pg_catalog.=) '%s'::pg_catalog.regtype::pg_catalog.oid "
+				   "ORDER BY e.enumsortorder",
 				   typname);
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		mh_elog(ERROR, "could not read the labels of %s", typname);
@@ -196,9 +197,9 @@ static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
 	static const char *const sql =
-		"SELECT p.parameter_id, p.name, p.scope::text,"
+		"SELECT p.parameter_id, p.name, p.scope::pg_catalog.text,"
 		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid),"
-		" p.value_type::text, p.value_date, p.value_int, p.value_bool,"
+		" p.value_type::pg_catalog.text, p.value_date, p.value_int, p.value_bool,"
 		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range),"
 		" pg_catalog.isempty(p.value_range)"
 		" FROM mynahoken.legal_parameter p"
@@ -913,7 +914,7 @@ json_parameters(StringInfo buf, const Call *call, uint32 params)
 		"  'code', c.source_code, 'kind', c.source_kind, 'title', c.source_title,"
 		"  'issuer', c.source_issuer, 'number', c.source_number,"
 		"  'issued_on', c.source_issued_on, 'url', c.source_url))"
-		" ORDER BY c.name, c.scope), '[]'::pg_catalog.jsonb)::text"
+		" ORDER BY c.name, c.scope), '[]'::pg_catalog.jsonb)::pg_catalog.text"
 		" FROM mynahoken.legal_calendar c"
 		" JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS u (id, day)"
 		"   ON c.parameter_id OPERATOR(pg_catalog.=) u.id"

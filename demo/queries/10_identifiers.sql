@@ -24,7 +24,7 @@ SELECT member_id, insurer_number, card_symbol, card_number, card_branch,
 
 \echo '== My Numbers and employers 法人番号 that fail their check digit'
 SELECT count(*) FILTER (WHERE my_number IS NOT NULL) AS my_numbers,
-       count(*) FILTER (WHERE my_number IS NOT NULL AND NOT mynumber_is_valid(my_number)) AS invalid_my_numbers,
+       count(*) FILTER (WHERE my_number IS NOT NULL AND NOT mynahoken.mynumber_is_valid(my_number)) AS invalid_my_numbers,
        (SELECT count(*) FILTER (WHERE NOT corporate_number_is_valid(corporate_number))
           FROM demo.employers) AS invalid_corporate_numbers
   FROM demo.members;

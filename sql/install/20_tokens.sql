@@ -305,3 +305,45 @@ COMMENT ON FUNCTION mynahoken.reseal(mynahoken.mynumber_sealed) IS
   'Seal again under the active key version, without returning the number (rotation)';
 COMMENT ON FUNCTION mynahoken.tokenize_sealed(mynahoken.mynumber_sealed) IS
   'Token under the active key version of a sealed My Number, without returning the number (rotation)';
+
+-- Callers that pass a My Number (tokenize, seal, ...) must reach this
+-- extension's function, not a look-alike someone else created in a schema
+-- that comes first on their search_path.  The function cannot see how it was
+-- called (a hijacked call never reaches it), so it checks the path instead.
+-- The default argument is evaluated in the caller's context: its path.
+CREATE FUNCTION mynahoken.search_path_hazards(path name[] DEFAULT pg_catalog.current_schemas(true))
+RETURNS TABLE (path_position integer, schema_name name, can_create name[])
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH p AS (
+    SELECT s.schema_name, s.path_position::integer
+      FROM unnest(path) WITH ORDINALITY AS s(schema_name, path_position)
+  ), mine AS (
+    SELECT min(p.path_position) AS pos FROM p WHERE p.schema_name = 'mynahoken'
+  )
+  SELECT p.path_position, p.schema_name,
+         array_agg(DISTINCT w.who ORDER BY w.who)
+    FROM p
+    JOIN pg_namespace n ON n.nspname = p.schema_name
+    CROSS JOIN mine
+    CROSS JOIN LATERAL (
+      -- the owner and the grantees of CREATE; pg_database_owner is the
+      -- database's owner
+      SELECT CASE WHEN g.role = 0 THEN 'PUBLIC'::name ELSE r.rolname END AS who
+        FROM (SELECT a.grantee FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a
+               WHERE a.privilege_type = 'CREATE'
+              UNION SELECT n.nspowner) AS c
+        CROSS JOIN LATERAL (
+          SELECT CASE WHEN c.grantee = 'pg_database_owner'::regrole
+                      THEN (SELECT d.datdba FROM pg_database d WHERE d.datname = current_database())
+                      ELSE c.grantee END AS role) AS g
+        LEFT JOIN pg_roles r ON r.oid = g.role
+       WHERE g.role = 0 OR (NOT r.rolsuper AND r.rolname <> current_user)
+    ) AS w
+   WHERE mine.pos IS NULL OR p.path_position < mine.pos
+   GROUP BY p.path_position, p.schema_name
+   ORDER BY p.path_position
+$$;
+COMMENT ON FUNCTION mynahoken.search_path_hazards(name[]) IS
+  'Schemas of a search_path (default: the caller''s effective one, current_schemas(true)) that come before mynahoken, or any when mynahoken is not on it, in which a role other than the current user and superusers may create objects: there a look-alike of a mynahoken function would be called, and see its arguments, instead of mynahoken''s. Call functions that take a My Number schema-qualified (doc/tokens.md).';

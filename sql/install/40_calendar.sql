@@ -87,10 +87,9 @@ COMMENT ON CAST (mynahoken.legal_key_range AS mynahoken.legal_key_multirange) IS
 CREATE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category)
 RETURNS mynahoken.legal_key_range
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-  SELECT mynahoken.legal_key_range(k, k, '[]')
-    FROM (SELECT $1 OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce($2::text, '*') AS k) AS t
-$$;
+RETURN mynahoken.legal_key_range(name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
+                                 name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
+                                 '[]');
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
   'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
 
@@ -327,7 +326,7 @@ CREATE FUNCTION mynahoken.legal_value_date(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS date LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'date')).value_date $$;
+RETURN (mynahoken.legal_value_check_type(mynahoken.legal_entry_at(name, day, category, known_on), 'date')).value_date;
 COMMENT ON FUNCTION mynahoken.legal_value_date(text, date, mynahoken.insurer_category, date) IS
   'Date value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -335,7 +334,7 @@ CREATE FUNCTION mynahoken.legal_value_int(name text, day date,
                                           category mynahoken.insurer_category DEFAULT NULL,
                                           known_on date DEFAULT NULL)
 RETURNS int LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'int')).value_int $$;
+RETURN (mynahoken.legal_value_check_type(mynahoken.legal_entry_at(name, day, category, known_on), 'int')).value_int;
 COMMENT ON FUNCTION mynahoken.legal_value_int(text, date, mynahoken.insurer_category, date) IS
   'Integer value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -343,7 +342,7 @@ CREATE FUNCTION mynahoken.legal_value_bool(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'boolean')).value_bool $$;
+RETURN (mynahoken.legal_value_check_type(mynahoken.legal_entry_at(name, day, category, known_on), 'boolean')).value_bool;
 COMMENT ON FUNCTION mynahoken.legal_value_bool(text, date, mynahoken.insurer_category, date) IS
   'Boolean value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -351,7 +350,7 @@ CREATE FUNCTION mynahoken.legal_value_range(name text, day date,
                                             category mynahoken.insurer_category DEFAULT NULL,
                                             known_on date DEFAULT NULL)
 RETURNS daterange LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'daterange')).value_range $$;
+RETURN (mynahoken.legal_value_check_type(mynahoken.legal_entry_at(name, day, category, known_on), 'daterange')).value_range;
 COMMENT ON FUNCTION mynahoken.legal_value_range(text, date, mynahoken.insurer_category, date) IS
   'Date-range value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -359,7 +358,7 @@ CREATE FUNCTION mynahoken.legal_value_text(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT (mynahoken.legal_value_check_type(mynahoken.legal_entry_at($1, $2, $3, $4), 'text')).value_text $$;
+RETURN (mynahoken.legal_value_check_type(mynahoken.legal_entry_at(name, day, category, known_on), 'text')).value_text;
 COMMENT ON FUNCTION mynahoken.legal_value_text(text, date, mynahoken.insurer_category, date) IS
   'Text value of a legal parameter on a day, for a category, as known on a day (NULL: now)';
 
@@ -367,11 +366,11 @@ COMMENT ON FUNCTION mynahoken.legal_value_text(text, date, mynahoken.insurer_cat
 CREATE FUNCTION mynahoken.daterange_iso(r daterange)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-  SELECT CASE WHEN pg_catalog.isempty(r) THEN 'empty'
-              ELSE '[' || coalesce(pg_catalog.to_char(pg_catalog.lower(r), 'YYYY-MM-DD'), '') || ','
-                   || coalesce(pg_catalog.to_char(pg_catalog.upper(r), 'YYYY-MM-DD'), '') || ')' END
-$$;
+RETURN CASE WHEN pg_catalog.isempty(r) THEN 'empty'
+            ELSE '[' OPERATOR(pg_catalog.||) coalesce(pg_catalog.to_char(pg_catalog.lower(r), 'YYYY-MM-DD'), '')
+                 OPERATOR(pg_catalog.||) ','
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.to_char(pg_catalog.upper(r), 'YYYY-MM-DD'), '')
+                 OPERATOR(pg_catalog.||) ')' END;
 COMMENT ON FUNCTION mynahoken.daterange_iso(daterange) IS
   'A date range as text with ISO dates, independent of DateStyle';
 
@@ -510,7 +509,7 @@ COMMENT ON TYPE mynahoken.certificate_reason IS
 CREATE FUNCTION mynahoken.certificate_needed(reason mynahoken.certificate_reason)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE   -- not STRICT, so that it is inlined
-AS $$ SELECT $1 OPERATOR(pg_catalog.<>) 'not_needed' AND $1 OPERATOR(pg_catalog.<>) 'not_eligible' $$;
+RETURN reason OPERATOR(pg_catalog.<>) 'not_needed' AND reason OPERATOR(pg_catalog.<>) 'not_eligible';
 COMMENT ON FUNCTION mynahoken.certificate_needed(mynahoken.certificate_reason) IS
   'True when the reason returned by certificate_need means a 資格確認書 is needed';
 
@@ -520,11 +519,9 @@ CREATE FUNCTION mynahoken.member_facts_conflict(birth_date date, acquired_on dat
                                                 card_issued_on date, card_expires_on date)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-  SELECT CASE WHEN $3 OPERATOR(pg_catalog.<) $2 THEN 'lost_before_acquired'
-              WHEN $5 OPERATOR(pg_catalog.<) $4 THEN 'card_expires_before_issued'
-              WHEN $2 OPERATOR(pg_catalog.<) $1 THEN 'acquired_before_birth' END
-$$;
+RETURN CASE WHEN lost_on OPERATOR(pg_catalog.<) acquired_on THEN 'lost_before_acquired'
+            WHEN card_expires_on OPERATOR(pg_catalog.<) card_issued_on THEN 'card_expires_before_issued'
+            WHEN acquired_on OPERATOR(pg_catalog.<) birth_date THEN 'acquired_before_birth' END;
 COMMENT ON FUNCTION mynahoken.member_facts_conflict(date, date, date, date, date) IS
   'Which contradiction in a member''s facts the decision functions would refuse (lost_before_acquired, card_expires_before_issued, acquired_before_birth), or NULL';
 

@@ -828,15 +828,18 @@ CREATE PROCEDURE mynahoken.plan_issuance(as_of date DEFAULT CURRENT_DATE,
                                          commit_chunks boolean DEFAULT true)
 LANGUAGE plpgsql
 AS $$
+-- No SET clause (it would forbid COMMIT), so this body runs under the caller's
+-- search_path: every type, function and operator is schema-qualified, and the
+-- work is done by the functions it calls, which fix their own search_path.
 DECLARE
-  p_as_of date := as_of;
-  p_chunk int := chunk_size;
-  run bigint;
-  err text;
-  total bigint;
-  lo bigint := 1;
+  p_as_of pg_catalog.date := as_of;
+  p_chunk pg_catalog.int4 := chunk_size;
+  run pg_catalog.int8;
+  err pg_catalog.text;
+  total pg_catalog.int8;
+  lo pg_catalog.int8 := 1;
+  hi pg_catalog.int8;
 BEGIN
-  -- No SET clause (it would forbid COMMIT): every name is qualified.
   -- Called inside a transaction block with commit_chunks, fail here, before
   -- taking the lock, rather than at the first chunk.
   IF commit_chunks THEN
@@ -855,15 +858,16 @@ BEGIN
     IF commit_chunks THEN
       COMMIT;
     END IF;
-    WHILE lo <= total LOOP
-      err := mynahoken.issuance_chunk(run, lo, CASE WHEN lo + p_chunk - 1 < total THEN lo + p_chunk - 1 ELSE total END);
+    WHILE lo OPERATOR(pg_catalog.<=) total LOOP
+      hi := LEAST(lo OPERATOR(pg_catalog.+) p_chunk OPERATOR(pg_catalog.-) 1, total);
+      err := mynahoken.issuance_chunk(run, lo, hi);
       EXIT WHEN err IS NOT NULL;
       IF commit_chunks THEN
         COMMIT;
       END IF;
-      lo := lo + p_chunk;
-      IF pause_ms > 0 AND lo <= total THEN
-        PERFORM pg_catalog.pg_sleep(pause_ms / 1000.0);
+      lo := hi OPERATOR(pg_catalog.+) 1;
+      IF pause_ms OPERATOR(pg_catalog.>) 0 AND lo OPERATOR(pg_catalog.<=) total THEN
+        PERFORM pg_catalog.pg_sleep(pause_ms::pg_catalog.float8 OPERATOR(pg_catalog./) 1000);
       END IF;
     END LOOP;
   END IF;
@@ -1106,9 +1110,9 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN 'CALL mynahoken.plan_issuance(' ||
        CASE WHEN lead_days = 0 THEN 'CURRENT_DATE'
-            ELSE 'CURRENT_DATE + ' || lead_days::text END || ')';
+            ELSE 'CURRENT_DATE OPERATOR(pg_catalog.+) ' || lead_days::text END || ')';
 COMMENT ON FUNCTION mynahoken.issuance_cron_command(integer) IS
-  'The single CALL a pg_cron job runs: plan_issuance as of today (plus lead_days); usable with cron.schedule_in_database';
+  'The single CALL a pg_cron job runs: plan_issuance as of today (plus lead_days), every name schema-qualified so that the job''s search_path does not matter; usable with cron.schedule_in_database';
 
 CREATE FUNCTION mynahoken.schedule_issuance(schedule text DEFAULT '0 17 * * *',
                                             job_name text DEFAULT 'mynahoken-issuance',

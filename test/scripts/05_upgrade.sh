@@ -175,4 +175,30 @@ for v in $shipped; do
 		"$v: decisions equal those of a fresh $current install with the same insurer data"
 done
 
+# pg_cron jobs scheduled by an old version get the current command: the
+# update rewrites them (in the database pg_cron runs in, when mynahoken is not
+# installed there already).
+cron_db=$(q postgres "SELECT current_setting('cron.database_name', true)")
+if [ -n "$cron_db" ] && [ "$(q "$cron_db" "SELECT count(*) FROM pg_extension WHERE extname = 'mynahoken'")" = 0 ]; then
+	for v in $shipped; do
+		had_cron=$(q "$cron_db" "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")
+		"$MH_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$cron_db" >"$work/cron.out" 2>&1 <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+CREATE EXTENSION mynahoken VERSION '$v';
+SELECT mynahoken.schedule_issuance('0 17 * * *', 'mh-upgrade-test-5', 5)
+     + mynahoken.schedule_issuance('0 17 * * *', 'mh-upgrade-test-0', 0) > 0;
+ALTER EXTENSION mynahoken UPDATE;
+SELECT string_agg(command OPERATOR(pg_catalog.=) mynahoken.issuance_cron_command(substr(jobname, 17)::int)
+                  || ' ' || schedule, ',' ORDER BY jobname)
+  FROM cron.job WHERE jobname LIKE 'mh-upgrade-test-%';
+SELECT mynahoken.unschedule_issuance('mh-upgrade-test-5'), mynahoken.unschedule_issuance('mh-upgrade-test-0');
+DROP EXTENSION mynahoken;
+SQL
+		grep -qx 'true 0 17 \* \* \*,true 0 17 \* \* \*' "$work/cron.out"
+		tap $? "$v: pg_cron jobs scheduled before the update run the current command after it" "$work/cron.out"
+		[ "$had_cron" = 0 ] && q "$cron_db" "DROP EXTENSION pg_cron" >/dev/null 2>&1
+	done
+fi
+
 echo "1..$n"

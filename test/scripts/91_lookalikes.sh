@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# Name resolution under a hostile search_path (issue 9, "Escalation and
+# capture").  A role that can CREATE only in its own schema "evil" clones
+# every function, procedure, aggregate, operator, type and relation of
+# pg_catalog and mynahoken there (test/scripts/lib/lookalikes.sql); each clone
+# reports "mh-lookalike-ran" when it runs.  Then, as superuser, with "evil"
+# first on the search_path, every routine of the extension is run (the list
+# below must name every one; internal routines run through plan_issuance),
+# the views are read, and the pg_cron command is executed: not one clone may
+# run, in the client's output or the server log.
+#
+# Controls that show the test can fail: an unqualified call under the same
+# search_path does reach a clone, and so does plan_issuance of version 0.1.
+#
+# Runs in the database named by cron.database_name so that schedule_issuance
+# really schedules.  Prints TAP.  Needs PGHOST, MH_BINDIR and MH_TMP.
+set -uo pipefail
+: "${MH_BINDIR:?}" "${MH_TMP:?}" "${PGHOST:?}"
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+DB=postgres
+OLD=mh_lookalike_old_$$
+work="$MH_TMP/lookalike.$$"
+mkdir -p "$work"
+chmod 777 "$work"
+log="$MH_TMP/server.log"
+PSQL=("$MH_BINDIR/psql" -X -q)
+
+n=0
+tap() {	# tap RC DESCRIPTION [DIAGNOSTIC FILE]
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		[ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | head -n 40
+	fi
+}
+
+had_mh=$("${PSQL[@]}" -At -d "$DB" -c "SELECT count(*) FROM pg_extension WHERE extname = 'mynahoken'")
+had_cron=$("${PSQL[@]}" -At -d "$DB" -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")
+cleanup() {
+	"${PSQL[@]}" -d "$DB" >/dev/null 2>&1 <<SQL
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS evil CASCADE;
+DROP SCHEMA IF EXISTS lookalike_test CASCADE;
+SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'mh-lookalike-test';
+TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection,
+         mynahoken.issuance_handoff, mynahoken.issuance_basis, mynahoken.member_source;
+DELETE FROM mynahoken.trust_anchor;
+DELETE FROM mynahoken.revoked_certificate;
+$([ "$had_mh" = 0 ] && echo 'DROP EXTENSION IF EXISTS mynahoken CASCADE;')
+$([ "$had_cron" = 0 ] && echo 'DROP EXTENSION IF EXISTS pg_cron CASCADE;')
+SQL
+	"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $OLD" >/dev/null 2>&1
+	"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS mh_attacker" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+fixture() { base64 -w0 "$root/test/fixtures/jpki/$1"; }
+
+# The insurer's side: a member source, fixtures, tables for binary COPY.
+setup() {	# setup DB
+	"${PSQL[@]}" -v ON_ERROR_STOP=1 -d "$1" \
+		-v ee="$(fixture auth-ee.der)" -v root="$(fixture auth-root-g2.der)" -v crl="$(fixture auth-g2.crl)" \
+		-v sign="$(fixture sign-ee.der)" -v data="$(fixture sign-data.bin)" -v sig="$(fixture sign-data.sig)" <<'SQL'
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS lookalike_test CASCADE;
+CREATE SCHEMA lookalike_test;
+CREATE TABLE lookalike_test.fx (name text PRIMARY KEY, bytes bytea NOT NULL);
+INSERT INTO lookalike_test.fx VALUES ('auth-ee', decode(:'ee', 'base64')), ('auth-root-g2', decode(:'root', 'base64')),
+  ('auth-g2', decode(:'crl', 'base64')), ('sign-ee', decode(:'sign', 'base64')),
+  ('sign-data', decode(:'data', 'base64')), ('sign-data.sig', decode(:'sig', 'base64'));
+CREATE TABLE lookalike_test.members AS
+SELECT i::text AS member_key, (ARRAY['01130012', '06130011', '138016', '39131018'])[1 + i % 4] AS insurer_number,
+       DATE '1940-01-01' + (i * 97) % 30000 AS birth_date, DATE '2010-04-01' + (i * 13) % 5000 AS acquired_on,
+       CASE WHEN i % 17 = 0 THEN DATE '2026-03-31' END AS lost_on, 'E' || (i % 3) AS employer,
+       i % 3 <> 0 AS my_number_linked, CASE WHEN i % 5 < 2 THEN DATE '2022-06-01' END AS myna_registered_on,
+       NULL::date AS myna_withdrawn_on, CASE WHEN i % 5 < 2 THEN DATE '2026-06-30' END AS ecert_expires_on,
+       CASE WHEN i % 11 = 0 THEN DATE '2025-10-01' END AS certificate_requested_on,
+       NULL::date AS certificate_valid_until
+  FROM generate_series(1, 300) AS i;
+SELECT mynahoken.register_member_source('lookalike_test.members');
+SQL
+}
+
+# The attacker: CREATE in its own schema, nothing else.
+attacker() {	# attacker DB
+	"${PSQL[@]}" -v ON_ERROR_STOP=1 -d "$1" >"$work/attacker.$1" 2>&1 <<SQL
+SET client_min_messages = warning;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mh_attacker') THEN CREATE ROLE mh_attacker NOLOGIN; END IF;
+END \$\$;
+DROP SCHEMA IF EXISTS evil CASCADE;
+CREATE SCHEMA evil AUTHORIZATION mh_attacker;
+SET ROLE mh_attacker;
+\i $here/lib/lookalikes.sql
+SQL
+}
+
+"${PSQL[@]}" -d "$DB" -c "CREATE EXTENSION IF NOT EXISTS pg_cron" -c "CREATE EXTENSION IF NOT EXISTS mynahoken" >/dev/null 2>&1
+setup "$DB" >"$work/setup" 2>&1
+tap $? "the member source and fixtures are set up" "$work/setup"
+attacker "$DB"
+tap $? "the attacker's look-alikes are created" "$work/attacker.$DB"
+made=$(sed -n 's/.*lookalike \([a-z]*\): \([0-9]*\) made.*/\1=\2/p' "$work/attacker.$DB" | tr '\n' ' ')
+funcs=$(sed -n 's/.*lookalike functions: \([0-9]*\) made.*/\1/p' "$work/attacker.$DB")
+ops=$(sed -n 's/.*lookalike operators: \([0-9]*\) made.*/\1/p' "$work/attacker.$DB")
+[ "${funcs:-0}" -gt 2000 ] && [ "${ops:-0}" -gt 500 ]
+tap $? "look-alikes of every kind exist ($made)" "$work/attacker.$DB"
+
+# One call per routine: generated under a safe search_path, with arguments by
+# type (every expression qualified), run under the hostile one.
+"${PSQL[@]}" -At -v ON_ERROR_STOP=1 -d "$DB" -v dir="$work" >"$work/calls.sql" 2>"$work/gen.err" <<'SQL'
+SET search_path = pg_catalog, pg_temp;
+CREATE TEMP TABLE sample (t regtype PRIMARY KEY, expr text NOT NULL);
+INSERT INTO sample VALUES
+  ('text', $$'x'::pg_catalog.text$$),
+  ('date', $$'2026-08-03'::pg_catalog.date$$),
+  ('boolean', 'true'),
+  ('integer', '1'),
+  ('bigint', '1::pg_catalog.int8'),
+  ('bytea', $$(SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-ee')$$),
+  ('timestamptz', $$'2026-08-03 09:00:00+09'::pg_catalog.timestamptz$$),
+  ('daterange', $$'[2026-01-01,)'::pg_catalog.daterange$$),
+  ('regclass', $$'lookalike_test.members'::pg_catalog.regclass$$),
+  ('jsonb', $${}'::pg_catalog.jsonb$$),
+  ('jsonb[]', $$ARRAY['{}'::pg_catalog.jsonb]$$),
+  ('name[]', $$'{pg_catalog,public,mynahoken}'::pg_catalog.name[]$$),
+  ('mynahoken.insurer_number', $$'01130012'::mynahoken.insurer_number$$),
+  ('mynahoken.public_payer_number', $$'54016027'::mynahoken.public_payer_number$$),
+  ('mynahoken.public_recipient_number', $$'1234566'::mynahoken.public_recipient_number$$),
+  ('mynahoken.mynumber_token', $$mynahoken.tokenize('123456789018'::pg_catalog.text)$$),
+  ('mynahoken.mynumber_sealed', $$mynahoken.seal('123456789018'::pg_catalog.text)$$),
+  ('mynahoken.certificate_usage', $$'authentication'::mynahoken.certificate_usage$$),
+  ('mynahoken.insurer_category', $$'kyokai_kenpo'::mynahoken.insurer_category$$),
+  ('mynahoken.transition_rules', $$mynahoken.transition_rules('kyokai_kenpo'::mynahoken.insurer_category, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('mynahoken.certificate_reason', $$'not_needed'::mynahoken.certificate_reason$$),
+  ('mynahoken.legal_parameter_entry', $$(SELECT e FROM mynahoken.legal_parameter_entry AS e WHERE e.name OPERATOR(pg_catalog.=) 'certificate_term_months' LIMIT 1)$$),
+  ('mynahoken.legal_value_type', $$'int'::mynahoken.legal_value_type$$),
+  ('mynahoken.legal_key_range', $$mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)$$),
+  ('mynahoken.legal_key_range[]', $$ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)]$$),
+  ('mynahoken.issuance_document', $$'certificate'::mynahoken.issuance_document$$);
+UPDATE sample SET expr = $$'{}'::pg_catalog.jsonb$$ WHERE t = 'jsonb'::regtype;
+
+-- Calls that need more than one sample per type, or a statement of their own.
+CREATE TEMP TABLE special (routine text, stmt text);
+INSERT INTO special VALUES
+  ('tokenize(text)', $$SELECT mynahoken.tokenize('123456789018'::pg_catalog.text)$$),
+  ('tokenize(text,integer)', $$SELECT mynahoken.tokenize('123456789018'::pg_catalog.text, 2)$$),
+  ('tokenize_all(text)', $$SELECT mynahoken.tokenize_all('123456789018'::pg_catalog.text)$$),
+  ('mynumber_last4(text)', $$SELECT mynahoken.mynumber_last4('123456789018'::pg_catalog.text)$$),
+  ('seal(text)', $$SELECT mynahoken.seal('123456789018'::pg_catalog.text)$$),
+  ('mynumber_is_valid(text)', $$SELECT mynahoken.mynumber_is_valid('1234 5678 9018'::pg_catalog.text)$$),
+  ('mynumber_problem(text)', $$SELECT mynahoken.mynumber_problem('123456789019'::pg_catalog.text)$$),
+  ('insurer_number(text)', $$SELECT mynahoken.insurer_number('01130012'::pg_catalog.text)$$),
+  ('insurer_number_is_valid(text)', $$SELECT mynahoken.insurer_number_is_valid('01130012'::pg_catalog.text)$$),
+  ('public_payer_number(text)', $$SELECT mynahoken.public_payer_number('54016027'::pg_catalog.text)$$),
+  ('public_payer_number_is_valid(text)', $$SELECT mynahoken.public_payer_number_is_valid('54016027'::pg_catalog.text)$$),
+  ('public_recipient_number(text)', $$SELECT mynahoken.public_recipient_number('1234566'::pg_catalog.text)$$),
+  ('public_recipient_number_is_valid(text)', $$SELECT mynahoken.public_recipient_number_is_valid('1234566'::pg_catalog.text)$$),
+  ('corporate_number_is_valid(text)', $$SELECT mynahoken.corporate_number_is_valid('1234567890123'::pg_catalog.text)$$),
+  ('insured_key(mynahoken.insurer_number,text,text,text)',
+   $$SELECT mynahoken.insured_key('01130012'::mynahoken.insurer_number, '12'::pg_catalog.text, '345'::pg_catalog.text, '1'::pg_catalog.text)$$),
+  ('verify_signature(bytea,bytea,bytea,timestamp with time zone,mynahoken.certificate_usage)',
+   $$SELECT mynahoken.verify_signature((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'sign-ee'),
+       (SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'sign-data'),
+       (SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'sign-data.sig'),
+       '2026-08-03 09:00:00+09'::pg_catalog.timestamptz, 'signature'::mynahoken.certificate_usage)$$),
+  ('inspect_trust_anchor(bytea)', $$SELECT mynahoken.inspect_trust_anchor((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-root-g2'))$$),
+  ('add_trust_anchor(bytea,mynahoken.certificate_usage,bytea,text)',
+   $$SELECT mynahoken.add_trust_anchor((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-root-g2'), 'authentication'::mynahoken.certificate_usage, NULL::pg_catalog.bytea, 'g2'::pg_catalog.text)$$),
+  ('trust_anchor_changed()', $$SELECT mynahoken.verify_certificate((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-ee'), 'authentication'::mynahoken.certificate_usage, '2026-08-03 09:00:00+09'::pg_catalog.timestamptz)$$),
+  ('crl_entries(bytea)', $$SELECT mynahoken.crl_entries((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-g2'))$$),
+  ('load_crl(bytea)', $$SELECT mynahoken.load_crl((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-g2'))$$),
+  ('remove_trust_anchor(bytea)', $$SELECT mynahoken.remove_trust_anchor(pg_catalog.sha256((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-root-g2')))$$),
+  ('legal_calendar_guard()', $$DELETE FROM mynahoken.legal_parameter_entry AS e WHERE e.shipped AND e.name OPERATOR(pg_catalog.=) 'certificate_term_months'$$),
+  ('record_legal_parameter(text,mynahoken.insurer_category,daterange,text,bigint,date,boolean,text)',
+   $$SELECT mynahoken.record_legal_parameter('certificate_term_months'::pg_catalog.text, 'municipal_nhi'::mynahoken.insurer_category, '[2027-04-01,)'::pg_catalog.daterange, '12'::pg_catalog.text, (SELECT s.source_id FROM mynahoken.legal_source AS s ORDER BY s.source_id LIMIT 1), '2026-11-30'::pg_catalog.date, true, 'look-alike test'::pg_catalog.text)$$),
+  ('explain_issuance(text,date,date)', $$SELECT mynahoken.explain_issuance('4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('prepare_handoff(text)', $$SELECT mynahoken.prepare_handoff('E1'::pg_catalog.text)$$),
+  ('mark_handoff_sent(bigint,date)', $$SELECT mynahoken.mark_handoff_sent((SELECT pg_catalog.max(h.handoff_id) FROM mynahoken.issuance_handoff AS h), '2026-08-04'::pg_catalog.date)$$),
+  ('schedule_issuance(text,text,integer)', $$SELECT mynahoken.schedule_issuance('0 17 * * *'::pg_catalog.text, 'mh-lookalike-test'::pg_catalog.text, 3)$$),
+  ('unschedule_issuance(text)', $$SELECT mynahoken.unschedule_issuance('mh-lookalike-test'::pg_catalog.text)$$),
+  ('issuance_cron_command(integer)', $$SELECT mynahoken.issuance_cron_command(3) \gexec$$),
+  ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2025-09-01'::pg_catalog.date)$$),
+  ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2026-08-03'::pg_catalog.date, 50, 60, NULL::pg_catalog.date, 0, 1)$$),
+  ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2026-08-03'::pg_catalog.date, 50, 60, '2026-01-01'::pg_catalog.date, 0, 0, false)$$),
+  ('prepare_handoffs()', $$SELECT mynahoken.prepare_handoffs()$$);
+-- Type I/O: text forms through the input functions, binary forms through COPY.
+INSERT INTO special
+SELECT u.ty || '_in(cstring)', format('SELECT mynahoken.%s_in(mynahoken.%s_out(%s))', u.ty, u.ty, s.expr)
+  FROM unnest(ARRAY['insurer_number', 'public_payer_number', 'public_recipient_number', 'mynumber_token', 'mynumber_sealed']) AS u(ty)
+  JOIN sample s ON s.t = ('mynahoken.' || u.ty)::regtype
+UNION ALL
+SELECT u.ty || '_recv(internal)',
+       format('COPY (SELECT %s) TO %L (FORMAT binary); CREATE TEMP TABLE IF NOT EXISTS recv_%s (v mynahoken.%s); COPY pg_temp.recv_%s FROM %L (FORMAT binary)',
+              s.expr, :'dir' || '/' || u.ty || '.bin', u.ty, u.ty, u.ty, :'dir' || '/' || u.ty || '.bin')
+  FROM unnest(ARRAY['insurer_number', 'public_payer_number', 'public_recipient_number', 'mynumber_token', 'mynumber_sealed']) AS u(ty)
+  JOIN sample s ON s.t = ('mynahoken.' || u.ty)::regtype;
+-- Internal routines, run by the routines that call them.
+INSERT INTO special
+SELECT r, 'SELECT ''run by plan_issuance'' AS covered'
+  FROM unnest(ARRAY['issuance_lock_key()', 'issuance_lock_holder()', 'issuance_basis_id(mynahoken.issuance_document,mynahoken.insurer_category,text,jsonb,jsonb,bigint)',
+                    'issuance_merge_explanations(jsonb[])', 'issuance_begin(date,date,integer,integer,integer)', 'issuance_prepare(bigint)',
+                    'issuance_candidates(date,date,bigint,bigint)', 'issuance_certificate_basis(bigint,date,date,mynahoken.insurer_category,text,bigint)',
+                    'issuance_plan_rows(bigint,date,date,bigint,bigint)', 'issuance_chunk(bigint,bigint,bigint)', 'issuance_end(bigint,text)',
+                    'check_member_source(regclass)']) AS r
+UNION ALL SELECT 'legal_entry_at(text,date,mynahoken.insurer_category,date)', 'SELECT ''run by legal_value_*'' AS covered';
+-- The calendar's readers, with a parameter that exists.
+INSERT INTO special
+SELECT f || '(text,date,mynahoken.insurer_category,date)',
+       format('SELECT mynahoken.%s(''certificate_term_months''::pg_catalog.text, ''2026-08-03''::pg_catalog.date, ''municipal_nhi''::mynahoken.insurer_category, NULL::pg_catalog.date)', f)
+  FROM unnest(ARRAY['legal_parameter_at', 'legal_value_date', 'legal_value_int', 'legal_value_bool', 'legal_value_range', 'legal_value_text']) AS f;
+INSERT INTO special VALUES
+  ('legal_key_range(text,text,text)', $$SELECT mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text, '[]'::pg_catalog.text)$$),
+  ('legal_key_multirange(mynahoken.legal_key_range[])', $$SELECT mynahoken.legal_key_multirange(VARIADIC ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)])$$),
+  ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$);
+
+-- Every routine of the extension: its special statement, or one call with a
+-- sample per argument type.
+WITH routines AS (
+  SELECT p.oid, substr(p.oid::regprocedure::text, length('mynahoken.') + 1) AS routine, p.proname,
+         p.proargtypes::oid[] AS argtypes, p.proretset
+    FROM pg_depend d JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+   WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken') AND d.deptype = 'e'
+), stmts AS (
+  SELECT r.routine, s.stmt FROM routines r JOIN special s ON s.routine = r.routine
+  UNION ALL
+  SELECT r.routine,
+         CASE WHEN cardinality(r.argtypes) = 0 OR bool_and(sm.expr IS NOT NULL) THEN
+           format('SELECT mynahoken.%I(%s)', r.proname, coalesce(string_agg(sm.expr, ', ' ORDER BY a.o), ''))
+         ELSE 'SELECT ''no sample for ' || r.routine || ''' AS missing' END
+    FROM routines r
+    LEFT JOIN LATERAL unnest(r.argtypes) WITH ORDINALITY AS a(t, o) ON true
+    LEFT JOIN sample sm ON sm.t = a.t
+   WHERE NOT EXISTS (SELECT FROM special s WHERE s.routine = r.routine)
+   GROUP BY r.routine, r.proname, r.argtypes
+)
+SELECT format(E'\\echo ==> %s\n%s', routine, stmt || CASE WHEN stmt LIKE '%\\gexec' THEN '' ELSE ';' END)
+  FROM stmts ORDER BY routine, stmt;
+-- Parallel workers take the leader's search_path and load the calendar
+-- themselves: the decision functions and a token join in forced parallel plans.
+SELECT E'\\echo ==> parallel query\nSET force_parallel_mode = on;\nSET parallel_leader_participation = off;\n'
+       'SELECT pg_catalog.count(mynahoken.certificate_need(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '
+       '''2026-08-03''::pg_catalog.date, m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on, '
+       'm.myna_withdrawn_on, m.ecert_expires_on, m.certificate_requested_on, NULL::pg_catalog.date)), '
+       'pg_catalog.count(mynahoken.explain_certificate_valid_until(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '
+       '''2026-08-03''::pg_catalog.date, NULL::pg_catalog.date)), '
+       'pg_catalog.count(mynahoken.tokenize(''123456789018''::pg_catalog.text)) FROM lookalike_test.members AS m '
+       'WHERE mynahoken.insurer_number_is_valid(m.insurer_number);\n'
+       'RESET force_parallel_mode;\nRESET parallel_leader_participation;';
+-- The views the extension exposes.
+SELECT format(E'\\echo ==> view %s\nSELECT pg_catalog.count(*) FROM %s;', c.oid::regclass, c.oid::regclass)
+  FROM pg_depend d JOIN pg_class c ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND c.relkind = 'v'
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'mynahoken') AND d.deptype = 'e'
+ ORDER BY 1;
+SQL
+tap $? "one statement per routine is generated" "$work/gen.err"
+missing=$(grep -c "no sample for" "$work/calls.sql")
+routines=$(grep -c '^\\echo ==> [a-z]' "$work/calls.sql")
+grep "no sample for" "$work/calls.sql" >"$work/missing"
+[ "$missing" = 0 ] && [ "$routines" -gt 150 ]
+tap $? "every routine of the extension has a call ($routines statements, $missing without a sample)" "$work/missing"
+
+hostile() {	# hostile DB FILE OUT: run FILE with evil first on the path, as superuser
+	local before
+	before=$(stat -c %s "$log")
+	{
+		echo "SET search_path = evil, mynahoken, public, pg_catalog;"
+		echo "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+		cat "$2"
+	} | "${PSQL[@]}" -d "$1" >"$3" 2>&1
+	tail -c +"$((before + 1))" "$log" >"$3.log"
+}
+hits() { grep -c 'mh-lookalike-ran' "$@" | awk -F: '{ s += $NF } END { print s + 0 }'; }
+
+# Control: the same path does reach a clone when a name is not qualified.
+printf '%s\n' "SELECT lower('X'::pg_catalog.text);" >"$work/control.sql"
+hostile "$DB" "$work/control.sql" "$work/control.out"
+[ "$(hits "$work/control.out" "$work/control.out.log")" -gt 0 ]
+tap $? "control: an unqualified lower() under the hostile search_path runs the look-alike (client and log)" "$work/control.out"
+
+hostile "$DB" "$work/calls.sql" "$work/calls.out"
+h=$(hits "$work/calls.out" "$work/calls.out.log")
+if [ "$h" != 0 ]; then
+	awk '/^==> /{ r = $0 } /mh-lookalike-ran/{ print r ": " $0 }' "$work/calls.out" | sort -u >"$work/hits"
+fi
+[ "$h" = 0 ]
+tap $? "no look-alike ran for any of $routines routine calls, the views and the pg_cron command ($h hits)" "$work/hits"
+grep -q 'mh-lookalike' "$work/calls.out.log"
+[ $? -ne 0 ]
+tap $? "the server log has no line of a look-alike either" "$work/calls.out.log"
+planned=$("${PSQL[@]}" -At -d "$DB" -c "SELECT count(*) FROM mynahoken.issuance_queue")
+[ "${planned:-0}" -gt 0 ]
+tap $? "plan_issuance did its work under the hostile path ($planned documents planned)" "$work/calls.out"
+cmd=$("${PSQL[@]}" -At -d "$DB" -c "SELECT mynahoken.issuance_cron_command(3)")
+case "$cmd" in *"CURRENT_DATE OPERATOR(pg_catalog.+) 3"*) rc=0 ;; *) rc=1 ;; esac
+tap $rc "the pg_cron command qualifies its operator ($cmd)"
+
+# Control: version 0.1's plan_issuance resolved its operators through the
+# path; the same test catches it.
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE $OLD" >/dev/null
+"${PSQL[@]}" -d "$OLD" -c "CREATE EXTENSION mynahoken VERSION '0.1'" >/dev/null 2>&1
+setup "$OLD" >/dev/null 2>&1
+attacker "$OLD"
+printf '%s\n' "CALL mynahoken.plan_issuance('2025-09-01'::pg_catalog.date);" >"$work/old.sql"
+hostile "$OLD" "$work/old.sql" "$work/old.out"
+[ "$(hits "$work/old.out")" -gt 0 ]
+tap $? "control: plan_issuance of 0.1 under the same path runs a look-alike operator" "$work/old.out"
+
+echo "1..$n"
