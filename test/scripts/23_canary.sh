@@ -62,6 +62,17 @@ canaries=("$VALID" "4071-9263-8553" "4071 9263 8553" "４０７１９２６３�
 needles=("${canaries[@]}" 40719263 92638553 62958314 83147078 "4071-9263" "6295-8314"
 	"４０７１９２６３" "６２９５８３１４" "４０７１　９２６３")
 
+cleanup() {
+	psql -X -q -d postgres >/dev/null 2>&1 <<'SQL'
+ALTER SYSTEM RESET pg_stat_statements.track_utility;
+ALTER SYSTEM RESET log_parameter_max_length;
+ALTER SYSTEM RESET log_parameter_max_length_on_error;
+ALTER SYSTEM RESET log_error_verbosity;
+SELECT pg_reload_conf();
+SQL
+	psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+}
+trap cleanup EXIT
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1
 psql -X -q -d "$DB" -c 'CREATE EXTENSION mynahoken' -c 'CREATE EXTENSION pg_stat_statements' >/dev/null 2>&1
 # doc/tokens.md, "Leaks": settings for servers that handle My Numbers
@@ -323,13 +334,5 @@ for s in "${needles[@]}"; do
 done
 if [ "$fails" -gt 0 ] && [ -n "${CANARY_DEBUG:-}" ]; then cp "$out" "$CANARY_DEBUG.client"; cp "$newlog" "$CANARY_DEBUG.log"; fi
 
-psql -X -q -d postgres >/dev/null 2>&1 <<'SQL'
-ALTER SYSTEM RESET pg_stat_statements.track_utility;
-ALTER SYSTEM RESET log_parameter_max_length;
-ALTER SYSTEM RESET log_parameter_max_length_on_error;
-ALTER SYSTEM RESET log_error_verbosity;
-SELECT pg_reload_conf();
-SQL
-psql -X -q -d postgres -c "DROP DATABASE $DB" >/dev/null 2>&1
 echo "1..$n"
 [ "$fails" -eq 0 ]
