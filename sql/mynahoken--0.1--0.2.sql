@@ -601,7 +601,7 @@ BEGIN
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
   IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
     PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
-      detail => format('%s of %s member keys are 12 digits with a valid My Number check digit.', looks, n),
+      detail => format('%s of %s member keys read as My Numbers (12 digits with a valid check digit).', looks, n),
       hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
   END IF;
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
