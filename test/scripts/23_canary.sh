@@ -135,7 +135,8 @@ my %override = ('mynahoken.record_legal_parameter' => { 0 => q{'certificate_term
 my %excluded = ('mynahoken.raise_error(text,text,text,text)' => 1);
 
 my $fns = $dbh->selectall_arrayref(q{
-	SELECT p.oid::regprocedure::text, n.nspname || '.' || p.proname, p.proparallel,
+	SELECT p.oid::regprocedure::text, n.nspname || '.' || p.proname,
+	       CASE p.prokind WHEN 'p' THEN 'p' ELSE p.proparallel::text END,
 	       pg_catalog.format_type(p.prorettype, NULL),
 	       ARRAY(SELECT pg_catalog.format_type(t, NULL) FROM pg_catalog.unnest(p.proargtypes) AS t)
 	  FROM pg_catalog.pg_depend d
@@ -217,20 +218,23 @@ for my $c (@canaries) {
 my $k = 0;
 for my $call (@calls) {
 	my ($label, $parallel, $build) = @$call;
+	# a procedure (parallel 'p' here) is CALLed, a function SELECTed
+	my ($run, $perform) = $parallel eq 'p' ? ('CALL ', 'CALL ') : ('SELECT ', 'PERFORM ');
 	$k++;
 	my $fn = "public.canary_f$k";
-	$dbh->do("CREATE FUNCTION $fn(v text) RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN PERFORM "
+	$dbh->do("CREATE FUNCTION $fn(v text) RETURNS void LANGUAGE plpgsql AS \$\$ BEGIN $perform"
 		. $build->('v') . "; END \$\$") or report("create $fn for $label");
 	for my $c (@canaries) {
-		literal("literal: $label", "SELECT " . $build->(quoted($c)));
-		bound("bind: $label", "SELECT " . $build->('$1::text'), $c);
+		literal("literal: $label", $run . $build->(quoted($c)));
+		bound("bind: $label", $run . $build->('$1::text'), $c);
 	}
 	# the other forms with one number of each kind, raw and typed
 	for my $c (@some) {
 		bound("PL/pgSQL: $label", "SELECT $fn(\$1)", $c);
-		literal("DO: $label", "DO \$\$ BEGIN PERFORM " . $build->(quoted($c)) . "; END \$\$");
-		bound("dynamic SQL: $label", "SELECT public.canary_dyn(\$1, \$2)", "SELECT " . $build->('%L'), $c);
+		literal("DO: $label", "DO \$\$ BEGIN $perform" . $build->(quoted($c)) . "; END \$\$");
+		bound("dynamic SQL: $label", "SELECT public.canary_dyn(\$1, \$2)", $run . $build->('%L'), $c);
 	}
+	next if $parallel eq 'p';
 	# rows that came in by COPY, through INSERT ... SELECT
 	bound("copied rows: $label",
 		"INSERT INTO public.canary_sink SELECT (" . $build->('s.v') . ") IS NULL FROM public.canary_src s");
