@@ -43,7 +43,6 @@ mh_mynumber_invalid(mh_mynumber_status st, int ndigits)
 						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						  errmsg("invalid My Number: %s", mh_mynumber_status_text(st)),
 						  errdetail_internal("%s", mynumber_detail(st, ndigits))));
-	pg_unreachable();
 }
 
 /* Normalise text of len bytes; the status, and the digits when valid. */

@@ -38,12 +38,10 @@ mh_siv_cipher(void)
 	{
 		siv_cipher = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
 		if (siv_cipher == NULL)
-		{
 			mh_sensitive_ereport(ERROR,
 								 (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 								  errmsg("AES-256-SIV is not available in this OpenSSL"),
 								  errhint("Sealing needs OpenSSL 3 with the default provider.")));
-		}
 	}
 	return siv_cipher;
 }
@@ -79,11 +77,9 @@ mh_seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], un
 		EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, MH_SIV_TAG_BYTES, out + 1) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok)
-	{
 		mh_sensitive_ereport(ERROR,
 							 (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 							  errmsg("could not seal a My Number with AES-256-SIV")));
-	}
 }
 
 /* Unseal into digits; errors if the value does not authenticate. */
