@@ -81,6 +81,22 @@ SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nh
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-02-01');
 ROLLBACK;
 
+-- No silent masking: a value for every category recorded later than a
+-- category's own is in force for it too; the NOTICE and
+-- legal_entry_relations name the entries it supersedes and masks, and those
+-- that still mask it (協会けんぽ keeps its own term).
+BEGIN;
+SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2027-04-01,)', '24',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-11-01') > 0 AS recorded;
+SELECT r.parameter_id, coalesce(r.scope::text, 'all') AS scope, r.recorded_on, mynahoken.daterange_iso(r.days) AS days, r.relation
+  FROM mynahoken.legal_entry_relations((SELECT max(parameter_id) FROM mynahoken.legal_parameter_entry)) AS r;
+SELECT c, mynahoken.legal_value_int('certificate_term_months', '2027-05-01', c) AS term
+  FROM unnest(ARRAY['kyokai_kenpo', 'municipal_nhi']::mynahoken.insurer_category[]) AS c;
+-- keep_own is for the value of one category
+SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2028-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-11-02', keep_own => true);
+ROLLBACK;
+
 -- A partial supersession of a shipped value: the 国保 acceptance is extended
 -- to 2026-09-30 for decision days from 2026-04-01, as known from 2026-03-20.
 -- The shipped row stays as it is; the calendar shows it superseded on those

@@ -53,6 +53,8 @@ typedef struct CalRow
 	int16		scope;			/* MhCategory, or -1 for every category */
 	mh_day		lo;				/* valid from (inclusive) */
 	mh_day		hi;				/* valid to (inclusive) */
+	mh_day		recorded_on;	/* knowledge day of its entry */
+	bool		keep_own;		/* a category's value kept against later all-category ones */
 	MhValue		value;
 } CalRow;
 
@@ -78,6 +80,7 @@ typedef struct DecisionCache
 	int			last_cat;
 
 	bool		rows_loaded;
+	bool		rule_01;		/* a 0.1 schema: the category's own value wins */
 	bool		known_null;		/* knowledge: as currently known */
 	DateADT		known_on;
 	int			nrows;
@@ -191,18 +194,31 @@ get_day(HeapTuple tup, TupleDesc td, int col, mh_day if_null)
 	return isnull ? if_null : (mh_day) DatumGetDateADT(d);
 }
 
+/*
+ * The calendar as known on a day.  The library also serves a database still
+ * at 0.1 until ALTER EXTENSION mynahoken UPDATE: its entries have no
+ * keep_own column, and the 0.1 rule (the category's own value wins) holds.
+ */
 static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
-	static const char *const sql =
-		"SELECT p.parameter_id, p.name, p.scope::text,"
-		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid),"
-		" p.value_type::text, p.value_date, p.value_int, p.value_bool,"
-		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range),"
-		" pg_catalog.isempty(p.value_range)"
-		" FROM mynahoken.legal_parameter p"
-		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)"
-		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END";
+#define LOAD_ROWS_SQL(recorded_keep) \
+		"SELECT p.parameter_id, p.name, p.scope::text," \
+		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid)," \
+		" p.value_type::text, p.value_date, p.value_int, p.value_bool," \
+		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range)," \
+		" pg_catalog.isempty(p.value_range), " recorded_keep \
+		" FROM mynahoken.legal_parameter p" \
+		" JOIN mynahoken.legal_parameter_entry e" \
+		" ON e.parameter_id OPERATOR(pg_catalog.=) p.parameter_id" \
+		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)" \
+		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END"
+	static const char *const sql = LOAD_ROWS_SQL("e.recorded_on, e.keep_own");
+	static const char *const sql_01 = LOAD_ROWS_SQL("e.recorded_on, false");
+	static const char *const has_keep_own =
+		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a"
+		" WHERE a.attrelid OPERATOR(pg_catalog.=) 'mynahoken.legal_parameter_entry'::pg_catalog.regclass"
+		" AND a.attname OPERATOR(pg_catalog.=) 'keep_own' AND NOT a.attisdropped";
 	Oid			argtypes[1] = {DATEOID};
 	Datum		values[1];
 	char		nulls[1];
@@ -214,9 +230,19 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	if (SPI_execute(has_keep_own, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the columns of mynahoken.legal_parameter_entry");
+	{
+		bool		isnull;
+
+		c->rule_01 = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull)) == 0;
+	}
+
 	values[0] = DateADTGetDatum(known_on);
 	nulls[0] = known_null ? 'n' : ' ';
-	if (SPI_execute_with_args(sql, 1, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(c->rule_01 ? sql_01 : sql, 1, argtypes, values, nulls,
+							  true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read mynahoken.legal_parameter");
 
 	if (c->rows != NULL)
@@ -244,6 +270,8 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		r->lo = get_day(tup, td, 4, MH_DAY_MIN);
 		upper = get_day(tup, td, 5, MH_DAY_MAX);
 		r->hi = upper == MH_DAY_MAX ? MH_DAY_MAX : upper - 1;
+		r->recorded_on = get_day(tup, td, 13, MH_DAY_MIN);
+		r->keep_own = DatumGetBool(SPI_getbinval(tup, td, 14, &isnull));
 
 		switch (mh_param_types[p])
 		{
@@ -373,9 +401,30 @@ category_index(DecisionCache *c, Oid oid)
 }
 
 /*
- * Parameters of category cat on day.  A category's own value wins over an
- * all-categories one.  The result is reused for every day between the
- * nearest boundaries of the rows that apply to the category.
+ * Whether row a is in force rather than row b, both covering the day, for
+ * one category (no silent masking, as legal_entry_at in SQL): rows of one
+ * scope never overlap as known on one day, so a and b are the category's own
+ * and the one for every category.  The one recorded later wins; the
+ * category's own on the same knowledge day, or when it is marked keep_own.
+ */
+static inline bool
+row_prevails(const DecisionCache *c, const CalRow *a, const CalRow *b)
+{
+	if (unlikely(c->rule_01))
+		return a->scope != -1;
+	if (a->scope != -1 && a->keep_own)
+		return true;
+	if (b->scope != -1 && b->keep_own)
+		return false;
+	if (a->recorded_on != b->recorded_on)
+		return a->recorded_on > b->recorded_on;
+	return a->scope != -1;
+}
+
+/*
+ * Parameters of category cat on day, by row_prevails.  The result is reused
+ * for every day between the nearest boundaries of the rows that apply to the
+ * category.
  */
 static const Resolved *
 rules_for(DecisionCache *c, int cat, mh_day day)
@@ -420,7 +469,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 		if (day < r->lo || day > r->hi)
 			continue;
 		cur = res->row[r->param];
-		if (cur < 0 || (c->rows[cur].scope == -1 && r->scope != -1))
+		if (cur < 0 || row_prevails(c, r, &c->rows[cur]))
 			res->row[r->param] = i;
 	}
 	for (i = 0; i < MH_P_COUNT; i++)

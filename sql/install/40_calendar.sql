@@ -117,7 +117,9 @@ CREATE TABLE mynahoken.legal_parameter_entry (
   confirmed    boolean NOT NULL DEFAULT true, -- false: UNCONFIRMED, a documented choice
   note         text,
   shipped      boolean NOT NULL DEFAULT true, -- false from the end of this script: the insurer's own
+  keep_own     boolean NOT NULL DEFAULT false, -- a scoped value that broader entries recorded later do not mask
   CONSTRAINT legal_parameter_shipped_ids CHECK (shipped = (parameter_id < 1000000)),
+  CONSTRAINT legal_parameter_keep_own_scoped CHECK (NOT keep_own OR scope IS NOT NULL),
   FOREIGN KEY (name, value_type) REFERENCES mynahoken.legal_parameter_def (name, value_type),
   CONSTRAINT legal_parameter_one_value
     CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
@@ -136,6 +138,8 @@ CREATE TABLE mynahoken.legal_parameter_entry (
     pg_catalog.daterange(recorded_on, recorded_on, '[]') WITH &&)
 );
 ALTER SEQUENCE mynahoken.legal_parameter_id_seq OWNED BY mynahoken.legal_parameter_entry.parameter_id;
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.keep_own IS
+  'True: this value of one category stays in force against values for every category recorded later (the insurer keeps its own); false: the most recently recorded covering value is in force';
 COMMENT ON TABLE mynahoken.legal_parameter_entry IS
   'Values of legal parameters as recorded (append-only): valid time, day recorded, typed value, required source; read through mynahoken.legal_parameter';
 
@@ -207,10 +211,13 @@ COMMENT ON VIEW mynahoken.legal_parameter IS
 -- Reading the calendar
 
 -- The stored entry in force for decision day "day", for the given insurer
--- category (a category-specific value wins over an all-categories one), as
--- known on known_on (NULL: as known now): the latest recorded by then whose
--- valid range holds the day, one by the exclusion constraint.  The
--- legal_value_* functions read it directly: one query per call.
+-- category, as known on known_on (NULL: as known now).  No silent masking
+-- (doc/decisions.md, "Which value is in force"): in each scope (the category,
+-- every category) the candidate is the latest entry recorded by known_on
+-- whose valid range holds the day, one by the exclusion constraint; of the
+-- two, the one recorded later is in force, the category's own on the same
+-- knowledge day or when it is marked keep_own.  The legal_value_* functions
+-- read it directly: one query per call.
 CREATE FUNCTION mynahoken.legal_entry_at(name text, day date,
                                          category mynahoken.insurer_category DEFAULT NULL,
                                          known_on date DEFAULT NULL)
@@ -225,13 +232,15 @@ BEGIN
     RAISE EXCEPTION 'legal parameter name and day must not be null'
       USING ERRCODE = 'null_value_not_allowed';
   END IF;
-  SELECT e.* INTO ent
-    FROM mynahoken.legal_parameter_entry e
-   WHERE e.name = legal_entry_at.name
-     AND (e.scope = category OR e.scope IS NULL)
-     AND e.valid @> day
-     AND (known_on IS NULL OR e.recorded_on <= known_on)
-   ORDER BY e.scope IS NULL, e.recorded_on DESC
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+           WHERE e.name = legal_entry_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
    LIMIT 1;
   IF FOUND THEN
     RETURN ent;
@@ -404,6 +413,37 @@ COMMENT ON VIEW mynahoken.legal_calendar IS
 -- ---------------------------------------------------------------------------
 -- Recording a new value: supersede, never overwrite.
 
+-- What an entry does to the other entries of its parameter whose valid days
+-- it shares, by the rule of legal_entry_at: in the same scope the later
+-- recorded supersedes; across scopes (a category and every category) the
+-- later recorded masks the other on the shared days of that category, the
+-- category's own when recorded on the same day or marked keep_own.
+CREATE FUNCTION mynahoken.legal_entry_relations(parameter_id bigint)
+RETURNS TABLE (parameter_id bigint, scope mynahoken.insurer_category, recorded_on date,
+               days daterange, relation text)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT o.parameter_id, o.scope, o.recorded_on, n.valid OPERATOR(pg_catalog.*) o.valid,
+         CASE WHEN n.scope IS NOT DISTINCT FROM o.scope
+              THEN CASE WHEN o.recorded_on OPERATOR(pg_catalog.<) n.recorded_on THEN 'supersedes'
+                        ELSE 'is superseded by' END
+              WHEN n.scope IS NULL
+              THEN CASE WHEN o.keep_own OR o.recorded_on OPERATOR(pg_catalog.>=) n.recorded_on
+                        THEN 'is masked by' ELSE 'masks' END
+              ELSE CASE WHEN n.keep_own OR n.recorded_on OPERATOR(pg_catalog.>=) o.recorded_on
+                        THEN 'masks' ELSE 'is masked by' END END
+    FROM mynahoken.legal_parameter_entry n
+    JOIN mynahoken.legal_parameter_entry o
+      ON o.name OPERATOR(pg_catalog.=) n.name
+     AND o.parameter_id OPERATOR(pg_catalog.<>) n.parameter_id
+     AND o.valid OPERATOR(pg_catalog.&&) n.valid
+     AND (o.scope IS NULL OR n.scope IS NULL OR o.scope OPERATOR(pg_catalog.=) n.scope)
+   WHERE n.parameter_id OPERATOR(pg_catalog.=) legal_entry_relations.parameter_id
+   ORDER BY o.parameter_id;
+END;
+COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
+  'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
+
 CREATE FUNCTION mynahoken.record_legal_parameter(name text,
                                                  scope mynahoken.insurer_category,
                                                  valid daterange,
@@ -411,7 +451,8 @@ CREATE FUNCTION mynahoken.record_legal_parameter(name text,
                                                  source_id bigint,
                                                  recorded_on date DEFAULT current_date,
                                                  confirmed boolean DEFAULT true,
-                                                 note text DEFAULT NULL)
+                                                 note text DEFAULT NULL,
+                                                 keep_own boolean DEFAULT false)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -420,10 +461,17 @@ DECLARE
   def mynahoken.legal_parameter_def;
   latest date;
   new_id bigint;
+  report text;
 BEGIN
-  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL THEN
-    RAISE EXCEPTION 'name, valid, value, source_id and recorded_on must not be null'
+  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
+     OR keep_own IS NULL THEN
+    RAISE EXCEPTION 'name, valid, value, source_id, recorded_on and keep_own must not be null'
       USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF keep_own AND scope IS NULL THEN
+    RAISE EXCEPTION 'only a value of one insurer category can keep its own against later values'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = 'keep_own protects a category''s value from values for every category recorded later.';
   END IF;
   IF isempty(valid) THEN
     RAISE EXCEPTION 'valid range of legal parameter "%" is empty', name
@@ -461,20 +509,34 @@ BEGIN
 
   INSERT INTO mynahoken.legal_parameter_entry
     (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-     value_range, value_text, source_id, confirmed, note)
+     value_range, value_text, source_id, confirmed, note, keep_own)
   VALUES (name, def.value_type, scope, valid, recorded_on,
           CASE WHEN def.value_type = 'date' THEN value::date END,
           CASE WHEN def.value_type = 'int' THEN value::int END,
           CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
           CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
           CASE WHEN def.value_type = 'text' THEN value END,
-          source_id, confirmed, note)
+          source_id, confirmed, note, keep_own)
   RETURNING parameter_id INTO new_id;
+
+  -- No silent masking: say which entries the new one takes days from, and
+  -- which still take days from it.
+  SELECT string_agg(format('%s entry %s (%s, recorded on %s) on %s', r.relation, r.parameter_id,
+                           coalesce(r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           mynahoken.daterange_iso(r.days)),
+                    '; ' ORDER BY r.parameter_id)
+    INTO report
+    FROM mynahoken.legal_entry_relations(new_id) AS r;
+  IF report IS NOT NULL THEN
+    RAISE NOTICE 'legal parameter "%" recorded as entry %', name, new_id
+      USING DETAIL = 'It ' || report || '.',
+            HINT = 'mynahoken.legal_entry_relations(entry) lists them.';
+  END IF;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text) IS
-  'Record a new value of a legal parameter from a source: appends a row that supersedes the values it overlaps, never overwrites';
+COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean) IS
+  'Record a new value of a legal parameter from a source: appends a row that supersedes or masks the values it overlaps, never overwrites; a NOTICE lists them';
 
 -- ---------------------------------------------------------------------------
 -- Decision functions.  STABLE: they read the calendar (once per statement,
@@ -951,13 +1013,14 @@ INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) 
 -- In the order the insurer learned them, so that later notices supersede.
 CREATE FUNCTION mynahoken.seed_parameter(name text, scope mynahoken.insurer_category, valid daterange,
                                          value text, source_code text, recorded_on date,
-                                         confirmed boolean DEFAULT true, note text DEFAULT NULL)
+                                         confirmed boolean DEFAULT true, note text DEFAULT NULL,
+                                         keep_own boolean DEFAULT false)
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT mynahoken.record_legal_parameter($1, $2, $3, $4,
-           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $6, $7, $8);
+           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $6, $7, $8, $9);
 $$;
 
 SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '(,)', 'empty', 'law-r5-48', '2023-06-09',
@@ -985,8 +1048,10 @@ SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)'
        'With certificate_renewal_month 8: valid to the first 7/31 at least a month after issue.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', NULL, '[2024-12-02,)', '8', 'mynahoken-default', '2024-12-02', false);
 SELECT mynahoken.seed_parameter('certificate_term_months', 'kyokai_kenpo', '[2024-12-02,)', '48', 'kyokai-2024-07-24', '2024-07-24', false,
-       'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window.');
-SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false);
+       'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window. 協会けんぽ''s own decision: kept against later defaults for every category.',
+       keep_own => true);
+SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false,
+       '協会けんぽ''s own decision: kept against later defaults for every category.', keep_own => true);
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2025-07-31', 'mhlw-2024-09-26', '2024-09-26');
 SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', 'infinity', 'mhlw-2024-09-26', '2024-09-26',
        note => 'No age rule: after the blanket period the マイナ保険証 status decides, as for other insurers.');
@@ -997,12 +1062,12 @@ SELECT mynahoken.seed_parameter('expired_card_acceptance', 'retiree_nhi', '(,)',
 SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'kyokai-2025-07-16', '2025-07-16');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'late_elderly', '(,)', '[2025-08-01,2026-03-31]', 'kyotoiho-2025-09-15', '2025-09-15', false,
        'The date of the 2025-09 事務連絡 and its first day of application are UNCONFIRMED; 後期 cards expired on 2025-07-31.');
-SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '(,)', '[2025-12-02,2026-03-31]', 'mhlw-2025-11-12', '2025-11-12',
-       note => 'No extension past 2026-03-31 found as of 2026-02-22.');
+SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-03-31]', 'mhlw-2025-11-12', '2025-11-12',
+       note => 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. No extension past 2026-03-31 found as of 2026-02-22.');
 SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', '2026-08-01', 'saitama-kouiki-2026', '2026-02-22', false);
 SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[2026-08-01,)', '85', 'saitama-kouiki-2026', '2026-02-22', false);
 
-DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text);
+DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text, boolean);
 
 -- ---------------------------------------------------------------------------
 -- Backups.  Everything above is the shipped calendar; from here on rows are

@@ -37,6 +37,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+[ "${KEEP_UPGRADE:-0}" = 1 ] && trap - EXIT
 
 n=0
 tap() {	# tap RC DESCRIPTION [DIAGNOSTIC FILE]
@@ -120,16 +121,17 @@ decisions() {	# decisions DB FILE
 	"$MH_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" >"$2" 2>&1 <<'SQL'
 SET datestyle = 'ISO, YMD';
 SELECT c, d, k,
-       mynahoken.certificate_valid_until(c, d, k),
+       CASE WHEN d >= '2024-12-02' THEN mynahoken.certificate_valid_until(c, d, k) END,
        mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
        mynahoken.myna_usable_until(c, '2026-02-15', k),
        mynahoken.accepted_documents(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', true,
                                     '2024-01-10', NULL, '2026-02-15', NULL, true, k),
-       mynahoken.certificate_need(c, d, '1950-05-05', '2020-04-01', NULL, true, NULL, NULL, NULL, NULL, k)
+       CASE WHEN d >= '2024-12-02'   -- no 資格確認書 before (an error, which would end the list)
+            THEN mynahoken.certificate_need(c, d, '1950-05-05', '2020-04-01', NULL, true, NULL, NULL, NULL, NULL, k) END
   FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c,
        unnest(ARRAY[date '2024-12-01', '2025-07-31', '2025-08-01', '2025-12-02', '2026-03-31', '2026-04-01',
                     '2026-07-31', '2026-08-01', '2027-01-01']) AS d,
-       unnest(ARRAY[NULL, date '2025-01-01', '2026-01-10', '2026-06-01']) AS k
+       unnest(ARRAY[NULL, date '2025-08-01', '2026-01-10', '2026-06-01']) AS k
  ORDER BY 1, 2, 3 NULLS FIRST;
 SELECT mynahoken.legal_value_int('city_certificate_mailing_days', '2026-06-01');
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
@@ -144,6 +146,8 @@ q "$fresh" "CREATE EXTENSION mynahoken" >/dev/null
 insurer_data "$fresh" >"$work/fresh.setup" 2>&1
 tap $? "a fresh $current install takes the insurer's data" "$work/fresh.setup"
 decisions "$fresh" "$work/fresh.decisions"
+[ "$(grep -c '^[a-z_]*|' "$work/fresh.decisions")" -gt 300 ] && ! grep -q '^ERROR' "$work/fresh.decisions"
+tap $? "the decisions of a fresh install run without error ($(wc -l <"$work/fresh.decisions") lines)" "$work/fresh.decisions"
 
 [ -n "$shipped" ]
 tap $? "there is a shipped version to update from (found: $(echo $shipped))"
