@@ -94,6 +94,26 @@ $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
   'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
 
+-- Change sets: the entries recorded together, in one transaction, on one
+-- knowledge day.  The system time (recorded_at, the transaction's start) and
+-- the user are set here, never by the caller; the recording functions are
+-- the only way for anyone but the extension's owner to write entries.  Every
+-- row is the insurer's: shipped entries (and entries recorded before 0.2)
+-- belong to no change set.
+CREATE SEQUENCE mynahoken.legal_change_set_id_seq START 1000000 MINVALUE 1000000;
+COMMENT ON SEQUENCE mynahoken.legal_change_set_id_seq IS 'Ids of mynahoken.legal_change_set';
+CREATE TABLE mynahoken.legal_change_set (
+  change_set_id bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.legal_change_set_id_seq'),
+  recorded_at   timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),  -- system time
+  recorded_by   name NOT NULL DEFAULT SESSION_USER,
+  recorded_on   date NOT NULL CHECK (pg_catalog.isfinite(recorded_on)),  -- knowledge day of its entries
+  reason        text CHECK (reason OPERATOR(pg_catalog.<>) ''),  -- required for a knowledge day long before the recording
+  note          text
+);
+ALTER SEQUENCE mynahoken.legal_change_set_id_seq OWNED BY mynahoken.legal_change_set.change_set_id;
+COMMENT ON TABLE mynahoken.legal_change_set IS
+  'Entries of the legal calendar recorded together: system time and user (set by the database), knowledge day, reason for a backdated knowledge day';
+
 CREATE SEQUENCE mynahoken.legal_parameter_id_seq;
 COMMENT ON SEQUENCE mynahoken.legal_parameter_id_seq IS
   'Ids of mynahoken.legal_parameter_entry (shipped below 1000000, the insurer''s own from 1000000)';
@@ -118,6 +138,7 @@ CREATE TABLE mynahoken.legal_parameter_entry (
   note         text,
   shipped      boolean NOT NULL DEFAULT true, -- false from the end of this script: the insurer's own
   keep_own     boolean NOT NULL DEFAULT false, -- a scoped value that broader entries recorded later do not mask
+  change_set_id bigint REFERENCES mynahoken.legal_change_set, -- NULL: shipped, or recorded before 0.2
   CONSTRAINT legal_parameter_shipped_ids CHECK (shipped = (parameter_id < 1000000)),
   CONSTRAINT legal_parameter_keep_own_scoped CHECK (NOT keep_own OR scope IS NOT NULL),
   FOREIGN KEY (name, value_type) REFERENCES mynahoken.legal_parameter_def (name, value_type),
@@ -444,15 +465,16 @@ END;
 COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
   'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
 
-CREATE FUNCTION mynahoken.record_legal_parameter(name text,
-                                                 scope mynahoken.insurer_category,
-                                                 valid daterange,
-                                                 value text,
-                                                 source_id bigint,
-                                                 recorded_on date DEFAULT current_date,
-                                                 confirmed boolean DEFAULT true,
-                                                 note text DEFAULT NULL,
-                                                 keep_own boolean DEFAULT false)
+CREATE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
+                                             recorded_on date,
+                                             name text,
+                                             scope mynahoken.insurer_category,
+                                             valid daterange,
+                                             value text,
+                                             source_id bigint,
+                                             confirmed boolean,
+                                             note text,
+                                             keep_own boolean)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -477,7 +499,7 @@ BEGIN
     RAISE EXCEPTION 'valid range of legal parameter "%" is empty', name
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = record_legal_parameter.name;
+  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'unknown legal parameter "%"', name
       USING ERRCODE = 'undefined_object',
@@ -491,9 +513,9 @@ BEGIN
   -- updated), so it must come after them.
   SELECT max(p.recorded_on) INTO latest
     FROM mynahoken.legal_parameter_entry p
-   WHERE p.name = record_legal_parameter.name
-     AND p.scope IS NOT DISTINCT FROM record_legal_parameter.scope
-     AND p.valid && record_legal_parameter.valid;
+   WHERE p.name = legal_record_entry.name
+     AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND p.valid && legal_record_entry.valid;
   IF latest > recorded_on THEN
     RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after %',
                     name, to_char(latest, 'YYYY-MM-DD'), to_char(recorded_on, 'YYYY-MM-DD')
@@ -509,14 +531,14 @@ BEGIN
 
   INSERT INTO mynahoken.legal_parameter_entry
     (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-     value_range, value_text, source_id, confirmed, note, keep_own)
+     value_range, value_text, source_id, confirmed, note, keep_own, change_set_id)
   VALUES (name, def.value_type, scope, valid, recorded_on,
           CASE WHEN def.value_type = 'date' THEN value::date END,
           CASE WHEN def.value_type = 'int' THEN value::int END,
           CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
           CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
           CASE WHEN def.value_type = 'text' THEN value END,
-          source_id, confirmed, note, keep_own)
+          source_id, confirmed, note, keep_own, change_set_id)
   RETURNING parameter_id INTO new_id;
 
   -- No silent masking: say which entries the new one takes days from, and
@@ -535,8 +557,177 @@ BEGIN
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean) IS
-  'Record a new value of a legal parameter from a source: appends a row that supersedes or masks the values it overlaps, never overwrites; a NOTICE lists them';
+COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean) IS
+  'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
+REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean) FROM PUBLIC;
+
+-- A new change set for entries known from recorded_on.  The recording day is
+-- the day in Japan of the transaction's start; a knowledge day more than 31
+-- days before it needs a reason (a correction, a late entry), and
+-- legal_change_sets lists it; a knowledge day after it is refused.
+CREATE FUNCTION mynahoken.legal_change_set_open(recorded_on date, reason text, note text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (transaction_timestamp() AT TIME ZONE 'Asia/Tokyo')::date;
+  id bigint;
+BEGIN
+  IF recorded_on IS NULL OR NOT isfinite(recorded_on) THEN
+    RAISE EXCEPTION 'the knowledge day of a change set must be a finite date'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF recorded_on > today THEN
+    RAISE EXCEPTION 'a knowledge day cannot be after the day it is recorded'
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = format('Knowledge day %s, recording day %s (in Japan).',
+                            to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD'));
+  END IF;
+  IF recorded_on < today - 31 AND coalesce(reason, '') = '' THEN
+    RAISE EXCEPTION 'knowledge day % is more than 31 days before the day it is recorded',
+                    to_char(recorded_on, 'YYYY-MM-DD')
+      USING ERRCODE = 'invalid_parameter_value',
+            DETAIL = format('Recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.',
+                            to_char(today, 'YYYY-MM-DD')),
+            HINT = 'Give the reason (a correction, a late entry); mynahoken.legal_change_sets lists it.';
+  END IF;
+  INSERT INTO mynahoken.legal_change_set (recorded_on, reason, note)
+  VALUES (recorded_on, nullif(reason, ''), note)
+  RETURNING change_set_id INTO id;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_change_set_open(date, text, text) IS
+  'Internal: open a change set known from a day (a reason is required more than 31 days back; a later day is refused)';
+REVOKE ALL ON FUNCTION mynahoken.legal_change_set_open(date, text, text) FROM PUBLIC;
+
+-- SECURITY DEFINER: mynahoken_calendar_author records entries without any
+-- privilege on the tables; shipped rows stay read-only (trigger) and the
+-- system time is the database's.
+CREATE FUNCTION mynahoken.record_legal_parameter(name text,
+                                                 scope mynahoken.insurer_category,
+                                                 valid daterange,
+                                                 value text,
+                                                 source_id bigint,
+                                                 recorded_on date DEFAULT current_date,
+                                                 confirmed boolean DEFAULT true,
+                                                 note text DEFAULT NULL,
+                                                 keep_own boolean DEFAULT false,
+                                                 reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.legal_record_entry(mynahoken.legal_change_set_open(recorded_on, reason, NULL),
+                                      recorded_on, name, scope, valid, value, source_id,
+                                      confirmed, note, keep_own);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text) IS
+  'Record a new value of a legal parameter from a source, as a change set of one: appends an entry that supersedes or masks the values it overlaps (a NOTICE lists them); a reason is needed for a knowledge day more than 31 days back';
+
+-- Several entries that take effect together: one change set, one knowledge
+-- day, one transaction, so no knowledge day and no system time sees some of
+-- them without the others.  entries: a JSON array of objects with name,
+-- scope (absent or null: every category), valid, value, source (a code) or
+-- source_id, and optionally confirmed, note, keep_own.
+CREATE FUNCTION mynahoken.record_legal_change_set(recorded_on date, entries jsonb,
+                                                  reason text DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cs bigint;
+  e jsonb;
+  src bigint;
+BEGIN
+  IF entries IS NULL OR jsonb_typeof(entries) <> 'array' OR jsonb_array_length(entries) = 0 THEN
+    RAISE EXCEPTION 'entries of a change set must be a non-empty JSON array'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  cs := mynahoken.legal_change_set_open(recorded_on, reason, note);
+  FOR e IN SELECT x FROM jsonb_array_elements(entries) AS x LOOP
+    IF jsonb_typeof(e) <> 'object' THEN
+      RAISE EXCEPTION 'each entry of a change set must be a JSON object'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    src := (e ->> 'source_id')::bigint;
+    IF src IS NULL AND e ? 'source' THEN
+      SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown legal source "%"', e ->> 'source'
+          USING ERRCODE = 'undefined_object';
+      END IF;
+    END IF;
+    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name',
+              (e ->> 'scope')::mynahoken.insurer_category, (e ->> 'valid')::daterange,
+              e ->> 'value', src, coalesce((e ->> 'confirmed')::boolean, true), e ->> 'note',
+              coalesce((e ->> 'keep_own')::boolean, false));
+  END LOOP;
+  RETURN cs;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_change_set(date, jsonb, text, text) IS
+  'Record several entries that take effect together (one change set, one knowledge day); returns the change set id';
+
+-- The entry in force as the database held the calendar at a time (audit):
+-- the rule of legal_entry_at over the entries of change sets recorded by
+-- then, the shipped entries and those recorded before 0.2 (no change set).
+CREATE FUNCTION mynahoken.legal_entry_held_at(name text, day date,
+                                              category mynahoken.insurer_category,
+                                              held_at timestamptz,
+                                              known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL OR held_at IS NULL THEN
+    RAISE EXCEPTION 'legal parameter name, day and time must not be null'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+            LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = e.change_set_id
+           WHERE e.name = legal_entry_held_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+             AND (e.change_set_id IS NULL OR cs.recorded_at <= held_at)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no value for legal parameter "%" on %', name, to_char(day, 'YYYY-MM-DD')
+      USING ERRCODE = 'no_data_found',
+            DETAIL = format('Insurer category: %s. As held at %s.', coalesce(category::text, 'all'),
+                            to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'));
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_held_at(text, date, mynahoken.insurer_category, timestamptz, date) IS
+  'Audit: entry in force for a legal parameter on a day, for a category, as the database held the calendar at a time (and as known on a day, NULL: as then known)';
+
+-- Change sets with their entries, for people; backdated ones (a knowledge
+-- day more than 31 days before the recording day in Japan) are marked.
+CREATE VIEW mynahoken.legal_change_sets AS
+SELECT cs.change_set_id, cs.recorded_at, cs.recorded_by, cs.recorded_on,
+       (cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) cs.recorded_on AS days_back,
+       cs.recorded_on OPERATOR(pg_catalog.<) ((cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) 31) AS backdated,
+       cs.reason, cs.note,
+       (SELECT pg_catalog.array_agg(e.parameter_id ORDER BY e.parameter_id)
+          FROM mynahoken.legal_parameter_entry e
+         WHERE e.change_set_id OPERATOR(pg_catalog.=) cs.change_set_id) AS entries
+  FROM mynahoken.legal_change_set cs;
+COMMENT ON VIEW mynahoken.legal_change_sets IS
+  'Change sets of the legal calendar: system time, user, knowledge day, days back and whether backdated (with its reason), entries';
 
 -- ---------------------------------------------------------------------------
 -- Decision functions.  STABLE: they read the calendar (once per statement,
@@ -898,7 +1089,7 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
   ('law-r5-48', 'law',
    '行政手続における特定の個人を識別するための番号の利用等に関する法律等の一部を改正する法律',
    '国会', '令和5年法律第48号', '2023-06-09', NULL,
-   '附則 経過措置: 発行済みの健康保険証は廃止後1年間 (有効期間が先に到来する場合はその日まで) 有効とみなす. Article number UNCONFIRMED. Inserts 健康保険法 第51条の3 (資格確認書).'),
+   '附則 経過措置: 発行済みの健康保険証は廃止後1年間 (有効期間が先に到来する場合はその日まで) 有効とみなす. Article number UNCONFIRMED. Inserts 健康保険法 第51条の3 (資格確認書). 附則第15条 is the basis for issuing a 資格確認書 without application (職権交付) "当分の間" (保団連, https://hodanren.doc-net.or.jp/?p=27223).'),
   ('ordinance-r5-374', 'ordinance',
    '行政手続における特定の個人を識別するための番号の利用等に関する法律等の一部を改正する法律の施行期日を定める政令',
    '内閣', '令和5年政令第374号', '2023-12-27',
@@ -924,10 +1115,10 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    'https://www.city.minamiboso.chiba.jp/0000021464.html',
    'Primary text not read; quoted by 南房総市, 水戸市, 君津市. Extends the 後期 暫定運用 to 2026-07-31.'),
   ('mhlw-2025-06-27', 'notice',
-   '健康保険証の有効期限切れに伴う暫定的な取扱いについて',
+   '健康保険証の有効期限切れに伴う暫定的な取扱いに関する疑義解釈資料の送付について',
    '厚生労働省', '事務連絡', '2025-06-27',
    'https://www.city.karatsu.lg.jp/page/40137.html',
-   'From 2025-08-01 to 2026-03-31 an institution may accept an expired 国保 card, or a 資格情報のお知らせ alone, after confirming eligibility online.'),
+   'From 2025-08-01 to 2026-03-31 an institution may accept an expired 国保 card, or a 資格情報のお知らせ alone, after confirming eligibility online. Its attachment is titled 健康保険証の有効期限切れに伴う暫定的な取扱いについて (the title 0.1 shipped); 日本医師会 forwarded it on 2025-07-01 (全商連, 出雲医師会).'),
   ('kyokai-2025-07-16', 'publication',
    'マイナンバーカードの電子証明書の有効期限が切れた場合について',
    '全国健康保険協会 (協会けんぽ)', NULL, '2025-07-16',
@@ -937,7 +1128,7 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    '京都府医師会 医報: 後期高齢者医療の被保険者証の有効期限切れに伴う暫定的な取扱い',
    '京都府医師会', NULL, '2025-09-15',
    'https://kyotoihou.t-reader.jp/2025/2025-sep-15/30098',
-   'Reports a 事務連絡 of 2025-09 applying the 2025-06-27 treatment to expired 後期 cards; the notice itself was not found.'),
+   'Reports a 事務連絡 applying the 2025-06-27 treatment to expired 後期 cards. Since 0.2 the calendar cites that notice itself (mhlw-2025-08-04).'),
   ('mhlw-2025-11-12', 'notice',
    'マイナ保険証を基本とする仕組みへの移行について（周知）',
    '厚生労働省 保険局医療介護連携政策課', '事務連絡', '2025-11-12',
@@ -964,7 +1155,33 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    '協会けんぽの資格確認書: 有効期限は4~5年 (1年単位の発行期間ごとに同一の有効期限)',
    '全国健康保険協会 (協会けんぽ)', NULL, '2024-07-24',
    'https://hodanren.doc-net.or.jp/info/news/2024-07-24',
-   'Reported by 保団連; exact expiry dates UNCONFIRMED.');
+   'Reported by 保団連; exact expiry dates UNCONFIRMED.'),
+  -- 0.2: the 2025-2026 record (../shared/spec/domain-2026.md)
+  ('mhlw-2025-08-04', 'notice',
+   '後期高齢者に係る資格確認書の暫定運用におけるマイナ保険証等の取扱いについて',
+   '厚生労働省', '事務連絡', '2025-08-04',
+   'https://hodanren.doc-net.or.jp/info/news/2025-08-05',
+   'Applies the 国保 treatment of 2025-06-27 to expired 後期 cards (expired on 2025-07-31), so from 2025-08-01. Announced by minister 福岡 on 2025-08-05. The PDF was not read; 保団連 links it (also 愛媛県保険医協会, 京都医報 2025-09-15).'),
+  ('mhlw-kokuji-2024-349', 'notice',
+   '厚生労働省告示第349号 (療担規則等の改正: 電子証明書の有効期限切れ後のオンライン資格確認)',
+   '厚生労働大臣', '厚生労働省告示第349号', '2024-11-29',
+   'https://www.mhlw.go.jp/web/t_doc?dataId=84ac0107&dataType=0&pageNo=1',
+   'In force 2024-12-02. The マイナ保険証 stays usable until the end of the 3rd month after the month its e-certificate expires. Only the preamble was read; the title here describes it. Also 中医協 答申 2024-11-13, MHLW https://www.mhlw.go.jp/stf/newpage_50657.html.'),
+  ('press-2026-03-19', 'publication',
+   '健康保険証の暫定的な取扱い 2026年7月末まで延長 (厚生労働大臣の発表の報道)',
+   'KAB, 新潟日報, 毎日新聞', NULL, '2026-03-19',
+   'https://www.kab.co.jp/news/article/16433268',
+   'Three outlets quote the minister: institutions checking eligibility online may accept an expired 健康保険証 until 2026-07-31 instead of 2026-03-31, with no extension past July (also https://www.niigata-nippo.co.jp/articles/-/799360, https://www.fujipost.com/lifestyle/48684.html). The 事務連絡 itself was not found: replace this source when it is read. Whether a 資格情報のお知らせ alone stays accepted (notice_alone) is UNCONFIRMED; the product ties it to the same range.'),
+  ('mitane-2026-03-06', 'publication',
+   '三種町 (秋田県): 後期高齢者医療の資格確認書 (令和8年8月以降, 85歳以上)',
+   '三種町', NULL, '2026-03-06',
+   'https://www.town.mitane.akita.jp/soshikikarasagasu/kenkosuishinka/1/580.html',
+   'Second prefecture with the 埼玉 cut-off: members aged 85 or over on 2026-08-01 all get a 資格確認書, 84 or under a 資格確認書 or a お知らせ. National notice not found (UNCONFIRMED).'),
+  ('ascii-2025-09-01', 'publication',
+   'スマホでマイナ保険証 2025年9月19日から (医療保険部会 2025-08-28)',
+   'ASCII', NULL, '2025-09-01',
+   'https://ascii.jp/elem/000/004/316/4316751/',
+   'From 2025-09-19 the マイナ保険証 works on a smartphone (iPhone from iOS 18.5, Android with the スマホ用電子証明書), only where the institution has a smartphone reader. Also 関内会計 https://www.kannaikaikei.jp/?p=15211.');
 
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) VALUES
   ('card_issue_end', 'date', 'day',
@@ -1008,7 +1225,9 @@ INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) 
   ('notice_on_acquisition_from', 'date', 'day',
    'Members acquiring eligibility from this day get a 資格情報のお知らせ when they join'),
   ('notice_on_acquisition_days', 'int', 'days',
-   'Insurer decision: days after the acquisition within which the 資格情報のお知らせ is sent');
+   'Insurer decision: days after the acquisition within which the 資格情報のお知らせ is sent'),
+  ('smartphone_myna_from', 'date', 'day',
+   'First day a マイナ保険証 on a smartphone is usable (where the institution has a smartphone reader); legally the same マイナ保険証');
 
 -- In the order the insurer learned them, so that later notices supersede.
 CREATE FUNCTION mynahoken.seed_parameter(name text, scope mynahoken.insurer_category, valid daterange,
@@ -1019,8 +1238,8 @@ RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT mynahoken.record_legal_parameter($1, $2, $3, $4,
-           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $6, $7, $8, $9);
+  SELECT mynahoken.legal_record_entry(NULL, $6, $1, $2, $3, $4,
+           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $7, $8, $9);
 $$;
 
 SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '(,)', 'empty', 'law-r5-48', '2023-06-09',
@@ -1059,13 +1278,27 @@ SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'municipal_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'nhi_society', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'retiree_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
-SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'kyokai-2025-07-16', '2025-07-16');
-SELECT mynahoken.seed_parameter('expired_card_acceptance', 'late_elderly', '(,)', '[2025-08-01,2026-03-31]', 'kyotoiho-2025-09-15', '2025-09-15', false,
-       'The date of the 2025-09 事務連絡 and its first day of application are UNCONFIRMED; 後期 cards expired on 2025-07-31.');
+SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'mhlw-kokuji-2024-349', '2024-11-29',
+       note => 'Corrected in 0.2: 0.1 knew it from 2025-07-16 (協会けんぽ), so as known between 2024-12-02 and 2025-07-15 it had no value.');
+SELECT mynahoken.seed_parameter('expired_card_acceptance', 'late_elderly', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-08-04', '2025-08-04',
+       note => 'The 国保 treatment of 2025-06-27 applied to 後期, whose cards expired on 2025-07-31. Corrected in 0.2: 0.1 knew it from 2025-09-15 (京都府医師会), with the start UNCONFIRMED.');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-03-31]', 'mhlw-2025-11-12', '2025-11-12',
-       note => 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. No extension past 2026-03-31 found as of 2026-02-22.');
+       note => 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. Extended to 2026-07-31 as known from 2026-03-19.');
 SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', '2026-08-01', 'saitama-kouiki-2026', '2026-02-22', false);
 SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[2026-08-01,)', '85', 'saitama-kouiki-2026', '2026-02-22', false);
+-- 0.2: the 2025-2026 record (../shared/spec/domain-2026.md), appended so that
+-- the ids of the rows above stay those 0.1 shipped.
+SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'kyokai-2025-07-16', '2025-07-16',
+       note => 'A second publication of the value of 厚生労働省告示第349号.');
+SELECT mynahoken.seed_parameter('smartphone_myna_from', NULL, '(,)', '2025-09-19', 'ascii-2025-09-01', '2025-09-01');
+SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', '2026-08-01', 'mitane-2026-03-06', '2026-03-06', false,
+       'Second source of the 埼玉 rule; the national notice is still not found.');
+SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[2026-08-01,)', '85', 'mitane-2026-03-06', '2026-03-06', false,
+       'Second source of the 埼玉 rule; the national notice is still not found.');
+-- Recorded once for every category: by the rule of legal_entry_at it is in
+-- force for 国保, 退職者医療, 国保組合 and 後期 too, whose own rows were recorded before.
+SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-07-31]', 'press-2026-03-19', '2026-03-19',
+       note => 'Extension announced on 2026-03-19 (press; the 事務連絡 itself not found). For 国保 and 後期 acceptance starts 2025-08-01 (their own rows hold the days before 2025-12-02).');
 
 DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text, boolean);
 
@@ -1092,8 +1325,31 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_source_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_def', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_entry', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set_id_seq', '');
 
 -- The calendar is public legal information, and the decision functions read
--- it with the caller's rights: every role may read it; only its owner writes.
+-- it with the caller's rights: every role may read it; only its owner and
+-- mynahoken_calendar_author (below) write.
 GRANT SELECT ON mynahoken.legal_source, mynahoken.legal_parameter_def, mynahoken.legal_parameter_entry,
   mynahoken.legal_parameter, mynahoken.legal_calendar TO PUBLIC;
+GRANT SELECT ON mynahoken.legal_change_set, mynahoken.legal_change_sets TO PUBLIC;
+
+-- The writer of the insurer's calendar (no superuser, no ownership): records
+-- entries and change sets through the functions, adds sources and parameter
+-- definitions of its own; it cannot change or delete a row.  Roles are
+-- cluster-wide: created once, reused by a second database or a restore.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_calendar_author') THEN
+    CREATE ROLE mynahoken_calendar_author NOLOGIN;
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) TO mynahoken_calendar_author;
+GRANT INSERT (code, kind, title, issuer, number, issued_on, url, note) ON mynahoken.legal_source TO mynahoken_calendar_author;
+GRANT INSERT (name, value_type, unit, description) ON mynahoken.legal_parameter_def TO mynahoken_calendar_author;
+GRANT USAGE ON SEQUENCE mynahoken.legal_source_id_seq TO mynahoken_calendar_author;

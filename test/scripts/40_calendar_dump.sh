@@ -11,6 +11,8 @@
 # Needs a running server (PGHOST, PGPORT, PGUSER) and MH_BINDIR, MH_TMP, as
 # set by scripts/test.sh.
 set -uo pipefail
+# Recording reports what each entry supersedes and masks (NOTICE); the output compared here is data.
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 : "${MH_BINDIR:?}" "${MH_TMP:?}" "${PGHOST:?}"
 
 src=mh_dump_src_$$
@@ -61,16 +63,16 @@ VALUES ('city-2026-01', 'insurer_decision', '資格確認書の有効期間に�
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
 VALUES ('city_certificate_mailing_days', 'int', 'days', 'Days before expiry the city mails the new 資格確認書');
 SELECT mynahoken.record_legal_parameter('city_certificate_mailing_days', NULL, '(,)', '30',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-04-01,)', '12',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-10-01,)', '24',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-02-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-02-01', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('expired_card_acceptance', 'municipal_nhi', '[2026-04-01,)',
          '[2025-08-01,2026-09-30]', (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mhlw-2025-06-27'),
-         '2026-03-20', false, 'Example extension');
+         '2026-03-20', false, 'Example extension', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '4',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-05-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-05-01', reason => 'example: recorded late');
 " >/dev/null || exit 1
 
 # What must come back: the calendar, the stored rows, the sequences and
@@ -81,8 +83,10 @@ snapshot() {	# snapshot DB FILE
 		q "$1" "SELECT e.* FROM mynahoken.legal_parameter_entry e ORDER BY parameter_id"
 		q "$1" "SELECT s.* FROM mynahoken.legal_source s ORDER BY source_id"
 		q "$1" "SELECT d.* FROM mynahoken.legal_parameter_def d ORDER BY name"
+		q "$1" "SELECT c.* FROM mynahoken.legal_change_set c ORDER BY change_set_id"
 		q "$1" "SELECT 'seq', last_value, is_called FROM mynahoken.legal_parameter_id_seq
-		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_source_id_seq"
+		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_source_id_seq
+		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_change_set_id_seq"
 	} >"$2.calendar" 2>&1
 	q "$1" "
 SET datestyle = 'ISO, YMD';
@@ -153,13 +157,13 @@ done
 # Recording goes on after the restore as before it: the next ids, and the
 # order check against the restored rows.
 a=$(q "$src" "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '5',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01')" 2>&1)
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01', reason => 'example: recorded late')" 2>&1)
 b=$(q "$dst_c" "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '5',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01')" 2>&1)
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01', reason => 'example: recorded late')" 2>&1)
 [ -n "$a" ] && [ "$a" = "$b" ]
 tap $? "the next recorded value gets the same id after restore ($a, $b)"
 q "$dst_c" "SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-12-01,)', '6',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-20')" \
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-20', reason => 'example: recorded late')" \
 	>"$work/order.err" 2>&1
 grep -q 'already has a value recorded on 2026-02-01, after 2026-01-20' "$work/order.err"
 tap $? "after restore a value recorded out of order is still refused against the restored rows" "$work/order.err"
