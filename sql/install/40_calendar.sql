@@ -878,7 +878,7 @@ RETURNS date
 AS 'MODULE_PATHNAME', 'mynahoken_acquisition_report_due'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.acquisition_report_due(mynahoken.insurer_category, date, date) IS
-  'Last day to file the 資格取得届 (健康保険法施行規則 第24条: within 5 days; counting rule is a parameter)';
+  'Last day of the period to file the 資格取得届 (acquisition_report_days per category: 5 under 健康保険法施行規則 第24条, 14 for 国保 and 後期; the counting rule is a parameter); acquisition_report_deadline applies the closed-day rollover';
 
 CREATE FUNCTION mynahoken.notice_sending_window(category mynahoken.insurer_category, acquired_on date,
                                                 known_on date DEFAULT NULL)
@@ -1181,7 +1181,55 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    'スマホでマイナ保険証 2025年9月19日から (医療保険部会 2025-08-28)',
    'ASCII', NULL, '2025-09-01',
    'https://ascii.jp/elem/000/004/316/4316751/',
-   'From 2025-09-19 the マイナ保険証 works on a smartphone (iPhone from iOS 18.5, Android with the スマホ用電子証明書), only where the institution has a smartphone reader. Also 関内会計 https://www.kannaikaikei.jp/?p=15211.');
+   'From 2025-09-19 the マイナ保険証 works on a smartphone (iPhone from iOS 18.5, Android with the スマホ用電子証明書), only where the institution has a smartphone reader. Also 関内会計 https://www.kannaikaikei.jp/?p=15211.'),
+  -- 0.2: filing deadlines per category and the days the administration is closed
+  ('kokuho-kisoku-2', 'ordinance',
+   '国民健康保険法施行規則 第2条 (資格取得の届出)',
+   '厚生省 (現 厚生労働省)', '昭和33年厚生省令第53号', NULL,
+   'https://kanri.nkdesk.com/low/low33.php',
+   '世帯主は、十四日以内に届書を市町村に提出 (also 第3条). In force 1959-01-01 (附則第1条); issue day not read. Text quoted by kanri.nkdesk.com; the e-Gov text was not read.'),
+  ('kouki-kisoku-10', 'ordinance',
+   '高齢者の医療の確保に関する法律施行規則 第10条 (資格取得の届出)',
+   '厚生労働省', '平成19年厚生労働省令第129号', '2007-10-22',
+   'https://www.sn-hoki.co.jp/data/pickup_hourei/onct/KOREISHAIRYOKAKUHONIKANSURUHOURITU-KISOKU20241031-149.html',
+   '資格取得の届出は十四日以内 (Wikipedia, 後期高齢者医療制度; the article number also in the 規則 of the 福岡, 石川 and 佐賀 広域連合). The text of 第10条 was not read.'),
+  ('holiday-law', 'law',
+   '国民の祝日に関する法律', '国会', '昭和23年法律第178号', '1948-07-20',
+   'https://laws.e-gov.go.jp/law/323AC1000000178',
+   '第2条 the 国民の祝日 (amended: 昭和41年法律第86号 敬老の日, 体育の日, 建国記念の日; 平成元年法律第5号 みどりの日; 平成7年法律第22号 海の日; 平成10年法律第141号 and 平成13年法律第59号 ハッピーマンデー; 平成17年法律第43号 昭和の日; 平成26年法律第43号 山の日; 平成29年法律第63号 天皇誕生日 2/23). 第3条 休日: 振替休日 (昭和48年法律第10号, from 1973-04-12; the nearest following non-祝日 from 2007), 国民の休日 (昭和60年法律第103号, from 1985-12-27).'),
+  ('gyosei-kyujitsu', 'law',
+   '行政機関の休日に関する法律', '国会', '昭和63年法律第91号', '1988-12-13',
+   'https://laws.e-gov.go.jp/law/363AC0000000091',
+   '第1条: 行政機関の休日 are Sundays and Saturdays, the 休日 of 国民の祝日に関する法律, and 12/29 to 1/3. 第2条: a deadline of a 届出 to a 行政庁 that falls on such a day moves to the next day that is not one.'),
+  ('chiho-jichi-4-2', 'law',
+   '地方自治法 第4条の2 (地方公共団体の休日)', '国会', '昭和22年法律第67号', NULL,
+   'https://laws.e-gov.go.jp/law/322AC0000000067',
+   '第4項: a deadline of a 届出 to a 地方公共団体 that falls on its 休日 (by 条例: the days of 行政機関の休日に関する法律) moves to the next day that is not one. Added in 1988 (article inserted by 昭和63年法律第94号; day not read).'),
+  ('naoj-rekiyoko', 'notice',
+   '暦要項 (春分の日・秋分の日)', '国立天文台', NULL, NULL,
+   'https://eco.mtk.nao.ac.jp/koyomi/yoko/',
+   'Published in the 官報 each February for the next year (2027: 3/21, 9/23). The equinox days 1948-2027 are checked against @holiday-jp/holiday_jp 2.5.1 and python3-holidays 0.10.1.'),
+  ('holiday-1959', 'law',
+   '皇太子明仁親王の結婚の儀の行われる日を休日とする法律', '国会', '昭和34年法律第16号', '1959-03-17', NULL,
+   '1959-04-10 is a 休日.'),
+  ('holiday-1989', 'law',
+   '昭和天皇の大喪の礼の行われる日を休日とする法律', '国会', '平成元年法律第4号', '1989-02-17', NULL,
+   '1989-02-24 is a 休日.'),
+  ('holiday-1990', 'law',
+   '即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成2年法律第24号', '1990-06-01', NULL,
+   '1990-11-12 is a 休日.'),
+  ('holiday-1993', 'law',
+   '皇太子徳仁親王の結婚の儀の行われる日を休日とする法律', '国会', '平成5年法律第32号', '1993-04-30', NULL,
+   '1993-06-09 is a 休日.'),
+  ('holiday-2019', 'law',
+   '天皇の即位の日及び即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成30年法律第99号', '2018-12-14', NULL,
+   '2019-05-01 and 2019-10-22 are 国民の祝日 for the year (so 2019-04-30 and 2019-05-02 are 国民の休日).'),
+  ('olympic-2020', 'law',
+   '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (平成30年改正)', '国会', '平成30年法律第57号', '2018-06-20', NULL,
+   'In 2020: 海の日 7/23, スポーツの日 7/24, 山の日 8/10 instead of their days.'),
+  ('olympic-2021', 'law',
+   '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (令和2年改正)', '国会', '令和2年法律第68号', '2020-12-04', NULL,
+   'In 2021: 海の日 7/22, スポーツの日 7/23, 山の日 8/8 instead of their days.');
 
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) VALUES
   ('card_issue_end', 'date', 'day',
@@ -1227,7 +1275,9 @@ INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) 
   ('notice_on_acquisition_days', 'int', 'days',
    'Insurer decision: days after the acquisition within which the 資格情報のお知らせ is sent'),
   ('smartphone_myna_from', 'date', 'day',
-   'First day a マイナ保険証 on a smartphone is usable (where the institution has a smartphone reader); legally the same マイナ保険証');
+   'First day a マイナ保険証 on a smartphone is usable (where the institution has a smartphone reader); legally the same マイナ保険証'),
+  ('acquisition_report_rollover', 'boolean', 'flag',
+   'Whether a 資格取得届 deadline on a day the administration is closed moves to the next open day (行政機関の休日に関する法律 第2条, 地方自治法 第4条の2 第4項)');
 
 -- In the order the insurer learned them, so that later notices supersede.
 CREATE FUNCTION mynahoken.seed_parameter(name text, scope mynahoken.insurer_category, valid daterange,
@@ -1299,6 +1349,21 @@ SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[
 -- force for 国保, 退職者医療, 国保組合 and 後期 too, whose own rows were recorded before.
 SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-07-31]', 'press-2026-03-19', '2026-03-19',
        note => 'Extension announced on 2026-03-19 (press; the 事務連絡 itself not found). For 国保 and 後期 acceptance starts 2025-08-01 (their own rows hold the days before 2025-12-02).');
+
+-- Filing deadlines per category: 14 days for 国保 and 後期 in their own
+-- ordinances (the 5 days above are 健康保険法施行規則 第24条); whether a
+-- deadline on a closed day moves to the next open day.
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'municipal_nhi', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'retiree_nhi', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01',
+       note => '退職被保険者 are 国保 members; 第2条 names them.');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'nhi_society', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01', false,
+       '第2条 is written for 市町村; that a 国保組合 applies the same 14 days (by its 規約) is UNCONFIRMED.');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'late_elderly', '(,)', '14', 'kouki-kisoku-10', '2007-10-22');
+SELECT mynahoken.seed_parameter('acquisition_report_rollover', NULL, '(,)', 'true', 'gyosei-kyujitsu', '1988-12-13', false,
+       'The 資格取得届 goes to 厚生労働大臣 (through 日本年金機構), a 行政庁; for 健保組合 and 共済組合, not 行政庁, the rollover is UNCONFIRMED.');
+SELECT mynahoken.seed_parameter('acquisition_report_rollover', c, '(,)', 'true', 'chiho-jichi-4-2', '1988-12-13',
+       note => 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', keep_own => true)
+  FROM unnest(ARRAY['municipal_nhi', 'retiree_nhi', 'late_elderly']::mynahoken.insurer_category[]) AS c;
 
 DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text, boolean);
 

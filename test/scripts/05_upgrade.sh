@@ -166,6 +166,11 @@ SELECT c, d, k,
        unnest(ARRAY[NULL, date '2025-04-01', '2025-08-10', '2026-01-10', '2026-03-20', '2026-06-01']) AS k
  ORDER BY 1, 2, 3 NULLS FIRST;
 SELECT mynahoken.legal_value_int('city_certificate_mailing_days', '2026-06-01');
+SELECT c, a, mynahoken.acquisition_report_due(c, a), mynahoken.acquisition_report_deadline(c, a)
+  FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c,
+       unnest(ARRAY[date '2026-04-24', '2026-04-28', '2026-12-24', '2027-09-17']) AS a
+ ORDER BY 1, 2;
+SELECT count(*), min(day), max(day), md5(string_agg(day || name, ',' ORDER BY day)) FROM mynahoken.public_holiday;
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
 SELECT mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01'),
        mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01', current_date - 1);
