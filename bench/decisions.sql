@@ -156,7 +156,7 @@ DECLARE
 BEGIN
   SELECT c.* INTO r
     FROM (SELECT DISTINCT ON (e.scope IS NULL) e.* FROM mynahoken.legal_parameter_entry e
-           WHERE e.name = pname AND (e.scope = cat OR e.scope IS NULL) AND e.valid @> day
+           WHERE e.name = pname AND (e.scope = cat OR e.scope IS NULL) AND e.insurer IS NULL AND e.valid @> day
            ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
    ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL LIMIT 1;
   RETURN r;

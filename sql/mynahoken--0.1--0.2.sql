@@ -51,6 +51,7 @@ BEGIN
             FROM mynahoken.legal_parameter_entry e
            WHERE e.name = legal_entry_at.name
              AND (e.scope = category OR e.scope IS NULL)
+             AND e.insurer IS NULL
              AND e.valid @> day
              AND (known_on IS NULL OR e.recorded_on <= known_on)
            ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
@@ -77,31 +78,6 @@ $$;
 COMMENT ON FUNCTION mynahoken.legal_entry_at(text, date, mynahoken.insurer_category, date) IS
   'Internal: stored entry in force for a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
 
-CREATE OR REPLACE FUNCTION mynahoken.legal_entry_relations(parameter_id bigint)
-RETURNS TABLE (parameter_id bigint, scope mynahoken.insurer_category, recorded_on date,
-               days daterange, relation text)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-  SELECT o.parameter_id, o.scope, o.recorded_on, n.valid OPERATOR(pg_catalog.*) o.valid,
-         CASE WHEN n.scope IS NOT DISTINCT FROM o.scope
-              THEN CASE WHEN o.recorded_on OPERATOR(pg_catalog.<) n.recorded_on THEN 'supersedes'
-                        ELSE 'is superseded by' END
-              WHEN n.scope IS NULL
-              THEN CASE WHEN o.keep_own OR o.recorded_on OPERATOR(pg_catalog.>=) n.recorded_on
-                        THEN 'is masked by' ELSE 'masks' END
-              ELSE CASE WHEN n.keep_own OR n.recorded_on OPERATOR(pg_catalog.>=) o.recorded_on
-                        THEN 'masks' ELSE 'is masked by' END END
-    FROM mynahoken.legal_parameter_entry n
-    JOIN mynahoken.legal_parameter_entry o
-      ON o.name OPERATOR(pg_catalog.=) n.name
-     AND o.parameter_id OPERATOR(pg_catalog.<>) n.parameter_id
-     AND o.valid OPERATOR(pg_catalog.&&) n.valid
-     AND (o.scope IS NULL OR n.scope IS NULL OR o.scope OPERATOR(pg_catalog.=) n.scope)
-   WHERE n.parameter_id OPERATOR(pg_catalog.=) legal_entry_relations.parameter_id
-   ORDER BY o.parameter_id;
-END;
-COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
-  'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
 
 -- record_legal_parameter gains keep_own (and reason, below): created again
 -- with the change sets.
@@ -239,7 +215,8 @@ CREATE OR REPLACE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
                                              source_id bigint,
                                              confirmed boolean,
                                              note text,
-                                             keep_own boolean)
+                                             keep_own boolean,
+                                             insurer mynahoken.insurer_number)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -254,6 +231,14 @@ BEGIN
      OR keep_own IS NULL THEN
     RAISE EXCEPTION 'name, valid, value, source_id, recorded_on and keep_own must not be null'
       USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF insurer IS NOT NULL THEN
+    IF scope IS NULL THEN
+      scope := mynahoken.category(insurer);
+    ELSIF scope <> mynahoken.category(insurer) THEN
+      RAISE EXCEPTION 'insurer number % is not of insurer category %', insurer, scope
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
   END IF;
   IF keep_own AND scope IS NULL THEN
     RAISE EXCEPTION 'only a value of one insurer category can keep its own against later values'
@@ -280,6 +265,8 @@ BEGIN
     FROM mynahoken.legal_parameter_entry p
    WHERE p.name = legal_record_entry.name
      AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND (p.insurer IS NULL AND legal_record_entry.insurer IS NULL
+          OR p.insurer OPERATOR(mynahoken.=) legal_record_entry.insurer)
      AND p.valid && legal_record_entry.valid;
   IF latest > recorded_on THEN
     RAISE EXCEPTION 'legal parameter "%" already has a value recorded on %, after %',
@@ -296,20 +283,20 @@ BEGIN
 
   INSERT INTO mynahoken.legal_parameter_entry
     (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-     value_range, value_text, source_id, confirmed, note, keep_own, change_set_id)
+     value_range, value_text, source_id, confirmed, note, keep_own, change_set_id, insurer)
   VALUES (name, def.value_type, scope, valid, recorded_on,
           CASE WHEN def.value_type = 'date' THEN value::date END,
           CASE WHEN def.value_type = 'int' THEN value::int END,
           CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
           CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
           CASE WHEN def.value_type = 'text' THEN value END,
-          source_id, confirmed, note, keep_own, change_set_id)
+          source_id, confirmed, note, keep_own, change_set_id, insurer)
   RETURNING parameter_id INTO new_id;
 
   -- No silent masking: say which entries the new one takes days from, and
   -- which still take days from it.
   SELECT string_agg(format('%s entry %s (%s, recorded on %s) on %s', r.relation, r.parameter_id,
-                           coalesce(r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           coalesce(r.insurer::text, r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
                            mynahoken.daterange_iso(r.days)),
                     '; ' ORDER BY r.parameter_id)
     INTO report
@@ -322,9 +309,9 @@ BEGIN
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean) IS
+COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) IS
   'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
-REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION mynahoken.legal_change_set_open(recorded_on date, reason text, note text)
 RETURNS bigint
@@ -372,7 +359,8 @@ CREATE FUNCTION mynahoken.record_legal_parameter(name text,
                                                  confirmed boolean DEFAULT true,
                                                  note text DEFAULT NULL,
                                                  keep_own boolean DEFAULT false,
-                                                 reason text DEFAULT NULL)
+                                                 reason text DEFAULT NULL,
+                                                 insurer mynahoken.insurer_number DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -380,10 +368,10 @@ AS $$
 BEGIN
   RETURN mynahoken.legal_record_entry(mynahoken.legal_change_set_open(recorded_on, reason, NULL),
                                       recorded_on, name, scope, valid, value, source_id,
-                                      confirmed, note, keep_own);
+                                      confirmed, note, keep_own, insurer);
 END
 $$;
-COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text) IS
+COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number) IS
   'Record a new value of a legal parameter from a source, as a change set of one: appends an entry that supersedes or masks the values it overlaps (a NOTICE lists them); a reason is needed for a knowledge day more than 31 days back';
 CREATE OR REPLACE FUNCTION mynahoken.record_legal_change_set(recorded_on date, entries jsonb,
                                                   reason text DEFAULT NULL, note text DEFAULT NULL)
@@ -417,7 +405,7 @@ BEGIN
     PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name',
               (e ->> 'scope')::mynahoken.insurer_category, (e ->> 'valid')::daterange,
               e ->> 'value', src, coalesce((e ->> 'confirmed')::boolean, true), e ->> 'note',
-              coalesce((e ->> 'keep_own')::boolean, false));
+              coalesce((e ->> 'keep_own')::boolean, false), (e ->> 'insurer')::mynahoken.insurer_number);
   END LOOP;
   RETURN cs;
 END
@@ -447,6 +435,7 @@ BEGIN
              AND (e.scope = category OR e.scope IS NULL)
              AND e.valid @> day
              AND (known_on IS NULL OR e.recorded_on <= known_on)
+             AND e.insurer IS NULL
              AND (e.change_set_id IS NULL OR cs.recorded_at <= held_at)
            ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
    ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
@@ -484,9 +473,9 @@ BEGIN
   END IF;
 END
 $$;
-REVOKE ALL ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text),
+REVOKE ALL ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
   mynahoken.record_legal_change_set(date, jsonb, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text),
+GRANT EXECUTE ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
   mynahoken.record_legal_change_set(date, jsonb, text, text) TO mynahoken_calendar_author;
 GRANT INSERT (code, kind, title, issuer, number, issued_on, url, note) ON mynahoken.legal_source TO mynahoken_calendar_author;
 GRANT INSERT (name, value_type, unit, description) ON mynahoken.legal_parameter_def TO mynahoken_calendar_author;
@@ -841,3 +830,219 @@ RETURN CASE WHEN category IS NULL OR acquired_on IS NULL THEN NULL
             ELSE mynahoken.acquisition_report_due(category, acquired_on, known_on) END;
 COMMENT ON FUNCTION mynahoken.acquisition_report_deadline(mynahoken.insurer_category, date, date) IS
   'Day the 資格取得届 is due: acquisition_report_due, moved to the next open day when acquisition_report_rollover holds for the category';
+
+-- ---------------------------------------------------------------------------
+-- Scope by insurer number (doc/decisions.md, "Which value is in force"): an
+-- entry may be for one insurer of its category; the key, the supersession
+-- and the readers take it into account.
+
+ALTER TABLE mynahoken.legal_parameter_entry
+  ADD COLUMN insurer mynahoken.insurer_number,
+  ADD CONSTRAINT legal_parameter_insurer_in_scope
+    CHECK (insurer IS NULL OR scope OPERATOR(pg_catalog.=) mynahoken.category(insurer));
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.insurer IS
+  'The insurer (保険者番号) the value is for, within its category (scope); NULL: every insurer of the scope';
+CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category,
+                                              insurer mynahoken.insurer_number)
+RETURNS mynahoken.legal_key_range
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mynahoken.legal_key_range(
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         '[]');
+COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category, mynahoken.insurer_number) IS
+  'Exclusion key of a legal parameter value: its name, scope (NULL = all insurer categories) and insurer number (NULL = the whole scope)';
+ALTER TABLE mynahoken.legal_parameter_entry
+  DROP CONSTRAINT legal_parameter_no_overlap,
+  ADD CONSTRAINT legal_parameter_no_overlap EXCLUDE USING gist (
+    mynahoken.legal_parameter_key(name, scope, insurer) WITH &&,
+    valid WITH &&,
+    pg_catalog.daterange(recorded_on, recorded_on, '[]') WITH &&);
+
+CREATE OR REPLACE VIEW mynahoken.legal_parameter AS
+SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,
+       pg_catalog.daterange(min(k.since),
+                            CASE WHEN bool_or(k.until IS NULL) THEN NULL ELSE max(k.until) END) AS recorded,
+       e.value_date, e.value_int, e.value_bool, e.value_range, e.value_text,
+       e.source_id, e.confirmed, e.note, e.insurer
+  FROM mynahoken.legal_parameter_entry e
+ CROSS JOIN LATERAL (
+       SELECT s.since, s.until, piece AS valid
+         FROM (SELECT t.since, pg_catalog.lead(t.since) OVER (ORDER BY t.since) AS until
+                 FROM (SELECT e.recorded_on
+                       UNION
+                       SELECT l.recorded_on
+                         FROM mynahoken.legal_parameter_entry l
+                        WHERE l.name OPERATOR(pg_catalog.=) e.name
+                          AND l.scope IS NOT DISTINCT FROM e.scope
+                     AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
+                          AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
+                          AND l.valid OPERATOR(pg_catalog.&&) e.valid
+                          AND l.recorded_on OPERATOR(pg_catalog.>) e.recorded_on) AS t (since)) AS s
+        CROSS JOIN LATERAL pg_catalog.unnest(
+               pg_catalog.datemultirange(e.valid) OPERATOR(pg_catalog.-) coalesce(
+                 (SELECT pg_catalog.range_agg(l.valid)
+                    FROM mynahoken.legal_parameter_entry l
+                   WHERE l.name OPERATOR(pg_catalog.=) e.name
+                     AND l.scope IS NOT DISTINCT FROM e.scope
+                     AND l.valid OPERATOR(pg_catalog.&&) e.valid
+                     AND l.recorded_on OPERATOR(pg_catalog.>) e.recorded_on
+                     AND l.recorded_on OPERATOR(pg_catalog.<=) s.since),
+                 '{}'::pg_catalog.datemultirange)) AS piece) AS k
+ GROUP BY e.parameter_id, e.name, e.scope, k.valid;
+COMMENT ON VIEW mynahoken.legal_parameter IS
+  'Bitemporal values of legal parameters: valid time (decision days), recorded time (when known), typed value, required source; derived from legal_parameter_entry';
+CREATE OR REPLACE VIEW mynahoken.legal_calendar AS
+SELECT p.name, p.scope, p.valid, p.recorded,
+       CASE p.value_type
+         WHEN 'date' THEN CASE WHEN pg_catalog.isfinite(p.value_date)
+                               THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+                               ELSE p.value_date::text END
+         WHEN 'int' THEN p.value_int::text
+         WHEN 'boolean' THEN p.value_bool::text
+         WHEN 'daterange' THEN mynahoken.daterange_iso(p.value_range)
+         ELSE p.value_text END AS value,
+       d.unit, p.confirmed, p.note, d.description,
+       mynahoken.daterange_iso(p.valid) AS valid_iso,
+       mynahoken.daterange_iso(p.recorded) AS recorded_iso,
+       s.code AS source_code, s.kind AS source_kind, s.title AS source_title,
+       s.issuer AS source_issuer, s.number AS source_number, s.issued_on AS source_issued_on,
+       s.url AS source_url, p.parameter_id, p.source_id, p.insurer
+  FROM mynahoken.legal_parameter p
+  JOIN mynahoken.legal_parameter_def d USING (name, value_type)
+  JOIN mynahoken.legal_source s USING (source_id);
+COMMENT ON VIEW mynahoken.legal_calendar IS
+  'Every value of every legal parameter with its valid and recorded time, unit and source';
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_relations(parameter_id bigint)
+RETURNS TABLE (parameter_id bigint, scope mynahoken.insurer_category, recorded_on date,
+               days daterange, relation text, insurer mynahoken.insurer_number)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT o.parameter_id, o.scope, o.recorded_on, n.valid OPERATOR(pg_catalog.*) o.valid,
+         CASE WHEN nl.level OPERATOR(pg_catalog.=) ol.level
+              THEN CASE WHEN o.recorded_on OPERATOR(pg_catalog.<) n.recorded_on THEN 'supersedes'
+                        ELSE 'is superseded by' END
+              WHEN nl.level OPERATOR(pg_catalog.<) ol.level
+              THEN CASE WHEN o.keep_own OR o.recorded_on OPERATOR(pg_catalog.>=) n.recorded_on
+                        THEN 'is masked by' ELSE 'masks' END
+              ELSE CASE WHEN n.keep_own OR n.recorded_on OPERATOR(pg_catalog.>=) o.recorded_on
+                        THEN 'masks' ELSE 'is masked by' END END,
+         o.insurer
+    FROM mynahoken.legal_parameter_entry n
+    JOIN mynahoken.legal_parameter_entry o
+      ON o.name OPERATOR(pg_catalog.=) n.name
+     AND o.parameter_id OPERATOR(pg_catalog.<>) n.parameter_id
+     AND o.valid OPERATOR(pg_catalog.&&) n.valid
+     AND (o.scope IS NULL OR n.scope IS NULL
+          OR (o.scope OPERATOR(pg_catalog.=) n.scope
+              AND (o.insurer IS NULL OR n.insurer IS NULL OR o.insurer OPERATOR(mynahoken.=) n.insurer)))
+   CROSS JOIN LATERAL (SELECT CASE WHEN n.insurer IS NOT NULL THEN 2 WHEN n.scope IS NOT NULL THEN 1 ELSE 0 END) AS nl (level)
+   CROSS JOIN LATERAL (SELECT CASE WHEN o.insurer IS NOT NULL THEN 2 WHEN o.scope IS NOT NULL THEN 1 ELSE 0 END) AS ol (level)
+   WHERE n.parameter_id OPERATOR(pg_catalog.=) legal_entry_relations.parameter_id
+   ORDER BY o.parameter_id;
+END;
+COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
+  'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_for_insurer(name text, day date, insurer mynahoken.insurer_number,
+                                                  known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+  cat mynahoken.insurer_category;
+BEGIN
+  IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
+    RAISE EXCEPTION 'legal parameter name, day and insurer must not be null'
+      USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  cat := mynahoken.category(insurer);
+  WITH c AS (
+    SELECT DISTINCT ON (l.level) e AS entry, l.level
+      FROM mynahoken.legal_parameter_entry e
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
+                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
+     WHERE e.name = legal_entry_for_insurer.name
+       AND (e.scope IS NULL
+            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) legal_entry_for_insurer.insurer)))
+       AND e.valid @> day
+       AND (known_on IS NULL OR e.recorded_on <= known_on)
+     ORDER BY l.level, e.recorded_on DESC)
+  SELECT (c.entry).* INTO ent
+    FROM c
+   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
+   ORDER BY (c.entry).recorded_on DESC, c.level DESC
+   LIMIT 1;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'no value for legal parameter "%" on %', name, to_char(day, 'YYYY-MM-DD')
+      USING ERRCODE = 'no_data_found',
+            DETAIL = format('Insurer %s. Knowledge: %s.', insurer,
+                            CASE WHEN known_on IS NULL THEN 'as currently known'
+                                 ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END);
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_for_insurer(text, date, mynahoken.insurer_number, date) IS
+  'Entry in force for a legal parameter on a day for one insurer (its own, its category''s or every category''s), as known on a day (NULL: now); error P0002 when none';
+CREATE OR REPLACE FUNCTION mynahoken.transition_rules_for_insurer(insurer mynahoken.insurer_number, day date,
+                                                       known_on date DEFAULT NULL)
+RETURNS mynahoken.transition_rules
+AS 'MODULE_PATHNAME', 'mynahoken_transition_rules_for_insurer'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.transition_rules_for_insurer(mynahoken.insurer_number, date, date) IS
+  'The legal parameters of one insurer (保険者番号) on a day as known on a day (NULL: now): its own, else its category''s, else every category''s';
+CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_at(name text, day date,
+                                             category mynahoken.insurer_category DEFAULT NULL,
+                                             known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r mynahoken.legal_parameter;
+  ent mynahoken.legal_parameter_entry;
+  taken datemultirange;
+  part daterange;
+  since date;
+  until date;
+BEGIN
+  ent := mynahoken.legal_entry_at(name, day, category, known_on);
+  -- the days later entries took from it by known_on; the part left holding the day
+  SELECT range_agg(l.valid) INTO taken
+    FROM mynahoken.legal_parameter_entry l
+   WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+     AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
+     AND (known_on IS NULL OR l.recorded_on <= known_on);
+  SELECT x INTO part
+    FROM unnest(datemultirange(ent.valid) - coalesce(taken, '{}'::datemultirange)) AS x
+   WHERE x @> day;
+  -- it has been this part since the days on either side of it were taken
+  -- (or from its recording), until a later entry takes one of its days
+  SELECT max(t) INTO since
+    FROM (SELECT ent.recorded_on
+          UNION ALL
+          SELECT min(l.recorded_on)
+            FROM mynahoken.legal_parameter_entry l,
+                 (VALUES (lower(part) - 1), (upper(part))) AS n (d)
+           WHERE n.d IS NOT NULL AND ent.valid @> n.d AND l.valid @> n.d
+             AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+             AND l.recorded_on > ent.recorded_on
+           GROUP BY n.d) AS v (t);
+  SELECT min(l.recorded_on) INTO until
+    FROM mynahoken.legal_parameter_entry l
+   WHERE known_on IS NOT NULL AND l.recorded_on > known_on
+     AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+     AND l.valid && part;
+  SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope, part, daterange(since, until),
+         ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
+         ent.source_id, ent.confirmed, ent.note, ent.insurer
+    INTO r;
+  RETURN r;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_parameter_at(text, date, mynahoken.insurer_category, date) IS
+  'Calendar row of a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';

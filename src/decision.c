@@ -54,7 +54,9 @@ typedef struct CalRow
 	mh_day		lo;				/* valid from (inclusive) */
 	mh_day		hi;				/* valid to (inclusive) */
 	mh_day		recorded_on;	/* knowledge day of its entry */
-	bool		keep_own;		/* a category's value kept against later all-category ones */
+	bool		keep_own;		/* a narrower value kept against later broader ones */
+	bool		has_insurer;	/* for one insurer of its category (scope) only */
+	int32		insurer;		/* mynahoken.insurer_number, when has_insurer */
 	MhValue		value;
 } CalRow;
 
@@ -213,8 +215,8 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		" ON e.parameter_id OPERATOR(pg_catalog.=) p.parameter_id" \
 		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)" \
 		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END"
-	static const char *const sql = LOAD_ROWS_SQL("e.recorded_on, e.keep_own");
-	static const char *const sql_01 = LOAD_ROWS_SQL("e.recorded_on, false");
+	static const char *const sql = LOAD_ROWS_SQL("e.recorded_on, e.keep_own, e.insurer");
+	static const char *const sql_01 = LOAD_ROWS_SQL("e.recorded_on, false, NULL::pg_catalog.int4");
 	static const char *const has_keep_own =
 		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a"
 		" WHERE a.attrelid OPERATOR(pg_catalog.=) 'mynahoken.legal_parameter_entry'::pg_catalog.regclass"
@@ -272,6 +274,8 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		r->hi = upper == MH_DAY_MAX ? MH_DAY_MAX : upper - 1;
 		r->recorded_on = get_day(tup, td, 13, MH_DAY_MIN);
 		r->keep_own = DatumGetBool(SPI_getbinval(tup, td, 14, &isnull));
+		r->insurer = DatumGetInt32(SPI_getbinval(tup, td, 15, &isnull));
+		r->has_insurer = !isnull;
 
 		switch (mh_param_types[p])
 		{
@@ -449,7 +453,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 		const CalRow *r = &c->rows[i];
 		int			cur;
 
-		if (r->scope != -1 && r->scope != cat)
+		if ((r->scope != -1 && r->scope != cat) || r->has_insurer)
 			continue;
 		/* narrow the span of days this resolution holds for */
 		if (r->lo != MH_DAY_MIN)
@@ -1369,35 +1373,30 @@ mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
 										 fmt_day(from), fmt_day(to)), &t));
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_transition_rules);
-Datum
-mynahoken_transition_rules(PG_FUNCTION_ARGS)
+/* A mynahoken.transition_rules value: category, day and the parameters. */
+static Datum
+rules_tuple(FunctionCallInfo fcinfo, Datum category, mh_day day, const MhRules *rules)
 {
-	Call		call = {0};
 	TupleDesc	td;
 	Datum		values[RULES_NATTS];
 	bool		nulls[RULES_NATTS];
 	int			i;
 
-	/* (category, day, known_on) */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "mynahoken.transition_rules must return a composite");
 	td = BlessTupleDesc(td);
 	if (td->natts != RULES_NATTS)
 		elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
 			 td->natts, RULES_NATTS);
-	values[0] = PG_GETARG_DATUM(0);
+	values[0] = category;
 	nulls[0] = false;
-	values[1] = DateADTGetDatum((DateADT) call.day);
+	values[1] = DateADTGetDatum((DateADT) day);
 	nulls[1] = false;
 	for (i = 0; i < MH_P_COUNT; i++)
 	{
-		const MhValue *v = &call.rules->v[i];
+		const MhValue *v = &rules->v[i];
 
-		nulls[2 + i] = !(call.rules->present & ((uint32_t) 1 << i));
+		nulls[2 + i] = !(rules->present & ((uint32_t) 1 << i));
 		if (nulls[2 + i])
 		{
 			values[2 + i] = (Datum) 0;
@@ -1420,4 +1419,97 @@ mynahoken_transition_rules(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_transition_rules);
+Datum
+mynahoken_transition_rules(PG_FUNCTION_ARGS)
+{
+	Call		call = {0};
+
+	/* (category, day, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
+	return rules_tuple(fcinfo, PG_GETARG_DATUM(0), call.day, call.rules);
+}
+
+/*
+ * The parameters of one insurer (保険者番号) on a day: of the rows for every
+ * category, for the insurer's category and for the insurer that hold the day
+ * (at most one per scope as known on one day), the one recorded later, the
+ * narrower on the same knowledge day; a row marked keep_own keeps the
+ * broader scopes out (as legal_entry_for_insurer in SQL).  Not cached per
+ * row: a query joins it once per insurer.
+ */
+PG_FUNCTION_INFO_V1(mynahoken_transition_rules_for_insurer);
+Datum
+mynahoken_transition_rules_for_insurer(PG_FUNCTION_ARGS)
+{
+	DecisionCache *c;
+	MhRules		rules;
+	int			best[MH_P_COUNT][3];
+	int32		insurer;
+	mh_day		day;
+	int			cat;
+	int			i;
+	int			p;
+
+	/* (insurer, day, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	day = arg_finite_day(fcinfo, 1, "day");
+	c = get_cache(fcinfo, 2);
+	insurer = PG_GETARG_INT32(0);
+	cat = mynahoken_insurer_category_index(insurer);
+	if (cat < 0 || cat >= MH_CAT_COUNT)
+		elog(ERROR, "insurer number of unknown category %d", cat);
+
+	for (p = 0; p < MH_P_COUNT; p++)
+		best[p][0] = best[p][1] = best[p][2] = -1;
+	for (i = 0; i < c->nrows; i++)
+	{
+		const CalRow *r = &c->rows[i];
+		int			level;
+
+		if (day < r->lo || day > r->hi)
+			continue;
+		if (r->scope == -1)
+			level = 0;
+		else if (r->scope != cat)
+			continue;
+		else if (!r->has_insurer)
+			level = 1;
+		else if (r->insurer != insurer)
+			continue;
+		else
+			level = 2;
+		best[r->param][level] = i;
+	}
+
+	memset(&rules, 0, sizeof(MhRules));
+	for (p = 0; p < MH_P_COUNT; p++)
+	{
+		int			floor = 0;
+		int			win = -1;
+		int			level;
+
+		for (level = 1; level < 3; level++)
+			if (best[p][level] >= 0 && c->rows[best[p][level]].keep_own)
+				floor = level;
+		for (level = floor; level < 3; level++)
+		{
+			int			k = best[p][level];
+
+			if (k >= 0 && (win < 0 || c->rows[k].recorded_on >= c->rows[win].recorded_on))
+				win = k;
+		}
+		if (win >= 0)
+		{
+			rules.present |= (uint32_t) 1 << p;
+			rules.v[p] = c->rows[win].value;
+		}
+	}
+	mh_rules_memo_day(&rules, day);
+	return rules_tuple(fcinfo, ObjectIdGetDatum(c->category_oid[cat]), day, &rules);
 }

@@ -126,7 +126,8 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, issued_on)
 VALUES ('city-2026-11', 'insurer_decision', '資格確認書の有効期間 (2027年度)', 'Example City', current_date);
 SELECT mynahoken.record_legal_change_set(current_date, '[
   {"name": "certificate_term_months", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "24", "source": "city-2026-11"},
-  {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "4", "source": "city-2026-11"}]');
+  {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "4", "source": "city-2026-11"},
+  {"name": "certificate_term_months", "insurer": "138016", "valid": "[2027-04-01,)", "value": "36", "source": "city-2026-11"}]');
 RESET ROLE;
 SQL
 }
@@ -171,6 +172,10 @@ SELECT c, a, mynahoken.acquisition_report_due(c, a), mynahoken.acquisition_repor
        unnest(ARRAY[date '2026-04-24', '2026-04-28', '2026-12-24', '2027-09-17']) AS a
  ORDER BY 1, 2;
 SELECT count(*), min(day), max(day), md5(string_agg(day || name, ',' ORDER BY day)) FROM mynahoken.public_holiday;
+SELECT i, d, mynahoken.transition_rules_for_insurer(i::mynahoken.insurer_number, d)
+  FROM unnest(ARRAY['01130012', '06130009', '138016', '138024', '39130000']) AS i,
+       unnest(ARRAY[date '2025-08-01', '2026-04-01', '2027-05-01']) AS d
+ ORDER BY 1, 2;
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
 SELECT mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01'),
        mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01', current_date - 1);
