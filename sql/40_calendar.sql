@@ -113,6 +113,14 @@ SELECT mynahoken.record_legal_change_set(current_date, '{}');
 ROLLBACK TO errors;
 SELECT mynahoken.record_legal_change_set(current_date, '[{"name": "certificate_term_months", "valid": "[2027-04-01,)", "value": "12", "source": "no-such-source"}]');
 ROLLBACK TO errors;
+-- an insurer outside the scope; a reader for an insurer without one
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'kyokai_kenpo', '[2027-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), current_date, insurer => '138016');
+ROLLBACK TO errors;
+SELECT mynahoken.legal_entry_for_insurer('certificate_term_months', '2027-05-01', NULL);
+ROLLBACK TO errors;
+SELECT mynahoken.legal_entry_for_insurer('certificate_term_months', '2024-01-01', '138016', '2024-06-01');
+ROLLBACK TO errors;
 \set VERBOSITY default
 SELECT mynahoken.record_legal_change_set('2026-01-10', '[{"name": "certificate_term_months", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "24", "source": "mynahoken-default"},
                                                       {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "4", "source": "mynahoken-default"}]',
