@@ -199,27 +199,25 @@ get_day(HeapTuple tup, TupleDesc td, int col, mh_day if_null)
 /*
  * The calendar as known on a day.  The library also serves a database still
  * at 0.1 until ALTER EXTENSION mynahoken UPDATE: its entries have no
- * keep_own column, and the 0.1 rule (the category's own value wins) holds.
+ * keep_own, recorded_on or insurer column in mynahoken.legal_parameter, and the 0.1 rule (the category's own value wins) holds.
  */
 static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
-#define LOAD_ROWS_SQL(recorded_keep) \
+#define LOAD_ROWS_SQL(recorded_keep_insurer) \
 		"SELECT p.parameter_id, p.name, p.scope::text," \
 		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid)," \
 		" p.value_type::text, p.value_date, p.value_int, p.value_bool," \
 		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range)," \
-		" pg_catalog.isempty(p.value_range), " recorded_keep \
+		" pg_catalog.isempty(p.value_range), " recorded_keep_insurer \
 		" FROM mynahoken.legal_parameter p" \
-		" JOIN mynahoken.legal_parameter_entry e" \
-		" ON e.parameter_id OPERATOR(pg_catalog.=) p.parameter_id" \
 		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)" \
 		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END"
-	static const char *const sql = LOAD_ROWS_SQL("e.recorded_on, e.keep_own, e.insurer");
-	static const char *const sql_01 = LOAD_ROWS_SQL("e.recorded_on, false, NULL::pg_catalog.int4");
+	static const char *const sql = LOAD_ROWS_SQL("p.recorded_on, p.keep_own, p.insurer");
+	static const char *const sql_01 = LOAD_ROWS_SQL("NULL::pg_catalog.date, false, NULL::pg_catalog.int4");
 	static const char *const has_keep_own =
 		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a"
-		" WHERE a.attrelid OPERATOR(pg_catalog.=) 'mynahoken.legal_parameter_entry'::pg_catalog.regclass"
+		" WHERE a.attrelid OPERATOR(pg_catalog.=) 'mynahoken.legal_parameter'::pg_catalog.regclass"
 		" AND a.attname OPERATOR(pg_catalog.=) 'keep_own' AND NOT a.attisdropped";
 	Oid			argtypes[1] = {DATEOID};
 	Datum		values[1];

@@ -221,7 +221,7 @@ SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,
        pg_catalog.daterange(min(k.since),
                             CASE WHEN bool_or(k.until IS NULL) THEN NULL ELSE max(k.until) END) AS recorded,
        e.value_date, e.value_int, e.value_bool, e.value_range, e.value_text,
-       e.source_id, e.confirmed, e.note, e.insurer
+       e.source_id, e.confirmed, e.note, e.insurer, e.recorded_on, e.keep_own
   FROM mynahoken.legal_parameter_entry e
  CROSS JOIN LATERAL (
        SELECT s.since, s.until, piece AS valid
@@ -404,7 +404,7 @@ BEGIN
      AND l.valid && part;
   SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope, part, daterange(since, until),
          ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
-         ent.source_id, ent.confirmed, ent.note, ent.insurer
+         ent.source_id, ent.confirmed, ent.note, ent.insurer, ent.recorded_on, ent.keep_own
     INTO r;
   RETURN r;
 END
