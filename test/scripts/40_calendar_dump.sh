@@ -73,6 +73,9 @@ SELECT mynahoken.record_legal_parameter('expired_card_acceptance', 'municipal_nh
          '2026-03-20', false, 'Example extension', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '4',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-05-01', reason => 'example: recorded late');
+SELECT mynahoken.record_legal_change_set(current_date, '[
+  {\"name\": \"certificate_term_months\", \"insurer\": \"138016\", \"valid\": \"[2027-04-01,)\", \"value\": \"36\", \"source\": \"city-2026-01\", \"keep_own\": true},
+  {\"name\": \"certificate_renewal_month\", \"insurer\": \"138016\", \"valid\": \"[2027-04-01,)\", \"value\": \"4\", \"source\": \"city-2026-01\"}]');
 " >/dev/null || exit 1
 
 # What must come back: the calendar, the stored rows, the sequences and
@@ -103,6 +106,8 @@ SELECT c, d, k,
 SELECT mynahoken.legal_value_int('city_certificate_mailing_days', '2026-06-01');
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
 SELECT mynahoken.explain_legacy_card('municipal_nhi', '2026-06-15', '2020-04-01', NULL, '2024-08-01', '2025-07-31');
+SELECT mynahoken.transition_rules_for_insurer(i::mynahoken.insurer_number, '2027-05-01')
+  FROM unnest(ARRAY['138016', '138024']) AS i;
 " >"$2.decisions" 2>&1
 }
 
@@ -117,15 +122,16 @@ tap $? "pg_dump -Fc of the insurer's database" "$work/dump.err"
 "$MH_BINDIR/pg_dump" -Fp -f "$work/src.sql" "$src" 2>"$work/dump.err"
 tap $? "pg_dump -Fp of the insurer's database" "$work/dump.err"
 
-# The dump holds the insurer's rows only: 1 source, 1 definition, 5 values.
+# The dump holds the insurer's rows only: 1 source, 1 definition, 7 values
+# (two of them for one insurer, in one change set), 6 change sets.
 "$MH_BINDIR/pg_restore" -a -f - "$work/src.dump" 2>"$work/list.err" | awk '
 	/^COPY mynahoken\.legal_/ { t = $2; next }
 	/^\\\.$/ { t = ""; next }
 	t != "" { rows[t]++ }
-	END { printf "%d %d %d\n", rows["mynahoken.legal_source"], rows["mynahoken.legal_parameter_def"],
-	             rows["mynahoken.legal_parameter_entry"] }' >"$work/rows"
-[ "$(cat "$work/rows")" = "1 1 5" ]
-tap $? "the dump holds only the insurer's rows (sources, definitions, values: $(cat "$work/rows"), want 1 1 5)"
+	END { printf "%d %d %d %d\n", rows["mynahoken.legal_source"], rows["mynahoken.legal_parameter_def"],
+	             rows["mynahoken.legal_parameter_entry"], rows["mynahoken.legal_change_set"] }' >"$work/rows"
+[ "$(cat "$work/rows")" = "1 1 7 6" ]
+tap $? "the dump holds only the insurer's rows (sources, definitions, values, change sets: $(cat "$work/rows"), want 1 1 7 6)"
 
 # A restore of a mynahoken database runs without a single error: seeded rows
 # of every extension table are left out of the dump.
