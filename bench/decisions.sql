@@ -146,16 +146,19 @@ BEGIN
 END $$;
 
 -- What a team writes without the extension: read each parameter per row,
--- straight from the stored entries (the latest one recorded wins, the
--- category's own before the one for every category).
+-- straight from the stored entries (the latest one recorded in each scope;
+-- of the category's and the one for every category, the later recorded, the
+-- category's own on a tie or when it keeps its own).
 CREATE OR REPLACE FUNCTION bench.pl_param(pname text, cat mynahoken.insurer_category, day date)
 RETURNS mynahoken.legal_parameter_entry LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
   r mynahoken.legal_parameter_entry;
 BEGIN
-  SELECT * INTO r FROM mynahoken.legal_parameter_entry e
-   WHERE e.name = pname AND (e.scope = cat OR e.scope IS NULL) AND e.valid @> day
-   ORDER BY e.scope IS NULL, e.recorded_on DESC LIMIT 1;
+  SELECT c.* INTO r
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.* FROM mynahoken.legal_parameter_entry e
+           WHERE e.name = pname AND (e.scope = cat OR e.scope IS NULL) AND e.insurer IS NULL AND e.valid @> day
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL LIMIT 1;
   RETURN r;
 END $$;
 

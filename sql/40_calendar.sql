@@ -53,10 +53,10 @@ SELECT mynahoken.legal_value_int('card_issue_end', NULL);
 BEGIN;
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-04-01,)', '12',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
-         '2026-01-10', false, 'Example: from 2026-04 one year, renewed each 8/1') > 0 AS recorded;
+         '2026-01-10', false, 'Example: from 2026-04 one year, renewed each 8/1', reason => 'example: recorded late') > 0 AS recorded;
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-10-01,)', '24',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
-         '2026-02-01') > 0 AS recorded;
+         '2026-02-01', reason => 'example: recorded late') > 0 AS recorded;
 SELECT value, valid_iso AS valid, recorded_iso AS recorded
   FROM mynahoken.legal_calendar
  WHERE name = 'certificate_term_months' AND scope = 'municipal_nhi'
@@ -74,11 +74,59 @@ SELECT e.value_int AS value, mynahoken.daterange_iso(e.valid) AS valid, e.record
 -- a value recorded before one already known is refused
 SAVEPOINT errors;
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-04-01,)', '6',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-01', reason => 'example: recorded late');
 ROLLBACK TO errors;
 -- so is a second value for the same days on the same knowledge day
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-12-01,2027-01-01)', '6',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-02-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-02-01', reason => 'example: recorded late');
+ROLLBACK;
+
+-- No silent masking: a value for every category recorded later than a
+-- category's own is in force for it too; the NOTICE and
+-- legal_entry_relations name the entries it supersedes and masks, and those
+-- that still mask it (協会けんぽ keeps its own term).
+BEGIN;
+SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2027-04-01,)', '24',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-11-01', reason => 'example: a national value entered late') > 0 AS recorded;
+SELECT r.parameter_id, coalesce(r.scope::text, 'all') AS scope, r.recorded_on, mynahoken.daterange_iso(r.days) AS days, r.relation
+  FROM mynahoken.legal_entry_relations((SELECT max(parameter_id) FROM mynahoken.legal_parameter_entry)) AS r;
+SELECT c, mynahoken.legal_value_int('certificate_term_months', '2027-05-01', c) AS term
+  FROM unnest(ARRAY['kyokai_kenpo', 'municipal_nhi']::mynahoken.insurer_category[]) AS c;
+-- keep_own is for the value of one category
+SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2028-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-11-02', keep_own => true);
+ROLLBACK;
+
+-- Change sets and system time.  A knowledge day long before the recording
+-- day needs a reason; a later one is refused; a change set is a non-empty
+-- JSON array of entries naming known sources.
+BEGIN;
+\set VERBOSITY terse
+SAVEPOINT errors;
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2027-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-10');
+ROLLBACK TO errors;
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2027-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), current_date + 2);
+ROLLBACK TO errors;
+SELECT mynahoken.record_legal_change_set(current_date, '{}');
+ROLLBACK TO errors;
+SELECT mynahoken.record_legal_change_set(current_date, '[{"name": "certificate_term_months", "valid": "[2027-04-01,)", "value": "12", "source": "no-such-source"}]');
+ROLLBACK TO errors;
+-- an insurer outside the scope; a reader for an insurer without one
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'kyokai_kenpo', '[2027-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), current_date, insurer => '138016');
+ROLLBACK TO errors;
+SELECT mynahoken.legal_entry_for_insurer('certificate_term_months', '2027-05-01', NULL);
+ROLLBACK TO errors;
+SELECT mynahoken.legal_entry_for_insurer('certificate_term_months', '2024-01-01', '138016', '2024-06-01');
+ROLLBACK TO errors;
+\set VERBOSITY default
+SELECT mynahoken.record_legal_change_set('2026-01-10', '[{"name": "certificate_term_months", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "24", "source": "mynahoken-default"},
+                                                      {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "4", "source": "mynahoken-default"}]',
+                                         reason => 'Example: the city decision of 2026-01-10, entered late') >= 1000000 AS change_set;
+SELECT recorded_by = session_user AS by_me, recorded_on, days_back > 31 AS long_ago, backdated, reason, cardinality(entries) AS entries
+  FROM mynahoken.legal_change_sets;
 ROLLBACK;
 
 -- A partial supersession of a shipped value: the 国保 acceptance is extended
@@ -88,7 +136,7 @@ ROLLBACK;
 BEGIN;
 SELECT mynahoken.record_legal_parameter('expired_card_acceptance', 'municipal_nhi', '[2026-04-01,)',
          '[2025-08-01,2026-09-30]', (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mhlw-2025-06-27'),
-         '2026-03-20') >= 1000000 AS insurer_id;
+         '2026-03-20', reason => 'example: recorded late') >= 1000000 AS insurer_id;
 SELECT value, valid_iso AS valid, recorded_iso AS recorded, parameter_id < 1000000 AS shipped_row
   FROM mynahoken.legal_calendar
  WHERE name = 'expired_card_acceptance' AND scope = 'municipal_nhi'
@@ -184,7 +232,7 @@ SELECT mynahoken.legacy_card_valid(NULL, '2025-06-01', '2020-04-01', NULL, '2020
 SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15') AS may_15,
        mynahoken.myna_usable_until('kyokai_kenpo', '2025-11-30') AS nov_30,
        mynahoken.myna_usable_until('kyokai_kenpo', '2025-12-01') AS dec_01;
-SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2025-07-15');
+SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2024-11-28');
 
 --
 -- Documents a member can use, and those an institution may accept.
@@ -245,7 +293,7 @@ SELECT mynahoken.certificate_valid_until('kyokai_kenpo', '2024-12-01');
 -- An insurer term above the legal maximum is refused.
 BEGIN;
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'seamen', '[2024-12-02,)', '72',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-01') > 0 AS recorded;
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-01', reason => 'example: recorded late') > 0 AS recorded;
 SELECT mynahoken.certificate_valid_until('seamen', '2026-02-01');
 ROLLBACK;
 

@@ -225,6 +225,11 @@ AS 'MODULE_PATHNAME', 'mh_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
 
 COMMENT ON FUNCTION mynahoken.raise_error(text, text, text, text) IS
   'Raise an error (SQLSTATE, message, DETAIL, HINT) without CONTEXT and without STATEMENT in the server log; the extension''s routines raise through it and never put a caller''s value in the message';
+CREATE FUNCTION mynahoken.raise_notice(message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mh_raise_notice' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.raise_notice(text, text, text) IS
+  'Send a NOTICE (message, DETAIL, HINT) without CONTEXT, as raise_error does for errors; the extension''s routines report through it and never put a caller''s value in the message';
 
 CREATE OR REPLACE FUNCTION mynahoken.add_trust_anchor(certificate bytea,
                                            purpose mynahoken.certificate_usage,
@@ -1032,3 +1037,1028 @@ $$;
 -- ===========================================================================
 -- Issue 10, legal calendar 0.2.
 -- ===========================================================================
+
+-- ---------------------------------------------------------------------------
+-- No silent masking (doc/decisions.md, "Which value is in force"): of the
+-- entries for a category and for every category that cover a day, the one
+-- recorded later is in force; keep_own lets a category keep its own.
+
+ALTER TABLE mynahoken.legal_parameter_entry
+  ADD COLUMN keep_own boolean NOT NULL DEFAULT false,
+  ADD CONSTRAINT legal_parameter_keep_own_scoped CHECK (NOT keep_own OR scope IS NOT NULL);
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.keep_own IS
+  'True: this value of one category stays in force against values for every category recorded later (the insurer keeps its own); false: the most recently recorded covering value is in force';
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_at(name text, day date,
+                                         category mynahoken.insurer_category DEFAULT NULL,
+                                         known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+           WHERE e.name = legal_entry_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.insurer IS NULL
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF FOUND THEN
+    RETURN ent;
+  END IF;
+  PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+  END IF;
+  PERFORM mynahoken.raise_error('P0002',
+    pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+    detail => format('Insurer category: %s. Knowledge: %s.',
+                     coalesce(category::text, 'all'),
+                     CASE WHEN known_on IS NULL THEN 'as currently known'
+                          ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
+    hint => 'Record a value with mynahoken.record_legal_parameter().');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_at(text, date, mynahoken.insurer_category, date) IS
+  'Internal: stored entry in force for a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
+
+
+-- record_legal_parameter gains keep_own (and reason, below): created again
+-- with the change sets.
+DROP FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text);
+
+-- Shipped rows changed by the rule (corrections of the shipped data, the same
+-- as a fresh 0.2 install): 協会けんぽ's own term and renewal month are kept
+-- against the later default for every category; the notice of 2025-11-12
+-- covers the decision days from 2025-12-02 only, so that 国保 and 後期 keep
+-- their acceptance from 2025-08-01.
+ALTER TABLE mynahoken.legal_parameter_entry DISABLE TRIGGER legal_parameter_entry_guard;
+UPDATE mynahoken.legal_parameter_entry
+   SET keep_own = true,
+       note = CASE name
+                WHEN 'certificate_term_months' THEN 'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window. 協会けんぽ''s own decision: kept against later defaults for every category.'
+                ELSE '協会けんぽ''s own decision: kept against later defaults for every category.' END
+ WHERE shipped AND scope = 'kyokai_kenpo' AND name IN ('certificate_term_months', 'certificate_renewal_month');
+UPDATE mynahoken.legal_parameter_entry
+   SET valid = '[2025-12-02,)',
+       note = 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. No extension past 2026-03-31 found as of 2026-02-22.'
+ WHERE shipped AND name = 'expired_card_acceptance' AND scope IS NULL AND recorded_on = '2025-11-12';
+ALTER TABLE mynahoken.legal_parameter_entry ENABLE TRIGGER legal_parameter_entry_guard;
+
+-- ---------------------------------------------------------------------------
+-- The 2025-2026 record (../shared/spec/domain-2026.md; doc/decisions.md,
+-- "Parameters shipped").  Corrections of the shipped data, the same as a
+-- fresh 0.2 install:
+--   * 後期's acceptance rests on the MHLW 事務連絡 of 2025-08-04, from
+--     2025-08-01 (0.1: 京都府医師会, known from 2025-09-15, start UNCONFIRMED);
+--   * the e-certificate grace rests on 厚生労働省告示第349号 of 2024-11-29
+--     (0.1: known from 2025-07-16, 協会けんぽ, kept as a second publication);
+--   * the title of the notice of 2025-06-27, the 附則第15条 basis in the note
+--     of 令和5年法律第48号, the notes that said "no extension past 2026-03-31".
+-- Both corrections make a value known on an earlier day than 0.1 said: a
+-- decision "as known on" a day between gives a different answer after the
+-- update (doc/decisions.md, "Updating from 0.1").
+ALTER TABLE mynahoken.legal_source DISABLE TRIGGER legal_source_guard;
+UPDATE mynahoken.legal_source
+   SET note = note || ' 附則第15条 is the basis for issuing a 資格確認書 without application (職権交付) "当分の間" (保団連, https://hodanren.doc-net.or.jp/?p=27223).'
+ WHERE shipped AND code = 'law-r5-48';
+UPDATE mynahoken.legal_source
+   SET title = '健康保険証の有効期限切れに伴う暫定的な取扱いに関する疑義解釈資料の送付について',
+       note = note || ' Its attachment is titled 健康保険証の有効期限切れに伴う暫定的な取扱いについて (the title 0.1 shipped); 日本医師会 forwarded it on 2025-07-01 (全商連, 出雲医師会).'
+ WHERE shipped AND code = 'mhlw-2025-06-27';
+UPDATE mynahoken.legal_source
+   SET note = 'Reports a 事務連絡 applying the 2025-06-27 treatment to expired 後期 cards. Since 0.2 the calendar cites that notice itself (mhlw-2025-08-04).'
+ WHERE shipped AND code = 'kyotoiho-2025-09-15';
+ALTER TABLE mynahoken.legal_source ENABLE TRIGGER legal_source_guard;
+
+INSERT INTO mynahoken.legal_source (source_id, code, kind, title, issuer, number, issued_on, url, note, shipped) VALUES
+  (16, 'mhlw-2025-08-04', 'notice',
+   '後期高齢者に係る資格確認書の暫定運用におけるマイナ保険証等の取扱いについて',
+   '厚生労働省', '事務連絡', '2025-08-04',
+   'https://hodanren.doc-net.or.jp/info/news/2025-08-05',
+   'Applies the 国保 treatment of 2025-06-27 to expired 後期 cards (expired on 2025-07-31), so from 2025-08-01. Announced by minister 福岡 on 2025-08-05. The PDF was not read; 保団連 links it (also 愛媛県保険医協会, 京都医報 2025-09-15).', true),
+  (17, 'mhlw-kokuji-2024-349', 'notice',
+   '厚生労働省告示第349号 (療担規則等の改正: 電子証明書の有効期限切れ後のオンライン資格確認)',
+   '厚生労働大臣', '厚生労働省告示第349号', '2024-11-29',
+   'https://www.mhlw.go.jp/web/t_doc?dataId=84ac0107&dataType=0&pageNo=1',
+   'In force 2024-12-02. The マイナ保険証 stays usable until the end of the 3rd month after the month its e-certificate expires. Only the preamble was read; the title here describes it. Also 中医協 答申 2024-11-13, MHLW https://www.mhlw.go.jp/stf/newpage_50657.html.', true),
+  (18, 'press-2026-03-19', 'publication',
+   '健康保険証の暫定的な取扱い 2026年7月末まで延長 (厚生労働大臣の発表の報道)',
+   'KAB, 新潟日報, 毎日新聞', NULL, '2026-03-19',
+   'https://www.kab.co.jp/news/article/16433268',
+   'Three outlets quote the minister: institutions checking eligibility online may accept an expired 健康保険証 until 2026-07-31 instead of 2026-03-31, with no extension past July (also https://www.niigata-nippo.co.jp/articles/-/799360, https://www.fujipost.com/lifestyle/48684.html). The 事務連絡 itself was not found: replace this source when it is read. Whether a 資格情報のお知らせ alone stays accepted (notice_alone) is UNCONFIRMED; the product ties it to the same range.', true),
+  (19, 'mitane-2026-03-06', 'publication',
+   '三種町 (秋田県): 後期高齢者医療の資格確認書 (令和8年8月以降, 85歳以上)',
+   '三種町', NULL, '2026-03-06',
+   'https://www.town.mitane.akita.jp/soshikikarasagasu/kenkosuishinka/1/580.html',
+   'Second prefecture with the 埼玉 cut-off: members aged 85 or over on 2026-08-01 all get a 資格確認書, 84 or under a 資格確認書 or a お知らせ. National notice not found (UNCONFIRMED).', true),
+  (20, 'ascii-2025-09-01', 'publication',
+   'スマホでマイナ保険証 2025年9月19日から (医療保険部会 2025-08-28)',
+   'ASCII', NULL, '2025-09-01',
+   'https://ascii.jp/elem/000/004/316/4316751/',
+   'From 2025-09-19 the マイナ保険証 works on a smartphone (iPhone from iOS 18.5, Android with the スマホ用電子証明書), only where the institution has a smartphone reader. Also 関内会計 https://www.kannaikaikei.jp/?p=15211.', true);
+
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description, shipped) VALUES
+  ('smartphone_myna_from', 'date', 'day',
+   'First day a マイナ保険証 on a smartphone is usable (where the institution has a smartphone reader); legally the same マイナ保険証', true);
+
+ALTER TABLE mynahoken.legal_parameter_entry DISABLE TRIGGER legal_parameter_entry_guard;
+UPDATE mynahoken.legal_parameter_entry
+   SET recorded_on = '2024-11-29', source_id = 17,
+       note = 'Corrected in 0.2: 0.1 knew it from 2025-07-16 (協会けんぽ), so as known between 2024-12-02 and 2025-07-15 it had no value.'
+ WHERE shipped AND parameter_id = 26 AND name = 'ecert_grace_months';
+UPDATE mynahoken.legal_parameter_entry
+   SET recorded_on = '2025-08-04', source_id = 16, confirmed = true,
+       note = 'The 国保 treatment of 2025-06-27 applied to 後期, whose cards expired on 2025-07-31. Corrected in 0.2: 0.1 knew it from 2025-09-15 (京都府医師会), with the start UNCONFIRMED.'
+ WHERE shipped AND parameter_id = 27 AND name = 'expired_card_acceptance';
+UPDATE mynahoken.legal_parameter_entry
+   SET note = 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. Extended to 2026-07-31 as known from 2026-03-19.'
+ WHERE shipped AND parameter_id = 28 AND name = 'expired_card_acceptance';
+ALTER TABLE mynahoken.legal_parameter_entry ENABLE TRIGGER legal_parameter_entry_guard;
+
+INSERT INTO mynahoken.legal_parameter_entry
+  (parameter_id, name, value_type, scope, valid, recorded_on, value_date, value_int, value_range,
+   source_id, confirmed, note, shipped) VALUES
+  (31, 'ecert_grace_months', 'int', NULL, '(,)', '2025-07-16', NULL, 3, NULL, 8, true,
+   'A second publication of the value of 厚生労働省告示第349号.', true),
+  (32, 'smartphone_myna_from', 'date', NULL, '(,)', '2025-09-01', '2025-09-19', NULL, NULL, 20, true, NULL, true),
+  (33, 'late_elderly_age_rule_from', 'date', 'late_elderly', '(,)', '2026-03-06', '2026-08-01', NULL, NULL, 19, false,
+   'Second source of the 埼玉 rule; the national notice is still not found.', true),
+  (34, 'late_elderly_age_threshold', 'int', 'late_elderly', '[2026-08-01,)', '2026-03-06', NULL, 85, NULL, 19, false,
+   'Second source of the 埼玉 rule; the national notice is still not found.', true),
+  (35, 'expired_card_acceptance', 'daterange', NULL, '[2025-12-02,)', '2026-03-19', NULL, NULL, '[2025-12-02,2026-07-31]', 18, true,
+   'Extension announced on 2026-03-19 (press; the 事務連絡 itself not found). For 国保 and 後期 acceptance starts 2025-08-01 (their own rows hold the days before 2025-12-02).', true);
+
+-- ---------------------------------------------------------------------------
+-- Change sets, system time, the author role (doc/decisions.md, "Recording:
+-- change sets, system time, the author role").  Entries recorded before the
+-- update belong to no change set: their system time was not kept.
+
+CREATE SEQUENCE mynahoken.legal_change_set_id_seq START 1000000 MINVALUE 1000000;
+COMMENT ON SEQUENCE mynahoken.legal_change_set_id_seq IS 'Ids of mynahoken.legal_change_set';
+CREATE TABLE mynahoken.legal_change_set (
+  change_set_id bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.legal_change_set_id_seq'),
+  recorded_at   timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),  -- system time
+  recorded_by   name NOT NULL DEFAULT SESSION_USER,
+  recorded_on   date NOT NULL CHECK (pg_catalog.isfinite(recorded_on)),  -- knowledge day of its entries
+  reason        text CHECK (reason OPERATOR(pg_catalog.<>) ''),  -- required for a knowledge day long before the recording
+  note          text
+);
+ALTER SEQUENCE mynahoken.legal_change_set_id_seq OWNED BY mynahoken.legal_change_set.change_set_id;
+COMMENT ON TABLE mynahoken.legal_change_set IS
+  'Entries of the legal calendar recorded together: system time and user (set by the database), knowledge day, reason for a backdated knowledge day';
+ALTER TABLE mynahoken.legal_parameter_entry
+  ADD COLUMN change_set_id bigint REFERENCES mynahoken.legal_change_set;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
+                                             recorded_on date,
+                                             name text,
+                                             scope mynahoken.insurer_category,
+                                             valid daterange,
+                                             value text,
+                                             source_id bigint,
+                                             confirmed boolean,
+                                             note text,
+                                             keep_own boolean,
+                                             insurer mynahoken.insurer_number)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  def mynahoken.legal_parameter_def;
+  latest date;
+  new_id bigint;
+  report text;
+BEGIN
+  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
+     OR keep_own IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id, recorded_on and keep_own must not be null');
+  END IF;
+  IF insurer IS NOT NULL THEN
+    IF scope IS NULL THEN
+      scope := mynahoken.category(insurer);
+    ELSIF scope <> mynahoken.category(insurer) THEN
+      PERFORM mynahoken.raise_error('22023', 'the insurer number is not of the given insurer category',
+        detail => pg_catalog.format('The insurer number is of category %s, not %s.', mynahoken.category(insurer), scope));
+    END IF;
+  END IF;
+  IF keep_own AND scope IS NULL THEN
+    PERFORM mynahoken.raise_error('22023', 'only a value of one insurer category can keep its own against later values',
+      detail => 'keep_own protects a category''s value from values for every category recorded later.');
+  END IF;
+  IF isempty(valid) THEN
+    PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
+  END IF;
+  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'Define it in mynahoken.legal_parameter_def first.');
+  END IF;
+  -- One writer at a time, so that the order check below holds when two
+  -- notices are recorded concurrently.
+  LOCK TABLE mynahoken.legal_parameter_entry IN SHARE ROW EXCLUSIVE MODE;
+
+  -- The new row supersedes the rows it overlaps (derived, nothing is
+  -- updated), so it must come after them.
+  SELECT max(p.recorded_on) INTO latest
+    FROM mynahoken.legal_parameter_entry p
+   WHERE p.name = legal_record_entry.name
+     AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND (p.insurer IS NULL AND legal_record_entry.insurer IS NULL
+          OR p.insurer OPERATOR(mynahoken.=) legal_record_entry.insurer)
+     AND p.valid && legal_record_entry.valid;
+  IF latest > recorded_on THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s, after recorded_on', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'Values are recorded in the order they become known.');
+  ELSIF latest = recorded_on THEN
+    PERFORM mynahoken.raise_error('23P01',
+      pg_catalog.format('legal parameter "%s" already has a value recorded on %s for some of these days', name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'One value per parameter, scope, decision day and knowledge day.',
+      hint => 'Record the correction as known from a later day.');
+  END IF;
+
+  BEGIN
+    INSERT INTO mynahoken.legal_parameter_entry
+      (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
+       value_range, value_text, source_id, confirmed, note, keep_own, change_set_id, insurer)
+    VALUES (name, def.value_type, scope, valid, recorded_on,
+            CASE WHEN def.value_type = 'date' THEN value::date END,
+            CASE WHEN def.value_type = 'int' THEN value::int END,
+            CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
+            CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
+            CASE WHEN def.value_type = 'text' THEN value END,
+            source_id, confirmed, note, keep_own, change_set_id, insurer)
+    RETURNING parameter_id INTO new_id;
+  EXCEPTION WHEN data_exception THEN
+    -- PostgreSQL's cast errors quote the value
+    PERFORM mynahoken.raise_error(SQLSTATE,
+      pg_catalog.format('value of legal parameter "%s" is not a valid %s', name, def.value_type));
+  END;
+
+  -- No silent masking: say which entries the new one takes days from, and
+  -- which still take days from it.
+  SELECT string_agg(format('%s entry %s (%s, recorded on %s) on %s', r.relation, r.parameter_id,
+                           coalesce(r.insurer::text, r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           mynahoken.daterange_iso(r.days)),
+                    '; ' ORDER BY r.parameter_id)
+    INTO report
+    FROM mynahoken.legal_entry_relations(new_id) AS r;
+  IF report IS NOT NULL THEN
+    PERFORM mynahoken.raise_notice('legal parameter recorded',
+      detail => pg_catalog.format('Entry %s. It %s.', new_id, report),
+      hint => 'mynahoken.legal_entry_relations(entry) lists them.');
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) IS
+  'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
+REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_change_set_open(recorded_on date, reason text, note text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (transaction_timestamp() AT TIME ZONE 'Asia/Tokyo')::date;
+  id bigint;
+BEGIN
+  IF recorded_on IS NULL OR NOT isfinite(recorded_on) THEN
+    PERFORM mynahoken.raise_error('22023', 'the knowledge day of a change set must be a finite date');
+  END IF;
+  IF recorded_on > today THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day cannot be after the day it is recorded',
+      detail => format('Knowledge day %s, recording day %s (in Japan).',
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')));
+  END IF;
+  IF recorded_on < today - 31 AND coalesce(reason, '') = '' THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day more than 31 days before the day it is recorded needs a reason',
+      detail => format('Knowledge day %s, recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.',
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')),
+      hint => 'Give the reason (a correction, a late entry); mynahoken.legal_change_sets lists it.');
+  END IF;
+  INSERT INTO mynahoken.legal_change_set (recorded_on, reason, note)
+  VALUES (recorded_on, nullif(reason, ''), note)
+  RETURNING change_set_id INTO id;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_change_set_open(date, text, text) IS
+  'Internal: open a change set known from a day (a reason is required more than 31 days back; a later day is refused)';
+REVOKE ALL ON FUNCTION mynahoken.legal_change_set_open(date, text, text) FROM PUBLIC;
+
+CREATE FUNCTION mynahoken.record_legal_parameter(name text,
+                                                 scope mynahoken.insurer_category,
+                                                 valid daterange,
+                                                 value text,
+                                                 source_id bigint,
+                                                 recorded_on date DEFAULT current_date,
+                                                 confirmed boolean DEFAULT true,
+                                                 note text DEFAULT NULL,
+                                                 keep_own boolean DEFAULT false,
+                                                 reason text DEFAULT NULL,
+                                                 insurer mynahoken.insurer_number DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.legal_record_entry(mynahoken.legal_change_set_open(recorded_on, reason, NULL),
+                                      recorded_on, name, scope, valid, value, source_id,
+                                      confirmed, note, keep_own, insurer);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number) IS
+  'Record a new value of a legal parameter from a source, as a change set of one: appends an entry that supersedes or masks the values it overlaps (a NOTICE lists them); a reason is needed for a knowledge day more than 31 days back';
+CREATE OR REPLACE FUNCTION mynahoken.record_legal_change_set(recorded_on date, entries jsonb,
+                                                  reason text DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cs bigint;
+  e jsonb;
+  src bigint;
+BEGIN
+  IF entries IS NULL OR jsonb_typeof(entries) <> 'array' OR jsonb_array_length(entries) = 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'entries of a change set must be a non-empty JSON array');
+  END IF;
+  cs := mynahoken.legal_change_set_open(recorded_on, reason, note);
+  FOR e IN SELECT x FROM jsonb_array_elements(entries) AS x LOOP
+    IF jsonb_typeof(e) <> 'object' THEN
+      PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object');
+    END IF;
+    src := (e ->> 'source_id')::bigint;
+    IF src IS NULL AND e ? 'source' THEN
+      SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
+      IF NOT FOUND THEN
+        PERFORM mynahoken.raise_error('42704', 'unknown legal source in an entry of a change set',
+          hint => 'The sources are listed in mynahoken.legal_source (code).');
+      END IF;
+    END IF;
+    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name',
+              (e ->> 'scope')::mynahoken.insurer_category, (e ->> 'valid')::daterange,
+              e ->> 'value', src, coalesce((e ->> 'confirmed')::boolean, true), e ->> 'note',
+              coalesce((e ->> 'keep_own')::boolean, false), (e ->> 'insurer')::mynahoken.insurer_number);
+  END LOOP;
+  RETURN cs;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_change_set(date, jsonb, text, text) IS
+  'Record several entries that take effect together (one change set, one knowledge day); returns the change set id';
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_held_at(name text, day date,
+                                              category mynahoken.insurer_category,
+                                              held_at timestamptz,
+                                              known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL OR held_at IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and time must not be null');
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+            LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = e.change_set_id
+           WHERE e.name = legal_entry_held_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+             AND e.insurer IS NULL
+             AND (e.change_set_id IS NULL OR cs.recorded_at <= held_at)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_held_at.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+      detail => format('Insurer category: %s. As held at %s.', coalesce(category::text, 'all'),
+                       to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')));
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_held_at(text, date, mynahoken.insurer_category, timestamptz, date) IS
+  'Audit: entry in force for a legal parameter on a day, for a category, as the database held the calendar at a time (and as known on a day, NULL: as then known)';
+CREATE OR REPLACE VIEW mynahoken.legal_change_sets AS
+SELECT cs.change_set_id, cs.recorded_at, cs.recorded_by, cs.recorded_on,
+       (cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) cs.recorded_on AS days_back,
+       cs.recorded_on OPERATOR(pg_catalog.<) ((cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) 31) AS backdated,
+       cs.reason, cs.note,
+       (SELECT pg_catalog.array_agg(e.parameter_id ORDER BY e.parameter_id)
+          FROM mynahoken.legal_parameter_entry e
+         WHERE e.change_set_id OPERATOR(pg_catalog.=) cs.change_set_id) AS entries
+  FROM mynahoken.legal_change_set cs;
+COMMENT ON VIEW mynahoken.legal_change_sets IS
+  'Change sets of the legal calendar: system time, user, knowledge day, days back and whether backdated (with its reason), entries';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set_id_seq', '');
+GRANT SELECT ON mynahoken.legal_change_set, mynahoken.legal_change_sets TO PUBLIC;
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_calendar_author') THEN
+    CREATE ROLE mynahoken_calendar_author NOLOGIN;
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) TO mynahoken_calendar_author;
+GRANT INSERT (code, kind, title, issuer, number, issued_on, url, note) ON mynahoken.legal_source TO mynahoken_calendar_author;
+GRANT INSERT (name, value_type, unit, description) ON mynahoken.legal_parameter_def TO mynahoken_calendar_author;
+GRANT USAGE ON SEQUENCE mynahoken.legal_source_id_seq TO mynahoken_calendar_author;
+
+-- ---------------------------------------------------------------------------
+-- Filing deadlines per category and the days the administration is closed
+-- (doc/decisions.md, "Filing deadlines and the days the administration is
+-- closed"): the laws as shipped sources, the days per category and the
+-- rollover as parameters, then the holiday calendar (sql/install/45_holidays.sql).
+
+INSERT INTO mynahoken.legal_source (source_id, code, kind, title, issuer, number, issued_on, url, note, shipped) VALUES
+  (21, 'kokuho-kisoku-2', 'ordinance', '国民健康保険法施行規則 第2条 (資格取得の届出)', '厚生省 (現 厚生労働省)', '昭和33年厚生省令第53号', NULL, 'https://kanri.nkdesk.com/low/low33.php', '世帯主は、十四日以内に届書を市町村に提出 (also 第3条). In force 1959-01-01 (附則第1条); issue day not read. Text quoted by kanri.nkdesk.com; the e-Gov text was not read.', true),
+  (22, 'kouki-kisoku-10', 'ordinance', '高齢者の医療の確保に関する法律施行規則 第10条 (資格取得の届出)', '厚生労働省', '平成19年厚生労働省令第129号', '2007-10-22', 'https://www.sn-hoki.co.jp/data/pickup_hourei/onct/KOREISHAIRYOKAKUHONIKANSURUHOURITU-KISOKU20241031-149.html', '資格取得の届出は十四日以内 (Wikipedia, 後期高齢者医療制度; the article number also in the 規則 of the 福岡, 石川 and 佐賀 広域連合). The text of 第10条 was not read.', true),
+  (23, 'holiday-law', 'law', '国民の祝日に関する法律', '国会', '昭和23年法律第178号', '1948-07-20', 'https://laws.e-gov.go.jp/law/323AC1000000178', '第2条 the 国民の祝日 (amended: 昭和41年法律第86号 敬老の日, 体育の日, 建国記念の日; 平成元年法律第5号 みどりの日; 平成7年法律第22号 海の日; 平成10年法律第141号 and 平成13年法律第59号 ハッピーマンデー; 平成17年法律第43号 昭和の日; 平成26年法律第43号 山の日; 平成29年法律第63号 天皇誕生日 2/23). 第3条 休日: 振替休日 (昭和48年法律第10号, from 1973-04-12; the nearest following non-祝日 from 2007), 国民の休日 (昭和60年法律第103号, from 1985-12-27).', true),
+  (24, 'gyosei-kyujitsu', 'law', '行政機関の休日に関する法律', '国会', '昭和63年法律第91号', '1988-12-13', 'https://laws.e-gov.go.jp/law/363AC0000000091', '第1条: 行政機関の休日 are Sundays and Saturdays, the 休日 of 国民の祝日に関する法律, and 12/29 to 1/3. 第2条: a deadline of a 届出 to a 行政庁 that falls on such a day moves to the next day that is not one.', true),
+  (25, 'chiho-jichi-4-2', 'law', '地方自治法 第4条の2 (地方公共団体の休日)', '国会', '昭和22年法律第67号', NULL, 'https://laws.e-gov.go.jp/law/322AC0000000067', '第4項: a deadline of a 届出 to a 地方公共団体 that falls on its 休日 (by 条例: the days of 行政機関の休日に関する法律) moves to the next day that is not one. Added in 1988 (article inserted by 昭和63年法律第94号; day not read).', true),
+  (26, 'naoj-rekiyoko', 'notice', '暦要項 (春分の日・秋分の日)', '国立天文台', NULL, NULL, 'https://eco.mtk.nao.ac.jp/koyomi/yoko/', 'Published in the 官報 each February for the next year (2027: 3/21, 9/23). The equinox days 1948-2027 are checked against @holiday-jp/holiday_jp 2.5.1 and python3-holidays 0.10.1.', true),
+  (27, 'holiday-1959', 'law', '皇太子明仁親王の結婚の儀の行われる日を休日とする法律', '国会', '昭和34年法律第16号', '1959-03-17', NULL, '1959-04-10 is a 休日.', true),
+  (28, 'holiday-1989', 'law', '昭和天皇の大喪の礼の行われる日を休日とする法律', '国会', '平成元年法律第4号', '1989-02-17', NULL, '1989-02-24 is a 休日.', true),
+  (29, 'holiday-1990', 'law', '即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成2年法律第24号', '1990-06-01', NULL, '1990-11-12 is a 休日.', true),
+  (30, 'holiday-1993', 'law', '皇太子徳仁親王の結婚の儀の行われる日を休日とする法律', '国会', '平成5年法律第32号', '1993-04-30', NULL, '1993-06-09 is a 休日.', true),
+  (31, 'holiday-2019', 'law', '天皇の即位の日及び即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成30年法律第99号', '2018-12-14', NULL, '2019-05-01 and 2019-10-22 are 国民の祝日 for the year (so 2019-04-30 and 2019-05-02 are 国民の休日).', true),
+  (32, 'olympic-2020', 'law', '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (平成30年改正)', '国会', '平成30年法律第57号', '2018-06-20', NULL, 'In 2020: 海の日 7/23, スポーツの日 7/24, 山の日 8/10 instead of their days.', true),
+  (33, 'olympic-2021', 'law', '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (令和2年改正)', '国会', '令和2年法律第68号', '2020-12-04', NULL, 'In 2021: 海の日 7/22, スポーツの日 7/23, 山の日 8/8 instead of their days.', true);
+
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description, shipped) VALUES
+  ('acquisition_report_rollover', 'boolean', 'flag',
+   'Whether a 資格取得届 deadline on a day the administration is closed moves to the next open day (行政機関の休日に関する法律 第2条, 地方自治法 第4条の2 第4項)', true);
+
+INSERT INTO mynahoken.legal_parameter_entry
+  (parameter_id, name, value_type, scope, valid, recorded_on, value_int, value_bool, source_id, confirmed, note,
+   keep_own, value_date, shipped) VALUES
+  (36, 'acquisition_report_days', 'int', 'municipal_nhi', '(,)', '1959-01-01', '14', NULL, '21', 't', NULL, 'f', NULL, true),
+  (37, 'acquisition_report_days', 'int', 'retiree_nhi', '(,)', '1959-01-01', '14', NULL, '21', 't', '退職被保険者 are 国保 members; 第2条 names them.', 'f', NULL, true),
+  (38, 'acquisition_report_days', 'int', 'nhi_society', '(,)', '1959-01-01', '14', NULL, '21', 'f', '第2条 is written for 市町村; that a 国保組合 applies the same 14 days (by its 規約) is UNCONFIRMED.', 'f', NULL, true),
+  (39, 'acquisition_report_days', 'int', 'late_elderly', '(,)', '2007-10-22', '14', NULL, '22', 't', NULL, 'f', NULL, true),
+  (40, 'acquisition_report_rollover', 'boolean', NULL, '(,)', '1988-12-13', NULL, 't', '24', 'f', 'The 資格取得届 goes to 厚生労働大臣 (through 日本年金機構), a 行政庁; for 健保組合 and 共済組合, not 行政庁, the rollover is UNCONFIRMED.', 'f', NULL, true),
+  (41, 'acquisition_report_rollover', 'boolean', 'municipal_nhi', '(,)', '1988-12-13', NULL, 't', '25', 't', 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', 't', NULL, true),
+  (42, 'acquisition_report_rollover', 'boolean', 'retiree_nhi', '(,)', '1988-12-13', NULL, 't', '25', 't', 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', 't', NULL, true),
+  (43, 'acquisition_report_rollover', 'boolean', 'late_elderly', '(,)', '1988-12-13', NULL, 't', '25', 't', 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', 't', NULL, true);
+
+COMMENT ON FUNCTION mynahoken.acquisition_report_due(mynahoken.insurer_category, date, date) IS
+  'Last day of the period to file the 資格取得届 (acquisition_report_days per category: 5 under 健康保険法施行規則 第24条, 14 for 国保 and 後期; the counting rule is a parameter); acquisition_report_deadline applies the closed-day rollover';
+
+CREATE TABLE mynahoken.equinox_day (
+  year      int PRIMARY KEY CHECK (year BETWEEN 1948 AND 2200),
+  vernal    date NOT NULL CHECK (pg_catalog.date_part('year', vernal) OPERATOR(pg_catalog.=) year),
+  autumnal  date NOT NULL CHECK (pg_catalog.date_part('year', autumnal) OPERATOR(pg_catalog.=) year),
+  source_id bigint NOT NULL REFERENCES mynahoken.legal_source
+);
+COMMENT ON TABLE mynahoken.equinox_day IS
+  'Days of 春分の日 and 秋分の日 per year as published (国立天文台 暦要項); the holiday calendar covers these years';
+
+CREATE TYPE mynahoken.holiday_rule_kind AS ENUM (
+  'fixed',     -- month and day
+  'monday',    -- the n-th Monday of a month (ハッピーマンデー)
+  'vernal',    -- 春分日
+  'autumnal',  -- 秋分日
+  'one_off'    -- a day set by its own law (結婚の儀, 大喪の礼, 即位, the 2020 and 2021 moves)
+);
+COMMENT ON TYPE mynahoken.holiday_rule_kind IS
+  'How a rule of 国民の祝日に関する法律 places its holiday in a year';
+
+-- One row per holiday and period of its rule: the holiday falls on the day
+-- the rule gives in a year when that day is in in_force.
+CREATE TABLE mynahoken.public_holiday_rule (
+  rule_id   int PRIMARY KEY,
+  name      text NOT NULL CHECK (name OPERATOR(pg_catalog.<>) ''),
+  kind      mynahoken.holiday_rule_kind NOT NULL,
+  in_force  daterange NOT NULL,
+  month     int CHECK (month BETWEEN 1 AND 12),
+  day       int CHECK (day BETWEEN 1 AND 31),
+  nth       int CHECK (nth BETWEEN 1 AND 5),
+  on_day    date,
+  source_id bigint NOT NULL REFERENCES mynahoken.legal_source,
+  CONSTRAINT public_holiday_rule_shape CHECK (CASE kind
+    WHEN 'fixed' THEN month IS NOT NULL AND day IS NOT NULL AND nth IS NULL AND on_day IS NULL
+    WHEN 'monday' THEN month IS NOT NULL AND nth IS NOT NULL AND day IS NULL AND on_day IS NULL
+    WHEN 'one_off' THEN on_day IS NOT NULL AND month IS NULL AND day IS NULL AND nth IS NULL
+    ELSE month IS NULL AND day IS NULL AND nth IS NULL AND on_day IS NULL END)
+);
+COMMENT ON TABLE mynahoken.public_holiday_rule IS
+  'Rules of 国民の祝日に関する法律 and the laws of one-off holidays: name, how the day is placed, period in force, source';
+
+-- The 国民の祝日 (national holidays), then 振替休日 and 国民の休日 (休日
+-- under 第3条 第2項, 第3項), for the years given; set-based.
+--   振替休日 (from 1973-04-12): a 国民の祝日 on a Sunday makes the next day a
+--     休日; from 2007 the nearest following day that is not a 国民の祝日.
+--   国民の休日 (from 1985-12-27): a day whose day before and day after are
+--     国民の祝日 and that is not one; until 2006 not a Sunday or a 振替休日.
+CREATE FUNCTION mynahoken.holidays_by_rules(from_year int, to_year int)
+RETURNS TABLE (day date, name text, kind text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH national AS (
+    SELECT x.d, r.name
+      FROM pg_catalog.generate_series(from_year, to_year) AS y (year)
+      JOIN mynahoken.public_holiday_rule r ON true
+      LEFT JOIN mynahoken.equinox_day q ON q.year OPERATOR(pg_catalog.=) y.year
+     CROSS JOIN LATERAL (
+       SELECT CASE r.kind
+                WHEN 'fixed' THEN pg_catalog.make_date(y.year, r.month, r.day)
+                WHEN 'monday' THEN pg_catalog.make_date(y.year, r.month, 1)
+                     OPERATOR(pg_catalog.+) (((8 OPERATOR(pg_catalog.-) pg_catalog.date_part('isodow', pg_catalog.make_date(y.year, r.month, 1))::int) OPERATOR(pg_catalog.%) 7)
+                                             OPERATOR(pg_catalog.+) (7 OPERATOR(pg_catalog.*) (r.nth OPERATOR(pg_catalog.-) 1)))
+                WHEN 'vernal' THEN q.vernal
+                WHEN 'autumnal' THEN q.autumnal
+                WHEN 'one_off' THEN CASE WHEN pg_catalog.date_part('year', r.on_day) OPERATOR(pg_catalog.=) y.year THEN r.on_day END
+              END AS d) AS x
+     WHERE x.d IS NOT NULL AND r.in_force OPERATOR(pg_catalog.@>) x.d
+  ), substitute AS (
+    SELECT CASE WHEN n.d OPERATOR(pg_catalog.<) '2007-01-01' THEN n.d OPERATOR(pg_catalog.+) 1
+                ELSE (SELECT pg_catalog.min(c.d)
+                        FROM (SELECT n.d OPERATOR(pg_catalog.+) i AS d FROM pg_catalog.generate_series(1, 7) AS i) AS c
+                       WHERE NOT EXISTS (SELECT FROM national m WHERE m.d OPERATOR(pg_catalog.=) c.d)) END AS d,
+           n.name
+      FROM national n
+     WHERE pg_catalog.date_part('isodow', n.d) OPERATOR(pg_catalog.=) 7 AND n.d OPERATOR(pg_catalog.>=) '1973-04-12'
+  ), citizens AS (
+    SELECT n.d OPERATOR(pg_catalog.+) 1 AS d
+      FROM national n
+     WHERE EXISTS (SELECT FROM national m WHERE m.d OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.+) 2))
+       AND NOT EXISTS (SELECT FROM national m WHERE m.d OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.+) 1))
+       AND (n.d OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>=) '1985-12-27'
+       AND ((n.d OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.>=) '2007-01-01'
+            OR (pg_catalog.date_part('isodow', n.d OPERATOR(pg_catalog.+) 1) OPERATOR(pg_catalog.<>) 7
+                AND NOT EXISTS (SELECT FROM substitute s WHERE s.d OPERATOR(pg_catalog.=) (n.d OPERATOR(pg_catalog.+) 1))))
+  )
+  SELECT d, name, 'national' FROM national
+  UNION ALL
+  SELECT d, name OPERATOR(pg_catalog.||) ' 振替休日', 'substitute' FROM substitute
+  UNION ALL
+  SELECT d, '国民の休日', 'citizens' FROM citizens
+  ORDER BY 1;
+END;
+COMMENT ON FUNCTION mynahoken.holidays_by_rules(int, int) IS
+  'The 休日 of 国民の祝日に関する法律 (国民の祝日, 振替休日, 国民の休日) of the given years, computed from the rules and the equinox days';
+
+-- The holidays of the years whose equinox days are published, computed
+-- once at install (and by each update that adds a year).
+CREATE TABLE mynahoken.public_holiday (
+  day  date PRIMARY KEY,
+  name text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('national', 'substitute', 'citizens'))
+);
+COMMENT ON TABLE mynahoken.public_holiday IS
+  'The 休日 of 国民の祝日に関する法律 (国民の祝日, 振替休日, 国民の休日) from 1948-07-20 to the last year of mynahoken.equinox_day';
+
+-- Equinox days 1948-2027 as published; checked against @holiday-jp/holiday_jp
+-- (1970-2027) and python3-holidays (1949-1969) by test/scripts/45_holidays.sh.
+INSERT INTO mynahoken.equinox_day (year, vernal, autumnal, source_id)
+SELECT e.year, e.vernal::date, e.autumnal::date, (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = e.source)
+  FROM (VALUES
+  (1948,'1948-03-21','1948-09-23', 'naoj-rekiyoko'),
+  (1949,'1949-03-21','1949-09-23', 'naoj-rekiyoko'),
+  (1950,'1950-03-21','1950-09-23', 'naoj-rekiyoko'),
+  (1951,'1951-03-21','1951-09-24', 'naoj-rekiyoko'),
+  (1952,'1952-03-21','1952-09-23', 'naoj-rekiyoko'),
+  (1953,'1953-03-21','1953-09-23', 'naoj-rekiyoko'),
+  (1954,'1954-03-21','1954-09-23', 'naoj-rekiyoko'),
+  (1955,'1955-03-21','1955-09-24', 'naoj-rekiyoko'),
+  (1956,'1956-03-21','1956-09-23', 'naoj-rekiyoko'),
+  (1957,'1957-03-21','1957-09-23', 'naoj-rekiyoko'),
+  (1958,'1958-03-21','1958-09-23', 'naoj-rekiyoko'),
+  (1959,'1959-03-21','1959-09-24', 'naoj-rekiyoko'),
+  (1960,'1960-03-20','1960-09-23', 'naoj-rekiyoko'),
+  (1961,'1961-03-21','1961-09-23', 'naoj-rekiyoko'),
+  (1962,'1962-03-21','1962-09-23', 'naoj-rekiyoko'),
+  (1963,'1963-03-21','1963-09-24', 'naoj-rekiyoko'),
+  (1964,'1964-03-20','1964-09-23', 'naoj-rekiyoko'),
+  (1965,'1965-03-21','1965-09-23', 'naoj-rekiyoko'),
+  (1966,'1966-03-21','1966-09-23', 'naoj-rekiyoko'),
+  (1967,'1967-03-21','1967-09-24', 'naoj-rekiyoko'),
+  (1968,'1968-03-20','1968-09-23', 'naoj-rekiyoko'),
+  (1969,'1969-03-21','1969-09-23', 'naoj-rekiyoko'),
+  (1970,'1970-03-21','1970-09-23', 'naoj-rekiyoko'),
+  (1971,'1971-03-21','1971-09-24', 'naoj-rekiyoko'),
+  (1972,'1972-03-20','1972-09-23', 'naoj-rekiyoko'),
+  (1973,'1973-03-21','1973-09-23', 'naoj-rekiyoko'),
+  (1974,'1974-03-21','1974-09-23', 'naoj-rekiyoko'),
+  (1975,'1975-03-21','1975-09-24', 'naoj-rekiyoko'),
+  (1976,'1976-03-20','1976-09-23', 'naoj-rekiyoko'),
+  (1977,'1977-03-21','1977-09-23', 'naoj-rekiyoko'),
+  (1978,'1978-03-21','1978-09-23', 'naoj-rekiyoko'),
+  (1979,'1979-03-21','1979-09-24', 'naoj-rekiyoko'),
+  (1980,'1980-03-20','1980-09-23', 'naoj-rekiyoko'),
+  (1981,'1981-03-21','1981-09-23', 'naoj-rekiyoko'),
+  (1982,'1982-03-21','1982-09-23', 'naoj-rekiyoko'),
+  (1983,'1983-03-21','1983-09-23', 'naoj-rekiyoko'),
+  (1984,'1984-03-20','1984-09-23', 'naoj-rekiyoko'),
+  (1985,'1985-03-21','1985-09-23', 'naoj-rekiyoko'),
+  (1986,'1986-03-21','1986-09-23', 'naoj-rekiyoko'),
+  (1987,'1987-03-21','1987-09-23', 'naoj-rekiyoko'),
+  (1988,'1988-03-20','1988-09-23', 'naoj-rekiyoko'),
+  (1989,'1989-03-21','1989-09-23', 'naoj-rekiyoko'),
+  (1990,'1990-03-21','1990-09-23', 'naoj-rekiyoko'),
+  (1991,'1991-03-21','1991-09-23', 'naoj-rekiyoko'),
+  (1992,'1992-03-20','1992-09-23', 'naoj-rekiyoko'),
+  (1993,'1993-03-20','1993-09-23', 'naoj-rekiyoko'),
+  (1994,'1994-03-21','1994-09-23', 'naoj-rekiyoko'),
+  (1995,'1995-03-21','1995-09-23', 'naoj-rekiyoko'),
+  (1996,'1996-03-20','1996-09-23', 'naoj-rekiyoko'),
+  (1997,'1997-03-20','1997-09-23', 'naoj-rekiyoko'),
+  (1998,'1998-03-21','1998-09-23', 'naoj-rekiyoko'),
+  (1999,'1999-03-21','1999-09-23', 'naoj-rekiyoko'),
+  (2000,'2000-03-20','2000-09-23', 'naoj-rekiyoko'),
+  (2001,'2001-03-20','2001-09-23', 'naoj-rekiyoko'),
+  (2002,'2002-03-21','2002-09-23', 'naoj-rekiyoko'),
+  (2003,'2003-03-21','2003-09-23', 'naoj-rekiyoko'),
+  (2004,'2004-03-20','2004-09-23', 'naoj-rekiyoko'),
+  (2005,'2005-03-20','2005-09-23', 'naoj-rekiyoko'),
+  (2006,'2006-03-21','2006-09-23', 'naoj-rekiyoko'),
+  (2007,'2007-03-21','2007-09-23', 'naoj-rekiyoko'),
+  (2008,'2008-03-20','2008-09-23', 'naoj-rekiyoko'),
+  (2009,'2009-03-20','2009-09-23', 'naoj-rekiyoko'),
+  (2010,'2010-03-21','2010-09-23', 'naoj-rekiyoko'),
+  (2011,'2011-03-21','2011-09-23', 'naoj-rekiyoko'),
+  (2012,'2012-03-20','2012-09-22', 'naoj-rekiyoko'),
+  (2013,'2013-03-20','2013-09-23', 'naoj-rekiyoko'),
+  (2014,'2014-03-21','2014-09-23', 'naoj-rekiyoko'),
+  (2015,'2015-03-21','2015-09-23', 'naoj-rekiyoko'),
+  (2016,'2016-03-20','2016-09-22', 'naoj-rekiyoko'),
+  (2017,'2017-03-20','2017-09-23', 'naoj-rekiyoko'),
+  (2018,'2018-03-21','2018-09-23', 'naoj-rekiyoko'),
+  (2019,'2019-03-21','2019-09-23', 'naoj-rekiyoko'),
+  (2020,'2020-03-20','2020-09-22', 'naoj-rekiyoko'),
+  (2021,'2021-03-20','2021-09-23', 'naoj-rekiyoko'),
+  (2022,'2022-03-21','2022-09-23', 'naoj-rekiyoko'),
+  (2023,'2023-03-21','2023-09-23', 'naoj-rekiyoko'),
+  (2024,'2024-03-20','2024-09-22', 'naoj-rekiyoko'),
+  (2025,'2025-03-20','2025-09-23', 'naoj-rekiyoko'),
+  (2026,'2026-03-20','2026-09-23', 'naoj-rekiyoko'),
+  (2027,'2027-03-21','2027-09-23', 'naoj-rekiyoko')
+  ) AS e (year, vernal, autumnal, source);
+
+-- The rules: 国民の祝日に関する法律 (昭和23年法律第178号) as amended (敬老の日 and
+-- 体育の日 from 1966, 建国記念の日 from 1967, みどりの日 1989, 海の日 1996,
+-- Happy Monday 2000 and 2003, 昭和の日 2007, 山の日 2016, 天皇誕生日 2/23 2020,
+-- スポーツの日 2020), and the laws of one-off holidays and of the 2020 and 2021 moves.
+INSERT INTO mynahoken.public_holiday_rule (rule_id, name, kind, in_force, month, day, nth, on_day, source_id)
+SELECT r.rule_id, r.name, r.kind::mynahoken.holiday_rule_kind, r.in_force::daterange, r.month, r.day, r.nth, r.on_day::date,
+       (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = r.source)
+  FROM (VALUES
+  (1,  '元日',           'fixed',   '[1948-07-20,)',           1,  1,    NULL, NULL, 'holiday-law'),
+  (2,  '成人の日',       'fixed',   '[1948-07-20,2000-01-01)', 1,  15,   NULL, NULL, 'holiday-law'),
+  (3,  '成人の日',       'monday',  '[2000-01-01,)',           1,  NULL, 2,    NULL, 'holiday-law'),
+  (4,  '建国記念の日',   'fixed',   '[1967-01-01,)',           2,  11,   NULL, NULL, 'holiday-law'),
+  (5,  '天皇誕生日',     'fixed',   '[2020-01-01,)',           2,  23,   NULL, NULL, 'holiday-law'),
+  (6,  '春分の日',       'vernal',  '[1948-07-20,)',           NULL, NULL, NULL, NULL, 'holiday-law'),
+  (7,  '天皇誕生日',     'fixed',   '[1948-07-20,1989-02-17)', 4,  29,   NULL, NULL, 'holiday-law'),
+  (8,  'みどりの日',     'fixed',   '[1989-02-17,2007-01-01)', 4,  29,   NULL, NULL, 'holiday-law'),
+  (9,  '昭和の日',       'fixed',   '[2007-01-01,)',           4,  29,   NULL, NULL, 'holiday-law'),
+  (10, '憲法記念日',     'fixed',   '[1948-07-20,)',           5,  3,    NULL, NULL, 'holiday-law'),
+  (11, 'みどりの日',     'fixed',   '[2007-01-01,)',           5,  4,    NULL, NULL, 'holiday-law'),
+  (12, 'こどもの日',     'fixed',   '[1948-07-20,)',           5,  5,    NULL, NULL, 'holiday-law'),
+  (13, '海の日',         'fixed',   '[1996-01-01,2003-01-01)', 7,  20,   NULL, NULL, 'holiday-law'),
+  (14, '海の日',         'monday',  '[2003-01-01,2020-01-01)', 7,  NULL, 3,    NULL, 'holiday-law'),
+  (15, '海の日',         'monday',  '[2022-01-01,)',           7,  NULL, 3,    NULL, 'holiday-law'),
+  (16, '山の日',         'fixed',   '[2016-01-01,2020-01-01)', 8,  11,   NULL, NULL, 'holiday-law'),
+  (17, '山の日',         'fixed',   '[2022-01-01,)',           8,  11,   NULL, NULL, 'holiday-law'),
+  (18, '敬老の日',       'fixed',   '[1966-06-25,2003-01-01)', 9,  15,   NULL, NULL, 'holiday-law'),
+  (19, '敬老の日',       'monday',  '[2003-01-01,)',           9,  NULL, 3,    NULL, 'holiday-law'),
+  (20, '秋分の日',       'autumnal', '[1948-07-20,)',          NULL, NULL, NULL, NULL, 'holiday-law'),
+  (21, '体育の日',       'fixed',   '[1966-06-25,2000-01-01)', 10, 10,   NULL, NULL, 'holiday-law'),
+  (22, '体育の日',       'monday',  '[2000-01-01,2020-01-01)', 10, NULL, 2,    NULL, 'holiday-law'),
+  (23, 'スポーツの日',   'monday',  '[2022-01-01,)',           10, NULL, 2,    NULL, 'holiday-law'),
+  (24, '文化の日',       'fixed',   '[1948-07-20,)',           11, 3,    NULL, NULL, 'holiday-law'),
+  (25, '勤労感謝の日',   'fixed',   '[1948-07-20,)',           11, 23,   NULL, NULL, 'holiday-law'),
+  (26, '天皇誕生日',     'fixed',   '[1989-02-17,2019-01-01)', 12, 23,   NULL, NULL, 'holiday-law'),
+  (27, '皇太子明仁親王の結婚の儀', 'one_off', '(,)', NULL, NULL, NULL, '1959-04-10', 'holiday-1959'),
+  (28, '昭和天皇の大喪の礼',       'one_off', '(,)', NULL, NULL, NULL, '1989-02-24', 'holiday-1989'),
+  (29, '即位礼正殿の儀',           'one_off', '(,)', NULL, NULL, NULL, '1990-11-12', 'holiday-1990'),
+  (30, '皇太子徳仁親王の結婚の儀', 'one_off', '(,)', NULL, NULL, NULL, '1993-06-09', 'holiday-1993'),
+  (31, '天皇の即位の日',           'one_off', '(,)', NULL, NULL, NULL, '2019-05-01', 'holiday-2019'),
+  (32, '即位礼正殿の儀',           'one_off', '(,)', NULL, NULL, NULL, '2019-10-22', 'holiday-2019'),
+  (33, '海の日',                   'one_off', '(,)', NULL, NULL, NULL, '2020-07-23', 'olympic-2020'),
+  (34, 'スポーツの日',             'one_off', '(,)', NULL, NULL, NULL, '2020-07-24', 'olympic-2020'),
+  (35, '山の日',                   'one_off', '(,)', NULL, NULL, NULL, '2020-08-10', 'olympic-2020'),
+  (36, '海の日',                   'one_off', '(,)', NULL, NULL, NULL, '2021-07-22', 'olympic-2021'),
+  (37, 'スポーツの日',             'one_off', '(,)', NULL, NULL, NULL, '2021-07-23', 'olympic-2021'),
+  (38, '山の日',                   'one_off', '(,)', NULL, NULL, NULL, '2021-08-08', 'olympic-2021')
+  ) AS r (rule_id, name, kind, in_force, month, day, nth, on_day, source);
+
+INSERT INTO mynahoken.public_holiday (day, name, kind)
+SELECT h.day, h.name, h.kind
+  FROM mynahoken.holidays_by_rules(1948, (SELECT max(e.year) FROM mynahoken.equinox_day e)) AS h
+ WHERE h.day >= '1948-07-20';
+
+CREATE FUNCTION mynahoken.holiday_calendar_refused(day date)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE   -- not IMMUTABLE: it must not be folded into a plan
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM mynahoken.raise_error('22008', 'no public holiday calendar for the given day',
+    detail => format('The calendar covers 1948-07-20 (国民の祝日に関する法律) to %s-12-31 (the last year whose equinox days are published).',
+                     (SELECT max(e.year) FROM mynahoken.equinox_day e)));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.holiday_calendar_refused(date) IS
+  'Internal: error 22008 for a day outside the holiday calendar';
+
+CREATE FUNCTION mynahoken.is_holiday(day date)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN day IS NULL THEN NULL
+            WHEN day OPERATOR(pg_catalog.<) '1948-07-20'
+              OR pg_catalog.date_part('year', day) OPERATOR(pg_catalog.>) (SELECT pg_catalog.max(e.year) FROM mynahoken.equinox_day e)
+            THEN mynahoken.holiday_calendar_refused(day)
+            ELSE EXISTS (SELECT FROM mynahoken.public_holiday h WHERE h.day OPERATOR(pg_catalog.=) is_holiday.day) END;
+COMMENT ON FUNCTION mynahoken.is_holiday(date) IS
+  'True on a 休日 of 国民の祝日に関する法律 (国民の祝日, 振替休日, 国民の休日); error 22008 outside the calendar';
+
+-- 行政機関の休日に関する法律 第1条: Sundays and Saturdays, the 休日 of
+-- 国民の祝日に関する法律, and 12/29 to 1/3.
+CREATE FUNCTION mynahoken.is_closed_day(day date)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN pg_catalog.date_part('isodow', day) OPERATOR(pg_catalog.>=) 6
+    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 12 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.>=) 29)
+    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 1 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.<=) 3)
+    OR mynahoken.is_holiday(day);
+COMMENT ON FUNCTION mynahoken.is_closed_day(date) IS
+  'True on a day the administration is closed (行政機関の休日に関する法律 第1条: Saturday, Sunday, 休日 of 国民の祝日に関する法律, 12/29-1/3)';
+
+-- The day itself when the administration is open, else the next open day
+-- (行政機関の休日に関する法律 第2条, 地方自治法 第4条の2 第4項: a deadline on a
+-- closed day is the next day that is not one).
+CREATE FUNCTION mynahoken.next_open_day(day date)
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (SELECT pg_catalog.min(c.d)
+          FROM (SELECT next_open_day.day OPERATOR(pg_catalog.+) i AS d FROM pg_catalog.generate_series(0, 20) AS i) AS c
+         WHERE NOT mynahoken.is_closed_day(c.d));
+COMMENT ON FUNCTION mynahoken.next_open_day(date) IS
+  'The day itself if the administration is open, else the next open day (行政機関の休日に関する法律 第2条)';
+
+GRANT SELECT ON mynahoken.equinox_day, mynahoken.public_holiday_rule, mynahoken.public_holiday TO PUBLIC;
+
+-- The 資格取得届 deadline: the last day of the period (acquisition_report_due),
+-- moved to the next open day where acquisition_report_rollover says the
+-- rollover of 行政機関の休日に関する法律 第2条 (地方自治法 第4条の2) applies.
+CREATE FUNCTION mynahoken.acquisition_report_deadline(category mynahoken.insurer_category, acquired_on date,
+                                                      known_on date DEFAULT NULL)
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN category IS NULL OR acquired_on IS NULL THEN NULL
+            WHEN mynahoken.legal_value_bool('acquisition_report_rollover', acquired_on, category, known_on)
+            THEN mynahoken.next_open_day(mynahoken.acquisition_report_due(category, acquired_on, known_on))
+            ELSE mynahoken.acquisition_report_due(category, acquired_on, known_on) END;
+COMMENT ON FUNCTION mynahoken.acquisition_report_deadline(mynahoken.insurer_category, date, date) IS
+  'Day the 資格取得届 is due: acquisition_report_due, moved to the next open day when acquisition_report_rollover holds for the category';
+
+-- ---------------------------------------------------------------------------
+-- Scope by insurer number (doc/decisions.md, "Which value is in force"): an
+-- entry may be for one insurer of its category; the key, the supersession
+-- and the readers take it into account.
+
+ALTER TABLE mynahoken.legal_parameter_entry
+  ADD COLUMN insurer mynahoken.insurer_number,
+  ADD CONSTRAINT legal_parameter_insurer_in_scope
+    CHECK (insurer IS NULL OR scope OPERATOR(pg_catalog.=) mynahoken.category(insurer));
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.insurer IS
+  'The insurer (保険者番号) the value is for, within its category (scope); NULL: every insurer of the scope';
+CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category,
+                                              insurer mynahoken.insurer_number)
+RETURNS mynahoken.legal_key_range
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mynahoken.legal_key_range(
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         '[]');
+COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category, mynahoken.insurer_number) IS
+  'Exclusion key of a legal parameter value: its name, scope (NULL = all insurer categories) and insurer number (NULL = the whole scope)';
+ALTER TABLE mynahoken.legal_parameter_entry
+  DROP CONSTRAINT legal_parameter_no_overlap,
+  ADD CONSTRAINT legal_parameter_no_overlap EXCLUDE USING gist (
+    mynahoken.legal_parameter_key(name, scope, insurer) WITH &&,
+    valid WITH &&,
+    pg_catalog.daterange(recorded_on, recorded_on, '[]') WITH &&);
+
+CREATE OR REPLACE VIEW mynahoken.legal_parameter AS
+SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,
+       pg_catalog.daterange(min(k.since),
+                            CASE WHEN bool_or(k.until IS NULL) THEN NULL ELSE max(k.until) END) AS recorded,
+       e.value_date, e.value_int, e.value_bool, e.value_range, e.value_text,
+       e.source_id, e.confirmed, e.note, e.insurer, e.recorded_on, e.keep_own
+  FROM mynahoken.legal_parameter_entry e
+ CROSS JOIN LATERAL (
+       SELECT s.since, s.until, piece AS valid
+         FROM (SELECT t.since, pg_catalog.lead(t.since) OVER (ORDER BY t.since) AS until
+                 FROM (SELECT e.recorded_on
+                       UNION
+                       SELECT l.recorded_on
+                         FROM mynahoken.legal_parameter_entry l
+                        WHERE l.name OPERATOR(pg_catalog.=) e.name
+                          AND l.scope IS NOT DISTINCT FROM e.scope
+                     AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
+                          AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
+                          AND l.valid OPERATOR(pg_catalog.&&) e.valid
+                          AND l.recorded_on OPERATOR(pg_catalog.>) e.recorded_on) AS t (since)) AS s
+        CROSS JOIN LATERAL pg_catalog.unnest(
+               pg_catalog.datemultirange(e.valid) OPERATOR(pg_catalog.-) coalesce(
+                 (SELECT pg_catalog.range_agg(l.valid)
+                    FROM mynahoken.legal_parameter_entry l
+                   WHERE l.name OPERATOR(pg_catalog.=) e.name
+                     AND l.scope IS NOT DISTINCT FROM e.scope
+                     AND l.valid OPERATOR(pg_catalog.&&) e.valid
+                     AND l.recorded_on OPERATOR(pg_catalog.>) e.recorded_on
+                     AND l.recorded_on OPERATOR(pg_catalog.<=) s.since),
+                 '{}'::pg_catalog.datemultirange)) AS piece) AS k
+ GROUP BY e.parameter_id, e.name, e.scope, k.valid;
+COMMENT ON VIEW mynahoken.legal_parameter IS
+  'Bitemporal values of legal parameters: valid time (decision days), recorded time (when known), typed value, required source; derived from legal_parameter_entry';
+CREATE OR REPLACE VIEW mynahoken.legal_calendar AS
+SELECT p.name, p.scope, p.valid, p.recorded,
+       CASE p.value_type
+         WHEN 'date' THEN CASE WHEN pg_catalog.isfinite(p.value_date)
+                               THEN pg_catalog.to_char(p.value_date, 'YYYY-MM-DD')
+                               ELSE p.value_date::text END
+         WHEN 'int' THEN p.value_int::text
+         WHEN 'boolean' THEN p.value_bool::text
+         WHEN 'daterange' THEN mynahoken.daterange_iso(p.value_range)
+         ELSE p.value_text END AS value,
+       d.unit, p.confirmed, p.note, d.description,
+       mynahoken.daterange_iso(p.valid) AS valid_iso,
+       mynahoken.daterange_iso(p.recorded) AS recorded_iso,
+       s.code AS source_code, s.kind AS source_kind, s.title AS source_title,
+       s.issuer AS source_issuer, s.number AS source_number, s.issued_on AS source_issued_on,
+       s.url AS source_url, p.parameter_id, p.source_id, p.insurer
+  FROM mynahoken.legal_parameter p
+  JOIN mynahoken.legal_parameter_def d USING (name, value_type)
+  JOIN mynahoken.legal_source s USING (source_id);
+COMMENT ON VIEW mynahoken.legal_calendar IS
+  'Every value of every legal parameter with its valid and recorded time, unit and source';
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_relations(parameter_id bigint)
+RETURNS TABLE (parameter_id bigint, scope mynahoken.insurer_category, recorded_on date,
+               days daterange, relation text, insurer mynahoken.insurer_number)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT o.parameter_id, o.scope, o.recorded_on, n.valid OPERATOR(pg_catalog.*) o.valid,
+         CASE WHEN nl.level OPERATOR(pg_catalog.=) ol.level
+              THEN CASE WHEN o.recorded_on OPERATOR(pg_catalog.<) n.recorded_on THEN 'supersedes'
+                        ELSE 'is superseded by' END
+              WHEN nl.level OPERATOR(pg_catalog.<) ol.level
+              THEN CASE WHEN o.keep_own OR o.recorded_on OPERATOR(pg_catalog.>=) n.recorded_on
+                        THEN 'is masked by' ELSE 'masks' END
+              ELSE CASE WHEN n.keep_own OR n.recorded_on OPERATOR(pg_catalog.>=) o.recorded_on
+                        THEN 'masks' ELSE 'is masked by' END END,
+         o.insurer
+    FROM mynahoken.legal_parameter_entry n
+    JOIN mynahoken.legal_parameter_entry o
+      ON o.name OPERATOR(pg_catalog.=) n.name
+     AND o.parameter_id OPERATOR(pg_catalog.<>) n.parameter_id
+     AND o.valid OPERATOR(pg_catalog.&&) n.valid
+     AND (o.scope IS NULL OR n.scope IS NULL
+          OR (o.scope OPERATOR(pg_catalog.=) n.scope
+              AND (o.insurer IS NULL OR n.insurer IS NULL OR o.insurer OPERATOR(mynahoken.=) n.insurer)))
+   CROSS JOIN LATERAL (SELECT CASE WHEN n.insurer IS NOT NULL THEN 2 WHEN n.scope IS NOT NULL THEN 1 ELSE 0 END) AS nl (level)
+   CROSS JOIN LATERAL (SELECT CASE WHEN o.insurer IS NOT NULL THEN 2 WHEN o.scope IS NOT NULL THEN 1 ELSE 0 END) AS ol (level)
+   WHERE n.parameter_id OPERATOR(pg_catalog.=) legal_entry_relations.parameter_id
+   ORDER BY o.parameter_id;
+END;
+COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
+  'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_for_insurer(name text, day date, insurer mynahoken.insurer_number,
+                                                  known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+  cat mynahoken.insurer_category;
+BEGIN
+  IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and insurer must not be null');
+  END IF;
+  cat := mynahoken.category(insurer);
+  WITH c AS (
+    SELECT DISTINCT ON (l.level) e AS entry, l.level
+      FROM mynahoken.legal_parameter_entry e
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
+                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
+     WHERE e.name = legal_entry_for_insurer.name
+       AND (e.scope IS NULL
+            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) legal_entry_for_insurer.insurer)))
+       AND e.valid @> day
+       AND (known_on IS NULL OR e.recorded_on <= known_on)
+     ORDER BY l.level, e.recorded_on DESC)
+  SELECT (c.entry).* INTO ent
+    FROM c
+   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
+   ORDER BY (c.entry).recorded_on DESC, c.level DESC
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_for_insurer.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+      detail => format('Insurer %s. Knowledge: %s.', insurer,
+                       CASE WHEN known_on IS NULL THEN 'as currently known'
+                            ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END));
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_for_insurer(text, date, mynahoken.insurer_number, date) IS
+  'Entry in force for a legal parameter on a day for one insurer (its own, its category''s or every category''s), as known on a day (NULL: now); error P0002 when none';
+CREATE OR REPLACE FUNCTION mynahoken.transition_rules_for_insurer(insurer mynahoken.insurer_number, day date,
+                                                       known_on date DEFAULT NULL)
+RETURNS mynahoken.transition_rules
+AS 'MODULE_PATHNAME', 'mynahoken_transition_rules_for_insurer'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.transition_rules_for_insurer(mynahoken.insurer_number, date, date) IS
+  'The legal parameters of one insurer (保険者番号) on a day as known on a day (NULL: now): its own, else its category''s, else every category''s';
+CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_at(name text, day date,
+                                             category mynahoken.insurer_category DEFAULT NULL,
+                                             known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r mynahoken.legal_parameter;
+  ent mynahoken.legal_parameter_entry;
+  taken datemultirange;
+  part daterange;
+  since date;
+  until date;
+BEGIN
+  ent := mynahoken.legal_entry_at(name, day, category, known_on);
+  -- the days later entries took from it by known_on; the part left holding the day
+  SELECT range_agg(l.valid) INTO taken
+    FROM mynahoken.legal_parameter_entry l
+   WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+     AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
+     AND (known_on IS NULL OR l.recorded_on <= known_on);
+  SELECT x INTO part
+    FROM unnest(datemultirange(ent.valid) - coalesce(taken, '{}'::datemultirange)) AS x
+   WHERE x @> day;
+  -- it has been this part since the days on either side of it were taken
+  -- (or from its recording), until a later entry takes one of its days
+  SELECT max(t) INTO since
+    FROM (SELECT ent.recorded_on
+          UNION ALL
+          SELECT min(l.recorded_on)
+            FROM mynahoken.legal_parameter_entry l,
+                 (VALUES (lower(part) - 1), (upper(part))) AS n (d)
+           WHERE n.d IS NOT NULL AND ent.valid @> n.d AND l.valid @> n.d
+             AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+             AND l.recorded_on > ent.recorded_on
+           GROUP BY n.d) AS v (t);
+  SELECT min(l.recorded_on) INTO until
+    FROM mynahoken.legal_parameter_entry l
+   WHERE known_on IS NOT NULL AND l.recorded_on > known_on
+     AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
+     AND l.valid && part;
+  SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope, part, daterange(since, until),
+         ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
+         ent.source_id, ent.confirmed, ent.note, ent.insurer, ent.recorded_on, ent.keep_own
+    INTO r;
+  RETURN r;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_parameter_at(text, date, mynahoken.insurer_category, date) IS
+  'Calendar row of a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';

@@ -54,6 +54,10 @@ typedef struct CalRow
 	int16		scope;			/* MhCategory, or -1 for every category */
 	mh_day		lo;				/* valid from (inclusive) */
 	mh_day		hi;				/* valid to (inclusive) */
+	mh_day		recorded_on;	/* knowledge day of its entry */
+	bool		keep_own;		/* a narrower value kept against later broader ones */
+	bool		has_insurer;	/* for one insurer of its category (scope) only */
+	int32		insurer;		/* mynahoken.insurer_number, when has_insurer */
 	MhValue		value;
 } CalRow;
 
@@ -79,6 +83,7 @@ typedef struct DecisionCache
 	int			last_cat;
 
 	bool		rows_loaded;
+	bool		rule_01;		/* a 0.1 schema: the category's own value wins */
 	bool		known_null;		/* knowledge: as currently known */
 	DateADT		known_on;
 	int			nrows;
@@ -193,18 +198,29 @@ get_day(HeapTuple tup, TupleDesc td, int col, mh_day if_null)
 	return isnull ? if_null : (mh_day) DatumGetDateADT(d);
 }
 
+/*
+ * The calendar as known on a day.  The library also serves a database still
+ * at 0.1 until ALTER EXTENSION mynahoken UPDATE: its entries have no
+ * keep_own, recorded_on or insurer column in mynahoken.legal_parameter, and the 0.1 rule (the category's own value wins) holds.
+ */
 static void
 load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT known_on)
 {
-	static const char *const sql =
-		"SELECT p.parameter_id, p.name, p.scope::pg_catalog.text,"
-		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid),"
-		" p.value_type::pg_catalog.text, p.value_date, p.value_int, p.value_bool,"
-		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range),"
-		" pg_catalog.isempty(p.value_range)"
-		" FROM mynahoken.legal_parameter p"
-		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)"
-		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END";
+#define LOAD_ROWS_SQL(recorded_keep_insurer) \
+		"SELECT p.parameter_id, p.name, p.scope::pg_catalog.text," \
+		" pg_catalog.lower(p.valid), pg_catalog.upper(p.valid)," \
+		" p.value_type::pg_catalog.text, p.value_date, p.value_int, p.value_bool," \
+		" pg_catalog.lower(p.value_range), pg_catalog.upper(p.value_range)," \
+		" pg_catalog.isempty(p.value_range), " recorded_keep_insurer \
+		" FROM mynahoken.legal_parameter p" \
+		" WHERE CASE WHEN $1 IS NULL THEN pg_catalog.upper_inf(p.recorded)" \
+		" ELSE p.recorded OPERATOR(pg_catalog.@>) $1 END"
+	static const char *const sql = LOAD_ROWS_SQL("p.recorded_on, p.keep_own, p.insurer");
+	static const char *const sql_01 = LOAD_ROWS_SQL("NULL::pg_catalog.date, false, NULL::pg_catalog.int4");
+	static const char *const has_keep_own =
+		"SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a"
+		" WHERE a.attrelid OPERATOR(pg_catalog.=) 'mynahoken.legal_parameter'::pg_catalog.regclass"
+		" AND a.attname OPERATOR(pg_catalog.=) 'keep_own' AND NOT a.attisdropped";
 	Oid			argtypes[1] = {DATEOID};
 	Datum		values[1];
 	char		nulls[1];
@@ -216,9 +232,19 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 	if (SPI_connect() != SPI_OK_CONNECT)
 		mh_elog(ERROR, "SPI_connect failed");
 
+	if (SPI_execute(has_keep_own, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		mh_elog(ERROR, "could not read the columns of mynahoken.legal_parameter_entry");
+	{
+		bool		isnull;
+
+		c->rule_01 = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												 SPI_tuptable->tupdesc, 1, &isnull)) == 0;
+	}
+
 	values[0] = DateADTGetDatum(known_on);
 	nulls[0] = known_null ? 'n' : ' ';
-	if (SPI_execute_with_args(sql, 1, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(c->rule_01 ? sql_01 : sql, 1, argtypes, values, nulls,
+							  true, 0) != SPI_OK_SELECT)
 		mh_elog(ERROR, "could not read mynahoken.legal_parameter");
 
 	if (c->rows != NULL)
@@ -246,6 +272,10 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		r->lo = get_day(tup, td, 4, MH_DAY_MIN);
 		upper = get_day(tup, td, 5, MH_DAY_MAX);
 		r->hi = upper == MH_DAY_MAX ? MH_DAY_MAX : upper - 1;
+		r->recorded_on = get_day(tup, td, 13, MH_DAY_MIN);
+		r->keep_own = DatumGetBool(SPI_getbinval(tup, td, 14, &isnull));
+		r->insurer = DatumGetInt32(SPI_getbinval(tup, td, 15, &isnull));
+		r->has_insurer = !isnull;
 
 		switch (mh_param_types[p])
 		{
@@ -375,9 +405,30 @@ category_index(DecisionCache *c, Oid oid)
 }
 
 /*
- * Parameters of category cat on day.  A category's own value wins over an
- * all-categories one.  The result is reused for every day between the
- * nearest boundaries of the rows that apply to the category.
+ * Whether row a is in force rather than row b, both covering the day, for
+ * one category (no silent masking, as legal_entry_at in SQL): rows of one
+ * scope never overlap as known on one day, so a and b are the category's own
+ * and the one for every category.  The one recorded later wins; the
+ * category's own on the same knowledge day, or when it is marked keep_own.
+ */
+static inline bool
+row_prevails(const DecisionCache *c, const CalRow *a, const CalRow *b)
+{
+	if (unlikely(c->rule_01))
+		return a->scope != -1;
+	if (a->scope != -1 && a->keep_own)
+		return true;
+	if (b->scope != -1 && b->keep_own)
+		return false;
+	if (a->recorded_on != b->recorded_on)
+		return a->recorded_on > b->recorded_on;
+	return a->scope != -1;
+}
+
+/*
+ * Parameters of category cat on day, by row_prevails.  The result is reused
+ * for every day between the nearest boundaries of the rows that apply to the
+ * category.
  */
 static const Resolved *
 rules_for(DecisionCache *c, int cat, mh_day day)
@@ -402,7 +453,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 		const CalRow *r = &c->rows[i];
 		int			cur;
 
-		if (r->scope != -1 && r->scope != cat)
+		if ((r->scope != -1 && r->scope != cat) || r->has_insurer)
 			continue;
 		/* narrow the span of days this resolution holds for */
 		if (r->lo != MH_DAY_MIN)
@@ -422,7 +473,7 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 		if (day < r->lo || day > r->hi)
 			continue;
 		cur = res->row[r->param];
-		if (cur < 0 || (c->rows[cur].scope == -1 && r->scope != -1))
+		if (cur < 0 || row_prevails(c, r, &c->rows[cur]))
 			res->row[r->param] = i;
 	}
 	for (i = 0; i < MH_P_COUNT; i++)
@@ -1320,35 +1371,30 @@ mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
 										 fmt_day(from), fmt_day(to)), &t));
 }
 
-PG_FUNCTION_INFO_V1(mynahoken_transition_rules);
-Datum
-mynahoken_transition_rules(PG_FUNCTION_ARGS)
+/* A mynahoken.transition_rules value: category, day and the parameters. */
+static Datum
+rules_tuple(FunctionCallInfo fcinfo, Datum category, mh_day day, const MhRules *rules)
 {
-	Call		call = {0};
 	TupleDesc	td;
 	Datum		values[RULES_NATTS];
 	bool		nulls[RULES_NATTS];
 	int			i;
 
-	/* (category, day, known_on) */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		PG_RETURN_NULL();
-	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		mh_elog(ERROR, "mynahoken.transition_rules must return a composite");
 	td = BlessTupleDesc(td);
 	if (td->natts != RULES_NATTS)
 		mh_elog(ERROR, "mynahoken.transition_rules has %d attributes, the library expects %d",
-			    td->natts, RULES_NATTS);
-	values[0] = PG_GETARG_DATUM(0);
+				td->natts, RULES_NATTS);
+	values[0] = category;
 	nulls[0] = false;
-	values[1] = DateADTGetDatum((DateADT) call.day);
+	values[1] = DateADTGetDatum((DateADT) day);
 	nulls[1] = false;
 	for (i = 0; i < MH_P_COUNT; i++)
 	{
-		const MhValue *v = &call.rules->v[i];
+		const MhValue *v = &rules->v[i];
 
-		nulls[2 + i] = !(call.rules->present & ((uint32_t) 1 << i));
+		nulls[2 + i] = !(rules->present & ((uint32_t) 1 << i));
 		if (nulls[2 + i])
 		{
 			values[2 + i] = (Datum) 0;
@@ -1371,4 +1417,97 @@ mynahoken_transition_rules(PG_FUNCTION_ARGS)
 		}
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_transition_rules);
+Datum
+mynahoken_transition_rules(PG_FUNCTION_ARGS)
+{
+	Call		call = {0};
+
+	/* (category, day, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	call_init(&call, fcinfo, 2, arg_finite_day(fcinfo, 1, "day"));
+	return rules_tuple(fcinfo, PG_GETARG_DATUM(0), call.day, call.rules);
+}
+
+/*
+ * The parameters of one insurer (保険者番号) on a day: of the rows for every
+ * category, for the insurer's category and for the insurer that hold the day
+ * (at most one per scope as known on one day), the one recorded later, the
+ * narrower on the same knowledge day; a row marked keep_own keeps the
+ * broader scopes out (as legal_entry_for_insurer in SQL).  Not cached per
+ * row: a query joins it once per insurer.
+ */
+PG_FUNCTION_INFO_V1(mynahoken_transition_rules_for_insurer);
+Datum
+mynahoken_transition_rules_for_insurer(PG_FUNCTION_ARGS)
+{
+	DecisionCache *c;
+	MhRules		rules;
+	int			best[MH_P_COUNT][3];
+	int32		insurer;
+	mh_day		day;
+	int			cat;
+	int			i;
+	int			p;
+
+	/* (insurer, day, known_on) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	day = arg_finite_day(fcinfo, 1, "day");
+	c = get_cache(fcinfo, 2);
+	insurer = PG_GETARG_INT32(0);
+	cat = mynahoken_insurer_category_index(insurer);
+	if (cat < 0 || cat >= MH_CAT_COUNT)
+		mh_elog(ERROR, "insurer number of unknown category %d", cat);
+
+	for (p = 0; p < MH_P_COUNT; p++)
+		best[p][0] = best[p][1] = best[p][2] = -1;
+	for (i = 0; i < c->nrows; i++)
+	{
+		const CalRow *r = &c->rows[i];
+		int			level;
+
+		if (day < r->lo || day > r->hi)
+			continue;
+		if (r->scope == -1)
+			level = 0;
+		else if (r->scope != cat)
+			continue;
+		else if (!r->has_insurer)
+			level = 1;
+		else if (r->insurer != insurer)
+			continue;
+		else
+			level = 2;
+		best[r->param][level] = i;
+	}
+
+	memset(&rules, 0, sizeof(MhRules));
+	for (p = 0; p < MH_P_COUNT; p++)
+	{
+		int			floor = 0;
+		int			win = -1;
+		int			level;
+
+		for (level = 1; level < 3; level++)
+			if (best[p][level] >= 0 && c->rows[best[p][level]].keep_own)
+				floor = level;
+		for (level = floor; level < 3; level++)
+		{
+			int			k = best[p][level];
+
+			if (k >= 0 && (win < 0 || c->rows[k].recorded_on >= c->rows[win].recorded_on))
+				win = k;
+		}
+		if (win >= 0)
+		{
+			rules.present |= (uint32_t) 1 << p;
+			rules.v[p] = c->rows[win].value;
+		}
+	}
+	mh_rules_memo_day(&rules, day);
+	return rules_tuple(fcinfo, ObjectIdGetDatum(c->category_oid[cat]), day, &rules);
 }

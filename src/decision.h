@@ -10,6 +10,9 @@
 
 #include "fmgr.h"
 
+/* src/insurer_number.c: category index of an insurer number */
+extern int	mynahoken_insurer_category_index(int32 value);
+
 extern Datum mynahoken_legacy_card_usable_until(PG_FUNCTION_ARGS);
 extern Datum mynahoken_legacy_card_valid(PG_FUNCTION_ARGS);
 extern Datum mynahoken_legacy_card_accepted(PG_FUNCTION_ARGS);
@@ -37,5 +40,6 @@ extern Datum mynahoken_certificate_valid_until_by_rules(PG_FUNCTION_ARGS);
 extern Datum mynahoken_acquisition_report_due_by_rules(PG_FUNCTION_ARGS);
 extern Datum mynahoken_notice_sending_window_by_rules(PG_FUNCTION_ARGS);
 extern Datum mynahoken_transition_rules(PG_FUNCTION_ARGS);
+extern Datum mynahoken_transition_rules_for_insurer(PG_FUNCTION_ARGS);
 
 #endif

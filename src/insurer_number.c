@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "decision.h"
 #include "identifier.h"
 #include "mynahoken.h"
 
@@ -133,4 +134,14 @@ insurer_number_category(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = oids;
 	}
 	PG_RETURN_OID(oids[cat]);
+}
+
+/*
+ * The position of an insurer number's category in mynahoken.insurer_category
+ * (0-based), for the per-insurer calendar of decision.c.
+ */
+int
+mynahoken_insurer_category_index(int32 value)
+{
+	return (int) mh_insurer_number_category(value);
 }

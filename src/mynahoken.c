@@ -76,6 +76,29 @@ mh_raise_error(PG_FUNCTION_ARGS)
 }
 
 /*
+ * mynahoken.raise_notice(message, detail, hint): a NOTICE of the extension's
+ * routines, finished like raise_error's errors (no CONTEXT, no STATEMENT).
+ */
+PG_FUNCTION_INFO_V1(mh_raise_notice);
+Datum
+mh_raise_notice(PG_FUNCTION_ARGS)
+{
+	char	   *message = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *detail = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *hint = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	if (message == NULL)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							  errmsg("raise_notice needs a message")));
+	mh_sensitive_ereport(NOTICE,
+						 (errmsg_internal("%s", message),
+						  detail ? errdetail_internal("%s", detail) : 0,
+						  hint ? errhint("%s", hint) : 0));
+	PG_RETURN_VOID();
+}
+
+/*
  * Runs before an error reaches the server log and the client.  The hide
  * flags of a parallel worker's error are not passed to its leader, which
  * re-throws the error with its own context (the PL/pgSQL function and the

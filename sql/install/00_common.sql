@@ -34,3 +34,8 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'mh_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.raise_error(text, text, text, text) IS
   'Raise an error (SQLSTATE, message, DETAIL, HINT) without CONTEXT and without STATEMENT in the server log; the extension''s routines raise through it and never put a caller''s value in the message';
+CREATE FUNCTION mynahoken.raise_notice(message text, detail text DEFAULT NULL, hint text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mh_raise_notice' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.raise_notice(text, text, text) IS
+  'Send a NOTICE (message, DETAIL, HINT) without CONTEXT, as raise_error does for errors; the extension''s routines report through it and never put a caller''s value in the message';

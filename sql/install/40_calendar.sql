@@ -93,6 +93,41 @@ RETURN mynahoken.legal_key_range(name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_ca
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
   'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
 
+-- Change sets: the entries recorded together, in one transaction, on one
+-- knowledge day.  The system time (recorded_at, the transaction's start) and
+-- the user are set here, never by the caller; the recording functions are
+-- the only way for anyone but the extension's owner to write entries.  Every
+-- row is the insurer's: shipped entries (and entries recorded before 0.2)
+-- belong to no change set.
+CREATE SEQUENCE mynahoken.legal_change_set_id_seq START 1000000 MINVALUE 1000000;
+COMMENT ON SEQUENCE mynahoken.legal_change_set_id_seq IS 'Ids of mynahoken.legal_change_set';
+CREATE TABLE mynahoken.legal_change_set (
+  change_set_id bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.legal_change_set_id_seq'),
+  recorded_at   timestamptz NOT NULL DEFAULT pg_catalog.transaction_timestamp(),  -- system time
+  recorded_by   name NOT NULL DEFAULT SESSION_USER,
+  recorded_on   date NOT NULL CHECK (pg_catalog.isfinite(recorded_on)),  -- knowledge day of its entries
+  reason        text CHECK (reason OPERATOR(pg_catalog.<>) ''),  -- required for a knowledge day long before the recording
+  note          text
+);
+ALTER SEQUENCE mynahoken.legal_change_set_id_seq OWNED BY mynahoken.legal_change_set.change_set_id;
+COMMENT ON TABLE mynahoken.legal_change_set IS
+  'Entries of the legal calendar recorded together: system time and user (set by the database), knowledge day, reason for a backdated knowledge day';
+
+-- The key with the insurer (保険者番号) an entry is for, if any: entries for
+-- one insurer and for its whole category are different keys.
+CREATE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category,
+                                              insurer mynahoken.insurer_number)
+RETURNS mynahoken.legal_key_range
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mynahoken.legal_key_range(
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::text, '*')
+              OPERATOR(pg_catalog.||) coalesce('/' OPERATOR(pg_catalog.||) insurer::text, ''),
+         '[]');
+COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category, mynahoken.insurer_number) IS
+  'Exclusion key of a legal parameter value: its name, scope (NULL = all insurer categories) and insurer number (NULL = the whole scope)';
+
 CREATE SEQUENCE mynahoken.legal_parameter_id_seq;
 COMMENT ON SEQUENCE mynahoken.legal_parameter_id_seq IS
   'Ids of mynahoken.legal_parameter_entry (shipped below 1000000, the insurer''s own from 1000000)';
@@ -116,7 +151,13 @@ CREATE TABLE mynahoken.legal_parameter_entry (
   confirmed    boolean NOT NULL DEFAULT true, -- false: UNCONFIRMED, a documented choice
   note         text,
   shipped      boolean NOT NULL DEFAULT true, -- false from the end of this script: the insurer's own
+  keep_own     boolean NOT NULL DEFAULT false, -- a scoped value that broader entries recorded later do not mask
+  change_set_id bigint REFERENCES mynahoken.legal_change_set, -- NULL: shipped, or recorded before 0.2
+  insurer      mynahoken.insurer_number,        -- NULL: every insurer of the scope
   CONSTRAINT legal_parameter_shipped_ids CHECK (shipped = (parameter_id < 1000000)),
+  CONSTRAINT legal_parameter_keep_own_scoped CHECK (NOT keep_own OR scope IS NOT NULL),
+  CONSTRAINT legal_parameter_insurer_in_scope
+    CHECK (insurer IS NULL OR scope OPERATOR(pg_catalog.=) mynahoken.category(insurer)),
   FOREIGN KEY (name, value_type) REFERENCES mynahoken.legal_parameter_def (name, value_type),
   CONSTRAINT legal_parameter_one_value
     CHECK (num_nonnulls(value_date, value_int, value_bool, value_range, value_text) = 1),
@@ -130,11 +171,15 @@ CREATE TABLE mynahoken.legal_parameter_entry (
   -- recorded on one day never overlap, so "the latest row recorded by day K
   -- whose valid range holds day D" is one row.
   CONSTRAINT legal_parameter_no_overlap EXCLUDE USING gist (
-    mynahoken.legal_parameter_key(name, scope) WITH &&,
+    mynahoken.legal_parameter_key(name, scope, insurer) WITH &&,
     valid WITH &&,
     pg_catalog.daterange(recorded_on, recorded_on, '[]') WITH &&)
 );
 ALTER SEQUENCE mynahoken.legal_parameter_id_seq OWNED BY mynahoken.legal_parameter_entry.parameter_id;
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.insurer IS
+  'The insurer (保険者番号) the value is for, within its category (scope); NULL: every insurer of the scope';
+COMMENT ON COLUMN mynahoken.legal_parameter_entry.keep_own IS
+  'True: this value of one category stays in force against values for every category recorded later (the insurer keeps its own); false: the most recently recorded covering value is in force';
 COMMENT ON TABLE mynahoken.legal_parameter_entry IS
   'Values of legal parameters as recorded (append-only): valid time, day recorded, typed value, required source; read through mynahoken.legal_parameter';
 
@@ -174,7 +219,7 @@ SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,
        pg_catalog.daterange(min(k.since),
                             CASE WHEN bool_or(k.until IS NULL) THEN NULL ELSE max(k.until) END) AS recorded,
        e.value_date, e.value_int, e.value_bool, e.value_range, e.value_text,
-       e.source_id, e.confirmed, e.note
+       e.source_id, e.confirmed, e.note, e.insurer, e.recorded_on, e.keep_own
   FROM mynahoken.legal_parameter_entry e
  CROSS JOIN LATERAL (
        SELECT s.since, s.until, piece AS valid
@@ -185,6 +230,8 @@ SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,
                          FROM mynahoken.legal_parameter_entry l
                         WHERE l.name OPERATOR(pg_catalog.=) e.name
                           AND l.scope IS NOT DISTINCT FROM e.scope
+                     AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
+                          AND (l.insurer IS NULL AND e.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) e.insurer)
                           AND l.valid OPERATOR(pg_catalog.&&) e.valid
                           AND l.recorded_on OPERATOR(pg_catalog.>) e.recorded_on) AS t (since)) AS s
         CROSS JOIN LATERAL pg_catalog.unnest(
@@ -205,10 +252,13 @@ COMMENT ON VIEW mynahoken.legal_parameter IS
 -- Reading the calendar
 
 -- The stored entry in force for decision day "day", for the given insurer
--- category (a category-specific value wins over an all-categories one), as
--- known on known_on (NULL: as known now): the latest recorded by then whose
--- valid range holds the day, one by the exclusion constraint.  The
--- legal_value_* functions read it directly: one query per call.
+-- category, as known on known_on (NULL: as known now).  No silent masking
+-- (doc/decisions.md, "Which value is in force"): in each scope (the category,
+-- every category) the candidate is the latest entry recorded by known_on
+-- whose valid range holds the day, one by the exclusion constraint; of the
+-- two, the one recorded later is in force, the category's own on the same
+-- knowledge day or when it is marked keep_own.  The legal_value_* functions
+-- read it directly: one query per call.
 CREATE FUNCTION mynahoken.legal_entry_at(name text, day date,
                                          category mynahoken.insurer_category DEFAULT NULL,
                                          known_on date DEFAULT NULL)
@@ -222,13 +272,16 @@ BEGIN
   IF name IS NULL OR day IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
   END IF;
-  SELECT e.* INTO ent
-    FROM mynahoken.legal_parameter_entry e
-   WHERE e.name = legal_entry_at.name
-     AND (e.scope = category OR e.scope IS NULL)
-     AND e.valid @> day
-     AND (known_on IS NULL OR e.recorded_on <= known_on)
-   ORDER BY e.scope IS NULL, e.recorded_on DESC
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+           WHERE e.name = legal_entry_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.insurer IS NULL
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
    LIMIT 1;
   IF FOUND THEN
     RETURN ent;
@@ -249,6 +302,59 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_entry_at(text, date, mynahoken.insurer_category, date) IS
   'Internal: stored entry in force for a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
+
+-- The entry in force for one insurer (保険者番号): of the latest covering
+-- entry of each scope (every category, the insurer's category, the insurer),
+-- the one recorded later, the narrower on the same knowledge day; an entry
+-- marked keep_own keeps the broader scopes out.  A data centre (国保連) or a
+-- database with several insurers reads each insurer's calendar so.
+CREATE FUNCTION mynahoken.legal_entry_for_insurer(name text, day date, insurer mynahoken.insurer_number,
+                                                  known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+  cat mynahoken.insurer_category;
+BEGIN
+  IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and insurer must not be null');
+  END IF;
+  cat := mynahoken.category(insurer);
+  WITH c AS (
+    SELECT DISTINCT ON (l.level) e AS entry, l.level
+      FROM mynahoken.legal_parameter_entry e
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
+                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
+     WHERE e.name = legal_entry_for_insurer.name
+       AND (e.scope IS NULL
+            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) legal_entry_for_insurer.insurer)))
+       AND e.valid @> day
+       AND (known_on IS NULL OR e.recorded_on <= known_on)
+     ORDER BY l.level, e.recorded_on DESC)
+  SELECT (c.entry).* INTO ent
+    FROM c
+   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
+   ORDER BY (c.entry).recorded_on DESC, c.level DESC
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_for_insurer.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+      detail => format('Insurer %s. Knowledge: %s.', insurer,
+                       CASE WHEN known_on IS NULL THEN 'as currently known'
+                            ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END));
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_for_insurer(text, date, mynahoken.insurer_number, date) IS
+  'Entry in force for a legal parameter on a day for one insurer (its own, its category''s or every category''s), as known on a day (NULL: now); error P0002 when none';
 
 -- The row of mynahoken.legal_parameter for decision day "day": the entry in
 -- force with the part of its valid range that holds the day and the recorded
@@ -273,7 +379,7 @@ BEGIN
   -- the days later entries took from it by known_on; the part left holding the day
   SELECT range_agg(l.valid) INTO taken
     FROM mynahoken.legal_parameter_entry l
-   WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+   WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
      AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
      AND (known_on IS NULL OR l.recorded_on <= known_on);
   SELECT x INTO part
@@ -288,17 +394,17 @@ BEGIN
             FROM mynahoken.legal_parameter_entry l,
                  (VALUES (lower(part) - 1), (upper(part))) AS n (d)
            WHERE n.d IS NOT NULL AND ent.valid @> n.d AND l.valid @> n.d
-             AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+             AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
              AND l.recorded_on > ent.recorded_on
            GROUP BY n.d) AS v (t);
   SELECT min(l.recorded_on) INTO until
     FROM mynahoken.legal_parameter_entry l
    WHERE known_on IS NOT NULL AND l.recorded_on > known_on
-     AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+     AND l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope AND l.insurer IS NULL
      AND l.valid && part;
   SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope, part, daterange(since, until),
          ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
-         ent.source_id, ent.confirmed, ent.note
+         ent.source_id, ent.confirmed, ent.note, ent.insurer, ent.recorded_on, ent.keep_own
     INTO r;
   RETURN r;
 END
@@ -390,7 +496,7 @@ SELECT p.name, p.scope, p.valid, p.recorded,
        mynahoken.daterange_iso(p.recorded) AS recorded_iso,
        s.code AS source_code, s.kind AS source_kind, s.title AS source_title,
        s.issuer AS source_issuer, s.number AS source_number, s.issued_on AS source_issued_on,
-       s.url AS source_url, p.parameter_id, p.source_id
+       s.url AS source_url, p.parameter_id, p.source_id, p.insurer
   FROM mynahoken.legal_parameter p
   JOIN mynahoken.legal_parameter_def d USING (name, value_type)
   JOIN mynahoken.legal_source s USING (source_id);
@@ -400,14 +506,54 @@ COMMENT ON VIEW mynahoken.legal_calendar IS
 -- ---------------------------------------------------------------------------
 -- Recording a new value: supersede, never overwrite.
 
-CREATE FUNCTION mynahoken.record_legal_parameter(name text,
-                                                 scope mynahoken.insurer_category,
-                                                 valid daterange,
-                                                 value text,
-                                                 source_id bigint,
-                                                 recorded_on date DEFAULT current_date,
-                                                 confirmed boolean DEFAULT true,
-                                                 note text DEFAULT NULL)
+-- What an entry does to the other entries of its parameter whose valid days
+-- it shares, by the rule of legal_entry_at and legal_entry_for_insurer: in
+-- the same scope the later recorded supersedes; across scopes (every
+-- category, a category, an insurer of it) the later recorded masks the other
+-- on the shared days, the narrower one when recorded on the same day or
+-- marked keep_own.
+CREATE FUNCTION mynahoken.legal_entry_relations(parameter_id bigint)
+RETURNS TABLE (parameter_id bigint, scope mynahoken.insurer_category, recorded_on date,
+               days daterange, relation text, insurer mynahoken.insurer_number)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT o.parameter_id, o.scope, o.recorded_on, n.valid OPERATOR(pg_catalog.*) o.valid,
+         CASE WHEN nl.level OPERATOR(pg_catalog.=) ol.level
+              THEN CASE WHEN o.recorded_on OPERATOR(pg_catalog.<) n.recorded_on THEN 'supersedes'
+                        ELSE 'is superseded by' END
+              WHEN nl.level OPERATOR(pg_catalog.<) ol.level
+              THEN CASE WHEN o.keep_own OR o.recorded_on OPERATOR(pg_catalog.>=) n.recorded_on
+                        THEN 'is masked by' ELSE 'masks' END
+              ELSE CASE WHEN n.keep_own OR n.recorded_on OPERATOR(pg_catalog.>=) o.recorded_on
+                        THEN 'masks' ELSE 'is masked by' END END,
+         o.insurer
+    FROM mynahoken.legal_parameter_entry n
+    JOIN mynahoken.legal_parameter_entry o
+      ON o.name OPERATOR(pg_catalog.=) n.name
+     AND o.parameter_id OPERATOR(pg_catalog.<>) n.parameter_id
+     AND o.valid OPERATOR(pg_catalog.&&) n.valid
+     AND (o.scope IS NULL OR n.scope IS NULL
+          OR (o.scope OPERATOR(pg_catalog.=) n.scope
+              AND (o.insurer IS NULL OR n.insurer IS NULL OR o.insurer OPERATOR(mynahoken.=) n.insurer)))
+   CROSS JOIN LATERAL (SELECT CASE WHEN n.insurer IS NOT NULL THEN 2 WHEN n.scope IS NOT NULL THEN 1 ELSE 0 END) AS nl (level)
+   CROSS JOIN LATERAL (SELECT CASE WHEN o.insurer IS NOT NULL THEN 2 WHEN o.scope IS NOT NULL THEN 1 ELSE 0 END) AS ol (level)
+   WHERE n.parameter_id OPERATOR(pg_catalog.=) legal_entry_relations.parameter_id
+   ORDER BY o.parameter_id;
+END;
+COMMENT ON FUNCTION mynahoken.legal_entry_relations(bigint) IS
+  'Entries of the same parameter sharing valid days with an entry, and whether it supersedes, masks, is superseded by or is masked by each (no silent masking)';
+
+CREATE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
+                                             recorded_on date,
+                                             name text,
+                                             scope mynahoken.insurer_category,
+                                             valid daterange,
+                                             value text,
+                                             source_id bigint,
+                                             confirmed boolean,
+                                             note text,
+                                             keep_own boolean,
+                                             insurer mynahoken.insurer_number)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -416,14 +562,28 @@ DECLARE
   def mynahoken.legal_parameter_def;
   latest date;
   new_id bigint;
+  report text;
 BEGIN
-  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL THEN
-    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id and recorded_on must not be null');
+  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
+     OR keep_own IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id, recorded_on and keep_own must not be null');
+  END IF;
+  IF insurer IS NOT NULL THEN
+    IF scope IS NULL THEN
+      scope := mynahoken.category(insurer);
+    ELSIF scope <> mynahoken.category(insurer) THEN
+      PERFORM mynahoken.raise_error('22023', 'the insurer number is not of the given insurer category',
+        detail => pg_catalog.format('The insurer number is of category %s, not %s.', mynahoken.category(insurer), scope));
+    END IF;
+  END IF;
+  IF keep_own AND scope IS NULL THEN
+    PERFORM mynahoken.raise_error('22023', 'only a value of one insurer category can keep its own against later values',
+      detail => 'keep_own protects a category''s value from values for every category recorded later.');
   END IF;
   IF isempty(valid) THEN
     PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
   END IF;
-  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = record_legal_parameter.name;
+  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
   IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
       hint => 'Define it in mynahoken.legal_parameter_def first.');
@@ -436,9 +596,11 @@ BEGIN
   -- updated), so it must come after them.
   SELECT max(p.recorded_on) INTO latest
     FROM mynahoken.legal_parameter_entry p
-   WHERE p.name = record_legal_parameter.name
-     AND p.scope IS NOT DISTINCT FROM record_legal_parameter.scope
-     AND p.valid && record_legal_parameter.valid;
+   WHERE p.name = legal_record_entry.name
+     AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND (p.insurer IS NULL AND legal_record_entry.insurer IS NULL
+          OR p.insurer OPERATOR(mynahoken.=) legal_record_entry.insurer)
+     AND p.valid && legal_record_entry.valid;
   IF latest > recorded_on THEN
     PERFORM mynahoken.raise_error('22023',
       pg_catalog.format('legal parameter "%s" already has a value recorded on %s, after recorded_on', name, to_char(latest, 'YYYY-MM-DD')),
@@ -453,25 +615,209 @@ BEGIN
   BEGIN
     INSERT INTO mynahoken.legal_parameter_entry
       (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
-       value_range, value_text, source_id, confirmed, note)
+       value_range, value_text, source_id, confirmed, note, keep_own, change_set_id, insurer)
     VALUES (name, def.value_type, scope, valid, recorded_on,
             CASE WHEN def.value_type = 'date' THEN value::date END,
             CASE WHEN def.value_type = 'int' THEN value::int END,
             CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
             CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
             CASE WHEN def.value_type = 'text' THEN value END,
-            source_id, confirmed, note)
+            source_id, confirmed, note, keep_own, change_set_id, insurer)
     RETURNING parameter_id INTO new_id;
   EXCEPTION WHEN data_exception THEN
     -- PostgreSQL's cast errors quote the value
     PERFORM mynahoken.raise_error(SQLSTATE,
       pg_catalog.format('value of legal parameter "%s" is not a valid %s', name, def.value_type));
   END;
+
+  -- No silent masking: say which entries the new one takes days from, and
+  -- which still take days from it.
+  SELECT string_agg(format('%s entry %s (%s, recorded on %s) on %s', r.relation, r.parameter_id,
+                           coalesce(r.insurer::text, r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           mynahoken.daterange_iso(r.days)),
+                    '; ' ORDER BY r.parameter_id)
+    INTO report
+    FROM mynahoken.legal_entry_relations(new_id) AS r;
+  IF report IS NOT NULL THEN
+    PERFORM mynahoken.raise_notice('legal parameter recorded',
+      detail => pg_catalog.format('Entry %s. It %s.', new_id, report),
+      hint => 'mynahoken.legal_entry_relations(entry) lists them.');
+  END IF;
   RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text) IS
-  'Record a new value of a legal parameter from a source: appends a row that supersedes the values it overlaps, never overwrites';
+COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) IS
+  'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
+REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) FROM PUBLIC;
+
+-- A new change set for entries known from recorded_on.  The recording day is
+-- the day in Japan of the transaction's start; a knowledge day more than 31
+-- days before it needs a reason (a correction, a late entry), and
+-- legal_change_sets lists it; a knowledge day after it is refused.
+CREATE FUNCTION mynahoken.legal_change_set_open(recorded_on date, reason text, note text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (transaction_timestamp() AT TIME ZONE 'Asia/Tokyo')::date;
+  id bigint;
+BEGIN
+  IF recorded_on IS NULL OR NOT isfinite(recorded_on) THEN
+    PERFORM mynahoken.raise_error('22023', 'the knowledge day of a change set must be a finite date');
+  END IF;
+  IF recorded_on > today THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day cannot be after the day it is recorded',
+      detail => format('Knowledge day %s, recording day %s (in Japan).',
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')));
+  END IF;
+  IF recorded_on < today - 31 AND coalesce(reason, '') = '' THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day more than 31 days before the day it is recorded needs a reason',
+      detail => format('Knowledge day %s, recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.',
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')),
+      hint => 'Give the reason (a correction, a late entry); mynahoken.legal_change_sets lists it.');
+  END IF;
+  INSERT INTO mynahoken.legal_change_set (recorded_on, reason, note)
+  VALUES (recorded_on, nullif(reason, ''), note)
+  RETURNING change_set_id INTO id;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_change_set_open(date, text, text) IS
+  'Internal: open a change set known from a day (a reason is required more than 31 days back; a later day is refused)';
+REVOKE ALL ON FUNCTION mynahoken.legal_change_set_open(date, text, text) FROM PUBLIC;
+
+-- SECURITY DEFINER: mynahoken_calendar_author records entries without any
+-- privilege on the tables; shipped rows stay read-only (trigger) and the
+-- system time is the database's.
+CREATE FUNCTION mynahoken.record_legal_parameter(name text,
+                                                 scope mynahoken.insurer_category,
+                                                 valid daterange,
+                                                 value text,
+                                                 source_id bigint,
+                                                 recorded_on date DEFAULT current_date,
+                                                 confirmed boolean DEFAULT true,
+                                                 note text DEFAULT NULL,
+                                                 keep_own boolean DEFAULT false,
+                                                 reason text DEFAULT NULL,
+                                                 insurer mynahoken.insurer_number DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.legal_record_entry(mynahoken.legal_change_set_open(recorded_on, reason, NULL),
+                                      recorded_on, name, scope, valid, value, source_id,
+                                      confirmed, note, keep_own, insurer);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number) IS
+  'Record a new value of a legal parameter from a source, as a change set of one: appends an entry that supersedes or masks the values it overlaps (a NOTICE lists them); a reason is needed for a knowledge day more than 31 days back';
+
+-- Several entries that take effect together: one change set, one knowledge
+-- day, one transaction, so no knowledge day and no system time sees some of
+-- them without the others.  entries: a JSON array of objects with name,
+-- scope (absent or null: every category), valid, value, source (a code) or
+-- source_id, and optionally insurer (a 保険者番号 within the scope), confirmed,
+-- note, keep_own.
+CREATE FUNCTION mynahoken.record_legal_change_set(recorded_on date, entries jsonb,
+                                                  reason text DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cs bigint;
+  e jsonb;
+  src bigint;
+BEGIN
+  IF entries IS NULL OR jsonb_typeof(entries) <> 'array' OR jsonb_array_length(entries) = 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'entries of a change set must be a non-empty JSON array');
+  END IF;
+  cs := mynahoken.legal_change_set_open(recorded_on, reason, note);
+  FOR e IN SELECT x FROM jsonb_array_elements(entries) AS x LOOP
+    IF jsonb_typeof(e) <> 'object' THEN
+      PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object');
+    END IF;
+    src := (e ->> 'source_id')::bigint;
+    IF src IS NULL AND e ? 'source' THEN
+      SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
+      IF NOT FOUND THEN
+        PERFORM mynahoken.raise_error('42704', 'unknown legal source in an entry of a change set',
+          hint => 'The sources are listed in mynahoken.legal_source (code).');
+      END IF;
+    END IF;
+    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name',
+              (e ->> 'scope')::mynahoken.insurer_category, (e ->> 'valid')::daterange,
+              e ->> 'value', src, coalesce((e ->> 'confirmed')::boolean, true), e ->> 'note',
+              coalesce((e ->> 'keep_own')::boolean, false), (e ->> 'insurer')::mynahoken.insurer_number);
+  END LOOP;
+  RETURN cs;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.record_legal_change_set(date, jsonb, text, text) IS
+  'Record several entries that take effect together (one change set, one knowledge day); returns the change set id';
+
+-- The entry in force as the database held the calendar at a time (audit):
+-- the rule of legal_entry_at over the entries of change sets recorded by
+-- then, the shipped entries and those recorded before 0.2 (no change set).
+CREATE FUNCTION mynahoken.legal_entry_held_at(name text, day date,
+                                              category mynahoken.insurer_category,
+                                              held_at timestamptz,
+                                              known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL OR held_at IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and time must not be null');
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+            LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = e.change_set_id
+           WHERE e.name = legal_entry_held_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+             AND e.insurer IS NULL
+             AND (e.change_set_id IS NULL OR cs.recorded_at <= held_at)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_held_at.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
+      detail => format('Insurer category: %s. As held at %s.', coalesce(category::text, 'all'),
+                       to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')));
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_held_at(text, date, mynahoken.insurer_category, timestamptz, date) IS
+  'Audit: entry in force for a legal parameter on a day, for a category, as the database held the calendar at a time (and as known on a day, NULL: as then known)';
+
+-- Change sets with their entries, for people; backdated ones (a knowledge
+-- day more than 31 days before the recording day in Japan) are marked.
+CREATE VIEW mynahoken.legal_change_sets AS
+SELECT cs.change_set_id, cs.recorded_at, cs.recorded_by, cs.recorded_on,
+       (cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) cs.recorded_on AS days_back,
+       cs.recorded_on OPERATOR(pg_catalog.<) ((cs.recorded_at AT TIME ZONE 'Asia/Tokyo')::date OPERATOR(pg_catalog.-) 31) AS backdated,
+       cs.reason, cs.note,
+       (SELECT pg_catalog.array_agg(e.parameter_id ORDER BY e.parameter_id)
+          FROM mynahoken.legal_parameter_entry e
+         WHERE e.change_set_id OPERATOR(pg_catalog.=) cs.change_set_id) AS entries
+  FROM mynahoken.legal_change_set cs;
+COMMENT ON VIEW mynahoken.legal_change_sets IS
+  'Change sets of the legal calendar: system time, user, knowledge day, days back and whether backdated (with its reason), entries';
 
 -- ---------------------------------------------------------------------------
 -- Decision functions.  STABLE: they read the calendar (once per statement,
@@ -620,7 +966,7 @@ RETURNS date
 AS 'MODULE_PATHNAME', 'mynahoken_acquisition_report_due'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.acquisition_report_due(mynahoken.insurer_category, date, date) IS
-  'Last day to file the 資格取得届 (健康保険法施行規則 第24条: within 5 days; counting rule is a parameter)';
+  'Last day of the period to file the 資格取得届 (acquisition_report_days per category: 5 under 健康保険法施行規則 第24条, 14 for 国保 and 後期; the counting rule is a parameter); acquisition_report_deadline applies the closed-day rollover';
 
 CREATE FUNCTION mynahoken.notice_sending_window(category mynahoken.insurer_category, acquired_on date,
                                                 known_on date DEFAULT NULL)
@@ -671,6 +1017,17 @@ AS 'MODULE_PATHNAME', 'mynahoken_transition_rules'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.transition_rules(mynahoken.insurer_category, date, date) IS
   'The legal parameters of a category on a day as known on a day (NULL: now), read from the calendar';
+
+-- The parameters of one insurer (its own values, else its category's, else
+-- every category's, by the rule of legal_entry_for_insurer), for the
+-- *_by_rules decisions of a data centre or a database with several insurers.
+CREATE FUNCTION mynahoken.transition_rules_for_insurer(insurer mynahoken.insurer_number, day date,
+                                                       known_on date DEFAULT NULL)
+RETURNS mynahoken.transition_rules
+AS 'MODULE_PATHNAME', 'mynahoken_transition_rules_for_insurer'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.transition_rules_for_insurer(mynahoken.insurer_number, date, date) IS
+  'The legal parameters of one insurer (保険者番号) on a day as known on a day (NULL: now): its own, else its category''s, else every category''s';
 
 CREATE FUNCTION mynahoken.legacy_card_usable_until_by_rules(rules mynahoken.transition_rules,
                                                             issued_on date, expires_on date, lost_on date)
@@ -831,7 +1188,7 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
   ('law-r5-48', 'law',
    '行政手続における特定の個人を識別するための番号の利用等に関する法律等の一部を改正する法律',
    '国会', '令和5年法律第48号', '2023-06-09', NULL,
-   '附則 経過措置: 発行済みの健康保険証は廃止後1年間 (有効期間が先に到来する場合はその日まで) 有効とみなす. Article number UNCONFIRMED. Inserts 健康保険法 第51条の3 (資格確認書).'),
+   '附則 経過措置: 発行済みの健康保険証は廃止後1年間 (有効期間が先に到来する場合はその日まで) 有効とみなす. Article number UNCONFIRMED. Inserts 健康保険法 第51条の3 (資格確認書). 附則第15条 is the basis for issuing a 資格確認書 without application (職権交付) "当分の間" (保団連, https://hodanren.doc-net.or.jp/?p=27223).'),
   ('ordinance-r5-374', 'ordinance',
    '行政手続における特定の個人を識別するための番号の利用等に関する法律等の一部を改正する法律の施行期日を定める政令',
    '内閣', '令和5年政令第374号', '2023-12-27',
@@ -857,10 +1214,10 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    'https://www.city.minamiboso.chiba.jp/0000021464.html',
    'Primary text not read; quoted by 南房総市, 水戸市, 君津市. Extends the 後期 暫定運用 to 2026-07-31.'),
   ('mhlw-2025-06-27', 'notice',
-   '健康保険証の有効期限切れに伴う暫定的な取扱いについて',
+   '健康保険証の有効期限切れに伴う暫定的な取扱いに関する疑義解釈資料の送付について',
    '厚生労働省', '事務連絡', '2025-06-27',
    'https://www.city.karatsu.lg.jp/page/40137.html',
-   'From 2025-08-01 to 2026-03-31 an institution may accept an expired 国保 card, or a 資格情報のお知らせ alone, after confirming eligibility online.'),
+   'From 2025-08-01 to 2026-03-31 an institution may accept an expired 国保 card, or a 資格情報のお知らせ alone, after confirming eligibility online. Its attachment is titled 健康保険証の有効期限切れに伴う暫定的な取扱いについて (the title 0.1 shipped); 日本医師会 forwarded it on 2025-07-01 (全商連, 出雲医師会).'),
   ('kyokai-2025-07-16', 'publication',
    'マイナンバーカードの電子証明書の有効期限が切れた場合について',
    '全国健康保険協会 (協会けんぽ)', NULL, '2025-07-16',
@@ -870,7 +1227,7 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    '京都府医師会 医報: 後期高齢者医療の被保険者証の有効期限切れに伴う暫定的な取扱い',
    '京都府医師会', NULL, '2025-09-15',
    'https://kyotoihou.t-reader.jp/2025/2025-sep-15/30098',
-   'Reports a 事務連絡 of 2025-09 applying the 2025-06-27 treatment to expired 後期 cards; the notice itself was not found.'),
+   'Reports a 事務連絡 applying the 2025-06-27 treatment to expired 後期 cards. Since 0.2 the calendar cites that notice itself (mhlw-2025-08-04).'),
   ('mhlw-2025-11-12', 'notice',
    'マイナ保険証を基本とする仕組みへの移行について（周知）',
    '厚生労働省 保険局医療介護連携政策課', '事務連絡', '2025-11-12',
@@ -897,7 +1254,81 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, number, issued_on
    '協会けんぽの資格確認書: 有効期限は4~5年 (1年単位の発行期間ごとに同一の有効期限)',
    '全国健康保険協会 (協会けんぽ)', NULL, '2024-07-24',
    'https://hodanren.doc-net.or.jp/info/news/2024-07-24',
-   'Reported by 保団連; exact expiry dates UNCONFIRMED.');
+   'Reported by 保団連; exact expiry dates UNCONFIRMED.'),
+  -- 0.2: the 2025-2026 record (../shared/spec/domain-2026.md)
+  ('mhlw-2025-08-04', 'notice',
+   '後期高齢者に係る資格確認書の暫定運用におけるマイナ保険証等の取扱いについて',
+   '厚生労働省', '事務連絡', '2025-08-04',
+   'https://hodanren.doc-net.or.jp/info/news/2025-08-05',
+   'Applies the 国保 treatment of 2025-06-27 to expired 後期 cards (expired on 2025-07-31), so from 2025-08-01. Announced by minister 福岡 on 2025-08-05. The PDF was not read; 保団連 links it (also 愛媛県保険医協会, 京都医報 2025-09-15).'),
+  ('mhlw-kokuji-2024-349', 'notice',
+   '厚生労働省告示第349号 (療担規則等の改正: 電子証明書の有効期限切れ後のオンライン資格確認)',
+   '厚生労働大臣', '厚生労働省告示第349号', '2024-11-29',
+   'https://www.mhlw.go.jp/web/t_doc?dataId=84ac0107&dataType=0&pageNo=1',
+   'In force 2024-12-02. The マイナ保険証 stays usable until the end of the 3rd month after the month its e-certificate expires. Only the preamble was read; the title here describes it. Also 中医協 答申 2024-11-13, MHLW https://www.mhlw.go.jp/stf/newpage_50657.html.'),
+  ('press-2026-03-19', 'publication',
+   '健康保険証の暫定的な取扱い 2026年7月末まで延長 (厚生労働大臣の発表の報道)',
+   'KAB, 新潟日報, 毎日新聞', NULL, '2026-03-19',
+   'https://www.kab.co.jp/news/article/16433268',
+   'Three outlets quote the minister: institutions checking eligibility online may accept an expired 健康保険証 until 2026-07-31 instead of 2026-03-31, with no extension past July (also https://www.niigata-nippo.co.jp/articles/-/799360, https://www.fujipost.com/lifestyle/48684.html). The 事務連絡 itself was not found: replace this source when it is read. Whether a 資格情報のお知らせ alone stays accepted (notice_alone) is UNCONFIRMED; the product ties it to the same range.'),
+  ('mitane-2026-03-06', 'publication',
+   '三種町 (秋田県): 後期高齢者医療の資格確認書 (令和8年8月以降, 85歳以上)',
+   '三種町', NULL, '2026-03-06',
+   'https://www.town.mitane.akita.jp/soshikikarasagasu/kenkosuishinka/1/580.html',
+   'Second prefecture with the 埼玉 cut-off: members aged 85 or over on 2026-08-01 all get a 資格確認書, 84 or under a 資格確認書 or a お知らせ. National notice not found (UNCONFIRMED).'),
+  ('ascii-2025-09-01', 'publication',
+   'スマホでマイナ保険証 2025年9月19日から (医療保険部会 2025-08-28)',
+   'ASCII', NULL, '2025-09-01',
+   'https://ascii.jp/elem/000/004/316/4316751/',
+   'From 2025-09-19 the マイナ保険証 works on a smartphone (iPhone from iOS 18.5, Android with the スマホ用電子証明書), only where the institution has a smartphone reader. Also 関内会計 https://www.kannaikaikei.jp/?p=15211.'),
+  -- 0.2: filing deadlines per category and the days the administration is closed
+  ('kokuho-kisoku-2', 'ordinance',
+   '国民健康保険法施行規則 第2条 (資格取得の届出)',
+   '厚生省 (現 厚生労働省)', '昭和33年厚生省令第53号', NULL,
+   'https://kanri.nkdesk.com/low/low33.php',
+   '世帯主は、十四日以内に届書を市町村に提出 (also 第3条). In force 1959-01-01 (附則第1条); issue day not read. Text quoted by kanri.nkdesk.com; the e-Gov text was not read.'),
+  ('kouki-kisoku-10', 'ordinance',
+   '高齢者の医療の確保に関する法律施行規則 第10条 (資格取得の届出)',
+   '厚生労働省', '平成19年厚生労働省令第129号', '2007-10-22',
+   'https://www.sn-hoki.co.jp/data/pickup_hourei/onct/KOREISHAIRYOKAKUHONIKANSURUHOURITU-KISOKU20241031-149.html',
+   '資格取得の届出は十四日以内 (Wikipedia, 後期高齢者医療制度; the article number also in the 規則 of the 福岡, 石川 and 佐賀 広域連合). The text of 第10条 was not read.'),
+  ('holiday-law', 'law',
+   '国民の祝日に関する法律', '国会', '昭和23年法律第178号', '1948-07-20',
+   'https://laws.e-gov.go.jp/law/323AC1000000178',
+   '第2条 the 国民の祝日 (amended: 昭和41年法律第86号 敬老の日, 体育の日, 建国記念の日; 平成元年法律第5号 みどりの日; 平成7年法律第22号 海の日; 平成10年法律第141号 and 平成13年法律第59号 ハッピーマンデー; 平成17年法律第43号 昭和の日; 平成26年法律第43号 山の日; 平成29年法律第63号 天皇誕生日 2/23). 第3条 休日: 振替休日 (昭和48年法律第10号, from 1973-04-12; the nearest following non-祝日 from 2007), 国民の休日 (昭和60年法律第103号, from 1985-12-27).'),
+  ('gyosei-kyujitsu', 'law',
+   '行政機関の休日に関する法律', '国会', '昭和63年法律第91号', '1988-12-13',
+   'https://laws.e-gov.go.jp/law/363AC0000000091',
+   '第1条: 行政機関の休日 are Sundays and Saturdays, the 休日 of 国民の祝日に関する法律, and 12/29 to 1/3. 第2条: a deadline of a 届出 to a 行政庁 that falls on such a day moves to the next day that is not one.'),
+  ('chiho-jichi-4-2', 'law',
+   '地方自治法 第4条の2 (地方公共団体の休日)', '国会', '昭和22年法律第67号', NULL,
+   'https://laws.e-gov.go.jp/law/322AC0000000067',
+   '第4項: a deadline of a 届出 to a 地方公共団体 that falls on its 休日 (by 条例: the days of 行政機関の休日に関する法律) moves to the next day that is not one. Added in 1988 (article inserted by 昭和63年法律第94号; day not read).'),
+  ('naoj-rekiyoko', 'notice',
+   '暦要項 (春分の日・秋分の日)', '国立天文台', NULL, NULL,
+   'https://eco.mtk.nao.ac.jp/koyomi/yoko/',
+   'Published in the 官報 each February for the next year (2027: 3/21, 9/23). The equinox days 1948-2027 are checked against @holiday-jp/holiday_jp 2.5.1 and python3-holidays 0.10.1.'),
+  ('holiday-1959', 'law',
+   '皇太子明仁親王の結婚の儀の行われる日を休日とする法律', '国会', '昭和34年法律第16号', '1959-03-17', NULL,
+   '1959-04-10 is a 休日.'),
+  ('holiday-1989', 'law',
+   '昭和天皇の大喪の礼の行われる日を休日とする法律', '国会', '平成元年法律第4号', '1989-02-17', NULL,
+   '1989-02-24 is a 休日.'),
+  ('holiday-1990', 'law',
+   '即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成2年法律第24号', '1990-06-01', NULL,
+   '1990-11-12 is a 休日.'),
+  ('holiday-1993', 'law',
+   '皇太子徳仁親王の結婚の儀の行われる日を休日とする法律', '国会', '平成5年法律第32号', '1993-04-30', NULL,
+   '1993-06-09 is a 休日.'),
+  ('holiday-2019', 'law',
+   '天皇の即位の日及び即位礼正殿の儀の行われる日を休日とする法律', '国会', '平成30年法律第99号', '2018-12-14', NULL,
+   '2019-05-01 and 2019-10-22 are 国民の祝日 for the year (so 2019-04-30 and 2019-05-02 are 国民の休日).'),
+  ('olympic-2020', 'law',
+   '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (平成30年改正)', '国会', '平成30年法律第57号', '2018-06-20', NULL,
+   'In 2020: 海の日 7/23, スポーツの日 7/24, 山の日 8/10 instead of their days.'),
+  ('olympic-2021', 'law',
+   '平成三十二年東京オリンピック競技大会・東京パラリンピック競技大会特別措置法 (令和2年改正)', '国会', '令和2年法律第68号', '2020-12-04', NULL,
+   'In 2021: 海の日 7/22, スポーツの日 7/23, 山の日 8/8 instead of their days.');
 
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) VALUES
   ('card_issue_end', 'date', 'day',
@@ -941,18 +1372,23 @@ INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) 
   ('notice_on_acquisition_from', 'date', 'day',
    'Members acquiring eligibility from this day get a 資格情報のお知らせ when they join'),
   ('notice_on_acquisition_days', 'int', 'days',
-   'Insurer decision: days after the acquisition within which the 資格情報のお知らせ is sent');
+   'Insurer decision: days after the acquisition within which the 資格情報のお知らせ is sent'),
+  ('smartphone_myna_from', 'date', 'day',
+   'First day a マイナ保険証 on a smartphone is usable (where the institution has a smartphone reader); legally the same マイナ保険証'),
+  ('acquisition_report_rollover', 'boolean', 'flag',
+   'Whether a 資格取得届 deadline on a day the administration is closed moves to the next open day (行政機関の休日に関する法律 第2条, 地方自治法 第4条の2 第4項)');
 
 -- In the order the insurer learned them, so that later notices supersede.
 CREATE FUNCTION mynahoken.seed_parameter(name text, scope mynahoken.insurer_category, valid daterange,
                                          value text, source_code text, recorded_on date,
-                                         confirmed boolean DEFAULT true, note text DEFAULT NULL)
+                                         confirmed boolean DEFAULT true, note text DEFAULT NULL,
+                                         keep_own boolean DEFAULT false)
 RETURNS void
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT mynahoken.record_legal_parameter($1, $2, $3, $4,
-           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $6, $7, $8);
+  SELECT mynahoken.legal_record_entry(NULL, $6, $1, $2, $3, $4,
+           (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = $5), $7, $8, $9, NULL);
 $$;
 
 SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '(,)', 'empty', 'law-r5-48', '2023-06-09',
@@ -980,8 +1416,10 @@ SELECT mynahoken.seed_parameter('certificate_term_months', NULL, '[2024-12-02,)'
        'With certificate_renewal_month 8: valid to the first 7/31 at least a month after issue.');
 SELECT mynahoken.seed_parameter('certificate_renewal_month', NULL, '[2024-12-02,)', '8', 'mynahoken-default', '2024-12-02', false);
 SELECT mynahoken.seed_parameter('certificate_term_months', 'kyokai_kenpo', '[2024-12-02,)', '48', 'kyokai-2024-07-24', '2024-07-24', false,
-       'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window.');
-SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false);
+       'With certificate_renewal_month 12: between 4 and 5 years, one expiry per yearly issuing window. 協会けんぽ''s own decision: kept against later defaults for every category.',
+       keep_own => true);
+SELECT mynahoken.seed_parameter('certificate_renewal_month', 'kyokai_kenpo', '[2024-12-02,)', '12', 'kyokai-2024-07-24', '2024-07-24', false,
+       '協会けんぽ''s own decision: kept against later defaults for every category.', keep_own => true);
 SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(,)', '2025-07-31', 'mhlw-2024-09-26', '2024-09-26');
 SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', 'infinity', 'mhlw-2024-09-26', '2024-09-26',
        note => 'No age rule: after the blanket period the マイナ保険証 status decides, as for other insurers.');
@@ -989,15 +1427,44 @@ SELECT mynahoken.seed_parameter('late_elderly_blanket_until', 'late_elderly', '(
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'municipal_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'nhi_society', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
 SELECT mynahoken.seed_parameter('expired_card_acceptance', 'retiree_nhi', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-06-27', '2025-06-27');
-SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'kyokai-2025-07-16', '2025-07-16');
-SELECT mynahoken.seed_parameter('expired_card_acceptance', 'late_elderly', '(,)', '[2025-08-01,2026-03-31]', 'kyotoiho-2025-09-15', '2025-09-15', false,
-       'The date of the 2025-09 事務連絡 and its first day of application are UNCONFIRMED; 後期 cards expired on 2025-07-31.');
-SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '(,)', '[2025-12-02,2026-03-31]', 'mhlw-2025-11-12', '2025-11-12',
-       note => 'No extension past 2026-03-31 found as of 2026-02-22.');
+SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'mhlw-kokuji-2024-349', '2024-11-29',
+       note => 'Corrected in 0.2: 0.1 knew it from 2025-07-16 (協会けんぽ), so as known between 2024-12-02 and 2025-07-15 it had no value.');
+SELECT mynahoken.seed_parameter('expired_card_acceptance', 'late_elderly', '(,)', '[2025-08-01,2026-03-31]', 'mhlw-2025-08-04', '2025-08-04',
+       note => 'The 国保 treatment of 2025-06-27 applied to 後期, whose cards expired on 2025-07-31. Corrected in 0.2: 0.1 knew it from 2025-09-15 (京都府医師会), with the start UNCONFIRMED.');
+SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-03-31]', 'mhlw-2025-11-12', '2025-11-12',
+       note => 'Decision days from 2025-12-02, the first day the notice covers: before it each category keeps its own value. Extended to 2026-07-31 as known from 2026-03-19.');
 SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', '2026-08-01', 'saitama-kouiki-2026', '2026-02-22', false);
 SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[2026-08-01,)', '85', 'saitama-kouiki-2026', '2026-02-22', false);
+-- 0.2: the 2025-2026 record (../shared/spec/domain-2026.md), appended so that
+-- the ids of the rows above stay those 0.1 shipped.
+SELECT mynahoken.seed_parameter('ecert_grace_months', NULL, '(,)', '3', 'kyokai-2025-07-16', '2025-07-16',
+       note => 'A second publication of the value of 厚生労働省告示第349号.');
+SELECT mynahoken.seed_parameter('smartphone_myna_from', NULL, '(,)', '2025-09-19', 'ascii-2025-09-01', '2025-09-01');
+SELECT mynahoken.seed_parameter('late_elderly_age_rule_from', 'late_elderly', '(,)', '2026-08-01', 'mitane-2026-03-06', '2026-03-06', false,
+       'Second source of the 埼玉 rule; the national notice is still not found.');
+SELECT mynahoken.seed_parameter('late_elderly_age_threshold', 'late_elderly', '[2026-08-01,)', '85', 'mitane-2026-03-06', '2026-03-06', false,
+       'Second source of the 埼玉 rule; the national notice is still not found.');
+-- Recorded once for every category: by the rule of legal_entry_at it is in
+-- force for 国保, 退職者医療, 国保組合 and 後期 too, whose own rows were recorded before.
+SELECT mynahoken.seed_parameter('expired_card_acceptance', NULL, '[2025-12-02,)', '[2025-12-02,2026-07-31]', 'press-2026-03-19', '2026-03-19',
+       note => 'Extension announced on 2026-03-19 (press; the 事務連絡 itself not found). For 国保 and 後期 acceptance starts 2025-08-01 (their own rows hold the days before 2025-12-02).');
 
-DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text);
+-- Filing deadlines per category: 14 days for 国保 and 後期 in their own
+-- ordinances (the 5 days above are 健康保険法施行規則 第24条); whether a
+-- deadline on a closed day moves to the next open day.
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'municipal_nhi', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'retiree_nhi', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01',
+       note => '退職被保険者 are 国保 members; 第2条 names them.');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'nhi_society', '(,)', '14', 'kokuho-kisoku-2', '1959-01-01', false,
+       '第2条 is written for 市町村; that a 国保組合 applies the same 14 days (by its 規約) is UNCONFIRMED.');
+SELECT mynahoken.seed_parameter('acquisition_report_days', 'late_elderly', '(,)', '14', 'kouki-kisoku-10', '2007-10-22');
+SELECT mynahoken.seed_parameter('acquisition_report_rollover', NULL, '(,)', 'true', 'gyosei-kyujitsu', '1988-12-13', false,
+       'The 資格取得届 goes to 厚生労働大臣 (through 日本年金機構), a 行政庁; for 健保組合 and 共済組合, not 行政庁, the rollover is UNCONFIRMED.');
+SELECT mynahoken.seed_parameter('acquisition_report_rollover', c, '(,)', 'true', 'chiho-jichi-4-2', '1988-12-13',
+       note => 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', keep_own => true)
+  FROM unnest(ARRAY['municipal_nhi', 'retiree_nhi', 'late_elderly']::mynahoken.insurer_category[]) AS c;
+
+DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text, boolean);
 
 -- ---------------------------------------------------------------------------
 -- Backups.  Everything above is the shipped calendar; from here on rows are
@@ -1022,8 +1489,31 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_source_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_def', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_entry', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_parameter_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.legal_change_set_id_seq', '');
 
 -- The calendar is public legal information, and the decision functions read
--- it with the caller's rights: every role may read it; only its owner writes.
+-- it with the caller's rights: every role may read it; only its owner and
+-- mynahoken_calendar_author (below) write.
 GRANT SELECT ON mynahoken.legal_source, mynahoken.legal_parameter_def, mynahoken.legal_parameter_entry,
   mynahoken.legal_parameter, mynahoken.legal_calendar TO PUBLIC;
+GRANT SELECT ON mynahoken.legal_change_set, mynahoken.legal_change_sets TO PUBLIC;
+
+-- The writer of the insurer's calendar (no superuser, no ownership): records
+-- entries and change sets through the functions, adds sources and parameter
+-- definitions of its own; it cannot change or delete a row.  Roles are
+-- cluster-wide: created once, reused by a second database or a restore.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_calendar_author') THEN
+    CREATE ROLE mynahoken_calendar_author NOLOGIN;
+  END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.record_legal_parameter(text, mynahoken.insurer_category, daterange, text, bigint, date, boolean, text, boolean, text, mynahoken.insurer_number),
+  mynahoken.record_legal_change_set(date, jsonb, text, text) TO mynahoken_calendar_author;
+GRANT INSERT (code, kind, title, issuer, number, issued_on, url, note) ON mynahoken.legal_source TO mynahoken_calendar_author;
+GRANT INSERT (name, value_type, unit, description) ON mynahoken.legal_parameter_def TO mynahoken_calendar_author;
+GRANT USAGE ON SEQUENCE mynahoken.legal_source_id_seq TO mynahoken_calendar_author;

@@ -13,12 +13,26 @@ SELECT is(mynahoken.legacy_card_valid(c, d, '2020-04-01', NULL, '2020-04-01', NU
                  c, CASE WHEN want THEN 'valid' ELSE 'not valid' END, d))
   FROM cats, (VALUES (date '2025-11-30', true), ('2025-12-01', true), ('2025-12-02', false)) AS v(d, want);
 
--- The same card stays accepted, by the notice of 2025-11-12, through 2026-03-31.
-SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2020-04-01', NULL), want,
-          format('%s: an institution %s accept the card on %s (expired_card_acceptance to 2026-03-31)',
-                 c, CASE WHEN want THEN 'may' ELSE 'may not' END, d))
-  FROM cats, (VALUES (date '2025-12-02', true), ('2026-03-30', true), ('2026-03-31', true),
-                     ('2026-04-01', false)) AS v(d, want);
+-- The same card stays accepted, by the notice of 2025-11-12, through
+-- 2026-03-31; as known from 2026-03-19 (the extension, recorded once for
+-- every category) through 2026-07-31, in every category.
+SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2020-04-01', NULL, k),
+          d <= CASE WHEN k < '2026-03-19' THEN date '2026-03-31' ELSE '2026-07-31' END,
+          format('%s: as known on %s an institution %s accept the card on %s', c, coalesce(k::text, 'now'),
+                 CASE WHEN d <= CASE WHEN k < '2026-03-19' THEN date '2026-03-31' ELSE '2026-07-31' END
+                      THEN 'may' ELSE 'may not' END, d))
+  FROM cats, unnest(ARRAY[date '2025-12-02', '2026-03-30', '2026-03-31', '2026-04-01',
+                          '2026-07-30', '2026-07-31', '2026-08-01']) AS d,
+       unnest(ARRAY[date '2026-03-18', '2026-03-19', '2026-03-20', NULL]) AS k;
+-- A card expired on 2025-07-31, in the extension: 国保 and 後期 from
+-- 2025-08-01 (their own rows), every category to 2026-07-31.
+SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
+          CASE WHEN d > '2026-07-31' THEN false
+               WHEN d > '2026-03-31' THEN k >= '2026-03-19'
+               ELSE true END,
+          format('%s: a card expired on 2025-07-31, on %s as known on %s', c, d, k))
+  FROM cats, unnest(ARRAY[date '2026-03-31', '2026-04-01', '2026-07-31', '2026-08-01']) AS d,
+       unnest(ARRAY[date '2026-03-18', '2026-03-19']) AS k;
 
 -- A card expiring on 2025-07-31: accepted from 2025-08-01 for 国保 and 後期, from 2025-12-02 for the others.
 SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31'),
@@ -81,6 +95,40 @@ SELECT is(mynahoken.myna_usable_until(c, e), want,
   FROM cats, (VALUES (date '2025-01-31', date '2025-04-30'), ('2025-02-01', '2025-05-31'),
                      ('2024-11-30', '2025-02-28'), ('2023-11-30', '2024-02-29')) AS v(e, want);
 
+-- ecert_grace_months is known from 厚生労働省告示第349号 (2024-11-29), no longer
+-- from 協会けんぽ (2025-07-16), which stays as a second publication.
+SELECT is(mynahoken.myna_usable_until(c, '2025-05-15', k), date '2025-08-31',
+          format('%s: e-certificate expiring 2025-05-15, as known on %s: usable until 2025-08-31', c, k))
+  FROM cats, unnest(ARRAY[date '2024-11-29', '2024-11-30', '2025-07-15', '2025-07-16']) AS k;
+SELECT throws_ok(format($$SELECT mynahoken.myna_usable_until(%L, '2025-05-15', '2024-11-28')$$, c), 'P0002',
+                 'no value for legal parameter "ecert_grace_months" on the given day',
+                 format('%s: as known on 2024-11-28 there is no e-certificate grace yet', c))
+  FROM cats;
+SELECT is((mynahoken.legal_parameter_at('ecert_grace_months', '2025-05-15', NULL, k)).source_id,
+          (SELECT source_id FROM mynahoken.legal_source WHERE code = want),
+          format('ecert_grace_months as known on %s cites %s', k, want))
+  FROM (VALUES (date '2024-11-29', 'mhlw-kokuji-2024-349'), ('2025-07-15', 'mhlw-kokuji-2024-349'),
+               ('2025-07-16', 'kyokai-2025-07-16')) AS v(k, want);
+
+-- smartphone_myna_from 2025-09-19, known from 2025-09-01.
+SELECT is(mynahoken.legal_value_date('smartphone_myna_from', d, c, k), date '2025-09-19',
+          format('%s: on %s as known on %s the smartphone マイナ保険証 counts from 2025-09-19', c, d, k))
+  FROM cats, unnest(ARRAY[date '2025-09-18', '2025-09-19', '2025-09-20']) AS d,
+       unnest(ARRAY[date '2025-09-01', '2025-09-02']) AS k;
+SELECT throws_ok($$SELECT mynahoken.legal_value_date('smartphone_myna_from', '2025-09-19', NULL, '2025-08-31')$$, 'P0002',
+                 'no value for legal parameter "smartphone_myna_from" on the given day',
+                 'smartphone_myna_from is not known before 2025-09-01');
+
+-- The 後期 age rule (UNCONFIRMED) gets its second source on 2026-03-06.
+SELECT is((SELECT s.code FROM mynahoken.legal_source s
+            WHERE s.source_id = (mynahoken.legal_parameter_at(p, '2026-08-01', 'late_elderly', k)).source_id),
+          want, format('%s as known on %s cites %s', p, k, want))
+  FROM unnest(ARRAY['late_elderly_age_rule_from', 'late_elderly_age_threshold']) AS p,
+       (VALUES (date '2026-03-05', 'saitama-kouiki-2026'), ('2026-03-06', 'mitane-2026-03-06'),
+               ('2026-03-07', 'mitane-2026-03-06')) AS v(k, want);
+SELECT is((mynahoken.legal_parameter_at('late_elderly_age_threshold', '2026-08-01', 'late_elderly')).confirmed, false,
+          'late_elderly_age_threshold stays UNCONFIRMED');
+
 -- Offline institutions: お知らせ and PDF from 2024-12-02, portal screen from 2024-02-06.
 SELECT is(mynahoken.usable_documents(c, d, '2020-04-01', NULL, NULL, NULL, true, '2021-01-01', NULL, '2029-01-01', NULL, false),
           want::mynahoken.document[],
@@ -93,10 +141,11 @@ SELECT is(mynahoken.usable_documents(c, d, '2020-04-01', NULL, NULL, NULL, true,
 
 -- 資格情報のお知らせ alone: accepted only inside the temporary window, online.
 SELECT is(mynahoken.accepted_documents(c, d, '2020-04-01', NULL, NULL, NULL, true, '2021-01-01', NULL, '2025-01-01', NULL),
-          CASE WHEN d BETWEEN '2025-12-02' AND '2026-03-31' OR (from_august AND d BETWEEN '2025-08-01' AND '2026-03-31')
+          CASE WHEN d BETWEEN '2025-12-02' AND '2026-07-31' OR (from_august AND d BETWEEN '2025-08-01' AND '2026-07-31')
                THEN '{notice_alone}' ELSE '{}' END::mynahoken.document[],
-          format('%s: e-certificate long expired, お知らせ alone on %s', c, d))
-  FROM cats, unnest(ARRAY[date '2025-07-31', '2025-08-01', '2025-12-01', '2025-12-02', '2026-03-31', '2026-04-01']) AS d;
+          format('%s: e-certificate long expired, お知らせ alone on %s (tied to the same range, UNCONFIRMED past 2026-03-31)', c, d))
+  FROM cats, unnest(ARRAY[date '2025-07-31', '2025-08-01', '2025-12-01', '2025-12-02', '2026-03-31', '2026-04-01',
+                          '2026-07-31', '2026-08-01']) AS d;
 
 -- Eligibility: acquired_on is the first day, lost_on the first day without.
 SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2025-03-01', '2025-06-01', false, NULL, NULL, NULL, NULL),
@@ -105,12 +154,20 @@ SELECT is(mynahoken.certificate_need(c, d, '1950-01-01', '2025-03-01', '2025-06-
           format('%s: acquired 2025-03-01, lost 2025-06-01, on %s', c, d))
   FROM cats, unnest(ARRAY[date '2025-02-28', '2025-03-01', '2025-05-31', '2025-06-01']) AS d;
 
--- As known on, around the notice of 2025-06-27 (国保) and 2025-11-12 (all).
-SELECT is(mynahoken.legacy_card_accepted(c, '2025-08-01', '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
-          c IN ('municipal_nhi', 'nhi_society', 'retiree_nhi') AND k >= '2025-06-27'
-            OR c = 'late_elderly' AND k >= '2025-09-15',
-          format('%s: expired card on 2025-08-01 as known on %s', c, k))
-  FROM cats, unnest(ARRAY[date '2025-06-26', '2025-06-27', '2025-06-28', '2025-09-14', '2025-09-15']) AS k;
+-- As known on, around the notices of 2025-06-27 (国保), 2025-08-04 (後期) and 2025-11-12 (all).
+SELECT is(mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
+          d >= '2025-08-01' AND (c IN ('municipal_nhi', 'nhi_society', 'retiree_nhi') AND k >= '2025-06-27'
+                                 OR c = 'late_elderly' AND k >= '2025-08-04') OR d <= '2025-07-31',
+          format('%s: card expired 2025-07-31, on %s as known on %s', c, d, k))
+  FROM cats, unnest(ARRAY[date '2025-07-31', '2025-08-01', '2025-08-02']) AS d,
+       unnest(ARRAY[date '2025-06-26', '2025-06-27', '2025-06-28', '2025-08-03', '2025-08-04', '2025-08-05']) AS k;
+SELECT is((mynahoken.legal_parameter_at('expired_card_acceptance', '2025-08-01', 'late_elderly')).source_id,
+          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mhlw-2025-08-04'),
+          'late_elderly: the acceptance from 2025-08-01 cites the MHLW 事務連絡 of 2025-08-04');
+SELECT is((mynahoken.legal_parameter_at('expired_card_acceptance', '2026-05-01', c)).source_id,
+          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'press-2026-03-19'),
+          format('%s: the acceptance on 2026-05-01 cites the extension of 2026-03-19', c))
+  FROM cats;
 SELECT is(mynahoken.legacy_card_accepted(c, '2025-12-02', '2020-04-01', NULL, '2020-04-01', NULL, k),
           k >= '2025-11-12' OR from_august,
           format('%s: card on 2025-12-02 as known on %s', c, k))
@@ -167,7 +224,7 @@ SELECT throws_ok($$SELECT mynahoken.certificate_need('kyokai_kenpo', '2026-01-15
                  '22023', 'eligibility acquired before birth', 'acquisition before birth is refused');
 SELECT throws_ok($$SELECT mynahoken.legacy_card_valid('kyokai_kenpo', 'infinity', '2020-04-01', NULL, NULL, NULL)$$,
                  '22008', 'day must be a finite date', 'an infinite decision day is refused');
-SELECT throws_ok($$SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2025-07-15')$$,
+SELECT throws_ok($$SELECT mynahoken.myna_usable_until('kyokai_kenpo', '2025-05-15', '2024-11-28')$$,
                  'P0002', 'no value for legal parameter "ecert_grace_months" on the given day',
                  'a parameter not yet known on the knowledge day is an error naming it');
 SELECT throws_ok($$SELECT mynahoken.legal_value_int('certificate_max_months', '2024-12-01')$$,
@@ -186,7 +243,7 @@ SELECT lives_ok($$INSERT INTO mynahoken.legal_parameter_entry (name, value_type,
                            (SELECT min(source_id) FROM mynahoken.legal_source))$$,
                 'a value for another scope does not overlap');
 SELECT throws_ok($$SELECT mynahoken.record_legal_parameter('card_issue_end', 'seamen', '[2025-06-01,2025-07-01)', '2024-11-29',
-                    (SELECT min(source_id) FROM mynahoken.legal_source), '2023-12-27')$$,
+                    (SELECT min(source_id) FROM mynahoken.legal_source), '2023-12-27', reason => 'test: a late entry')$$,
                  '23P01', 'legal parameter "card_issue_end" already has a value recorded on 2023-12-27 for some of these days',
                  'a second value for the same days on the same knowledge day is refused');
 SELECT throws_ok($$UPDATE mynahoken.legal_parameter_entry SET confirmed = false WHERE shipped$$,
@@ -205,7 +262,7 @@ SELECT throws_ok($$UPDATE mynahoken.legal_parameter_def SET unit = 'x' WHERE nam
 SELECT lives_ok($$SELECT mynahoken.record_legal_parameter('notice_on_acquisition_days', 'health_society',
                     daterange(date '2026-01-01' + lo, date '2026-01-01' + lo + len), (10 + i)::text,
                     (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
-                    date '2026-03-01' + i)
+                    date '2026-03-01' + i, reason => 'test: entries of past days')
                     FROM (SELECT i, (i * 37) % 200 AS lo, 1 + (i * 53) % 90 AS len
                             FROM generate_series(1, 40) AS i) AS g ORDER BY i$$,
                 'forty overlapping values of one parameter are recorded on forty days');

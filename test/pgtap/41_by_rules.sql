@@ -45,7 +45,7 @@ SELECT is(mynahoken.certificate_valid_until_by_rules(mynahoken.transition_rules(
   FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c,
        unnest(ARRAY[date '2024-12-02', '2025-07-31', '2025-08-01', '2025-12-01']) AS d;
 
-SELECT throws_ok($$SELECT mynahoken.certificate_need_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2026-01-15', '2025-07-15'),
+SELECT throws_ok($$SELECT mynahoken.certificate_need_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2026-01-15', '2024-11-28'),
                      '2026-01-15', '1980-01-01', '2020-04-01', NULL, true, '2022-01-01', NULL, '2027-01-01', NULL)$$,
                  'P0002', 'no value for legal parameter "ecert_grace_months" on the given day',
                  'rules missing a parameter: the error names it');

@@ -37,6 +37,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+[ "${KEEP_UPGRADE:-0}" = 1 ] && trap - EXIT
 
 n=0
 tap() {	# tap RC DESCRIPTION [DIAGNOSTIC FILE]
@@ -69,10 +70,21 @@ INSERT INTO mynahoken.legal_source (code, kind, title, issuer, issued_on)
 VALUES ('city-2026-01', 'insurer_decision', '資格確認書の有効期間について (city decision)', 'Example City', '2026-01-10');
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
 VALUES ('city_certificate_mailing_days', 'int', 'days', 'Days before expiry the city mails the new 資格確認書');
+-- From 0.2 a knowledge day more than 31 days back needs a reason.
+SELECT extversion <> '0.1' AS needs_reason FROM pg_extension WHERE extname = 'mynahoken' \gset
+\if :needs_reason
+SELECT mynahoken.record_legal_parameter('city_certificate_mailing_days', NULL, '(,)', '30',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10',
+         reason => 'the city decision of 2026-01-10, entered late');
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-04-01,)', '12',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10',
+         reason => 'the city decision of 2026-01-10, entered late');
+\else
 SELECT mynahoken.record_legal_parameter('city_certificate_mailing_days', NULL, '(,)', '30',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2026-04-01,)', '12',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
+\endif
 INSERT INTO mynahoken.public_expense_program (law_code, name, source)
 VALUES ('81', '市単独 こども医療費助成', 'Example City ordinance');
 SELECT mynahoken.add_trust_anchor(decode(:'anchor', 'base64'), 'authentication');
@@ -98,6 +110,28 @@ CALL mynahoken.plan_issuance(DATE '2026-08-03');
 SQL
 }
 
+# Recorded after the update (and in the fresh install): a change set by a
+# role that is only mynahoken_calendar_author, with a source of its own.
+later_data() {	# later_data DB
+	"$MH_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+SET client_min_messages = warning;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mh_upgrade_author') THEN
+    CREATE ROLE mh_upgrade_author NOLOGIN;
+  END IF;
+END $$;
+GRANT mynahoken_calendar_author TO mh_upgrade_author;
+SET ROLE mh_upgrade_author;
+INSERT INTO mynahoken.legal_source (code, kind, title, issuer, issued_on)
+VALUES ('city-2026-11', 'insurer_decision', '資格確認書の有効期間 (2027年度)', 'Example City', current_date);
+SELECT mynahoken.record_legal_change_set(current_date, '[
+  {"name": "certificate_term_months", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "24", "source": "city-2026-11"},
+  {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2027-04-01,)", "value": "4", "source": "city-2026-11"},
+  {"name": "certificate_term_months", "insurer": "138016", "valid": "[2027-04-01,)", "value": "36", "source": "city-2026-11"}]');
+RESET ROLE;
+SQL
+}
+
 # What the insurer's data must still be after the update.
 insurer_rows() {	# insurer_rows DB FILE
 	"$MH_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" >"$2" 2>&1 <<'SQL'
@@ -120,19 +154,34 @@ decisions() {	# decisions DB FILE
 	"$MH_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$1" >"$2" 2>&1 <<'SQL'
 SET datestyle = 'ISO, YMD';
 SELECT c, d, k,
-       mynahoken.certificate_valid_until(c, d, k),
+       CASE WHEN d >= '2024-12-02' THEN mynahoken.certificate_valid_until(c, d, k) END,
        mynahoken.legacy_card_accepted(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', k),
        mynahoken.myna_usable_until(c, '2026-02-15', k),
        mynahoken.accepted_documents(c, d, '2020-04-01', NULL, '2024-08-01', '2025-07-31', true,
                                     '2024-01-10', NULL, '2026-02-15', NULL, true, k),
-       mynahoken.certificate_need(c, d, '1950-05-05', '2020-04-01', NULL, true, NULL, NULL, NULL, NULL, k)
+       CASE WHEN d >= '2024-12-02'   -- no 資格確認書 before (an error, which would end the list)
+            THEN mynahoken.certificate_need(c, d, '1950-05-05', '2020-04-01', NULL, true, NULL, NULL, NULL, NULL, k) END
   FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c,
        unnest(ARRAY[date '2024-12-01', '2025-07-31', '2025-08-01', '2025-12-02', '2026-03-31', '2026-04-01',
                     '2026-07-31', '2026-08-01', '2027-01-01']) AS d,
-       unnest(ARRAY[NULL, date '2025-01-01', '2026-01-10', '2026-06-01']) AS k
+       unnest(ARRAY[NULL, date '2025-04-01', '2025-08-10', '2026-01-10', '2026-03-20', '2026-06-01']) AS k
  ORDER BY 1, 2, 3 NULLS FIRST;
 SELECT mynahoken.legal_value_int('city_certificate_mailing_days', '2026-06-01');
+SELECT c, a, mynahoken.acquisition_report_due(c, a), mynahoken.acquisition_report_deadline(c, a)
+  FROM unnest(enum_range(NULL::mynahoken.insurer_category)) AS c,
+       unnest(ARRAY[date '2026-04-24', '2026-04-28', '2026-12-24', '2027-09-17']) AS a
+ ORDER BY 1, 2;
+SELECT count(*), min(day), max(day), md5(string_agg(day || name, ',' ORDER BY day)) FROM mynahoken.public_holiday;
+SELECT i, d, mynahoken.transition_rules_for_insurer(i::mynahoken.insurer_number, d)
+  FROM unnest(ARRAY['01130012', '06130009', '138016', '138024', '39130000']) AS i,
+       unnest(ARRAY[date '2025-08-01', '2026-04-01', '2027-05-01']) AS d
+ ORDER BY 1, 2;
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
+SELECT mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01'),
+       mynahoken.certificate_valid_until('municipal_nhi', '2027-05-01', current_date - 1);
+-- (change sets recorded after the update: entries recorded under 0.1 belong to none)
+SELECT recorded_by, recorded_on, backdated, reason, cardinality(entries) FROM mynahoken.legal_change_sets
+ WHERE recorded_on = current_date ORDER BY change_set_id;
 SQL
 }
 
@@ -143,7 +192,11 @@ q "$fresh" "CREATE EXTENSION mynahoken" >/dev/null
 "$MH_BINDIR/psql" -X -q -d "$fresh" -f "$here/lib/extension_data.sql" >"$work/fresh.data" 2>&1
 insurer_data "$fresh" >"$work/fresh.setup" 2>&1
 tap $? "a fresh $current install takes the insurer's data" "$work/fresh.setup"
+later_data "$fresh" >"$work/fresh.later" 2>&1
+tap $? "a fresh $current install takes a change set of the author role" "$work/fresh.later"
 decisions "$fresh" "$work/fresh.decisions"
+[ "$(grep -c '^[a-z_]*|' "$work/fresh.decisions")" -gt 300 ] && ! grep -q '^ERROR' "$work/fresh.decisions"
+tap $? "the decisions of a fresh install run without error ($(wc -l <"$work/fresh.decisions") lines)" "$work/fresh.decisions"
 
 [ -n "$shipped" ]
 tap $? "there is a shipped version to update from (found: $(echo $shipped))"
@@ -170,6 +223,8 @@ for v in $shipped; do
 	same "$work/fresh.data" "$work/$v.data" "$v: the shipped reference rows equal a fresh $current install's"
 	insurer_rows "$db" "$work/$v.after"
 	same "$work/$v.before" "$work/$v.after" "$v: every row of the insurer is still there"
+	later_data "$db" >"$work/$v.later" 2>&1
+	tap $? "$v: after the update the author role records a change set" "$work/$v.later"
 	decisions "$db" "$work/$v.decisions"
 	same "$work/fresh.decisions" "$work/$v.decisions" \
 		"$v: decisions equal those of a fresh $current install with the same insurer data"

@@ -11,6 +11,8 @@
 # Needs a running server (PGHOST, PGPORT, PGUSER) and MH_BINDIR, MH_TMP, as
 # set by scripts/test.sh.
 set -uo pipefail
+# Recording reports what each entry supersedes and masks (NOTICE); the output compared here is data.
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 : "${MH_BINDIR:?}" "${MH_TMP:?}" "${PGHOST:?}"
 
 src=mh_dump_src_$$
@@ -61,16 +63,19 @@ VALUES ('city-2026-01', 'insurer_decision', '資格確認書の有効期間に�
 INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
 VALUES ('city_certificate_mailing_days', 'int', 'days', 'Days before expiry the city mails the new 資格確認書');
 SELECT mynahoken.record_legal_parameter('city_certificate_mailing_days', NULL, '(,)', '30',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-04-01,)', '12',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-10', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-10-01,)', '24',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-02-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-02-01', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('expired_card_acceptance', 'municipal_nhi', '[2026-04-01,)',
          '[2025-08-01,2026-09-30]', (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mhlw-2025-06-27'),
-         '2026-03-20', false, 'Example extension');
+         '2026-03-20', false, 'Example extension', reason => 'example: recorded late');
 SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '4',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-05-01');
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-05-01', reason => 'example: recorded late');
+SELECT mynahoken.record_legal_change_set(current_date, '[
+  {\"name\": \"certificate_term_months\", \"insurer\": \"138016\", \"valid\": \"[2027-04-01,)\", \"value\": \"36\", \"source\": \"city-2026-01\", \"keep_own\": true},
+  {\"name\": \"certificate_renewal_month\", \"insurer\": \"138016\", \"valid\": \"[2027-04-01,)\", \"value\": \"4\", \"source\": \"city-2026-01\"}]');
 " >/dev/null || exit 1
 
 # What must come back: the calendar, the stored rows, the sequences and
@@ -81,8 +86,10 @@ snapshot() {	# snapshot DB FILE
 		q "$1" "SELECT e.* FROM mynahoken.legal_parameter_entry e ORDER BY parameter_id"
 		q "$1" "SELECT s.* FROM mynahoken.legal_source s ORDER BY source_id"
 		q "$1" "SELECT d.* FROM mynahoken.legal_parameter_def d ORDER BY name"
+		q "$1" "SELECT c.* FROM mynahoken.legal_change_set c ORDER BY change_set_id"
 		q "$1" "SELECT 'seq', last_value, is_called FROM mynahoken.legal_parameter_id_seq
-		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_source_id_seq"
+		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_source_id_seq
+		        UNION ALL SELECT 'seq', last_value, is_called FROM mynahoken.legal_change_set_id_seq"
 	} >"$2.calendar" 2>&1
 	q "$1" "
 SET datestyle = 'ISO, YMD';
@@ -99,6 +106,8 @@ SELECT c, d, k,
 SELECT mynahoken.legal_value_int('city_certificate_mailing_days', '2026-06-01');
 SELECT mynahoken.explain_certificate_valid_until('municipal_nhi', '2026-10-15');
 SELECT mynahoken.explain_legacy_card('municipal_nhi', '2026-06-15', '2020-04-01', NULL, '2024-08-01', '2025-07-31');
+SELECT mynahoken.transition_rules_for_insurer(i::mynahoken.insurer_number, '2027-05-01')
+  FROM unnest(ARRAY['138016', '138024']) AS i;
 " >"$2.decisions" 2>&1
 }
 
@@ -113,15 +122,16 @@ tap $? "pg_dump -Fc of the insurer's database" "$work/dump.err"
 "$MH_BINDIR/pg_dump" -Fp -f "$work/src.sql" "$src" 2>"$work/dump.err"
 tap $? "pg_dump -Fp of the insurer's database" "$work/dump.err"
 
-# The dump holds the insurer's rows only: 1 source, 1 definition, 5 values.
+# The dump holds the insurer's rows only: 1 source, 1 definition, 7 values
+# (two of them for one insurer, in one change set), 6 change sets.
 "$MH_BINDIR/pg_restore" -a -f - "$work/src.dump" 2>"$work/list.err" | awk '
 	/^COPY mynahoken\.legal_/ { t = $2; next }
 	/^\\\.$/ { t = ""; next }
 	t != "" { rows[t]++ }
-	END { printf "%d %d %d\n", rows["mynahoken.legal_source"], rows["mynahoken.legal_parameter_def"],
-	             rows["mynahoken.legal_parameter_entry"] }' >"$work/rows"
-[ "$(cat "$work/rows")" = "1 1 5" ]
-tap $? "the dump holds only the insurer's rows (sources, definitions, values: $(cat "$work/rows"), want 1 1 5)"
+	END { printf "%d %d %d %d\n", rows["mynahoken.legal_source"], rows["mynahoken.legal_parameter_def"],
+	             rows["mynahoken.legal_parameter_entry"], rows["mynahoken.legal_change_set"] }' >"$work/rows"
+[ "$(cat "$work/rows")" = "1 1 7 6" ]
+tap $? "the dump holds only the insurer's rows (sources, definitions, values, change sets: $(cat "$work/rows"), want 1 1 7 6)"
 
 # A restore of a mynahoken database runs without a single error: seeded rows
 # of every extension table are left out of the dump.
@@ -153,13 +163,13 @@ done
 # Recording goes on after the restore as before it: the next ids, and the
 # order check against the restored rows.
 a=$(q "$src" "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '5',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01')" 2>&1)
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01', reason => 'example: recorded late')" 2>&1)
 b=$(q "$dst_c" "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '(,)', '5',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01')" 2>&1)
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-06-01', reason => 'example: recorded late')" 2>&1)
 [ -n "$a" ] && [ "$a" = "$b" ]
 tap $? "the next recorded value gets the same id after restore ($a, $b)"
 q "$dst_c" "SELECT mynahoken.record_legal_parameter('certificate_term_months', NULL, '[2026-12-01,)', '6',
-         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-20')" \
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-01'), '2026-01-20', reason => 'example: recorded late')" \
 	>"$work/order.err" 2>&1
 grep -q 'already has a value recorded on 2026-02-01, after recorded_on' "$work/order.err"
 tap $? "after restore a value recorded out of order is still refused against the restored rows" "$work/order.err"
