@@ -357,7 +357,9 @@ CREATE TABLE mynahoken.rule_table (
   table_name   text PRIMARY KEY CHECK (table_name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND length(table_name) <= 100),
   decision     text NOT NULL REFERENCES mynahoken.rule_decision,
   layer        text NOT NULL CHECK (layer IN ('national', 'insurer')),
-  applies_to   text[] NOT NULL CHECK (cardinality(applies_to) > 0),  -- insurer numbers, prefixes (0613*), categories
+  applies_to   text[] NOT NULL     -- insurer numbers, prefixes (0613*), categories
+               CHECK (array_to_string(applies_to, ',') ~ '^([0-9]+\*?|[a-z_]+)(,([0-9]+\*?|[a-z_]+))*$'
+                      AND array_position(applies_to, NULL) IS NULL),
   exception_to text REFERENCES mynahoken.rule_label,
   hit_policy   text NOT NULL DEFAULT 'unique'
                CHECK (hit_policy IN ('unique', 'any', 'first', 'priority', 'collect', 'rule_order')),
@@ -900,7 +902,7 @@ COMMENT ON FUNCTION mynahoken.rule_fact_sql(text, text) IS
   'Internal: SQL expression of a fact over the member row m (mode member) or the jsonb m.j (mode facts); every name qualified';
 
 -- One operand of a parsed cell as SQL: literals only through format %L.
-CREATE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text)
+CREATE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -919,7 +921,10 @@ BEGIN
   ELSIF op ? 'day' THEN
     RETURN '$1';
   ELSIF op ? 'fact' THEN
-    RETURN format('f.%I', op->>'fact');
+    IF mode IS NULL THEN
+      RETURN format('f.%I', op->>'fact');
+    END IF;
+    RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
   ELSIF op ? 'param' THEN
     SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
     -- an uncorrelated scalar subquery: an InitPlan, read once per statement
@@ -930,10 +935,10 @@ BEGIN
   RAISE EXCEPTION 'unknown operand %', op USING ERRCODE = 'internal_error';
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text) IS
-  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days)';
+COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression)';
 
-CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text)
+CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -948,7 +953,9 @@ DECLARE
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
-  x := format('f.%I', fact);
+  -- the facts row f (explanations), or the fact's expression inline
+  x := CASE WHEN mode IS NULL THEN format('f.%I', fact)
+            ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
   CASE j->>'kind'
     WHEN 'any' THEN RETURN 'true';
     WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
@@ -961,12 +968,12 @@ BEGIN
     IF it->>'op' = 'range' THEN
       parts := parts || format('(%s OPERATOR(pg_catalog.%s) %s AND %s OPERATOR(pg_catalog.%s) %s)',
                                x, CASE WHEN (it->>'lo_incl')::boolean THEN '>=' ELSE '>' END,
-                               mynahoken.rule_operand_sql(it->'lo', f.fact_type, scope),
+                               mynahoken.rule_operand_sql(it->'lo', f.fact_type, scope, mode),
                                x, CASE WHEN (it->>'hi_incl')::boolean THEN '<=' ELSE '<' END,
-                               mynahoken.rule_operand_sql(it->'hi', f.fact_type, scope));
+                               mynahoken.rule_operand_sql(it->'hi', f.fact_type, scope, mode));
     ELSE
       parts := parts || format('%s OPERATOR(pg_catalog.%s) %s', x, ops->>(it->>'op'),
-                               mynahoken.rule_operand_sql(it->'value', f.fact_type, scope));
+                               mynahoken.rule_operand_sql(it->'value', f.fact_type, scope, mode));
     END IF;
   END LOOP;
   -- NULL never matches a test or a negation (null_means none)
@@ -976,8 +983,8 @@ BEGIN
   RETURN format('COALESCE((%s), false)', array_to_string(parts, ' OR '));
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f; cell text reaches SQL only through format %L';
+COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions; cell text reaches SQL only through format %L';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -998,26 +1005,28 @@ COMMENT ON FUNCTION mynahoken.rule_table_scope(text[]) IS
   'Internal: the insurer category a table''s parameters are read for (the single category of its applies_to), or NULL for every category';
 
 -- The condition that a member is in a table's scope.
-CREATE FUNCTION mynahoken.rule_applies_sql(applies_to text[])
+CREATE FUNCTION mynahoken.rule_applies_sql(applies_to text[], number_sql text DEFAULT 'f.insurer_number',
+                                           category_sql text DEFAULT 'f.category')
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT '(' OPERATOR(pg_catalog.||) pg_catalog.string_agg(
            CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+\*$'
-                THEN pg_catalog.format('pg_catalog.starts_with(f.insurer_number, %L)', pg_catalog.rtrim(a.e, '*'))
+                THEN pg_catalog.format('pg_catalog.starts_with(%s, %L)', rule_applies_sql.number_sql, pg_catalog.rtrim(a.e, '*'))
                 WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+$'
-                THEN pg_catalog.format('f.insurer_number OPERATOR(pg_catalog.=) %L', a.e)
-                ELSE pg_catalog.format('f.category OPERATOR(pg_catalog.=) %L', a.e) END,
+                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.number_sql, a.e)
+                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.category_sql, a.e) END,
            ' OR ' ORDER BY a.i) OPERATOR(pg_catalog.||) ')'
     FROM pg_catalog.unnest(rule_applies_sql.applies_to) WITH ORDINALITY AS a(e, i);
 END;
-COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[]) IS
+COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
   'Internal: SQL condition that the member (facts row f) is in a table''s scope: insurer numbers, prefixes (0613*) or categories, each through format %L';
 
 -- The query of a decision over the active versions (and a candidate draft,
--- for the checks): facts in one lateral row, then one CASE.  mode member:
--- FROM the member source; mode facts: FROM the jsonb $3; mode trace: as
--- member, with the facts and the truth of every cell of every row.
+-- for the checks).  mode member: FROM the member source; mode facts: FROM
+-- the jsonb $3 (the scalar twin, the tests); mode trace: FROM the member
+-- source, all facts in a lateral row, with the truth of every cell of every
+-- row (the explanations).
 CREATE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
                                              candidate bigint DEFAULT NULL)
 RETURNS text
@@ -1034,6 +1043,12 @@ DECLARE
   whens text[] := '{}';
   tried text[] := '{}';
   cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
   vcond text;
   cond text;
   scope text;
@@ -1078,9 +1093,16 @@ BEGIN
       END LOOP;
       cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
                      nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fcond := format('%s AND %s', mynahoken.rule_applies_sql(t.applies_to,
+                          '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                          '(' || mynahoken.rule_fact_sql('category', fm) || ')'), vcond);
+      END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
-      SELECT string_agg(format('f.%I IS NULL', c.col), ' OR ')
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
         INTO unknowns
         FROM (SELECT DISTINCT v.columns[i] AS col
                 FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
@@ -1089,6 +1111,9 @@ BEGIN
       IF unknowns IS NOT NULL THEN
         whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                       fcond, unknowns, v.version_id, 'undecidable', t.table_name);
+        fast_outs := fast_outs || t.outcomes::text;
       END IF;
       FOR r IN
         SELECT rr.*, o.priority
@@ -1098,9 +1123,15 @@ BEGIN
          ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no
       LOOP
         SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope), ' AND ' ORDER BY i),
-               string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope), ', ' ORDER BY i)
-          INTO hit, cell_list
+               string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope), ', ' ORDER BY i),
+               string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+          INTO hit, cell_list, fhit
           FROM generate_subscripts(v.columns, 1) AS i;
+        IF fm IS NOT NULL THEN
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L) AS mynahoken.rule_hit)',
+                                         fcond, fhit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name);
+          fast_outs := fast_outs || t.outcomes::text;
+        END IF;
         -- the explanation reads the truth of each cell from the same predicates
         tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
                                  'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
@@ -1111,33 +1142,63 @@ BEGIN
       IF t.on_no_match LIKE 'default %' THEN
         whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
+        fast_sql := fast_sql || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                       fcond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
+        fast_outs := fast_outs || t.outcomes::text;
       ELSIF t.on_no_match = 'error' THEN
         whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, v.version_id, 'no_match', t.table_name);
+        fast_sql := fast_sql || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                       fcond, v.version_id, 'no_match', t.table_name);
+        fast_outs := fast_outs || t.outcomes::text;
       END IF;
     END LOOP;
   END LOOP;
 
-  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, CASE mode WHEN 'facts' THEN 'facts' ELSE 'member' END), x.f),
-                    ', ' ORDER BY x.f)
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once (a simple CASE on it); in each
+    -- of its outcomes, the WHENs of the tables excepting a label that holds
+    -- it, in order; facts inline.  One lateral row per member keeps the
+    -- composite from being computed once per field; member_key in it keeps
+    -- the planner from caching the lateral row (Memoize) on fact values.
+    SELECT string_agg(
+             CASE WHEN ws.wsql IS NULL
+                  THEN format('WHEN %L THEN CAST(ROW(%L, NULL, NULL, %L, NULL) AS mynahoken.rule_hit)', o.code, o.code, 'national')
+                  ELSE format('WHEN %L THEN CASE %s ELSE CAST(ROW(%L, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END',
+                              o.code, ws.wsql, o.code, 'national') END,
+             ' ' ORDER BY o.priority, o.code)
+      INTO branches
+      FROM mynahoken.rule_outcome o
+      LEFT JOIN LATERAL (
+        SELECT string_agg(fast_sql[i], ' ' ORDER BY i) AS wsql
+          FROM generate_subscripts(fast_sql, 1) AS i
+         WHERE o.code = ANY (fast_outs[i]::text[])) ws ON true
+     WHERE o.decision = rule_compile_query.decision AND o.statutory;
+    RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT %s AS k, CASE %s %s ELSE CAST(ROW(NULL, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text)' ELSE 'm.member_key' END,
+                  mynahoken.rule_fact_sql(d.national_fact, fm), branches, 'undecidable');
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
     INTO fact_list
     FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
   RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
                 ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
-                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
-                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
-                CASE mode WHEN 'trace' THEN
-                  format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
-                         array_to_string(tried, ', '))
-                ELSE '' END,
-                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
                 fact_list, nat, 'undecidable',
                 array_to_string(whens, ' '),
                 nat, 'national');
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: facts computed once per member in a lateral row, one CASE over the insurer exceptions in front of the national decision; every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
