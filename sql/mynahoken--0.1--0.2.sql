@@ -1696,6 +1696,52 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
   'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 
+-- Coverage over the population: per row, the members it was tried for, the
+-- members whose every cell held, the members it decided, and per column the
+-- members whose first failing cell it was ("why not", set-based).
+CREATE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    RAISE EXCEPTION 'decision "%" is not compiled over a member source', decision
+      USING ERRCODE = 'object_not_in_prerequisite_state',
+            HINT = 'Register the member source, then SELECT mynahoken.rule_compile(decision).';
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
 -- ---------------------------------------------------------------------------
 -- Privileges: rules are readable by everyone; authors record drafts and
 -- tests, approvers activate.  No superuser and no ownership needed.

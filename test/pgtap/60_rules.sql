@@ -5,7 +5,7 @@
 -- Everything happens in this transaction and is rolled back.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(28);
+SELECT plan(29);
 
 CREATE SCHEMA tap_rules;
 CREATE TABLE tap_rules.members (
@@ -141,6 +141,12 @@ SELECT ok((SELECT mynahoken.rule_explain('certificate_need', 'A1', '2026-08-03')
           'the explanation names the version and who approved it');
 SELECT throws_ok($$SELECT mynahoken.rule_explain('certificate_need', 'no-such-member', '2026-08-03')$$, 'P0002',
                  'no such member in the member source', 'an unknown member key is not repeated in the error');
+
+-- Coverage over the population, from the same predicates.
+SELECT results_eq(
+  $$SELECT row_no, outcome, tried, matched, decided, first_failing FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')$$,
+  $$VALUES (1, 'insurer_age_policy', 4::bigint, 3::bigint, 3::bigint, '{"age": 1}'::jsonb)$$,
+  'coverage: row 1 was tried for the 4 members of 06139992 the :myna grounds decide, held for 3, failed on age for 1');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -254,6 +254,7 @@ SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NUL
   ('rule_test_add(text,text,date,jsonb,text,date)', $$SELECT mynahoken.rule_test_add('lookalike.certificate_need'::pg_catalog.text, 'look-alike'::pg_catalog.text, '2026-08-03'::pg_catalog.date, '{"insurer_number": "06139992", "birth_date": "1940-01-01", "acquired_on": "2010-01-01", "my_number_linked": true}'::pg_catalog.jsonb, 'lookalike_policy'::pg_catalog.text, NULL::pg_catalog.date)$$),
   ('rule_run_tests(text,bigint)', $$SELECT * FROM mynahoken.rule_run_tests('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8)$$),
   ('rule_version_record(text,daterange,text,date,text,text)', $$SELECT mynahoken.rule_version_record('lookalike.other'::pg_catalog.text, '[2026-04-01,)'::pg_catalog.daterange, 'look-alike'::pg_catalog.text, '2026-01-20'::pg_catalog.date, E'row | age | category || outcome\n1 | >= 75 | health_society, late_elderly || lookalike_other\n2 | - | - || lookalike_other'::pg_catalog.text, NULL::pg_catalog.text)$$),
+  ('rule_coverage(text,date,date)', $$SELECT * FROM mynahoken.rule_coverage('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
   ('rule_explain(text,text,date,date)', $$SELECT mynahoken.rule_explain('certificate_need'::pg_catalog.text, '4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
   ('rule_guard()', $$DELETE FROM mynahoken.rule_outcome AS o WHERE o.shipped AND o.code OPERATOR(pg_catalog.=) 'not_needed'$$);
 INSERT INTO special
