@@ -281,6 +281,26 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.rule_age_on(date, date) IS
   'Completed years of age (年齢) on a day: the birthday counts; a 29 February birth has its birthday on 1 March in other years (as the national decisions count)';
 
+CREATE FUNCTION mynahoken.rule_insurer_category(insurer_number text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_insurer_category'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_insurer_category(text) IS
+  'Insurer category (保険者の種別) of an insurer number given as text, or NULL when it is not a valid insurer number (the fact category)';
+
+CREATE FUNCTION mynahoken.rule_national_certificate_need(insurer_number text, day date,
+                                                         birth_date date, acquired_on date, lost_on date,
+                                                         my_number_linked boolean,
+                                                         myna_registered_on date, myna_withdrawn_on date,
+                                                         ecert_expires_on date,
+                                                         certificate_requested_on date,
+                                                         known_on date)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_national_certificate_need'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_national_certificate_need(text, date, date, date, date, boolean, date, date, date, date, date) IS
+  'mynahoken.certificate_need for an insurer number given as text, as the reason''s label; NULL for a member it cannot decide (invalid insurer number, no birth date, lost before acquired, acquired before birth) instead of an error (the fact national_certificate_need)';
+
 -- ---------------------------------------------------------------------------
 -- Decisions, facts, outcomes, document kinds, labels
 
@@ -631,11 +651,11 @@ INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expressio
   ('age', 'int', 'derived', NULL, 'mynahoken.rule_age_on({birth_date}, {day})', NULL, 0, 150, 'unknown',
    'Completed years of age on the decision day (mynahoken.rule_age_on)'),
   ('category', 'enum', 'derived', NULL,
-   'CASE WHEN mynahoken.insurer_number_is_valid(CAST({insurer_number} AS pg_catalog.text)) THEN CAST(mynahoken.category(CAST({insurer_number} AS mynahoken.insurer_number)) AS pg_catalog.text) END',
+   'mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text))',
    ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
    NULL, NULL, 'unknown', 'Insurer category (保険者の種別) of the member''s insurer number'),
   ('national_certificate_need', 'enum', 'derived', NULL,
-   'CASE WHEN mynahoken.insurer_number_is_valid(CAST({insurer_number} AS pg_catalog.text)) AND {birth_date} IS NOT NULL AND mynahoken.member_facts_conflict({birth_date}, {acquired_on}, {lost_on}, CAST(NULL AS pg_catalog.date), CAST(NULL AS pg_catalog.date)) IS NULL THEN CAST(mynahoken.certificate_need(mynahoken.category(CAST({insurer_number} AS mynahoken.insurer_number)), {day}, {birth_date}, {acquired_on}, {lost_on}, {my_number_linked}, {myna_registered_on}, {myna_withdrawn_on}, {ecert_expires_on}, {certificate_requested_on}, {known_on}) AS pg_catalog.text) END',
+   'mynahoken.rule_national_certificate_need(CAST({insurer_number} AS pg_catalog.text), {day}, {birth_date}, {acquired_on}, {lost_on}, {my_number_linked}, {myna_registered_on}, {myna_withdrawn_on}, {ecert_expires_on}, {certificate_requested_on}, {known_on})',
    ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.certificate_reason))::text),
    NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)');
 
@@ -1039,6 +1059,7 @@ DECLARE
   v record;
   r record;
   w record;
+  oc record;
   facts text[];
   whens text[] := '{}';
   tried text[] := '{}';
@@ -1046,6 +1067,12 @@ DECLARE
   fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
   fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
   fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
   fcond text;
   fhit text;
   branches text;
@@ -1111,8 +1138,9 @@ BEGIN
       IF unknowns IS NOT NULL THEN
         whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, unknowns, v.version_id, 'undecidable', t.table_name);
-        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
-                                       fcond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
         fast_outs := fast_outs || t.outcomes::text;
       END IF;
       FOR r IN
@@ -1128,8 +1156,9 @@ BEGIN
           INTO hit, cell_list, fhit
           FROM generate_subscripts(v.columns, 1) AS i;
         IF fm IS NOT NULL THEN
-          fast_sql := fast_sql || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L) AS mynahoken.rule_hit)',
-                                         fcond, fhit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name);
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
           fast_outs := fast_outs || t.outcomes::text;
         END IF;
         -- the explanation reads the truth of each cell from the same predicates
@@ -1142,14 +1171,16 @@ BEGIN
       IF t.on_no_match LIKE 'default %' THEN
         whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
-        fast_sql := fast_sql || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
-                                       fcond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
         fast_outs := fast_outs || t.outcomes::text;
       ELSIF t.on_no_match = 'error' THEN
         whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, v.version_id, 'no_match', t.table_name);
-        fast_sql := fast_sql || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
-                                       fcond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
         fast_outs := fast_outs || t.outcomes::text;
       END IF;
     END LOOP;
@@ -1158,28 +1189,34 @@ BEGIN
   IF fm IS NOT NULL THEN
     -- The national decision is computed once (a simple CASE on it); in each
     -- of its outcomes, the WHENs of the tables excepting a label that holds
-    -- it, in order; facts inline.  One lateral row per member keeps the
-    -- composite from being computed once per field; member_key in it keeps
-    -- the planner from caching the lateral row (Memoize) on fact values.
-    SELECT string_agg(
-             CASE WHEN ws.wsql IS NULL
-                  THEN format('WHEN %L THEN CAST(ROW(%L, NULL, NULL, %L, NULL) AS mynahoken.rule_hit)', o.code, o.code, 'national')
-                  ELSE format('WHEN %L THEN CASE %s ELSE CAST(ROW(%L, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END',
-                              o.code, ws.wsql, o.code, 'national') END,
-             ' ' ORDER BY o.priority, o.code)
-      INTO branches
-      FROM mynahoken.rule_outcome o
-      LEFT JOIN LATERAL (
-        SELECT string_agg(fast_sql[i], ' ' ORDER BY i) AS wsql
-          FROM generate_subscripts(fast_sql, 1) AS i
-         WHERE o.code = ANY (fast_outs[i]::text[])) ws ON true
-     WHERE o.decision = rule_compile_query.decision AND o.statutory;
-    RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT %s AS k, CASE %s %s ELSE CAST(ROW(NULL, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+    -- it, in order; facts inline.  The CASE gives the number of the hit, and
+    -- its outcome, version, row, layer and table are read from constant
+    -- arrays: no composite is built per member.  One lateral row per member
+    -- computes it once; member_key in it keeps the planner from caching the
+    -- lateral row (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      SELECT string_agg(fast_sql[i], ' ' ORDER BY i) INTO fhit
+        FROM generate_subscripts(fast_sql, 1) AS i
+       WHERE oc.code = ANY (fast_outs[i]::text[]);
+      branches := coalesce(branches || ' ', '') ||
+                  CASE WHEN fhit IS NULL THEN format('WHEN %L THEN %s', oc.code, cardinality(h_o))
+                       ELSE format('WHEN %L THEN CASE %s ELSE %s END', oc.code, fhit, cardinality(h_o)) END;
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h])'
+                  ' AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s CROSS JOIN LATERAL (SELECT %s AS k, CASE %s %s ELSE %s END AS h OFFSET 0) AS d',
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  h_o, h_v, h_r, h_l, h_t,
                   CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text)' ELSE 'm.member_key' END,
-                  mynahoken.rule_fact_sql(d.national_fact, fm), branches, 'undecidable');
+                  mynahoken.rule_fact_sql(d.national_fact, fm), branches, cardinality(h_o));
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
@@ -1473,6 +1510,20 @@ BEGIN
         RETURN NEXT;
       END IF;
     END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
     IF lab.decision <> t.decision THEN
       severity := 'error'; check_name := 'reference'; rows := NULL;
       detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);

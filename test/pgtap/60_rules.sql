@@ -5,7 +5,7 @@
 -- Everything happens in this transaction and is rolled back.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(29);
+SELECT plan(40);
 
 CREATE SCHEMA tap_rules;
 CREATE TABLE tap_rules.members (
@@ -147,6 +147,95 @@ SELECT results_eq(
   $$SELECT row_no, outcome, tried, matched, decided, first_failing FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')$$,
   $$VALUES (1, 'insurer_age_policy', 4::bigint, 3::bigint, 3::bigint, '{"age": 1}'::jsonb)$$,
   'coverage: row 1 was tried for the 4 members of 06139992 the :myna grounds decide, held for 3, failed on age for 1');
+
+-- Hit policy first, a default when no row matches, a fact compared with the
+-- decision day's constant; another insurer (協会けんぽ 01130012).
+INSERT INTO tap_rules.members VALUES
+  ('B1', '01130012', '1980-01-01', '2012-04-01', NULL, 'E1', true, '2022-01-01', NULL, '2030-01-01', NULL, NULL, 'joined after 2009: row 2'),
+  ('B2', '01130012', '1980-01-01', '2005-04-01', NULL, 'E1', true, '2022-01-01', NULL, '2030-01-01', NULL, NULL, 'no row: the default');
+SET ROLE tap_rule_author;
+SELECT lives_ok($$SELECT mynahoken.rule_outcome_add('certificate_need', 'kyokai_recent', '最近の加入者', true);
+                  SELECT mynahoken.rule_outcome_add('certificate_need', 'kyokai_default', 'その他', true);
+                  SELECT mynahoken.rule_table_define('kyokai.first', 'certificate_need', '{0113*}', 'national.certificate_need:myna',
+                           'first', 'default kyokai_default');
+                  SELECT mynahoken.rule_version_record('kyokai.first', '[2026-04-01,)', 'kyokai-2026', '2026-02-01', $grid$
+  row | age   | acquired_on    || outcome
+  1   | >= 70 | -              || insurer_age_policy
+  2   | -     | >= 2010-01-01  || kyokai_recent
+$grid$)$$, 'a first-hit table with a default, for every insurer number starting 0113');
+SET ROLE tap_rule_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('kyokai.first')$$, 'it is activated: no row is masked');
+RESET ROLE;
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.row_no, e.table_name FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+     WHERE e.member_key IN ('A4', 'B1', 'B2') ORDER BY 1$$,
+  $$VALUES ('A4', 'insurer_age_policy', 1, 'kyokai.first'), ('B1', 'kyokai_recent', 2, 'kyokai.first'),
+           ('B2', 'kyokai_default', NULL, 'kyokai.first')$$,
+  'first hit in row order, then the default; the other table still decides its own insurer');
+SELECT is((SELECT e.outcome FROM mynahoken.rule_eval_certificate_need('2026-08-03') e WHERE e.member_key = 'A1'),
+          'insurer_age_policy', 'the first table is unchanged by the second');
+
+-- Two tables excepting the same label for the same insurers: a warning, and
+-- the order is the tables' names.
+SET ROLE tap_rule_author;
+SELECT lives_ok($$SELECT mynahoken.rule_table_define('kyokai.second', 'certificate_need', '{0113*}', 'national.certificate_need:myna');
+                  SELECT mynahoken.rule_version_record('kyokai.second', '[2026-04-01,)', 'kyokai-2026', '2026-02-01', $grid$
+  row | age   || outcome
+  1   | >= 90 || kyokai_recent
+$grid$)$$, 'a second table for the same insurers');
+SET ROLE tap_rule_approver;
+SELECT results_eq($$SELECT severity, check_name, detail FROM mynahoken.rule_activate('kyokai.second')$$,
+  $$VALUES ('warning', 'precedence', 'kyokai.first also excepts national.certificate_need:myna for 0113*: the tables are tried in name order, kyokai.first first')$$,
+  'it is activated with a precedence warning');
+RESET ROLE;
+
+-- on_no_match error: a table whose cells read a parameter cannot be proven
+-- complete, so a possible gap is a warning; a member no row matches is
+-- reported (layer no_match), never given a silent NULL.  A member the
+-- national decision cannot decide (no birth date) is reported too.
+INSERT INTO tap_rules.members VALUES
+  ('C1', '39131156', '1950-01-01', '2015-04-01', NULL, NULL, true, '2022-01-01', NULL, '2030-01-01', NULL, NULL, '76 at the 広域連合: no row'),
+  ('C2', '06139992', NULL, '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, '2030-01-01', NULL, NULL, 'no birth date');
+SELECT ok(mynahoken.record_legal_parameter('insurer_certificate_age', 'late_elderly', '[2026-04-01,)', '85',
+         (SELECT min(source_id) FROM mynahoken.legal_source), '2026-01-15', true, 'kouiki-2026') IS NOT NULL,
+          'the 広域連合''s age is recorded for its category');
+SET ROLE tap_rule_author;
+SELECT lives_ok($$SELECT mynahoken.rule_table_define('kouiki.age', 'certificate_need', '{39131156}', 'national.certificate_need:myna',
+                           'unique', 'error');
+                  SELECT mynahoken.rule_version_record('kouiki.age', '[2026-04-01,)', 'kouiki-2026', '2026-02-01', $grid$
+  row | age                               || outcome
+  1   | >= param(insurer_certificate_age) || insurer_age_policy
+$grid$)$$, 'a table with on_no_match error over a parameter');
+SET ROLE tap_rule_approver;
+SELECT results_eq($$SELECT severity, check_name, detail FROM mynahoken.rule_activate('kouiki.age')$$,
+  $$VALUES ('warning', 'gap', 'possibly no row matches (a cell with param(), day or another fact is not analysed) where any member: on_no_match is error')$$,
+  'the possible gap is a warning, not a proof of completeness');
+RESET ROLE;
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.layer, e.table_name FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+     WHERE e.member_key IN ('C1', 'C2') ORDER BY 1$$,
+  $$VALUES ('C1', NULL, 'no_match', 'kouiki.age'), ('C2', NULL, 'undecidable', NULL)$$,
+  'no match is reported per member, and so is a member the national decision cannot decide');
+
+-- The national fact is the C decision itself: equal on a synthetic population
+-- over every category, with NULL where the C function would refuse.
+SELECT is((SELECT count(*) FROM (
+    SELECT g.ins, d.day, g.birth, g.acq, g.lost, g.linked, g.reg, g.ecert, g.req
+      FROM (SELECT (ARRAY['01130012', '02130010', '06139992', '31130016', '39131156', '131151', '133033', '01130013', 'x'])[1 + i % 9] AS ins,
+                   DATE '1930-01-01' + (i * 7919) % 33000 AS birth, DATE '2000-04-01' + (i * 104729) % 9500 AS acq,
+                   CASE WHEN i % 17 = 0 THEN DATE '2024-01-01' + i % 900 END AS lost, i % 5 <> 0 AS linked,
+                   CASE WHEN i % 3 = 0 THEN DATE '2021-10-20' + i % 1200 END AS reg,
+                   CASE WHEN i % 4 = 0 THEN DATE '2025-01-01' + i % 1800 END AS ecert,
+                   CASE WHEN i % 23 = 0 THEN DATE '2025-01-15' + i % 300 END AS req
+              FROM generate_series(1, 3000) AS i) g,
+           unnest(ARRAY[DATE '2025-12-01', '2026-08-03', '2027-03-31']) AS d(day)) m
+   WHERE mynahoken.rule_national_certificate_need(m.ins, m.day, m.birth, m.acq, m.lost, m.linked, m.reg, NULL, m.ecert, m.req, NULL)
+         IS DISTINCT FROM
+         CASE WHEN mynahoken.insurer_number_is_valid(m.ins)
+               AND mynahoken.member_facts_conflict(m.birth, m.acq, m.lost, NULL, NULL) IS NULL
+              THEN mynahoken.certificate_need(mynahoken.category(mynahoken.insurer_number(m.ins)), m.day, m.birth, m.acq,
+                                              m.lost, m.linked, m.reg, NULL, m.ecert, m.req)::text END),
+          0::bigint, 'rule_national_certificate_need equals certificate_need on 9,000 member-days, NULL where it would refuse');
 
 SELECT * FROM finish();
 ROLLBACK;
