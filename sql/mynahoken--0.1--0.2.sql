@@ -1065,6 +1065,11 @@ DECLARE
   tried text[] := '{}';
   cell_list text;
   fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  cell_preds text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
   fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
   fast_outs text[] := '{}';
   -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
@@ -1122,9 +1127,10 @@ BEGIN
                      nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
       -- fast mode: the national outcome is the branch; facts inline
       IF fm IS NOT NULL THEN
-        fcond := format('%s AND %s', mynahoken.rule_applies_sql(t.applies_to,
-                          '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
-                          '(' || mynahoken.rule_fact_sql('category', fm) || ')'), vcond);
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
       END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
@@ -1141,7 +1147,7 @@ BEGIN
         h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
         fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
-        fast_outs := fast_outs || t.outcomes::text;
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
       END IF;
       FOR r IN
         SELECT rr.*, o.priority
@@ -1150,16 +1156,18 @@ BEGIN
          WHERE rr.version_id = v.version_id
          ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no
       LOOP
-        SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope), ' AND ' ORDER BY i),
-               string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope), ', ' ORDER BY i),
-               string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
-          INTO hit, cell_list, fhit
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
           FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        fhit := hit;
+        cell_list := array_to_string(cell_preds, ', ');
         IF fm IS NOT NULL THEN
           h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
           h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
           fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
-          fast_outs := fast_outs || t.outcomes::text;
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
         END IF;
         -- the explanation reads the truth of each cell from the same predicates
         tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
@@ -1174,49 +1182,62 @@ BEGIN
         h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
         fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
-        fast_outs := fast_outs || t.outcomes::text;
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
       ELSIF t.on_no_match = 'error' THEN
         whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
                                  cond, v.version_id, 'no_match', t.table_name);
         h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
         fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
-        fast_outs := fast_outs || t.outcomes::text;
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
       END IF;
     END LOOP;
   END LOOP;
 
   IF fm IS NOT NULL THEN
-    -- The national decision is computed once (a simple CASE on it); in each
-    -- of its outcomes, the WHENs of the tables excepting a label that holds
-    -- it, in order; facts inline.  The CASE gives the number of the hit, and
-    -- its outcome, version, row, layer and table are read from constant
-    -- arrays: no composite is built per member.  One lateral row per member
-    -- computes it once; member_key in it keeps the planner from caching the
-    -- lateral row (Memoize) on fact values.
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
     FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
               WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
       h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
       h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
-      SELECT string_agg(fast_sql[i], ' ' ORDER BY i) INTO fhit
-        FROM generate_subscripts(fast_sql, 1) AS i
-       WHERE oc.code = ANY (fast_outs[i]::text[]);
-      branches := coalesce(branches || ' ', '') ||
-                  CASE WHEN fhit IS NULL THEN format('WHEN %L THEN %s', oc.code, cardinality(h_o))
-                       ELSE format('WHEN %L THEN CASE %s ELSE %s END', oc.code, fhit, cardinality(h_o)) END;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
     END LOOP;
     h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
     h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
     RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
                   ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h])'
                   ' AS mynahoken.rule_hit) AS hit'
-                  ' FROM %s CROSS JOIN LATERAL (SELECT %s AS k, CASE %s %s ELSE %s END AS h OFFSET 0) AS d',
+                  ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                  ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                   h_o, h_v, h_r, h_l, h_t,
                   CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
-                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text)' ELSE 'm.member_key' END,
-                  mynahoken.rule_fact_sql(d.national_fact, fm), branches, cardinality(h_o));
+                  coalesce(branches, 'WHEN false THEN NULL'),
+                  mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
