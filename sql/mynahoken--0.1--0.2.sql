@@ -2062,3 +2062,1653 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_at(text, date, mynahoken.insurer_category, date) IS
   'Calendar row of a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
+
+-- ===========================================================================
+-- Issue 11, rule engine.
+-- The whole of sql/install/60_rules.sql: every object of the rule engine is new in 0.2.
+-- ===========================================================================
+
+-- Rule engine (ルールエンジン): insurers write their own decision rules as
+-- versioned decision tables in front of the national decisions, checked at
+-- activation and compiled to set-based SQL.  See doc/rules.md.
+--
+-- Decisions, facts, outcomes, document kinds and labels are rows; national
+-- rows are shipped, the insurer's own are added (and kept by pg_dump).  A
+-- rule table belongs to one decision and one layer; its versions are
+-- append-only, bitemporal like the legal calendar (valid time, recorded_on,
+-- and recorded_at which nobody sets), written by mynahoken_rule_author and
+-- activated by a different mynahoken_rule_approver.  Activation runs the
+-- checks (cells, references, parameters, overlaps, gaps, masked rows, guard
+-- rails, the table's tests) and compiles every active version of the
+-- decision into one inlinable LANGUAGE sql function.
+
+-- The roles that write and approve rules.  Cluster-wide, so idempotent.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_rule_author') THEN
+    CREATE ROLE mynahoken_rule_author NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'mynahoken_rule_approver') THEN
+    CREATE ROLE mynahoken_rule_approver NOLOGIN;
+  END IF;
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The pure core, through C: the cell language, the box checks, primitives.
+
+CREATE FUNCTION mynahoken.rule_cell_parse(cell text, fact_type text, enum_values text[] DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'mynahoken_rule_cell_parse'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_cell_parse(text, text, text[]) IS
+  'Parse a decision-table cell (unary test) against a fact type (int, date, boolean, enum with its values, text) into jsonb; 22P02 naming the problem and character for a bad cell; NULL for a NULL cell or type';
+
+CREATE FUNCTION mynahoken.rule_cell_problem(cell text, fact_type text, enum_values text[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_cell_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_cell_problem(text, text, text[]) IS
+  'What is wrong with a decision-table cell for a fact type ("invalid integer at character 4"), or NULL when it parses';
+
+CREATE FUNCTION mynahoken.rule_check_boxes(columns text[], fact_types text[], nullable boolean[],
+                                           lo bigint[], hi bigint[], enum_values text[],
+                                           row_nos integer[], cells text[], checks text[])
+RETURNS TABLE (check_name text, rows integer[], witness text, uncertain boolean)
+AS 'MODULE_PATHNAME', 'mynahoken_rule_check_boxes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_check_boxes(text[], text[], boolean[], bigint[], bigint[], text[], integer[], text[], text[]) IS
+  'Internal: n-dimensional box checks of a table''s cells (rows x columns): overlap (pairs, with the witness box), gap (uncovered boxes of the declared domains), masked (rows inside the union of earlier rows); uncertain when a param/day/fact cell was involved';
+
+CREATE FUNCTION mynahoken.rule_age_on(birth_date date, day date)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'mynahoken_rule_age_on'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_age_on(date, date) IS
+  'Completed years of age (年齢) on a day: the birthday counts; a 29 February birth has its birthday on 1 March in other years (as the national decisions count)';
+
+CREATE FUNCTION mynahoken.rule_insurer_category(insurer_number text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_insurer_category'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_insurer_category(text) IS
+  'Insurer category (保険者の種別) of an insurer number given as text, or NULL when it is not a valid insurer number (the fact category)';
+
+CREATE FUNCTION mynahoken.rule_national_certificate_need(insurer_number text, day date,
+                                                         birth_date date, acquired_on date, lost_on date,
+                                                         my_number_linked boolean,
+                                                         myna_registered_on date, myna_withdrawn_on date,
+                                                         ecert_expires_on date,
+                                                         certificate_requested_on date,
+                                                         known_on date)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_national_certificate_need'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_national_certificate_need(text, date, date, date, date, boolean, date, date, date, date, date) IS
+  'mynahoken.certificate_need for an insurer number given as text, as the reason''s label; NULL for a member it cannot decide (invalid insurer number, no birth date, lost before acquired, acquired before birth) instead of an error (the fact national_certificate_need)';
+
+-- ---------------------------------------------------------------------------
+-- Decisions, facts, outcomes, document kinds, labels
+
+CREATE TABLE mynahoken.rule_decision (
+  decision          text PRIMARY KEY CHECK (decision ~ '^[a-z][a-z0-9_]*$'),
+  output_type       text NOT NULL CHECK (output_type IN ('outcome', 'date', 'daterange', 'outcome[]')),
+  national_fact     text,            -- the fact holding the national decision, for exceptions
+  description       text NOT NULL,
+  shipped           boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE mynahoken.rule_decision IS
+  'Decisions (named questions with a typed output) that rule tables answer';
+
+CREATE TABLE mynahoken.rule_fact (
+  fact          text PRIMARY KEY CHECK (fact ~ '^[a-z][a-z0-9_]*$' AND length(fact) <= 63),
+  fact_type     text NOT NULL CHECK (fact_type IN ('int', 'date', 'boolean', 'enum', 'text')),
+  kind          text NOT NULL CHECK (kind IN ('member', 'derived')),
+  source_column text CHECK (source_column ~ '^[a-z_][a-z0-9_]*$'),
+  expression    text,              -- derived: SQL over {member_column}, {day}, {known_on}
+  enum_values   text[] CHECK (fact_type <> 'enum' OR cardinality(enum_values) BETWEEN 1 AND 63),
+  lo            integer,           -- int facts: the domain the checks consider, [lo, hi)
+  hi            integer,
+  null_means    text NOT NULL DEFAULT 'none' CHECK (null_means IN ('none', 'unknown')),
+  description   text NOT NULL,
+  shipped       boolean NOT NULL DEFAULT true,
+  CHECK ((kind = 'member') = (source_column IS NOT NULL)),
+  CHECK ((kind = 'derived') = (expression IS NOT NULL)),
+  -- derived facts are SQL: only the extension ships them
+  CHECK (kind = 'member' OR shipped)
+);
+COMMENT ON TABLE mynahoken.rule_fact IS
+  'Facts rule cells test: member-source columns (the insurer may declare its own) and derived facts over the primitive library; null_means says what NULL means (none: matches only a null cell; unknown: the member is undecidable)';
+
+CREATE TABLE mynahoken.rule_outcome (
+  decision          text NOT NULL REFERENCES mynahoken.rule_decision,
+  code              text NOT NULL CHECK (code ~ '^[a-z][a-z0-9_]*$'),
+  label_ja          text NOT NULL,
+  needs_certificate boolean,         -- certificate_need: a 資格確認書 is issued
+  statutory         boolean NOT NULL DEFAULT false,
+  priority          integer NOT NULL DEFAULT 100,   -- hit policy priority: lower wins
+  description       text,
+  shipped           boolean NOT NULL DEFAULT true,
+  PRIMARY KEY (decision, code)
+);
+COMMENT ON TABLE mynahoken.rule_outcome IS
+  'Outcomes of a decision as rows: the national ones mirror the enums, an insurer adds its own without touching them';
+
+CREATE TABLE mynahoken.document_kind (
+  code              text PRIMARY KEY CHECK (code ~ '^[a-z][a-z0-9_]*$'),
+  print_name        text NOT NULL,
+  validity_decision text REFERENCES mynahoken.rule_decision,
+  sending_decision  text REFERENCES mynahoken.rule_decision,
+  description       text,
+  shipped           boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE mynahoken.document_kind IS
+  'Kinds of document the insurer plans and prints, with the name printed; national kinds shipped, the insurer''s added';
+
+CREATE TABLE mynahoken.rule_label (
+  label       text PRIMARY KEY CHECK (label ~ '^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$'),
+  decision    text NOT NULL REFERENCES mynahoken.rule_decision,
+  outcomes    text[] NOT NULL,       -- national outcomes decided by this group
+  overridable boolean NOT NULL,      -- an insurer table may be an exception to it
+  description text NOT NULL,
+  shipped     boolean NOT NULL DEFAULT true
+);
+COMMENT ON TABLE mynahoken.rule_label IS
+  'Labelled groups of a national decision: an insurer table is an exception to one label and is tried where the national decision falls in that group';
+
+-- ---------------------------------------------------------------------------
+-- Rule tables, versions, rows, tests
+
+CREATE TABLE mynahoken.rule_table (
+  table_name   text PRIMARY KEY CHECK (table_name ~ '^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$' AND length(table_name) <= 100),
+  decision     text NOT NULL REFERENCES mynahoken.rule_decision,
+  layer        text NOT NULL CHECK (layer IN ('national', 'insurer')),
+  applies_to   text[] NOT NULL     -- insurer numbers, prefixes (0613*), categories
+               CHECK (array_to_string(applies_to, ',') ~ '^([0-9]+\*?|[a-z_]+)(,([0-9]+\*?|[a-z_]+))*$'
+                      AND array_position(applies_to, NULL) IS NULL),
+  exception_to text REFERENCES mynahoken.rule_label,
+  hit_policy   text NOT NULL DEFAULT 'unique'
+               CHECK (hit_policy IN ('unique', 'any', 'first', 'priority', 'collect', 'rule_order')),
+  on_no_match  text NOT NULL DEFAULT 'national'
+               CHECK (on_no_match IN ('error', 'national') OR on_no_match ~ '^default [a-z][a-z0-9_]*$'),
+  yields_to    text REFERENCES mynahoken.rule_label,
+  cap          text,
+  description  text,
+  created_by   name NOT NULL DEFAULT CURRENT_USER,
+  shipped      boolean NOT NULL DEFAULT true,
+  CHECK (layer = 'national' OR exception_to IS NOT NULL),
+  CHECK (layer = 'insurer' OR shipped)
+);
+COMMENT ON TABLE mynahoken.rule_table IS
+  'Decision tables: decision, layer, scope (applies_to), the national label it is an exception to, hit policy and what happens when no row matches';
+
+CREATE SEQUENCE mynahoken.rule_version_id_seq;
+COMMENT ON SEQUENCE mynahoken.rule_version_id_seq IS 'Identifiers of rule versions';
+
+-- Append-only: a version is recorded as a draft, activated once by an
+-- approver other than its author, and may later be withdrawn; nothing else
+-- about it changes.  recorded_at, author and status are not the author's to
+-- set (no INSERT privilege on them).
+CREATE TABLE mynahoken.rule_version (
+  version_id   bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.rule_version_id_seq'),
+  table_name   text NOT NULL REFERENCES mynahoken.rule_table,
+  valid        daterange NOT NULL CHECK (NOT isempty(valid)),
+  recorded_on  date NOT NULL CHECK (isfinite(recorded_on)),   -- first knowledge day
+  recorded_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),  -- system time
+  source       text NOT NULL,
+  columns      text[] NOT NULL,
+  status       text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'active', 'withdrawn')),
+  author       name NOT NULL DEFAULT CURRENT_USER,
+  approved_by  name,
+  activated_at timestamptz,
+  diagnostics  jsonb,
+  note         text,
+  shipped      boolean NOT NULL DEFAULT true,
+  CHECK ((status = 'draft') = (approved_by IS NULL))
+);
+ALTER SEQUENCE mynahoken.rule_version_id_seq OWNED BY mynahoken.rule_version.version_id;
+COMMENT ON TABLE mynahoken.rule_version IS
+  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at), source, input columns, status draft -> active -> withdrawn, author and approver';
+
+CREATE TABLE mynahoken.rule_row (
+  version_id  bigint NOT NULL REFERENCES mynahoken.rule_version,
+  row_no      integer NOT NULL CHECK (row_no > 0),
+  cells       text[] NOT NULL,
+  outcome     text NOT NULL,
+  label       text,
+  note        text,
+  shipped     boolean NOT NULL DEFAULT true,
+  PRIMARY KEY (version_id, row_no)
+);
+COMMENT ON TABLE mynahoken.rule_row IS
+  'Rows of a rule version: one cell per input column (the cell language of doc/rules.md) and the outcome';
+
+CREATE SEQUENCE mynahoken.rule_test_id_seq;
+COMMENT ON SEQUENCE mynahoken.rule_test_id_seq IS 'Identifiers of rule test cases';
+
+CREATE TABLE mynahoken.rule_test (
+  test_id     bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.rule_test_id_seq'),
+  table_name  text NOT NULL REFERENCES mynahoken.rule_table,
+  name        text NOT NULL,
+  as_of       date NOT NULL,
+  known_on    date,
+  facts       jsonb NOT NULL CHECK (jsonb_typeof(facts) = 'object'),
+  expect      text NOT NULL,
+  author      name NOT NULL DEFAULT CURRENT_USER,
+  shipped     boolean NOT NULL DEFAULT true,
+  UNIQUE (table_name, name)
+);
+ALTER SEQUENCE mynahoken.rule_test_id_seq OWNED BY mynahoken.rule_test.test_id;
+COMMENT ON TABLE mynahoken.rule_test IS
+  'Test cases stored with a rule table: member facts in (member-source columns as jsonb), the expected outcome; run at activation';
+
+CREATE TABLE mynahoken.rule_compiled (
+  decision     text PRIMARY KEY REFERENCES mynahoken.rule_decision,
+  eval_function text,              -- NULL while no member source is registered
+  decide_function text NOT NULL,
+  versions     bigint[] NOT NULL,
+  source_relation text,
+  body         text NOT NULL,
+  compiled_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()
+);
+COMMENT ON TABLE mynahoken.rule_compiled IS
+  'The compiled form of each decision: generated functions, the versions they contain and the generated query';
+
+CREATE TYPE mynahoken.rule_hit AS (
+  outcome    text,
+  version_id bigint,
+  row_no     integer,
+  layer      text,
+  table_name text
+);
+COMMENT ON TYPE mynahoken.rule_hit IS
+  'What a compiled decision returns for a member: the outcome and the rule version and row that produced it (NULL for the national layer), the layer and table';
+
+-- ---------------------------------------------------------------------------
+-- Guards: shipped rows are read-only; versions and their rows are append-only.
+
+CREATE FUNCTION mynahoken.rule_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipped THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format('shipped rows of mynahoken.%s cannot be changed or deleted', TG_TABLE_NAME),
+      detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
+      hint => 'Add a row of your own, or an insurer rule table that is an exception to a national label.');
+  END IF;
+  IF TG_TABLE_NAME = 'rule_row' THEN
+    SELECT * INTO v FROM mynahoken.rule_version x
+     WHERE x.version_id = CASE TG_OP WHEN 'DELETE' THEN OLD.version_id ELSE NEW.version_id END;
+    -- a restore (superuser) loads the rows of active versions
+    IF v.status <> 'draft' AND NOT (TG_OP = 'INSERT'
+        AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format('rows of rule version %s cannot change: it is %s', v.version_id, v.status),
+        hint => 'Record a new version with mynahoken.rule_version_record().');
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.version_id <> OLD.version_id THEN
+      PERFORM mynahoken.raise_error('23000', 'a rule row cannot move to another version');
+    END IF;
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_guard() IS
+  'Trigger: shipped rule rows are read-only; rows of a version change only while it is a draft';
+
+-- Versions: only the status moves (draft -> active -> withdrawn), by an
+-- approver who is not the author; activation runs the checks and refuses a
+-- version with errors.  The approver and the time are recorded here.
+CREATE FUNCTION mynahoken.rule_version_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  errors text;
+  diag jsonb;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'draft' OR OLD.shipped THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule version %s is %s and cannot be deleted', OLD.version_id, OLD.status),
+        hint => 'Withdraw it (status withdrawn) or record a superseding version.');
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF (NEW.version_id, NEW.table_name, NEW.valid, NEW.recorded_on, NEW.recorded_at, NEW.source,
+      NEW.columns, NEW.author, NEW.shipped, NEW.note)
+     IS DISTINCT FROM
+     (OLD.version_id, OLD.table_name, OLD.valid, OLD.recorded_on, OLD.recorded_at, OLD.source,
+      OLD.columns, OLD.author, OLD.shipped, OLD.note) THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule versions are append-only: only the status of version %s can change', OLD.version_id),
+      hint => 'Record a new version with mynahoken.rule_version_record().');
+  END IF;
+  IF NEW.status = OLD.status THEN
+    IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics)
+       IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format('the approval of rule version %s cannot be changed', OLD.version_id));
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NOT (OLD.status = 'draft' AND NEW.status = 'active')
+     AND NOT (OLD.status = 'active' AND NEW.status = 'withdrawn') THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule version %s cannot go from %s to %s', OLD.version_id, OLD.status, NEW.status));
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate or withdraw rule versions');
+  END IF;
+  IF OLD.status = 'draft' THEN
+    IF current_user = OLD.author THEN
+      PERFORM mynahoken.raise_error('42501', pg_catalog.format('rule version %s was recorded by %s, who cannot also approve it', OLD.version_id, OLD.author),
+        hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
+    END IF;
+    SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY c.severity, c.check_name, c.rows),
+           pg_catalog.string_agg(c.detail, '; ' ORDER BY c.check_name, c.rows) FILTER (WHERE c.severity = 'error')
+      INTO diag, errors
+      FROM mynahoken.rule_check(OLD.version_id) c;
+    IF errors IS NOT NULL THEN
+      PERFORM mynahoken.raise_error('23514', pg_catalog.format('rule version %s of "%s" is refused: %s', OLD.version_id, OLD.table_name, errors),
+        hint => 'SELECT * FROM mynahoken.rule_check(version) lists every check with its witness.');
+    END IF;
+    NEW.diagnostics := coalesce(diag, '[]');
+  END IF;
+  NEW.approved_by := current_user;
+  NEW.activated_at := pg_catalog.clock_timestamp();
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_version_guard() IS
+  'Trigger: rule versions are append-only; activation (draft -> active) by an approver other than the author, refused when a check reports an error';
+
+-- After a status change the decision is compiled again.
+CREATE FUNCTION mynahoken.rule_version_compile()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM mynahoken.rule_compile(t.decision)
+     FROM mynahoken.rule_table t WHERE t.table_name = NEW.table_name;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_version_compile() IS
+  'Trigger: compile the decision again after a version is activated or withdrawn';
+
+CREATE TRIGGER rule_decision_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_decision
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_fact_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_fact
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_outcome_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_outcome
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER document_kind_guard BEFORE UPDATE OR DELETE ON mynahoken.document_kind
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_label_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_label
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_table_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_table
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_row_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rule_row
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_test_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_test
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
+CREATE TRIGGER rule_version_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_version
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_version_guard();
+CREATE TRIGGER rule_version_compile AFTER UPDATE OF status ON mynahoken.rule_version
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION mynahoken.rule_version_compile();
+
+-- ---------------------------------------------------------------------------
+-- Shipped rows: the national decisions, their facts, outcomes and labels.
+
+INSERT INTO mynahoken.rule_decision (decision, output_type, national_fact, description) VALUES
+  ('certificate_need', 'outcome', 'national_certificate_need',
+   'Whether, and on which ground, a member needs a 資格確認書 on a day (mynahoken.certificate_need)'),
+  ('certificate_valid_until', 'date', NULL,
+   'Last valid day of a 資格確認書 issued on a day (mynahoken.certificate_valid_until)'),
+  ('usable_documents', 'outcome[]', NULL,
+   'Documents a member can show on a day (mynahoken.usable_documents)'),
+  ('document_plan', 'outcome[]', NULL,
+   'Documents to plan for a member on a day (the issuance job)');
+
+INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description) VALUES
+  ('insurer_number', 'text', 'member', 'insurer_number', NULL, NULL, NULL, NULL, 'unknown', '保険者番号 of the member'),
+  ('birth_date', 'date', 'member', 'birth_date', NULL, NULL, NULL, NULL, 'unknown', '生年月日'),
+  ('acquired_on', 'date', 'member', 'acquired_on', NULL, NULL, NULL, NULL, 'unknown', '資格取得日'),
+  ('lost_on', 'date', 'member', 'lost_on', NULL, NULL, NULL, NULL, 'none', '資格喪失日; NULL: still covered'),
+  ('my_number_linked', 'boolean', 'member', 'my_number_linked', NULL, NULL, NULL, NULL, 'unknown', 'The insurer holds the member''s My Number'),
+  ('myna_registered_on', 'date', 'member', 'myna_registered_on', NULL, NULL, NULL, NULL, 'none', 'マイナ保険証 利用登録 day; NULL: never registered'),
+  ('myna_withdrawn_on', 'date', 'member', 'myna_withdrawn_on', NULL, NULL, NULL, NULL, 'none', '利用登録解除 day; NULL: never withdrawn'),
+  ('ecert_expires_on', 'date', 'member', 'ecert_expires_on', NULL, NULL, NULL, NULL, 'none', '電子証明書 expiry; NULL: not recorded'),
+  ('certificate_requested_on', 'date', 'member', 'certificate_requested_on', NULL, NULL, NULL, NULL, 'none', '資格確認書 交付申請 day; NULL: never requested'),
+  ('certificate_valid_until', 'date', 'member', 'certificate_valid_until', NULL, NULL, NULL, NULL, 'none', 'Last valid day of a 資格確認書 held; NULL: none'),
+  ('age', 'int', 'derived', NULL, 'mynahoken.rule_age_on({birth_date}, {day})', NULL, 0, 150, 'unknown',
+   'Completed years of age on the decision day (mynahoken.rule_age_on)'),
+  ('category', 'enum', 'derived', NULL,
+   'mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text))',
+   ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+   NULL, NULL, 'unknown', 'Insurer category (保険者の種別) of the member''s insurer number'),
+  ('national_certificate_need', 'enum', 'derived', NULL,
+   'mynahoken.rule_national_certificate_need(CAST({insurer_number} AS pg_catalog.text), {day}, {birth_date}, {acquired_on}, {lost_on}, {my_number_linked}, {myna_registered_on}, {myna_withdrawn_on}, {ecert_expires_on}, {certificate_requested_on}, {known_on})',
+   ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.certificate_reason))::text),
+   NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)');
+
+INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description) VALUES
+  ('certificate_need', 'not_eligible', '資格なし', false, true, 10, 'No 資格 on the day: no document at all'),
+  ('certificate_need', 'late_elderly_blanket', '後期高齢者 暫定運用による交付', true, true, 20, '後期高齢者 暫定運用: everyone gets one'),
+  ('certificate_need', 'late_elderly_age', '後期高齢者 年齢による交付', true, true, 30, '後期高齢者 aged 85+ rule (UNCONFIRMED)'),
+  ('certificate_need', 'no_my_number', '個人番号未登録', true, true, 40, 'The insurer holds no My Number for the member'),
+  ('certificate_need', 'not_registered', 'マイナ保険証 未登録', true, true, 50, 'Card not registered for insurance use'),
+  ('certificate_need', 'registration_withdrawn', '利用登録解除', true, true, 60, '利用登録解除'),
+  ('certificate_need', 'ecert_expired', '電子証明書 失効', true, true, 70, 'e-certificate expired, grace period over'),
+  ('certificate_need', 'on_request', '申請による交付', true, true, 80, 'Applied for one (申請, 要配慮者)'),
+  ('certificate_need', 'not_needed', '交付不要', false, true, 90, 'マイナ保険証 usable, no other ground');
+
+INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description) VALUES
+  ('national.certificate_need:eligibility', 'certificate_need', '{not_eligible}', false,
+   'No 資格 on the day: stays above every insurer layer'),
+  ('national.certificate_need:late_elderly', 'certificate_need', '{late_elderly_blanket,late_elderly_age}', true,
+   '後期高齢者 grounds'),
+  ('national.certificate_need:myna', 'certificate_need',
+   '{no_my_number,not_registered,registration_withdrawn,ecert_expired,not_needed}', true,
+   'マイナ保険証 grounds: whether the member can use a マイナ保険証'),
+  ('national.certificate_need:on_request', 'certificate_need', '{on_request}', true,
+   'Application (申請)');
+
+INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, sending_decision, description) VALUES
+  ('certificate', '資格確認書', 'certificate_valid_until', NULL, 'The 資格確認書 (mynahoken.issuance_document certificate)'),
+  ('notice', '資格情報のお知らせ', NULL, NULL, 'The 資格情報のお知らせ (mynahoken.issuance_document notice)');
+
+-- From here on, rows are the insurer's own.
+ALTER TABLE mynahoken.rule_decision ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_fact ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_outcome ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.document_kind ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_label ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_table ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_version ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_row ALTER COLUMN shipped SET DEFAULT false;
+ALTER TABLE mynahoken.rule_test ALTER COLUMN shipped SET DEFAULT false;
+
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_decision', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_fact', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_outcome', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.document_kind', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_label', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_table', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_version', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_version_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_row', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_test', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_test_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_compiled', '');
+
+-- ---------------------------------------------------------------------------
+-- Defining rules: outcomes, facts, tables, versions (a grid), tests.
+
+CREATE FUNCTION mynahoken.rule_outcome_add(decision text, code text, label_ja text,
+                                           needs_certificate boolean DEFAULT NULL,
+                                           priority integer DEFAULT 100, description text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description)
+  VALUES (rule_outcome_add.decision, rule_outcome_add.code, rule_outcome_add.label_ja,
+          rule_outcome_add.needs_certificate, false, rule_outcome_add.priority, rule_outcome_add.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown decision',
+      hint => 'The decisions are listed in mynahoken.rule_decision.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the outcome cannot be added',
+      detail => format('It breaks constraint %s of mynahoken.rule_outcome.', c),
+      hint => 'An outcome code is lower case letters, digits and underscores, and new for its decision.');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_outcome_add(text, text, text, boolean, integer, text) IS
+  'Add an insurer outcome to a decision (never statutory); for certificate_need say whether it issues a 資格確認書';
+
+CREATE FUNCTION mynahoken.rule_fact_add(fact text, fact_type text, source_column text, description text,
+                                        null_means text DEFAULT 'none', enum_values text[] DEFAULT NULL,
+                                        lo integer DEFAULT NULL, hi integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description)
+  VALUES (rule_fact_add.fact, rule_fact_add.fact_type, 'member', rule_fact_add.source_column, NULL,
+          rule_fact_add.enum_values, rule_fact_add.lo, rule_fact_add.hi, rule_fact_add.null_means,
+          rule_fact_add.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown reference',
+      hint => 'See the columns of mynahoken.rule_fact.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the fact cannot be added',
+      detail => format('It breaks constraint %s of mynahoken.rule_fact.', c));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_fact_add(text, text, text, text, text, text[], integer, integer) IS
+  'Declare a fact read from a column of the insurer''s member source (要配慮者 flags, counts, dates ...), with its type and what its NULL means';
+
+CREATE FUNCTION mynahoken.rule_table_define(table_name text, decision text, applies_to text[],
+                                            exception_to text, hit_policy text DEFAULT 'unique',
+                                            on_no_match text DEFAULT 'national',
+                                            yields_to text DEFAULT NULL, cap text DEFAULT NULL,
+                                            description text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, exception_to, hit_policy,
+                                    on_no_match, yields_to, cap, description)
+  VALUES (rule_table_define.table_name, rule_table_define.decision, 'insurer', rule_table_define.applies_to,
+          rule_table_define.exception_to, rule_table_define.hit_policy, rule_table_define.on_no_match,
+          rule_table_define.yields_to, rule_table_define.cap, rule_table_define.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown decision or label',
+      hint => 'The decisions are listed in mynahoken.rule_decision, the labels in mynahoken.rule_label.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the rule table cannot be added',
+      detail => format('It breaks constraint %s of mynahoken.rule_table.', c));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text) IS
+  'Define an insurer rule table: its decision, scope (insurer numbers, prefixes such as 0613*, or categories), the national label it is an exception to, hit policy and on_no_match (national, error, default <outcome>)';
+
+CREATE FUNCTION mynahoken.rule_test_add(table_name text, name text, as_of date, facts jsonb, expect text,
+                                        known_on date DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_test (table_name, name, as_of, known_on, facts, expect)
+  VALUES (rule_test_add.table_name, rule_test_add.name, rule_test_add.as_of, rule_test_add.known_on,
+          rule_test_add.facts, rule_test_add.expect);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown rule table',
+      hint => 'Define it with mynahoken.rule_table_define() first.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the test case cannot be added',
+      detail => format('It breaks constraint %s of mynahoken.rule_test.', c));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_test_add(text, text, date, jsonb, text, date) IS
+  'Store a test case with a rule table: member-source columns as jsonb, the decision day and the expected outcome; run at every activation';
+
+-- The cell of a fact, checked: the problem text, or NULL.
+CREATE FUNCTION mynahoken.rule_cell_check(cell text, fact text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN f.fact IS NULL THEN pg_catalog.format('"%s" is not a declared fact', rule_cell_check.fact)
+              ELSE mynahoken.rule_cell_problem(rule_cell_check.cell, f.fact_type, f.enum_values) END
+    FROM (SELECT 1) AS one
+    LEFT JOIN mynahoken.rule_fact AS f ON f.fact OPERATOR(pg_catalog.=) rule_cell_check.fact;
+END;
+COMMENT ON FUNCTION mynahoken.rule_cell_check(text, text) IS
+  'What is wrong with a cell for a declared fact (unknown fact, or the parser''s problem with its position), or NULL';
+
+CREATE FUNCTION mynahoken.rule_version_record(table_name text, valid daterange, source text,
+                                              recorded_on date, rows text, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  lines text[];
+  header text[];
+  cols text[];
+  parts text[];
+  cells text[];
+  line text;
+  lineno int := 0;
+  vid bigint;
+  rn int;
+  problem text;
+  outcome text;
+BEGIN
+  IF rows IS NULL OR table_name IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a rule version needs a table and rows');
+  END IF;
+  -- The grid: a header "row | fact | fact || outcome", then one line per row.
+  -- Cells cannot contain "|" here (insert into rule_row directly for that).
+  FOREACH line IN ARRAY regexp_split_to_array(rows, E'\n') LOOP
+    lineno := lineno + 1;
+    CONTINUE WHEN btrim(line) = '';
+    IF strpos(line, '||') = 0 THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('line %s of the grid has no "||" before its outcome', lineno),
+        hint => 'Write "row | cell | cell || outcome".');
+    END IF;
+    outcome := btrim(split_part(line, '||', 2));
+    parts := ARRAY(SELECT btrim(p) FROM unnest(string_to_array(split_part(line, '||', 1), '|')) AS p);
+    IF header IS NULL THEN
+      header := parts;
+      IF header[1] <> 'row' OR outcome <> 'outcome' THEN
+        PERFORM mynahoken.raise_error('22P02', 'the grid header must read "row | <fact> ... || outcome"');
+      END IF;
+      cols := header[2:];
+      IF cardinality(cols) = 0 THEN
+        PERFORM mynahoken.raise_error('22P02', 'the grid has no input column');
+      END IF;
+      FOR i IN 1 .. cardinality(cols) LOOP
+        PERFORM FROM mynahoken.rule_fact f WHERE f.fact = cols[i];
+        IF NOT FOUND THEN
+          PERFORM mynahoken.raise_error('42704', pg_catalog.format('column "%s" of the grid is not a declared fact', cols[i]),
+            hint => 'Facts are listed in mynahoken.rule_fact; declare a column of your own with mynahoken.rule_fact_add().');
+        END IF;
+      END LOOP;
+      INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, note)
+      VALUES (rule_version_record.table_name, rule_version_record.valid, rule_version_record.recorded_on,
+              rule_version_record.source, cols, rule_version_record.note)
+      RETURNING version_id INTO vid;
+      CONTINUE;
+    END IF;
+    IF parts[1] !~ '^[0-9]{1,6}$' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('line %s of the grid does not start with a row number', lineno));
+    END IF;
+    rn := parts[1]::int;
+    cells := parts[2:];
+    IF cardinality(cells) <> cardinality(cols) THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('row %s has %s cells for %s columns', rn, cardinality(cells), cardinality(cols)));
+    END IF;
+    FOR i IN 1 .. cardinality(cols) LOOP
+      problem := mynahoken.rule_cell_check(cells[i], cols[i]);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format('invalid cell in row %s, column "%s"', rn, cols[i]),
+          detail => upper(left(problem, 1)) || substr(problem, 2) || '.');
+      END IF;
+    END LOOP;
+    INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
+  END LOOP;
+  IF vid IS NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the grid is empty');
+  END IF;
+  RETURN vid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_version_record(text, daterange, text, date, text, text) IS
+  'Record a draft version of a rule table from a grid ("row | fact ... || outcome", one line per row), checking every cell (22P02 naming row, column and cell); returns the version id';
+
+-- ---------------------------------------------------------------------------
+-- Compiling: cells to SQL predicates, a decision to one query.
+
+-- The SQL of a fact over the member row m: a source column, or a derived
+-- fact's expression with its placeholders replaced.  In "facts" mode the
+-- member is a jsonb object m.j (the scalar twin and the tests).
+CREATE FUNCTION mynahoken.rule_fact_sql(fact text, mode text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f mynahoken.rule_fact;
+  e text;
+  col text;
+  coltype text;
+BEGIN
+  SELECT * INTO f FROM mynahoken.rule_fact x WHERE x.fact = rule_fact_sql.fact;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown fact');
+  END IF;
+  IF f.kind = 'member' THEN
+    e := '{' || f.source_column || '}';
+  ELSE
+    e := f.expression;
+  END IF;
+  FOR col IN SELECT DISTINCT (regexp_matches(e, '\{([a-z_][a-z0-9_]*)\}', 'g'))[1] LOOP
+    IF col = 'day' THEN
+      e := replace(e, '{day}', '$1');
+    ELSIF col = 'known_on' THEN
+      e := replace(e, '{known_on}', '$2');
+    ELSIF mode = 'member' THEN
+      e := replace(e, '{' || col || '}', format('m.%I', col));
+    ELSE
+      SELECT CASE x.fact_type WHEN 'int' THEN 'pg_catalog.int4' WHEN 'date' THEN 'pg_catalog.date'
+                              WHEN 'boolean' THEN 'pg_catalog.bool' ELSE 'pg_catalog.text' END
+        INTO coltype
+        FROM mynahoken.rule_fact x WHERE x.source_column = col ORDER BY x.shipped DESC, x.fact LIMIT 1;
+      e := replace(e, '{' || col || '}',
+                   format('CAST((m.j OPERATOR(pg_catalog.->>) %L) AS %s)', col, coalesce(coltype, 'pg_catalog.text')));
+    END IF;
+  END LOOP;
+  IF f.kind = 'member' THEN
+    e := format('CAST(%s AS %s)', e,
+                CASE f.fact_type WHEN 'int' THEN 'pg_catalog.int4' WHEN 'date' THEN 'pg_catalog.date'
+                                 WHEN 'boolean' THEN 'pg_catalog.bool' ELSE 'pg_catalog.text' END);
+  END IF;
+  RETURN e;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_fact_sql(text, text) IS
+  'Internal: SQL expression of a fact over the member row m (mode member) or the jsonb m.j (mode facts); every name qualified';
+
+-- One operand of a parsed cell as SQL: literals only through format %L.
+CREATE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ptype text;
+BEGIN
+  IF op ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', op->>'int');
+  ELSIF op ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', op->>'date');
+  ELSIF op ? 'bool' THEN
+    RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
+  ELSIF op ? 'text' THEN
+    RETURN format('CAST(%L AS pg_catalog.text)', op->>'text');
+  ELSIF op ? 'day' THEN
+    RETURN '$1';
+  ELSIF op ? 'fact' THEN
+    IF mode IS NULL THEN
+      RETURN format('f.%I', op->>'fact');
+    END IF;
+    RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
+  ELSIF op ? 'param' THEN
+    SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
+    -- an uncorrelated scalar subquery: an InitPlan, read once per statement
+    RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
+                  CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
+                  op->>'param', scope);
+  END IF;
+  PERFORM mynahoken.raise_error('XX000', pg_catalog.format('unknown operand %s', op));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression)';
+
+CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f mynahoken.rule_fact;
+  j jsonb;
+  it jsonb;
+  x text;
+  parts text[] := '{}';
+  ops CONSTANT jsonb := '{"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}';
+BEGIN
+  SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
+  j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
+  -- the facts row f (explanations), or the fact's expression inline
+  x := CASE WHEN mode IS NULL THEN format('f.%I', fact)
+            ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
+  CASE j->>'kind'
+    WHEN 'any' THEN RETURN 'true';
+    WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
+    WHEN 'not_null' THEN RETURN format('(%s IS NOT NULL)', x);
+    WHEN 'sql' THEN
+      PERFORM mynahoken.raise_error('0A000', 'sql: cells are not compiled');
+    ELSE NULL;
+  END CASE;
+  FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
+    IF it->>'op' = 'range' THEN
+      parts := parts || format('(%s OPERATOR(pg_catalog.%s) %s AND %s OPERATOR(pg_catalog.%s) %s)',
+                               x, CASE WHEN (it->>'lo_incl')::boolean THEN '>=' ELSE '>' END,
+                               mynahoken.rule_operand_sql(it->'lo', f.fact_type, scope, mode),
+                               x, CASE WHEN (it->>'hi_incl')::boolean THEN '<=' ELSE '<' END,
+                               mynahoken.rule_operand_sql(it->'hi', f.fact_type, scope, mode));
+    ELSE
+      parts := parts || format('%s OPERATOR(pg_catalog.%s) %s', x, ops->>(it->>'op'),
+                               mynahoken.rule_operand_sql(it->'value', f.fact_type, scope, mode));
+    END IF;
+  END LOOP;
+  -- NULL never matches a test or a negation (null_means none)
+  IF (j->>'negated')::boolean THEN
+    RETURN format('COALESCE(NOT (%s), false)', array_to_string(parts, ' OR '));
+  END IF;
+  RETURN format('COALESCE((%s), false)', array_to_string(parts, ' OR '));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions; cell text reaches SQL only through format %L';
+
+-- The scope category a table's parameters are read for: the one category
+-- of all its insurer numbers and categories, or NULL (every category).
+CREATE FUNCTION mynahoken.rule_table_scope(applies_to text[])
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN pg_catalog.count(DISTINCT c) OPERATOR(pg_catalog.=) 1
+                   AND pg_catalog.bool_and(c IS NOT NULL) THEN pg_catalog.min(c) END
+    FROM (SELECT CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]{6}$|^[0-9]{8}$'
+                        AND mynahoken.insurer_number_is_valid(a.e)
+                      THEN CAST(mynahoken.category(mynahoken.insurer_number(a.e)) AS pg_catalog.text)
+                      WHEN a.e OPERATOR(pg_catalog.=) ANY (CAST(pg_catalog.enum_range(CAST(NULL AS mynahoken.insurer_category)) AS pg_catalog.text[]))
+                      THEN a.e END AS c
+            FROM pg_catalog.unnest(rule_table_scope.applies_to) AS a(e)) AS s;
+END;
+COMMENT ON FUNCTION mynahoken.rule_table_scope(text[]) IS
+  'Internal: the insurer category a table''s parameters are read for (the single category of its applies_to), or NULL for every category';
+
+-- The condition that a member is in a table's scope.
+CREATE FUNCTION mynahoken.rule_applies_sql(applies_to text[], number_sql text DEFAULT 'f.insurer_number',
+                                           category_sql text DEFAULT 'f.category')
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '(' OPERATOR(pg_catalog.||) pg_catalog.string_agg(
+           CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+\*$'
+                THEN pg_catalog.format('pg_catalog.starts_with(%s, %L)', rule_applies_sql.number_sql, pg_catalog.rtrim(a.e, '*'))
+                WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+$'
+                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.number_sql, a.e)
+                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.category_sql, a.e) END,
+           ' OR ' ORDER BY a.i) OPERATOR(pg_catalog.||) ')'
+    FROM pg_catalog.unnest(rule_applies_sql.applies_to) WITH ORDINALITY AS a(e, i);
+END;
+COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
+  'Internal: SQL condition that the member (facts row f) is in a table''s scope: insurer numbers, prefixes (0613*) or categories, each through format %L';
+
+-- The query of a decision over the active versions (and a candidate draft,
+-- for the checks).  mode member: FROM the member source; mode facts: FROM
+-- the jsonb $3 (the scalar twin, the tests); mode trace: FROM the member
+-- source, all facts in a lateral row, with the truth of every cell of every
+-- row (the explanations).
+CREATE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
+                                             candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  oc record;
+  facts text[];
+  whens text[] := '{}';
+  tried text[] := '{}';
+  cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  cell_preds text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
+  vcond text;
+  cond text;
+  scope text;
+  nat text;
+  unknowns text;
+  fact_list text;
+  hit text;
+BEGIN
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
+      detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
+  END IF;
+  nat := format('f.%I', d.national_fact);
+  facts := ARRAY[d.national_fact, 'insurer_number', 'category'];
+
+  -- insurer tables in name order; each table's versions newest first
+  FOR t IN
+    SELECT x.*, l.outcomes
+      FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
+                     nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
+      END IF;
+      facts := facts || v.columns;
+      -- a fact whose NULL means unknown, tested by a row: undecidable member
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+        JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+      IF unknowns IS NOT NULL THEN
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                 cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no
+      LOOP
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
+          FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        fhit := hit;
+        cell_list := array_to_string(cell_preds, ', ');
+        IF fm IS NOT NULL THEN
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+        END IF;
+        -- the explanation reads the truth of each cell from the same predicates
+        tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                 'in_scope', cond, 'cells', cell_list);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name);
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      ELSIF t.on_no_match = 'error' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+                                 cond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h])'
+                  ' AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                  ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  h_o, h_v, h_r, h_l, h_t,
+                  CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                  coalesce(branches, 'WHEN false THEN NULL'),
+                  mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+    INTO fact_list
+    FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
+  RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
+                fact_list, nat, 'undecidable',
+                array_to_string(whens, ' '),
+                nat, 'national');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
+  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+
+-- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
+-- over the registered member source (an inlinable SQL function) and the
+-- scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts).
+-- Refuses when the planner does not inline the set-returning function.
+CREATE FUNCTION mynahoken.rule_compile(decision text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+  plan text;
+  eval_name text := 'rule_eval_' || decision;
+  decide_name text := 'rule_decide_' || decision;
+  versions bigint[];
+BEGIN
+  IF decision !~ '^[a-z][a-z0-9_]*$' THEN
+    PERFORM mynahoken.raise_error('22023', 'invalid decision name');
+  END IF;
+  SELECT m.source INTO src FROM mynahoken.member_source m;
+  EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, mynahoken.rule_compile_query(decision, 'facts'));
+  EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
+                 decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
+  IF src IS NOT NULL THEN
+    q := mynahoken.rule_compile_query(decision, 'member', src);
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8,'
+                   ' row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, (x.hit).outcome, (x.hit).version_id, (x.hit).row_no, (x.hit).layer, (x.hit).table_name'
+                   ' FROM (%s) AS x; END',
+                   eval_name, q);
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, x.facts, x.tried, x.hit FROM (%s) AS x; END',
+                   'rule_trace_' || decision, mynahoken.rule_compile_query(decision, 'trace', src));
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   'rule_trace_' || decision,
+                   format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+    -- EXPLAIN returns one row per line; the first names the top node
+    FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
+      IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
+          detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
+      END IF;
+    END LOOP;
+  END IF;
+  SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
+    FROM mynahoken.rule_version y JOIN mynahoken.rule_table t USING (table_name)
+   WHERE t.decision = rule_compile.decision AND y.status = 'active';
+  INSERT INTO mynahoken.rule_compiled AS c (decision, eval_function, decide_function, versions, source_relation, body)
+  VALUES (decision, CASE WHEN src IS NOT NULL THEN 'mynahoken.' || eval_name END, 'mynahoken.' || decide_name,
+          versions, src, coalesce(q, mynahoken.rule_compile_query(decision, 'facts')))
+  ON CONFLICT ON CONSTRAINT rule_compiled_pkey DO UPDATE
+    SET eval_function = EXCLUDED.eval_function, decide_function = EXCLUDED.decide_function,
+        versions = EXCLUDED.versions, source_relation = EXCLUDED.source_relation, body = EXCLUDED.body,
+        compiled_at = pg_catalog.clock_timestamp();
+  RETURN coalesce('mynahoken.' || CASE WHEN src IS NOT NULL THEN eval_name END, 'mynahoken.' || decide_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+-- ---------------------------------------------------------------------------
+-- Checks at activation, as rows.
+
+-- Run the tests of a table against a candidate version (or the active ones).
+CREATE FUNCTION mynahoken.rule_run_tests(table_name text, candidate bigint DEFAULT NULL)
+RETURNS TABLE (test_name text, as_of date, expect text, got text, passed boolean, version_id bigint, row_no integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q text;
+  tc mynahoken.rule_test;
+  h mynahoken.rule_hit;
+BEGIN
+  SELECT mynahoken.rule_compile_query(t.decision, 'facts', NULL, candidate) INTO q
+    FROM mynahoken.rule_table t WHERE t.table_name = rule_run_tests.table_name;
+  FOR tc IN SELECT * FROM mynahoken.rule_test x WHERE x.table_name = rule_run_tests.table_name ORDER BY x.name LOOP
+    EXECUTE 'SELECT (x.hit).* FROM (' || q || ') AS x' INTO h USING tc.as_of, tc.known_on, tc.facts;
+    test_name := tc.name;
+    as_of := tc.as_of;
+    expect := tc.expect;
+    got := h.outcome;
+    passed := h.outcome IS NOT DISTINCT FROM tc.expect;
+    version_id := h.version_id;
+    row_no := h.row_no;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_run_tests(text, bigint) IS
+  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome, the version and row that decided';
+
+CREATE FUNCTION mynahoken.rule_check(version_id bigint)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  lab mynahoken.rule_label;
+  d mynahoken.rule_decision;
+  r record;
+  c record;
+  v_scope text;
+  problem text;
+  errors int := 0;
+  covered datemultirange;
+  missing datemultirange;
+  ncols int;
+  types text[];
+  nullable boolean[];
+  los bigint[];
+  his bigint[];
+  vals text[];
+  maxv int;
+  rownos int[];
+  cells text[];
+  checks text[] := '{}';
+  outs text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format('no rule version %s', rule_check.version_id));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
+  v_scope := mynahoken.rule_table_scope(t.applies_to);
+  ncols := cardinality(v.columns);
+
+  -- 1. References: columns are facts, outcomes belong to the decision.
+  FOR c IN SELECT u.col, u.i FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+            WHERE NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = u.col) LOOP
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('column "%s" is not a declared fact', c.col);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id
+              AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := 'the version has no row';
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 2. Cells: each parses against its fact; params and facts named exist with the type.
+  FOR r IN SELECT rr.row_no, rr.cells, u.cell, u.i, f.fact, f.fact_type, f.enum_values
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             LEFT JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+            WHERE rr.version_id = v.version_id ORDER BY rr.row_no, u.i LOOP
+    IF r.i > ncols THEN
+      CONTINUE;
+    END IF;
+    IF r.fact IS NULL THEN
+      CONTINUE;
+    END IF;
+    problem := mynahoken.rule_cell_problem(r.cell, r.fact_type, r.enum_values);
+    IF problem IS NOT NULL THEN
+      severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+      detail := format('row %s, column "%s": invalid cell "%s": %s', r.row_no, v.columns[r.i], r.cell, problem);
+      errors := errors + 1;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    DECLARE
+      j jsonb := mynahoken.rule_cell_parse(r.cell, r.fact_type, r.enum_values);
+      nm text;
+      pt text;
+    BEGIN
+      IF j->>'kind' = 'sql' THEN
+        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
+        IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = nm AND f.fact_type = r.fact_type) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": "%s" is not a fact of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'params', '[]')) LOOP
+        SELECT p.value_type::text INTO pt FROM mynahoken.legal_parameter_def p WHERE p.name = nm;
+        IF pt IS NULL OR pt <> (CASE r.fact_type WHEN 'enum' THEN 'text' ELSE r.fact_type END) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": param(%s) is not a legal parameter of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, cardinality(rr.cells) AS n FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND cardinality(rr.cells) <> ncols ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+    detail := format('row %s has %s cells for %s columns', r.row_no, r.n, ncols);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 3. Parameters: a value on every day of the valid time, for the scope.
+  FOR c IN SELECT DISTINCT p.name
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+             CROSS JOIN LATERAL jsonb_array_elements_text(
+               CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                    THEN coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]') ELSE '[]' END) AS p(name)
+            WHERE rr.version_id = v.version_id
+              AND EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+            ORDER BY 1 LOOP
+    SELECT range_agg(e.valid) INTO covered
+      FROM mynahoken.legal_parameter_entry e
+     WHERE e.name = c.name AND (e.scope IS NULL OR e.scope::text = v_scope);
+    missing := datemultirange(v.valid) - coalesce(covered, '{}'::datemultirange);
+    IF NOT isempty(missing) THEN
+      severity := 'error'; check_name := 'parameter'; rows := NULL;
+      detail := format('parameter %s has no value for %s on %s', c.name, coalesce(v_scope, 'every category'), missing);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+
+  -- 4. Guard rails of the layers.
+  IF t.layer = 'insurer' THEN
+    IF NOT lab.overridable THEN
+      severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+      detail := format('%s cannot have insurer exceptions: it stays above every insurer layer', lab.label);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+    IF t.decision = 'certificate_need' THEN
+      FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+                 JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                ORDER BY rr.row_no LOOP
+        severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
+        errors := errors + 1;
+        RETURN NEXT;
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' AND NOT EXISTS (
+           SELECT FROM mynahoken.rule_outcome o
+            WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
+        severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+        detail := format('the default outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', substr(t.on_no_match, 9));
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+    END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
+    IF lab.decision <> t.decision THEN
+      severity := 'error'; check_name := 'reference'; rows := NULL;
+      detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END IF;
+  IF d.output_type <> 'outcome' OR t.hit_policy IN ('collect', 'rule_order') THEN
+    severity := 'error'; check_name := 'compile'; rows := NULL;
+    detail := format('decision %s with hit policy %s is not compiled in this version', t.decision, t.hit_policy);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
+  IF errors = 0 THEN
+    SELECT array_agg(f.fact_type ORDER BY u.i),
+           array_agg(f.null_means = 'none' ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
+           max(coalesce(cardinality(f.enum_values), 0))
+      INTO types, nullable, los, his, maxv
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i) JOIN mynahoken.rule_fact f ON f.fact = u.col;
+    maxv := greatest(maxv, 1);
+    SELECT array_agg(x.val ORDER BY u.i, x.k) INTO vals
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+      JOIN mynahoken.rule_fact f ON f.fact = u.col
+      CROSS JOIN LATERAL (SELECT k, CASE WHEN f.fact_type = 'enum' THEN f.enum_values[k] END AS val
+                            FROM generate_series(1, maxv) AS k) x;
+    vals := array_fill(NULL::text, ARRAY[ncols, maxv]);
+    FOR c IN SELECT u.i, f.enum_values FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+               JOIN mynahoken.rule_fact f ON f.fact = u.col WHERE f.fact_type = 'enum' LOOP
+      FOR k IN 1 .. cardinality(c.enum_values) LOOP
+        vals[c.i][k] := c.enum_values[k];
+      END LOOP;
+    END LOOP;
+    SELECT array_agg(rr.row_no ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no),
+           array_agg(rr.outcome ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no)
+      INTO rownos, outs
+      FROM mynahoken.rule_row rr
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+     WHERE rr.version_id = v.version_id;
+    cells := array_fill(NULL::text, ARRAY[cardinality(rownos), ncols]);
+    FOR k IN 1 .. cardinality(rownos) LOOP
+      SELECT rr.cells INTO c FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id AND rr.row_no = rownos[k];
+      FOR i IN 1 .. ncols LOOP
+        cells[k][i] := c.cells[i];
+      END LOOP;
+    END LOOP;
+    IF t.hit_policy IN ('unique', 'any') THEN checks := checks || 'overlap'::text; END IF;
+    IF t.on_no_match = 'error' THEN checks := checks || 'gap'::text; END IF;
+    IF t.hit_policy IN ('first', 'priority') THEN checks := checks || 'masked'::text; END IF;
+    FOR c IN SELECT * FROM mynahoken.rule_check_boxes(v.columns, types, nullable, los, his, vals,
+                                                      rownos, cells, checks) LOOP
+      rows := c.rows;
+      check_name := c.check_name;
+      IF c.check_name = 'overlap' THEN
+        IF t.hit_policy = 'any' AND outs[array_position(rownos, c.rows[1])] = outs[array_position(rownos, c.rows[2])] THEN
+          CONTINUE;
+        END IF;
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('rows %s and %s %s where %s: hit policy %s', c.rows[1], c.rows[2],
+                         CASE WHEN c.uncertain THEN 'may overlap (a cell with param(), day or another fact is not analysed)' ELSE 'overlap' END,
+                         c.witness, t.hit_policy);
+      ELSIF c.check_name = 'gap' THEN
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('%s where %s: on_no_match is error',
+                         CASE WHEN c.uncertain THEN 'possibly no row matches (a cell with param(), day or another fact is not analysed)' ELSE 'no row matches' END,
+                         c.witness);
+      ELSE
+        severity := 'error';
+        detail := format('row %s is never reached: the rows before it cover %s', c.rows[1], c.witness);
+      END IF;
+      RETURN NEXT;
+      IF severity = 'error' THEN errors := errors + 1; END IF;
+    END LOOP;
+  END IF;
+
+  -- 6. The table's own tests, through the generated decision with this version.
+  IF errors = 0 THEN
+    FOR c IN SELECT * FROM mynahoken.rule_run_tests(v.table_name, v.version_id) x WHERE NOT x.passed LOOP
+      severity := 'error'; check_name := 'test'; rows := CASE WHEN c.row_no IS NOT NULL THEN ARRAY[c.row_no] END;
+      detail := format('test "%s" (%s): expected %s, got %s', c.test_name, c.as_of, c.expect, coalesce(c.got, 'no outcome'));
+      RETURN NEXT;
+    END LOOP;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
+  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters over the valid time, guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+
+-- Activate a draft (the latest of the table when no version is given): the
+-- checks run in the trigger, the decision is compiled again.
+CREATE FUNCTION mynahoken.rule_activate(table_name text, version_id bigint DEFAULT NULL)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  vid bigint := version_id;
+  diag jsonb;
+BEGIN
+  IF NOT pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate rule versions',
+      hint => 'The author records drafts; another role, an approver, activates them.');
+  END IF;
+  IF vid IS NULL THEN
+    SELECT max(x.version_id) INTO vid FROM mynahoken.rule_version x
+     WHERE x.table_name = rule_activate.table_name AND x.status = 'draft';
+  END IF;
+  IF vid IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'the rule table has no draft version');
+  END IF;
+  UPDATE mynahoken.rule_version x SET status = 'active'
+   WHERE x.version_id = vid AND x.table_name = rule_activate.table_name
+  RETURNING x.diagnostics INTO diag;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format('version %s is not a version of the rule table', vid));
+  END IF;
+  RETURN QUERY
+  SELECT e->>'severity', e->>'check_name',
+         ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e->'rows') = 'array' THEN e->'rows' ELSE '[]' END)::int),
+         e->>'detail'
+    FROM jsonb_array_elements(diag) AS e;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_activate(text, bigint) IS
+  'Activate a draft rule version (default: the table''s latest): refused (23514) when a check reports an error, otherwise compiled; returns the warnings. Needs mynahoken_rule_approver and another role than the author';
+
+-- ---------------------------------------------------------------------------
+-- Explanations, computed by the compiled predicates (rule_trace_<decision>).
+
+CREATE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ver jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                 'rule_trace_' || decision)
+    INTO rec USING as_of, known_on, member_key;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END));
+    EXIT WHEN k IS NULL;
+  END LOOP;
+  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
+  FOR pname, scope IN
+    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean
+  LOOP
+    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
+  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+-- Coverage over the population: per row, the members it was tried for, the
+-- members whose every cell held, the members it decided, and per column the
+-- members whose first failing cell it was ("why not", set-based).
+CREATE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
+-- ---------------------------------------------------------------------------
+-- Privileges: rules are readable by everyone; authors record drafts and
+-- tests, approvers activate.  No superuser and no ownership needed.
+
+GRANT SELECT ON mynahoken.rule_decision, mynahoken.rule_fact, mynahoken.rule_outcome, mynahoken.document_kind,
+  mynahoken.rule_label, mynahoken.rule_table, mynahoken.rule_version, mynahoken.rule_row, mynahoken.rule_test,
+  mynahoken.rule_compiled TO PUBLIC;
+GRANT INSERT ON mynahoken.rule_fact, mynahoken.rule_outcome, mynahoken.document_kind, mynahoken.rule_table,
+  mynahoken.rule_row, mynahoken.rule_test TO mynahoken_rule_author;
+GRANT INSERT (table_name, valid, recorded_on, source, columns, note) ON mynahoken.rule_version TO mynahoken_rule_author;
+GRANT UPDATE (cells, outcome, label, note), DELETE ON mynahoken.rule_row TO mynahoken_rule_author;
+GRANT DELETE ON mynahoken.rule_version TO mynahoken_rule_author;
+GRANT USAGE ON SEQUENCE mynahoken.rule_version_id_seq, mynahoken.rule_test_id_seq TO mynahoken_rule_author;
+GRANT UPDATE (status) ON mynahoken.rule_version TO mynahoken_rule_approver;
+REVOKE ALL ON FUNCTION mynahoken.rule_compile(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.rule_compile(text) TO mynahoken_rule_approver;

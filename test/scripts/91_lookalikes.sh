@@ -49,6 +49,13 @@ TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_re
          mynahoken.issuance_handoff, mynahoken.issuance_basis, mynahoken.member_source;
 DELETE FROM mynahoken.trust_anchor;
 DELETE FROM mynahoken.revoked_certificate;
+DROP FUNCTION IF EXISTS mynahoken.rule_eval_certificate_need(date, date);
+DROP FUNCTION IF EXISTS mynahoken.rule_decide_certificate_need(date, date, jsonb);
+DROP FUNCTION IF EXISTS mynahoken.rule_trace_certificate_need(date, date);
+TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+DELETE FROM mynahoken.rule_table WHERE NOT shipped;
+DELETE FROM mynahoken.rule_outcome WHERE NOT shipped;
+DELETE FROM mynahoken.rule_fact WHERE NOT shipped;
 $([ "$had_mh" = 0 ] && echo 'DROP EXTENSION IF EXISTS mynahoken CASCADE;')
 $([ "$had_cron" = 0 ] && echo 'DROP EXTENSION IF EXISTS pg_cron CASCADE;')
 SQL
@@ -225,6 +232,42 @@ INSERT INTO special VALUES
   ('legal_key_range(text,text,text)', $$SELECT mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text, '[]'::pg_catalog.text)$$),
   ('legal_key_multirange(mynahoken.legal_key_range[])', $$SELECT mynahoken.legal_key_multirange(VARIADIC ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)])$$),
   ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$);
+
+-- The rule engine: a table defined, recorded, tested and activated (the
+-- generated functions are called), then each routine on its own.
+INSERT INTO special VALUES
+  ('rule_activate(text,bigint)', $$SELECT mynahoken.rule_outcome_add('certificate_need'::pg_catalog.text, 'lookalike_policy'::pg_catalog.text, 'テスト'::pg_catalog.text, true, 100, NULL::pg_catalog.text);
+SELECT mynahoken.rule_table_define('lookalike.certificate_need'::pg_catalog.text, 'certificate_need'::pg_catalog.text, '{06139992,0113*,municipal_nhi}'::pg_catalog.text[], 'national.certificate_need:myna'::pg_catalog.text, 'unique'::pg_catalog.text, 'national'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text);
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author) VALUES ('lookalike.certificate_need', '[2026-04-01,)', '2026-01-20', 'look-alike test', '{age,my_number_linked,acquired_on}', 'mh_attacker');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 1, '{">= 75","true","<= day"}', 'lookalike_policy' FROM mynahoken.rule_version AS v;
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 2, '{"[70..75)","false","[2000-01-01..2030-01-01)"}', 'lookalike_policy' FROM mynahoken.rule_version AS v;
+SELECT * FROM mynahoken.rule_activate('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8);
+SELECT e.layer, e.outcome, pg_catalog.count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03'::pg_catalog.date, NULL::pg_catalog.date) AS e GROUP BY 1, 2;
+SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NULL::pg_catalog.date, '{"insurer_number": "06139992", "birth_date": "1940-01-01", "acquired_on": "2010-01-01", "my_number_linked": true}'::pg_catalog.jsonb)$$),
+  ('rule_cell_parse(text,text,text[])', $$SELECT mynahoken.rule_cell_parse('>= param(x), [1..2), < y'::pg_catalog.text, 'int'::pg_catalog.text, NULL::pg_catalog.text[])$$),
+  ('rule_cell_problem(text,text,text[])', $$SELECT mynahoken.rule_cell_problem('a, c'::pg_catalog.text, 'enum'::pg_catalog.text, '{a,b}'::pg_catalog.text[])$$),
+  ('rule_check_boxes(text[],text[],boolean[],bigint[],bigint[],text[],integer[],text[],text[])',
+   $$SELECT * FROM mynahoken.rule_check_boxes('{age,flag}'::pg_catalog.text[], '{int,boolean}'::pg_catalog.text[], '{f,t}'::pg_catalog.bool[], '{0,NULL}'::pg_catalog.int8[], '{150,NULL}'::pg_catalog.int8[], '{}'::pg_catalog.text[], '{1,2}'::pg_catalog.int4[], '{{"< 80","-"},{">= 70","true"}}'::pg_catalog.text[], '{overlap,gap,masked}'::pg_catalog.text[])$$),
+  ('rule_check(bigint)', $$SELECT * FROM mynahoken.rule_check((SELECT pg_catalog.max(v.version_id) FROM mynahoken.rule_version AS v))$$),
+  ('rule_compile(text)', $$SELECT mynahoken.rule_compile('certificate_need'::pg_catalog.text)$$),
+  ('rule_compile_query(text,text,text,bigint)', $$SELECT mynahoken.rule_compile_query('certificate_need'::pg_catalog.text, 'facts'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.int8)$$),
+  ('rule_fact_sql(text,text)', $$SELECT mynahoken.rule_fact_sql('age'::pg_catalog.text, 'member'::pg_catalog.text)$$),
+  ('rule_operand_sql(jsonb,text,text,text)', $$SELECT mynahoken.rule_operand_sql('{"param": "certificate_term_months"}'::pg_catalog.jsonb, 'int'::pg_catalog.text, 'municipal_nhi'::pg_catalog.text, 'member'::pg_catalog.text)$$),
+  ('rule_cell_sql(text,text,text,text)', $$SELECT mynahoken.rule_cell_sql('< param(certificate_term_months), [70..75), 80'::pg_catalog.text, 'age'::pg_catalog.text, NULL::pg_catalog.text, 'facts'::pg_catalog.text)$$),
+  ('rule_applies_sql(text[],text,text)', $$SELECT mynahoken.rule_applies_sql('{06139992,0113*,municipal_nhi}'::pg_catalog.text[], 'f.insurer_number'::pg_catalog.text, 'f.category'::pg_catalog.text)$$),
+  ('rule_table_scope(text[])', $$SELECT mynahoken.rule_table_scope('{06139992,health_society}'::pg_catalog.text[])$$),
+  ('rule_fact_add(text,text,text,text,text,text[],integer,integer)', $$SELECT mynahoken.rule_fact_add('lookalike_flag'::pg_catalog.text, 'boolean'::pg_catalog.text, 'my_number_linked'::pg_catalog.text, 'look-alike test'::pg_catalog.text, 'none'::pg_catalog.text, NULL::pg_catalog.text[], NULL::pg_catalog.int4, NULL::pg_catalog.int4)$$),
+  ('rule_outcome_add(text,text,text,boolean,integer,text)', $$SELECT mynahoken.rule_outcome_add('certificate_need'::pg_catalog.text, 'lookalike_other'::pg_catalog.text, 'テスト'::pg_catalog.text, true, 100, NULL::pg_catalog.text)$$),
+  ('rule_table_define(text,text,text[],text,text,text,text,text,text)', $$SELECT mynahoken.rule_table_define('lookalike.other'::pg_catalog.text, 'certificate_need'::pg_catalog.text, '{138016}'::pg_catalog.text[], 'national.certificate_need:on_request'::pg_catalog.text, 'first'::pg_catalog.text, 'error'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text)$$),
+  ('rule_test_add(text,text,date,jsonb,text,date)', $$SELECT mynahoken.rule_test_add('lookalike.certificate_need'::pg_catalog.text, 'look-alike'::pg_catalog.text, '2026-08-03'::pg_catalog.date, '{"insurer_number": "06139992", "birth_date": "1940-01-01", "acquired_on": "2010-01-01", "my_number_linked": true}'::pg_catalog.jsonb, 'lookalike_policy'::pg_catalog.text, NULL::pg_catalog.date)$$),
+  ('rule_run_tests(text,bigint)', $$SELECT * FROM mynahoken.rule_run_tests('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8)$$),
+  ('rule_version_record(text,daterange,text,date,text,text)', $$SELECT mynahoken.rule_version_record('lookalike.other'::pg_catalog.text, '[2026-04-01,)'::pg_catalog.daterange, 'look-alike'::pg_catalog.text, '2026-01-20'::pg_catalog.date, E'row | age | category || outcome\n1 | >= 75 | health_society, late_elderly || lookalike_other\n2 | - | - || lookalike_other'::pg_catalog.text, NULL::pg_catalog.text)$$),
+  ('rule_coverage(text,date,date)', $$SELECT * FROM mynahoken.rule_coverage('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('rule_explain(text,text,date,date)', $$SELECT mynahoken.rule_explain('certificate_need'::pg_catalog.text, '4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('rule_guard()', $$DELETE FROM mynahoken.rule_outcome AS o WHERE o.shipped AND o.code OPERATOR(pg_catalog.=) 'not_needed'$$);
+INSERT INTO special
+SELECT r, 'SELECT ''run by rule_activate and rule_version_record'' AS covered'
+  FROM unnest(ARRAY['rule_version_guard()', 'rule_version_compile()', 'rule_cell_check(text,text)']) AS r;
 
 -- Every routine of the extension: its special statement, or one call with a
 -- sample per argument type.

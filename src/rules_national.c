@@ -1,0 +1,159 @@
+/*
+ * rules_national.c: the national facts the compiled decisions read, in one
+ * call per member.
+ *
+ * rule_insurer_category parses an insurer number once and names its
+ * category, or gives NULL for a number that is not valid.
+ * rule_national_certificate_need gives the national certificate_need
+ * reason as text, or NULL for a member the national decision cannot decide
+ * (invalid insurer number, no birth date, contradictory dates), without the
+ * SQL guards and casts around mynahoken.certificate_need that parse the
+ * insurer number three times.  It calls mynahoken.certificate_need through
+ * an FmgrInfo kept in its own fn_extra, so that function's calendar cache
+ * lives as long as this call site, as it would for a direct call.
+ *
+ * A separate file from rules.c: identifiers.h and transition.h both name the
+ * insurer categories.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/regproc.h"
+
+#include "identifiers.h"
+#include "rules.h"
+
+/* Labels of mynahoken.insurer_category, in the order of mh_insurer_category. */
+static const char *const category_labels[] = {
+	"kyokai_kenpo", "seamen", "day_laborer", "health_society", "self_defense",
+	"mutual_aid", "late_elderly", "special_retiree", "retiree_nhi",
+	"municipal_nhi", "nhi_society"
+};
+#define N_CATEGORIES ((int) lengthof(category_labels))
+#define MAX_REASONS 32
+
+/* Per call site: the inner function, the enum values both ways. */
+typedef struct NationalCache
+{
+	FmgrInfo	need;
+	Oid			category_value[N_CATEGORIES];
+	int			nreasons;
+	Oid			reason_value[MAX_REASONS];
+	text	   *reason_label[MAX_REASONS];
+} NationalCache;
+
+/* The category of a text insurer number, or -1. */
+static int
+category_of(text *t)
+{
+	int32_t		value;
+	mh_parse_info info;
+
+	if (mh_insurer_number_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &value, &info) != MH_OK)
+		return -1;
+	return (int) mh_insurer_number_category(value);
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_rule_insurer_category);
+Datum
+mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
+{
+	int			c = category_of(PG_GETARG_TEXT_PP(0));
+
+	if (c < 0 || c >= N_CATEGORIES)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(category_labels[c]));
+}
+
+/* Names resolved with every part qualified: no search_path is consulted. */
+static NationalCache *
+national_cache(FunctionCallInfo fcinfo)
+{
+	NationalCache *nc = (NationalCache *) fcinfo->flinfo->fn_extra;
+	Oid			fn;
+	Oid			cat_type;
+
+	if (nc != NULL)
+		return nc;
+	nc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(NationalCache));
+	fn = DatumGetObjectId(DirectFunctionCall1(regprocedurein, CStringGetDatum(
+		"mynahoken.certificate_need(mynahoken.insurer_category,pg_catalog.date,"
+		"pg_catalog.date,pg_catalog.date,pg_catalog.date,pg_catalog.bool,pg_catalog.date,"
+		"pg_catalog.date,pg_catalog.date,pg_catalog.date,pg_catalog.date)")));
+	fmgr_info_cxt(fn, &nc->need, fcinfo->flinfo->fn_mcxt);
+	cat_type = DatumGetObjectId(DirectFunctionCall1(regtypein,
+													CStringGetDatum("mynahoken.insurer_category")));
+	for (int i = 0; i < N_CATEGORIES; i++)
+		nc->category_value[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
+																	 CStringGetDatum(category_labels[i]),
+																	 ObjectIdGetDatum(cat_type)));
+	fcinfo->flinfo->fn_extra = nc;
+	return nc;
+}
+
+/* The label of a reason, cached by its enum value. */
+static text *
+reason_label(FunctionCallInfo fcinfo, NationalCache *nc, Oid value)
+{
+	MemoryContext old;
+	text	   *label;
+
+	for (int i = 0; i < nc->nreasons; i++)
+		if (nc->reason_value[i] == value)
+			return nc->reason_label[i];
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	label = cstring_to_text(DatumGetCString(DirectFunctionCall1(enum_out, ObjectIdGetDatum(value))));
+	MemoryContextSwitchTo(old);
+	if (nc->nreasons < MAX_REASONS)
+	{
+		nc->reason_value[nc->nreasons] = value;
+		nc->reason_label[nc->nreasons] = label;
+		nc->nreasons++;
+	}
+	return label;
+}
+
+PG_FUNCTION_INFO_V1(mynahoken_rule_national_certificate_need);
+Datum
+mynahoken_rule_national_certificate_need(PG_FUNCTION_ARGS)
+{
+	NationalCache *nc;
+	LOCAL_FCINFO(inner, 11);
+	int			cat;
+	Datum		result;
+
+	/* the member the national decision refuses: reported, not raised */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	cat = category_of(PG_GETARG_TEXT_PP(0));
+	if (cat < 0 || cat >= N_CATEGORIES)
+		PG_RETURN_NULL();
+	if (!PG_ARGISNULL(3) && !PG_ARGISNULL(4) &&
+		PG_GETARG_DATEADT(4) < PG_GETARG_DATEADT(3))
+		PG_RETURN_NULL();		/* lost before acquired */
+	if (!PG_ARGISNULL(3) && PG_GETARG_DATEADT(3) < PG_GETARG_DATEADT(2))
+		PG_RETURN_NULL();		/* acquired before birth */
+
+	nc = national_cache(fcinfo);
+	InitFunctionCallInfoData(*inner, &nc->need, 11, InvalidOid, NULL, NULL);
+	inner->args[0].value = ObjectIdGetDatum(nc->category_value[cat]);
+	inner->args[0].isnull = false;
+	for (int i = 1; i < 11; i++)
+	{
+		inner->args[i].value = PG_GETARG_DATUM(i);
+		inner->args[i].isnull = PG_ARGISNULL(i);
+	}
+	result = FunctionCallInvoke(inner);
+	if (inner->isnull)
+		PG_RETURN_NULL();
+	{
+		text	   *label = reason_label(fcinfo, nc, DatumGetObjectId(result));
+		text	   *copy = palloc(VARSIZE(label));
+
+		memcpy(copy, label, VARSIZE(label));
+		PG_RETURN_TEXT_P(copy);
+	}
+}
