@@ -193,3 +193,32 @@ BEGIN
   PERFORM bench.record('rule_explain one member', 'compiled', 1, best, true);
   RAISE NOTICE 'rule_explain: % ms', round((best * 1000)::numeric, 2);
 END $$;
+
+-- Activation (every check, the compile and its EXPLAIN) of a 200-row table over
+-- 6 columns, hit policy first: one row per age and 要配慮者 flag, with
+-- conditions on the other four columns.
+SET client_min_messages = warning;
+SELECT mynahoken.rule_table_define('bench.wide', 'certificate_need', '{131151}', 'national.certificate_need:myna', 'first');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)
+VALUES ('bench.wide', '[2026-04-01,)', '2026-01-20', 'bench', '{age,care_needs,my_number_linked,acquired_on,myna_registered_on,ecert_expires_on}', 'bench_author');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+SELECT (SELECT max(version_id) FROM mynahoken.rule_version), i,
+       ARRAY[format('[%s..%s]', (i - 1) / 2, (i - 1) / 2),
+             CASE WHEN i % 2 = 0 THEN 'true' ELSE 'false' END,
+             CASE WHEN i % 4 < 2 THEN 'true' ELSE '-' END,
+             format('>= %s', date '2000-01-01' + i * 30),
+             '-', CASE WHEN i % 3 = 0 THEN 'not null' ELSE '-' END],
+       'insurer_age_policy'
+  FROM generate_series(1, 200) AS i;
+DO $$
+DECLARE
+  t0 timestamptz := clock_timestamp();
+  secs float8;
+  n int;
+BEGIN
+  SELECT count(*) INTO n FROM mynahoken.rule_activate('bench.wide');
+  secs := extract(epoch FROM clock_timestamp() - t0);
+  PERFORM bench.record('activation 200 rows x 6 columns', 'rule_activate', 200, secs, true);
+  RAISE NOTICE 'activation of 200 x 6: % s, % diagnostics', round(secs::numeric, 3), n;
+END $$;
+SET client_min_messages = notice;
