@@ -39,7 +39,8 @@
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
- * Functions (here, in keyring.c, seal.c, mynumber_text.c and identifier.c) whose errors may be raised
+ * Functions (here, in keyring.c, seal.c, mynumber_text.c, identifier.c and
+ * linkage.c) whose errors may be raised
  * by a statement that holds a My Number: the log never gets its STATEMENT
  * or CONTEXT, also when a parallel leader re-throws a worker's error.
  */
@@ -52,6 +53,11 @@ static const char *const hidden_error_functions[] = {
 	"mh_siv_cipher",
 	"mh_seal_digits",
 	"mh_unseal_digits",
+	"mh_linkage_error",
+	"reported_digits",
+	"field_from_name",
+	"variant_map",
+	"linkage_birth_date_digest",
 	NULL
 };
 

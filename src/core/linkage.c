@@ -515,3 +515,18 @@ mh_link_status_text(mh_link_status status)
 	}
 	return "The value is invalid.";
 }
+
+void
+mh_link_digest(const mh_mac_key *k, int version, mh_link_field field, int level,
+			   const char *value, size_t len, unsigned char out[MH_LINK_DIGEST_BYTES])
+{
+	unsigned char prefix[sizeof(MH_LINK_DOMAIN) + 2];
+	unsigned char mac[32];
+
+	memcpy(prefix, MH_LINK_DOMAIN, sizeof(MH_LINK_DOMAIN));
+	prefix[sizeof(MH_LINK_DOMAIN)] = (unsigned char) field;
+	prefix[sizeof(MH_LINK_DOMAIN) + 1] = (unsigned char) level;
+	mh_mac_compute(k, prefix, sizeof(prefix), value, len, mac);
+	out[0] = (unsigned char) version;
+	memcpy(out + 1, mac, MH_LINK_MAC_BYTES);
+}

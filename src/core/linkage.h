@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mynumber_token.h"
+
 typedef enum mh_link_field
 {
 	MH_LINK_KANA = 1,
@@ -101,5 +103,24 @@ extern const char *mh_link_status_text(mh_link_status status);
 
 /* Is this code point a stand-in for an unrepresentable character? */
 extern bool mh_link_unverifiable_char(uint32_t cp);
+
+/*
+ * Keyed digests.  The linkage key is derived from each keyring key under
+ * its own label (MH_LABEL_LINKAGE), never the token key, and a digest is
+ *
+ *     version byte || first 16 bytes of
+ *     HMAC-SHA256(K_link, MH_LINK_DOMAIN || NUL || field || level || value)
+ *
+ * so equal folded values give equal digests under one key version, and a
+ * kana digest never equals an address digest or a digest of another level.
+ * 128 bits keep accidental equality out of reach for any number of members.
+ */
+#define MH_LINK_DOMAIN "mynahoken linkage digest"
+#define MH_LINK_MAC_BYTES 16
+#define MH_LINK_DIGEST_BYTES (1 + MH_LINK_MAC_BYTES)
+
+extern void mh_link_digest(const mh_mac_key *k, int version, mh_link_field field, int level,
+						   const char *value, size_t len,
+						   unsigned char out[MH_LINK_DIGEST_BYTES]);
 
 #endif

@@ -217,6 +217,12 @@ INSERT INTO special VALUES
   ('legal_key_range(text,text,text)', $$SELECT mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text, '[]'::pg_catalog.text)$$),
   ('legal_key_multirange(mynahoken.legal_key_range[])', $$SELECT mynahoken.legal_key_multirange(VARIADIC ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)])$$),
   ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$);
+-- Linkage checks (issue 14).
+INSERT INTO sample VALUES
+  ('bytea[]', $$mynahoken.linkage_digests('タナカ'::pg_catalog.text, 'kana'::pg_catalog.text)$$);
+INSERT INTO special VALUES
+  ('linkage_digests(text,text,text,text)', $$SELECT mynahoken.linkage_digests('髙橋 ﾀﾛｳ'::pg_catalog.text, 'kanji'::pg_catalog.text, '髙'::pg_catalog.text, '高'::pg_catalog.text)$$),
+  ('linkage_last4_matches(mynahoken.mynumber_sealed,text)', $$SELECT mynahoken.linkage_last4_matches(mynahoken.seal('123456789018'::pg_catalog.text), '9018'::pg_catalog.text)$$);
 
 -- Every routine of the extension: its special statement, or one call with a
 -- sample per argument type.

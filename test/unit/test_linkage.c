@@ -6,8 +6,36 @@
  * applies PostgreSQL's NFKC first); NFKC itself is tested in
  * test/pgtap/70_linkage.sql.
  */
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "linkage.h"
 #include "unit.h"
+
+static const unsigned char key1[MH_KEY_BYTES] = {
+	0x6b, 0x1f, 0x3a, 0x9c, 0x42, 0x07, 0xd5, 0xe8, 0x11, 0x2c, 0x90, 0x5e, 0xa7, 0x33, 0x4d, 0xf0,
+0x18, 0x64, 0xbb, 0x02, 0xc9, 0x7e, 0x55, 0x81, 0x3d, 0xe6, 0x0a, 0x97, 0x24, 0xfc, 0x6f, 0xb1};
+
+/* The digest computed with OpenSSL's one-shot HMAC, as the reference. */
+static void
+reference_digest(int field, int level, const char *value, unsigned char out[MH_LINK_DIGEST_BYTES])
+{
+	unsigned char k[MH_KEY_BYTES];
+	unsigned char msg[256];
+	unsigned char mac[32];
+	unsigned int maclen = 0;
+	size_t		n = sizeof(MH_LINK_DOMAIN);
+
+	mh_key_derive(key1, MH_LABEL_LINKAGE, k);
+	memcpy(msg, MH_LINK_DOMAIN, n);
+	msg[n++] = (unsigned char) field;
+	msg[n++] = (unsigned char) level;
+	memcpy(msg + n, value, strlen(value));
+	n += strlen(value);
+	HMAC(EVP_sha256(), k, sizeof(k), msg, n, mac, &maclen);
+	out[0] = 7;
+	memcpy(out + 1, mac, MH_LINK_MAC_BYTES);
+}
 
 static char result[MH_LINK_OUT_MAX + 1];
 
@@ -194,6 +222,37 @@ main(void)
 		CHECK_STR(fold(MH_LINK_KANA, 1, big), "!3", "too long");
 	}
 	CHECK(strlen(mh_link_status_text(MH_LINK_UNVERIFIABLE)) > 0, "status text");
+
+	/* keyed digests: HMAC under the linkage key, domain-separated */
+	{
+		mh_mac_key mk;
+		unsigned char d1[MH_LINK_DIGEST_BYTES],
+					d2[MH_LINK_DIGEST_BYTES],
+					ref[MH_LINK_DIGEST_BYTES];
+		unsigned char tk[MH_KEY_BYTES],
+					lk[MH_KEY_BYTES];
+
+		CHECK(mh_mac_key_init(&mk, key1, MH_LABEL_LINKAGE), "linkage key derived");
+		mh_link_digest(&mk, 7, MH_LINK_KANA, 2, "タナカ", strlen("タナカ"), d1);
+		reference_digest(MH_LINK_KANA, 2, "タナカ", ref);
+		CHECK(memcmp(d1, ref, sizeof(d1)) == 0, "digest is HMAC-SHA256 under K_link (OpenSSL reference)");
+		CHECK_INT(d1[0], 7, "digest starts with the key version");
+		mh_link_digest(&mk, 7, MH_LINK_KANA, 2, "タナカ", strlen("タナカ"), d2);
+		CHECK(memcmp(d1, d2, sizeof(d1)) == 0, "equal values, equal digests");
+		mh_link_digest(&mk, 7, MH_LINK_KANA, 1, "タナカ", strlen("タナカ"), d2);
+		CHECK(memcmp(d1, d2, sizeof(d1)) != 0, "another level, another digest");
+		mh_link_digest(&mk, 7, MH_LINK_KANJI, 2, "タナカ", strlen("タナカ"), d2);
+		CHECK(memcmp(d1, d2, sizeof(d1)) != 0, "another field, another digest");
+		mh_link_digest(&mk, 7, MH_LINK_KANA, 2, "タナカ ", strlen("タナカ "), d2);
+		CHECK(memcmp(d1, d2, sizeof(d1)) != 0, "another value, another digest");
+		mh_key_derive(key1, MH_LABEL_TOKEN, tk);
+		mh_key_derive(key1, MH_LABEL_LINKAGE, lk);
+		CHECK(memcmp(tk, lk, sizeof(tk)) != 0, "the linkage key is not the token key");
+		mh_link_digest(&mk, 7, MH_LINK_BIRTH_DATE, 0, "2001-02-03", 10, d1);
+		mh_link_digest(&mk, 7, MH_LINK_BIRTH_DATE, 0, "2001-02-04", 10, d2);
+		CHECK(memcmp(d1 + 1, d2 + 1, MH_LINK_MAC_BYTES) != 0,
+			  "refused: no fuzz on the birth date (a day apart, different digests)");
+	}
 
 	UNIT_DONE();
 }
