@@ -28,3 +28,32 @@ SELECT mynahoken.linkage_birth_date_digest('infinity');
 -- error that does not repeat them.
 SELECT mynahoken.linkage_last4_matches(mynahoken.seal('1234' || '5678' || '9018'), '12a4');
 SELECT mynahoken.linkage_last4_matches(mynahoken.seal('1234' || '5678' || '9018'), '12345');
+
+-- Loading: a source must have the documented columns; the error names the
+-- missing columns, never a row.
+CREATE TEMP TABLE few (insured_key text, household text);
+SELECT mynahoken.linkage_load_members('pg_temp.few');
+CREATE TEMP TABLE jl (insured_key text, token mynahoken.mynumber_token, asked_on date, source text,
+  found boolean, kanji_name text, kana_name text, address text, birth_date date, sex integer, source_ref text);
+INSERT INTO jl VALUES ('X1', NULL, DATE '2026-11-01', 'own_query', true, 'X', 'X', 'X', DATE '2001-01-01', 1, 'r1');
+SELECT mynahoken.linkage_load_jlis('pg_temp.jl');
+CREATE TEMP TABLE twice AS
+SELECT k AS insured_key, NULL::text AS household, NULL::mynahoken.mynumber_token AS token,
+       NULL::mynahoken.mynumber_sealed AS sealed, 'unknown' AS provenance, false AS number_confirmed,
+       NULL::mynahoken.mynumber_token AS sent_token, 'X' AS kanji_name, 'X' AS kana_name, 'X' AS address,
+       DATE '2001-01-01' AS birth_date, 1 AS sex
+  FROM (VALUES ('X1'), ('X1')) AS v(k);
+SELECT mynahoken.linkage_load_members('pg_temp.twice');
+
+-- Reports: nothing is recorded for an unknown member, and no error is raised
+-- (its statement, with the digits, would be logged).
+SELECT mynahoken.record_member_report('X1', NULL, 'facts_wrong') IS NULL AS not_recorded;
+
+-- The queue: unknown cases, codes that are not codes, finished cases.
+SELECT mynahoken.linkage_case_transition(0, 'closed', 'member_left');
+SELECT mynahoken.linkage_case_assign(0, 'mynahoken_linkage_clerk');
+SELECT mynahoken.explain_linkage_case(0) IS NULL AS no_such_case;
+
+-- pg_cron: the command qualifies every name; scheduling needs pg_cron here.
+SELECT mynahoken.linkage_cron_command(), mynahoken.linkage_cron_command(true);
+SELECT mynahoken.schedule_linkage_check();
