@@ -95,7 +95,7 @@ mh_start_cluster() {
 	cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$MH_TMP/sock'
-shared_preload_libraries = 'pg_cron,mynahoken'
+shared_preload_libraries = 'pg_cron,mynahoken,pg_stat_statements'
 cron.database_name = 'postgres'
 cron.host = '$MH_TMP/sock'
 timezone = 'Asia/Tokyo'
