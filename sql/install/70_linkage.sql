@@ -273,7 +273,7 @@ CREATE TABLE mynahoken.linkage_check (
   PRIMARY KEY (run_id, insured_key)
 );
 COMMENT ON TABLE mynahoken.linkage_check IS
-  'Result of each run per member: reason codes, severity, and the fold level at which カナ, 漢字 and 住所 matched (-1 none, -2 unverifiable, NULL not compared); codes only, never data';
+  'Result of each run per member of severity 1 and up (a member without a row was checked and is clean, or has notation differences only): reason codes, severity, and the fold level at which カナ, 漢字 and 住所 matched (-1 none, -2 unverifiable, NULL not compared); codes only, never data';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_check', '');
 
 CREATE SEQUENCE mynahoken.linkage_case_id_seq;
@@ -577,36 +577,63 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   run record;
-  keys text[];
+  hi text;
+  n bigint;
   checked bigint;
   opened bigint;
+  source text;
+  shared_join text;
 BEGIN
   SELECT * INTO run FROM mynahoken.linkage_run AS l WHERE l.run_id = linkage_run_batch.run_id FOR UPDATE;
   IF NOT FOUND OR run.status <> 'running' THEN
     RETURN true;
   END IF;
+  -- The batch is a key range (next_key, hi]: the next batch_size members of
+  -- the run in key order; hi is NULL for the last batch.
   IF run.full_check THEN
-    SELECT array_agg(x.k ORDER BY x.k) INTO keys
-      FROM (SELECT m.insured_key AS k FROM mynahoken.linkage_member AS m
-             WHERE run.next_key IS NULL OR m.insured_key > run.next_key
-             ORDER BY m.insured_key LIMIT run.batch_size) AS x;
+    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_member AS m
+                                   WHERE run.next_key IS NULL OR m.insured_key > run.next_key LIMIT 1) AS x;
+    SELECT m.insured_key INTO hi FROM mynahoken.linkage_member AS m
+     WHERE run.next_key IS NULL OR m.insured_key > run.next_key
+     ORDER BY m.insured_key OFFSET run.batch_size - 1 LIMIT 1;
+    -- every member: the table itself is the batch, scanned by key range;
+    -- shared tokens from one aggregate (in token order, from the index)
+    source := 'mynahoken.linkage_member AS m';
+    shared_join := 'LEFT JOIN (SELECT t.token AS shared_token FROM mynahoken.linkage_member AS t'
+                   ' WHERE t.token IS NOT NULL GROUP BY t.token'
+                   ' HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) AS st'
+                   ' ON st.shared_token OPERATOR(mynahoken.=) m.token';
+    SELECT count(*) INTO checked FROM mynahoken.linkage_member AS m
+     WHERE (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi);
   ELSE
-    SELECT array_agg(x.k ORDER BY x.k) INTO keys
-      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
-             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
-             ORDER BY rk.insured_key LIMIT run.batch_size) AS x;
+    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_run_key AS rk
+                                   WHERE rk.run_id = run.run_id
+                                     AND (run.next_key IS NULL OR rk.insured_key > run.next_key) LIMIT 1) AS x;
+    SELECT rk.insured_key INTO hi FROM mynahoken.linkage_run_key AS rk
+     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+     ORDER BY rk.insured_key OFFSET run.batch_size - 1 LIMIT 1;
+    -- the members of this run: look each one up
+    source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
+              ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+              ' AND rk.run_id OPERATOR(pg_catalog.=) $1';
+    shared_join := '';
+    SELECT count(*) INTO checked FROM mynahoken.linkage_run_key AS rk
+     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+       AND (hi IS NULL OR rk.insured_key <= hi);
   END IF;
-  IF keys IS NULL THEN
+  IF n = 0 THEN
     UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
      WHERE l.run_id = run.run_id;
     DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
     RETURN true;
   END IF;
 
-  -- Every comparison is digest equality; reasons are codes.
-  INSERT INTO mynahoken.linkage_check (run_id, insured_key, reasons, severity, kana_level, kanji_level, address_level)
-  WITH b AS (SELECT unnest(keys) AS insured_key),
-  f AS (
+  -- One set-based statement per batch; every comparison is digest equality,
+  -- reasons are codes.  A full run finds shared tokens with one hashed
+  -- aggregate, an incremental one with index look-ups.  Members with
+  -- nothing of severity 1 or more leave no row.
+  EXECUTE format($q$
+  WITH f AS (
     SELECT m.insured_key, m.token IS NULL AS no_number, j.response_id IS NULL AS no_jlis,
            j.response_id IS NOT NULL AND m.token IS NOT NULL
              AND NOT (j.token OPERATOR(mynahoken.=) m.token) AS stale,
@@ -619,9 +646,10 @@ BEGIN
                 ELSE COALESCE(mynahoken.linkage_match_level(m.kanji_digest, j.kanji_digest), -1) END AS kanji,
            CASE WHEN m.address_digest IS NULL OR j.address_digest IS NULL THEN -2
                 ELSE COALESCE(mynahoken.linkage_match_level(m.address_digest, j.address_digest), -1) END AS address,
-           m.token IS NOT NULL AND EXISTS (
+           m.token IS NOT NULL AND %3$s
+             AND EXISTS (
              SELECT FROM mynahoken.linkage_member AS o
-              WHERE o.token OPERATOR(mynahoken.=) m.token AND o.insured_key <> m.insured_key
+              WHERE o.token OPERATOR(mynahoken.=) m.token AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
                 AND (o.birth_date_digest IS DISTINCT FROM m.birth_date_digest
                      OR o.sex_digest IS DISTINCT FROM m.sex_digest
                      OR o.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])) AS shared,
@@ -631,24 +659,28 @@ BEGIN
                   OR j.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])
              AND EXISTS (
              SELECT FROM mynahoken.linkage_member AS o
-              WHERE o.household = m.household AND o.insured_key <> m.insured_key
-                AND o.birth_date_digest = j.birth_date_digest AND o.sex_digest = j.sex_digest
-                AND o.kana_digest[3] = j.kana_digest[3]) AS swap,
+              WHERE o.household OPERATOR(pg_catalog.=) m.household AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
+                AND o.birth_date_digest OPERATOR(pg_catalog.=) j.birth_date_digest
+                AND o.sex_digest OPERATOR(pg_catalog.=) j.sex_digest
+                AND o.kana_digest[3] OPERATOR(pg_catalog.=) j.kana_digest[3]) AS swap,
            m.sent_token IS NOT NULL AND m.token IS NOT NULL
              AND NOT (m.sent_token OPERATOR(mynahoken.=) m.token) AS not_sent,
            r.claim, r.last4_matches
-      FROM b
-      JOIN mynahoken.linkage_member AS m ON m.insured_key = b.insured_key
-      LEFT JOIN mynahoken.jlis_response AS j ON j.response_id = m.jlis_response_id
-      LEFT JOIN mynahoken.member_report AS r ON r.report_id = m.report_id),
+      FROM %1$s %2$s
+      LEFT JOIN mynahoken.jlis_response AS j ON j.response_id OPERATOR(pg_catalog.=) m.jlis_response_id
+      LEFT JOIN mynahoken.member_report AS r ON r.report_id OPERATOR(pg_catalog.=) m.report_id
+     WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
+       AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
+    -- OFFSET 0 keeps each step a subquery, so every comparison runs once per member
+    OFFSET 0),
   c AS (
     -- compared: a J-LIS answer for the number linked now, with a person
     SELECT f.*, NOT f.no_number AND NOT f.no_jlis AND NOT f.stale AND f.found AS compared,
            f.provenance IN ('jlis_lookup_5', 'jlis_lookup_weak') AS lookup,
            (f.last4_matches IS TRUE AND f.claim IS DISTINCT FROM 'not_me') AS last4_ok
-      FROM f),
+      FROM f OFFSET 0),
   rs AS (
-    SELECT c.*, array_remove(ARRAY[
+    SELECT c.*, pg_catalog.array_remove(ARRAY[
       CASE WHEN c.no_number THEN 'no_number_linked' END,
       CASE WHEN NOT c.no_number AND c.no_jlis THEN 'jlis_not_checked' END,
       CASE WHEN c.stale THEN 'jlis_stale' END,
@@ -660,40 +692,48 @@ BEGIN
                                             WHEN 3 THEN 'kana_ji_zu_only' END END,
       CASE WHEN c.compared THEN CASE c.kanji WHEN -2 THEN 'kanji_unverifiable' WHEN -1 THEN 'kanji_mismatch'
                                              WHEN 1 THEN 'kanji_notation_only' WHEN 2 THEN 'kanji_variant_only' END END,
-      CASE WHEN c.compared AND c.address < 0 THEN
+      CASE WHEN c.compared AND c.address OPERATOR(pg_catalog.<) 0 THEN
              CASE WHEN c.lookup THEN 'address_mismatch_after_lookup'
-                  WHEN c.kanji = -2 THEN 'address_mismatch_kanji_unverifiable'
+                  WHEN c.kanji OPERATOR(pg_catalog.=) -2 THEN 'address_mismatch_kanji_unverifiable'
                   ELSE 'address_mismatch' END
-           WHEN c.compared AND c.address = 1 THEN 'address_format_only' END,
+           WHEN c.compared AND c.address OPERATOR(pg_catalog.=) 1 THEN 'address_format_only' END,
       CASE WHEN c.shared THEN 'token_shared_other_person' END,
       CASE WHEN c.swap THEN 'household_swap' END,
-      CASE WHEN c.last4_matches IS FALSE OR c.claim = 'not_me' THEN 'member_reports_last4_differs' END,
-      CASE WHEN c.claim = 'facts_wrong' THEN 'member_reports_facts_wrong' END,
+      CASE WHEN c.last4_matches IS FALSE OR c.claim OPERATOR(pg_catalog.=) 'not_me' THEN 'member_reports_last4_differs' END,
+      CASE WHEN c.claim OPERATOR(pg_catalog.=) 'facts_wrong' THEN 'member_reports_facts_wrong' END,
       CASE WHEN c.last4_ok THEN 'member_reports_last4_ok' END,
       CASE WHEN c.not_sent THEN 'correction_not_sent' END,
-      CASE WHEN c.provenance = 'jlis_lookup_weak' AND NOT c.number_confirmed THEN 'provenance_weak_unconfirmed' END
-    ], NULL) AS reasons
-      FROM c)
-  SELECT linkage_run_batch.run_id, rs.insured_key, rs.reasons,
-         COALESCE((SELECT max(CASE WHEN rs.last4_ok AND lr.lowered_by_last4_ok THEN lr.severity - 1
-                                   ELSE lr.severity END)
-                     FROM mynahoken.linkage_reason AS lr WHERE lr.code = ANY (rs.reasons)), 0),
-         CASE WHEN rs.compared THEN rs.kana END, CASE WHEN rs.compared THEN rs.kanji END,
-         CASE WHEN rs.compared THEN rs.address END
-    FROM rs
+      CASE WHEN c.provenance OPERATOR(pg_catalog.=) 'jlis_lookup_weak' AND NOT c.number_confirmed
+           THEN 'provenance_weak_unconfirmed' END
+    ]::pg_catalog.text[], NULL) AS reasons
+      FROM c OFFSET 0),
+  sv AS (
+    SELECT rs.*, CASE WHEN pg_catalog.cardinality(rs.reasons) OPERATOR(pg_catalog.=) 0 THEN 0
+                      ELSE (SELECT pg_catalog.max(CASE WHEN rs.last4_ok AND lr.lowered_by_last4_ok
+                                                       THEN lr.severity OPERATOR(pg_catalog.-) 1
+                                                       ELSE lr.severity END)
+                              FROM mynahoken.linkage_reason AS lr
+                             WHERE lr.code OPERATOR(pg_catalog.=) ANY (rs.reasons)) END AS severity
+      FROM rs)
+  INSERT INTO mynahoken.linkage_check (run_id, insured_key, reasons, severity, kana_level, kanji_level, address_level)
+  SELECT $1, sv.insured_key, sv.reasons, sv.severity,
+         CASE WHEN sv.compared THEN sv.kana END, CASE WHEN sv.compared THEN sv.kanji END,
+         CASE WHEN sv.compared THEN sv.address END
+    FROM sv WHERE sv.severity OPERATOR(pg_catalog.>=) 1
   ON CONFLICT ON CONSTRAINT linkage_check_pkey DO UPDATE
      SET reasons = EXCLUDED.reasons, severity = EXCLUDED.severity, kana_level = EXCLUDED.kana_level,
-         kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level;
-  GET DIAGNOSTICS checked = ROW_COUNT;
+         kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level$q$,
+    source, shared_join, CASE WHEN run.full_check THEN 'st.shared_token IS NOT NULL' ELSE 'true' END)
+  USING run.run_id, run.next_key, hi;
 
-  -- A case for severity 2 and up, unless one is open; nothing is closed here.
+  -- A case for severity 2 and up, unless one is unfinished; nothing is closed here.
   WITH ins AS (
     INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity)
     SELECT ch.insured_key, m.token, ch.run_id, ch.run_id, ch.reasons, ch.severity
       FROM mynahoken.linkage_check AS ch
       JOIN mynahoken.linkage_member AS m ON m.insured_key = ch.insured_key
-     WHERE ch.run_id = run.run_id AND ch.insured_key >= keys[1]
-       AND ch.insured_key <= keys[cardinality(keys)] AND ch.severity >= 2
+     WHERE ch.run_id = run.run_id AND ch.severity >= 2
+       AND (run.next_key IS NULL OR ch.insured_key > run.next_key) AND (hi IS NULL OR ch.insured_key <= hi)
     ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
     DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity
     RETURNING lc.case_id, (lc.xmax = 0) AS inserted)
@@ -702,14 +742,19 @@ BEGIN
   GET DIAGNOSTICS opened = ROW_COUNT;
 
   UPDATE mynahoken.linkage_run AS l
-     SET next_key = keys[cardinality(keys)], members_checked = l.members_checked + checked,
-         cases_opened = l.cases_opened + opened
+     SET next_key = hi, members_checked = l.members_checked + checked,
+         cases_opened = l.cases_opened + opened,
+         status = CASE WHEN hi IS NULL THEN 'finished' ELSE l.status END,
+         finished_at = CASE WHEN hi IS NULL THEN clock_timestamp() END
    WHERE l.run_id = run.run_id;
-  RETURN false;
+  IF hi IS NULL THEN
+    DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+  END IF;
+  RETURN hi IS NULL;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
-  'Check the next batch of a linkage run in one set-based statement (reason codes per member, digest equality only), open cases of severity 2 and up, move the resume point; true when the run is finished';
+  'Check the next batch of a linkage run in one set-based statement (reason codes per member, digest equality only; a row in linkage_check for severity 1 and up), open cases of severity 2 and up, move the resume point; true when the run is finished';
 
 CREATE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
                                                  batch_size integer DEFAULT 50000,
