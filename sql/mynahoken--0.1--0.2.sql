@@ -223,6 +223,7 @@ COMMENT ON FUNCTION mynahoken.search_path_hazards(name[]) IS
 
 
 
+
 -- ===========================================================================
 -- Issue 14, My Number linkage checks.
 -- ===========================================================================
@@ -791,6 +792,8 @@ BEGIN
     UNION
     SELECT r, o.insured_key FROM changed AS c
       JOIN mynahoken.linkage_member AS o ON o.household = c.household;
+    -- so that the batches are planned for the number of members they check
+    ANALYZE mynahoken.linkage_run_key;
   END IF;
   RETURN r;
 END
