@@ -29,35 +29,40 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT '\x02'::bytea || set_byte(x, 0, level) $$;
 
 INSERT INTO mynahoken.linkage_member
   (insured_key, household, token, provenance, number_confirmed, sent_token, kanji_digest, kana_digest,
-   address_digest, birth_date_digest, sex_digest, jlis_response_id, change_seq)
+   address_digest, birth_date_digest, sex_digest, jlis_response_id, jlis_token, jlis_found,
+   jlis_kanji_digest, jlis_kana_digest, jlis_address_digest, jlis_birth_date_digest, jlis_sex_digest, change_seq)
+SELECT x.*, nextval('mynahoken.linkage_change_seq')
+  FROM (
 SELECT lpad(i::text, 9, '0'), 'H' || (i / 3),
        t.tok, CASE WHEN i % 10 = 0 THEN 'jlis_lookup_weak' ELSE 'employer_submitted' END::mynahoken.linkage_provenance,
-       false, t.tok,
-       ARRAY[pg_temp.d(h.kj, 0), pg_temp.d(h.kj, 1), pg_temp.d(h.kj, 2)],
-       ARRAY[pg_temp.d(h.ka, 0), pg_temp.d(h.ka, 1), pg_temp.d(h.ka, 2), pg_temp.d(h.ka, 3)],
-       ARRAY[pg_temp.d(h.ad, 0), pg_temp.d(h.ad, 1)],
-       '\x02'::bytea || decode(md5('dob' || (i % 30000)), 'hex'),
-       '\x02'::bytea || decode(md5('sex' || (i % 2)), 'hex'),
-       i, nextval('mynahoken.linkage_change_seq')
+       false, t.tok, d.kj, d.ka, d.ad, d.dob, d.sex,
+       i, t.tok, true, d.kj,
+       -- 0.1% of the answers differ: another カナ, address or birth date
+       CASE WHEN i % 1000 = 7 THEN ARRAY['\x02'::bytea, '\x02'::bytea, '\x02'::bytea, '\x02'::bytea] ELSE d.ka END,
+       CASE WHEN i % 1000 = 11 THEN ARRAY['\x02'::bytea, '\x02'::bytea] ELSE d.ad END,
+       CASE WHEN i % 1000 = 13 THEN '\x02'::bytea ELSE d.dob END,
+       d.sex
   FROM generate_series(1, :nrows) AS i
   CROSS JOIN LATERAL (SELECT decode(md5('kj' || (i / 3)), 'hex') AS kj, decode(md5('ka' || i), 'hex') AS ka,
                              decode(md5('ad' || (i / 3)), 'hex') AS ad) AS h
+  CROSS JOIN LATERAL (SELECT ARRAY[pg_temp.d(h.kj, 0), pg_temp.d(h.kj, 1), pg_temp.d(h.kj, 2)] AS kj,
+                             ARRAY[pg_temp.d(h.ka, 0), pg_temp.d(h.ka, 1), pg_temp.d(h.ka, 2), pg_temp.d(h.ka, 3)] AS ka,
+                             ARRAY[pg_temp.d(h.ad, 0), pg_temp.d(h.ad, 1)] AS ad,
+                             '\x02'::bytea || decode(md5('dob' || (i % 30000)), 'hex') AS dob,
+                             '\x02'::bytea || decode(md5('sex' || (i % 2)), 'hex') AS sex) AS d
   -- one token in 100,000 is shared with the next member (one number, two people)
   CROSS JOIN LATERAL (SELECT ('mnt2:' || translate(rtrim(encode(decode(md5('n' || (i - (i % 100000 = 1)::int)) ||
                                                                     md5('m' || (i - (i % 100000 = 1)::int)), 'hex'),
-                                                             'base64'), '='), '+/', '-_'))::mynahoken.mynumber_token AS tok) AS t;
+                                                             'base64'), '='), '+/', '-_'))::mynahoken.mynumber_token AS tok) AS t
+  ) AS x;
 
+-- The answers themselves (the member rows hold a copy of the newest one's digests).
 INSERT INTO mynahoken.jlis_response
   (response_id, insured_key, token, asked_on, source, found, kanji_digest, kana_digest, address_digest,
    birth_date_digest, sex_digest)
-SELECT m.jlis_response_id, m.insured_key, m.token, DATE '2026-11-01', 'chukan_match', true,
-       m.kanji_digest,
-       CASE WHEN n % 1000 = 7 THEN ARRAY['\x02'::bytea, '\x02'::bytea, '\x02'::bytea, '\x02'::bytea] ELSE m.kana_digest END,
-       CASE WHEN n % 1000 = 11 THEN ARRAY['\x02'::bytea, '\x02'::bytea] ELSE m.address_digest END,
-       CASE WHEN n % 1000 = 13 THEN '\x02'::bytea ELSE m.birth_date_digest END,
-       m.sex_digest
-  FROM mynahoken.linkage_member AS m
-  CROSS JOIN LATERAL (SELECT m.insured_key::bigint AS n) AS k;
+SELECT m.jlis_response_id, m.insured_key, m.jlis_token, DATE '2026-11-01', 'chukan_match', m.jlis_found,
+       m.jlis_kanji_digest, m.jlis_kana_digest, m.jlis_address_digest, m.jlis_birth_date_digest, m.jlis_sex_digest
+  FROM mynahoken.linkage_member AS m;
 SELECT setval('mynahoken.jlis_response_id_seq', :nrows);
 VACUUM ANALYZE mynahoken.linkage_member, mynahoken.jlis_response;
 

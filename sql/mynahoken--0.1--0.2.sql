@@ -224,6 +224,7 @@ COMMENT ON FUNCTION mynahoken.search_path_hazards(name[]) IS
 
 
 
+
 -- ===========================================================================
 -- Issue 14, My Number linkage checks.
 -- ===========================================================================
@@ -337,12 +338,19 @@ CREATE TABLE mynahoken.linkage_member (
   address_digest    bytea[],
   birth_date_digest bytea,
   sex_digest        bytea,
-  jlis_response_id  bigint,            -- the newest J-LIS answer for this member
+  jlis_response_id  bigint,            -- the newest J-LIS answer for this member, and its facts:
+  jlis_token        mynahoken.mynumber_token,   -- copied here so that the check reads one row per member
+  jlis_found        boolean,
+  jlis_kanji_digest bytea[],
+  jlis_kana_digest  bytea[],
+  jlis_address_digest bytea[],
+  jlis_birth_date_digest bytea,
+  jlis_sex_digest   bytea,
   report_id         bigint,            -- the newest report of this member
   change_seq        bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq')
 );
 COMMENT ON TABLE mynahoken.linkage_member IS
-  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward; filled by linkage_load_members';
+  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); filled by linkage_load_members and linkage_load_jlis';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_member', '');
 CREATE INDEX linkage_member_token ON mynahoken.linkage_member (token);
 CREATE INDEX linkage_member_household ON mynahoken.linkage_member (household);
@@ -649,15 +657,16 @@ BEGIN
   GET DIAGNOSTICS n = ROW_COUNT;
   -- A member loaded after its J-LIS answer or report points at them now.
   UPDATE mynahoken.linkage_member AS m
-     SET jlis_response_id = COALESCE(m.jlis_response_id,
-           (SELECT r.response_id FROM mynahoken.jlis_response AS r WHERE r.insured_key = m.insured_key
-             ORDER BY r.asked_on DESC, r.response_id DESC LIMIT 1)),
-         report_id = COALESCE(m.report_id,
-           (SELECT p.report_id FROM mynahoken.member_report AS p WHERE p.insured_key = m.insured_key
-             ORDER BY p.report_id DESC LIMIT 1))
-   WHERE m.change_seq > before AND (m.jlis_response_id IS NULL OR m.report_id IS NULL)
-     AND (EXISTS (SELECT FROM mynahoken.jlis_response AS r WHERE r.insured_key = m.insured_key)
-          OR EXISTS (SELECT FROM mynahoken.member_report AS p WHERE p.insured_key = m.insured_key));
+     SET jlis_response_id = j.response_id, jlis_token = j.token, jlis_found = j.found,
+         jlis_kanji_digest = j.kanji_digest, jlis_kana_digest = j.kana_digest,
+         jlis_address_digest = j.address_digest, jlis_birth_date_digest = j.birth_date_digest,
+         jlis_sex_digest = j.sex_digest
+    FROM (SELECT DISTINCT ON (r.insured_key) r.*
+            FROM mynahoken.jlis_response AS r
+           WHERE r.insured_key IN (SELECT k.insured_key FROM mynahoken.linkage_member AS k
+                                    WHERE k.change_seq > before AND k.jlis_response_id IS NULL)
+           ORDER BY r.insured_key, r.asked_on DESC, r.response_id DESC) AS j
+   WHERE m.insured_key = j.insured_key AND m.jlis_response_id IS NULL;
   RETURN n;
 END
 $$;
@@ -705,9 +714,12 @@ BEGIN
   GET DIAGNOSTICS n = ROW_COUNT;
   -- Each member points at its newest answer; a new pointer is a change.
   UPDATE mynahoken.linkage_member AS m
-     SET jlis_response_id = j.response_id,
+     SET jlis_response_id = j.response_id, jlis_token = j.token, jlis_found = j.found,
+         jlis_kanji_digest = j.kanji_digest, jlis_kana_digest = j.kana_digest,
+         jlis_address_digest = j.address_digest, jlis_birth_date_digest = j.birth_date_digest,
+         jlis_sex_digest = j.sex_digest,
          change_seq = nextval('mynahoken.linkage_change_seq')
-    FROM (SELECT DISTINCT ON (r.insured_key) r.insured_key, r.response_id
+    FROM (SELECT DISTINCT ON (r.insured_key) r.*
             FROM mynahoken.jlis_response AS r
            WHERE r.insured_key IN (SELECT x.insured_key FROM mynahoken.jlis_response AS x
                                     WHERE x.response_id > before)
@@ -865,18 +877,18 @@ BEGIN
   -- nothing of severity 1 or more leave no row.
   EXECUTE format($q$
   WITH f AS (
-    SELECT m.insured_key, m.token IS NULL AS no_number, j.response_id IS NULL AS no_jlis,
-           j.response_id IS NOT NULL AND m.token IS NOT NULL
-             AND NOT (j.token OPERATOR(mynahoken.=) m.token) AS stale,
-           j.found, m.provenance, m.number_confirmed,
-           j.birth_date_digest IS DISTINCT FROM m.birth_date_digest AS birth_date_differs,
-           j.sex_digest IS DISTINCT FROM m.sex_digest AS sex_differs,
-           CASE WHEN m.kana_digest IS NULL OR j.kana_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.kana_digest, j.kana_digest), -1) END AS kana,
-           CASE WHEN m.kanji_digest IS NULL OR j.kanji_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.kanji_digest, j.kanji_digest), -1) END AS kanji,
-           CASE WHEN m.address_digest IS NULL OR j.address_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.address_digest, j.address_digest), -1) END AS address,
+    SELECT m.insured_key, m.token IS NULL AS no_number, m.jlis_response_id IS NULL AS no_jlis,
+           m.jlis_response_id IS NOT NULL AND m.token IS NOT NULL
+             AND NOT (m.jlis_token OPERATOR(mynahoken.=) m.token) AS stale,
+           m.jlis_found AS found, m.provenance, m.number_confirmed,
+           m.jlis_birth_date_digest IS DISTINCT FROM m.birth_date_digest AS birth_date_differs,
+           m.jlis_sex_digest IS DISTINCT FROM m.sex_digest AS sex_differs,
+           CASE WHEN m.kana_digest IS NULL OR m.jlis_kana_digest IS NULL THEN -2
+                ELSE COALESCE(mynahoken.linkage_match_level(m.kana_digest, m.jlis_kana_digest), -1) END AS kana,
+           CASE WHEN m.kanji_digest IS NULL OR m.jlis_kanji_digest IS NULL THEN -2
+                ELSE COALESCE(mynahoken.linkage_match_level(m.kanji_digest, m.jlis_kanji_digest), -1) END AS kanji,
+           CASE WHEN m.address_digest IS NULL OR m.jlis_address_digest IS NULL THEN -2
+                ELSE COALESCE(mynahoken.linkage_match_level(m.address_digest, m.jlis_address_digest), -1) END AS address,
            m.token IS NOT NULL AND %3$s
              AND EXISTS (
              SELECT FROM mynahoken.linkage_member AS o
@@ -884,21 +896,20 @@ BEGIN
                 AND (o.birth_date_digest IS DISTINCT FROM m.birth_date_digest
                      OR o.sex_digest IS DISTINCT FROM m.sex_digest
                      OR o.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])) AS shared,
-           m.household IS NOT NULL AND j.found AND j.token OPERATOR(mynahoken.=) m.token
-             AND (j.birth_date_digest IS DISTINCT FROM m.birth_date_digest
-                  OR j.sex_digest IS DISTINCT FROM m.sex_digest
-                  OR j.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])
+           m.household IS NOT NULL AND m.jlis_found AND m.jlis_token OPERATOR(mynahoken.=) m.token
+             AND (m.jlis_birth_date_digest IS DISTINCT FROM m.birth_date_digest
+                  OR m.jlis_sex_digest IS DISTINCT FROM m.sex_digest
+                  OR m.jlis_kana_digest[3] IS DISTINCT FROM m.kana_digest[3])
              AND EXISTS (
              SELECT FROM mynahoken.linkage_member AS o
               WHERE o.household OPERATOR(pg_catalog.=) m.household AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-                AND o.birth_date_digest OPERATOR(pg_catalog.=) j.birth_date_digest
-                AND o.sex_digest OPERATOR(pg_catalog.=) j.sex_digest
-                AND o.kana_digest[3] OPERATOR(pg_catalog.=) j.kana_digest[3]) AS swap,
+                AND o.birth_date_digest OPERATOR(pg_catalog.=) m.jlis_birth_date_digest
+                AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
+                AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3]) AS swap,
            m.sent_token IS NOT NULL AND m.token IS NOT NULL
              AND NOT (m.sent_token OPERATOR(mynahoken.=) m.token) AS not_sent,
            r.claim, r.last4_matches
       FROM %1$s %2$s
-      LEFT JOIN mynahoken.jlis_response AS j ON j.response_id OPERATOR(pg_catalog.=) m.jlis_response_id
       LEFT JOIN mynahoken.member_report AS r ON r.report_id OPERATOR(pg_catalog.=) m.report_id
      WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
        AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)

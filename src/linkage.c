@@ -21,6 +21,7 @@
 #include "common/unicode_norm.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "access/tupmacs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -262,16 +263,10 @@ linkage_sex_digest(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(digest_bytea(k, MH_LINK_SEX, 0, buf, strlen(buf)));
 }
 
-/*
- * linkage_match_level(a bytea[], b bytea[]) -> integer: the lowest level at
- * which both arrays hold the same digest, or NULL.
- */
-PG_FUNCTION_INFO_V1(linkage_match_level);
-Datum
-linkage_match_level(PG_FUNCTION_ARGS)
+/* linkage_match_level for arrays with NULL elements (never matching). */
+static int
+match_level_with_nulls(ArrayType *a, ArrayType *b)
 {
-	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
 	Datum	   *ea,
 			   *eb;
 	bool	   *na,
@@ -292,7 +287,44 @@ linkage_match_level(PG_FUNCTION_ARGS)
 		y = DatumGetByteaPP(eb[i]);
 		if (VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
 			memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * linkage_match_level(a bytea[], b bytea[]) -> integer: the lowest level at
+ * which both arrays hold the same digest, or NULL.
+ */
+PG_FUNCTION_INFO_V1(linkage_match_level);
+Datum
+linkage_match_level(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
+	int			na = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	int			nb = ArrayGetNItems(ARR_NDIM(b), ARR_DIMS(b));
+	const char *pa,
+			   *pb;
+
+	if (ARR_HASNULL(a) || ARR_HASNULL(b))
+	{
+		int			level = match_level_with_nulls(a, b);
+
+		if (level < 0)
+			PG_RETURN_NULL();
+		PG_RETURN_INT32(level);
+	}
+	/* walk both flat arrays in place: this runs for every member of every check */
+	pa = (const char *) a + ARR_OVERHEAD_NONULLS(ARR_NDIM(a));
+	pb = (const char *) b + ARR_OVERHEAD_NONULLS(ARR_NDIM(b));
+	for (int i = 0; i < na && i < nb; i++)
+	{
+		if (VARSIZE_ANY_EXHDR(pa) == VARSIZE_ANY_EXHDR(pb) &&
+			memcmp(VARDATA_ANY(pa), VARDATA_ANY(pb), VARSIZE_ANY_EXHDR(pa)) == 0)
 			PG_RETURN_INT32(i);
+		pa = (const char *) att_align_nominal(pa + VARSIZE_ANY(pa), TYPALIGN_INT);
+		pb = (const char *) att_align_nominal(pb + VARSIZE_ANY(pb), TYPALIGN_INT);
 	}
 	PG_RETURN_NULL();
 }
