@@ -147,3 +147,95 @@ SELECT i,
 ANALYZE demo.employers, demo.members;
 SELECT count(*) AS members, count(my_number) AS with_my_number,
        count(myna_registered_on) AS registered FROM demo.members;
+
+-- ---------------------------------------------------------------------------
+-- Linkage checks (紐付け点検, doc/linkage.md): what the member system holds of
+-- names, addresses and sex, how each number was obtained, and the J-LIS
+-- answers for the linked numbers.  Deterministic from member_id (no random()
+-- here, so the rows above stay as they were).  A household is one 記号・番号.
+-- Planted among them: a family swap, a same-name stranger at another address,
+-- a typo that passes the check digit (J-LIS has nobody), a ● in a J-LIS name
+-- with a stale address, a member who reports other last four digits; and
+-- differences that are only notation (half-width カナ, 丁目 against "-",
+-- 髙 against 高 once the DBA lists the pair), which must not open a case.
+CREATE TABLE demo.member_facts (
+  member_id  bigint PRIMARY KEY REFERENCES demo.members,
+  household  text NOT NULL,        -- 記号・番号
+  kanji_name text NOT NULL,
+  kana_name  text NOT NULL,
+  address    text NOT NULL,
+  sex        int NOT NULL,
+  provenance text NOT NULL         -- how the My Number was obtained
+);
+COMMENT ON TABLE demo.member_facts IS 'Synthetic names, addresses and sex of the demo members, for the linkage checks';
+INSERT INTO demo.member_facts
+SELECT m.member_id, h.household,
+       (ARRAY['田中','鈴木','髙橋','佐藤','伊藤','渡辺','山本','中村','小林','加藤'])[1 + h.hh % 10] || ' ' ||
+       (ARRAY['一郎','花子','健','陽菜','誠','美咲','翔','京子','茂','恵','実','光'])[1 + m.member_id % 12],
+       (ARRAY['タナカ','スズキ','タカハシ','サトウ','イトウ','ワタナベ','ヤマモト','ナカムラ','コバヤシ','カトウ'])[1 + h.hh % 10] || ' ' ||
+       (ARRAY['イチロウ','ハナコ','ケン','ヒナ','マコト','ミサキ','ショウ','キョウコ','シゲル','メグミ','ミノル','ヒカル'])[1 + m.member_id % 12],
+       (ARRAY['本町','北町','南町','東町','西町','旭町','緑町','桜町'])[1 + h.hh % 8] ||
+       (1 + h.hh % 9) || '-' || (1 + h.hh % 20) || '-' || (1 + h.hh % 7),
+       1 + (m.member_id % 2)::int,
+       CASE WHEN m.acquired_on < date '2023-06-01' AND m.member_id % 10 = 0 THEN 'jlis_lookup_weak'
+            WHEN m.member_id % 10 = 1 THEN 'member_submitted' ELSE 'employer_submitted' END
+  FROM demo.members AS m
+  CROSS JOIN LATERAL (SELECT coalesce(m.card_symbol, '') || ':' || m.card_number AS household,
+                             abs(hashtext(coalesce(m.card_symbol, '') || ':' || m.card_number)) AS hh) AS h;
+
+-- The planted members: the first households (by member id) with two linked
+-- members, and single linked members, picked by rule, not by number.
+CREATE TABLE demo.planted (kind text PRIMARY KEY, member_id bigint NOT NULL, other_id bigint);
+COMMENT ON TABLE demo.planted IS 'Members the demo links wrongly on purpose, and what the linkage check must find';
+WITH linked AS (
+  SELECT m.member_id, f.household FROM demo.members m JOIN demo.member_facts f USING (member_id)
+   WHERE m.my_number IS NOT NULL AND mynahoken.mynumber_is_valid(m.my_number) AND m.member_id > 3
+), pairs AS (
+  SELECT min(member_id) AS a, max(member_id) AS b FROM linked GROUP BY household HAVING count(*) = 2
+   ORDER BY 1 LIMIT 1
+), singles AS (
+  SELECT l.member_id, row_number() OVER (ORDER BY l.member_id) AS n FROM linked l
+   WHERE l.member_id NOT IN (SELECT a FROM pairs UNION ALL SELECT b FROM pairs)
+     AND l.member_id % 10 <> 0 AND l.member_id % 97 = 5
+)
+INSERT INTO demo.planted
+SELECT 'family_swap', a, b FROM pairs
+UNION ALL SELECT 'same_name_stranger', member_id, NULL FROM singles WHERE n = 1
+UNION ALL SELECT 'typo_passes_check_digit', member_id, NULL FROM singles WHERE n = 2
+UNION ALL SELECT 'black_circle_kanji_moved', member_id, NULL FROM singles WHERE n = 3
+UNION ALL SELECT 'reports_other_digits', member_id, NULL FROM singles WHERE n = 4;
+UPDATE demo.member_facts SET provenance = 'jlis_lookup_weak'
+ WHERE member_id = (SELECT member_id FROM demo.planted WHERE kind = 'same_name_stranger');
+
+-- J-LIS answers for every linked number: the person the number belongs to,
+-- written as 住基 writes it (half-width カナ for a tenth, 丁目/番地/号).
+CREATE TABLE demo.jlis_answers (
+  member_id  bigint NOT NULL,
+  my_number  text NOT NULL,        -- the number asked about (tokenized at load)
+  found      boolean NOT NULL,
+  kanji_name text, kana_name text, address text, birth_date date, sex int
+);
+COMMENT ON TABLE demo.jlis_answers IS 'Synthetic J-LIS answers (基本4情報) for the linked numbers of the demo members';
+INSERT INTO demo.jlis_answers
+SELECT m.member_id, m.my_number, true,
+       replace(o.kanji_name, '髙', '高'),
+       CASE WHEN m.member_id % 10 = 3 THEN translate(o.kana_name,
+              'アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン',
+              'ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜﾝ') ELSE o.kana_name END,
+       regexp_replace(o.address, '^(\D+)(\d+)-(\d+)-(\d+)$', '\1\2丁目\3番地\4号'),
+       om.birth_date, o.sex
+  FROM demo.members m
+  LEFT JOIN demo.planted p ON p.kind = 'family_swap' AND m.member_id IN (p.member_id, p.other_id)
+  JOIN demo.member_facts o ON o.member_id = CASE WHEN p.kind IS NULL THEN m.member_id
+                                                 WHEN m.member_id = p.member_id THEN p.other_id
+                                                 ELSE p.member_id END
+  JOIN demo.members om ON om.member_id = o.member_id
+ WHERE m.my_number IS NOT NULL AND mynahoken.mynumber_is_valid(m.my_number);
+UPDATE demo.jlis_answers SET address = '遠町8丁目8番地8号'
+ WHERE member_id IN (SELECT member_id FROM demo.planted WHERE kind IN ('same_name_stranger', 'black_circle_kanji_moved'));
+UPDATE demo.jlis_answers SET found = false, kanji_name = NULL, kana_name = NULL, address = NULL,
+                             birth_date = NULL, sex = NULL
+ WHERE member_id = (SELECT member_id FROM demo.planted WHERE kind = 'typo_passes_check_digit');
+UPDATE demo.jlis_answers SET kanji_name = left(kanji_name, -1) || '●'
+ WHERE member_id = (SELECT member_id FROM demo.planted WHERE kind = 'black_circle_kanji_moved');
+ANALYZE demo.member_facts, demo.jlis_answers;

@@ -25,9 +25,10 @@ SELECT p.oid::regprocedure AS definer_without_search_path
  ORDER BY 1;
 
 -- Every routine resolves names without the caller's search_path: C, a fixed
--- search_path, or a SQL-standard body bound when created.  The one exception
--- is plan_issuance, which commits and so cannot SET search_path: every name in
--- it is qualified (test/scripts/91_lookalikes.sh runs it under a hostile path).
+-- search_path, or a SQL-standard body bound when created.  The exceptions are
+-- plan_issuance and linkage_check_nightly, which commit and so cannot SET
+-- search_path: every name in them is qualified (test/scripts/91_lookalikes.sh
+-- runs them under a hostile path).
 SELECT p.oid::regprocedure AS resolves_through_callers_path
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'

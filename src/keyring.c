@@ -193,6 +193,7 @@ derive_slot(const mh_keyring_entry *e)
 	k->version = e->version;
 	if (!mh_key_derive(e->key, MH_LABEL_FINGERPRINT, k->fingerprint) ||
 		!mh_token_key_init(&k->token, e) ||
+		!mh_mac_key_init(&k->linkage, e->key, MH_LABEL_LINKAGE) ||
 		!mh_key_derive(e->key, MH_LABEL_SEAL_1, k->seal) ||
 		!mh_key_derive(e->key, MH_LABEL_SEAL_2, k->seal + MH_KEY_BYTES))
 		return false;

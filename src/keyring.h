@@ -19,6 +19,7 @@ typedef struct mh_loaded_key
 {
 	int			version;
 	mh_token_key token;
+	mh_mac_key	linkage;		/* digests of the linkage checks (core/linkage.h) */
 	unsigned char seal[MH_SEAL_KEY_BYTES];
 	unsigned char fingerprint[MH_KEY_BYTES];
 } mh_loaded_key;

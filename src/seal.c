@@ -83,7 +83,7 @@ mh_seal_digits(const mh_loaded_key *k, const char digits[MH_MYNUMBER_DIGITS], un
 }
 
 /* Unseal into digits; errors if the value does not authenticate. */
-static void
+void
 mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
 {
 	const mh_loaded_key *k = mh_keyring_version(in[0]);

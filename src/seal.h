@@ -11,4 +11,12 @@
 #define MH_SEALED_BYTES (1 + MH_SIV_TAG_BYTES + 12)
 #define MH_SEAL_AAD "mynahoken mynumber seal"
 
+#include "core/mynumber.h"
+
+/*
+ * Unseal a value (MH_SEALED_BYTES) into 12 digits, raising XX001 when it
+ * does not authenticate; the caller wipes digits after use.
+ */
+extern void mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS]);
+
 #endif

@@ -84,5 +84,6 @@ extern bool mh_key_derive(const unsigned char key[MH_KEY_BYTES], const char *lab
 #define MH_LABEL_SEAL_1 "mynahoken seal key 1"
 #define MH_LABEL_SEAL_2 "mynahoken seal key 2"
 #define MH_LABEL_FINGERPRINT "mynahoken key fingerprint"
+#define MH_LABEL_LINKAGE "mynahoken linkage digest key"
 
 #endif

@@ -42,17 +42,26 @@ pad_state(const unsigned char key[MH_KEY_BYTES], unsigned char pad, uint32_t sta
 }
 
 bool
-mh_token_key_init(mh_token_key *tk, const mh_keyring_entry *e)
+mh_mac_key_init(mh_mac_key *mk, const unsigned char key[MH_KEY_BYTES], const char *label)
 {
 	unsigned char k[MH_KEY_BYTES];
 
+	memset(mk, 0, sizeof(*mk));
+	if (!mh_key_derive(key, label, k))
+		return false;
+	pad_state(k, 0x36, mk->inner);
+	pad_state(k, 0x5c, mk->outer);
+	OPENSSL_cleanse(k, sizeof(k));
+	return true;
+}
+
+bool
+mh_token_key_init(mh_token_key *tk, const mh_keyring_entry *e)
+{
 	memset(tk, 0, sizeof(*tk));
-	if (!mh_key_derive(e->key, MH_LABEL_TOKEN, k))
+	if (!mh_mac_key_init(&tk->mac, e->key, MH_LABEL_TOKEN))
 		return false;
 	tk->version = e->version;
-	pad_state(k, 0x36, tk->inner);
-	pad_state(k, 0x5c, tk->outer);
-	OPENSSL_cleanse(k, sizeof(k));
 
 	/* the message prefix: domain (with its NUL), version byte */
 	memcpy(tk->prefix, MH_TOKEN_DOMAIN, sizeof(MH_TOKEN_DOMAIN));
@@ -78,23 +87,32 @@ resume(SHA256_CTX *c, const uint32_t h[8])
 }
 
 void
-mh_token_compute(const mh_token_key *tk, const char digits[MH_MYNUMBER_DIGITS],
-				 unsigned char out[MH_TOKEN_BYTES])
+mh_mac_compute(const mh_mac_key *mk, const void *a, size_t alen,
+			   const void *b, size_t blen, unsigned char out[32])
 {
 	SHA256_CTX	c;
 	unsigned char inner[SHA256_DIGEST_LENGTH];
 
 	/*
-	 * No wiping here: the digits are in the caller's tuple anyway, and a
+	 * No wiping here: the message is in the caller's tuple anyway, and a
 	 * per-row OPENSSL_cleanse costs a fifth of the MAC.
 	 */
-	resume(&c, tk->inner);
-	SHA256_Update(&c, tk->prefix, MH_TOKEN_DIGITS_AT);
-	SHA256_Update(&c, digits, MH_MYNUMBER_DIGITS);
+	resume(&c, mk->inner);
+	SHA256_Update(&c, a, alen);
+	if (blen > 0)
+		SHA256_Update(&c, b, blen);
 	SHA256_Final(inner, &c);
-	resume(&c, tk->outer);
+	resume(&c, mk->outer);
 	SHA256_Update(&c, inner, sizeof(inner));
-	SHA256_Final(out + 1, &c);
+	SHA256_Final(out, &c);
+}
+
+void
+mh_token_compute(const mh_token_key *tk, const char digits[MH_MYNUMBER_DIGITS],
+				 unsigned char out[MH_TOKEN_BYTES])
+{
+	mh_mac_compute(&tk->mac, tk->prefix, MH_TOKEN_DIGITS_AT, digits, MH_MYNUMBER_DIGITS,
+				   out + 1);
 	out[0] = (unsigned char) tk->version;
 }
 

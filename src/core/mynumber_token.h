@@ -28,16 +28,35 @@
 #define MH_VTEXT_MAX (3 + 3 + 1 + 64 + 1)
 
 /*
- * A token key ready for use: the SHA-256 states after the inner and outer
- * padded key blocks, and the message prefix (domain, NUL, version byte).
- * Computing a token is then two SHA-256 compressions.  Key-equivalent:
- * wipe with mh_token_key_wipe().
+ * An HMAC-SHA256 key ready for use: the SHA-256 states after the inner and
+ * outer padded key blocks (RFC 2104).  A MAC is then two SHA-256
+ * compressions for a short message.  Tokens and the linkage digests
+ * (core/linkage.h) share it, each under its own derived key.
+ * Key-equivalent: wipe with OPENSSL_cleanse.
+ */
+typedef struct mh_mac_key
+{
+	uint32_t	inner[8];
+	uint32_t	outer[8];
+} mh_mac_key;
+
+/* The MAC key of HMAC-SHA256(key, label), a key derived for one purpose. */
+extern bool mh_mac_key_init(mh_mac_key *mk, const unsigned char key[MH_KEY_BYTES],
+							const char *label);
+
+/* HMAC-SHA256 of a || b (b may be empty) under mk. */
+extern void mh_mac_compute(const mh_mac_key *mk, const void *a, size_t alen,
+						   const void *b, size_t blen, unsigned char out[32]);
+
+/*
+ * A token key ready for use: the MAC key of K_tok and the message prefix
+ * (domain, NUL, version byte).  Key-equivalent: wipe with
+ * mh_token_key_wipe().
  */
 typedef struct mh_token_key
 {
 	int			version;
-	uint32_t	inner[8];
-	uint32_t	outer[8];
+	mh_mac_key	mac;
 	unsigned char prefix[sizeof(MH_TOKEN_DOMAIN) + 1];
 } mh_token_key;
 

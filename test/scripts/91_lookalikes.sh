@@ -89,6 +89,22 @@ SELECT i::text AS member_key, (ARRAY['01130012', '06130011', '138016', '39131018
        NULL::date AS certificate_valid_until
   FROM generate_series(1, 300) AS i;
 SELECT mynahoken.register_member_source('lookalike_test.members');
+-- Linkage checks (issue 14): members, J-LIS answers (one differs), a run.
+CREATE TABLE lookalike_test.link_m AS
+SELECT 'L' || i AS insured_key, 'H' || (i / 2) AS household, mynahoken.tokenize('123456789018') AS token,
+       mynahoken.seal('123456789018') AS sealed, 'jlis_lookup_weak' AS provenance, false AS number_confirmed,
+       NULL::mynahoken.mynumber_token AS sent_token, '髙橋 一' || i AS kanji_name, 'たかはし' || i AS kana_name,
+       '本町一丁目' || i || '番' AS address, DATE '1980-01-01' + i AS birth_date, 1 + i % 2 AS sex
+  FROM generate_series(1, 6) AS i;
+CREATE TABLE lookalike_test.link_j AS
+SELECT insured_key, token, DATE '2026-11-01' AS asked_on, 'own_query' AS source, true AS found,
+       kanji_name, kana_name, address, birth_date + (insured_key = 'L3')::int AS birth_date, sex,
+       'row ' || insured_key AS source_ref
+  FROM lookalike_test.link_m;
+INSERT INTO mynahoken.kanji_variant VALUES ('髙', '高', 'reviewed') ON CONFLICT DO NOTHING;
+SELECT mynahoken.linkage_load_members('lookalike_test.link_m');
+SELECT mynahoken.linkage_load_jlis('lookalike_test.link_j');
+CALL mynahoken.linkage_check_nightly(true);
 SQL
 }
 
@@ -232,6 +248,26 @@ INSERT INTO special VALUES
   ('legal_key_range(text,text,text)', $$SELECT mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text, '[]'::pg_catalog.text)$$),
   ('legal_key_multirange(mynahoken.legal_key_range[])', $$SELECT mynahoken.legal_key_multirange(VARIADIC ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)])$$),
   ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$);
+-- Linkage checks (issue 14).
+INSERT INTO sample VALUES
+  ('bytea[]', $$mynahoken.linkage_digests('タナカ'::pg_catalog.text, 'kana'::pg_catalog.text)$$);
+INSERT INTO special VALUES
+  ('linkage_digests(text,text,text,text)', $$SELECT mynahoken.linkage_digests('髙橋 ﾀﾛｳ'::pg_catalog.text, 'kanji'::pg_catalog.text, '髙'::pg_catalog.text, '高'::pg_catalog.text)$$),
+  ('linkage_last4_matches(mynahoken.mynumber_sealed,text)', $$SELECT mynahoken.linkage_last4_matches(mynahoken.seal('123456789018'::pg_catalog.text), '9018'::pg_catalog.text)$$),
+  ('linkage_source_check(regclass,text[])', $$SELECT mynahoken.linkage_source_check('lookalike_test.link_m'::pg_catalog.regclass, ARRAY['insured_key'::pg_catalog.text])$$),
+  ('linkage_load_members(regclass)', $$SELECT mynahoken.linkage_load_members('lookalike_test.link_m'::pg_catalog.regclass)$$),
+  ('linkage_load_jlis(regclass)', $$SELECT mynahoken.linkage_load_jlis('lookalike_test.link_j'::pg_catalog.regclass)$$),
+  ('record_member_report(text,text,text,text,date)', $$SELECT mynahoken.record_member_report('L1'::pg_catalog.text, '9018'::pg_catalog.text, 'last4_ok'::pg_catalog.text, 'mail'::pg_catalog.text, '2026-11-02'::pg_catalog.date)$$),
+  ('linkage_begin_run(boolean,integer)', $$SELECT mynahoken.linkage_run_batch(mynahoken.linkage_begin_run(false, 2))$$),
+  ('linkage_run_batch(bigint)', $$SELECT mynahoken.linkage_run_batch((SELECT pg_catalog.max(r.run_id) FROM mynahoken.linkage_run AS r))$$),
+  ('linkage_check_nightly(boolean,integer,boolean)', $$CALL mynahoken.linkage_check_nightly(true, 2)$$),
+  ('linkage_check_nightly(boolean,integer,boolean)', $$CALL mynahoken.linkage_check_nightly()$$),
+  ('linkage_case_assign(bigint,regrole)', $$SELECT mynahoken.linkage_case_assign((SELECT pg_catalog.min(c.case_id) FROM mynahoken.linkage_case AS c), 'mynahoken_linkage_clerk'::pg_catalog.regrole)$$),
+  ('linkage_case_transition(bigint,mynahoken.linkage_case_state,text)', $$SELECT mynahoken.linkage_case_transition((SELECT pg_catalog.min(c.case_id) FROM mynahoken.linkage_case AS c), 'awaiting_member'::mynahoken.linkage_case_state, 'asked_member'::pg_catalog.text)$$),
+  ('explain_linkage_case(bigint)', $$SELECT mynahoken.explain_linkage_case((SELECT pg_catalog.min(c.case_id) FROM mynahoken.linkage_case AS c))$$),
+  ('schedule_linkage_check(text,text,boolean)', $$SELECT mynahoken.schedule_linkage_check('30 17 * * *'::pg_catalog.text, 'mh-lookalike-link'::pg_catalog.text, false)$$),
+  ('unschedule_linkage_check(text)', $$SELECT mynahoken.unschedule_linkage_check('mh-lookalike-link'::pg_catalog.text)$$),
+  ('linkage_cron_command(boolean)', $$SELECT mynahoken.linkage_cron_command(false) \gexec$$);
 
 -- The rule engine: a table defined, recorded, tested and activated (the
 -- generated functions are called), then each routine on its own.
