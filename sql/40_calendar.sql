@@ -113,6 +113,12 @@ SELECT mynahoken.record_legal_change_set(current_date, '{}');
 ROLLBACK TO errors;
 SELECT mynahoken.record_legal_change_set(current_date, '[{"name": "certificate_term_months", "valid": "[2027-04-01,)", "value": "12", "source": "no-such-source"}]');
 ROLLBACK TO errors;
+-- a value of the wrong type in an entry, or an unknown source id: the message
+-- names the entry, never the value (PostgreSQL's own messages would quote it)
+SELECT mynahoken.record_legal_change_set(current_date, '[{"name": "certificate_term_months", "valid": "[2027-04-01,)", "value": "12", "source": "mynahoken-default"}, {"name": "certificate_term_months", "valid": "not a range", "value": "12", "source": "mynahoken-default"}]');
+ROLLBACK TO errors;
+SELECT mynahoken.record_legal_parameter('certificate_term_months', 'municipal_nhi', '[2027-04-01,)', '12', 999999, current_date);
+ROLLBACK TO errors;
 -- an insurer outside the scope; a reader for an insurer without one
 SELECT mynahoken.record_legal_parameter('certificate_term_months', 'kyokai_kenpo', '[2027-04-01,)', '12',
          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), current_date, insurer => '138016');

@@ -25,3 +25,5 @@ SELECT c, mynahoken.legal_value_int('acquisition_report_days', '2026-04-28', c) 
 -- Outside the calendar: before the law, after the last published equinox.
 SELECT mynahoken.is_holiday('1948-07-19');
 SELECT mynahoken.next_open_day('2027-12-30');
+-- a weekend outside the calendar is refused like any other day
+SELECT mynahoken.is_closed_day('2030-01-05');

@@ -1261,6 +1261,11 @@ BEGIN
   IF isempty(valid) THEN
     PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
   END IF;
+  PERFORM FROM mynahoken.legal_source s WHERE s.source_id = legal_record_entry.source_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal source',
+      hint => 'The sources are listed in mynahoken.legal_source (source_id).');
+  END IF;
   SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
   IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
@@ -1393,28 +1398,45 @@ AS $$
 DECLARE
   cs bigint;
   e jsonb;
+  i bigint;
   src bigint;
+  e_scope mynahoken.insurer_category;
+  e_valid daterange;
+  e_confirmed boolean;
+  e_keep_own boolean;
+  e_insurer mynahoken.insurer_number;
 BEGIN
   IF entries IS NULL OR jsonb_typeof(entries) <> 'array' OR jsonb_array_length(entries) = 0 THEN
     PERFORM mynahoken.raise_error('22023', 'entries of a change set must be a non-empty JSON array');
   END IF;
   cs := mynahoken.legal_change_set_open(recorded_on, reason, note);
-  FOR e IN SELECT x FROM jsonb_array_elements(entries) AS x LOOP
+  FOR e, i IN SELECT x, n FROM jsonb_array_elements(entries) WITH ORDINALITY AS t(x, n) LOOP
     IF jsonb_typeof(e) <> 'object' THEN
-      PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object');
+      PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object',
+        detail => format('Entry %s is not.', i));
     END IF;
-    src := (e ->> 'source_id')::bigint;
+    BEGIN
+      src := (e ->> 'source_id')::bigint;
+      e_scope := (e ->> 'scope')::mynahoken.insurer_category;
+      e_valid := (e ->> 'valid')::daterange;
+      e_confirmed := coalesce((e ->> 'confirmed')::boolean, true);
+      e_keep_own := coalesce((e ->> 'keep_own')::boolean, false);
+      e_insurer := (e ->> 'insurer')::mynahoken.insurer_number;
+    EXCEPTION WHEN data_exception THEN
+      -- PostgreSQL's cast errors quote the value
+      PERFORM mynahoken.raise_error(SQLSTATE, 'an entry of a change set has a value that is not of its type',
+        detail => format('Entry %s: source_id, scope, valid, confirmed, keep_own or insurer.', i));
+    END;
     IF src IS NULL AND e ? 'source' THEN
       SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
       IF NOT FOUND THEN
         PERFORM mynahoken.raise_error('42704', 'unknown legal source in an entry of a change set',
+          detail => format('Entry %s.', i),
           hint => 'The sources are listed in mynahoken.legal_source (code).');
       END IF;
     END IF;
-    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name',
-              (e ->> 'scope')::mynahoken.insurer_category, (e ->> 'valid')::daterange,
-              e ->> 'value', src, coalesce((e ->> 'confirmed')::boolean, true), e ->> 'note',
-              coalesce((e ->> 'keep_own')::boolean, false), (e ->> 'insurer')::mynahoken.insurer_number);
+    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name', e_scope, e_valid,
+              e ->> 'value', src, e_confirmed, e ->> 'note', e_keep_own, e_insurer);
   END LOOP;
   RETURN cs;
 END
@@ -1808,10 +1830,10 @@ COMMENT ON FUNCTION mynahoken.is_holiday(date) IS
 CREATE FUNCTION mynahoken.is_closed_day(day date)
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN pg_catalog.date_part('isodow', day) OPERATOR(pg_catalog.>=) 6
-    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 12 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.>=) 29)
-    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 1 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.<=) 3)
-    OR mynahoken.is_holiday(day);
+RETURN CASE WHEN mynahoken.is_holiday(day) THEN true
+            ELSE pg_catalog.date_part('isodow', day) OPERATOR(pg_catalog.>=) 6
+                 OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 12 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.>=) 29)
+                 OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 1 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.<=) 3) END;
 COMMENT ON FUNCTION mynahoken.is_closed_day(date) IS
   'True on a day the administration is closed (行政機関の休日に関する法律 第1条: Saturday, Sunday, 休日 of 国民の祝日に関する法律, 12/29-1/3)';
 
@@ -2062,7 +2084,6 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_parameter_at(text, date, mynahoken.insurer_category, date) IS
   'Calendar row of a legal parameter on a day, for a category, as known on a day (NULL: now); error P0002 when none';
-
 -- ===========================================================================
 -- Issue 11, rule engine.
 -- The whole of sql/install/60_rules.sql: every object of the rule engine is new in 0.2.

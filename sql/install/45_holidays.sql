@@ -281,13 +281,15 @@ COMMENT ON FUNCTION mynahoken.is_holiday(date) IS
 
 -- 行政機関の休日に関する法律 第1条: Sundays and Saturdays, the 休日 of
 -- 国民の祝日に関する法律, and 12/29 to 1/3.
+-- is_holiday first (CASE fixes the order): a day outside the calendar is
+-- refused, also on a weekend.
 CREATE FUNCTION mynahoken.is_closed_day(day date)
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN pg_catalog.date_part('isodow', day) OPERATOR(pg_catalog.>=) 6
-    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 12 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.>=) 29)
-    OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 1 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.<=) 3)
-    OR mynahoken.is_holiday(day);
+RETURN CASE WHEN mynahoken.is_holiday(day) THEN true
+            ELSE pg_catalog.date_part('isodow', day) OPERATOR(pg_catalog.>=) 6
+                 OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 12 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.>=) 29)
+                 OR (pg_catalog.date_part('month', day) OPERATOR(pg_catalog.=) 1 AND pg_catalog.date_part('day', day) OPERATOR(pg_catalog.<=) 3) END;
 COMMENT ON FUNCTION mynahoken.is_closed_day(date) IS
   'True on a day the administration is closed (行政機関の休日に関する法律 第1条: Saturday, Sunday, 休日 of 国民の祝日に関する法律, 12/29-1/3)';
 
