@@ -14,13 +14,6 @@
 
 -- SQL functions that are inlined cannot fix their search_path: their bodies
 -- become SQL-standard bodies, bound to their objects when created.
-CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category)
-RETURNS mynahoken.legal_key_range
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN mynahoken.legal_key_range(name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
-                                 name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
-                                 '[]');
-
 CREATE OR REPLACE FUNCTION mynahoken.legal_value_date(name text, day date,
                                            category mynahoken.insurer_category DEFAULT NULL,
                                            known_on date DEFAULT NULL)
@@ -72,71 +65,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN lost_on OPERATOR(pg_catalog.<) acquired_on THEN 'lost_before_acquired'
             WHEN card_expires_on OPERATOR(pg_catalog.<) card_issued_on THEN 'card_expires_before_issued'
             WHEN acquired_on OPERATOR(pg_catalog.<) birth_date THEN 'acquired_before_birth' END;
-
--- plan_issuance commits, so it cannot SET search_path: every name qualified.
-CREATE OR REPLACE PROCEDURE mynahoken.plan_issuance(as_of date DEFAULT CURRENT_DATE,
-                                         chunk_size integer DEFAULT 10000,
-                                         late_days integer DEFAULT 60,
-                                         known_on date DEFAULT NULL,
-                                         wait_seconds integer DEFAULT 0,
-                                         pause_ms integer DEFAULT 0,
-                                         commit_chunks boolean DEFAULT true)
-LANGUAGE plpgsql
-AS $$
--- No SET clause (it would forbid COMMIT), so this body runs under the caller's
--- search_path: every type, function and operator is schema-qualified, and the
--- work is done by the functions it calls, which fix their own search_path.
-DECLARE
-  p_as_of pg_catalog.date := as_of;
-  p_chunk pg_catalog.int4 := chunk_size;
-  run pg_catalog.int8;
-  err pg_catalog.text;
-  total pg_catalog.int8;
-  lo pg_catalog.int8 := 1;
-  hi pg_catalog.int8;
-BEGIN
-  -- Called inside a transaction block with commit_chunks, fail here, before
-  -- taking the lock, rather than at the first chunk.
-  IF commit_chunks THEN
-    COMMIT;
-  END IF;
-  run := mynahoken.issuance_begin(p_as_of, known_on, late_days, p_chunk, wait_seconds);
-  IF run IS NULL THEN
-    RETURN;
-  END IF;
-  IF commit_chunks THEN
-    COMMIT;
-  END IF;
-  err := mynahoken.issuance_prepare(run);
-  IF err IS NULL THEN
-    SELECT pg_catalog.count(*) INTO total FROM pg_temp.mh_iss_snap;
-    IF commit_chunks THEN
-      COMMIT;
-    END IF;
-    WHILE lo OPERATOR(pg_catalog.<=) total LOOP
-      hi := LEAST(lo OPERATOR(pg_catalog.+) p_chunk OPERATOR(pg_catalog.-) 1, total);
-      err := mynahoken.issuance_chunk(run, lo, hi);
-      EXIT WHEN err IS NOT NULL;
-      IF commit_chunks THEN
-        COMMIT;
-      END IF;
-      lo := hi OPERATOR(pg_catalog.+) 1;
-      IF pause_ms OPERATOR(pg_catalog.>) 0 AND lo OPERATOR(pg_catalog.<=) total THEN
-        PERFORM pg_catalog.pg_sleep(pause_ms::pg_catalog.float8 OPERATOR(pg_catalog./) 1000);
-      END IF;
-    END LOOP;
-  END IF;
-  PERFORM mynahoken.issuance_end(run, err);
-  IF commit_chunks THEN
-    COMMIT;
-  END IF;
-  IF err IS NOT NULL THEN
-    RAISE EXCEPTION 'issuance run % failed: %', run, pg_catalog.substr(err, 7)
-      USING ERRCODE = pg_catalog.left(err, 5),
-            HINT = 'The run is logged as failed; the next run for the same day takes it over where it stopped.';
-  END IF;
-END
-$$;
 
 -- The pg_cron command runs under the job role's search_path.
 CREATE OR REPLACE FUNCTION mynahoken.issuance_cron_command(lead_days integer DEFAULT 0)
@@ -289,45 +217,6 @@ BEGIN
       hint => 'Record a superseding value, or a source of your own, instead.');
   END IF;
   RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION mynahoken.legal_entry_at(name text, day date,
-                                         category mynahoken.insurer_category DEFAULT NULL,
-                                         known_on date DEFAULT NULL)
-RETURNS mynahoken.legal_parameter_entry
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  ent mynahoken.legal_parameter_entry;
-BEGIN
-  IF name IS NULL OR day IS NULL THEN
-    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
-  END IF;
-  SELECT e.* INTO ent
-    FROM mynahoken.legal_parameter_entry e
-   WHERE e.name = legal_entry_at.name
-     AND (e.scope = category OR e.scope IS NULL)
-     AND e.valid @> day
-     AND (known_on IS NULL OR e.recorded_on <= known_on)
-   ORDER BY e.scope IS NULL, e.recorded_on DESC
-   LIMIT 1;
-  IF FOUND THEN
-    RETURN ent;
-  END IF;
-  PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
-  IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
-      hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
-  END IF;
-  PERFORM mynahoken.raise_error('P0002',
-    pg_catalog.format('no value for legal parameter "%s" on the given day', name),
-    detail => format('Insurer category: %s. Knowledge: %s.',
-                     coalesce(category::text, 'all'),
-                     CASE WHEN known_on IS NULL THEN 'as currently known'
-                          ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
-    hint => 'Record a value with mynahoken.record_legal_parameter().');
 END
 $$;
 
@@ -1894,6 +1783,11 @@ ALTER TABLE mynahoken.legal_parameter_entry
     mynahoken.legal_parameter_key(name, scope, insurer) WITH &&,
     valid WITH &&,
     pg_catalog.daterange(recorded_on, recorded_on, '[]') WITH &&);
+-- 0.1's key, of an entry for a whole scope: the same key with no insurer.
+CREATE OR REPLACE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category)
+RETURNS mynahoken.legal_key_range
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mynahoken.legal_parameter_key(name, scope, NULL::mynahoken.insurer_number);
 
 CREATE OR REPLACE VIEW mynahoken.legal_parameter AS
 SELECT e.parameter_id, e.name, e.value_type, e.scope, k.valid,

@@ -84,14 +84,6 @@ COMMENT ON CAST (mynahoken.legal_key_range AS mynahoken.legal_key_multirange) IS
 
 -- IMMUTABLE although it casts an enum to text: the labels of
 -- mynahoken.insurer_category are never renamed (they are part of the API).
-CREATE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category)
-RETURNS mynahoken.legal_key_range
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN mynahoken.legal_key_range(name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
-                                 name OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) coalesce(scope::pg_catalog.text, '*'),
-                                 '[]');
-COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
-  'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
 
 -- Change sets: the entries recorded together, in one transaction, on one
 -- knowledge day.  The system time (recorded_at, the transaction's start) and
@@ -127,6 +119,13 @@ RETURN mynahoken.legal_key_range(
          '[]');
 COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category, mynahoken.insurer_number) IS
   'Exclusion key of a legal parameter value: its name, scope (NULL = all insurer categories) and insurer number (NULL = the whole scope)';
+-- 0.1's key, of an entry for a whole scope: the same key with no insurer.
+CREATE FUNCTION mynahoken.legal_parameter_key(name text, scope mynahoken.insurer_category)
+RETURNS mynahoken.legal_key_range
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN mynahoken.legal_parameter_key(name, scope, NULL::mynahoken.insurer_number);
+COMMENT ON FUNCTION mynahoken.legal_parameter_key(text, mynahoken.insurer_category) IS
+  'Exclusion key of a legal parameter value: its name and scope (NULL scope = all insurer categories)';
 
 CREATE SEQUENCE mynahoken.legal_parameter_id_seq;
 COMMENT ON SEQUENCE mynahoken.legal_parameter_id_seq IS
