@@ -30,6 +30,7 @@
 #include "utils/rangetypes.h"
 #include "utils/typcache.h"
 
+#include "catalog.h"
 #include "decision.h"
 #include "mynahoken.h"
 #include "transition.h"
@@ -134,37 +135,6 @@ fmt_knowledge(DecisionCache *c)
 /* ---------------------------------------------------------------------
  * Loading the calendar
  */
-
-static void
-load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid *typid)
-{
-	char	   *sql;
-	int			i;
-
-	sql = psprintf("SELECT e.oid, e.enumlabel::pg_catalog.text, e.enumtypid FROM pg_catalog.pg_enum e "
-				   "WHERE e.enumtypid OPERATOR(pg_catalog.=) '%s'::pg_catalog.regtype::pg_catalog.oid "
-				   "ORDER BY e.enumsortorder",
-				   typname);
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		mh_elog(ERROR, "could not read the labels of %s", typname);
-	if ((int) SPI_processed != n)
-		mh_elog(ERROR, "%s has %d labels, the library expects %d",
-			    typname, (int) SPI_processed, n);
-	for (i = 0; i < n; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *label = SPI_getvalue(tup, td, 2);
-
-		if (strcmp(label, labels[i]) != 0)
-			mh_elog(ERROR, "label %d of %s is \"%s\", the library expects \"%s\"",
-				    i + 1, typname, label, labels[i]);
-		oids[i] = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
-		if (typid != NULL)
-			*typid = DatumGetObjectId(SPI_getbinval(tup, td, 3, &isnull));
-	}
-}
 
 static int
 param_by_name(const char *name)
@@ -322,19 +292,16 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		c->resolved[k].ok = false;
 }
 
-/* The OIDs of the labels of our enums, read from pg_enum once per call site. */
+/* The OIDs of the labels of our enums, read once per call site. */
 static void
 load_enums(DecisionCache *c)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		mh_elog(ERROR, "SPI_connect failed");
-	load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
-			  c->category_oid, NULL);
-	load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
-			  c->document_oid, &c->document_type);
-	load_enum("mynahoken.certificate_reason", reason_names, MH_NEED_COUNT,
-			  c->reason_oid, NULL);
-	SPI_finish();
+	mh_enum_oids(mh_typid("insurer_category"), mh_category_names, MH_CAT_COUNT,
+				 c->category_oid);
+	c->document_type = mh_typid("document");
+	mh_enum_oids(c->document_type, document_names, MH_DOC_COUNT, c->document_oid);
+	mh_enum_oids(mh_typid("certificate_reason"), reason_names, MH_NEED_COUNT,
+				 c->reason_oid);
 	c->enums_loaded = true;
 }
 
