@@ -9,6 +9,7 @@
 # "Docs that run".  Needs PGHOST and MH_TMP (scripts/test.sh).
 #
 #   DOC_FILES="doc/rules.md doc/ja/rules.md" bash test/scripts/80_docs.sh   some pages only
+#   DOC_REUSE_DEMO=1 ...      keep the demo database for the next run, and use it if it is there
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 cd "$MH_ROOT"
@@ -30,8 +31,11 @@ else
 	shopt -u nullglob
 fi
 
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
-if ! mh_demo_database "$DB" "${DOC_MEMBERS:-10000}" >"$work/demo.log" 2>&1; then
+reuse=${DOC_REUSE_DEMO:-0}
+if [ "$reuse" = 1 ] && [ "$(psql -X -qAt -d postgres -c "SELECT count(*) FROM pg_database WHERE datname = '$DB'")" = 1 ]; then
+	:
+elif ! { psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+	mh_demo_database "$DB" "${DOC_MEMBERS:-10000}" >"$work/demo.log" 2>&1; }; then
 	echo "not ok 1 - the demo database builds"
 	sed 's/^/#   /' "$work/demo.log" | tail -n 30
 	exit 1
@@ -45,12 +49,19 @@ had_mh=$(q "SELECT count(*) FROM pg_extension WHERE extname = 'mynahoken'")
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS mynahoken" >/dev/null
 
+# Roles are cluster-wide: the ones the pages create (CREATE ROLE in a tutorial)
+# are dropped at the end, so that the next run, or the next script, starts clean.
+roles_before=$(psql -X -qAt -d postgres -c "SELECT string_agg(quote_literal(rolname), ',') FROM pg_roles")
+
 PGOPTIONS="${PGOPTIONS:-} -c statement_timeout=300s" \
 	python3 test/scripts/lib/doc_blocks.py --template "$DB" --search-path "$MH_DEMO_SEARCH_PATH" \
 	--cron-db "$CRON_DB" --workdir "$work" --root "$MH_ROOT" "${files[@]}"
 rc=$?
 
+for r in $(psql -X -qAt -d postgres -c "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname NOT IN ($roles_before)"); do
+	psql -X -q -d postgres -c "DROP ROLE $r" >/dev/null
+done
 [ "$had_mh" = 1 ] || q "DROP EXTENSION mynahoken" >/dev/null
 [ "$had_cron" = 1 ] || q "DROP EXTENSION pg_cron" >/dev/null
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+[ "$reuse" = 1 ] || psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
 exit $rc

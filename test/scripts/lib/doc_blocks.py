@@ -11,6 +11,8 @@ runs:
     <!-- doc-test: skip REASON -->         not run (a fragment, a file on the server, ...)
     <!-- doc-test: error SQLSTATE -->      must raise errors, every one with SQLSTATE
     <!-- doc-test: cron -->                runs in the pg_cron database, rolled back
+    <!-- doc-test: rollback -->            runs (with its setup) in a transaction rolled
+                                           back: roles and grants are cluster-wide
     <!-- doc-test: setup
     SQL the block needs, run just before it and not shown
     -->
@@ -41,6 +43,7 @@ class Block:
         self.skip = None        # reason
         self.error = None       # expected SQLSTATE
         self.cron = False
+        self.rollback = False
         self.setup = []         # lines
         self.problems = []      # directive problems
 
@@ -83,6 +86,8 @@ def parse_directives(block, comment_lines):
             block.error = arg
         elif kind == 'cron':
             block.cron = True
+        elif kind == 'rollback':
+            block.rollback = True
         else:
             block.problems.append('unknown doc-test directive: %s' % kind)
 
@@ -202,6 +207,8 @@ def main():
             out = []
             for b in local:
                 out.append('-- %s' % b.name)
+                if b.rollback:
+                    out.append('BEGIN;')
                 for s in b.setup:
                     out.append(s)
                     linemap[len(out)] = (b, None)
@@ -212,6 +219,9 @@ def main():
                 # the doc, but psql needs one to run it
                 out.append(';')
                 linemap[len(out)] = (b, b.line + len(b.body))
+                if b.rollback:
+                    out.append('ROLLBACK;')
+                    linemap[len(out)] = (b, b.line + len(b.body))
             with open(script, 'w', encoding='utf-8') as f:
                 f.write('\n'.join(out) + '\n')
             ok = (sql_admin('DROP DATABASE IF EXISTS %s WITH (FORCE)' % db)
@@ -276,6 +286,19 @@ def main():
         summary.append('%s: %d sql blocks, %d skipped, %d failed'
                        % (rel, len(sql_blocks), sum(1 for b in sql_blocks if b.skip is not None),
                           file_failed))
+
+    # Stale text the blocks cannot catch: README's table of roles lists the
+    # roles the install script creates, no more, no fewer.
+    created = set()
+    install = os.path.join(a.root, 'sql', 'install')
+    for f in sorted(os.listdir(install)):
+        created |= set(re.findall(r'CREATE ROLE (mynahoken_[a-z_]+)', open(os.path.join(install, f)).read()))
+    readme = open(os.path.join(a.root, 'README.md'), encoding='utf-8').read()
+    roles = readme.split('### Roles', 1)[-1].split('\n## ', 1)[0]
+    listed = set(re.findall(r'^\| `(mynahoken_[a-z_]+)`', roles, re.M))
+    report(created == listed, "README.md's table of roles lists the roles CREATE EXTENSION creates",
+           ['created, not listed: %s' % ', '.join(sorted(created - listed)),
+            'listed, not created: %s' % ', '.join(sorted(listed - created))] if created != listed else ())
 
     for s in summary:
         print('# ' + s)
