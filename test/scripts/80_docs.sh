@@ -49,18 +49,11 @@ had_mh=$(q "SELECT count(*) FROM pg_extension WHERE extname = 'mynahoken'")
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS mynahoken" >/dev/null
 
-# Roles are cluster-wide: the ones the pages create (CREATE ROLE in a tutorial)
-# are dropped at the end, so that the next run, or the next script, starts clean.
-roles_before=$(psql -X -qAt -d postgres -c "SELECT string_agg(quote_literal(rolname), ',') FROM pg_roles")
-
 PGOPTIONS="${PGOPTIONS:-} -c statement_timeout=300s" \
 	python3 test/scripts/lib/doc_blocks.py --template "$DB" --search-path "$MH_DEMO_SEARCH_PATH" \
 	--cron-db "$CRON_DB" --workdir "$work" --root "$MH_ROOT" "${files[@]}"
 rc=$?
 
-for r in $(psql -X -qAt -d postgres -c "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname NOT IN ($roles_before)"); do
-	psql -X -q -d postgres -c "DROP ROLE $r" >/dev/null
-done
 [ "$had_mh" = 1 ] || q "DROP EXTENSION mynahoken" >/dev/null
 [ "$had_cron" = 1 ] || q "DROP EXTENSION pg_cron" >/dev/null
 [ "$reuse" = 1 ] || psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1

@@ -154,6 +154,12 @@ def errors_of(stderr_lines):
     return out
 
 
+def cluster_roles():
+    p = subprocess.run(['psql', '-X', '-qAt', '-d', 'postgres', '-c', 'SELECT rolname FROM pg_roles'],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return set(p.stdout.split())
+
+
 def sql_admin(sql):
     p = subprocess.run(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-c', sql],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -200,6 +206,7 @@ def main():
 
         # One session for the page: its blocks, each preceded by its setup.
         results = {}
+        roles_before = cluster_roles()
         if local:
             db = 'mh_doc_%d' % k
             script = os.path.join(a.workdir, 'page-%d.sql' % k)
@@ -257,6 +264,11 @@ def main():
                 docline = b.line + line - 1 - len(b.setup) if line else None
                 at = '%s:%d' % (rel, docline) if docline and docline > b.line else b.name
                 results[b].append((state, '%s: %s %s: %s (in the pg_cron database)' % (at, sev, state, msg)))
+
+        # Roles are cluster-wide: the ones a page created (a tutorial's
+        # CREATE ROLE) go with its database, so that every page starts alike.
+        for r in sorted(cluster_roles() - roles_before):
+            sql_admin('DROP ROLE "%s"' % r.replace('"', '""'))
 
         for b in sql_blocks:
             if b.problems:
