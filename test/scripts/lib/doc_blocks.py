@@ -312,6 +312,28 @@ def main():
            ['created, not listed: %s' % ', '.join(sorted(created - listed)),
             'listed, not created: %s' % ', '.join(sorted(listed - created))] if created != listed else ())
 
+    # Every file of the repository a page names exists (placeholders such as
+    # NN_name.sql aside): no dangling reference to notes outside the repository.
+    top = '|'.join(re.escape(d) for d in sorted(os.listdir(a.root))
+                   if os.path.isdir(os.path.join(a.root, d)) and not d.startswith('.'))
+    path_re = re.compile(r'(?<![\w/.-])((?:\.\./)+[\w./-]*\w|(?:%s)/[\w./-]*\w)' % top)
+    for rel in a.files:
+        text = open(os.path.join(a.root, rel), encoding='utf-8').read()
+        missing = []
+        for lineno, line in enumerate(text.split('\n'), start=1):
+            for m in path_re.finditer(line):
+                ref = m.group(1)
+                if re.search(r'NN|name|subsystem|module|version|<|\*', ref) or '<' in line[m.end():m.end() + 3]:
+                    continue
+                if ref.startswith('../'):
+                    target = os.path.join(a.root, os.path.dirname(rel), ref)
+                else:
+                    target = os.path.join(a.root, ref)
+                built = '/bin/' in ref or os.path.exists(target + '.c')   # made by make
+                if not os.path.exists(target) and not built:
+                    missing.append('%s:%d: %s' % (rel, lineno, ref))
+        report(not missing, '%s names only files of the repository' % rel, missing)
+
     for s in summary:
         print('# ' + s)
     print('1..%d' % n)
