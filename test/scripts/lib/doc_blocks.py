@@ -323,7 +323,7 @@ def main():
         for lineno, line in enumerate(text.split('\n'), start=1):
             for m in path_re.finditer(line):
                 ref = m.group(1)
-                if re.search(r'NN|name|subsystem|module|version|<|\*', ref) or '<' in line[m.end():m.end() + 3]:
+                if re.search(r'NN|name|subsystem|module|version|<|\*', ref, re.I) or '<' in line[m.end():m.end() + 3]:
                     continue
                 if ref.startswith('../'):
                     target = os.path.join(a.root, os.path.dirname(rel), ref)
