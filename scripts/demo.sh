@@ -43,7 +43,7 @@ Connect:  psql -h $MH_TMP/sock -U postgres insurer
             SELECT * FROM mynahoken.search_path_hazards();    -- no rows: nothing before mynahoken
           and call functions that take a My Number schema-qualified (doc/tokens.md).
           In your own database:
-            ALTER DATABASE yours SET search_path = mynahoken, "\$user", public;
+            ALTER DATABASE yours SET search_path = mynahoken, your_tables_schema, "\$user", public;
 Docs:     README.md and doc/*.md (doc/ja/ in Japanese); their SQL runs in this database.
 Stop:     runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/data stop && rm -rf $MH_TMP
 HINT
