@@ -216,6 +216,7 @@ def main():
                 out.append('-- %s' % b.name)
                 if b.rollback:
                     out.append('BEGIN;')
+                    linemap[len(out)] = (b, None)
                 for s in b.setup:
                     out.append(s)
                     linemap[len(out)] = (b, None)
@@ -236,7 +237,7 @@ def main():
                   and sql_admin('ALTER DATABASE %s SET search_path = %s' % (db, a.search_path)))
             if not ok:
                 for b in local:
-                    results[b] = ['could not clone the demo database for %s' % rel]
+                    results[b] = [('?', 'could not clone the demo database for %s' % rel)]
             else:
                 _, err = psql([], db, [script], a.workdir)
                 for b in local:
