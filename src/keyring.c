@@ -344,7 +344,7 @@ mh_load_keyring(void)
 								  errdetail("%s", mh_keyring_status_text(pst)),
 								  errhint("Each line is version:key or version:key:active, with a version "
 										  "from 1 to 255 and a key of 64 hexadecimal digits; "
-										  "see doc/tokens.md.")));
+										  "exactly one version is active.")));
 			break;
 		case LOAD_CHANGED:
 			mh_sensitive_ereport(ERROR,
