@@ -69,14 +69,8 @@ mh_system_install() {
 # real data (doc/tokens.md).  Prints the file name.
 mh_write_test_keyring() {
 	local f="$MH_TMP/keyring"
-	( umask 077; cat >"$f" <<'KEYS'
-# mynahoken TEST keyring: these keys are public, never use them for real data
-1:3c1f8e2a9b7d4c6e0f5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f61
-2:a7e4c2b9d1f3086e5b2a9c7d4e1f3a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f:active
-KEYS
-	)
+	install -m 600 "$MH_ROOT/test/fixtures/keyring/test_keyring" "$f"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$f"
-	chmod 600 "$f"
 	echo "$f"
 }
 

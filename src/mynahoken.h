@@ -43,6 +43,19 @@ extern void _PG_init(void);
 	mh_sensitive_ereport(elevel, \
 						 (errcode(ERRCODE_INTERNAL_ERROR), errmsg_internal(__VA_ARGS__)))
 
+/*
+ * Messages are translated in the extension's text domain, TEXTDOMAIN
+ * ("mynahoken-15", set by the Makefile; catalogues in po/, nls.mk):
+ * mh_sensitive_errstart passes it to errstart, so errmsg, errdetail and
+ * errhint look their format up there.  A text chosen at run time (a status
+ * text of src/core marked with MH_N_, a sentence of a table marked with
+ * gettext_noop) is translated with mh_gettext; mh_tr translates only when
+ * asked, for texts that are also results of IMMUTABLE *_problem functions,
+ * which must not depend on lc_messages.  scripts/po.sh extracts them all.
+ */
+#define mh_gettext(s) dgettext(TEXTDOMAIN, s)
+#define mh_tr(translate, s) ((translate) ? mh_gettext(s) : (s))
+
 extern bool mh_sensitive_errstart(int elevel);
 extern void mh_sensitive_errfinish(void);
 
