@@ -29,9 +29,7 @@ ifndef REGRESS_EXISTING
 REGRESS_OPTS += --temp-instance=tmp_check --temp-config=tmp_check_conf/regress.conf
 endif
 
-# Messages: the catalogue po/*.po (nls.mk), in the text domain
-# mynahoken-<PostgreSQL major>, the name PGXS installs the .mo under.
-PG_CPPFLAGS = -DTEXTDOMAIN='"$(EXTENSION)-$(MAJORVERSION)"' -Isrc -Isrc/core -Wall -Wextra -Werror -Wno-unused-parameter \
+PG_CPPFLAGS = -Isrc -Isrc/core -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers
 SHLIB_LINK  = -lcrypto
 EXTRA_CLEAN = test/unit/bin test/fuzz/bin tmp_check_conf po/sql-messages.pot

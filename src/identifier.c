@@ -55,12 +55,15 @@ identifier_problem(const mh_identifier_kind *kind, mh_status st,
 	bool		digits = strcmp(kind->unit, "digits") == 0;
 	const char *rule = mh_tr(translate, kind->length_rule);
 
+	/* translator: two sentences of a DETAIL: what is wrong, the length rule */
+	const char *two = mh_tr(translate, "%s %s");
+
 	switch (st)
 	{
 		case MH_ERR_EMPTY:
-			return psprintf("%s %s", mh_tr(translate, "The value is empty."), rule);
+			return psprintf(two, mh_tr(translate, "The value is empty."), rule);
 		case MH_ERR_LENGTH:
-			return psprintf("%s %s",
+			return psprintf(two,
 							psprintf(digits ?
 									 mh_tr(translate, "The value has %zu digits.") :
 									 mh_tr(translate, "The value has %zu characters."),

@@ -11,6 +11,7 @@
 
 #include "access/parallel.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 

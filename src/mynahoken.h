@@ -6,6 +6,14 @@
 
 #include "utils/elog.h"
 
+/*
+ * The extension's text domain, "mynahoken-15": the catalogue PGXS builds
+ * from po/ja.po (nls.mk) and installs.  elog.h defines TEXTDOMAIN as NULL,
+ * PostgreSQL's own domain; as in PL/pgSQL's header, it is redefined here.
+ */
+#undef TEXTDOMAIN
+#define TEXTDOMAIN PG_TEXTDOMAIN("mynahoken")
+
 extern void _PG_init(void);
 
 /*
@@ -44,8 +52,7 @@ extern void _PG_init(void);
 						 (errcode(ERRCODE_INTERNAL_ERROR), errmsg_internal(__VA_ARGS__)))
 
 /*
- * Messages are translated in the extension's text domain, TEXTDOMAIN
- * ("mynahoken-15", set by the Makefile; catalogues in po/, nls.mk):
+ * Messages are translated in the extension's text domain, TEXTDOMAIN:
  * mh_sensitive_errstart passes it to errstart, so errmsg, errdetail and
  * errhint look their format up there.  A text chosen at run time (a status
  * text of src/core marked with MH_N_, a sentence of a table marked with

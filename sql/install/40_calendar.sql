@@ -641,7 +641,9 @@ BEGIN
   -- which still take days from it.
   SELECT string_agg(format(CASE r.relation
                              WHEN 'masks' THEN mynahoken.gettext('masks entry %s (%s, recorded on %s) on %s')
-                             ELSE mynahoken.gettext('is masked by entry %s (%s, recorded on %s) on %s') END,
+                             WHEN 'is masked by' THEN mynahoken.gettext('is masked by entry %s (%s, recorded on %s) on %s')
+                             WHEN 'supersedes' THEN mynahoken.gettext('supersedes entry %s (%s, recorded on %s) on %s')
+                             ELSE mynahoken.gettext('is superseded by entry %s (%s, recorded on %s) on %s') END,
                            r.parameter_id,
                            coalesce(r.insurer::text, r.scope::text, mynahoken.gettext('every category')), to_char(r.recorded_on, 'YYYY-MM-DD'),
                            mynahoken.daterange_iso(r.days)),

@@ -671,7 +671,11 @@ BEGIN
       problem := mynahoken.rule_cell_check(cells[i], cols[i]);
       IF problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in row %s, column "%s"'), rn, cols[i]),
-          detail => pg_catalog.format(mynahoken.gettext('The cell parser says: %s.'), problem));
+          -- the parser's "<status> at character <n>", translated in its parts
+          detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                       FROM format(mynahoken.gettext('%s at character %s.'),
+                                   mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                   substring(problem FROM '([0-9]+)$')) AS d));
       END IF;
     END LOOP;
     INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
