@@ -53,7 +53,7 @@ ifndef REGRESS_EXISTING
 installcheck: tmp_check_conf/regress.conf
 endif
 
-# Messages of the SQL routines (raise_error, raise_notice) for the catalogue;
+# Messages of the SQL routines (raise_error, raise_notice, gettext) for the catalogue;
 # make update-po merges them with the C messages into po/*.po.new, and
 # scripts/po.sh lists what is left to translate.
 po/sql-messages.pot: $(FRAGMENTS) scripts/sql_messages.py
