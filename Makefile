@@ -23,10 +23,18 @@ DATA        = $(filter-out $(INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS     = $(sort $(notdir $(basename $(wildcard test/regress/sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION) --inputdir=test/regress --outputdir=test/regress
 
+# make installcheck runs on its own: pg_regress starts a temporary instance of
+# the installed PostgreSQL (make install first, or the Debian package) with
+# the preload and a test keyring in its configuration, as a user other than
+# root.  scripts/test.sh sets REGRESS_EXISTING=1 to use its running cluster.
+ifndef REGRESS_EXISTING
+REGRESS_OPTS += --temp-instance=tmp_check --temp-config=tmp_check_conf/regress.conf
+endif
+
 PG_CPPFLAGS = -Isrc -Isrc/core -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers
 SHLIB_LINK  = -lcrypto
-EXTRA_CLEAN = test/unit/bin test/fuzz/bin
+EXTRA_CLEAN = test/unit/bin test/fuzz/bin tmp_check_conf po/sql-messages.pot
 
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
@@ -36,6 +44,22 @@ $(INSTALL_SQL): $(FRAGMENTS) $(EXTENSION).control
 	{ printf '%s\n' '-- Generated from sql/install/*.sql by make; edit the fragments.' \
 	    '\echo Use "CREATE EXTENSION $(EXTENSION)" to load this file. \quit'; \
 	  for f in $(FRAGMENTS); do printf '\n-- ---- %s\n' $$f; cat $$f; done; } > $@
+
+tmp_check_conf/regress.conf: test/fixtures/keyring/test_keyring
+	@mkdir -p $(dir $@)
+	install -m 600 $< tmp_check_conf/keyring
+	{ echo "shared_preload_libraries = '$(EXTENSION)'"; \
+	  echo "mynahoken.keyring_file = '$(CURDIR)/tmp_check_conf/keyring'"; \
+	  echo "timezone = 'Asia/Tokyo'"; } > $@
+ifndef REGRESS_EXISTING
+installcheck: tmp_check_conf/regress.conf
+endif
+
+# Messages of the SQL routines (raise_error, raise_notice, gettext) for the catalogue;
+# make update-po merges them with the C messages into po/*.po.new, and
+# scripts/po.sh lists what is left to translate.
+po/sql-messages.pot: $(FRAGMENTS) scripts/sql_messages.py
+	python3 scripts/sql_messages.py $(FRAGMENTS) > $@
 
 # Pure C core: unit tests and fuzz targets build without a server.
 CORE_CFLAGS = -std=c99 -O2 -g -Wall -Wextra -Werror -Isrc/core

@@ -6,7 +6,9 @@ MH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MH_PGVER=15
 MH_PACKAGES="postgresql-$MH_PGVER postgresql-server-dev-$MH_PGVER libssl-dev \
 postgresql-$MH_PGVER-pgtap postgresql-$MH_PGVER-cron libtap-parser-sourcehandler-pgtap-perl \
-clang libclang-rt-14-dev make gcc openssl libdbd-pg-perl python3-holidays"
+clang libclang-rt-14-dev make gcc openssl libdbd-pg-perl python3-holidays \
+gettext locales python3-jsonschema \
+postgresql-server-dev-all debhelper dpkg-dev fakeroot lintian"
 
 mh_log() { printf '==> %s\n' "$*" >&2; }
 mh_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -26,6 +28,16 @@ mh_ensure_packages() {
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null \
 		|| mh_die "apt-get install failed for:$missing"
+}
+
+# The Japanese locale of the message test (lc_messages = 'ja_JP.UTF-8'),
+# generated as root before a server starts: a running server does not see a
+# locale generated after it.
+mh_ensure_locale() {
+	locale -a 2>/dev/null | grep -qix 'ja_JP.utf8' && return 0
+	[ "$(id -u)" -eq 0 ] || { mh_log "no locale ja_JP.UTF-8 (run as root to generate it)"; return 0; }
+	mh_log "generating the locale ja_JP.UTF-8"
+	localedef -i ja_JP -c -f UTF-8 ja_JP.UTF-8 || mh_die "localedef ja_JP.UTF-8 failed"
 }
 
 mh_bindir() { "$(mh_pg_config)" --bindir; }
@@ -52,6 +64,12 @@ mh_private_install() {
 	mkdir -p "$inst/usr/lib/postgresql" "$inst/usr/share/postgresql"
 	cp -a "/usr/lib/postgresql/$MH_PGVER" "$inst/usr/lib/postgresql/"
 	cp -a "/usr/share/postgresql/$MH_PGVER" "$inst/usr/share/postgresql/"
+	# PostgreSQL's own message catalogues, beside mynahoken's (lc_messages)
+	local mo
+	for mo in /usr/share/locale/*/LC_MESSAGES/postgres-$MH_PGVER.mo; do
+		[ -f "$mo" ] || continue
+		mkdir -p "$inst$(dirname "$mo")" && cp "$mo" "$inst$mo"
+	done
 	make -s -C "$MH_ROOT" PG_CONFIG="$(mh_pg_config)" install DESTDIR="$inst" >/dev/null \
 		|| mh_die "make install failed"
 	MH_BINDIR="$inst/usr/lib/postgresql/$MH_PGVER/bin"
@@ -69,14 +87,8 @@ mh_system_install() {
 # real data (doc/tokens.md).  Prints the file name.
 mh_write_test_keyring() {
 	local f="$MH_TMP/keyring"
-	( umask 077; cat >"$f" <<'KEYS'
-# mynahoken TEST keyring: these keys are public, never use them for real data
-1:3c1f8e2a9b7d4c6e0f5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f61
-2:a7e4c2b9d1f3086e5b2a9c7d4e1f3a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f:active
-KEYS
-	)
+	install -m 600 "$MH_ROOT/test/fixtures/keyring/test_keyring" "$f"
 	[ "$(id -u)" -eq 0 ] && chown postgres: "$f"
-	chmod 600 "$f"
 	echo "$f"
 }
 

@@ -26,6 +26,7 @@ count() {	# count SUITE PASSED FAILED
 }
 
 mh_ensure_packages
+mh_ensure_locale
 mh_build
 mh_make_tmp
 trap 'mh_stop_cluster; [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$MH_TMP"' EXIT
@@ -56,9 +57,11 @@ mh_private_install
 mh_start_cluster
 export MH_BINDIR MH_TMP
 
-# pg_regress through PGXS: one file of test/regress/sql and test/regress/expected is one test.
+# pg_regress through PGXS: one file of test/regress/sql and test/regress/expected
+# is one test, on this cluster (REGRESS_EXISTING; alone, make installcheck
+# starts its own).
 mh_log "pg_regress"
-make -s installcheck PG_CONFIG="$(mh_pg_config)" >"$MH_TMP/regress.log" 2>&1
+make -s installcheck PG_CONFIG="$(mh_pg_config)" REGRESS_EXISTING=1 >"$MH_TMP/regress.log" 2>&1
 rp=$(grep -cE '\.\.\. ok' "$MH_TMP/regress.log")
 rf=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$MH_TMP/regress.log")
 if [ "$rp" -eq 0 ] && [ "$rf" -eq 0 ]; then rf=1; cat "$MH_TMP/regress.log" >&2; fi

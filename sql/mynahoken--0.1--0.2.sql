@@ -4664,10 +4664,1641 @@ BEGIN
                       WHERE a.attrelid = source AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped);
   IF missing IS NOT NULL THEN
     PERFORM mynahoken.raise_error('42703', 'linkage source lacks columns',
-      detail => format('Missing: %s.', array_to_string(missing, ', ')),
-      hint => format('The source needs the columns %s.', array_to_string(columns, ', ')));
+      detail => pg_catalog.format(mynahoken.gettext('Missing: %s.'), array_to_string(missing, ', ')),
+      hint => pg_catalog.format(mynahoken.gettext('The source needs the columns %s.'), array_to_string(columns, ', ')));
   END IF;
   RETURN (SELECT format('%I.%I', n.nspname, c.relname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source);
 END
 $$;
+
+-- Issue 16, Japanese messages: mynahoken.gettext, and every message composed
+-- with format() translated before it is formatted (po/, scripts/po.sh).
+
+CREATE FUNCTION mynahoken.gettext(msgid text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mh_gettext_sql' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.gettext(text) IS
+  'The translation of a message of the extension''s routines in the session''s lc_messages (catalogue mynahoken-15, po/*.po), or the message itself when it has none; STABLE because it depends on lc_messages';
+
+CREATE OR REPLACE FUNCTION mynahoken.add_trust_anchor(certificate bytea,
+                                           purpose mynahoken.certificate_usage,
+                                           expected_fingerprint bytea DEFAULT NULL,
+                                           label text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a record;
+  anchor_id bigint;
+  old_purpose mynahoken.certificate_usage;
+BEGIN
+  IF certificate IS NULL OR purpose IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'certificate and purpose must not be null');
+  END IF;
+  SELECT * INTO a FROM mynahoken.inspect_trust_anchor(certificate);
+  IF expected_fingerprint IS NOT NULL AND expected_fingerprint <> a.fingerprint THEN
+    PERFORM mynahoken.raise_error('22023', 'trust anchor fingerprint does not match the expected fingerprint',
+      detail => pg_catalog.format(mynahoken.gettext('The certificate''s SHA-256 fingerprint is %s.'),
+                            encode(a.fingerprint, 'hex')),
+      hint => 'Compare it with the fingerprint J-LIS publishes for this root.');
+  END IF;
+  INSERT INTO mynahoken.trust_anchor
+         (purpose, der, fingerprint, key_id, subject, serial, not_before, not_after, label)
+  VALUES (purpose, certificate, a.fingerprint, a.key_id, a.subject, a.serial,
+          a.not_before, a.not_after, label)
+  ON CONFLICT (fingerprint) DO NOTHING
+  RETURNING id INTO anchor_id;
+  IF anchor_id IS NULL THEN
+    SELECT t.id, t.purpose INTO anchor_id, old_purpose
+      FROM mynahoken.trust_anchor t WHERE t.fingerprint = a.fingerprint;
+    IF old_purpose <> purpose THEN
+      PERFORM mynahoken.raise_error('23505',
+        pg_catalog.format(mynahoken.gettext('trust anchor is already pinned for %s'), old_purpose),
+        hint => 'Remove it first to change its purpose.');
+    END IF;
+  END IF;
+  RETURN anchor_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_calendar_guard()
+RETURNS trigger
+LANGUAGE plpgsql STABLE   -- reads no table and changes nothing: it only refuses
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'legal_parameter_entry' AND TG_OP = 'UPDATE' THEN
+    PERFORM mynahoken.raise_error('23000', 'values of legal parameters are never updated',
+      hint => 'Record a superseding value with mynahoken.record_legal_parameter().');
+  END IF;
+  IF OLD.shipped THEN
+    PERFORM mynahoken.raise_error('23000',
+      pg_catalog.format(mynahoken.gettext('shipped rows of mynahoken.%s cannot be changed or deleted'), TG_TABLE_NAME),
+      detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
+      hint => 'Record a superseding value, or a source of your own, instead.');
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_at(name text, day date,
+                                         category mynahoken.insurer_category DEFAULT NULL,
+                                         known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+           WHERE e.name = legal_entry_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.insurer IS NULL
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF FOUND THEN
+    RETURN ent;
+  END IF;
+  PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_at.name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+  END IF;
+  PERFORM mynahoken.raise_error('P0002',
+    pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+    detail => CASE WHEN known_on IS NULL
+                   THEN pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as currently known.'),
+                                          coalesce(category::text, mynahoken.gettext('all')))
+                   ELSE pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as known on %s.'),
+                                          coalesce(category::text, mynahoken.gettext('all')),
+                                          to_char(known_on, 'YYYY-MM-DD')) END,
+    hint => 'Record a value with mynahoken.record_legal_parameter().');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_for_insurer(name text, day date, insurer mynahoken.insurer_number,
+                                                  known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+  cat mynahoken.insurer_category;
+BEGIN
+  IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and insurer must not be null');
+  END IF;
+  cat := mynahoken.category(insurer);
+  WITH c AS (
+    SELECT DISTINCT ON (l.level) e AS entry, l.level
+      FROM mynahoken.legal_parameter_entry e
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
+                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
+     WHERE e.name = legal_entry_for_insurer.name
+       AND (e.scope IS NULL
+            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) legal_entry_for_insurer.insurer)))
+       AND e.valid @> day
+       AND (known_on IS NULL OR e.recorded_on <= known_on)
+     ORDER BY l.level, e.recorded_on DESC)
+  SELECT (c.entry).* INTO ent
+    FROM c
+   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
+   ORDER BY (c.entry).recorded_on DESC, c.level DESC
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_for_insurer.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+      detail => CASE WHEN known_on IS NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as currently known.'), insurer)
+                     ELSE pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as known on %s.'), insurer,
+                                            to_char(known_on, 'YYYY-MM-DD')) END);
+  END IF;
+  RETURN ent;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_value_check_type(p mynahoken.legal_parameter_entry, want mynahoken.legal_value_type)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF p.value_type <> want THEN
+    PERFORM mynahoken.raise_error('42804',
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" is of type %s, not %s'), p.name, p.value_type, want));
+  END IF;
+  RETURN p;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
+                                             recorded_on date,
+                                             name text,
+                                             scope mynahoken.insurer_category,
+                                             valid daterange,
+                                             value text,
+                                             source_id bigint,
+                                             confirmed boolean,
+                                             note text,
+                                             keep_own boolean,
+                                             insurer mynahoken.insurer_number)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  def mynahoken.legal_parameter_def;
+  latest date;
+  new_id bigint;
+  report text;
+BEGIN
+  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
+     OR keep_own IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id, recorded_on and keep_own must not be null');
+  END IF;
+  IF insurer IS NOT NULL THEN
+    IF scope IS NULL THEN
+      scope := mynahoken.category(insurer);
+    ELSIF scope <> mynahoken.category(insurer) THEN
+      PERFORM mynahoken.raise_error('22023', 'the insurer number is not of the given insurer category',
+        detail => pg_catalog.format(mynahoken.gettext('The insurer number is of category %s, not %s.'), mynahoken.category(insurer), scope));
+    END IF;
+  END IF;
+  IF keep_own AND scope IS NULL THEN
+    PERFORM mynahoken.raise_error('22023', 'only a value of one insurer category can keep its own against later values',
+      detail => 'keep_own protects a category''s value from values for every category recorded later.');
+  END IF;
+  IF isempty(valid) THEN
+    PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
+  END IF;
+  PERFORM FROM mynahoken.legal_source s WHERE s.source_id = legal_record_entry.source_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal source',
+      hint => 'The sources are listed in mynahoken.legal_source (source_id).');
+  END IF;
+  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'Define it in mynahoken.legal_parameter_def first.');
+  END IF;
+  -- One writer at a time, so that the order check below holds when two
+  -- notices are recorded concurrently.
+  LOCK TABLE mynahoken.legal_parameter_entry IN SHARE ROW EXCLUSIVE MODE;
+
+  -- The new row supersedes the rows it overlaps (derived, nothing is
+  -- updated), so it must come after them.
+  SELECT max(p.recorded_on) INTO latest
+    FROM mynahoken.legal_parameter_entry p
+   WHERE p.name = legal_record_entry.name
+     AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND (p.insurer IS NULL AND legal_record_entry.insurer IS NULL
+          OR p.insurer OPERATOR(mynahoken.=) legal_record_entry.insurer)
+     AND p.valid && legal_record_entry.valid;
+  IF latest > recorded_on THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s, after recorded_on'), name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'Values are recorded in the order they become known.');
+  ELSIF latest = recorded_on THEN
+    PERFORM mynahoken.raise_error('23P01',
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s for some of these days'), name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'One value per parameter, scope, decision day and knowledge day.',
+      hint => 'Record the correction as known from a later day.');
+  END IF;
+
+  BEGIN
+    INSERT INTO mynahoken.legal_parameter_entry
+      (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
+       value_range, value_text, source_id, confirmed, note, keep_own, change_set_id, insurer)
+    VALUES (name, def.value_type, scope, valid, recorded_on,
+            CASE WHEN def.value_type = 'date' THEN value::date END,
+            CASE WHEN def.value_type = 'int' THEN value::int END,
+            CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
+            CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
+            CASE WHEN def.value_type = 'text' THEN value END,
+            source_id, confirmed, note, keep_own, change_set_id, insurer)
+    RETURNING parameter_id INTO new_id;
+  EXCEPTION WHEN data_exception THEN
+    -- PostgreSQL's cast errors quote the value
+    PERFORM mynahoken.raise_error(SQLSTATE,
+      pg_catalog.format(mynahoken.gettext('value of legal parameter "%s" is not a valid %s'), name, def.value_type));
+  END;
+
+  -- No silent masking: say which entries the new one takes days from, and
+  -- which still take days from it.
+  SELECT string_agg(format(CASE r.relation
+                             WHEN 'masks' THEN mynahoken.gettext('masks entry %s (%s, recorded on %s) on %s')
+                             WHEN 'is masked by' THEN mynahoken.gettext('is masked by entry %s (%s, recorded on %s) on %s')
+                             WHEN 'supersedes' THEN mynahoken.gettext('supersedes entry %s (%s, recorded on %s) on %s')
+                             ELSE mynahoken.gettext('is superseded by entry %s (%s, recorded on %s) on %s') END,
+                           r.parameter_id,
+                           coalesce(r.insurer::text, r.scope::text, mynahoken.gettext('every category')), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           mynahoken.daterange_iso(r.days)),
+                    '; ' ORDER BY r.parameter_id)
+    INTO report
+    FROM mynahoken.legal_entry_relations(new_id) AS r;
+  IF report IS NOT NULL THEN
+    PERFORM mynahoken.raise_notice('legal parameter recorded',
+      detail => pg_catalog.format(mynahoken.gettext('Entry %s. It %s.'), new_id, report),
+      hint => 'mynahoken.legal_entry_relations(entry) lists them.');
+  END IF;
+  RETURN new_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_change_set_open(recorded_on date, reason text, note text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  today date := (transaction_timestamp() AT TIME ZONE 'Asia/Tokyo')::date;
+  id bigint;
+BEGIN
+  IF recorded_on IS NULL OR NOT isfinite(recorded_on) THEN
+    PERFORM mynahoken.raise_error('22023', 'the knowledge day of a change set must be a finite date');
+  END IF;
+  IF recorded_on > today THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day cannot be after the day it is recorded',
+      detail => pg_catalog.format(mynahoken.gettext('Knowledge day %s, recording day %s (in Japan).'),
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')));
+  END IF;
+  IF recorded_on < today - 31 AND coalesce(reason, '') = '' THEN
+    PERFORM mynahoken.raise_error('22023', 'a knowledge day more than 31 days before the day it is recorded needs a reason',
+      detail => pg_catalog.format(mynahoken.gettext('Knowledge day %s, recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.'),
+                       to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')),
+      hint => 'Give the reason (a correction, a late entry); mynahoken.legal_change_sets lists it.');
+  END IF;
+  INSERT INTO mynahoken.legal_change_set (recorded_on, reason, note)
+  VALUES (recorded_on, nullif(reason, ''), note)
+  RETURNING change_set_id INTO id;
+  RETURN id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.record_legal_change_set(recorded_on date, entries jsonb,
+                                                  reason text DEFAULT NULL, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cs bigint;
+  e jsonb;
+  i bigint;
+  src bigint;
+  e_scope mynahoken.insurer_category;
+  e_valid daterange;
+  e_confirmed boolean;
+  e_keep_own boolean;
+  e_insurer mynahoken.insurer_number;
+BEGIN
+  IF entries IS NULL OR jsonb_typeof(entries) <> 'array' OR jsonb_array_length(entries) = 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'entries of a change set must be a non-empty JSON array');
+  END IF;
+  cs := mynahoken.legal_change_set_open(recorded_on, reason, note);
+  FOR e, i IN SELECT x, n FROM jsonb_array_elements(entries) WITH ORDINALITY AS t(x, n) LOOP
+    IF jsonb_typeof(e) <> 'object' THEN
+      PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object',
+        detail => pg_catalog.format(mynahoken.gettext('Entry %s is not.'), i));
+    END IF;
+    BEGIN
+      src := (e ->> 'source_id')::bigint;
+      e_scope := (e ->> 'scope')::mynahoken.insurer_category;
+      e_valid := (e ->> 'valid')::daterange;
+      e_confirmed := coalesce((e ->> 'confirmed')::boolean, true);
+      e_keep_own := coalesce((e ->> 'keep_own')::boolean, false);
+      e_insurer := (e ->> 'insurer')::mynahoken.insurer_number;
+    EXCEPTION WHEN data_exception THEN
+      -- PostgreSQL's cast errors quote the value
+      PERFORM mynahoken.raise_error(SQLSTATE, 'an entry of a change set has a value that is not of its type',
+        detail => pg_catalog.format(mynahoken.gettext('Entry %s: source_id, scope, valid, confirmed, keep_own or insurer.'), i));
+    END;
+    IF src IS NULL AND e ? 'source' THEN
+      SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
+      IF NOT FOUND THEN
+        PERFORM mynahoken.raise_error('42704', 'unknown legal source in an entry of a change set',
+          detail => pg_catalog.format(mynahoken.gettext('Entry %s.'), i),
+          hint => 'The sources are listed in mynahoken.legal_source (code).');
+      END IF;
+    END IF;
+    PERFORM mynahoken.legal_record_entry(cs, recorded_on, e ->> 'name', e_scope, e_valid,
+              e ->> 'value', src, e_confirmed, e ->> 'note', e_keep_own, e_insurer);
+  END LOOP;
+  RETURN cs;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_held_at(name text, day date,
+                                              category mynahoken.insurer_category,
+                                              held_at timestamptz,
+                                              known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+BEGIN
+  IF name IS NULL OR day IS NULL OR held_at IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and time must not be null');
+  END IF;
+  SELECT c.* INTO ent
+    FROM (SELECT DISTINCT ON (e.scope IS NULL) e.*
+            FROM mynahoken.legal_parameter_entry e
+            LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = e.change_set_id
+           WHERE e.name = legal_entry_held_at.name
+             AND (e.scope = category OR e.scope IS NULL)
+             AND e.valid @> day
+             AND (known_on IS NULL OR e.recorded_on <= known_on)
+             AND e.insurer IS NULL
+             AND (e.change_set_id IS NULL OR cs.recorded_at <= held_at)
+           ORDER BY e.scope IS NULL, e.recorded_on DESC) AS c
+   ORDER BY c.keep_own DESC, c.recorded_on DESC, c.scope IS NULL
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_held_at.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+      detail => pg_catalog.format(mynahoken.gettext('Insurer category: %s. As held at %s.'), coalesce(category::text, mynahoken.gettext('all')),
+                       to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')));
+  END IF;
+  RETURN ent;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.holiday_calendar_refused(day date)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE   -- not IMMUTABLE: it must not be folded into a plan
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM mynahoken.raise_error('22008', 'no public holiday calendar for the given day',
+    detail => pg_catalog.format(mynahoken.gettext('The calendar covers 1948-07-20 (国民の祝日に関する法律) to %s-12-31 (the last year whose equinox days are published).'),
+                     (SELECT max(e.year) FROM mynahoken.equinox_day e)));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.register_member_source(source regclass)
+RETURNS regclass
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  problems text;
+BEGIN
+  SELECT string_agg(format('%s: %s', c.column_name, c.problem), '; ' ORDER BY c.column_name)
+    INTO problems
+    FROM mynahoken.check_member_source(source) c
+   WHERE c.problem IS NOT NULL;
+  IF problems IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('relation %s cannot be a member source'), source),
+      detail => pg_catalog.format(mynahoken.gettext('Problems: %s.'), problems),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.');
+  END IF;
+  INSERT INTO mynahoken.member_source AS m (only_one, source)
+  SELECT true, format('%I.%I', n.nspname, c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = source
+  ON CONFLICT (only_one) DO UPDATE SET source = EXCLUDED.source, registered_at = pg_catalog.now();
+  RETURN source;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  e2 jsonb;
+  m jsonb;
+  w daterange;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+
+  -- The members after the last committed key, in key order, with the
+  -- problems that make the decision functions refuse a row (contradictory
+  -- dates as member_facts_conflict says; the birth date, needed by the
+  -- 後期高齢者 age rule, is required of every member).
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER (ORDER BY s.k COLLATE "C") AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate_member_key'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT src.member_key::text AS k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                        THEN src.insurer_number::text::mynahoken.insurer_number END AS ins,
+                   src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                   coalesce(src.my_number_linked, false) AS my_number_linked,
+                   src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
+                   src.certificate_requested_on, src.certificate_valid_until
+              FROM %s AS src) AS s
+     WHERE $1 IS NULL OR s.k COLLATE "C" > $1 COLLATE "C"
+  $q$, src) USING r.last_key;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (the first 10,000) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Validity of a 資格確認書 issued on as_of, per category.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date, explanation jsonb);
+  INSERT INTO pg_temp.mh_iss_cert
+  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on),
+         mynahoken.explain_certificate_valid_until(x.category, r.as_of, r.known_on)
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, basis_id bigint,
+                                PRIMARY KEY (category, reason));
+  -- Bases of every certificate reason met in the snapshot, from the
+  -- explanation of the first member with it; when a member is refused by
+  -- certificate_need here, the chunks find the bases as they go.
+  CREATE TEMP TABLE mh_iss_state (map_complete boolean NOT NULL);
+  BEGIN
+    FOR c IN
+      SELECT x.category, x.need::text AS reason, min(x.rn) AS rn
+        FROM (SELECT s.rn, s.category,
+                     mynahoken.certificate_need(s.category, r.as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                                s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on) AS need
+                FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x
+       WHERE mynahoken.certificate_needed(x.need)
+       GROUP BY 1, 2
+    LOOP
+      PERFORM mynahoken.issuance_certificate_basis(p_run, r.as_of, r.known_on, c.category, c.reason, c.rn);
+    END LOOP;
+    INSERT INTO pg_temp.mh_iss_state VALUES (true);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    INSERT INTO pg_temp.mh_iss_state VALUES (false);
+  END;
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE mynahoken.plan_issuance(as_of date DEFAULT CURRENT_DATE,
+                                         chunk_size integer DEFAULT 10000,
+                                         late_days integer DEFAULT 60,
+                                         known_on date DEFAULT NULL,
+                                         wait_seconds integer DEFAULT 0,
+                                         pause_ms integer DEFAULT 0,
+                                         commit_chunks boolean DEFAULT true)
+LANGUAGE plpgsql
+AS $$
+-- No SET clause (it would forbid COMMIT), so this body runs under the caller's
+-- search_path: every type, function and operator is schema-qualified, and the
+-- work is done by the functions it calls, which fix their own search_path.
+DECLARE
+  p_as_of pg_catalog.date := as_of;
+  p_chunk pg_catalog.int4 := chunk_size;
+  run pg_catalog.int8;
+  err pg_catalog.text;
+  total pg_catalog.int8;
+  lo pg_catalog.int8 := 1;
+  hi pg_catalog.int8;
+BEGIN
+  -- Called inside a transaction block with commit_chunks, fail here, before
+  -- taking the lock, rather than at the first chunk.
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  run := mynahoken.issuance_begin(p_as_of, known_on, late_days, p_chunk, wait_seconds);
+  IF run IS NULL THEN
+    RETURN;
+  END IF;
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  err := mynahoken.issuance_prepare(run);
+  IF err IS NULL THEN
+    SELECT pg_catalog.count(*) INTO total FROM pg_temp.mh_iss_snap;
+    IF commit_chunks THEN
+      COMMIT;
+    END IF;
+    WHILE lo OPERATOR(pg_catalog.<=) total LOOP
+      hi := LEAST(lo OPERATOR(pg_catalog.+) p_chunk OPERATOR(pg_catalog.-) 1, total);
+      err := mynahoken.issuance_chunk(run, lo, hi);
+      EXIT WHEN err IS NOT NULL;
+      IF commit_chunks THEN
+        COMMIT;
+      END IF;
+      lo := hi OPERATOR(pg_catalog.+) 1;
+      IF pause_ms OPERATOR(pg_catalog.>) 0 AND lo OPERATOR(pg_catalog.<=) total THEN
+        PERFORM pg_catalog.pg_sleep(pause_ms::pg_catalog.float8 OPERATOR(pg_catalog./) 1000);
+      END IF;
+    END LOOP;
+  END IF;
+  PERFORM mynahoken.issuance_end(run, err);
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  IF err IS NOT NULL THEN
+    -- The error is not repeated: it may quote a member's data.
+    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format(mynahoken.gettext('issuance run %s failed'), run),
+      detail => 'The error is in the column error of mynahoken.issuance_runs.',
+      hint => 'The run is logged as failed; the next run for the same day takes it over where it stopped.');
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b mynahoken.issuance_handoff;
+  n bigint;
+BEGIN
+  SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
+   WHERE x.handoff_id = b.handoff_id;
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on
+   WHERE q.handoff_id = b.handoff_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.schedule_issuance(schedule text DEFAULT '0 17 * * *',
+                                            job_name text DEFAULT 'mynahoken-issuance',
+                                            lead_days integer DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  job bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()),
+      hint => 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
+  END IF;
+  -- Dynamic: the cron schema exists only where pg_cron is installed.
+  BEGIN
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+      USING job_name, schedule, mynahoken.issuance_cron_command(lead_days);
+  EXCEPTION WHEN invalid_parameter_value THEN
+    -- pg_cron quotes the schedule in its message
+    PERFORM mynahoken.raise_error(SQLSTATE, 'pg_cron refused the schedule',
+      hint => 'A schedule is five cron fields, such as ''0 17 * * *'', or ''N seconds''.');
+  END;
+  RETURN job;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.unschedule_issuance(job_name text DEFAULT 'mynahoken-issuance')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  done boolean;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()));
+  END IF;
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
+  IF NOT done THEN
+    RETURN false;
+  END IF;
+  EXECUTE 'SELECT cron.unschedule($1::text)' INTO done USING job_name;
+  RETURN done;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipped THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('shipped rows of mynahoken.%s cannot be changed or deleted'), TG_TABLE_NAME),
+      detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
+      hint => 'Add a row of your own, or an insurer rule table that is an exception to a national label.');
+  END IF;
+  IF TG_TABLE_NAME = 'rule_row' THEN
+    SELECT * INTO v FROM mynahoken.rule_version x
+     WHERE x.version_id = CASE TG_OP WHEN 'DELETE' THEN OLD.version_id ELSE NEW.version_id END;
+    -- a restore (superuser) loads the rows of active versions
+    IF v.status <> 'draft' AND NOT (TG_OP = 'INSERT'
+        AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rows of rule version %s cannot change: it is %s'), v.version_id, v.status),
+        hint => 'Record a new version with mynahoken.rule_version_record().');
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.version_id <> OLD.version_id THEN
+      PERFORM mynahoken.raise_error('23000', 'a rule row cannot move to another version');
+    END IF;
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_version_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  errors text;
+  diag jsonb;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'draft' OR OLD.shipped THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s is %s and cannot be deleted'), OLD.version_id, OLD.status),
+        hint => 'Withdraw it (status withdrawn) or record a superseding version.');
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF (NEW.version_id, NEW.table_name, NEW.valid, NEW.recorded_on, NEW.recorded_at, NEW.source,
+      NEW.columns, NEW.author, NEW.shipped, NEW.note)
+     IS DISTINCT FROM
+     (OLD.version_id, OLD.table_name, OLD.valid, OLD.recorded_on, OLD.recorded_at, OLD.source,
+      OLD.columns, OLD.author, OLD.shipped, OLD.note) THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule versions are append-only: only the status of version %s can change'), OLD.version_id),
+      hint => 'Record a new version with mynahoken.rule_version_record().');
+  END IF;
+  IF NEW.status = OLD.status THEN
+    IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics)
+       IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('the approval of rule version %s cannot be changed'), OLD.version_id));
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NOT (OLD.status = 'draft' AND NEW.status = 'active')
+     AND NOT (OLD.status = 'active' AND NEW.status = 'withdrawn') THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s cannot go from %s to %s'), OLD.version_id, OLD.status, NEW.status));
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate or withdraw rule versions');
+  END IF;
+  IF OLD.status = 'draft' THEN
+    IF current_user = OLD.author THEN
+      PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('rule version %s was recorded by %s, who cannot also approve it'), OLD.version_id, OLD.author),
+        hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
+    END IF;
+    SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY c.severity, c.check_name, c.rows),
+           pg_catalog.string_agg(c.detail, '; ' ORDER BY c.check_name, c.rows) FILTER (WHERE c.severity = 'error')
+      INTO diag, errors
+      FROM mynahoken.rule_check(OLD.version_id) c;
+    IF errors IS NOT NULL THEN
+      PERFORM mynahoken.raise_error('23514', pg_catalog.format(mynahoken.gettext('rule version %s of "%s" is refused: %s'), OLD.version_id, OLD.table_name, errors),
+        hint => 'SELECT * FROM mynahoken.rule_check(version) lists every check with its witness.');
+    END IF;
+    NEW.diagnostics := coalesce(diag, '[]');
+  END IF;
+  NEW.approved_by := current_user;
+  NEW.activated_at := pg_catalog.clock_timestamp();
+  RETURN NEW;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_outcome_add(decision text, code text, label_ja text,
+                                           needs_certificate boolean DEFAULT NULL,
+                                           priority integer DEFAULT 100, description text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description)
+  VALUES (rule_outcome_add.decision, rule_outcome_add.code, rule_outcome_add.label_ja,
+          rule_outcome_add.needs_certificate, false, rule_outcome_add.priority, rule_outcome_add.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown decision',
+      hint => 'The decisions are listed in mynahoken.rule_decision.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the outcome cannot be added',
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_outcome.'), c),
+      hint => 'An outcome code is lower case letters, digits and underscores, and new for its decision.');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_fact_add(fact text, fact_type text, source_column text, description text,
+                                        null_means text DEFAULT 'none', enum_values text[] DEFAULT NULL,
+                                        lo integer DEFAULT NULL, hi integer DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description)
+  VALUES (rule_fact_add.fact, rule_fact_add.fact_type, 'member', rule_fact_add.source_column, NULL,
+          rule_fact_add.enum_values, rule_fact_add.lo, rule_fact_add.hi, rule_fact_add.null_means,
+          rule_fact_add.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown reference',
+      hint => 'See the columns of mynahoken.rule_fact.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the fact cannot be added',
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_fact.'), c));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_table_define(table_name text, decision text, applies_to text[],
+                                            exception_to text, hit_policy text DEFAULT 'unique',
+                                            on_no_match text DEFAULT 'national',
+                                            yields_to text DEFAULT NULL, cap text DEFAULT NULL,
+                                            description text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, exception_to, hit_policy,
+                                    on_no_match, yields_to, cap, description)
+  VALUES (rule_table_define.table_name, rule_table_define.decision, 'insurer', rule_table_define.applies_to,
+          rule_table_define.exception_to, rule_table_define.hit_policy, rule_table_define.on_no_match,
+          rule_table_define.yields_to, rule_table_define.cap, rule_table_define.description);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown decision or label',
+      hint => 'The decisions are listed in mynahoken.rule_decision, the labels in mynahoken.rule_label.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the rule table cannot be added',
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_table.'), c));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_test_add(table_name text, name text, as_of date, facts jsonb, expect text,
+                                        known_on date DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_test (table_name, name, as_of, known_on, facts, expect)
+  VALUES (rule_test_add.table_name, rule_test_add.name, rule_test_add.as_of, rule_test_add.known_on,
+          rule_test_add.facts, rule_test_add.expect);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown rule table',
+      hint => 'Define it with mynahoken.rule_table_define() first.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the test case cannot be added',
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_test.'), c));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_version_record(table_name text, valid daterange, source text,
+                                              recorded_on date, rows text, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  lines text[];
+  header text[];
+  cols text[];
+  parts text[];
+  cells text[];
+  line text;
+  lineno int := 0;
+  vid bigint;
+  rn int;
+  problem text;
+  outcome text;
+BEGIN
+  IF rows IS NULL OR table_name IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a rule version needs a table and rows');
+  END IF;
+  -- The grid: a header "row | fact | fact || outcome", then one line per row.
+  -- Cells cannot contain "|" here (insert into rule_row directly for that).
+  FOREACH line IN ARRAY regexp_split_to_array(rows, E'\n') LOOP
+    lineno := lineno + 1;
+    CONTINUE WHEN btrim(line) = '';
+    IF strpos(line, '||') = 0 THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid has no "||" before its outcome'), lineno),
+        hint => 'Write "row | cell | cell || outcome".');
+    END IF;
+    outcome := btrim(split_part(line, '||', 2));
+    parts := ARRAY(SELECT btrim(p) FROM unnest(string_to_array(split_part(line, '||', 1), '|')) AS p);
+    IF header IS NULL THEN
+      header := parts;
+      IF header[1] <> 'row' OR outcome <> 'outcome' THEN
+        PERFORM mynahoken.raise_error('22P02', 'the grid header must read "row | <fact> ... || outcome"');
+      END IF;
+      cols := header[2:];
+      IF cardinality(cols) = 0 THEN
+        PERFORM mynahoken.raise_error('22P02', 'the grid has no input column');
+      END IF;
+      FOR i IN 1 .. cardinality(cols) LOOP
+        PERFORM FROM mynahoken.rule_fact f WHERE f.fact = cols[i];
+        IF NOT FOUND THEN
+          PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('column "%s" of the grid is not a declared fact'), cols[i]),
+            hint => 'Facts are listed in mynahoken.rule_fact; declare a column of your own with mynahoken.rule_fact_add().');
+        END IF;
+      END LOOP;
+      INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, note)
+      VALUES (rule_version_record.table_name, rule_version_record.valid, rule_version_record.recorded_on,
+              rule_version_record.source, cols, rule_version_record.note)
+      RETURNING version_id INTO vid;
+      CONTINUE;
+    END IF;
+    IF parts[1] !~ '^[0-9]{1,6}$' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid does not start with a row number'), lineno));
+    END IF;
+    rn := parts[1]::int;
+    cells := parts[2:];
+    IF cardinality(cells) <> cardinality(cols) THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('row %s has %s cells for %s columns'), rn, cardinality(cells), cardinality(cols)));
+    END IF;
+    FOR i IN 1 .. cardinality(cols) LOOP
+      problem := mynahoken.rule_cell_check(cells[i], cols[i]);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in row %s, column "%s"'), rn, cols[i]),
+          -- the parser's "<status> at character <n>", translated in its parts
+          detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                       FROM format(mynahoken.gettext('%s at character %s.'),
+                                   mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                   substring(problem FROM '([0-9]+)$')) AS d));
+      END IF;
+    END LOOP;
+    INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
+  END LOOP;
+  IF vid IS NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the grid is empty');
+  END IF;
+  RETURN vid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ptype text;
+BEGIN
+  IF op ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', op->>'int');
+  ELSIF op ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', op->>'date');
+  ELSIF op ? 'bool' THEN
+    RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
+  ELSIF op ? 'text' THEN
+    RETURN format('CAST(%L AS pg_catalog.text)', op->>'text');
+  ELSIF op ? 'day' THEN
+    RETURN '$1';
+  ELSIF op ? 'fact' THEN
+    IF mode IS NULL THEN
+      RETURN format('f.%I', op->>'fact');
+    END IF;
+    RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
+  ELSIF op ? 'param' THEN
+    SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
+    -- an uncorrelated scalar subquery: an InitPlan, read once per statement
+    RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
+                  CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
+                  op->>'param', scope);
+  END IF;
+  PERFORM mynahoken.raise_error('XX000', pg_catalog.format(mynahoken.gettext('unknown operand %s'), op));
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_check(version_id bigint)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  lab mynahoken.rule_label;
+  d mynahoken.rule_decision;
+  r record;
+  c record;
+  v_scope text;
+  problem text;
+  errors int := 0;
+  covered datemultirange;
+  missing datemultirange;
+  ncols int;
+  types text[];
+  nullable boolean[];
+  los bigint[];
+  his bigint[];
+  vals text[];
+  maxv int;
+  rownos int[];
+  cells text[];
+  checks text[] := '{}';
+  outs text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), rule_check.version_id));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
+  v_scope := mynahoken.rule_table_scope(t.applies_to);
+  ncols := cardinality(v.columns);
+
+  -- 1. References: columns are facts, outcomes belong to the decision.
+  FOR c IN SELECT u.col, u.i FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+            WHERE NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = u.col) LOOP
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('column "%s" is not a declared fact', c.col);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id
+              AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := 'the version has no row';
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 2. Cells: each parses against its fact; params and facts named exist with the type.
+  FOR r IN SELECT rr.row_no, rr.cells, u.cell, u.i, f.fact, f.fact_type, f.enum_values
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             LEFT JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+            WHERE rr.version_id = v.version_id ORDER BY rr.row_no, u.i LOOP
+    IF r.i > ncols THEN
+      CONTINUE;
+    END IF;
+    IF r.fact IS NULL THEN
+      CONTINUE;
+    END IF;
+    problem := mynahoken.rule_cell_problem(r.cell, r.fact_type, r.enum_values);
+    IF problem IS NOT NULL THEN
+      severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+      detail := format('row %s, column "%s": invalid cell "%s": %s', r.row_no, v.columns[r.i], r.cell, problem);
+      errors := errors + 1;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    DECLARE
+      j jsonb := mynahoken.rule_cell_parse(r.cell, r.fact_type, r.enum_values);
+      nm text;
+      pt text;
+    BEGIN
+      IF j->>'kind' = 'sql' THEN
+        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
+        IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = nm AND f.fact_type = r.fact_type) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": "%s" is not a fact of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'params', '[]')) LOOP
+        SELECT p.value_type::text INTO pt FROM mynahoken.legal_parameter_def p WHERE p.name = nm;
+        IF pt IS NULL OR pt <> (CASE r.fact_type WHEN 'enum' THEN 'text' ELSE r.fact_type END) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": param(%s) is not a legal parameter of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, cardinality(rr.cells) AS n FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND cardinality(rr.cells) <> ncols ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+    detail := format('row %s has %s cells for %s columns', r.row_no, r.n, ncols);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 3. Parameters: a value on every day of the valid time, for the scope.
+  FOR c IN SELECT DISTINCT p.name
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+             CROSS JOIN LATERAL jsonb_array_elements_text(
+               CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                    THEN coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]') ELSE '[]' END) AS p(name)
+            WHERE rr.version_id = v.version_id
+              AND EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+            ORDER BY 1 LOOP
+    SELECT range_agg(e.valid) INTO covered
+      FROM mynahoken.legal_parameter_entry e
+     WHERE e.name = c.name AND (e.scope IS NULL OR e.scope::text = v_scope);
+    missing := datemultirange(v.valid) - coalesce(covered, '{}'::datemultirange);
+    IF NOT isempty(missing) THEN
+      severity := 'error'; check_name := 'parameter'; rows := NULL;
+      detail := format('parameter %s has no value for %s on %s', c.name, coalesce(v_scope, 'every category'), missing);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+
+  -- 4. Guard rails of the layers.
+  IF t.layer = 'insurer' THEN
+    IF NOT lab.overridable THEN
+      severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+      detail := format('%s cannot have insurer exceptions: it stays above every insurer layer', lab.label);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+    IF t.decision = 'certificate_need' THEN
+      FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+                 JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                ORDER BY rr.row_no LOOP
+        severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
+        errors := errors + 1;
+        RETURN NEXT;
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' AND NOT EXISTS (
+           SELECT FROM mynahoken.rule_outcome o
+            WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
+        severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+        detail := format('the default outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', substr(t.on_no_match, 9));
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+    END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
+    IF lab.decision <> t.decision THEN
+      severity := 'error'; check_name := 'reference'; rows := NULL;
+      detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END IF;
+  IF d.output_type <> 'outcome' OR t.hit_policy IN ('collect', 'rule_order') THEN
+    severity := 'error'; check_name := 'compile'; rows := NULL;
+    detail := format('decision %s with hit policy %s is not compiled in this version', t.decision, t.hit_policy);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
+  IF errors = 0 THEN
+    SELECT array_agg(f.fact_type ORDER BY u.i),
+           array_agg(f.null_means = 'none' ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
+           max(coalesce(cardinality(f.enum_values), 0))
+      INTO types, nullable, los, his, maxv
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i) JOIN mynahoken.rule_fact f ON f.fact = u.col;
+    maxv := greatest(maxv, 1);
+    SELECT array_agg(x.val ORDER BY u.i, x.k) INTO vals
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+      JOIN mynahoken.rule_fact f ON f.fact = u.col
+      CROSS JOIN LATERAL (SELECT k, CASE WHEN f.fact_type = 'enum' THEN f.enum_values[k] END AS val
+                            FROM generate_series(1, maxv) AS k) x;
+    vals := array_fill(NULL::text, ARRAY[ncols, maxv]);
+    FOR c IN SELECT u.i, f.enum_values FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+               JOIN mynahoken.rule_fact f ON f.fact = u.col WHERE f.fact_type = 'enum' LOOP
+      FOR k IN 1 .. cardinality(c.enum_values) LOOP
+        vals[c.i][k] := c.enum_values[k];
+      END LOOP;
+    END LOOP;
+    SELECT array_agg(rr.row_no ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no),
+           array_agg(rr.outcome ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no)
+      INTO rownos, outs
+      FROM mynahoken.rule_row rr
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+     WHERE rr.version_id = v.version_id;
+    cells := array_fill(NULL::text, ARRAY[cardinality(rownos), ncols]);
+    FOR k IN 1 .. cardinality(rownos) LOOP
+      SELECT rr.cells INTO c FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id AND rr.row_no = rownos[k];
+      FOR i IN 1 .. ncols LOOP
+        cells[k][i] := c.cells[i];
+      END LOOP;
+    END LOOP;
+    IF t.hit_policy IN ('unique', 'any') THEN checks := checks || 'overlap'::text; END IF;
+    IF t.on_no_match = 'error' THEN checks := checks || 'gap'::text; END IF;
+    IF t.hit_policy IN ('first', 'priority') THEN checks := checks || 'masked'::text; END IF;
+    FOR c IN SELECT * FROM mynahoken.rule_check_boxes(v.columns, types, nullable, los, his, vals,
+                                                      rownos, cells, checks) LOOP
+      rows := c.rows;
+      check_name := c.check_name;
+      IF c.check_name = 'overlap' THEN
+        IF t.hit_policy = 'any' AND outs[array_position(rownos, c.rows[1])] = outs[array_position(rownos, c.rows[2])] THEN
+          CONTINUE;
+        END IF;
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('rows %s and %s %s where %s: hit policy %s', c.rows[1], c.rows[2],
+                         CASE WHEN c.uncertain THEN 'may overlap (a cell with param(), day or another fact is not analysed)' ELSE 'overlap' END,
+                         c.witness, t.hit_policy);
+      ELSIF c.check_name = 'gap' THEN
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('%s where %s: on_no_match is error',
+                         CASE WHEN c.uncertain THEN 'possibly no row matches (a cell with param(), day or another fact is not analysed)' ELSE 'no row matches' END,
+                         c.witness);
+      ELSE
+        severity := 'error';
+        detail := format('row %s is never reached: the rows before it cover %s', c.rows[1], c.witness);
+      END IF;
+      RETURN NEXT;
+      IF severity = 'error' THEN errors := errors + 1; END IF;
+    END LOOP;
+  END IF;
+
+  -- 6. The table's own tests, through the generated decision with this version.
+  IF errors = 0 THEN
+    FOR c IN SELECT * FROM mynahoken.rule_run_tests(v.table_name, v.version_id) x WHERE NOT x.passed LOOP
+      severity := 'error'; check_name := 'test'; rows := CASE WHEN c.row_no IS NOT NULL THEN ARRAY[c.row_no] END;
+      detail := format('test "%s" (%s): expected %s, got %s', c.test_name, c.as_of, c.expect, coalesce(c.got, 'no outcome'));
+      RETURN NEXT;
+    END LOOP;
+  END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_activate(table_name text, version_id bigint DEFAULT NULL)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  vid bigint := version_id;
+  diag jsonb;
+BEGIN
+  IF NOT pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate rule versions',
+      hint => 'The author records drafts; another role, an approver, activates them.');
+  END IF;
+  IF vid IS NULL THEN
+    SELECT max(x.version_id) INTO vid FROM mynahoken.rule_version x
+     WHERE x.table_name = rule_activate.table_name AND x.status = 'draft';
+  END IF;
+  IF vid IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'the rule table has no draft version');
+  END IF;
+  UPDATE mynahoken.rule_version x SET status = 'active'
+   WHERE x.version_id = vid AND x.table_name = rule_activate.table_name
+  RETURNING x.diagnostics INTO diag;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('version %s is not a version of the rule table'), vid));
+  END IF;
+  RETURN QUERY
+  SELECT e->>'severity', e->>'check_name',
+         ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e->'rows') = 'array' THEN e->'rows' ELSE '[]' END)::int),
+         e->>'detail'
+    FROM jsonb_array_elements(diag) AS e;
+END
+$$;
+
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_load_members(source regclass)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text := mynahoken.linkage_source_check(source,
+    ARRAY['insured_key', 'household', 'token', 'sealed', 'provenance', 'number_confirmed', 'sent_token',
+          'kanji_name', 'kana_name', 'address', 'birth_date', 'sex']);
+  n bigint;
+  before bigint;
+  bad bigint;
+BEGIN
+  -- Refuse incomplete or repeated rows here: a constraint error would quote the row.
+  EXECUTE format($q$SELECT count(*) - count(DISTINCT s.insured_key) + count(*) FILTER (WHERE s.insured_key IS NULL)
+                     FROM %s AS s$q$, src)
+    INTO bad;
+  IF bad > 0 THEN
+    PERFORM mynahoken.raise_error('23505', pg_catalog.format(mynahoken.gettext('linkage source has %s rows without a key or with a repeated key'), bad),
+      detail => 'Every member needs one row with its own insured_key.');
+  END IF;
+  SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO before FROM mynahoken.linkage_change_seq AS s;
+  -- Digests are computed once here; a member whose facts, number or
+  -- provenance did not change keeps its row and its change_seq.
+  EXECUTE format($q$
+    WITH v AS (SELECT * FROM mynahoken.kanji_variant_strings()),
+    s AS (
+      SELECT s.insured_key::text AS insured_key, s.household::text AS household,
+             s.token::mynahoken.mynumber_token AS token, s.sealed::mynahoken.mynumber_sealed AS sealed,
+             COALESCE(s.provenance::text, 'unknown')::mynahoken.linkage_provenance AS provenance,
+             COALESCE(s.number_confirmed::boolean, false) AS number_confirmed,
+             s.sent_token::mynahoken.mynumber_token AS sent_token,
+             mynahoken.linkage_digests(s.kanji_name::text, 'kanji', v.variant_from, v.variant_to) AS kanji_digest,
+             mynahoken.linkage_digests(s.kana_name::text, 'kana') AS kana_digest,
+             mynahoken.linkage_digests(s.address::text, 'address') AS address_digest,
+             mynahoken.linkage_birth_date_digest(s.birth_date::date) AS birth_date_digest,
+             mynahoken.linkage_sex_digest(s.sex::integer) AS sex_digest
+        FROM %s AS s CROSS JOIN v)
+    INSERT INTO mynahoken.linkage_member AS m
+           (insured_key, household, token, sealed, provenance, number_confirmed, sent_token,
+            kanji_digest, kana_digest, address_digest, birth_date_digest, sex_digest)
+    SELECT * FROM s
+    ON CONFLICT (insured_key) DO UPDATE
+       SET household = EXCLUDED.household, token = EXCLUDED.token, sealed = EXCLUDED.sealed,
+           provenance = EXCLUDED.provenance, number_confirmed = EXCLUDED.number_confirmed,
+           sent_token = EXCLUDED.sent_token, kanji_digest = EXCLUDED.kanji_digest,
+           kana_digest = EXCLUDED.kana_digest, address_digest = EXCLUDED.address_digest,
+           birth_date_digest = EXCLUDED.birth_date_digest, sex_digest = EXCLUDED.sex_digest,
+           change_seq = pg_catalog.nextval('mynahoken.linkage_change_seq')
+     WHERE ROW(m.household, mynahoken.mynumber_token_send(m.token), mynahoken.mynumber_sealed_send(m.sealed),
+               m.provenance::text, m.number_confirmed, mynahoken.mynumber_token_send(m.sent_token),
+               m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest)
+           IS DISTINCT FROM
+           ROW(EXCLUDED.household, mynahoken.mynumber_token_send(EXCLUDED.token),
+               mynahoken.mynumber_sealed_send(EXCLUDED.sealed), EXCLUDED.provenance::text,
+               EXCLUDED.number_confirmed, mynahoken.mynumber_token_send(EXCLUDED.sent_token),
+               EXCLUDED.kanji_digest, EXCLUDED.kana_digest, EXCLUDED.address_digest,
+               EXCLUDED.birth_date_digest, EXCLUDED.sex_digest)$q$, src);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  -- A member loaded after its J-LIS answer or report points at them now.
+  UPDATE mynahoken.linkage_member AS m
+     SET jlis_response_id = j.response_id, jlis_token = j.token, jlis_found = j.found,
+         jlis_kanji_digest = j.kanji_digest, jlis_kana_digest = j.kana_digest,
+         jlis_address_digest = j.address_digest, jlis_birth_date_digest = j.birth_date_digest,
+         jlis_sex_digest = j.sex_digest
+    FROM (SELECT DISTINCT ON (r.insured_key) r.*
+            FROM mynahoken.jlis_response AS r
+           WHERE r.insured_key IN (SELECT k.insured_key FROM mynahoken.linkage_member AS k
+                                    WHERE k.change_seq > before AND k.jlis_response_id IS NULL)
+           ORDER BY r.insured_key, r.asked_on DESC, r.response_id DESC) AS j
+   WHERE m.insured_key = j.insured_key AND m.jlis_response_id IS NULL;
+  RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_load_jlis(source regclass)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text := mynahoken.linkage_source_check(source,
+    ARRAY['insured_key', 'token', 'asked_on', 'source', 'found', 'kanji_name', 'kana_name', 'address',
+          'birth_date', 'sex', 'source_ref']);
+  n bigint;
+  before bigint;
+  bad bigint;
+BEGIN
+  -- Refuse incomplete rows here: a constraint error would quote the row.
+  EXECUTE format($q$SELECT count(*) FROM %s AS s
+                     WHERE s.insured_key IS NULL OR s.token IS NULL OR s.asked_on IS NULL OR s.found IS NULL
+                        OR s.source IS NULL OR s.source::text NOT IN ('own_query', 'chukan_match', 'member_docs')$q$, src)
+    INTO bad;
+  IF bad > 0 THEN
+    PERFORM mynahoken.raise_error('23502', pg_catalog.format(mynahoken.gettext('linkage source has %s incomplete rows'), bad),
+      detail => 'Every J-LIS answer needs insured_key, token, asked_on, found and a source of own_query, chukan_match or member_docs.');
+  END IF;
+  SELECT COALESCE(max(r.response_id), 0) INTO before FROM mynahoken.jlis_response AS r;
+  EXECUTE format($q$
+    WITH v AS (SELECT * FROM mynahoken.kanji_variant_strings())
+    INSERT INTO mynahoken.jlis_response
+           (insured_key, token, asked_on, source, found, kanji_digest, kana_digest, address_digest,
+            birth_date_digest, sex_digest, source_ref)
+    SELECT s.insured_key::text, s.token::mynahoken.mynumber_token, s.asked_on::date, s.source::text,
+           s.found::boolean,
+           mynahoken.linkage_digests(s.kanji_name::text, 'kanji', v.variant_from, v.variant_to),
+           mynahoken.linkage_digests(s.kana_name::text, 'kana'),
+           mynahoken.linkage_digests(s.address::text, 'address'),
+           mynahoken.linkage_birth_date_digest(s.birth_date::date),
+           mynahoken.linkage_sex_digest(s.sex::integer),
+           s.source_ref::text
+      FROM %s AS s CROSS JOIN v$q$, src);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  -- Each member points at its newest answer; a new pointer is a change.
+  UPDATE mynahoken.linkage_member AS m
+     SET jlis_response_id = j.response_id, jlis_token = j.token, jlis_found = j.found,
+         jlis_kanji_digest = j.kanji_digest, jlis_kana_digest = j.kana_digest,
+         jlis_address_digest = j.address_digest, jlis_birth_date_digest = j.birth_date_digest,
+         jlis_sex_digest = j.sex_digest,
+         change_seq = nextval('mynahoken.linkage_change_seq')
+    FROM (SELECT DISTINCT ON (r.insured_key) r.*
+            FROM mynahoken.jlis_response AS r
+           WHERE r.insured_key IN (SELECT x.insured_key FROM mynahoken.jlis_response AS x
+                                    WHERE x.response_id > before)
+           ORDER BY r.insured_key, r.asked_on DESC, r.response_id DESC) AS j
+   WHERE m.insured_key = j.insured_key AND m.jlis_response_id IS DISTINCT FROM j.response_id;
+  RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_case_transition(case_id bigint, to_state mynahoken.linkage_case_state,
+                                                  code text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c record;
+  code_state mynahoken.linkage_case_state;
+  current_token mynahoken.mynumber_token;
+BEGIN
+  SELECT * INTO c FROM mynahoken.linkage_case AS lc WHERE lc.case_id = linkage_case_transition.case_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', pg_catalog.format(mynahoken.gettext('linkage case %s does not exist'), linkage_case_transition.case_id));
+  END IF;
+  IF c.state IN ('corrected', 'confirmed_no_error', 'closed') THEN
+    PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('linkage case %s is finished (%s)'), c.case_id, c.state),
+      hint => 'A new check opens a new case if the error is still there.');
+  END IF;
+  SELECT r.state INTO code_state FROM mynahoken.linkage_resolution AS r WHERE r.code = linkage_case_transition.code;
+  IF code_state IS NULL THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown linkage resolution code',
+      hint => 'The codes are in mynahoken.linkage_resolution; case notes are codes, never free text.');
+  END IF;
+  IF code_state <> to_state THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('resolution code %s does not go with the target state'), linkage_case_transition.code));
+  END IF;
+  IF to_state = 'corrected' THEN
+    SELECT m.token INTO current_token FROM mynahoken.linkage_member AS m WHERE m.insured_key = c.insured_key;
+    IF mynahoken.mynumber_token_send(current_token) IS NOT DISTINCT FROM mynahoken.mynumber_token_send(c.token) THEN
+      PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('linkage case %s cannot be corrected: the member still has the same number'), c.case_id),
+        hint => 'Link the right number (linkage_load_members) before marking the case corrected.');
+    END IF;
+  END IF;
+  UPDATE mynahoken.linkage_case AS lc
+     SET state = to_state,
+         resolution = CASE WHEN to_state IN ('corrected', 'confirmed_no_error', 'closed')
+                           THEN linkage_case_transition.code END
+   WHERE lc.case_id = c.case_id;
+  INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
+  VALUES (c.case_id, c.state, to_state, linkage_case_transition.code);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_case_assign(case_id bigint, assignee regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c record;
+BEGIN
+  SELECT * INTO c FROM mynahoken.linkage_case AS lc WHERE lc.case_id = linkage_case_assign.case_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', pg_catalog.format(mynahoken.gettext('linkage case %s does not exist'), linkage_case_assign.case_id));
+  END IF;
+  UPDATE mynahoken.linkage_case AS lc SET assigned_to = assignee::text::name WHERE lc.case_id = c.case_id;
+  INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code, assigned_to)
+  VALUES (c.case_id, c.state, c.state, 'assigned', assignee::text::name);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.schedule_linkage_check(schedule text DEFAULT '30 17 * * *',
+                                                 job_name text DEFAULT 'mynahoken-linkage',
+                                                 full_check boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  job bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()),
+      hint => 'Call mynahoken.linkage_check_nightly() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
+  END IF;
+  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+    USING job_name, schedule, mynahoken.linkage_cron_command(full_check);
+  RETURN job;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.unschedule_linkage_check(job_name text DEFAULT 'mynahoken-linkage')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  done boolean;
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()));
+  END IF;
+  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
+  IF NOT done THEN
+    RETURN false;
+  END IF;
+  EXECUTE 'SELECT cron.unschedule($1::text)' INTO done USING job_name;
+  RETURN done;
+END
+$$;
+

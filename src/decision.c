@@ -122,14 +122,18 @@ fmt_day(mh_day day)
 	return psprintf("%04d-%02d-%02d", y, m, d);
 }
 
+/*
+ * Which knowledge a decision used: translated for the DETAIL of errors, in
+ * English for explanations, which are data.
+ */
 static char *
-fmt_knowledge(DecisionCache *c)
+fmt_knowledge(DecisionCache *c, bool translate)
 {
 	if (!c->rows_loaded)
-		return pstrdup("as given in the rules argument");
+		return pstrdup(mh_tr(translate, "as given in the rules argument"));
 	if (c->known_null)
-		return pstrdup("as currently known");
-	return psprintf("as known on %s", fmt_day((mh_day) c->known_on));
+		return pstrdup(mh_tr(translate, "as currently known"));
+	return psprintf(mh_tr(translate, "as known on %s"), fmt_day((mh_day) c->known_on));
 }
 
 /* ---------------------------------------------------------------------
@@ -657,7 +661,7 @@ report_error(const Call *call, MhStatus st, MhParam param)
 								  errmsg("no value for legal parameter \"%s\" on the given day",
 										 mh_param_names[param]),
 								  errdetail("Insurer category: %s. Knowledge: %s.",
-										    cat, fmt_knowledge(call->c)),
+										    cat, fmt_knowledge(call->c, true)),
 								  errhint("Record a value with mynahoken.record_legal_parameter().")));
 			break;
 		case MH_ERR_BAD_PARAMETER:
@@ -666,7 +670,7 @@ report_error(const Call *call, MhStatus st, MhParam param)
 								  errmsg("legal parameter \"%s\" is out of range on the given day",
 										 mh_param_names[param]),
 								  errdetail("Insurer category: %s. Value: %d. Knowledge: %s.",
-										    cat, call->rules->v[param].a, fmt_knowledge(call->c)),
+										    cat, call->rules->v[param].a, fmt_knowledge(call->c, true)),
 								  param == MH_P_CERTIFICATE_TERM_MONTHS ?
 								  errhint("The insurer's term must be between 0 and certificate_max_months.") : 0));
 			break;
@@ -705,7 +709,7 @@ report_error(const Call *call, MhStatus st, MhParam param)
 								 (errcode(ERRCODE_NO_DATA_FOUND),
 								  errmsg("no 資格情報のお知らせ sending window for the member's 資格取得日"),
 								  errdetail("Insurer category: %s. Knowledge: %s.",
-										    cat, fmt_knowledge(call->c))));
+										    cat, fmt_knowledge(call->c, true))));
 			break;
 	}
 }
@@ -984,7 +988,7 @@ explanation(const Call *call, const char *decision, const char *result, const Mh
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"decision\": \"%s\", \"result\": %s, \"knowledge\": ",
 					 decision, result);
-	escape_json(&buf, fmt_knowledge(call->c));
+	escape_json(&buf, fmt_knowledge(call->c, false));
 	appendStringInfoString(&buf, ", \"rules\": [");
 	for (i = 0; i < t->nrules; i++)
 	{

@@ -17,74 +17,95 @@
 
 const mh_identifier_kind mh_kind_insurer_number = {
 	"insurer_number", true, "digits",
-	"An insurer number has 8 digits, or 6 for National Health Insurance (国民健康保険)."
+	gettext_noop("An insurer number has 8 digits, or 6 for National Health Insurance (国民健康保険).")
 };
 const mh_identifier_kind mh_kind_public_payer_number = {
 	"public_payer_number", true, "digits",
-	"A public expense payer number (公費負担者番号) has 8 digits."
+	gettext_noop("A public expense payer number (公費負担者番号) has 8 digits.")
 };
 const mh_identifier_kind mh_kind_public_recipient_number = {
 	"public_recipient_number", true, "digits",
-	"A public expense recipient number (公費受給者番号) has 7 digits."
+	gettext_noop("A public expense recipient number (公費受給者番号) has 7 digits.")
 };
 const mh_identifier_kind mh_kind_corporate_number = {
-	"corporate number", false, "digits",
-	"A corporate number (法人番号) has 13 digits."
+	gettext_noop("corporate number"), false, "digits",
+	gettext_noop("A corporate number (法人番号) has 13 digits.")
 };
 const mh_identifier_kind mh_kind_card_symbol = {
-	"card symbol", false, "characters",
-	"A card symbol (記号) has at most 40 characters."
+	gettext_noop("card symbol"), false, "characters",
+	gettext_noop("A card symbol (記号) has at most 40 characters.")
 };
 const mh_identifier_kind mh_kind_card_number = {
-	"card number", false, "characters",
-	"A card number (番号) has 1 to 40 characters."
+	gettext_noop("card number"), false, "characters",
+	gettext_noop("A card number (番号) has 1 to 40 characters.")
 };
 const mh_identifier_kind mh_kind_card_branch = {
-	"card branch number", false, "digits",
-	"A branch number (枝番) has 2 digits, or none."
+	gettext_noop("card branch number"), false, "digits",
+	gettext_noop("A branch number (枝番) has 2 digits, or none.")
 };
 
-/* The detail sentence, shared by errors and *_problem(). */
-char *
-mh_identifier_problem(const mh_identifier_kind *kind, mh_status st,
-			   const mh_parse_info *info)
+/*
+ * The detail, translated for errors; in English for *_problem(), which is
+ * IMMUTABLE and so must not depend on lc_messages.
+ */
+static char *
+identifier_problem(const mh_identifier_kind *kind, mh_status st,
+				   const mh_parse_info *info, bool translate)
 {
+	bool		digits = strcmp(kind->unit, "digits") == 0;
+	const char *rule = mh_tr(translate, kind->length_rule);
+
+	/* translator: two sentences of a DETAIL: what is wrong, the length rule */
+	const char *two = mh_tr(translate, "%s %s");
+
 	switch (st)
 	{
 		case MH_ERR_EMPTY:
-			return psprintf("The value is empty. %s", kind->length_rule);
+			return psprintf(two, mh_tr(translate, "The value is empty."), rule);
 		case MH_ERR_LENGTH:
-			return psprintf("The value has %zu %s. %s",
-							info->length, kind->unit, kind->length_rule);
+			return psprintf(two,
+							psprintf(digits ?
+									 mh_tr(translate, "The value has %zu digits.") :
+									 mh_tr(translate, "The value has %zu characters."),
+									 info->length),
+							rule);
 		case MH_ERR_CHARACTER:
-			if (strcmp(kind->unit, "digits") == 0)
-				return psprintf("Character %zu is not a digit.", info->position);
-			return psprintf("Character %zu is not allowed in a %s.",
-							info->position, kind->name);
+			if (digits)
+				return psprintf(mh_tr(translate, "Character %zu is not a digit."),
+								info->position);
+			return psprintf(mh_tr(translate, "Character %zu is not allowed in a %s."),
+							info->position, mh_tr(translate, kind->name));
 		case MH_ERR_SPACE:
-			return psprintf("Character %zu is a space inside the value; only surrounding spaces are removed.",
+			return psprintf(mh_tr(translate, "Character %zu is a space inside the value; only surrounding spaces are removed."),
 							info->position);
 		case MH_ERR_ENCODING:
-			return psprintf("Character %zu is not valid UTF-8.", info->position);
+			return psprintf(mh_tr(translate, "Character %zu is not valid UTF-8."), info->position);
 		case MH_ERR_CHECK_DIGIT:
-			return psprintf("The check digit should be %d.", info->expected);
+			return psprintf(mh_tr(translate, "The check digit should be %d."), info->expected);
 		case MH_ERR_LAW_CODE:
-			return psprintf("Law code (法別番号) %02d is not that of a health insurance program.",
+			return psprintf(mh_tr(translate, "Law code (法別番号) %02d is not that of a health insurance program."),
 							info->expected);
 		case MH_ERR_PREFECTURE:
-			return psprintf("Prefecture code %02d is not between 01 and 47.",
+			return psprintf(mh_tr(translate, "Prefecture code %02d is not between 01 and 47."),
 							info->expected);
 		case MH_OK:
 			break;
 	}
-	return pstrdup("The value is valid.");
+	return pstrdup(mh_tr(translate, "The value is valid."));
+}
+
+char *
+mh_identifier_problem(const mh_identifier_kind *kind, mh_status st,
+					  const mh_parse_info *info)
+{
+	return identifier_problem(kind, st, info, false);
 }
 
 void
 mh_identifier_error(const mh_identifier_kind *kind, mh_status st,
 					const mh_parse_info *info)
 {
-	char	   *detail = mh_identifier_problem(kind, st, info);
+	char	   *detail = identifier_problem(kind, st, info, true);
 
 	/*
 	 * The statement is kept out of the server log for every identifier: the
@@ -97,7 +118,7 @@ mh_identifier_error(const mh_identifier_kind *kind, mh_status st,
 							  errdetail_internal("%s", detail)));
 	mh_sensitive_ereport(ERROR,
 						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						  errmsg("invalid %s", kind->name),
+						  errmsg("invalid %s", mh_gettext(kind->name)),
 						  errdetail_internal("%s", detail)));
 }
 

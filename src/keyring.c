@@ -326,7 +326,7 @@ mh_load_keyring(void)
 			mh_sensitive_ereport(ERROR,
 								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
 								  errmsg("mynahoken keyring is malformed"),
-								  errdetail("%s", mh_keyring_status_text(MH_KEYRING_TOO_LARGE))));
+								  errdetail_internal("%s", mh_gettext(mh_keyring_status_text(MH_KEYRING_TOO_LARGE)))));
 			break;
 		case LOAD_COMMAND_FAILED:
 			mh_sensitive_ereport(ERROR,
@@ -340,8 +340,8 @@ mh_load_keyring(void)
 								 (errcode(ERRCODE_CONFIG_FILE_ERROR),
 								  errmsg("mynahoken keyring is malformed"),
 								  line > 0 ?
-								  errdetail("Line %d: %s", line, mh_keyring_status_text(pst)) :
-								  errdetail("%s", mh_keyring_status_text(pst)),
+								  errdetail("Line %d: %s", line, mh_gettext(mh_keyring_status_text(pst))) :
+								  errdetail_internal("%s", mh_gettext(mh_keyring_status_text(pst))),
 								  errhint("Each line is version:key or version:key:active, with a version "
 										  "from 1 to 255 and a key of 64 hexadecimal digits; "
 										  "exactly one version is active.")));

@@ -41,7 +41,7 @@ mh_linkage_error(mh_link_status status)
 					 ERRCODE_INVALID_PARAMETER_VALUE :
 					 ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid value for a linkage digest"),
-			 errdetail("%s", mh_link_status_text(status))));
+			 errdetail_internal("%s", mh_gettext(mh_link_status_text(status)))));
 	pg_unreachable();
 }
 
@@ -114,7 +114,7 @@ variant_map(FunctionCallInfo fcinfo, text *from, text *to)
 			mh_sensitive_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid kanji variant table"),
-				 errdetail("%s", mh_link_status_text(st)),
+				 errdetail_internal("%s", mh_gettext(mh_link_status_text(st))),
 				 errhint("Each row of mynahoken.kanji_variant maps one character to one other character.")));
 	}
 	return &c->map;

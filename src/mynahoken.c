@@ -11,6 +11,7 @@
 
 #include "access/parallel.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -50,7 +51,10 @@ mh_sensitive_errfinish(void)
  * mynahoken.raise_error(sqlstate, message, detail, hint): the errors of the
  * extension's SQL and PL/pgSQL routines, instead of RAISE, which would send
  * the CONTEXT of the caller's statements (a PL/pgSQL block or dynamic SQL
- * may quote a caller's value) and log the STATEMENT.
+ * may quote a caller's value) and log the STATEMENT.  The message, detail
+ * and hint are translated in the extension's catalogue, where
+ * scripts/sql_messages.py puts the literal texts of the SQL files; a text
+ * composed with format() was translated by mynahoken.gettext before.
  */
 PG_FUNCTION_INFO_V1(mh_raise_error);
 Datum
@@ -69,10 +73,24 @@ mh_raise_error(PG_FUNCTION_ARGS)
 	mh_sensitive_ereport(ERROR,
 						 (errcode(MAKE_SQLSTATE(state[0], state[1], state[2],
 												state[3], state[4])),
-						  errmsg_internal("%s", message),
-						  detail ? errdetail_internal("%s", detail) : 0,
-						  hint ? errhint("%s", hint) : 0));
+						  errmsg_internal("%s", mh_gettext(message)),
+						  detail ? errdetail_internal("%s", mh_gettext(detail)) : 0,
+						  hint ? errhint("%s", mh_gettext(hint)) : 0));
 	PG_RETURN_VOID();
+}
+
+/*
+ * mynahoken.gettext(msgid): the translation of a message of the extension's
+ * SQL routines in the session's lc_messages, or the message itself; a
+ * message composed with format() is translated before it is formatted.
+ */
+PG_FUNCTION_INFO_V1(mh_gettext_sql);
+Datum
+mh_gettext_sql(PG_FUNCTION_ARGS)
+{
+	char	   *msgid = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(mh_gettext(msgid)));
 }
 
 /*
@@ -92,9 +110,9 @@ mh_raise_notice(PG_FUNCTION_ARGS)
 							 (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 							  errmsg("raise_notice needs a message")));
 	mh_sensitive_ereport(NOTICE,
-						 (errmsg_internal("%s", message),
-						  detail ? errdetail_internal("%s", detail) : 0,
-						  hint ? errhint("%s", hint) : 0));
+						 (errmsg_internal("%s", mh_gettext(message)),
+						  detail ? errdetail_internal("%s", mh_gettext(detail)) : 0,
+						  hint ? errhint("%s", mh_gettext(hint)) : 0));
 	PG_RETURN_VOID();
 }
 
@@ -136,6 +154,7 @@ mh_emit_log_hook(ErrorData *edata)
 void
 _PG_init(void)
 {
+	pg_bindtextdomain(TEXTDOMAIN);
 	mh_tokens_init();
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = mh_emit_log_hook;

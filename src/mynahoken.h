@@ -6,6 +6,14 @@
 
 #include "utils/elog.h"
 
+/*
+ * The extension's text domain, "mynahoken-15": the catalogue PGXS builds
+ * from po/ja.po (nls.mk) and installs.  elog.h defines TEXTDOMAIN as NULL,
+ * PostgreSQL's own domain; as in PL/pgSQL's header, it is redefined here.
+ */
+#undef TEXTDOMAIN
+#define TEXTDOMAIN PG_TEXTDOMAIN("mynahoken")
+
 extern void _PG_init(void);
 
 /*
@@ -42,6 +50,18 @@ extern void _PG_init(void);
 #define mh_elog(elevel, ...) \
 	mh_sensitive_ereport(elevel, \
 						 (errcode(ERRCODE_INTERNAL_ERROR), errmsg_internal(__VA_ARGS__)))
+
+/*
+ * Messages are translated in the extension's text domain, TEXTDOMAIN:
+ * mh_sensitive_errstart passes it to errstart, so errmsg, errdetail and
+ * errhint look their format up there.  A text chosen at run time (a status
+ * text of src/core marked with MH_N_, a sentence of a table marked with
+ * gettext_noop) is translated with mh_gettext; mh_tr translates only when
+ * asked, for texts that are also results of IMMUTABLE *_problem functions,
+ * which must not depend on lc_messages.  scripts/po.sh extracts them all.
+ */
+#define mh_gettext(s) dgettext(TEXTDOMAIN, s)
+#define mh_tr(translate, s) ((translate) ? mh_gettext(s) : (s))
 
 extern bool mh_sensitive_errstart(int elevel);
 extern void mh_sensitive_errfinish(void);

@@ -17,22 +17,25 @@
 #include "mynahoken.h"
 #include "mynumber_text.h"
 
-/* The DETAIL of an invalid My Number, shared by errors and mynumber_problem(). */
+/*
+ * The DETAIL of an invalid My Number, shared by errors (translated) and
+ * mynumber_problem() (IMMUTABLE, so in English whatever lc_messages says).
+ */
 static char *
-mynumber_detail(mh_mynumber_status st, int ndigits)
+mynumber_detail(mh_mynumber_status st, int ndigits, bool translate)
 {
 	switch (st)
 	{
 		case MH_MYNUMBER_BAD_CHARACTER:
-			return pstrdup("A My Number may contain only digits (ASCII or full-width), spaces and hyphens.");
+			return pstrdup(mh_tr(translate, "A My Number may contain only digits (ASCII or full-width), spaces and hyphens."));
 		case MH_MYNUMBER_BAD_LENGTH:
-			return psprintf("A My Number has 12 digits; the input has %d.", ndigits);
+			return psprintf(mh_tr(translate, "A My Number has 12 digits; the input has %d."), ndigits);
 		case MH_MYNUMBER_BAD_CHECK_DIGIT:
-			return pstrdup("The last digit is not the check digit of the first eleven.");
+			return pstrdup(mh_tr(translate, "The last digit is not the check digit of the first eleven."));
 		case MH_MYNUMBER_OK:
 			break;
 	}
-	return pstrdup("The value is a valid My Number.");
+	return pstrdup(mh_tr(translate, "The value is a valid My Number."));
 }
 
 /* The 22P02 error of an invalid My Number; never mentions the value. */
@@ -41,8 +44,8 @@ mh_mynumber_invalid(mh_mynumber_status st, int ndigits)
 {
 	mh_sensitive_ereport(ERROR,
 						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						  errmsg("invalid My Number: %s", mh_mynumber_status_text(st)),
-						  errdetail_internal("%s", mynumber_detail(st, ndigits))));
+						  errmsg("invalid My Number: %s", mh_gettext(mh_mynumber_status_text(st))),
+						  errdetail_internal("%s", mynumber_detail(st, ndigits, true))));
 }
 
 /* Normalise text of len bytes; the status, and the digits when valid. */
@@ -91,5 +94,5 @@ mynumber_problem(PG_FUNCTION_ARGS)
 	OPENSSL_cleanse(digits, sizeof(digits));
 	if (st == MH_MYNUMBER_OK)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(mynumber_detail(st, ndigits)));
+	PG_RETURN_TEXT_P(cstring_to_text(mynumber_detail(st, ndigits, false)));
 }

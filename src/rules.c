@@ -269,7 +269,7 @@ mynahoken_rule_cell_parse(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid cell for a fact of type %s",
 						mh_fact_type_name(info.type)),
-				 errdetail("%s at character %d.", sentence(mh_cell_status_text(st)),
+				 errdetail("%s at character %d.", sentence(mh_gettext(mh_cell_status_text(st))),
 						   char_position(s, pos))));
 	PG_RETURN_DATUM(cell_jsonb(s, &info, &cell));
 }
@@ -657,7 +657,7 @@ mynahoken_rule_check_boxes(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("invalid cell in row %d, column \"%s\"",
 								row_nos[r], cols[c].name),
-						 errdetail("%s at character %d.", sentence(mh_cell_status_text(st)),
+						 errdetail("%s at character %d.", sentence(mh_gettext(mh_cell_status_text(st))),
 								   char_position(s, pos))));
 			cp[c] = &pc[c];
 		}

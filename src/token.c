@@ -44,7 +44,7 @@ mh_vtext_invalid(const char *type, int status)
 	mh_sensitive_ereport(ERROR,
 						 (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						  errmsg("invalid input syntax for type %s", type),
-						  errdetail("%s", mh_vtext_status_text((mh_vtext_status) status))));
+						  errdetail_internal("%s", mh_gettext(mh_vtext_status_text((mh_vtext_status) status)))));
 }
 
 #define DatumGetToken(d) ((unsigned char *) DatumGetPointer(d))

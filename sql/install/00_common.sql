@@ -39,3 +39,12 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'mh_raise_notice' LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.raise_notice(text, text, text) IS
   'Send a NOTICE (message, DETAIL, HINT) without CONTEXT, as raise_error does for errors; the extension''s routines report through it and never put a caller''s value in the message';
+-- Messages are translated in the extension's catalogue (po/, lc_messages):
+-- raise_error and raise_notice translate a literal message, detail and hint;
+-- a message composed with format() is translated before it is formatted:
+--   pg_catalog.format(mynahoken.gettext('rule version %s is %s'), v, s)
+CREATE FUNCTION mynahoken.gettext(msgid text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'mh_gettext_sql' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.gettext(text) IS
+  'The translation of a message of the extension''s routines in the session''s lc_messages (catalogue mynahoken-15, po/*.po), or the message itself when it has none; STABLE because it depends on lc_messages';

@@ -187,7 +187,7 @@ BEGIN
   SELECT * INTO a FROM mynahoken.inspect_trust_anchor(certificate);
   IF expected_fingerprint IS NOT NULL AND expected_fingerprint <> a.fingerprint THEN
     PERFORM mynahoken.raise_error('22023', 'trust anchor fingerprint does not match the expected fingerprint',
-      detail => format('The certificate''s SHA-256 fingerprint is %s.',
+      detail => pg_catalog.format(mynahoken.gettext('The certificate''s SHA-256 fingerprint is %s.'),
                             encode(a.fingerprint, 'hex')),
       hint => 'Compare it with the fingerprint J-LIS publishes for this root.');
   END IF;
@@ -202,7 +202,7 @@ BEGIN
       FROM mynahoken.trust_anchor t WHERE t.fingerprint = a.fingerprint;
     IF old_purpose <> purpose THEN
       PERFORM mynahoken.raise_error('23505',
-        pg_catalog.format('trust anchor is already pinned for %s', old_purpose),
+        pg_catalog.format(mynahoken.gettext('trust anchor is already pinned for %s'), old_purpose),
         hint => 'Remove it first to change its purpose.');
     END IF;
   END IF;

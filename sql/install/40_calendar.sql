@@ -196,7 +196,7 @@ BEGIN
   END IF;
   IF OLD.shipped THEN
     PERFORM mynahoken.raise_error('23000',
-      pg_catalog.format('shipped rows of mynahoken.%s cannot be changed or deleted', TG_TABLE_NAME),
+      pg_catalog.format(mynahoken.gettext('shipped rows of mynahoken.%s cannot be changed or deleted'), TG_TABLE_NAME),
       detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
       hint => 'Record a superseding value, or a source of your own, instead.');
   END IF;
@@ -291,11 +291,13 @@ BEGIN
       hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
   END IF;
   PERFORM mynahoken.raise_error('P0002',
-    pg_catalog.format('no value for legal parameter "%s" on the given day', name),
-    detail => format('Insurer category: %s. Knowledge: %s.',
-                     coalesce(category::text, 'all'),
-                     CASE WHEN known_on IS NULL THEN 'as currently known'
-                          ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END),
+    pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+    detail => CASE WHEN known_on IS NULL
+                   THEN pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as currently known.'),
+                                          coalesce(category::text, mynahoken.gettext('all')))
+                   ELSE pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as known on %s.'),
+                                          coalesce(category::text, mynahoken.gettext('all')),
+                                          to_char(known_on, 'YYYY-MM-DD')) END,
     hint => 'Record a value with mynahoken.record_legal_parameter().');
 END
 $$;
@@ -344,10 +346,11 @@ BEGIN
         hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
     END IF;
     PERFORM mynahoken.raise_error('P0002',
-      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
-      detail => format('Insurer %s. Knowledge: %s.', insurer,
-                       CASE WHEN known_on IS NULL THEN 'as currently known'
-                            ELSE 'as known on ' || to_char(known_on, 'YYYY-MM-DD') END));
+      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+      detail => CASE WHEN known_on IS NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as currently known.'), insurer)
+                     ELSE pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as known on %s.'), insurer,
+                                            to_char(known_on, 'YYYY-MM-DD')) END);
   END IF;
   RETURN ent;
 END
@@ -419,7 +422,7 @@ AS $$
 BEGIN
   IF p.value_type <> want THEN
     PERFORM mynahoken.raise_error('42804',
-      pg_catalog.format('legal parameter "%s" is of type %s, not %s', p.name, p.value_type, want));
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" is of type %s, not %s'), p.name, p.value_type, want));
   END IF;
   RETURN p;
 END
@@ -572,7 +575,7 @@ BEGIN
       scope := mynahoken.category(insurer);
     ELSIF scope <> mynahoken.category(insurer) THEN
       PERFORM mynahoken.raise_error('22023', 'the insurer number is not of the given insurer category',
-        detail => pg_catalog.format('The insurer number is of category %s, not %s.', mynahoken.category(insurer), scope));
+        detail => pg_catalog.format(mynahoken.gettext('The insurer number is of category %s, not %s.'), mynahoken.category(insurer), scope));
     END IF;
   END IF;
   IF keep_own AND scope IS NULL THEN
@@ -607,11 +610,11 @@ BEGIN
      AND p.valid && legal_record_entry.valid;
   IF latest > recorded_on THEN
     PERFORM mynahoken.raise_error('22023',
-      pg_catalog.format('legal parameter "%s" already has a value recorded on %s, after recorded_on', name, to_char(latest, 'YYYY-MM-DD')),
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s, after recorded_on'), name, to_char(latest, 'YYYY-MM-DD')),
       detail => 'Values are recorded in the order they become known.');
   ELSIF latest = recorded_on THEN
     PERFORM mynahoken.raise_error('23P01',
-      pg_catalog.format('legal parameter "%s" already has a value recorded on %s for some of these days', name, to_char(latest, 'YYYY-MM-DD')),
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s for some of these days'), name, to_char(latest, 'YYYY-MM-DD')),
       detail => 'One value per parameter, scope, decision day and knowledge day.',
       hint => 'Record the correction as known from a later day.');
   END IF;
@@ -631,20 +634,25 @@ BEGIN
   EXCEPTION WHEN data_exception THEN
     -- PostgreSQL's cast errors quote the value
     PERFORM mynahoken.raise_error(SQLSTATE,
-      pg_catalog.format('value of legal parameter "%s" is not a valid %s', name, def.value_type));
+      pg_catalog.format(mynahoken.gettext('value of legal parameter "%s" is not a valid %s'), name, def.value_type));
   END;
 
   -- No silent masking: say which entries the new one takes days from, and
   -- which still take days from it.
-  SELECT string_agg(format('%s entry %s (%s, recorded on %s) on %s', r.relation, r.parameter_id,
-                           coalesce(r.insurer::text, r.scope::text, 'every category'), to_char(r.recorded_on, 'YYYY-MM-DD'),
+  SELECT string_agg(format(CASE r.relation
+                             WHEN 'masks' THEN mynahoken.gettext('masks entry %s (%s, recorded on %s) on %s')
+                             WHEN 'is masked by' THEN mynahoken.gettext('is masked by entry %s (%s, recorded on %s) on %s')
+                             WHEN 'supersedes' THEN mynahoken.gettext('supersedes entry %s (%s, recorded on %s) on %s')
+                             ELSE mynahoken.gettext('is superseded by entry %s (%s, recorded on %s) on %s') END,
+                           r.parameter_id,
+                           coalesce(r.insurer::text, r.scope::text, mynahoken.gettext('every category')), to_char(r.recorded_on, 'YYYY-MM-DD'),
                            mynahoken.daterange_iso(r.days)),
                     '; ' ORDER BY r.parameter_id)
     INTO report
     FROM mynahoken.legal_entry_relations(new_id) AS r;
   IF report IS NOT NULL THEN
     PERFORM mynahoken.raise_notice('legal parameter recorded',
-      detail => pg_catalog.format('Entry %s. It %s.', new_id, report),
+      detail => pg_catalog.format(mynahoken.gettext('Entry %s. It %s.'), new_id, report),
       hint => 'mynahoken.legal_entry_relations(entry) lists them.');
   END IF;
   RETURN new_id;
@@ -672,12 +680,12 @@ BEGIN
   END IF;
   IF recorded_on > today THEN
     PERFORM mynahoken.raise_error('22023', 'a knowledge day cannot be after the day it is recorded',
-      detail => format('Knowledge day %s, recording day %s (in Japan).',
+      detail => pg_catalog.format(mynahoken.gettext('Knowledge day %s, recording day %s (in Japan).'),
                        to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')));
   END IF;
   IF recorded_on < today - 31 AND coalesce(reason, '') = '' THEN
     PERFORM mynahoken.raise_error('22023', 'a knowledge day more than 31 days before the day it is recorded needs a reason',
-      detail => format('Knowledge day %s, recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.',
+      detail => pg_catalog.format(mynahoken.gettext('Knowledge day %s, recording day %s (in Japan). Decisions "as known on" the days between change when this is recorded.'),
                        to_char(recorded_on, 'YYYY-MM-DD'), to_char(today, 'YYYY-MM-DD')),
       hint => 'Give the reason (a correction, a late entry); mynahoken.legal_change_sets lists it.');
   END IF;
@@ -748,7 +756,7 @@ BEGIN
   FOR e, i IN SELECT x, n FROM jsonb_array_elements(entries) WITH ORDINALITY AS t(x, n) LOOP
     IF jsonb_typeof(e) <> 'object' THEN
       PERFORM mynahoken.raise_error('22023', 'each entry of a change set must be a JSON object',
-        detail => format('Entry %s is not.', i));
+        detail => pg_catalog.format(mynahoken.gettext('Entry %s is not.'), i));
     END IF;
     BEGIN
       src := (e ->> 'source_id')::bigint;
@@ -760,13 +768,13 @@ BEGIN
     EXCEPTION WHEN data_exception THEN
       -- PostgreSQL's cast errors quote the value
       PERFORM mynahoken.raise_error(SQLSTATE, 'an entry of a change set has a value that is not of its type',
-        detail => format('Entry %s: source_id, scope, valid, confirmed, keep_own or insurer.', i));
+        detail => pg_catalog.format(mynahoken.gettext('Entry %s: source_id, scope, valid, confirmed, keep_own or insurer.'), i));
     END;
     IF src IS NULL AND e ? 'source' THEN
       SELECT s.source_id INTO src FROM mynahoken.legal_source s WHERE s.code = e ->> 'source';
       IF NOT FOUND THEN
         PERFORM mynahoken.raise_error('42704', 'unknown legal source in an entry of a change set',
-          detail => format('Entry %s.', i),
+          detail => pg_catalog.format(mynahoken.gettext('Entry %s.'), i),
           hint => 'The sources are listed in mynahoken.legal_source (code).');
       END IF;
     END IF;
@@ -816,8 +824,8 @@ BEGIN
         hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
     END IF;
     PERFORM mynahoken.raise_error('P0002',
-      pg_catalog.format('no value for legal parameter "%s" on the given day', name),
-      detail => format('Insurer category: %s. As held at %s.', coalesce(category::text, 'all'),
+      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+      detail => pg_catalog.format(mynahoken.gettext('Insurer category: %s. As held at %s.'), coalesce(category::text, mynahoken.gettext('all')),
                        to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')));
   END IF;
   RETURN ent;

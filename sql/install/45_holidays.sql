@@ -261,7 +261,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   PERFORM mynahoken.raise_error('22008', 'no public holiday calendar for the given day',
-    detail => format('The calendar covers 1948-07-20 (国民の祝日に関する法律) to %s-12-31 (the last year whose equinox days are published).',
+    detail => pg_catalog.format(mynahoken.gettext('The calendar covers 1948-07-20 (国民の祝日に関する法律) to %s-12-31 (the last year whose equinox days are published).'),
                      (SELECT max(e.year) FROM mynahoken.equinox_day e)));
 END
 $$;

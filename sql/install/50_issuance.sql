@@ -98,8 +98,8 @@ BEGIN
    WHERE c.problem IS NOT NULL;
   IF problems IS NOT NULL THEN
     PERFORM mynahoken.raise_error('22023',
-      pg_catalog.format('relation %s cannot be a member source', source),
-      detail => format('Problems: %s.', problems),
+      pg_catalog.format(mynahoken.gettext('relation %s cannot be a member source'), source),
+      detail => pg_catalog.format(mynahoken.gettext('Problems: %s.'), problems),
       hint => 'SELECT * FROM mynahoken.check_member_source(...) lists the columns and types it needs.');
   END IF;
   INSERT INTO mynahoken.member_source AS m (only_one, source)
@@ -423,7 +423,7 @@ BEGIN
   src := r.source::regclass;
   IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('22023',
-      pg_catalog.format('member source %s no longer has the columns it needs', src),
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
       hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
@@ -465,7 +465,7 @@ BEGIN
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
   IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
     PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
-      detail => format('%s of %s member keys read as My Numbers (12 digits with a valid check digit).', looks, n),
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
       hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
   END IF;
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
@@ -877,7 +877,7 @@ BEGIN
   END IF;
   IF err IS NOT NULL THEN
     -- The error is not repeated: it may quote a member's data.
-    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format('issuance run %s failed', run),
+    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format(mynahoken.gettext('issuance run %s failed'), run),
       detail => 'The error is in the column error of mynahoken.issuance_runs.',
       hint => 'The run is logged as failed; the next run for the same day takes it over where it stopped.');
   END IF;
@@ -1007,7 +1007,7 @@ BEGIN
   END IF;
   IF b.sent_on IS NOT NULL THEN
     PERFORM mynahoken.raise_error('55000',
-      pg_catalog.format('hand-off batch %s was already marked sent on %s', b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
   END IF;
   UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
    WHERE x.handoff_id = b.handoff_id;
@@ -1126,7 +1126,7 @@ DECLARE
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => format('Database %s has no extension pg_cron.', current_database()),
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()),
       hint => 'Call mynahoken.plan_issuance() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
   END IF;
   -- Dynamic: the cron schema exists only where pg_cron is installed.
@@ -1154,7 +1154,7 @@ DECLARE
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => format('Database %s has no extension pg_cron.', current_database()));
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()));
   END IF;
   EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
   IF NOT done THEN

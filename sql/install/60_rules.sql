@@ -266,7 +266,7 @@ DECLARE
   v mynahoken.rule_version;
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.shipped THEN
-    PERFORM mynahoken.raise_error('23000', pg_catalog.format('shipped rows of mynahoken.%s cannot be changed or deleted', TG_TABLE_NAME),
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('shipped rows of mynahoken.%s cannot be changed or deleted'), TG_TABLE_NAME),
       detail => 'CREATE EXTENSION restores the shipped rows and a dump keeps only the insurer''s own, so the change would be lost.',
       hint => 'Add a row of your own, or an insurer rule table that is an exception to a national label.');
   END IF;
@@ -276,7 +276,7 @@ BEGIN
     -- a restore (superuser) loads the rows of active versions
     IF v.status <> 'draft' AND NOT (TG_OP = 'INSERT'
         AND (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user)) THEN
-      PERFORM mynahoken.raise_error('23000', pg_catalog.format('rows of rule version %s cannot change: it is %s', v.version_id, v.status),
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rows of rule version %s cannot change: it is %s'), v.version_id, v.status),
         hint => 'Record a new version with mynahoken.rule_version_record().');
     END IF;
     IF TG_OP = 'UPDATE' AND NEW.version_id <> OLD.version_id THEN
@@ -303,7 +303,7 @@ DECLARE
 BEGIN
   IF TG_OP = 'DELETE' THEN
     IF OLD.status <> 'draft' OR OLD.shipped THEN
-      PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule version %s is %s and cannot be deleted', OLD.version_id, OLD.status),
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s is %s and cannot be deleted'), OLD.version_id, OLD.status),
         hint => 'Withdraw it (status withdrawn) or record a superseding version.');
     END IF;
     RETURN OLD;
@@ -313,26 +313,26 @@ BEGIN
      IS DISTINCT FROM
      (OLD.version_id, OLD.table_name, OLD.valid, OLD.recorded_on, OLD.recorded_at, OLD.source,
       OLD.columns, OLD.author, OLD.shipped, OLD.note) THEN
-    PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule versions are append-only: only the status of version %s can change', OLD.version_id),
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule versions are append-only: only the status of version %s can change'), OLD.version_id),
       hint => 'Record a new version with mynahoken.rule_version_record().');
   END IF;
   IF NEW.status = OLD.status THEN
     IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics)
        IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics) THEN
-      PERFORM mynahoken.raise_error('23000', pg_catalog.format('the approval of rule version %s cannot be changed', OLD.version_id));
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('the approval of rule version %s cannot be changed'), OLD.version_id));
     END IF;
     RETURN NEW;
   END IF;
   IF NOT (OLD.status = 'draft' AND NEW.status = 'active')
      AND NOT (OLD.status = 'active' AND NEW.status = 'withdrawn') THEN
-    PERFORM mynahoken.raise_error('23000', pg_catalog.format('rule version %s cannot go from %s to %s', OLD.version_id, OLD.status, NEW.status));
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s cannot go from %s to %s'), OLD.version_id, OLD.status, NEW.status));
   END IF;
   IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
     PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate or withdraw rule versions');
   END IF;
   IF OLD.status = 'draft' THEN
     IF current_user = OLD.author THEN
-      PERFORM mynahoken.raise_error('42501', pg_catalog.format('rule version %s was recorded by %s, who cannot also approve it', OLD.version_id, OLD.author),
+      PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('rule version %s was recorded by %s, who cannot also approve it'), OLD.version_id, OLD.author),
         hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
     END IF;
     SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY c.severity, c.check_name, c.rows),
@@ -340,7 +340,7 @@ BEGIN
       INTO diag, errors
       FROM mynahoken.rule_check(OLD.version_id) c;
     IF errors IS NOT NULL THEN
-      PERFORM mynahoken.raise_error('23514', pg_catalog.format('rule version %s of "%s" is refused: %s', OLD.version_id, OLD.table_name, errors),
+      PERFORM mynahoken.raise_error('23514', pg_catalog.format(mynahoken.gettext('rule version %s of "%s" is refused: %s'), OLD.version_id, OLD.table_name, errors),
         hint => 'SELECT * FROM mynahoken.rule_check(version) lists every check with its witness.');
     END IF;
     NEW.diagnostics := coalesce(diag, '[]');
@@ -499,7 +499,7 @@ EXCEPTION
   WHEN integrity_constraint_violation THEN
     GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
     PERFORM mynahoken.raise_error(SQLSTATE, 'the outcome cannot be added',
-      detail => format('It breaks constraint %s of mynahoken.rule_outcome.', c),
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_outcome.'), c),
       hint => 'An outcome code is lower case letters, digits and underscores, and new for its decision.');
 END
 $$;
@@ -528,7 +528,7 @@ EXCEPTION
   WHEN integrity_constraint_violation THEN
     GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
     PERFORM mynahoken.raise_error(SQLSTATE, 'the fact cannot be added',
-      detail => format('It breaks constraint %s of mynahoken.rule_fact.', c));
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_fact.'), c));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_fact_add(text, text, text, text, text, text[], integer, integer) IS
@@ -559,7 +559,7 @@ EXCEPTION
   WHEN integrity_constraint_violation THEN
     GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
     PERFORM mynahoken.raise_error(SQLSTATE, 'the rule table cannot be added',
-      detail => format('It breaks constraint %s of mynahoken.rule_table.', c));
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_table.'), c));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text) IS
@@ -585,7 +585,7 @@ EXCEPTION
   WHEN integrity_constraint_violation THEN
     GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
     PERFORM mynahoken.raise_error(SQLSTATE, 'the test case cannot be added',
-      detail => format('It breaks constraint %s of mynahoken.rule_test.', c));
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_test.'), c));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_test_add(text, text, date, jsonb, text, date) IS
@@ -632,7 +632,7 @@ BEGIN
     lineno := lineno + 1;
     CONTINUE WHEN btrim(line) = '';
     IF strpos(line, '||') = 0 THEN
-      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('line %s of the grid has no "||" before its outcome', lineno),
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid has no "||" before its outcome'), lineno),
         hint => 'Write "row | cell | cell || outcome".');
     END IF;
     outcome := btrim(split_part(line, '||', 2));
@@ -649,7 +649,7 @@ BEGIN
       FOR i IN 1 .. cardinality(cols) LOOP
         PERFORM FROM mynahoken.rule_fact f WHERE f.fact = cols[i];
         IF NOT FOUND THEN
-          PERFORM mynahoken.raise_error('42704', pg_catalog.format('column "%s" of the grid is not a declared fact', cols[i]),
+          PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('column "%s" of the grid is not a declared fact'), cols[i]),
             hint => 'Facts are listed in mynahoken.rule_fact; declare a column of your own with mynahoken.rule_fact_add().');
         END IF;
       END LOOP;
@@ -660,18 +660,22 @@ BEGIN
       CONTINUE;
     END IF;
     IF parts[1] !~ '^[0-9]{1,6}$' THEN
-      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('line %s of the grid does not start with a row number', lineno));
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid does not start with a row number'), lineno));
     END IF;
     rn := parts[1]::int;
     cells := parts[2:];
     IF cardinality(cells) <> cardinality(cols) THEN
-      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('row %s has %s cells for %s columns', rn, cardinality(cells), cardinality(cols)));
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('row %s has %s cells for %s columns'), rn, cardinality(cells), cardinality(cols)));
     END IF;
     FOR i IN 1 .. cardinality(cols) LOOP
       problem := mynahoken.rule_cell_check(cells[i], cols[i]);
       IF problem IS NOT NULL THEN
-        PERFORM mynahoken.raise_error('22P02', pg_catalog.format('invalid cell in row %s, column "%s"', rn, cols[i]),
-          detail => upper(left(problem, 1)) || substr(problem, 2) || '.');
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in row %s, column "%s"'), rn, cols[i]),
+          -- the parser's "<status> at character <n>", translated in its parts
+          detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                       FROM format(mynahoken.gettext('%s at character %s.'),
+                                   mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                   substring(problem FROM '([0-9]+)$')) AS d));
       END IF;
     END LOOP;
     INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
@@ -769,7 +773,7 @@ BEGIN
                   CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
                   op->>'param', scope);
   END IF;
-  PERFORM mynahoken.raise_error('XX000', pg_catalog.format('unknown operand %s', op));
+  PERFORM mynahoken.raise_error('XX000', pg_catalog.format(mynahoken.gettext('unknown operand %s'), op));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
@@ -1206,7 +1210,7 @@ DECLARE
 BEGIN
   SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('42704', pg_catalog.format('no rule version %s', rule_check.version_id));
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), rule_check.version_id));
   END IF;
   SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
@@ -1477,7 +1481,7 @@ BEGIN
    WHERE x.version_id = vid AND x.table_name = rule_activate.table_name
   RETURNING x.diagnostics INTO diag;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('42704', pg_catalog.format('version %s is not a version of the rule table', vid));
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('version %s is not a version of the rule table'), vid));
   END IF;
   RETURN QUERY
   SELECT e->>'severity', e->>'check_name',

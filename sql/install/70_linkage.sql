@@ -343,8 +343,8 @@ BEGIN
                       WHERE a.attrelid = source AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped);
   IF missing IS NOT NULL THEN
     PERFORM mynahoken.raise_error('42703', 'linkage source lacks columns',
-      detail => format('Missing: %s.', array_to_string(missing, ', ')),
-      hint => format('The source needs the columns %s.', array_to_string(columns, ', ')));
+      detail => pg_catalog.format(mynahoken.gettext('Missing: %s.'), array_to_string(missing, ', ')),
+      hint => pg_catalog.format(mynahoken.gettext('The source needs the columns %s.'), array_to_string(columns, ', ')));
   END IF;
   RETURN (SELECT format('%I.%I', n.nspname, c.relname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source);
@@ -382,7 +382,7 @@ BEGIN
                      FROM %s AS s$q$, src)
     INTO bad;
   IF bad > 0 THEN
-    PERFORM mynahoken.raise_error('23505', pg_catalog.format('linkage source has %s rows without a key or with a repeated key', bad),
+    PERFORM mynahoken.raise_error('23505', pg_catalog.format(mynahoken.gettext('linkage source has %s rows without a key or with a repeated key'), bad),
       detail => 'Every member needs one row with its own insured_key.');
   END IF;
   SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO before FROM mynahoken.linkage_change_seq AS s;
@@ -460,7 +460,7 @@ BEGIN
                         OR s.source IS NULL OR s.source::text NOT IN ('own_query', 'chukan_match', 'member_docs')$q$, src)
     INTO bad;
   IF bad > 0 THEN
-    PERFORM mynahoken.raise_error('23502', pg_catalog.format('linkage source has %s incomplete rows', bad),
+    PERFORM mynahoken.raise_error('23502', pg_catalog.format(mynahoken.gettext('linkage source has %s incomplete rows'), bad),
       detail => 'Every J-LIS answer needs insured_key, token, asked_on, found and a source of own_query, chukan_match or member_docs.');
   END IF;
   SELECT COALESCE(max(r.response_id), 0) INTO before FROM mynahoken.jlis_response AS r;
@@ -810,10 +810,10 @@ DECLARE
 BEGIN
   SELECT * INTO c FROM mynahoken.linkage_case AS lc WHERE lc.case_id = linkage_case_transition.case_id FOR UPDATE;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('P0002', pg_catalog.format('linkage case %s does not exist', linkage_case_transition.case_id));
+    PERFORM mynahoken.raise_error('P0002', pg_catalog.format(mynahoken.gettext('linkage case %s does not exist'), linkage_case_transition.case_id));
   END IF;
   IF c.state IN ('corrected', 'confirmed_no_error', 'closed') THEN
-    PERFORM mynahoken.raise_error('55000', pg_catalog.format('linkage case %s is finished (%s)', c.case_id, c.state),
+    PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('linkage case %s is finished (%s)'), c.case_id, c.state),
       hint => 'A new check opens a new case if the error is still there.');
   END IF;
   SELECT r.state INTO code_state FROM mynahoken.linkage_resolution AS r WHERE r.code = linkage_case_transition.code;
@@ -822,12 +822,12 @@ BEGIN
       hint => 'The codes are in mynahoken.linkage_resolution; case notes are codes, never free text.');
   END IF;
   IF code_state <> to_state THEN
-    PERFORM mynahoken.raise_error('22023', pg_catalog.format('resolution code %s does not go with the target state', linkage_case_transition.code));
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('resolution code %s does not go with the target state'), linkage_case_transition.code));
   END IF;
   IF to_state = 'corrected' THEN
     SELECT m.token INTO current_token FROM mynahoken.linkage_member AS m WHERE m.insured_key = c.insured_key;
     IF mynahoken.mynumber_token_send(current_token) IS NOT DISTINCT FROM mynahoken.mynumber_token_send(c.token) THEN
-      PERFORM mynahoken.raise_error('55000', pg_catalog.format('linkage case %s cannot be corrected: the member still has the same number', c.case_id),
+      PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('linkage case %s cannot be corrected: the member still has the same number'), c.case_id),
         hint => 'Link the right number (linkage_load_members) before marking the case corrected.');
     END IF;
   END IF;
@@ -853,7 +853,7 @@ DECLARE
 BEGIN
   SELECT * INTO c FROM mynahoken.linkage_case AS lc WHERE lc.case_id = linkage_case_assign.case_id FOR UPDATE;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('P0002', pg_catalog.format('linkage case %s does not exist', linkage_case_assign.case_id));
+    PERFORM mynahoken.raise_error('P0002', pg_catalog.format(mynahoken.gettext('linkage case %s does not exist'), linkage_case_assign.case_id));
   END IF;
   UPDATE mynahoken.linkage_case AS lc SET assigned_to = assignee::text::name WHERE lc.case_id = c.case_id;
   INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code, assigned_to)
@@ -953,7 +953,7 @@ DECLARE
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => format('Database %s has no extension pg_cron.', current_database()),
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()),
       hint => 'Call mynahoken.linkage_check_nightly() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
   END IF;
   EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
@@ -974,7 +974,7 @@ DECLARE
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => format('Database %s has no extension pg_cron.', current_database()));
+      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()));
   END IF;
   EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
   IF NOT done THEN

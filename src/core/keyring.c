@@ -2,6 +2,7 @@
  * keyring.c: parser of the keyring file format described in keyring.h.
  */
 #include "keyring.h"
+#include "nls.h"
 
 #include <string.h>
 
@@ -178,33 +179,33 @@ mh_keyring_status_text(mh_keyring_status status)
 	switch (status)
 	{
 		case MH_KEYRING_OK:
-			return "The keyring is valid.";
+			return MH_N_("The keyring is valid.");
 		case MH_KEYRING_EMPTY:
-			return "The keyring holds no key.";
+			return MH_N_("The keyring holds no key.");
 		case MH_KEYRING_TOO_LARGE:
-			return "The keyring is larger than 1 MB.";
+			return MH_N_("The keyring is larger than 1 MB.");
 		case MH_KEYRING_LINE_TOO_LONG:
-			return "A line is longer than 1024 bytes.";
+			return MH_N_("A line is longer than 1024 bytes.");
 		case MH_KEYRING_NUL_BYTE:
-			return "A line contains a NUL byte.";
+			return MH_N_("A line contains a NUL byte.");
 		case MH_KEYRING_BAD_SYNTAX:
-			return "A line is not of the form version:key or version:key:active.";
+			return MH_N_("A line is not of the form version:key or version:key:active.");
 		case MH_KEYRING_BAD_VERSION:
-			return "A key version is not a number from 1 to 255.";
+			return MH_N_("A key version is not a number from 1 to 255.");
 		case MH_KEYRING_DUPLICATE_VERSION:
-			return "A key version appears twice.";
+			return MH_N_("A key version appears twice.");
 		case MH_KEYRING_BAD_KEY:
-			return "A key is not exactly 64 hexadecimal digits.";
+			return MH_N_("A key is not exactly 64 hexadecimal digits.");
 		case MH_KEYRING_WEAK_KEY:
-			return "A key repeats one byte 32 times, which is a placeholder, not a key.";
+			return MH_N_("A key repeats one byte 32 times, which is a placeholder, not a key.");
 		case MH_KEYRING_BAD_FLAG:
-			return "The only flag after a key is \"active\".";
+			return MH_N_("The only flag after a key is \"active\".");
 		case MH_KEYRING_NO_ACTIVE:
-			return "No key version is marked active.";
+			return MH_N_("No key version is marked active.");
 		case MH_KEYRING_TWO_ACTIVE:
-			return "More than one key version is marked active.";
+			return MH_N_("More than one key version is marked active.");
 	}
-	return "The keyring is invalid.";
+	return MH_N_("The keyring is invalid.");
 }
 
 const mh_keyring_entry *

@@ -8,6 +8,7 @@
  * the list of folds that are refused is in linkage.h.
  */
 #include "linkage.h"
+#include "nls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -499,21 +500,21 @@ mh_link_status_text(mh_link_status status)
 	switch (status)
 	{
 		case MH_LINK_OK:
-			return "The value is valid.";
+			return MH_N_("The value is valid.");
 		case MH_LINK_BAD_UTF8:
-			return "The value is not valid UTF-8 or contains a NUL character.";
+			return MH_N_("The value is not valid UTF-8 or contains a NUL character.");
 		case MH_LINK_UNVERIFIABLE:
-			return "The value contains a stand-in for an unrepresentable character.";
+			return MH_N_("The value contains a stand-in for an unrepresentable character.");
 		case MH_LINK_TOO_LONG:
-			return "The value is longer than 1024 bytes.";
+			return MH_N_("The value is longer than 1024 bytes.");
 		case MH_LINK_EMPTY:
-			return "The value is empty once separators are removed.";
+			return MH_N_("The value is empty once separators are removed.");
 		case MH_LINK_BAD_FIELD:
-			return "There is no such field or fold level.";
+			return MH_N_("There is no such field or fold level.");
 		case MH_LINK_BAD_MAP:
-			return "The variant table must map single characters one to one, without chains, spaces or stand-in characters.";
+			return MH_N_("The variant table must map single characters one to one, without chains, spaces or stand-in characters.");
 	}
-	return "The value is invalid.";
+	return MH_N_("The value is invalid.");
 }
 
 void

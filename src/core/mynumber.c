@@ -4,6 +4,7 @@
  * The check digit itself is mh_mynumber_is_valid() of checkdigit.c.
  */
 #include "mynumber.h"
+#include "nls.h"
 
 #include <string.h>
 
@@ -83,13 +84,13 @@ mh_mynumber_status_text(mh_mynumber_status status)
 	switch (status)
 	{
 		case MH_MYNUMBER_OK:
-			return "valid";
+			return MH_N_("valid");
 		case MH_MYNUMBER_BAD_CHARACTER:
-			return "unexpected character";
+			return MH_N_("unexpected character");
 		case MH_MYNUMBER_BAD_LENGTH:
-			return "wrong number of digits";
+			return MH_N_("wrong number of digits");
 		case MH_MYNUMBER_BAD_CHECK_DIGIT:
-			return "check digit mismatch";
+			return MH_N_("check digit mismatch");
 	}
-	return "unknown error";
+	return MH_N_("unknown error");
 }

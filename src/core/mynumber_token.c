@@ -16,6 +16,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "mynumber_token.h"
+#include "nls.h"
 
 #include <string.h>
 
@@ -265,17 +266,17 @@ mh_vtext_status_text(mh_vtext_status status)
 	switch (status)
 	{
 		case MH_VTEXT_OK:
-			return "The value is valid.";
+			return MH_N_("The value is valid.");
 		case MH_VTEXT_BAD_PREFIX:
-			return "The value does not start with the expected prefix.";
+			return MH_N_("The value does not start with the expected prefix.");
 		case MH_VTEXT_BAD_VERSION:
-			return "The key version after the prefix is not a number from 1 to 255 followed by a colon.";
+			return MH_N_("The key version after the prefix is not a number from 1 to 255 followed by a colon.");
 		case MH_VTEXT_BAD_LENGTH:
-			return "The part after the colon has the wrong length.";
+			return MH_N_("The part after the colon has the wrong length.");
 		case MH_VTEXT_BAD_CHARACTER:
-			return "The part after the colon is not base64url.";
+			return MH_N_("The part after the colon is not base64url.");
 		case MH_VTEXT_NONCANONICAL:
-			return "The last base64url character is not in canonical form.";
+			return MH_N_("The last base64url character is not in canonical form.");
 	}
-	return "The value is invalid.";
+	return MH_N_("The value is invalid.");
 }

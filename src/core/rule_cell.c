@@ -7,6 +7,7 @@
  * are values of an enum or text fact only when written in double quotes.
  */
 #include "rule_cell.h"
+#include "nls.h"
 
 #include <string.h>
 
@@ -24,19 +25,19 @@ typedef struct Parser
 } Parser;
 
 static const char *const status_text[MH_CELL_STATUS_COUNT] = {
-	"ok",
-	"empty cell",
-	"invalid byte sequence",
-	"syntax error",
-	"unexpected end of cell",
-	"unexpected text after the cell",
-	"invalid integer",
-	"invalid date",
-	"test not allowed for the fact's type",
-	"value not declared for the fact",
-	"invalid name",
-	"empty range",
-	"too many tests in one cell"
+	MH_N_("ok"),
+	MH_N_("empty cell"),
+	MH_N_("invalid byte sequence"),
+	MH_N_("syntax error"),
+	MH_N_("unexpected end of cell"),
+	MH_N_("unexpected text after the cell"),
+	MH_N_("invalid integer"),
+	MH_N_("invalid date"),
+	MH_N_("test not allowed for the fact's type"),
+	MH_N_("value not declared for the fact"),
+	MH_N_("invalid name"),
+	MH_N_("empty range"),
+	MH_N_("too many tests in one cell")
 };
 
 static const char *const type_names[MH_FT_COUNT] = {
@@ -47,7 +48,7 @@ const char *
 mh_cell_status_text(MhCellStatus status)
 {
 	if ((int) status < 0 || status >= MH_CELL_STATUS_COUNT)
-		return "unknown status";
+		return MH_N_("unknown status");
 	return status_text[status];
 }
 
