@@ -31,7 +31,7 @@ BEGIN
                      FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, n)) AS args
              FROM pg_proc AS p
             WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.prokind = 'f'
-              AND NOT p.proisstrict AND NOT p.provariadic <> 0
+              AND NOT p.proisstrict AND p.provariadic = 0
               AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype, 'internal'::regtype)
               AND NOT (p.proargtypes::oid[] && ARRAY['internal'::regtype, 'cstring'::regtype]::oid[])
   LOOP

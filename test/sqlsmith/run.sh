@@ -12,7 +12,7 @@
 # Environment: QUERIES (100000), JOBS (sqlsmith processes, 1), SEED (1; job
 # j uses SEED+j), MEMBERS (demo members, 2000), FOCUS (1 in FOCUS functions
 # of pg_catalog is offered to SQLsmith beside every routine of mynahoken;
-# 8), KEEP_TMP=1 keeps the cluster directory.  Run it with nice on a shared
+# 1000), KEEP_TMP=1 keeps the cluster directory.  Run it with nice on a shared
 # machine.
 #
 # SQLsmith picks its routines from "pg_proc" without a schema: the role's
@@ -41,7 +41,7 @@ QUERIES=${QUERIES:-100000}
 JOBS=${JOBS:-1}
 SEED=${SEED:-1}
 MEMBERS=${MEMBERS:-2000}
-FOCUS=${FOCUS:-8}
+FOCUS=${FOCUS:-1000}
 ROLE=mh_sqlsmith_analyst
 
 command -v sqlsmith >/dev/null || MH_PACKAGES="$MH_PACKAGES sqlsmith"

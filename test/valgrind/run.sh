@@ -106,19 +106,37 @@ mh_stop_cluster
 wait "$vgpid" || true
 
 # --- the reports ----------------------------------------------------------------
-# One report is the text between VALGRINDERROR-BEGIN and -END of a log.
+# One report is the text between VALGRINDERROR-BEGIN and -END of a log; it
+# is in mynahoken's frames when a frame names mynahoken.so or a function
+# defined in it (with debug information, Valgrind prints "fn (file.c:N)").
+nm --defined-only "$MH_TMP/inst/usr/lib/postgresql/$MH_PGVER/lib/mynahoken.so" \
+	| awk '$2 ~ /^[TtWw]$/ { print $3 }' >"$MH_TMP/mynahoken-symbols"
 awk -v out="$MH_TMP/valgrind-reports.txt" '
-	/VALGRINDERROR-BEGIN/ { inrep = 1; rep = FILENAME "\n"; next }
-	/VALGRINDERROR-END/ { if (inrep) { total++; if (rep ~ /mynahoken\.so/) { mh++; print rep > out } }
+	FNR == NR { sym[$1] = 1; next }
+	/VALGRINDERROR-BEGIN/ { inrep = 1; ours = 0; rep = FILENAME "\n"; next }
+	/VALGRINDERROR-END/ { if (inrep) { total++; if (ours) { mh++; print rep > out } }
 	                      inrep = 0; next }
-	inrep { rep = rep $0 "\n" }
-	END { printf "%d %d\n", total, mh }' "$vg"/*.log >"$MH_TMP/valgrind-counts" </dev/null
+	inrep {
+		rep = rep $0 "\n"
+		if ($0 ~ /mynahoken\.so/) ours = 1
+		if (match($0, /(at|by) 0x[0-9A-F]+: [A-Za-z_0-9]+/)) {
+			f = substr($0, RSTART, RLENGTH); sub(/.*: /, "", f)
+			if (f in sym) ours = 1
+		}
+	}
+	END { printf "%d %d\n", total, mh }' "$MH_TMP/mynahoken-symbols" "$vg"/*.log >"$MH_TMP/valgrind-counts" </dev/null
 read -r total mh <"$MH_TMP/valgrind-counts"
 procs=$(ls "$vg" | wc -l)
 {
 	echo "pg_regress: $rfiles files, $rp passed"
 	echo "pgTAP: ${#tapfiles[@]} files, $tp tests passed, $tf failed"
 	echo "valgrind: $procs processes checked, $total reports, $mh with a frame in mynahoken.so"
+	echo "reports by kind and first named frame of PostgreSQL (padding of WAL and relcache writes: PostgreSQL's, suppressed where its binary has symbols):"
+	awk '/VALGRINDERROR-BEGIN/ { inrep = 1; kind = ""; fr = ""; next }
+		/VALGRINDERROR-END/ { inrep = 0; print "  " kind " | " fr; next }
+		inrep && kind == "" { sub(/^==[0-9]+== /, ""); gsub(/\(0x[0-9a-f]+, 0x[0-9a-f]+, [0-9]+\)/, ""); kind = $0; next }
+		inrep && fr == "" && /by 0x/ && !/libc|write|_IO_|fwrite|pwrite|\?\?\?/ {
+			sub(/^==[0-9]+== +by 0x[0-9A-F]+: /, ""); sub(/ \(in .*/, ""); fr = $0 }' "$vg"/*.log </dev/null | sort | uniq -c | sort -rn
 	echo "suppressions: $supp ($(grep -c '^{' "$supp") entries)"
 } | tee "$MH_TMP/valgrind-summary.txt"
 [ "$mh" -eq 0 ]
