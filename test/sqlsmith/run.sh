@@ -3,10 +3,12 @@
 # synthetic insurer of scripts/demo.sh, as a login role with the grants an
 # analyst has (doc/tokens.md "Roles": SELECT on the demo tables, what PUBLIC
 # may execute and read in mynahoken, neither tokenize, unseal nor personal
-# data).  Not part of scripts/test.sh (hours at 100,000 queries); a smoke run
-# is test/scripts/92_sqlsmith_smoke.sh.
+# data).  Not part of scripts/test.sh (most of an hour at 100,000 queries on
+# two cores); a smoke run is test/scripts/92_sqlsmith_smoke.sh.  Figures:
+# doc/architecture.md, "Fuzzing and dynamic analysis".
 #
 #   bash test/sqlsmith/run.sh                        100,000 queries
+#   JOBS=2 bash test/sqlsmith/run.sh                 the same, two processes
 #   QUERIES=2000 bash test/sqlsmith/run.sh           a smoke run
 #
 # Environment: QUERIES (100000), JOBS (sqlsmith processes, 1), SEED (1; job
@@ -18,15 +20,19 @@
 # SQLsmith picks its routines from "pg_proc" without a schema: the role's
 # search_path starts with schema sqlsmith_focus, whose view pg_proc offers
 # every routine of mynahoken and a sample of pg_catalog, so most queries
-# call the extension.  Tables: the demo schema and the mynahoken tables
-# PUBLIC may read (--exclude-catalog).  SQLsmith runs each query in a
-# transaction it rolls back, with statement_timeout = 1s.
+# call the extension.  Tables: the demo schema, the mynahoken tables PUBLIC
+# may read (--exclude-catalog) and hostile.value (values.sql: edge values of
+# every argument type; SQLsmith writes literals only for int4 and boolean).
+# SQLsmith runs each query in a transaction it rolls back, with
+# statement_timeout = 1s.
 #
 # Counts: every error by SQLSTATE class and by origin, from the server's
 # csvlog (log_error_verbosity = verbose): "mynahoken" when the error was
 # raised by the extension (its C files, mh_sensitive_ereport, raise_error)
 # or in a PL/pgSQL or SQL routine of the extension (CONTEXT), "PostgreSQL"
-# otherwise; server crashes ("terminated by signal") from the same log.
+# otherwise; server crashes ("terminated by signal") and log lines holding
+# the canary My Number of hostile.value from the same log; the routines of
+# the extension that ran (track_functions = all).
 # SQLsmith's own log (database sqlsmith_log, table error) keeps each failed
 # query with its message and SQLSTATE.  Fails on a crash or on an error of
 # class XX from mynahoken; the report lists every XX error, whatever its
@@ -44,9 +50,7 @@ MEMBERS=${MEMBERS:-2000}
 FOCUS=${FOCUS:-1000}
 ROLE=mh_sqlsmith_analyst
 
-command -v sqlsmith >/dev/null || MH_PACKAGES="$MH_PACKAGES sqlsmith"
-mh_ensure_packages
-command -v sqlsmith >/dev/null || mh_die "sqlsmith is not installed (apt-get install sqlsmith)"
+mh_ensure_packages	# sqlsmith is one of MH_PACKAGES
 mh_build
 if [ -z "${MH_TMP:-}" ]; then mh_make_tmp; fi
 mkdir -p "$MH_TMP"
