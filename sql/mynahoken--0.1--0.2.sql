@@ -6302,3 +6302,46 @@ BEGIN
 END
 $$;
 
+-- ---------------------------------------------------------------------------
+-- Issue 12, findings of SQLsmith: rule_operand_sql, callable by PUBLIC,
+-- raised XX000 (an internal error) for a NULL operand or an object of no
+-- known key and quoted the caller's value in the message; now 22023 without
+-- the value.
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ptype text;
+BEGIN
+  IF op ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', op->>'int');
+  ELSIF op ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', op->>'date');
+  ELSIF op ? 'bool' THEN
+    RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
+  ELSIF op ? 'text' THEN
+    RETURN format('CAST(%L AS pg_catalog.text)', op->>'text');
+  ELSIF op ? 'day' THEN
+    RETURN '$1';
+  ELSIF op ? 'fact' THEN
+    IF mode IS NULL THEN
+      RETURN format('f.%I', op->>'fact');
+    END IF;
+    RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
+  ELSIF op ? 'param' THEN
+    SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
+    -- an uncorrelated scalar subquery: an InitPlan, read once per statement
+    RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
+                  CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
+                  op->>'param', scope);
+  END IF;
+  -- a caller's argument (NULL or an object of no known key): never quoted
+  PERFORM mynahoken.raise_error('22023', 'unknown operand',
+    detail => 'An operand is a JSON object with one of the keys int, date, bool, text, day, fact or param.');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression); raises 22023 for NULL or an object of no known key, without quoting it';

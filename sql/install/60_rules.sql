@@ -773,11 +773,13 @@ BEGIN
                   CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
                   op->>'param', scope);
   END IF;
-  PERFORM mynahoken.raise_error('XX000', pg_catalog.format(mynahoken.gettext('unknown operand %s'), op));
+  -- a caller's argument (NULL or an object of no known key): never quoted
+  PERFORM mynahoken.raise_error('22023', 'unknown operand',
+    detail => 'An operand is a JSON object with one of the keys int, date, bool, text, day, fact or param.');
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
-  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression)';
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression); raises 22023 for NULL or an object of no known key, without quoting it';
 
 CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
