@@ -4804,59 +4804,6 @@ CREATE TYPE mynahoken.linkage_provenance AS ENUM (
 COMMENT ON TYPE mynahoken.linkage_provenance IS
   'How a member''s My Number was obtained: submitted by the member or the employer, a J-LIS lookup with 5 fields or a weak one, the 住民基本台帳, unknown';
 
-CREATE SEQUENCE mynahoken.linkage_change_seq;
-COMMENT ON SEQUENCE mynahoken.linkage_change_seq IS
-  'Orders every change of a linkage input (member facts, newest J-LIS answer, newest report): incremental checks look at members changed since the last run';
-SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_change_seq', '');
-
-CREATE TABLE mynahoken.linkage_member (
-  insured_key       text PRIMARY KEY,
-  household         text,              -- 記号・番号 shared by the insured person and dependants
-  token             mynahoken.mynumber_token,
-  sealed            mynahoken.mynumber_sealed,
-  provenance        mynahoken.linkage_provenance NOT NULL DEFAULT 'unknown',
-  number_confirmed  boolean NOT NULL DEFAULT false,   -- later confirmed from the member's own documents
-  sent_token        mynahoken.mynumber_token,         -- token of the number last sent to the 中間サーバー
-  kanji_digest      bytea[],
-  kana_digest       bytea[],
-  address_digest    bytea[],
-  birth_date_digest bytea,
-  sex_digest        bytea,
-  jlis_response_id  bigint,            -- the newest J-LIS answer for this member, and its facts:
-  jlis_token        mynahoken.mynumber_token,   -- copied here so that the check reads one row per member
-  jlis_found        boolean,
-  jlis_kanji_digest bytea[],
-  jlis_kana_digest  bytea[],
-  jlis_address_digest bytea[],
-  jlis_birth_date_digest bytea,
-  jlis_sex_digest   bytea,
-  report_id         bigint,            -- the newest report of this member
-  change_seq        bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
-  identity_seq      bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq')
-                    -- last change of what other members' checks read: token, household, birth date, sex, カナ
-);
-COMMENT ON TABLE mynahoken.linkage_member IS
-  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); change_seq orders every change, identity_seq the changes other members'' checks depend on (token, household, birth date, sex, カナ); filled by linkage_load_members and linkage_load_jlis';
-SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_member', '');
-CREATE INDEX linkage_member_token ON mynahoken.linkage_member (token);
-CREATE INDEX linkage_member_household ON mynahoken.linkage_member (household);
-CREATE INDEX linkage_member_change ON mynahoken.linkage_member (change_seq);
-COMMENT ON INDEX mynahoken.linkage_member_token IS 'Members by token: one token on two people';
-COMMENT ON INDEX mynahoken.linkage_member_household IS 'Members by household: swaps inside a household';
-COMMENT ON INDEX mynahoken.linkage_member_change IS 'Members by change: incremental checks';
-
--- A token or household a member left: the members who still hold it are
--- checked again by the next incremental run (their token may no longer be
--- shared, their household no longer swapped).
-CREATE TABLE mynahoken.linkage_left (
-  change_seq  bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
-  token       mynahoken.mynumber_token,
-  household   text
-);
-COMMENT ON TABLE mynahoken.linkage_left IS
-  'Tokens and households members left (a corrected number, a move between households), with the change that left them: an incremental check looks again at the members who still hold them; emptied as runs finish';
-SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_left', '');
-
 -- The per-member step of the check (src/linkage_check.c): one call per
 -- member gives its reason codes, severity and fold levels packed in a
 -- bigint; the others read such a result.
@@ -4904,6 +4851,148 @@ COMMENT ON FUNCTION mynahoken.linkage_result_severity(bigint) IS
   'The severity (0-3) of a packed check result';
 COMMENT ON FUNCTION mynahoken.linkage_result_level(bigint, integer) IS
   'The fold level of a packed check result for field 1 (カナ), 2 (漢字) or 3 (住所): -2 unverifiable, -1 none, 0 and up the level (カナ 4 and 5: a review form), NULL not compared; 22023 for another field';
+
+CREATE SEQUENCE mynahoken.linkage_change_seq;
+COMMENT ON SEQUENCE mynahoken.linkage_change_seq IS
+  'Orders every change of a linkage input (member facts, newest J-LIS answer, newest report): incremental checks look at members changed since the last run';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_change_seq', '');
+
+CREATE TABLE mynahoken.linkage_member (
+  insured_key       text PRIMARY KEY,
+  household         text,              -- 記号・番号 shared by the insured person and dependants
+  token             mynahoken.mynumber_token,
+  sealed            mynahoken.mynumber_sealed,
+  provenance        mynahoken.linkage_provenance NOT NULL DEFAULT 'unknown',
+  number_confirmed  boolean NOT NULL DEFAULT false,   -- later confirmed from the member's own documents
+  sent_token        mynahoken.mynumber_token,         -- token of the number last sent to the 中間サーバー
+  kanji_digest      bytea[],
+  kana_digest       bytea[],
+  address_digest    bytea[],
+  birth_date_digest bytea,
+  sex_digest        bytea,
+  jlis_response_id  bigint,            -- the newest J-LIS answer for this member, and its facts:
+  jlis_token        mynahoken.mynumber_token,   -- copied here so that the check reads one row per member
+  jlis_found        boolean,
+  jlis_kanji_digest bytea[],
+  jlis_kana_digest  bytea[],
+  jlis_address_digest bytea[],
+  jlis_birth_date_digest bytea,
+  jlis_sex_digest   bytea,
+  report_id         bigint,            -- the newest report of this member
+  change_seq        bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+  identity_seq      bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+                    -- last change of what other members' checks read: token, household, birth date, sex, カナ
+  report_claim      text,              -- the claim and the yes/no of the newest report, copied here
+  report_last4_matches boolean,        -- so that the check reads one row per member
+  -- whether another member of the household may be the person J-LIS found
+  -- for this member's token (its facts are not the member's own): only then
+  -- does the check look the household up
+  swap_candidate    boolean GENERATED ALWAYS AS (
+                      household IS NOT NULL
+                      AND mynahoken.linkage_swap_candidate(token, jlis_token, jlis_found, birth_date_digest,
+                                                           sex_digest, kana_digest, jlis_birth_date_digest,
+                                                           jlis_sex_digest, jlis_kana_digest)) STORED
+);
+COMMENT ON TABLE mynahoken.linkage_member IS
+  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); change_seq orders every change, identity_seq the changes other members'' checks depend on (token, household, birth date, sex, カナ), the newest report''s claim and yes/no, and whether a household swap is possible (swap_candidate, generated); filled by linkage_load_members, linkage_load_jlis and record_member_report';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_member', '');
+CREATE INDEX linkage_member_token ON mynahoken.linkage_member (token);
+CREATE INDEX linkage_member_household ON mynahoken.linkage_member (household);
+CREATE INDEX linkage_member_change ON mynahoken.linkage_member (change_seq);
+COMMENT ON INDEX mynahoken.linkage_member_token IS 'Members by token: one token on two people';
+COMMENT ON INDEX mynahoken.linkage_member_household IS 'Members by household: swaps inside a household';
+COMMENT ON INDEX mynahoken.linkage_member_change IS 'Members by change: incremental checks';
+
+-- A token or household a member left: the members who still hold it are
+-- checked again by the next incremental run (their token may no longer be
+-- shared, their household no longer swapped).
+CREATE TABLE mynahoken.linkage_left (
+  change_seq  bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+  token       mynahoken.mynumber_token,
+  household   text
+);
+COMMENT ON TABLE mynahoken.linkage_left IS
+  'Tokens and households members left (a corrected number, a move between households), with the change that left them: an incremental check looks again at the members who still hold them; emptied as runs finish';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_left', '');
+
+-- Tokens held by two or more different people (birth date, sex or K2 カナ
+-- differ), kept by the triggers below on every change of linkage_member,
+-- like an index: the check reads it instead of aggregating every token.
+-- Not dumped: restoring linkage_member fills it again.
+CREATE TABLE mynahoken.linkage_shared_token (
+  token mynahoken.mynumber_token PRIMARY KEY
+);
+COMMENT ON TABLE mynahoken.linkage_shared_token IS
+  'Tokens that linkage_member holds for two or more different people (birth date, sex or K2 カナ digest differ): one number, two people (E7); kept by triggers on linkage_member, never written by hand';
+
+CREATE FUNCTION mynahoken.linkage_shared_token_sync()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  touched mynahoken.mynumber_token[];
+  rows bigint;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE mynahoken.linkage_shared_token;
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    SELECT count(*) INTO rows FROM linkage_old;
+  ELSE
+    SELECT count(*) INTO rows FROM linkage_new;
+  END IF;
+  IF rows > 100000 THEN
+    -- a bulk load: count every token again
+    DELETE FROM mynahoken.linkage_shared_token;
+    INSERT INTO mynahoken.linkage_shared_token (token)
+    SELECT m.token FROM mynahoken.linkage_member AS m WHERE m.token IS NOT NULL
+     GROUP BY m.token
+    HAVING count(DISTINCT ROW(m.birth_date_digest, m.sex_digest, m.kana_digest[3])) > 1;
+    RETURN NULL;
+  END IF;
+  -- the tokens whose holders may have changed
+  IF TG_OP = 'INSERT' THEN
+    SELECT array_agg(DISTINCT n.token) INTO touched FROM linkage_new AS n WHERE n.token IS NOT NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(DISTINCT o.token) INTO touched FROM linkage_old AS o WHERE o.token IS NOT NULL;
+  ELSE
+    SELECT array_agg(DISTINCT t.token) INTO touched
+      FROM linkage_old AS o FULL JOIN linkage_new AS n ON n.insured_key = o.insured_key
+     CROSS JOIN LATERAL (VALUES (o.token), (n.token)) AS t (token)
+     WHERE t.token IS NOT NULL
+       AND ROW(mynahoken.mynumber_token_send(o.token), o.birth_date_digest, o.sex_digest, o.kana_digest[3])
+           IS DISTINCT FROM
+           ROW(mynahoken.mynumber_token_send(n.token), n.birth_date_digest, n.sex_digest, n.kana_digest[3]);
+  END IF;
+  IF touched IS NULL THEN
+    RETURN NULL;
+  END IF;
+  DELETE FROM mynahoken.linkage_shared_token AS s WHERE s.token OPERATOR(mynahoken.=) ANY (touched);
+  INSERT INTO mynahoken.linkage_shared_token (token)
+  SELECT m.token FROM mynahoken.linkage_member AS m
+   WHERE m.token OPERATOR(mynahoken.=) ANY (touched)
+   GROUP BY m.token
+  HAVING count(DISTINCT ROW(m.birth_date_digest, m.sex_digest, m.kana_digest[3])) > 1;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_shared_token_sync() IS
+  'Trigger of linkage_member: recounts the people holding each token a statement inserted, deleted or changed (token, birth date, sex, K2 カナ) and keeps linkage_shared_token';
+CREATE TRIGGER linkage_shared_token_insert AFTER INSERT ON mynahoken.linkage_member
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_update AFTER UPDATE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old NEW TABLE AS linkage_new FOR EACH STATEMENT
+  EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_delete AFTER DELETE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_truncate AFTER TRUNCATE ON mynahoken.linkage_member
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+COMMENT ON TRIGGER linkage_shared_token_insert ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_update ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_delete ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_truncate ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
 
 CREATE SEQUENCE mynahoken.jlis_response_id_seq;
 COMMENT ON SEQUENCE mynahoken.jlis_response_id_seq IS 'Identifiers of J-LIS answers';
@@ -5339,7 +5428,8 @@ BEGIN
   VALUES (k, reported_on, channel, claim, matches)
   RETURNING report_id INTO id;
   UPDATE mynahoken.linkage_member AS l
-     SET report_id = id, change_seq = nextval('mynahoken.linkage_change_seq')
+     SET report_id = id, report_claim = claim, report_last4_matches = matches,
+         change_seq = nextval('mynahoken.linkage_change_seq')
    WHERE l.insured_key = k;
   RETURN id;
 END
@@ -5411,7 +5501,8 @@ CREATE FUNCTION mynahoken.linkage_due_on(opened_on date, open_days integer)
 RETURNS date
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
-  SELECT CASE WHEN pg_catalog.date_part('year', opened_on OPERATOR(pg_catalog.+)
+  SELECT CASE WHEN opened_on OPERATOR(pg_catalog.<) '1948-07-20' THEN NULL
+              WHEN pg_catalog.date_part('year', opened_on OPERATOR(pg_catalog.+)
                                                ((open_days OPERATOR(pg_catalog.*) 2) OPERATOR(pg_catalog.+) 14))
                    OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(e.year) FROM mynahoken.equinox_day AS e)
               THEN (SELECT d.d FROM (SELECT opened_on OPERATOR(pg_catalog.+) i AS d
@@ -5421,7 +5512,7 @@ BEGIN ATOMIC
                      ORDER BY d.d OFFSET open_days OPERATOR(pg_catalog.-) 1 LIMIT 1) END;
 END;
 COMMENT ON FUNCTION mynahoken.linkage_due_on(date, integer) IS
-  'The open_days-th day after opened_on on which the administration is open (行政機関の休日に関する法律 第1条: no weekend, 休日 or 12/29-1/3); NULL when that may lie beyond the holiday calendar';
+  'The open_days-th day after opened_on on which the administration is open (行政機関の休日に関する法律 第1条: no weekend, 休日 or 12/29-1/3); NULL when that may lie outside the holiday calendar';
 
 CREATE FUNCTION mynahoken.linkage_run_batch(run_id bigint)
 RETURNS boolean
@@ -5431,13 +5522,10 @@ AS $$
 DECLARE
   run record;
   hi text;
-  n bigint;
   checked bigint;
   opened bigint;
   changed bigint;
   source text;
-  shared_join text;
-  shared text;
   old_filter text;
   severities smallint[];
   lowered boolean[];
@@ -5451,48 +5539,36 @@ BEGIN
   -- The batch is a key range (next_key, hi]: the next batch_size members of
   -- the run in key order; hi is NULL for the last batch.
   IF run.full_check THEN
-    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_member AS m
-                                   WHERE run.next_key IS NULL OR m.insured_key > run.next_key LIMIT 1) AS x;
-    SELECT m.insured_key INTO hi FROM mynahoken.linkage_member AS m
-     WHERE run.next_key IS NULL OR m.insured_key > run.next_key
-     ORDER BY m.insured_key OFFSET run.batch_size - 1 LIMIT 1;
-    -- every member: the table itself is the batch, scanned by key range;
-    -- shared tokens from one aggregate (in token order, from the index)
+    -- every member: the table itself is the batch, scanned by key range
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT m.insured_key AS k FROM mynahoken.linkage_member AS m
+             WHERE run.next_key IS NULL OR m.insured_key > run.next_key
+             ORDER BY m.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_member AS m';
-    shared_join := 'LEFT JOIN (SELECT t.token AS shared_token FROM mynahoken.linkage_member AS t'
-                   ' WHERE t.token IS NOT NULL GROUP BY t.token'
-                   ' HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) AS st'
-                   ' ON st.shared_token OPERATOR(mynahoken.=) m.token';
-    shared := 'st.shared_token IS NOT NULL';
     old_filter := 'true';
-    SELECT count(*) INTO checked FROM mynahoken.linkage_member AS m
-     WHERE (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi);
   ELSE
-    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_run_key AS rk
-                                   WHERE rk.run_id = run.run_id
-                                     AND (run.next_key IS NULL OR rk.insured_key > run.next_key) LIMIT 1) AS x;
-    SELECT rk.insured_key INTO hi FROM mynahoken.linkage_run_key AS rk
-     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
-     ORDER BY rk.insured_key OFFSET run.batch_size - 1 LIMIT 1;
     -- the members of this run: look each one up
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
+             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+             ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
               ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
               ' AND rk.run_id OPERATOR(pg_catalog.=) $1';
-    shared_join := '';
-    shared := 'm.token IS NOT NULL';
     -- the previous results of this run's members only
     old_filter := 'EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id OPERATOR(pg_catalog.=) $1'
                   ' AND rk.insured_key OPERATOR(pg_catalog.=) c.insured_key)';
-    SELECT count(*) INTO checked FROM mynahoken.linkage_run_key AS rk
-     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
-       AND (hi IS NULL OR rk.insured_key <= hi);
   END IF;
-  IF n = 0 THEN
+  IF checked = 0 THEN
     UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
      WHERE l.run_id = run.run_id;
     DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
     DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
     RETURN true;
+  END IF;
+  -- the last batch has no upper bound
+  IF checked < run.batch_size THEN
+    hi := NULL;
   END IF;
   -- The severity table in the order of the result bits, and the due days.
   SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
@@ -5505,9 +5581,9 @@ BEGIN
 
   -- One set-based statement per batch.  Each member's result comes from one
   -- C call (digest equality only, reasons and severity packed in a bigint);
-  -- shared tokens come from one hashed aggregate in a full run and from index
-  -- look-ups in an incremental one, household swaps from index look-ups for
-  -- the few members whose J-LIS facts are not their own.  Only results that
+  -- shared tokens from the small table the triggers keep, household swaps
+  -- from index look-ups for the few members whose J-LIS facts are not their
+  -- own (swap_candidate).  Only results that
   -- differ from the member's previous one are written, and only they open or
   -- update cases: a run over unchanged members writes nothing.
   EXECUTE format($q$
@@ -5519,18 +5595,9 @@ BEGIN
                      m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest,
                      m.jlis_response_id, m.jlis_token, m.jlis_found, m.jlis_kanji_digest, m.jlis_kana_digest,
                      m.jlis_address_digest, m.jlis_birth_date_digest, m.jlis_sex_digest,
-                     r.claim, r.last4_matches,
-                     CASE WHEN %3$s THEN EXISTS (
-                       SELECT FROM mynahoken.linkage_member AS o
-                        WHERE o.token OPERATOR(mynahoken.=) m.token AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-                          AND (o.birth_date_digest IS DISTINCT FROM m.birth_date_digest
-                               OR o.sex_digest IS DISTINCT FROM m.sex_digest
-                               OR o.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])) ELSE false END,
-                     CASE WHEN m.household IS NOT NULL
-                           AND mynahoken.linkage_swap_candidate(m.token, m.jlis_token, m.jlis_found,
-                                 m.birth_date_digest, m.sex_digest, m.kana_digest,
-                                 m.jlis_birth_date_digest, m.jlis_sex_digest, m.jlis_kana_digest)
-                          THEN EXISTS (
+                     m.report_claim, m.report_last4_matches,
+                     st.token IS NOT NULL,
+                     CASE WHEN m.swap_candidate THEN EXISTS (
                        SELECT FROM mynahoken.linkage_member AS o
                         WHERE o.household OPERATOR(pg_catalog.=) m.household
                           AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
@@ -5538,8 +5605,8 @@ BEGIN
                           AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
                           AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3]) ELSE false END,
                      $4, $5) AS result
-              FROM %1$s %2$s
-              LEFT JOIN mynahoken.member_report AS r ON r.report_id OPERATOR(pg_catalog.=) m.report_id
+              FROM %1$s
+              LEFT JOIN mynahoken.linkage_shared_token AS st ON st.token OPERATOR(mynahoken.=) m.token
              WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
                AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
             OFFSET 0) AS x
@@ -5548,7 +5615,7 @@ BEGIN
   o AS (
     SELECT c.insured_key, c.result FROM mynahoken.linkage_check AS c
      WHERE ($2 IS NULL OR c.insured_key OPERATOR(pg_catalog.>) $2)
-       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3) AND %4$s),
+       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3) AND %2$s),
   d AS (
     SELECT COALESCE(n.insured_key, o.insured_key) AS insured_key, n.token, n.result,
            mynahoken.linkage_result_reasons(n.result) AS reasons,
@@ -5585,7 +5652,7 @@ BEGIN
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
   SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
-    source, shared_join, shared, old_filter)
+    source, old_filter)
   INTO opened, changed
   USING run.run_id, run.next_key, hi, severities, lowered, due2, due3;
 
