@@ -5479,13 +5479,20 @@ BEGIN
       UNION ALL
       SELECT l.token, l.household FROM mynahoken.linkage_left AS l
        WHERE l.change_seq > since AND l.change_seq <= upto)
-    SELECT r, c.insured_key FROM changed AS c
-    UNION
-    SELECT r, o.insured_key FROM moved AS v
-      JOIN mynahoken.linkage_member AS o ON o.token OPERATOR(mynahoken.=) v.token
-    UNION
-    SELECT r, o.insured_key FROM moved AS v
-      JOIN mynahoken.linkage_member AS o ON o.household = v.household;
+    SELECT r, k.insured_key
+      FROM (SELECT c.insured_key FROM changed AS c
+            UNION
+            -- look each one up (OFFSET 0 keeps the index probes: the few
+            -- members moved against the whole table)
+            SELECT o.insured_key FROM moved AS v
+             CROSS JOIN LATERAL (SELECT o.insured_key FROM mynahoken.linkage_member AS o
+                                  WHERE o.token OPERATOR(mynahoken.=) v.token OFFSET 0) AS o
+            UNION
+            SELECT o.insured_key FROM moved AS v
+             CROSS JOIN LATERAL (SELECT o.insured_key FROM mynahoken.linkage_member AS o
+                                  WHERE o.household = v.household OFFSET 0) AS o) AS k
+     -- in key order, so that the batches read the members in the order of the key index
+     ORDER BY k.insured_key;
     -- so that the batches are planned for the number of members they check
     ANALYZE mynahoken.linkage_run_key;
   END IF;
@@ -5526,7 +5533,7 @@ DECLARE
   opened bigint;
   changed bigint;
   source text;
-  old_filter text;
+  old_source text;
   severities smallint[];
   lowered boolean[];
   due2 date;
@@ -5545,7 +5552,7 @@ BEGIN
              WHERE run.next_key IS NULL OR m.insured_key > run.next_key
              ORDER BY m.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_member AS m';
-    old_filter := 'true';
+    old_source := 'mynahoken.linkage_check AS c WHERE true';
   ELSE
     -- the members of this run: look each one up
     SELECT count(*), max(b.k) INTO checked, hi
@@ -5555,9 +5562,10 @@ BEGIN
     source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
               ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
               ' AND rk.run_id OPERATOR(pg_catalog.=) $1';
-    -- the previous results of this run's members only
-    old_filter := 'EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id OPERATOR(pg_catalog.=) $1'
-                  ' AND rk.insured_key OPERATOR(pg_catalog.=) c.insured_key)';
+    -- the previous results of this run's members only, looked up one by one
+    old_source := 'mynahoken.linkage_run_key AS rk CROSS JOIN LATERAL (SELECT c.insured_key, c.result'
+                  ' FROM mynahoken.linkage_check AS c WHERE c.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+                  ' OFFSET 0) AS c WHERE rk.run_id OPERATOR(pg_catalog.=) $1';
   END IF;
   IF checked = 0 THEN
     UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
@@ -5613,9 +5621,9 @@ BEGIN
      -- severity 1 and up
      WHERE x.result OPERATOR(pg_catalog.>=) 72057594037927936),
   o AS (
-    SELECT c.insured_key, c.result FROM mynahoken.linkage_check AS c
-     WHERE ($2 IS NULL OR c.insured_key OPERATOR(pg_catalog.>) $2)
-       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3) AND %2$s),
+    SELECT c.insured_key, c.result FROM %2$s
+       AND ($2 IS NULL OR c.insured_key OPERATOR(pg_catalog.>) $2)
+       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3)),
   d AS (
     SELECT COALESCE(n.insured_key, o.insured_key) AS insured_key, n.token, n.result,
            mynahoken.linkage_result_reasons(n.result) AS reasons,
@@ -5652,7 +5660,7 @@ BEGIN
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
   SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
-    source, old_filter)
+    source, old_source)
   INTO opened, changed
   USING run.run_id, run.next_key, hi, severities, lowered, due2, due3;
 
