@@ -171,8 +171,11 @@ digest_bytea(const mh_loaded_key *k, mh_link_field field, int level, const char 
 
 /*
  * linkage_digests(value, field, variant_from, variant_to) -> bytea[]: one
- * digest per fold level; NULL when the value is unverifiable (●, 〓, 外字)
- * or empty, so that nothing ever matches it.
+ * digest per fold level; for カナ then the two review forms (voicing, long
+ * vowels), never a match level; for カナ and 漢字 last the digest of the
+ * given name alone at the highest level (NULL when the value has no 氏/名
+ * gap).  NULL when the value is unverifiable (●, 〓, 外字) or empty, so
+ * that nothing ever matches it.
  */
 PG_FUNCTION_INFO_V1(linkage_digests);
 Datum
@@ -185,7 +188,11 @@ linkage_digests(PG_FUNCTION_ARGS)
 	int			len = VARSIZE_ANY_EXHDR(t);
 	const char *u = mh_text_as_utf8(VARDATA_ANY(t), &len);
 	int			levels = mh_link_levels(field);
-	Datum		elems[MH_LINK_MAX_LEVELS];
+	int			forms = levels;
+	Datum		elems[MH_LINK_MAX_FORMS];
+	bool		nulls[MH_LINK_MAX_FORMS] = {0};
+	int			dims[1];
+	int			lbs[1] = {1};
 	char	   *norm;
 	int			normlen;
 	char	   *out;
@@ -206,7 +213,9 @@ linkage_digests(PG_FUNCTION_ARGS)
 	if (normlen > MH_LINK_VALUE_MAX)
 		mh_linkage_error(MH_LINK_TOO_LONG);
 	out = palloc(MH_LINK_OUT_MAX);
-	for (int level = 1; level < levels; level++)
+	if (field == MH_LINK_KANA)
+		forms = MH_LINK_KANA_LONG_VOWEL + 1;
+	for (int level = 1; level < forms; level++)
 	{
 		st = mh_link_fold(field, level, norm, normlen, map, out, MH_LINK_OUT_MAX, &outlen);
 		/* NFKC can turn a character into a stand-in or into spaces only */
@@ -216,7 +225,25 @@ linkage_digests(PG_FUNCTION_ARGS)
 			mh_linkage_error(st);
 		elems[level] = PointerGetDatum(digest_bytea(k, field, level, out, outlen));
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, levels, BYTEAOID, -1, false, TYPALIGN_INT));
+	if (field == MH_LINK_KANA || field == MH_LINK_KANJI)
+	{
+		size_t		start,
+					glen;
+
+		nulls[forms] = true;
+		if (mh_link_given_name(norm, normlen, &start, &glen) &&
+			mh_link_fold(field, levels - 1, norm + start, glen, map, out, MH_LINK_OUT_MAX,
+						 &outlen) == MH_LINK_OK)
+		{
+			nulls[forms] = false;
+			elems[forms] = PointerGetDatum(digest_bytea(k, field == MH_LINK_KANA ? MH_LINK_KANA_GIVEN :
+														MH_LINK_KANJI_GIVEN, levels - 1, out, outlen));
+		}
+		forms++;
+	}
+	dims[0] = forms;
+	PG_RETURN_ARRAYTYPE_P(construct_md_array(elems, nulls, 1, dims, lbs, BYTEAOID, -1, false,
+											 TYPALIGN_INT));
 }
 
 /* linkage_birth_date_digest(date) -> bytea: no levels, no fuzz. */

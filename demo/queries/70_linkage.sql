@@ -28,25 +28,21 @@ CALL mynahoken.linkage_check_nightly(full_check => true);
 \echo '== Members by severity (3 high, 2 review, 1 information; 0: clean or notation only, no row kept)'
 SELECT c.severity, count(*) AS members
   FROM mynahoken.linkage_check c
- WHERE c.run_id = (SELECT max(run_id) FROM mynahoken.linkage_run)
  GROUP BY 1
 UNION ALL
-SELECT 0, r.members_checked - (SELECT count(*) FROM mynahoken.linkage_check c WHERE c.run_id = r.run_id)
-  FROM mynahoken.linkage_run r WHERE r.run_id = (SELECT max(run_id) FROM mynahoken.linkage_run)
+SELECT 0, (SELECT count(*) FROM mynahoken.linkage_member) - (SELECT count(*) FROM mynahoken.linkage_check)
  ORDER BY 1 DESC;
 
 \echo '== The planted members: each one found, with its reason codes'
 SELECT p.kind, c.severity, c.reasons
   FROM demo.planted p
   JOIN mynahoken.linkage_check c ON c.insured_key IN (p.member_id::text, p.other_id::text)
- WHERE c.run_id = (SELECT max(run_id) FROM mynahoken.linkage_run)
  ORDER BY p.kind, c.insured_key;
 
 \echo '== Kanji variants (髙/高, through the DBA''s table) are information only: no case'
 SELECT r.code, count(*) AS members, count(*) FILTER (WHERE c.severity >= 2) AS with_a_case_for_another_reason
   FROM mynahoken.linkage_check c CROSS JOIN LATERAL unnest(c.reasons) AS r(code)
- WHERE c.run_id = (SELECT max(run_id) FROM mynahoken.linkage_run)
-   AND r.code = 'kanji_variant_only'
+ WHERE r.code = 'kanji_variant_only'
  GROUP BY 1 ORDER BY 1;
 
 \echo '== The work queue and the explanation of one case (codes and fold levels, no name or number)'
@@ -56,6 +52,9 @@ SELECT jsonb_pretty(mynahoken.explain_linkage_case(c.case_id) - 'history' - 'cas
   FROM mynahoken.linkage_case c JOIN demo.planted p ON c.insured_key = p.member_id::text
  WHERE p.kind = 'black_circle_kanji_moved';
 
-\echo '== The next night: only changed members are checked'
+\echo '== Cases are due in open days of the administration (linkage_due_period: 5 for severity 3, 20 for 2)'
+SELECT severity, min(due_on) AS due_on, count(*) AS cases FROM mynahoken.linkage_queue GROUP BY 1 ORDER BY 1 DESC;
+
+\echo '== The next night: only changed members are checked, and only changed results written'
 CALL mynahoken.linkage_check_nightly();
-SELECT full_check, members_checked, cases_opened FROM mynahoken.linkage_runs ORDER BY run_id;
+SELECT full_check, members_checked, results_changed, cases_opened FROM mynahoken.linkage_runs ORDER BY run_id;

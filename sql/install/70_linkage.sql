@@ -50,13 +50,13 @@ GRANT EXECUTE ON FUNCTION mynahoken.linkage_digests(text, text, text, text),
   mynahoken.linkage_birth_date_digest(date), mynahoken.linkage_sex_digest(integer)
   TO mynahoken_linkage_intake;
 COMMENT ON FUNCTION mynahoken.linkage_digests(text, text, text, text) IS
-  'Keyed digests of a name or address (field kana, kanji or address), one per fold level (level 0 exact, then NFKC and the folds of doc/linkage.md); variant_from/variant_to: the kanji variant table as two strings of single characters; NULL when the value contains ●, 〓 or 外字';
+  'Keyed digests of a name or address (field kana, kanji or address), one per fold level (level 0 exact, then NFKC and the folds of doc/linkage.md); for kana then the two review forms (voicing removed, long vowels folded: never a match), and for kana and kanji last the given name alone (NULL without a 氏/名 gap); variant_from/variant_to: the kanji variant table as two strings of single characters; NULL when the value contains ●, 〓 or 外字';
 COMMENT ON FUNCTION mynahoken.linkage_birth_date_digest(date) IS
   'Keyed digest of a birth date (no fold level: a birth date is never fuzzed)';
 COMMENT ON FUNCTION mynahoken.linkage_sex_digest(integer) IS
   'Keyed digest of a sex code as J-LIS gives it (1, 2); no fold level';
 COMMENT ON FUNCTION mynahoken.linkage_match_level(bytea[], bytea[]) IS
-  'Lowest fold level (0-based) at which two digest arrays hold the same digest, or NULL when none does';
+  'Lowest element (0-based) at which two digest arrays hold the same digest, or NULL when none does (for kana, 4 and 5 are the review forms and 6 the given name: not matches)';
 COMMENT ON FUNCTION mynahoken.linkage_last4_matches(mynahoken.mynumber_sealed, text) IS
   'Whether the last four digits of a sealed My Number equal the digits a member reports; neither leaves the function; called by record_member_report only';
 
@@ -90,6 +90,54 @@ CREATE TYPE mynahoken.linkage_provenance AS ENUM (
 COMMENT ON TYPE mynahoken.linkage_provenance IS
   'How a member''s My Number was obtained: submitted by the member or the employer, a J-LIS lookup with 5 fields or a weak one, the 住民基本台帳, unknown';
 
+-- The per-member step of the check (src/linkage_check.c): one call per
+-- member gives its reason codes, severity and fold levels packed in a
+-- bigint; the others read such a result.
+CREATE FUNCTION mynahoken.linkage_check_result(
+    token mynahoken.mynumber_token, sent_token mynahoken.mynumber_token,
+    provenance mynahoken.linkage_provenance, number_confirmed boolean,
+    kanji_digest bytea[], kana_digest bytea[], address_digest bytea[],
+    birth_date_digest bytea, sex_digest bytea,
+    jlis_response_id bigint, jlis_token mynahoken.mynumber_token, jlis_found boolean,
+    jlis_kanji_digest bytea[], jlis_kana_digest bytea[], jlis_address_digest bytea[],
+    jlis_birth_date_digest bytea, jlis_sex_digest bytea,
+    claim text, last4_matches boolean, shared boolean, swap boolean,
+    severity smallint[], lowered boolean[])
+  RETURNS bigint
+  AS 'MODULE_PATHNAME', 'linkage_check_result'
+  LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_swap_candidate(
+    token mynahoken.mynumber_token, jlis_token mynahoken.mynumber_token, jlis_found boolean,
+    birth_date_digest bytea, sex_digest bytea, kana_digest bytea[],
+    jlis_birth_date_digest bytea, jlis_sex_digest bytea, jlis_kana_digest bytea[])
+  RETURNS boolean
+  AS 'MODULE_PATHNAME', 'linkage_swap_candidate'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_reason_list() RETURNS text[]
+  AS 'MODULE_PATHNAME', 'linkage_reason_list'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_result_reasons(result bigint) RETURNS text[]
+  AS 'MODULE_PATHNAME', 'linkage_result_reasons'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_result_severity(result bigint) RETURNS smallint
+  AS 'MODULE_PATHNAME', 'linkage_result_severity'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_result_level(result bigint, field integer) RETURNS smallint
+  AS 'MODULE_PATHNAME', 'linkage_result_level'
+  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.linkage_check_result(mynahoken.mynumber_token, mynahoken.mynumber_token, mynahoken.linkage_provenance, boolean, bytea[], bytea[], bytea[], bytea, bytea, bigint, mynahoken.mynumber_token, boolean, bytea[], bytea[], bytea[], bytea, bytea, text, boolean, boolean, boolean, smallint[], boolean[]) IS
+  'The check of one member in one call: its own digests against those of its newest J-LIS answer, its report, whether its token is held by another person and whether a household swap was found; severity and lowered are linkage_reason in the order of linkage_reason_list() (error 22023 otherwise); returns the result packed as a bigint (bits 0-39 reasons, 40-51 fold levels, 56-59 severity: a result of severity s is at least s << 56)';
+COMMENT ON FUNCTION mynahoken.linkage_swap_candidate(mynahoken.mynumber_token, mynahoken.mynumber_token, boolean, bytea, bytea, bytea[], bytea, bytea, bytea[]) IS
+  'Whether the J-LIS answer for the member''s own token found a person whose birth date, sex or K2 カナ digest is not the member''s: only then can another household member be that person';
+COMMENT ON FUNCTION mynahoken.linkage_reason_list() IS
+  'The reason codes of the checks in the order of the bits of a packed result';
+COMMENT ON FUNCTION mynahoken.linkage_result_reasons(bigint) IS
+  'The reason codes of a packed check result';
+COMMENT ON FUNCTION mynahoken.linkage_result_severity(bigint) IS
+  'The severity (0-3) of a packed check result';
+COMMENT ON FUNCTION mynahoken.linkage_result_level(bigint, integer) IS
+  'The fold level of a packed check result for field 1 (カナ), 2 (漢字) or 3 (住所): -2 unverifiable, -1 none, 0 and up the level (カナ 4 and 5: a review form), NULL not compared; 22023 for another field';
+
 CREATE SEQUENCE mynahoken.linkage_change_seq;
 COMMENT ON SEQUENCE mynahoken.linkage_change_seq IS
   'Orders every change of a linkage input (member facts, newest J-LIS answer, newest report): incremental checks look at members changed since the last run';
@@ -117,10 +165,22 @@ CREATE TABLE mynahoken.linkage_member (
   jlis_birth_date_digest bytea,
   jlis_sex_digest   bytea,
   report_id         bigint,            -- the newest report of this member
-  change_seq        bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq')
+  change_seq        bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+  identity_seq      bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+                    -- last change of what other members' checks read: token, household, birth date, sex, カナ
+  report_claim      text,              -- the claim and the yes/no of the newest report, copied here
+  report_last4_matches boolean,        -- so that the check reads one row per member
+  -- whether another member of the household may be the person J-LIS found
+  -- for this member's token (its facts are not the member's own): only then
+  -- does the check look the household up
+  swap_candidate    boolean GENERATED ALWAYS AS (
+                      household IS NOT NULL
+                      AND mynahoken.linkage_swap_candidate(token, jlis_token, jlis_found, birth_date_digest,
+                                                           sex_digest, kana_digest, jlis_birth_date_digest,
+                                                           jlis_sex_digest, jlis_kana_digest)) STORED
 );
 COMMENT ON TABLE mynahoken.linkage_member IS
-  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); filled by linkage_load_members and linkage_load_jlis';
+  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); change_seq orders every change, identity_seq the changes other members'' checks depend on (token, household, birth date, sex, カナ), the newest report''s claim and yes/no, and whether a household swap is possible (swap_candidate, generated); filled by linkage_load_members, linkage_load_jlis and record_member_report';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_member', '');
 CREATE INDEX linkage_member_token ON mynahoken.linkage_member (token);
 CREATE INDEX linkage_member_household ON mynahoken.linkage_member (household);
@@ -128,6 +188,97 @@ CREATE INDEX linkage_member_change ON mynahoken.linkage_member (change_seq);
 COMMENT ON INDEX mynahoken.linkage_member_token IS 'Members by token: one token on two people';
 COMMENT ON INDEX mynahoken.linkage_member_household IS 'Members by household: swaps inside a household';
 COMMENT ON INDEX mynahoken.linkage_member_change IS 'Members by change: incremental checks';
+
+-- A token or household a member left: the members who still hold it are
+-- checked again by the next incremental run (their token may no longer be
+-- shared, their household no longer swapped).
+CREATE TABLE mynahoken.linkage_left (
+  change_seq  bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
+  token       mynahoken.mynumber_token,
+  household   text
+);
+COMMENT ON TABLE mynahoken.linkage_left IS
+  'Tokens and households members left (a corrected number, a move between households), with the change that left them: an incremental check looks again at the members who still hold them; emptied as runs finish';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_left', '');
+
+-- Tokens held by two or more different people (birth date, sex or K2 カナ
+-- differ), kept by the triggers below on every change of linkage_member,
+-- like an index: the check reads it instead of aggregating every token.
+-- Not dumped: restoring linkage_member fills it again.
+CREATE TABLE mynahoken.linkage_shared_token (
+  token mynahoken.mynumber_token PRIMARY KEY
+);
+COMMENT ON TABLE mynahoken.linkage_shared_token IS
+  'Tokens that linkage_member holds for two or more different people (birth date, sex or K2 カナ digest differ): one number, two people (E7); kept by triggers on linkage_member, never written by hand';
+
+CREATE FUNCTION mynahoken.linkage_shared_token_sync()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  touched mynahoken.mynumber_token[];
+  rows bigint;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE mynahoken.linkage_shared_token;
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    SELECT count(*) INTO rows FROM linkage_old;
+  ELSE
+    SELECT count(*) INTO rows FROM linkage_new;
+  END IF;
+  IF rows > 100000 THEN
+    -- a bulk load: count every token again
+    DELETE FROM mynahoken.linkage_shared_token;
+    INSERT INTO mynahoken.linkage_shared_token (token)
+    SELECT m.token FROM mynahoken.linkage_member AS m WHERE m.token IS NOT NULL
+     GROUP BY m.token
+    HAVING count(DISTINCT ROW(m.birth_date_digest, m.sex_digest, m.kana_digest[3])) > 1;
+    RETURN NULL;
+  END IF;
+  -- the tokens whose holders may have changed
+  IF TG_OP = 'INSERT' THEN
+    SELECT array_agg(DISTINCT n.token) INTO touched FROM linkage_new AS n WHERE n.token IS NOT NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    SELECT array_agg(DISTINCT o.token) INTO touched FROM linkage_old AS o WHERE o.token IS NOT NULL;
+  ELSE
+    SELECT array_agg(DISTINCT t.token) INTO touched
+      FROM linkage_old AS o FULL JOIN linkage_new AS n ON n.insured_key = o.insured_key
+     CROSS JOIN LATERAL (VALUES (o.token), (n.token)) AS t (token)
+     WHERE t.token IS NOT NULL
+       AND ROW(mynahoken.mynumber_token_send(o.token), o.birth_date_digest, o.sex_digest, o.kana_digest[3])
+           IS DISTINCT FROM
+           ROW(mynahoken.mynumber_token_send(n.token), n.birth_date_digest, n.sex_digest, n.kana_digest[3]);
+  END IF;
+  IF touched IS NULL THEN
+    RETURN NULL;
+  END IF;
+  DELETE FROM mynahoken.linkage_shared_token AS s WHERE s.token OPERATOR(mynahoken.=) ANY (touched);
+  INSERT INTO mynahoken.linkage_shared_token (token)
+  SELECT m.token FROM mynahoken.linkage_member AS m
+   WHERE m.token OPERATOR(mynahoken.=) ANY (touched)
+   GROUP BY m.token
+  HAVING count(DISTINCT ROW(m.birth_date_digest, m.sex_digest, m.kana_digest[3])) > 1;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_shared_token_sync() IS
+  'Trigger of linkage_member: recounts the people holding each token a statement inserted, deleted or changed (token, birth date, sex, K2 カナ) and keeps linkage_shared_token';
+CREATE TRIGGER linkage_shared_token_insert AFTER INSERT ON mynahoken.linkage_member
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_update AFTER UPDATE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old NEW TABLE AS linkage_new FOR EACH STATEMENT
+  EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_delete AFTER DELETE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+CREATE TRIGGER linkage_shared_token_truncate AFTER TRUNCATE ON mynahoken.linkage_member
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_shared_token_sync();
+COMMENT ON TRIGGER linkage_shared_token_insert ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_update ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_delete ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
+COMMENT ON TRIGGER linkage_shared_token_truncate ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
 
 CREATE SEQUENCE mynahoken.jlis_response_id_seq;
 COMMENT ON SEQUENCE mynahoken.jlis_response_id_seq IS 'Identifiers of J-LIS answers';
@@ -177,37 +328,42 @@ CREATE TABLE mynahoken.linkage_reason (
   severity  smallint NOT NULL CHECK (severity BETWEEN 0 AND 3),
   strength  text NOT NULL CHECK (strength IN ('strong', 'review', 'info')),
   lowered_by_last4_ok boolean NOT NULL,
-  basis     text NOT NULL
+  basis     text NOT NULL,
+  rarer_from date        -- from this day the code should become rarer (the 戸籍 カナ, 2026-05-26)
 );
 COMMENT ON TABLE mynahoken.linkage_reason IS
-  'Reason codes of the linkage checks: default severity (3 high, 2 review, 1 info, 0 recorded only), strength, whether a member''s matching last four digits lower it by one, and the basis (doc/linkage.md)';
-INSERT INTO mynahoken.linkage_reason VALUES
-  ('jlis_not_found',                       3, 'strong', false, 'J-LIS has no person for the linked number (E5: a typo that passes the check digit)'),
-  ('birth_date_mismatch',                  3, 'strong', false, '生年月日 differs: 3.6 % of such mismatches were real errors (E3, E4)'),
-  ('sex_mismatch',                         3, 'strong', false, '性別 differs: strong signal, never fuzzed'),
-  ('kana_mismatch',                        3, 'strong', true,  'カナ氏名 differs at every fold level (E1, E4)'),
-  ('token_shared_other_person',            3, 'strong', false, 'another member with the same token differs in birth date, sex or カナ (E7)'),
-  ('household_swap',                       3, 'strong', false, 'J-LIS facts of the linked number are the own facts of another member of the household (E3, E4)'),
-  ('address_mismatch_after_lookup',        3, 'strong', true,  '住所 differs and the number came from a J-LIS lookup: the only difference of a homonym (E2)'),
-  ('address_mismatch_kanji_unverifiable',  3, 'strong', true,  '漢字氏名 is unverifiable (●) and 住所 differs: nothing but カナ, birth date and sex left (E1)'),
-  ('member_reports_last4_differs',         3, 'strong', false, 'the member reports other last four digits than the registered number, or says it is not theirs'),
-  ('provenance_weak_unconfirmed',          2, 'review', true,  'number from a J-LIS lookup on カナ, birth date and sex only, never confirmed (E1)'),
-  ('kanji_mismatch',                       2, 'review', true,  '漢字氏名 differs at every fold level while カナ matches (外字, variant not in the table)'),
-  ('kanji_unverifiable',                   2, 'review', true,  '漢字氏名 holds ●, 〓 or 外字 on one side: it cannot be compared'),
-  ('kana_unverifiable',                    2, 'review', true,  'カナ氏名 holds a stand-in character on one side'),
-  ('correction_not_sent',                  2, 'review', false, 'the linked number differs from the one last sent to the 中間サーバー (E9)'),
-  ('member_reports_facts_wrong',           2, 'review', false, 'the member reports that the printed facts are wrong'),
-  ('address_mismatch',                     1, 'info',   false, '住所 differs; the number was submitted, so the address is probably stale (E10)'),
-  ('kana_small_large_only',                1, 'info',   false, 'カナ matches once small kana are written large (K2: early 住基 systems)'),
-  ('kana_ji_zu_only',                      1, 'info',   false, 'カナ matches once ヂ/ヅ are written ジ/ズ (K3)'),
-  ('kanji_variant_only',                   1, 'info',   false, '漢字 matches through the DBA''s variant table (J2: 髙→高)'),
-  ('jlis_not_checked',                     1, 'info',   false, 'no J-LIS answer for this member yet'),
-  ('jlis_stale',                           1, 'info',   false, 'the newest J-LIS answer is for another number than the one linked now'),
-  ('no_number_linked',                     1, 'info',   false, 'no My Number is linked (E11)'),
-  ('kana_notation_only',                   0, 'info',   false, 'カナ matches once width, hiragana and spaces are folded (K1)'),
-  ('kanji_notation_only',                  0, 'info',   false, '漢字 matches once width, spaces and variation selectors are folded (J1)'),
-  ('address_format_only',                  0, 'info',   false, '住所 matches once 丁目/番地/号, 漢数字 and dashes are folded (A1)'),
-  ('member_reports_last4_ok',              0, 'info',   false, 'the member''s reported last four digits match: lowers name-only codes by one, never birth date or sex');
+  'Reason codes of the linkage checks: default severity (3 high, 2 review, 1 info, 0 recorded only; the insurer may change it), strength, whether a member''s matching last four digits lower it by one, the basis (doc/linkage.md), and the day from which a code should become rarer (K2/K3 kana codes: カナ recorded from the 戸籍 from 2026-05-26, 令和5年法律第48号)';
+INSERT INTO mynahoken.linkage_reason (code, severity, strength, lowered_by_last4_ok, basis, rarer_from) VALUES
+  ('jlis_not_found',                       3, 'strong', false, 'J-LIS has no person for the linked number (E5: a typo that passes the check digit)', NULL),
+  ('birth_date_mismatch',                  3, 'strong', false, '生年月日 differs: 3.6 % of such mismatches were real errors (E3, E4)', NULL),
+  ('sex_mismatch',                         3, 'strong', false, '性別 differs: strong signal, never fuzzed', NULL),
+  ('kana_mismatch',                        3, 'strong', true,  'カナ氏名 differs at every fold level (E1, E4)', NULL),
+  ('token_shared_other_person',            3, 'strong', false, 'another member with the same token differs in birth date, sex or カナ (E7)', NULL),
+  ('household_swap',                       3, 'strong', false, 'J-LIS facts of the linked number are the own facts of another member of the household (E3, E4)', NULL),
+  ('address_mismatch_after_lookup',        3, 'strong', true,  '住所 differs and the number came from a J-LIS lookup: the only difference of a homonym (E2)', NULL),
+  ('address_mismatch_kanji_unverifiable',  3, 'strong', true,  '漢字氏名 is unverifiable (●) and 住所 differs: nothing but カナ, birth date and sex left (E1)', NULL),
+  ('member_reports_last4_differs',         3, 'strong', false, 'the member reports other last four digits than the registered number, or says it is not theirs', NULL),
+  ('provenance_weak_unconfirmed',          2, 'review', true,  'number from a J-LIS lookup on カナ, birth date and sex only, never confirmed (E1)', NULL),
+  ('kanji_mismatch',                       2, 'review', true,  '漢字氏名 differs at every fold level while カナ matches (外字, variant not in the table)', NULL),
+  ('kanji_unverifiable',                   2, 'review', true,  '漢字氏名 holds ●, 〓 or 外字 on one side: it cannot be compared', NULL),
+  ('kana_unverifiable',                    2, 'review', true,  'カナ氏名 holds a stand-in character on one side', NULL),
+  ('correction_not_sent',                  2, 'review', false, 'the linked number differs from the one last sent to the 中間サーバー (E9)', NULL),
+  ('member_reports_facts_wrong',           2, 'review', false, 'the member reports that the printed facts are wrong', NULL),
+  ('address_mismatch',                     1, 'info',   false, '住所 differs; the number was submitted, so the address is probably stale (E10)', NULL),
+  ('kana_small_large_only',                1, 'info',   false, 'カナ matches once small kana are written large (K2: early 住基 systems)', '2026-05-26'),
+  ('kana_ji_zu_only',                      1, 'info',   false, 'カナ matches once ヂ/ヅ are written ジ/ズ (K3)', '2026-05-26'),
+  ('kanji_variant_only',                   1, 'info',   false, '漢字 matches through the DBA''s variant table (J2: 髙→高)', NULL),
+  ('jlis_not_checked',                     1, 'info',   false, 'no J-LIS answer for this member yet', NULL),
+  ('jlis_stale',                           1, 'info',   false, 'the newest J-LIS answer is for another number than the one linked now', NULL),
+  ('no_number_linked',                     1, 'info',   false, 'no My Number is linked (E11)', NULL),
+  ('kana_notation_only',                   0, 'info',   false, 'カナ matches once width, hiragana and spaces are folded (K1)', NULL),
+  ('kanji_notation_only',                  0, 'info',   false, '漢字 matches once width, spaces and variation selectors are folded (J1)', NULL),
+  ('address_format_only',                  0, 'info',   false, '住所 matches once 丁目/番地/号, 漢数字 and dashes are folded (A1)', NULL),
+  ('member_reports_last4_ok',              0, 'info',   false, 'the member''s reported last four digits match: lowers name-only codes by one, never birth date or sex', NULL),
+  ('surname_only_mismatch',                2, 'review', true,  'only the surname differs: the given name (カナ, and 漢字 unless unverifiable), birth date and sex match (marriage not filed; the 0.025 % class)', NULL),
+  ('kana_voicing_only',                    2, 'review', true,  'カナ matches only once 濁点/半濁点 are removed (タイスケ/ダイスケ): a refused fold, so a review, never a match', NULL),
+  ('kana_long_vowel_only',                 2, 'review', true,  'カナ matches only once long vowels are folded (オーノ/オオノ): a refused fold, so a review, never a match', NULL),
+  ('digest_key_stale',                     1, 'info',   false, 'the member''s digests and those of its J-LIS answer are under different key versions: reload both after a key rotation; nothing was compared', NULL);
 
 CREATE TYPE mynahoken.linkage_case_state AS ENUM (
   'open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis',
@@ -254,10 +410,11 @@ CREATE TABLE mynahoken.linkage_run (
   members_checked bigint NOT NULL DEFAULT 0,
   cases_opened    bigint NOT NULL DEFAULT 0,
   started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-  finished_at     timestamptz
+  finished_at     timestamptz,
+  results_changed bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE mynahoken.linkage_run IS
-  'Runs of the linkage check: full or incremental (members changed since the last finished run), the resume point of a run that stopped, counts';
+  'Runs of the linkage check: full or incremental (members changed since the last finished run), the resume point of a run that stopped, counts (members checked, results that changed, cases opened)';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_run', '');
 
 CREATE TABLE mynahoken.linkage_run_key (
@@ -270,18 +427,32 @@ COMMENT ON TABLE mynahoken.linkage_run_key IS
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_run_key', '');
 
 CREATE TABLE mynahoken.linkage_check (
-  run_id        bigint NOT NULL REFERENCES mynahoken.linkage_run ON DELETE CASCADE,
-  insured_key   text NOT NULL,
+  insured_key   text PRIMARY KEY,
+  run_id        bigint NOT NULL REFERENCES mynahoken.linkage_run ON DELETE CASCADE,  -- the run that found this result
+  result        bigint NOT NULL,   -- the packed result (linkage_result_reasons, _severity, _level)
   reasons       text[] NOT NULL,
   severity      smallint NOT NULL,
   kana_level    smallint,   -- fold level of the match; -1 no match, -2 unverifiable, NULL not compared
   kanji_level   smallint,
-  address_level smallint,
-  PRIMARY KEY (run_id, insured_key)
+  address_level smallint
 );
 COMMENT ON TABLE mynahoken.linkage_check IS
-  'Result of each run per member of severity 1 and up (a member without a row was checked and is clean, or has notation differences only): reason codes, severity, and the fold level at which カナ, 漢字 and 住所 matched (-1 none, -2 unverifiable, NULL not compared); codes only, never data';
+  'Current result of the linkage check of every member of severity 1 and up (a member without a row is clean, or differs in notation only): the run that found it, reason codes, severity, and the fold level at which カナ, 漢字 and 住所 matched (-1 none, -2 unverifiable, 4 and 5 for カナ a review form, NULL not compared); a run writes only results that changed; codes only, never data';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_check', '');
+
+-- How long a case may stay unanswered.  The 中間サーバー stops viewing until
+-- the insurer corrects the record or confirms it with a reason, and no
+-- deadline for that answer is published: the periods are the insurer's.
+CREATE TABLE mynahoken.linkage_due_period (
+  severity  smallint PRIMARY KEY CHECK (severity BETWEEN 2 AND 3),
+  open_days integer NOT NULL CHECK (open_days BETWEEN 1 AND 250),
+  basis     text NOT NULL
+);
+COMMENT ON TABLE mynahoken.linkage_due_period IS
+  'Days the administration is open (行政機関の休日に関する法律 第1条, mynahoken.is_closed_day) from the opening of a linkage case to its due day, per severity, with the basis; shipped defaults, the insurer updates them';
+INSERT INTO mynahoken.linkage_due_period VALUES
+  (3, 5,  'mynahoken default: a strong signal stops viewing at the 中間サーバー (誤入力チェック since 2024-05-07) until answered; 5 days as for registering a member''s number (資格取得届, since 2023-06-01; 健保ニュース 2023-06上旬). No published deadline for the answer (UNCONFIRMED)'),
+  (2, 20, 'mynahoken default: a review code; the 総点検 gave insurers about four months for the 1.39 M 氏名等不一致 (2023-12 to spring 2024, MHLW 医療保険部会 第173回); the insurer''s choice');
 
 CREATE SEQUENCE mynahoken.linkage_case_id_seq;
 COMMENT ON SEQUENCE mynahoken.linkage_case_id_seq IS 'Identifiers of linkage cases';
@@ -297,10 +468,12 @@ CREATE TABLE mynahoken.linkage_case (
   severity      smallint NOT NULL,
   state         mynahoken.linkage_case_state NOT NULL DEFAULT 'open',
   assigned_to   name,
-  resolution    text REFERENCES mynahoken.linkage_resolution
+  resolution    text REFERENCES mynahoken.linkage_resolution,
+  due_on        date,        -- from linkage_due_period; NULL beyond the holiday calendar
+  result        bigint       -- the packed result that opened or last changed the case
 );
 COMMENT ON TABLE mynahoken.linkage_case IS
-  'Work queue of the linkage checks: one case per member and error, with its reasons, severity, state, assigned role and resolution code; at most one unfinished case per member';
+  'Work queue of the linkage checks: one case per member and error, with its reasons, severity, state, assigned role, resolution code and due day (linkage_due_period); at most one unfinished case per member';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_case', '');
 CREATE UNIQUE INDEX linkage_case_one_open ON mynahoken.linkage_case (insured_key)
   WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis');
@@ -386,6 +559,17 @@ BEGIN
       detail => 'Every member needs one row with its own insured_key.');
   END IF;
   SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO before FROM mynahoken.linkage_change_seq AS s;
+  -- The tokens and households members leave: the next incremental check
+  -- looks again at whoever still holds them.
+  EXECUTE format($q$
+    INSERT INTO mynahoken.linkage_left (token, household)
+    SELECT CASE WHEN x.token_left THEN x.token END, CASE WHEN x.household_left THEN x.household END
+      FROM (SELECT m.token, m.household,
+                   mynahoken.mynumber_token_send(m.token) IS DISTINCT FROM
+                     mynahoken.mynumber_token_send(s.token::mynahoken.mynumber_token) AS token_left,
+                   m.household IS DISTINCT FROM s.household::text AS household_left
+              FROM %s AS s JOIN mynahoken.linkage_member AS m ON m.insured_key = s.insured_key::text) AS x
+     WHERE (x.token_left AND x.token IS NOT NULL) OR (x.household_left AND x.household IS NOT NULL)$q$, src);
   -- Digests are computed once here; a member whose facts, number or
   -- provenance did not change keeps its row and its change_seq.
   EXECUTE format($q$
@@ -412,7 +596,13 @@ BEGIN
            sent_token = EXCLUDED.sent_token, kanji_digest = EXCLUDED.kanji_digest,
            kana_digest = EXCLUDED.kana_digest, address_digest = EXCLUDED.address_digest,
            birth_date_digest = EXCLUDED.birth_date_digest, sex_digest = EXCLUDED.sex_digest,
-           change_seq = pg_catalog.nextval('mynahoken.linkage_change_seq')
+           change_seq = pg_catalog.nextval('mynahoken.linkage_change_seq'),
+           identity_seq = CASE WHEN ROW(m.household, mynahoken.mynumber_token_send(m.token), m.kana_digest,
+                                        m.birth_date_digest, m.sex_digest)
+                                    IS DISTINCT FROM
+                                    ROW(EXCLUDED.household, mynahoken.mynumber_token_send(EXCLUDED.token),
+                                        EXCLUDED.kana_digest, EXCLUDED.birth_date_digest, EXCLUDED.sex_digest)
+                               THEN pg_catalog.nextval('mynahoken.linkage_change_seq') ELSE m.identity_seq END
      WHERE ROW(m.household, mynahoken.mynumber_token_send(m.token), mynahoken.mynumber_sealed_send(m.sealed),
                m.provenance::text, m.number_confirmed, mynahoken.mynumber_token_send(m.sent_token),
                m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest)
@@ -524,7 +714,8 @@ BEGIN
   VALUES (k, reported_on, channel, claim, matches)
   RETURNING report_id INTO id;
   UPDATE mynahoken.linkage_member AS l
-     SET report_id = id, change_seq = nextval('mynahoken.linkage_change_seq')
+     SET report_id = id, report_claim = claim, report_last4_matches = matches,
+         change_seq = nextval('mynahoken.linkage_change_seq')
    WHERE l.insured_key = k;
   RETURN id;
 END
@@ -560,17 +751,34 @@ BEGIN
   VALUES (full_check, CASE WHEN full_check THEN 0 ELSE since END, upto, 'running', batch_size)
   RETURNING run_id INTO r;
   IF NOT full_check THEN
+    -- The members changed, and, where what other members' checks read
+    -- changed (token, household, birth date, sex, カナ) or a token or
+    -- household was left, the members who share it.  A new address, answer
+    -- or report changes no one else's result.
     INSERT INTO mynahoken.linkage_run_key (run_id, insured_key)
     WITH changed AS (
-      SELECT m.insured_key, m.token, m.household FROM mynahoken.linkage_member AS m
-       WHERE m.change_seq > since AND m.change_seq <= upto)
-    SELECT r, c.insured_key FROM changed AS c
-    UNION
-    SELECT r, o.insured_key FROM changed AS c
-      JOIN mynahoken.linkage_member AS o ON o.token OPERATOR(mynahoken.=) c.token
-    UNION
-    SELECT r, o.insured_key FROM changed AS c
-      JOIN mynahoken.linkage_member AS o ON o.household = c.household;
+      SELECT m.insured_key, m.token, m.household, m.identity_seq > since AS identity
+        FROM mynahoken.linkage_member AS m
+       WHERE m.change_seq > since AND m.change_seq <= upto),
+    moved AS (
+      SELECT c.token, c.household FROM changed AS c WHERE c.identity
+      UNION ALL
+      SELECT l.token, l.household FROM mynahoken.linkage_left AS l
+       WHERE l.change_seq > since AND l.change_seq <= upto)
+    SELECT r, k.insured_key
+      FROM (SELECT c.insured_key FROM changed AS c
+            UNION
+            -- look each one up (OFFSET 0 keeps the index probes: the few
+            -- members moved against the whole table)
+            SELECT o.insured_key FROM moved AS v
+             CROSS JOIN LATERAL (SELECT o.insured_key FROM mynahoken.linkage_member AS o
+                                  WHERE o.token OPERATOR(mynahoken.=) v.token OFFSET 0) AS o
+            UNION
+            SELECT o.insured_key FROM moved AS v
+             CROSS JOIN LATERAL (SELECT o.insured_key FROM mynahoken.linkage_member AS o
+                                  WHERE o.household = v.household OFFSET 0) AS o) AS k
+     -- in key order, so that the batches read the members in the order of the key index
+     ORDER BY k.insured_key;
     -- so that the batches are planned for the number of members they check
     ANALYZE mynahoken.linkage_run_key;
   END IF;
@@ -578,7 +786,26 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.linkage_begin_run(boolean, integer) IS
-  'Start a linkage check run (or return the run that stopped, to resume it): a full run checks every member, an incremental one the members changed since the last finished run and those sharing a token or household with them';
+  'Start a linkage check run (or return the run that stopped, to resume it): a full run checks every member, an incremental one the members changed since the last finished run and, where a token, household, birth date, sex or カナ changed or a token or household was left, those sharing it';
+
+-- The due day of a case opened today: the open_days-th day after today on
+-- which the administration is open; NULL beyond the holiday calendar.
+CREATE FUNCTION mynahoken.linkage_due_on(opened_on date, open_days integer)
+RETURNS date
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN opened_on OPERATOR(pg_catalog.<) '1948-07-20' THEN NULL
+              WHEN pg_catalog.date_part('year', opened_on OPERATOR(pg_catalog.+)
+                                               ((open_days OPERATOR(pg_catalog.*) 2) OPERATOR(pg_catalog.+) 14))
+                   OPERATOR(pg_catalog.<=) (SELECT pg_catalog.max(e.year) FROM mynahoken.equinox_day AS e)
+              THEN (SELECT d.d FROM (SELECT opened_on OPERATOR(pg_catalog.+) i AS d
+                                       FROM pg_catalog.generate_series(1, (open_days OPERATOR(pg_catalog.*) 2)
+                                                                          OPERATOR(pg_catalog.+) 14) AS i) AS d
+                     WHERE NOT mynahoken.is_closed_day(d.d)
+                     ORDER BY d.d OFFSET open_days OPERATOR(pg_catalog.-) 1 LIMIT 1) END;
+END;
+COMMENT ON FUNCTION mynahoken.linkage_due_on(date, integer) IS
+  'The open_days-th day after opened_on on which the administration is open (行政機関の休日に関する法律 第1条: no weekend, 休日 or 12/29-1/3); NULL when that may lie outside the holiday calendar';
 
 CREATE FUNCTION mynahoken.linkage_run_batch(run_id bigint)
 RETURNS boolean
@@ -588,11 +815,15 @@ AS $$
 DECLARE
   run record;
   hi text;
-  n bigint;
   checked bigint;
   opened bigint;
+  changed bigint;
   source text;
-  shared_join text;
+  old_source text;
+  severities smallint[];
+  lowered boolean[];
+  due2 date;
+  due3 date;
 BEGIN
   SELECT * INTO run FROM mynahoken.linkage_run AS l WHERE l.run_id = linkage_run_batch.run_id FOR UPDATE;
   IF NOT FOUND OR run.status <> 'running' THEN
@@ -601,169 +832,139 @@ BEGIN
   -- The batch is a key range (next_key, hi]: the next batch_size members of
   -- the run in key order; hi is NULL for the last batch.
   IF run.full_check THEN
-    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_member AS m
-                                   WHERE run.next_key IS NULL OR m.insured_key > run.next_key LIMIT 1) AS x;
-    SELECT m.insured_key INTO hi FROM mynahoken.linkage_member AS m
-     WHERE run.next_key IS NULL OR m.insured_key > run.next_key
-     ORDER BY m.insured_key OFFSET run.batch_size - 1 LIMIT 1;
-    -- every member: the table itself is the batch, scanned by key range;
-    -- shared tokens from one aggregate (in token order, from the index)
+    -- every member: the table itself is the batch, scanned by key range
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT m.insured_key AS k FROM mynahoken.linkage_member AS m
+             WHERE run.next_key IS NULL OR m.insured_key > run.next_key
+             ORDER BY m.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_member AS m';
-    shared_join := 'LEFT JOIN (SELECT t.token AS shared_token FROM mynahoken.linkage_member AS t'
-                   ' WHERE t.token IS NOT NULL GROUP BY t.token'
-                   ' HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) AS st'
-                   ' ON st.shared_token OPERATOR(mynahoken.=) m.token';
-    SELECT count(*) INTO checked FROM mynahoken.linkage_member AS m
-     WHERE (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi);
+    old_source := 'mynahoken.linkage_check AS c WHERE true';
   ELSE
-    SELECT count(*) INTO n FROM (SELECT FROM mynahoken.linkage_run_key AS rk
-                                   WHERE rk.run_id = run.run_id
-                                     AND (run.next_key IS NULL OR rk.insured_key > run.next_key) LIMIT 1) AS x;
-    SELECT rk.insured_key INTO hi FROM mynahoken.linkage_run_key AS rk
-     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
-     ORDER BY rk.insured_key OFFSET run.batch_size - 1 LIMIT 1;
     -- the members of this run: look each one up
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
+             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+             ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
               ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
               ' AND rk.run_id OPERATOR(pg_catalog.=) $1';
-    shared_join := '';
-    SELECT count(*) INTO checked FROM mynahoken.linkage_run_key AS rk
-     WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
-       AND (hi IS NULL OR rk.insured_key <= hi);
+    -- the previous results of this run's members only, looked up one by one
+    old_source := 'mynahoken.linkage_run_key AS rk CROSS JOIN LATERAL (SELECT c.insured_key, c.result'
+                  ' FROM mynahoken.linkage_check AS c WHERE c.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+                  ' OFFSET 0) AS c WHERE rk.run_id OPERATOR(pg_catalog.=) $1';
   END IF;
-  IF n = 0 THEN
+  IF checked = 0 THEN
     UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
      WHERE l.run_id = run.run_id;
     DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
     RETURN true;
   END IF;
+  -- the last batch has no upper bound
+  IF checked < run.batch_size THEN
+    hi := NULL;
+  END IF;
+  -- The severity table in the order of the result bits, and the due days.
+  SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
+         array_agg(COALESCE(lr.lowered_by_last4_ok, false) ORDER BY o.n)
+    INTO severities, lowered
+    FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+    LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
 
-  -- One set-based statement per batch; every comparison is digest equality,
-  -- reasons are codes.  A full run finds shared tokens with one hashed
-  -- aggregate, an incremental one with index look-ups.  Members with
-  -- nothing of severity 1 or more leave no row.
+  -- One set-based statement per batch.  Each member's result comes from one
+  -- C call (digest equality only, reasons and severity packed in a bigint);
+  -- shared tokens from the small table the triggers keep, household swaps
+  -- from index look-ups for the few members whose J-LIS facts are not their
+  -- own (swap_candidate).  Only results that
+  -- differ from the member's previous one are written, and only they open or
+  -- update cases: a run over unchanged members writes nothing.
   EXECUTE format($q$
-  WITH f AS (
-    SELECT m.insured_key, m.token IS NULL AS no_number, m.jlis_response_id IS NULL AS no_jlis,
-           m.jlis_response_id IS NOT NULL AND m.token IS NOT NULL
-             AND NOT (m.jlis_token OPERATOR(mynahoken.=) m.token) AS stale,
-           m.jlis_found AS found, m.provenance, m.number_confirmed,
-           m.jlis_birth_date_digest IS DISTINCT FROM m.birth_date_digest AS birth_date_differs,
-           m.jlis_sex_digest IS DISTINCT FROM m.sex_digest AS sex_differs,
-           CASE WHEN m.kana_digest IS NULL OR m.jlis_kana_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.kana_digest, m.jlis_kana_digest), -1) END AS kana,
-           CASE WHEN m.kanji_digest IS NULL OR m.jlis_kanji_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.kanji_digest, m.jlis_kanji_digest), -1) END AS kanji,
-           CASE WHEN m.address_digest IS NULL OR m.jlis_address_digest IS NULL THEN -2
-                ELSE COALESCE(mynahoken.linkage_match_level(m.address_digest, m.jlis_address_digest), -1) END AS address,
-           m.token IS NOT NULL AND %3$s
-             AND EXISTS (
-             SELECT FROM mynahoken.linkage_member AS o
-              WHERE o.token OPERATOR(mynahoken.=) m.token AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-                AND (o.birth_date_digest IS DISTINCT FROM m.birth_date_digest
-                     OR o.sex_digest IS DISTINCT FROM m.sex_digest
-                     OR o.kana_digest[3] IS DISTINCT FROM m.kana_digest[3])) AS shared,
-           m.household IS NOT NULL AND m.jlis_found AND m.jlis_token OPERATOR(mynahoken.=) m.token
-             AND (m.jlis_birth_date_digest IS DISTINCT FROM m.birth_date_digest
-                  OR m.jlis_sex_digest IS DISTINCT FROM m.sex_digest
-                  OR m.jlis_kana_digest[3] IS DISTINCT FROM m.kana_digest[3])
-             AND EXISTS (
-             SELECT FROM mynahoken.linkage_member AS o
-              WHERE o.household OPERATOR(pg_catalog.=) m.household AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-                AND o.birth_date_digest OPERATOR(pg_catalog.=) m.jlis_birth_date_digest
-                AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
-                AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3]) AS swap,
-           m.sent_token IS NOT NULL AND m.token IS NOT NULL
-             AND NOT (m.sent_token OPERATOR(mynahoken.=) m.token) AS not_sent,
-           r.claim, r.last4_matches
-      FROM %1$s %2$s
-      LEFT JOIN mynahoken.member_report AS r ON r.report_id OPERATOR(pg_catalog.=) m.report_id
-     WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
-       AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
-    -- OFFSET 0 keeps each step a subquery, so every comparison runs once per member
-    OFFSET 0),
-  c AS (
-    -- compared: a J-LIS answer for the number linked now, with a person
-    SELECT f.*, NOT f.no_number AND NOT f.no_jlis AND NOT f.stale AND f.found AS compared,
-           f.provenance IN ('jlis_lookup_5', 'jlis_lookup_weak') AS lookup,
-           (f.last4_matches IS TRUE AND f.claim IS DISTINCT FROM 'not_me') AS last4_ok
-      FROM f OFFSET 0),
-  rs AS (
-    SELECT c.*, pg_catalog.array_remove(ARRAY[
-      CASE WHEN c.no_number THEN 'no_number_linked' END,
-      CASE WHEN NOT c.no_number AND c.no_jlis THEN 'jlis_not_checked' END,
-      CASE WHEN c.stale THEN 'jlis_stale' END,
-      CASE WHEN NOT c.no_number AND NOT c.no_jlis AND NOT c.stale AND NOT c.found THEN 'jlis_not_found' END,
-      CASE WHEN c.compared AND c.birth_date_differs THEN 'birth_date_mismatch' END,
-      CASE WHEN c.compared AND c.sex_differs THEN 'sex_mismatch' END,
-      CASE WHEN c.compared THEN CASE c.kana WHEN -2 THEN 'kana_unverifiable' WHEN -1 THEN 'kana_mismatch'
-                                            WHEN 1 THEN 'kana_notation_only' WHEN 2 THEN 'kana_small_large_only'
-                                            WHEN 3 THEN 'kana_ji_zu_only' END END,
-      CASE WHEN c.compared THEN CASE c.kanji WHEN -2 THEN 'kanji_unverifiable' WHEN -1 THEN 'kanji_mismatch'
-                                             WHEN 1 THEN 'kanji_notation_only' WHEN 2 THEN 'kanji_variant_only' END END,
-      CASE WHEN c.compared AND c.address OPERATOR(pg_catalog.<) 0 THEN
-             CASE WHEN c.lookup THEN 'address_mismatch_after_lookup'
-                  WHEN c.kanji OPERATOR(pg_catalog.=) -2 THEN 'address_mismatch_kanji_unverifiable'
-                  ELSE 'address_mismatch' END
-           WHEN c.compared AND c.address OPERATOR(pg_catalog.=) 1 THEN 'address_format_only' END,
-      CASE WHEN c.shared THEN 'token_shared_other_person' END,
-      CASE WHEN c.swap THEN 'household_swap' END,
-      CASE WHEN c.last4_matches IS FALSE OR c.claim OPERATOR(pg_catalog.=) 'not_me' THEN 'member_reports_last4_differs' END,
-      CASE WHEN c.claim OPERATOR(pg_catalog.=) 'facts_wrong' THEN 'member_reports_facts_wrong' END,
-      CASE WHEN c.last4_ok THEN 'member_reports_last4_ok' END,
-      CASE WHEN c.not_sent THEN 'correction_not_sent' END,
-      CASE WHEN c.provenance OPERATOR(pg_catalog.=) 'jlis_lookup_weak' AND NOT c.number_confirmed
-           THEN 'provenance_weak_unconfirmed' END
-    ]::pg_catalog.text[], NULL) AS reasons
-      FROM c OFFSET 0),
-  sv AS (
-    SELECT rs.*, CASE WHEN pg_catalog.cardinality(rs.reasons) OPERATOR(pg_catalog.=) 0 THEN 0
-                      ELSE (SELECT pg_catalog.max(CASE WHEN rs.last4_ok AND lr.lowered_by_last4_ok
-                                                       THEN lr.severity OPERATOR(pg_catalog.-) 1
-                                                       ELSE lr.severity END)
-                              FROM mynahoken.linkage_reason AS lr
-                             WHERE lr.code OPERATOR(pg_catalog.=) ANY (rs.reasons)) END AS severity
-      FROM rs)
-  INSERT INTO mynahoken.linkage_check (run_id, insured_key, reasons, severity, kana_level, kanji_level, address_level)
-  SELECT $1, sv.insured_key, sv.reasons, sv.severity,
-         CASE WHEN sv.compared THEN sv.kana END, CASE WHEN sv.compared THEN sv.kanji END,
-         CASE WHEN sv.compared THEN sv.address END
-    FROM sv WHERE sv.severity OPERATOR(pg_catalog.>=) 1
-  ON CONFLICT ON CONSTRAINT linkage_check_pkey DO UPDATE
-     SET reasons = EXCLUDED.reasons, severity = EXCLUDED.severity, kana_level = EXCLUDED.kana_level,
-         kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level$q$,
-    source, shared_join, CASE WHEN run.full_check THEN 'st.shared_token IS NOT NULL' ELSE 'true' END)
-  USING run.run_id, run.next_key, hi;
-
-  -- A case for severity 2 and up, unless one is unfinished; nothing is closed here.
-  WITH ins AS (
-    INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity)
-    SELECT ch.insured_key, m.token, ch.run_id, ch.run_id, ch.reasons, ch.severity
-      FROM mynahoken.linkage_check AS ch
-      JOIN mynahoken.linkage_member AS m ON m.insured_key = ch.insured_key
-     WHERE ch.run_id = run.run_id AND ch.severity >= 2
-       AND (run.next_key IS NULL OR ch.insured_key > run.next_key) AND (hi IS NULL OR ch.insured_key <= hi)
+  WITH n AS (
+    SELECT x.insured_key, x.token, x.result
+      FROM (SELECT m.insured_key, m.token,
+                   mynahoken.linkage_check_result(
+                     m.token, m.sent_token, m.provenance, m.number_confirmed,
+                     m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest,
+                     m.jlis_response_id, m.jlis_token, m.jlis_found, m.jlis_kanji_digest, m.jlis_kana_digest,
+                     m.jlis_address_digest, m.jlis_birth_date_digest, m.jlis_sex_digest,
+                     m.report_claim, m.report_last4_matches,
+                     st.token IS NOT NULL,
+                     CASE WHEN m.swap_candidate THEN EXISTS (
+                       SELECT FROM mynahoken.linkage_member AS o
+                        WHERE o.household OPERATOR(pg_catalog.=) m.household
+                          AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
+                          AND o.birth_date_digest OPERATOR(pg_catalog.=) m.jlis_birth_date_digest
+                          AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
+                          AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3]) ELSE false END,
+                     $4, $5) AS result
+              FROM %1$s
+              LEFT JOIN mynahoken.linkage_shared_token AS st ON st.token OPERATOR(mynahoken.=) m.token
+             WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
+               AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
+            OFFSET 0) AS x
+     -- severity 1 and up
+     WHERE x.result OPERATOR(pg_catalog.>=) 72057594037927936),
+  o AS (
+    SELECT c.insured_key, c.result FROM %2$s
+       AND ($2 IS NULL OR c.insured_key OPERATOR(pg_catalog.>) $2)
+       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3)),
+  d AS (
+    SELECT COALESCE(n.insured_key, o.insured_key) AS insured_key, n.token, n.result,
+           mynahoken.linkage_result_reasons(n.result) AS reasons,
+           mynahoken.linkage_result_severity(n.result) AS severity
+      FROM n FULL JOIN o ON o.insured_key OPERATOR(pg_catalog.=) n.insured_key
+     WHERE n.result IS DISTINCT FROM o.result),
+  gone AS (
+    DELETE FROM mynahoken.linkage_check AS c USING d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
+  up AS (
+    INSERT INTO mynahoken.linkage_check AS c
+           (insured_key, run_id, result, reasons, severity, kana_level, kanji_level, address_level)
+    SELECT d.insured_key, $1, d.result, d.reasons, d.severity,
+           mynahoken.linkage_result_level(d.result, 1), mynahoken.linkage_result_level(d.result, 2),
+           mynahoken.linkage_result_level(d.result, 3)
+      FROM d WHERE d.result IS NOT NULL
+    ON CONFLICT (insured_key) DO UPDATE
+       SET run_id = EXCLUDED.run_id, result = EXCLUDED.result, reasons = EXCLUDED.reasons,
+           severity = EXCLUDED.severity, kana_level = EXCLUDED.kana_level,
+           kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level),
+  -- A case for severity 2 and up, unless one is unfinished (it gets the new
+  -- reasons, and the earlier due day); nothing is closed here.
+  cs AS (
+    INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT d.insured_key, d.token, $1, $1, d.reasons, d.severity,
+           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END, d.result
+      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2
     ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
-    DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity
-    RETURNING lc.case_id, (lc.xmax = 0) AS inserted)
-  INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
-  SELECT ins.case_id, NULL, 'open', 'opened_by_check' FROM ins WHERE ins.inserted;
-  GET DIAGNOSTICS opened = ROW_COUNT;
+    DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity,
+                  result = EXCLUDED.result, due_on = LEAST(lc.due_on, EXCLUDED.due_on)
+    RETURNING lc.case_id, (lc.xmax OPERATOR(pg_catalog.=) 0) AS inserted),
+  ev AS (
+    INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
+    SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
+    RETURNING 1)
+  SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+    source, old_source)
+  INTO opened, changed
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3;
 
   UPDATE mynahoken.linkage_run AS l
      SET next_key = hi, members_checked = l.members_checked + checked,
-         cases_opened = l.cases_opened + opened,
+         cases_opened = l.cases_opened + opened, results_changed = l.results_changed + changed,
          status = CASE WHEN hi IS NULL THEN 'finished' ELSE l.status END,
          finished_at = CASE WHEN hi IS NULL THEN clock_timestamp() END
    WHERE l.run_id = run.run_id;
   IF hi IS NULL THEN
     DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
   END IF;
   RETURN hi IS NULL;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
-  'Check the next batch of a linkage run in one set-based statement (reason codes per member, digest equality only; a row in linkage_check for severity 1 and up), open cases of severity 2 and up, move the resume point; true when the run is finished';
+  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only), write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
 
 CREATE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
                                                  batch_size integer DEFAULT 50000,
@@ -870,17 +1071,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   c record;
-  ch record;
-  level_name text[] := ARRAY['exact', 'notation', 'small_large', 'ji_zu'];
+  kana smallint;
+  kanji smallint;
+  address smallint;
+  level_name text[] := ARRAY['exact', 'notation', 'small_large', 'ji_zu', 'voicing_review', 'long_vowel_review'];
 BEGIN
   SELECT * INTO c FROM mynahoken.linkage_case AS lc WHERE lc.case_id = explain_linkage_case.case_id;
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  SELECT * INTO ch FROM mynahoken.linkage_check AS k WHERE k.run_id = c.last_run AND k.insured_key = c.insured_key;
+  -- the levels of the result that opened or last changed the case
+  kana := mynahoken.linkage_result_level(c.result, 1);
+  kanji := mynahoken.linkage_result_level(c.result, 2);
+  address := mynahoken.linkage_result_level(c.result, 3);
   RETURN jsonb_build_object(
     'case_id', c.case_id, 'state', c.state, 'severity', c.severity, 'assigned_to', c.assigned_to,
-    'resolution', c.resolution,
+    'resolution', c.resolution, 'due_on', c.due_on,
     'reasons', (SELECT jsonb_agg(jsonb_build_object('code', r.code, 'severity', r.severity, 'strength', r.strength,
                                                     'lowered_by_last4_ok', r.lowered_by_last4_ok) ORDER BY r.severity DESC, r.code)
                   FROM mynahoken.linkage_reason AS r WHERE r.code = ANY (c.reasons)),
@@ -889,19 +1095,22 @@ BEGIN
                     WHEN 'jlis_not_checked' = ANY (c.reasons) THEN 'not_checked'
                     WHEN 'jlis_stale' = ANY (c.reasons) THEN 'answer_for_another_number'
                     WHEN 'jlis_not_found' = ANY (c.reasons) THEN 'not_found' ELSE 'found' END,
-       'birth_date', CASE WHEN ch.kana_level IS NULL THEN 'not_compared'
+       'key_version', CASE WHEN 'digest_key_stale' = ANY (c.reasons) THEN 'stale' ELSE 'same' END,
+       'birth_date', CASE WHEN kana IS NULL THEN 'not_compared'
                           WHEN 'birth_date_mismatch' = ANY (c.reasons) THEN 'mismatch' ELSE 'match' END,
-       'sex', CASE WHEN ch.kana_level IS NULL THEN 'not_compared'
+       'sex', CASE WHEN kana IS NULL THEN 'not_compared'
                    WHEN 'sex_mismatch' = ANY (c.reasons) THEN 'mismatch' ELSE 'match' END,
-       'kana', CASE WHEN ch.kana_level IS NULL THEN 'not_compared' WHEN ch.kana_level = -1 THEN 'mismatch'
-                    WHEN ch.kana_level = -2 THEN 'unverifiable'
-                    ELSE 'K' || ch.kana_level || ' ' || level_name[ch.kana_level + 1] END,
-       'kanji', CASE WHEN ch.kanji_level IS NULL THEN 'not_compared' WHEN ch.kanji_level = -1 THEN 'mismatch'
-                     WHEN ch.kanji_level = -2 THEN 'unverifiable'
-                     ELSE 'J' || ch.kanji_level || ' ' || (ARRAY['exact', 'notation', 'variant_table'])[ch.kanji_level + 1] END,
-       'address', CASE WHEN ch.address_level IS NULL THEN 'not_compared' WHEN ch.address_level = -1 THEN 'mismatch'
-                       WHEN ch.address_level = -2 THEN 'unverifiable'
-                       ELSE 'A' || ch.address_level || ' ' || (ARRAY['exact', 'notation'])[ch.address_level + 1] END,
+       'kana', CASE WHEN kana IS NULL THEN 'not_compared'
+                    WHEN 'surname_only_mismatch' = ANY (c.reasons) THEN 'given_name_only'
+                    WHEN kana = -1 THEN 'mismatch'
+                    WHEN kana = -2 THEN 'unverifiable'
+                    ELSE 'K' || kana || ' ' || level_name[kana + 1] END,
+       'kanji', CASE WHEN kanji IS NULL THEN 'not_compared' WHEN kanji = -1 THEN 'mismatch'
+                     WHEN kanji = -2 THEN 'unverifiable'
+                     ELSE 'J' || kanji || ' ' || (ARRAY['exact', 'notation', 'variant_table'])[kanji + 1] END,
+       'address', CASE WHEN address IS NULL THEN 'not_compared' WHEN address = -1 THEN 'mismatch'
+                       WHEN address = -2 THEN 'unverifiable'
+                       ELSE 'A' || address || ' ' || (ARRAY['exact', 'notation'])[address + 1] END,
        'token_shared_other_person', 'token_shared_other_person' = ANY (c.reasons),
        'household_swap', 'household_swap' = ANY (c.reasons),
        'member_report', CASE WHEN 'member_reports_last4_differs' = ANY (c.reasons) THEN 'last4_differs'
@@ -915,21 +1124,21 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.explain_linkage_case(bigint) IS
-  'Why a linkage case exists: its reason codes with severity and strength, each check (J-LIS, birth date, sex, and the fold level at which カナ, 漢字 and 住所 matched) and its history; codes only, no name, number or digit';
+  'Why a linkage case exists: its reason codes with severity and strength, its due day, each check (J-LIS, key version, birth date, sex, and the fold level or review form at which カナ, 漢字 and 住所 matched) and its history; codes only, no name, number or digit';
 
 CREATE VIEW mynahoken.linkage_queue AS
 SELECT c.case_id, c.insured_key, c.state, c.severity, c.reasons, c.assigned_to, c.opened_at,
-       c.opened_run, c.last_run
+       c.opened_run, c.last_run, c.due_on
   FROM mynahoken.linkage_case AS c
  WHERE c.state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis');
 COMMENT ON VIEW mynahoken.linkage_queue IS
-  'Unfinished linkage cases, for clerks: member key, state, severity, reason codes, assignment; no name, number or digit';
+  'Unfinished linkage cases, for clerks: member key, state, severity, reason codes, assignment, due day; no name, number or digit';
 
 CREATE VIEW mynahoken.linkage_runs AS
 SELECT l.run_id, l.full_check, l.status, l.members_checked, l.cases_opened, l.started_at, l.finished_at,
-       l.finished_at - l.started_at AS duration
+       l.finished_at - l.started_at AS duration, l.results_changed
   FROM mynahoken.linkage_run AS l;
-COMMENT ON VIEW mynahoken.linkage_runs IS 'Linkage check runs: kind, status, members checked, cases opened, duration';
+COMMENT ON VIEW mynahoken.linkage_runs IS 'Linkage check runs: kind, status, members checked, cases opened, duration, results that changed';
 
 -- ---------------------------------------------------------------------------
 -- pg_cron (optional)
@@ -1007,9 +1216,10 @@ GRANT EXECUTE ON FUNCTION mynahoken.linkage_source_check(regclass, text[]),
   TO mynahoken_linkage_intake;
 GRANT EXECUTE ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) TO mynahoken_linkage_intake;
 GRANT SELECT, INSERT, UPDATE ON mynahoken.linkage_member, mynahoken.jlis_response TO mynahoken_linkage_intake;
+GRANT INSERT ON mynahoken.linkage_left TO mynahoken_linkage_intake;
 GRANT USAGE ON SEQUENCE mynahoken.linkage_change_seq, mynahoken.jlis_response_id_seq TO mynahoken_linkage_intake;
 GRANT SELECT ON mynahoken.linkage_case, mynahoken.linkage_case_event, mynahoken.linkage_check,
-  mynahoken.linkage_reason, mynahoken.linkage_resolution, mynahoken.linkage_run,
+  mynahoken.linkage_reason, mynahoken.linkage_resolution, mynahoken.linkage_run, mynahoken.linkage_due_period,
   mynahoken.linkage_queue, mynahoken.linkage_runs TO mynahoken_linkage_clerk;
 GRANT EXECUTE ON FUNCTION mynahoken.linkage_case_transition(bigint, mynahoken.linkage_case_state, text),
   mynahoken.linkage_case_assign(bigint, regrole), mynahoken.explain_linkage_case(bigint)

@@ -31,6 +31,8 @@ mh_link_levels(mh_link_field field)
 			return MH_LINK_ADDRESS_LEVELS;
 		case MH_LINK_BIRTH_DATE:
 		case MH_LINK_SEX:
+		case MH_LINK_KANA_GIVEN:
+		case MH_LINK_KANJI_GIVEN:
 			break;
 	}
 	return 0;
@@ -90,6 +92,67 @@ large_kana(uint32_t cp)
 			return 0x30B1;
 	}
 	return cp;
+}
+
+/* MH_LINK_KANA_VOICING: 濁点/半濁点 removed (a review form, never a match). */
+static uint32_t
+unvoiced_kana(uint32_t cp)
+{
+	if (cp >= 0x30AC && cp <= 0x30C2 && (cp - 0x30AB) % 2 == 1)
+		return cp - 1;			/* ガ..ヂ */
+	if (cp == 0x30C5 || cp == 0x30C7 || cp == 0x30C9)
+		return cp - 1;			/* ヅ デ ド */
+	if (cp >= 0x30CF && cp <= 0x30DD)
+		return cp - (cp - 0x30CF) % 3;	/* バ パ .. ボ ポ */
+	if (cp == 0x30F4)
+		return 0x30A6;			/* ヴ */
+	if (cp >= 0x30F7 && cp <= 0x30FA)
+		return cp - 8;			/* ヷヸヹヺ as ワヰヱヲ */
+	return cp;
+}
+
+/* The vowel (ア イ ウ エ オ) of a katakana, or 0. */
+static uint32_t
+kana_vowel(uint32_t cp)
+{
+	/* one letter per code point from ァ (U+30A1) to ヶ (U+30F6) */
+	static const char v[] =
+		"aaiiuueeoo" "aaiiuueeoo" "aaiiuueeoo" "aaiiuuueeoo" "aiueo"
+		"aaaiiiuuueeeooo" "aiueo" "aauuoo" "aiueo" "aaieo" "-uae";
+
+	if (cp < 0x30A1 || cp > 0x30F6)
+		return 0;
+	switch (v[cp - 0x30A1])
+	{
+		case 'a':
+			return 0x30A2;
+		case 'i':
+			return 0x30A4;
+		case 'u':
+			return 0x30A6;
+		case 'e':
+			return 0x30A8;
+		case 'o':
+			return 0x30AA;
+	}
+	return 0;
+}
+
+/* MH_LINK_KANA_LONG_VOWEL over folded[0..m): in place, same length. */
+static void
+fold_long_vowels(uint32_t *folded, int m)
+{
+	for (int i = 1; i < m; i++)
+	{
+		uint32_t	before = kana_vowel(folded[i - 1]);
+
+		if (folded[i] == 0x30FC && before != 0)
+			folded[i] = before;	/* オー as オオ */
+		else if (folded[i] == 0x30A6 && before == 0x30AA)
+			folded[i] = 0x30AA;	/* オウ as オオ */
+		else if (folded[i] == 0x30A4 && before == 0x30A8)
+			folded[i] = 0x30A8;	/* エイ as エエ */
+	}
 }
 
 static uint32_t
@@ -334,7 +397,8 @@ mh_link_fold(mh_link_field field, int level, const char *in, size_t len,
 	size_t		o = 0;
 
 	*outlen = 0;
-	if (level < 0 || level >= mh_link_levels(field))
+	if (level < 0 || (level >= mh_link_levels(field) &&
+					  !(field == MH_LINK_KANA && level <= MH_LINK_KANA_LONG_VOWEL)))
 		return MH_LINK_BAD_FIELD;
 	n = decode(in, len, cps);
 	if (n < 0)
@@ -367,6 +431,12 @@ mh_link_fold(mh_link_field field, int level, const char *in, size_t len,
 				cp = 0x30B8;	/* ヂ as ジ */
 			if (level >= 3 && cp == 0x30C5)
 				cp = 0x30BA;	/* ヅ as ズ */
+			if (level == MH_LINK_KANA_VOICING)
+			{
+				if (cp == 0x3099 || cp == 0x309A || cp == 0x309B || cp == 0x309C)
+					continue;	/* a lone 濁点 or 半濁点 */
+				cp = unvoiced_kana(cp);
+			}
 		}
 		else if (field == MH_LINK_KANJI)
 		{
@@ -379,6 +449,8 @@ mh_link_fold(mh_link_field field, int level, const char *in, size_t len,
 			continue;
 		folded[m++] = cp;
 	}
+	if (field == MH_LINK_KANA && level == MH_LINK_KANA_LONG_VOWEL)
+		fold_long_vowels(folded, m);
 	if (field == MH_LINK_ADDRESS)
 	{
 		uint32_t	tmp[MAX_CPS * 2];
@@ -401,6 +473,37 @@ mh_link_fold(mh_link_field field, int level, const char *in, size_t len,
 	}
 	*outlen = o;
 	return MH_LINK_OK;
+}
+
+bool
+mh_link_given_name(const char *in, size_t len, size_t *start, size_t *glen)
+{
+	const unsigned char *u = (const unsigned char *) in;
+	size_t		i = 0;
+	bool		seen = false,
+				gap = false;
+
+	*start = *glen = 0;
+	while (i < len)
+	{
+		uint32_t	cp;
+		int			l = mh_utf8_decode(u + i, len - i, &cp);
+
+		if (l == 0)
+			return false;
+		if (is_space(cp))
+			gap = seen;
+		else if (!gap)
+			seen = true;
+		else
+		{
+			*start = i;
+			*glen = len - i;
+			return true;
+		}
+		i += l;
+	}
+	return false;
 }
 
 typedef struct pair

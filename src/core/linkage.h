@@ -38,13 +38,38 @@ typedef enum mh_link_field
 	MH_LINK_KANJI = 2,
 	MH_LINK_ADDRESS = 3,
 	MH_LINK_BIRTH_DATE = 4,
-	MH_LINK_SEX = 5
+	MH_LINK_SEX = 5,
+	MH_LINK_KANA_GIVEN = 6,		/* the given name alone (after the 氏/名 gap) */
+	MH_LINK_KANJI_GIVEN = 7
 } mh_link_field;
 
 #define MH_LINK_KANA_LEVELS 4
 #define MH_LINK_KANJI_LEVELS 3
 #define MH_LINK_ADDRESS_LEVELS 2
 #define MH_LINK_MAX_LEVELS 4
+/* Digests linkage_digests() returns at most: K0..K3, two review forms, the given name. */
+#define MH_LINK_MAX_FORMS 7
+
+/*
+ * Review forms of カナ: folds that would hide a real mismatch (§ refused
+ * folds) are never a match level, but a name that differs *only* by one of
+ * them gets its own review code instead of a plain mismatch.  Both start
+ * from K3.  mh_link_fold() takes them as levels of MH_LINK_KANA past
+ * mh_link_levels().
+ *
+ *   MH_LINK_KANA_VOICING     濁点/半濁点 removed (ダイスケ as タイスケ)
+ *   MH_LINK_KANA_LONG_VOWEL  ー as the vowel before it, オウ as オオ, エイ as
+ *                            エエ (オーノ as オオノ, ユーコ as ユウコ)
+ */
+#define MH_LINK_KANA_VOICING 4
+#define MH_LINK_KANA_LONG_VOWEL 5
+
+/*
+ * Where the given name starts: after the first separator (space, U+3000,
+ * ・) of a name written 氏 名.  Returns false (no given name) when the value
+ * has no separator or nothing after it; *start and *len then are 0.
+ */
+extern bool mh_link_given_name(const char *in, size_t len, size_t *start, size_t *glen);
 
 /* Longest value folded, in bytes (a name or address is far shorter). */
 #define MH_LINK_VALUE_MAX 1024
@@ -73,7 +98,7 @@ typedef struct mh_char_map
 	size_t		n;
 } mh_char_map;
 
-/* Number of levels of a text field (0 for birth date, sex, or no field). */
+/* Number of match levels of a text field (0 for birth date, sex, or no field). */
 extern int	mh_link_levels(mh_link_field field);
 
 /*

@@ -108,5 +108,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (nlong_out != nlong_in || ncp_out > ncp_in)
 			abort();
 	}
+	/* the review forms of カナ: valid UTF-8, idempotent, the given name inside the value */
+	if (field == MH_LINK_KANA)
+	{
+		for (int form = MH_LINK_KANA_VOICING; form <= MH_LINK_KANA_LONG_VOWEL; form++)
+		{
+			size_t		ncp,
+						nlong;
+
+			if (mh_link_fold(field, form, in, n, &map, out2, sizeof(out2), &l2) != MH_LINK_OK)
+				continue;
+			check_utf8(out2, l2, &ncp, &nlong);
+			if (mh_link_fold(field, form, out2, l2, &map, out3, sizeof(out3), &l3) != MH_LINK_OK ||
+				l2 != l3 || memcmp(out2, out3, l2) != 0)
+				abort();
+		}
+		{
+			size_t		start,
+						glen;
+
+			if (mh_link_given_name(in, n, &start, &glen) && (start == 0 || start + glen != n))
+				abort();
+		}
+	}
 	return 0;
 }

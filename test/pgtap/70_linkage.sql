@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(82);
+SELECT plan(117);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -31,9 +31,17 @@ SELECT is(pg_temp.lvl('ﾀﾅｶ ﾊﾅｺ', 'タナカハナコ', 'kana'), 1, '
 SELECT is(pg_temp.lvl('たなか　はなこ', 'タナカ ハナコ', 'kana'), 1, 'hiragana and U+3000 match at K1');
 SELECT is(pg_temp.lvl('ｷｮｳｺ', 'キヨウコ', 'kana'), 2, 'small kana match large at K2');
 SELECT is(pg_temp.lvl('ツヅキ', 'ツズキ', 'kana'), 3, 'ヅ matches ズ at K3');
-SELECT is(pg_temp.lvl('ダイスケ', 'タイスケ', 'kana'), NULL, 'refused: 濁点 is never dropped');
-SELECT is(pg_temp.lvl('ﾀﾞｲｽｹ', 'タイスケ', 'kana'), NULL, 'refused: half-width ﾀﾞ is ダ, not タ');
-SELECT is(pg_temp.lvl('オーノ', 'オオノ', 'kana'), NULL, 'refused: long vowels are not folded');
+-- Refused folds are no match level (0-3): equal only in a review form
+-- (4: voicing removed, 5: long vowels folded), which gives a review code.
+SELECT is(pg_temp.lvl('ダイスケ', 'タイスケ', 'kana'), 4, 'refused: 濁点 is never dropped (equal only in the voicing review form)');
+SELECT is(pg_temp.lvl('ﾀﾞｲｽｹ', 'タイスケ', 'kana'), 4, 'refused: half-width ﾀﾞ is ダ, not タ (voicing review form only)');
+SELECT is(pg_temp.lvl('パク', 'ハク', 'kana'), 4, 'refused: 半濁点 is never dropped (voicing review form only)');
+SELECT is(pg_temp.lvl('オーノ', 'オオノ', 'kana'), 5, 'refused: long vowels are not folded (equal only in the long-vowel review form)');
+SELECT is(pg_temp.lvl('ユーコ', 'ユウコ', 'kana'), 5, 'refused: ー/ウ after ユ (long-vowel review form only)');
+SELECT is(pg_temp.lvl('トウキョウ', 'トーキョー', 'kana'), 5, 'refused: オウ/オー (long-vowel review form only)');
+SELECT is(pg_temp.lvl('ダイスケ', 'タイスケー', 'kana'), NULL, 'two refused folds at once: no form is equal');
+SELECT is(pg_temp.lvl('ヤマダ ハナコ', 'スズキ ハナコ', 'kana'), 6, 'another surname: only the given name (element 6) is equal');
+SELECT is(pg_temp.lvl('ヤマダハナコ', 'スズキハナコ', 'kana'), NULL, 'without a 氏/名 gap there is no given name to compare');
 SELECT is(pg_temp.lvl('ヨシコ', 'ヨウコ', 'kana'), NULL, 'refused: no fuzzy kana');
 SELECT is(pg_temp.lvl('髙橋 花子', '高橋花子', 'kanji'), 2, 'kanji variant 髙/高 matches at J2 (the DBA table)');
 SELECT is(pg_temp.lvl('山﨑', '山崎', 'kanji'), 2, '﨑/崎 matches at J2');
@@ -71,7 +79,10 @@ INSERT INTO p VALUES
   ('K13', 'H11', 1013, '斉藤 実', 'サイトウ ミノル', '松町2-2', '1955-05-05', 1, 'member_submitted'),
   ('K14', 'H12', 1014, '森 光', 'モリ ヒカル', '竹町3-3', '2000-02-29', 1, 'member_submitted'),
   ('K15', 'H13', 1015, '林 大輔', 'ハヤシ ダイスケ', '梅町4-4', '1977-07-17', 1, 'employer_submitted'),
-  ('K16', 'H14', 1016, '清水 翼', 'シミズ ツバサ', '菊町5-5', '1999-09-19', 1, 'employer_submitted');
+  ('K16', 'H14', 1016, '清水 翼', 'シミズ ツバサ', '菊町5-5', '1999-09-19', 1, 'employer_submitted'),
+  ('K17', 'H15', 1017, '山田 花子', 'ヤマダ ハナコ', '桃町6-6', '1988-06-16', 2, 'member_submitted'),
+  ('K18', 'H16', 1018, '大野 裕子', 'オーノ ユーコ', '栗町7-7', '1979-11-11', 2, 'member_submitted'),
+  ('K19', 'H17', 1019, '石井 豊', 'イシイ ユタカ', '柿町8-8', '1966-03-30', 1, 'member_submitted');
 -- a typo of K07's number that still passes the check digit: one digit changed
 CREATE TEMP TABLE typo AS
 SELECT t.n FROM (SELECT b, pos, d, overlay(pg_temp.mn(b) PLACING d::text FROM pos FOR 1) AS n
@@ -98,8 +109,9 @@ SELECT p.k, p.h,
 -- person the number belongs to (a typo's number belongs to nobody here).
 INSERT INTO j
 SELECT m.insured_key, m.token, DATE '2026-11-01', 'own_query', owner.k IS NOT NULL,
-       CASE WHEN m.insured_key = 'K08' THEN '高橋 京子' ELSE owner.kanji END,
-       CASE WHEN m.insured_key = 'K08' THEN 'タカハシ キヨウコ' ELSE owner.kana END,
+       CASE m.insured_key WHEN 'K08' THEN '高橋 京子' WHEN 'K17' THEN '鈴木 花子' ELSE owner.kanji END,
+       CASE m.insured_key WHEN 'K08' THEN 'タカハシ キヨウコ' WHEN 'K17' THEN 'スズキ ハナコ'
+                          WHEN 'K18' THEN 'オオノ ユウコ' ELSE owner.kana END,
        CASE WHEN m.insured_key = 'K06' THEN '遠町9-9' ELSE owner.addr END,
        CASE WHEN m.insured_key = 'K16' THEN owner.dob + 1 ELSE owner.dob END,
        CASE WHEN m.insured_key = 'K15' THEN owner.sex ELSE owner.sex END,
@@ -108,9 +120,15 @@ SELECT m.insured_key, m.token, DATE '2026-11-01', 'own_query', owner.k IS NOT NU
                              ORDER BY p.k LIMIT 1) AS owner ON true;
 UPDATE j SET sex = 2 WHERE insured_key = 'K16';
 
-SELECT is(mynahoken.linkage_load_members('pg_temp.m'), 16::bigint, 'sixteen members loaded');
+SELECT is(mynahoken.linkage_load_members('pg_temp.m'), 19::bigint, 'nineteen members loaded');
 SELECT is(mynahoken.linkage_load_members('pg_temp.m'), 0::bigint, 'loading the same facts again changes nothing');
-SELECT is(mynahoken.linkage_load_jlis('pg_temp.j'), 16::bigint, 'sixteen J-LIS answers loaded');
+SELECT is(mynahoken.linkage_load_jlis('pg_temp.j'), 19::bigint, 'nineteen J-LIS answers loaded');
+-- K19's answer as if made under another key version (the first byte of a
+-- digest): after a key rotation without a reload nothing is compared.
+UPDATE mynahoken.linkage_member
+   SET jlis_birth_date_digest = set_byte(jlis_birth_date_digest, 0, get_byte(jlis_birth_date_digest, 0) + 1),
+       jlis_kana_digest = ARRAY['\x00'::bytea]
+ WHERE insured_key = 'K19';
 SELECT is((SELECT count(*) FROM mynahoken.linkage_member WHERE jlis_response_id IS NULL), 0::bigint,
           'every member points at its answer');
 SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_member l JOIN p ON true
@@ -132,12 +150,14 @@ SELECT is(mynahoken.record_member_report('K99', '1234', 'last4_ok'), NULL,
 -- ---- the check ---------------------------------------------------------------
 CALL mynahoken.linkage_check_nightly(full_check => true, batch_size => 5, commit_batches => false);
 CREATE TEMP VIEW r AS
-SELECT c.insured_key, c.reasons, c.severity FROM mynahoken.linkage_check c
- WHERE c.run_id = (SELECT max(run_id) FROM mynahoken.linkage_run);
+SELECT c.insured_key, c.reasons, c.severity FROM mynahoken.linkage_check c;
 
 SELECT ok(NOT EXISTS (SELECT FROM r WHERE insured_key = 'K01'),
           'K01: right person, only the address notation differs: severity 0, no row');
-SELECT is((SELECT count(*) FROM r), 15::bigint, 'fifteen members of severity 1 and up');
+SELECT is((SELECT count(*) FROM r), 18::bigint, 'eighteen members of severity 1 and up');
+SELECT results_eq($$SELECT code FROM unnest(mynahoken.linkage_reason_list()) AS code ORDER BY 1$$,
+                  $$SELECT code FROM mynahoken.linkage_reason ORDER BY 1$$,
+                  'the C check and the reason table know the same codes');
 SELECT ok((SELECT '{birth_date_mismatch,household_swap}' <@ reasons FROM r WHERE insured_key = 'K02'),
           'family swap: K02 has the child''s number (birth date, household swap)');
 SELECT ok((SELECT '{birth_date_mismatch,sex_mismatch,household_swap}' <@ reasons FROM r WHERE insured_key = 'K03'),
@@ -171,21 +191,48 @@ SELECT is((SELECT severity FROM r WHERE insured_key = 'K13'), 1::smallint,
           'right reported digits lower a name-only code by one');
 SELECT ok((SELECT 'correction_not_sent' = ANY (reasons) FROM r WHERE insured_key = 'K14'),
           'a corrected number not yet sent onward');
-SELECT ok((SELECT 'kana_mismatch' = ANY (reasons) FROM r WHERE insured_key = 'K15'),
-          'ダイスケ against タイスケ is a カナ mismatch');
+SELECT is((SELECT reasons FROM r WHERE insured_key = 'K15'), '{kana_voicing_only}',
+          'ダイスケ against タイスケ: the refused fold gives a review code, not a match');
+SELECT is((SELECT severity FROM r WHERE insured_key = 'K15'), 2::smallint, 'a voicing difference opens a case');
+SELECT is((SELECT reasons FROM r WHERE insured_key = 'K18'), '{kana_long_vowel_only}',
+          'オーノ ユーコ against オオノ ユウコ: a review code, not a match');
+SELECT is((SELECT reasons FROM r WHERE insured_key = 'K17'), '{surname_only_mismatch}',
+          'only the surname differs (given name, birth date, sex match): surname_only_mismatch, no kana or kanji mismatch');
+SELECT is((SELECT severity FROM r WHERE insured_key = 'K17'), 2::smallint, 'a surname-only difference is a review');
+SELECT ok((SELECT 'kana_mismatch' = ANY (reasons) AND NOT 'surname_only_mismatch' = ANY (reasons) FROM r WHERE insured_key = 'K04'),
+          'twins share the surname but differ in the given name: a カナ mismatch, not surname-only');
+SELECT is((SELECT reasons FROM r WHERE insured_key = 'K19'), '{digest_key_stale}',
+          'digests under another key version: nothing compared, no mismatch reported');
+SELECT is((SELECT severity FROM r WHERE insured_key = 'K19'), 1::smallint, 'a stale key version is information');
 SELECT ok((SELECT reasons @> '{birth_date_mismatch,sex_mismatch}' FROM r WHERE insured_key = 'K16'),
           'a birth date one day off and another sex are mismatches');
 SELECT results_eq($$SELECT insured_key FROM mynahoken.linkage_queue ORDER BY 1$$,
                   $$VALUES ('K02'), ('K03'), ('K04'), ('K05'), ('K06'), ('K07'), ('K09'), ('K10'), ('K11'),
-                           ('K12'), ('K14'), ('K15'), ('K16')$$,
+                           ('K12'), ('K14'), ('K15'), ('K16'), ('K17'), ('K18')$$,
                   'a case for every member of severity 2 and up');
-SELECT is((SELECT members_checked FROM mynahoken.linkage_run ORDER BY run_id DESC LIMIT 1), 16::bigint,
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run ORDER BY run_id DESC LIMIT 1), 19::bigint,
           'the full run checked every member in batches of five');
+-- due days: open days of the administration from today, per severity
+SELECT is((SELECT count(*) FROM mynahoken.linkage_case
+            WHERE due_on IS DISTINCT FROM mynahoken.linkage_due_on(current_date, CASE WHEN severity = 3 THEN 5 ELSE 20 END)),
+          0::bigint, 'every case is due 5 open days (severity 3) or 20 (severity 2) after today');
+SELECT ok((SELECT bool_and(due_on > current_date AND NOT mynahoken.is_closed_day(due_on)) FROM mynahoken.linkage_case),
+          'due days are open days after today');
+SELECT is(mynahoken.linkage_due_on('2026-12-25', 5), '2027-01-07'::date,
+          'five open days after 2026-12-25 skip the weekend and 12/29-1/3');
+SELECT is(mynahoken.linkage_due_on('2026-12-25', 20), '2027-01-29'::date, 'twenty open days skip 成人の日 too');
+SELECT is(mynahoken.linkage_due_on('2099-01-01', 5), NULL, 'no due day beyond the holiday calendar');
+UPDATE mynahoken.linkage_due_period SET open_days = 3 WHERE severity = 3;
 
 -- ---- explanation: checks and levels, never data -------------------------------
 CREATE TEMP TABLE e AS
 SELECT mynahoken.explain_linkage_case((SELECT case_id FROM mynahoken.linkage_case WHERE insured_key = 'K09')) AS x;
 SELECT is((SELECT x->'checks'->>'kanji' FROM e), 'unverifiable', 'explanation: 漢字 unverifiable');
+SELECT is((SELECT (x->>'due_on')::date FROM e), mynahoken.linkage_due_on(current_date, 5), 'explanation: the due day');
+SELECT is(mynahoken.explain_linkage_case((SELECT case_id FROM mynahoken.linkage_case WHERE insured_key = 'K17'))->'checks'->>'kana',
+          'given_name_only', 'explanation: only the given name matched');
+SELECT is(mynahoken.explain_linkage_case((SELECT case_id FROM mynahoken.linkage_case WHERE insured_key = 'K15'))->'checks'->>'kana',
+          'K4 voicing_review', 'explanation: equal only once voicing is removed (a review form)');
 SELECT is((SELECT x->'checks'->>'kana' FROM e), 'K0 exact', 'explanation: カナ matched at K0');
 SELECT is((SELECT x->'checks'->>'birth_date' FROM e), 'match', 'explanation: birth date matched');
 SELECT is((SELECT x->'history'->0->>'code' FROM e), 'opened_by_check', 'explanation: history');
@@ -235,12 +282,40 @@ SELECT is((SELECT reasons FROM mynahoken.linkage_check WHERE insured_key = 'K02'
 CALL mynahoken.linkage_check_nightly(commit_batches => false);
 SELECT is((SELECT members_checked FROM mynahoken.linkage_run ORDER BY run_id DESC LIMIT 1), 0::bigint,
           'nothing changed: the next incremental run checks nobody');
+
+-- A new address changes no one else's result: only that member is checked.
+UPDATE m SET address = '南町2-3' WHERE insured_key = 'K04';
+SELECT is(mynahoken.linkage_load_members('pg_temp.m'), 1::bigint, 'K04 moved');
+CALL mynahoken.linkage_check_nightly(commit_batches => false);
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run ORDER BY run_id DESC LIMIT 1), 1::bigint,
+          'an address change: the member alone is checked, not its household');
+SELECT ok((SELECT 'address_mismatch' = ANY (reasons) FROM r WHERE insured_key = 'K04'), 'K04''s new address differs from J-LIS');
+
+-- The old token: K11 gets its own number; K10 still holds the one they
+-- shared and is checked again, and is no longer flagged.
+SELECT ok((SELECT 'token_shared_other_person' = ANY (reasons) FROM r WHERE insured_key = 'K10'), 'K10 shares its token');
+UPDATE m SET token = mynahoken.tokenize(pg_temp.mn(1011)), sealed = mynahoken.seal(pg_temp.mn(1011)) WHERE insured_key = 'K11';
+SELECT is(mynahoken.linkage_load_members('pg_temp.m'), 1::bigint, 'K11 gets its own number');
+CALL mynahoken.linkage_check_nightly(commit_batches => false);
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run ORDER BY run_id DESC LIMIT 1), 2::bigint,
+          'the incremental run checks K11 and K10, the holder of the token K11 left');
+SELECT ok(NOT EXISTS (SELECT FROM r WHERE insured_key = 'K10'), 'K10 is clean now: its result is removed');
+SELECT is((SELECT reasons FROM r WHERE insured_key = 'K11'), '{jlis_stale}', 'K11''s J-LIS answer is for the old number');
+SELECT is((SELECT count(*) FROM mynahoken.linkage_left), 0::bigint, 'the tokens left are forgotten once checked');
 SELECT mynahoken.linkage_begin_run(true, 4) AS resumable \gset
 SELECT ok(NOT mynahoken.linkage_run_batch(:resumable), 'a full run checks a first batch, then stops');
 SELECT is(mynahoken.linkage_begin_run(true, 4), :resumable::bigint, 'the next start resumes the stopped run');
 CALL mynahoken.linkage_check_nightly(true, 4, false);
-SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :resumable), 16::bigint,
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :resumable), 19::bigint,
           'the resumed run checked every member once');
+SELECT is((SELECT results_changed FROM mynahoken.linkage_run WHERE run_id = :resumable), 0::bigint,
+          'a full run over unchanged members writes no result');
+SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K10'), 1::bigint,
+          'a case confirmed with a reason (理由付き疑いなし) is not reopened while the result stays the same');
+SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K05'), mynahoken.linkage_due_on(current_date, 5),
+          'an open case keeps its due day while its result does not change');
+SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K04'), mynahoken.linkage_due_on(current_date, 3),
+          'a case whose result changed takes the earlier due day (the period was shortened to 3 open days)');
 
 -- ---- roles: a clerk sees cases and codes, not data ------------------------------
 CREATE ROLE mh_tap_clerk;

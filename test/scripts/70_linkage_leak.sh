@@ -81,6 +81,33 @@ run("SELECT run_id, reasons, severity, kana_level, kanji_level, address_level FR
 run("SELECT run_id, full_check, status, members_checked, cases_opened FROM mynahoken.linkage_runs");
 run("SELECT claim, last4_matches FROM mynahoken.member_report");
 run("SELECT mynahoken.linkage_cron_command()");
+# the per-member step and the readers of its packed result, called directly
+run("SELECT mynahoken.linkage_result_reasons(r), mynahoken.linkage_result_severity(r), mynahoken.linkage_result_level(r, 1),
+            mynahoken.linkage_result_level(r, 2), mynahoken.linkage_result_level(r, 3)
+       FROM (SELECT mynahoken.linkage_check_result(m.token, m.sent_token, m.provenance, m.number_confirmed,
+                      m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest,
+                      m.jlis_response_id, m.jlis_token, m.jlis_found, m.jlis_kanji_digest, m.jlis_kana_digest,
+                      m.jlis_address_digest, m.jlis_birth_date_digest, m.jlis_sex_digest, \$1, false, false, false,
+                      (SELECT array_agg(coalesce(lr.severity, 0::smallint) ORDER BY o.n)
+                         FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+                         LEFT JOIN mynahoken.linkage_reason lr ON lr.code = o.code),
+                      (SELECT array_agg(coalesce(lr.lowered_by_last4_ok, false) ORDER BY o.n)
+                         FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+                         LEFT JOIN mynahoken.linkage_reason lr ON lr.code = o.code)) AS r
+               FROM mynahoken.linkage_member m) x", "not_me");
+run("SELECT mynahoken.linkage_swap_candidate(m.token, m.jlis_token, m.jlis_found, m.birth_date_digest, m.sex_digest,
+            m.kana_digest, m.jlis_birth_date_digest, m.jlis_sex_digest, m.jlis_kana_digest), m.swap_candidate
+       FROM mynahoken.linkage_member m");
+run("SELECT count(*) FROM mynahoken.linkage_shared_token");
+run("SELECT mynahoken.linkage_due_on(\$1::date, 5) IS NULL", $ENV{DOB});
+run("SELECT mynahoken.linkage_result_level(\$1::bigint, 9)", 1931);
+# a second member sharing the canary number under another name: the trigger
+# of shared tokens, the surname-only and voicing codes on canary names
+run("INSERT INTO m SELECT \$1 || \x27b\x27, household, token, sealed, \x27member_submitted\x27, true, token, \$2, \$3, address, birth_date, sex FROM m",
+  $ENV{KEY}, "鵙沢 瑠璃子", "モズサワ ルリコ");
+run("SELECT mynahoken.linkage_load_members(\x27pg_temp.m\x27)");
+run("CALL mynahoken.linkage_check_nightly()");
+run("SELECT reasons FROM mynahoken.linkage_check ORDER BY 1");
 # errors with personal data in bind parameters
 run("SELECT mynahoken.linkage_digests(repeat(\$1, 300), \x27kanji\x27)", $ENV{KANJI});
 run("SELECT mynahoken.record_member_report(\$1, \$2, \x27last4_ok\x27)", $ENV{KEY}, $ENV{LAST4} . "x");
@@ -98,6 +125,7 @@ SELECT mynahoken.linkage_digests('$ADDRESS', 'name');
 SELECT mynahoken.linkage_birth_date_digest('infinity'::date), '$DOB';
 SELECT mynahoken.record_member_report('$KEY', '${LAST4}9', 'last4_ok');
 SELECT mynahoken.record_member_report('$KEY', '${WRONG4:0:3}', 'last4_differs');
+SELECT mynahoken.linkage_check_result(mynahoken.tokenize('$NUMBER'), NULL, NULL, NULL, mynahoken.linkage_digests('$KANJI', 'kanji'), NULL, NULL, NULL, NULL, 1, mynahoken.tokenize('$NUMBER'), true, NULL, NULL, NULL, NULL, NULL, '$KANA', NULL, NULL, NULL, ARRAY[1]::smallint[], ARRAY[true]);
 SELECT linkage_leak_control_marker_k3x;
 SQL
 )
@@ -110,16 +138,18 @@ printf '%s\n' "$client" | grep -q 'kanji_unverifiable'
 ok $? "the check ran and coded the ● in the J-LIS name as unverifiable"
 printf '%s\n' "$client" | grep -q '"member_report": "last4_differs"'
 ok $? "the reported wrong digits reached the explanation as a code"
+printf '%s\n' "$client" | grep -q 'token_shared_other_person'
+ok $? "the second holder of the canary number was found by the incremental check"
 printf '%s\n' "$client" | grep -qE '\|(t|1)\|?$|^(t|1)$'
 ok $? "bound calls returned rows"
-errors=$(printf '%s\n' "$all_client" | grep -cE 'invalid value for a linkage digest|invalid reported digits|invalid kanji variant table|unknown linkage field|birth date must be finite')
-[ "$errors" -ge 8 ]; ok $? "the canary statements failed as intended ($errors errors)"
+errors=$(printf '%s\n' "$all_client" | grep -cE 'invalid value for a linkage digest|invalid reported digits|invalid kanji variant table|unknown linkage field|birth date must be finite|invalid linkage severity table|linkage result field')
+[ "$errors" -ge 10 ]; ok $? "the canary statements failed as intended ($errors errors)"
 
 newlog=$(tail -c +"$((log_start + 1))" "$LOG" | sed -E 's/^[0-9-]+ [0-9:.]+ [A-Z+0-9]+ \[[0-9]+\] //')
 printf '%s\n' "$newlog" | grep -q 'linkage_leak_control_marker_k3x'
 ok $? "control: the failing statement with a marker is in the server log"
 logged=$(printf '%s\n' "$newlog" | grep -cE 'ERROR: .*(linkage|reported digits|birth date)')
-[ "$logged" -ge 8 ]; ok $? "the server log holds the linkage errors ($logged)"
+[ "$logged" -ge 10 ]; ok $? "the server log holds the linkage errors ($logged)"
 
 [ "$pss" -eq 0 ]; ok $? "pg_stat_statements is loaded (shared_preload_libraries)"
 stmts=$(psql -X -At -d "$DB" -c "SELECT query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())" 2>&1)

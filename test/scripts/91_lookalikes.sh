@@ -267,7 +267,17 @@ INSERT INTO special VALUES
   ('explain_linkage_case(bigint)', $$SELECT mynahoken.explain_linkage_case((SELECT pg_catalog.min(c.case_id) FROM mynahoken.linkage_case AS c))$$),
   ('schedule_linkage_check(text,text,boolean)', $$SELECT mynahoken.schedule_linkage_check('30 17 * * *'::pg_catalog.text, 'mh-lookalike-link'::pg_catalog.text, false)$$),
   ('unschedule_linkage_check(text)', $$SELECT mynahoken.unschedule_linkage_check('mh-lookalike-link'::pg_catalog.text)$$),
-  ('linkage_cron_command(boolean)', $$SELECT mynahoken.linkage_cron_command(false) \gexec$$);
+  ('linkage_cron_command(boolean)', $$SELECT mynahoken.linkage_cron_command(false) \gexec$$),
+  ('linkage_check_result(mynahoken.mynumber_token,mynahoken.mynumber_token,mynahoken.linkage_provenance,boolean,bytea[],bytea[],bytea[],bytea,bytea,bigint,mynahoken.mynumber_token,boolean,bytea[],bytea[],bytea[],bytea,bytea,text,boolean,boolean,boolean,smallint[],boolean[])',
+   $$SELECT mynahoken.linkage_check_result(NULL::mynahoken.mynumber_token, NULL::mynahoken.mynumber_token, 'unknown'::mynahoken.linkage_provenance, false, NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea, NULL::pg_catalog.bytea, NULL::pg_catalog.int8, NULL::mynahoken.mynumber_token, NULL::pg_catalog.bool, NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea[], NULL::pg_catalog.bytea, NULL::pg_catalog.bytea, NULL::pg_catalog.text, NULL::pg_catalog.bool, false, false, (SELECT pg_catalog.array_agg(0::pg_catalog.int2) FROM pg_catalog.unnest(mynahoken.linkage_reason_list())), (SELECT pg_catalog.array_agg(false) FROM pg_catalog.unnest(mynahoken.linkage_reason_list())))$$),
+  ('linkage_swap_candidate(mynahoken.mynumber_token,mynahoken.mynumber_token,boolean,bytea,bytea,bytea[],bytea,bytea,bytea[])',
+   $$SELECT mynahoken.linkage_swap_candidate(m.token, m.jlis_token, m.jlis_found, m.birth_date_digest, m.sex_digest, m.kana_digest, m.jlis_birth_date_digest, m.jlis_sex_digest, m.jlis_kana_digest) FROM mynahoken.linkage_member AS m$$),
+  ('linkage_reason_list()', $$SELECT mynahoken.linkage_reason_list()$$),
+  ('linkage_result_reasons(bigint)', $$SELECT mynahoken.linkage_result_reasons(c.result) FROM mynahoken.linkage_check AS c$$),
+  ('linkage_result_severity(bigint)', $$SELECT mynahoken.linkage_result_severity(c.result) FROM mynahoken.linkage_check AS c$$),
+  ('linkage_result_level(bigint,integer)', $$SELECT mynahoken.linkage_result_level(c.result, 1) FROM mynahoken.linkage_check AS c$$),
+  ('linkage_due_on(date,integer)', $$SELECT mynahoken.linkage_due_on('2026-12-25'::pg_catalog.date, 5)$$),
+  ('linkage_shared_token_sync()', $$UPDATE mynahoken.linkage_member AS m SET sex_digest = m.sex_digest$$);
 
 -- The rule engine: a table defined, recorded, tested and activated (the
 -- generated functions are called), then each routine on its own.

@@ -93,7 +93,36 @@ main(void)
 	CHECK_INT(mh_link_levels(MH_LINK_SEX), 0, "sex has no fold level");
 	CHECK_STR(fold(MH_LINK_BIRTH_DATE, 0, "2001-02-03"), "!5", "no fold of a birth date");
 	CHECK_STR(fold(MH_LINK_SEX, 0, "1"), "!5", "no fold of sex");
-	CHECK_STR(fold(MH_LINK_KANA, 4, "タナカ"), "!5", "no kana level 4");
+	CHECK_STR(fold(MH_LINK_KANA, 6, "タナカ"), "!5", "no kana form 6");
+	CHECK_STR(fold(MH_LINK_KANJI, 4, "田中"), "!5", "no review form of kanji");
+
+	/* review forms of カナ: never a match level, only a review code */
+	CHECK_INT(match_level(MH_LINK_KANA, "ダイスケ", "タイスケ", NULL), -1, "refused: voicing is no match level");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_VOICING, "ダイスケ"), "タイスケ", "voicing form: ダ as タ");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_VOICING, "パピプペポバビブベボヴ"), "ハヒフヘホハヒフヘホウ",
+			  "voicing form: every ハ行 and ヴ");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_VOICING, "ガギグゲゴザジズゼゾダヂヅデド"),
+			  "カキクケコサシスセソタシステト", "voicing form: カ/サ/タ行 (ヂヅ already ジズ at K3)");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_VOICING, "ハッピー"), "ハツヒー", "voicing form keeps the long vowel");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "オーノ"), "オオノ", "long-vowel form: ー as the vowel");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "トウキョウ"), "トオキヨオ", "long-vowel form: オウ as オオ (after K2)");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "トーキョー"), "トオキヨオ", "long-vowel form: ー after o-row");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "ケイコ"), "ケエコ", "long-vowel form: エイ as エエ");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "ーン"), "ーン", "long-vowel form: a leading ー stays");
+	CHECK_STR(fold(MH_LINK_KANA, MH_LINK_KANA_LONG_VOWEL, "ダイスケ"), "ダイスケ", "long-vowel form keeps voicing");
+	{
+		size_t		st,
+					gl;
+
+		CHECK(mh_link_given_name("ヤマダ ハナコ", strlen("ヤマダ ハナコ"), &st, &gl) &&
+			  strncmp("ヤマダ ハナコ" + st, "ハナコ", gl) == 0 && gl == strlen("ハナコ"),
+			  "the given name follows the 氏/名 gap");
+		CHECK(mh_link_given_name("山田　花子", strlen("山田　花子"), &st, &gl) &&
+			  gl == strlen("花子"), "a U+3000 gap");
+		CHECK(!mh_link_given_name("ヤマダハナコ", strlen("ヤマダハナコ"), &st, &gl), "no gap, no given name");
+		CHECK(!mh_link_given_name(" ヤマダ", strlen(" ヤマダ"), &st, &gl), "a leading space is no gap");
+		CHECK(!mh_link_given_name("ヤマダ ", strlen("ヤマダ "), &st, &gl), "nothing after the gap");
+	}
 
 	/* level 0 is exact */
 	CHECK_STR(fold(MH_LINK_KANA, 0, "たなか はなこ"), "たなか はなこ", "K0 keeps the value");

@@ -3,7 +3,8 @@
 -- birth date or reported digits; no value here is real.
 SET search_path = public, mynahoken;
 
--- Digests are one per fold level: kana 4, kanji 3, address 2; 17 bytes each.
+-- Digests are one per fold level (kana 4, kanji 3, address 2), then for kana
+-- the two review forms, and for kana and kanji the given name; 17 bytes each.
 SELECT cardinality(mynahoken.linkage_digests('タナカ', 'kana')) AS kana,
        cardinality(mynahoken.linkage_digests('田中', 'kanji')) AS kanji,
        cardinality(mynahoken.linkage_digests('本町1-2', 'address')) AS address,
