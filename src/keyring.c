@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,51 +110,61 @@ mh_keyring_define_settings(void)
 							   NULL, keyring_setting_assigned, NULL);
 }
 
-/* Read the keyring file into readbuf; returns LOAD_OK and the length. */
+/*
+ * Read from fd into readbuf until end of file or one byte more than the
+ * largest keyring; *len receives what was read on every path (the caller
+ * wipes that much whatever happens).  read(2), not stdio: a FILE buffer
+ * would keep a copy of the key text in freed memory.
+ */
+static load_error
+read_all(int fd, size_t *len)
+{
+	ssize_t		n = 0;
+
+	*len = 0;
+	while (*len < sizeof(readbuf))
+	{
+		n = read(fd, readbuf + *len, sizeof(readbuf) - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += n;
+	}
+	if (n < 0)
+		return LOAD_READ_FAILED;
+	if (*len > MH_KEYRING_FILE_MAX)
+		return LOAD_TOO_LARGE;
+	return LOAD_OK;
+}
+
+/* Read the keyring file into readbuf. */
 static load_error
 read_file(const char *path, size_t *len)
 {
 	int			fd;
 	struct stat st;
-	ssize_t		n;
-	size_t		total = 0;
+	load_error	err;
+	int			save_errno;
 
+	*len = 0;
 	fd = open(path, O_RDONLY | PG_BINARY | O_CLOEXEC);
 	if (fd < 0)
 		return LOAD_OPEN_FAILED;
 	if (fstat(fd, &st) != 0)
-	{
-		close(fd);
-		return LOAD_OPEN_FAILED;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		close(fd);
-		return LOAD_NOT_REGULAR;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-	{
-		close(fd);
-		return LOAD_PERMISSIONS;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-	{
-		close(fd);
-		return LOAD_OWNER;
-	}
-	while ((n = read(fd, readbuf + total, sizeof(readbuf) - total)) > 0)
-	{
-		total += n;
-		if (total == sizeof(readbuf))
-			break;
-	}
+		err = LOAD_OPEN_FAILED;
+	else if (!S_ISREG(st.st_mode))
+		err = LOAD_NOT_REGULAR;
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		err = LOAD_PERMISSIONS;
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		err = LOAD_OWNER;
+	else
+		err = read_all(fd, len);
+	save_errno = errno;
 	close(fd);
-	if (n < 0)
-		return LOAD_READ_FAILED;
-	if (total > MH_KEYRING_FILE_MAX)
-		return LOAD_TOO_LARGE;
-	*len = total;
-	return LOAD_OK;
+	errno = save_errno;			/* for %m */
+	return err;
 }
 
 /* Run the keyring command and read its output into readbuf. */
@@ -161,27 +172,17 @@ static load_error
 read_command(const char *command, size_t *len)
 {
 	FILE	   *f;
-	size_t		total = 0,
-				n;
-	int			rc;
+	load_error	err;
 
+	*len = 0;
 	fflush(NULL);
 	f = OpenPipeStream(command, "r");
 	if (f == NULL)
 		return LOAD_COMMAND_FAILED;
-	while ((n = fread(readbuf + total, 1, sizeof(readbuf) - total, f)) > 0)
-	{
-		total += n;
-		if (total == sizeof(readbuf))
-			break;
-	}
-	rc = ClosePipeStream(f);
-	if (rc != 0)
-		return LOAD_COMMAND_FAILED;
-	if (total > MH_KEYRING_FILE_MAX)
-		return LOAD_TOO_LARGE;
-	*len = total;
-	return LOAD_OK;
+	err = read_all(fileno(f), len);
+	if (ClosePipeStream(f) != 0 && err == LOAD_OK)
+		err = LOAD_COMMAND_FAILED;
+	return err == LOAD_READ_FAILED ? LOAD_COMMAND_FAILED : err;
 }
 
 /* Derive the keys of one parsed entry into its slot. */
@@ -234,7 +235,8 @@ mh_load_keyring(void)
 		if (pst != MH_KEYRING_OK)
 			err = LOAD_PARSE;
 	}
-	OPENSSL_cleanse(readbuf, len < sizeof(readbuf) ? len + 1 : sizeof(readbuf));
+	/* every path: len is what was read, even when reading failed */
+	OPENSSL_cleanse(readbuf, len);
 
 	for (int i = 0; err == LOAD_OK && i < parsed.nkeys; i++)
 	{
