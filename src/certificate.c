@@ -140,7 +140,7 @@ current_anchor_set(void)
 									  errmsg("out of memory building the certificate store")));
 			if (st != MH_X509_OK)
 				mh_sensitive_ereport(WARNING,
-									 (errcode(ERRCODE_DATA_CORRUPTED),
+									 (errcode(ERRCODE_DATA_EXCEPTION),
 									  errmsg("trust anchor %lld is not a valid root certificate and is ignored",
 											 (long long) id)));
 		}

@@ -1,7 +1,7 @@
 -- pgTAP: My Number tokens, sealing and the keyring (doc/tokens.md).
 -- Synthetic My Numbers are built from 11 base digits with pg_temp.mn().
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 SET LOCAL search_path = public, mynahoken;
 
 CREATE FUNCTION pg_temp.mn(base bigint, wrong boolean DEFAULT false) RETURNS text
@@ -156,6 +156,21 @@ SELECT throws_ok($$SELECT mynahoken.tokenize('000000000000', 7)$$, '22023',
                  'mynahoken key version 7 is not in the keyring', 'tokenize refuses an unknown key version');
 SELECT throws_ok($$SELECT mynahoken.unseal('mns3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')$$, '22023',
                  'mynahoken key version 3 is not in the keyring', 'unseal refuses an unknown key version');
+
+-- A sealed value that does not authenticate is bad data (class 22), never
+-- XX001, which monitoring reads as on-disk corruption (issue 12, item 14).
+SELECT throws_ok(format('SELECT mynahoken.unseal(%L::mynahoken.mynumber_sealed)',
+                        overlay(mynahoken.seal(pg_temp.mn(10000000007))::text PLACING
+                                CASE WHEN substr(mynahoken.seal(pg_temp.mn(10000000007))::text, 10, 1) = 'A'
+                                     THEN 'B' ELSE 'A' END FROM 10 FOR 1)),
+                 '22000', 'sealed My Number does not authenticate under key version 2',
+                 'a tampered sealed value raises 22000');
+SELECT throws_ok(format('SELECT mynahoken.tokenize_sealed(%L::mynahoken.mynumber_sealed)',
+                        overlay(mynahoken.seal(pg_temp.mn(10000000007))::text PLACING
+                                CASE WHEN substr(mynahoken.seal(pg_temp.mn(10000000007))::text, 20, 1) = 'A'
+                                     THEN 'B' ELSE 'A' END FROM 20 FOR 1)),
+                 '22000', 'sealed My Number does not authenticate under key version 2',
+                 'tokenize_sealed of a tampered value raises 22000');
 
 SELECT * FROM finish();
 ROLLBACK;
