@@ -115,10 +115,21 @@ current_anchor_set(void)
 	{
 		uint64		i;
 
+		SPIPlanPtr	plan;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			mh_elog(ERROR, "SPI_connect failed");
-		if (SPI_execute("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
-						true, 0) != SPI_OK_SELECT)
+
+		/*
+		 * The latest committed anchors, not the caller's snapshot: the set
+		 * outlives this transaction, and a REPEATABLE READ snapshot older
+		 * than the invalidation would cache a state no later call sees.
+		 */
+		plan = SPI_prepare("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
+						   0, NULL);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								 true, false, 0) != SPI_OK_SELECT)
 			mh_elog(ERROR, "reading mynahoken.trust_anchor failed");
 		for (i = 0; i < SPI_processed; i++)
 		{
