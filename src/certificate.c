@@ -28,6 +28,7 @@
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -143,6 +144,7 @@ current_anchor_set(void)
 				MH_USAGE_SIGNATURE : MH_USAGE_AUTHENTICATION;
 			mh_x509_status st;
 
+			CHECK_FOR_INTERRUPTS();
 			st = mh_anchor_set_add(set, (const unsigned char *) VARDATA_ANY(der),
 								   VARSIZE_ANY_EXHDR(der), usage, id);
 			if (st == MH_X509_NO_MEMORY)
@@ -601,6 +603,7 @@ mh_crl_entries(PG_FUNCTION_ARGS)
 			Datum		values[5];
 			bool		nulls[5] = {false, false, false, false, false};
 
+			CHECK_FOR_INTERRUPTS();
 			if (!mh_crl_entry(crl, i, serial, &at, &reason))
 				mh_sensitive_ereport(ERROR,
 									 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),

@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -263,6 +264,8 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		mh_day		upper;
 		const char *want;
 
+		CHECK_FOR_INTERRUPTS();
+
 		/* parameters of the insurer's own that no rule reads */
 		if (p < 0)
 			continue;
@@ -452,6 +455,8 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 	{
 		const CalRow *r = &c->rows[i];
 		int			cur;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if ((r->scope != -1 && r->scope != cat) || r->has_insurer)
 			continue;
@@ -1469,6 +1474,8 @@ mynahoken_transition_rules_for_insurer(PG_FUNCTION_ARGS)
 	{
 		const CalRow *r = &c->rows[i];
 		int			level;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (day < r->lo || day > r->hi)
 			continue;
