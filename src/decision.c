@@ -27,6 +27,9 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_enum.h"
+#include "utils/syscache.h"
 #include "funcapi.h"
 #include "utils/rangetypes.h"
 #include "utils/typcache.h"
@@ -159,32 +162,30 @@ fmt_knowledge(DecisionCache *c)
 static void
 load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid *typid)
 {
-	char	   *sql;
-	int			i;
+	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(typname),
+									   ObjectIdGetDatum(get_namespace_oid("mynahoken", false)));
+	float4		prev = 0;
 
-	sql = psprintf("SELECT e.oid, e.enumlabel::pg_catalog.text, e.enumtypid FROM pg_catalog.pg_enum e "
-				   "WHERE e.enumtypid OPERATOR(pg_catalog.=) '%s'::pg_catalog.regtype::pg_catalog.oid "
-				   "ORDER BY e.enumsortorder",
-				   typname);
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		mh_elog(ERROR, "could not read the labels of %s", typname);
-	if ((int) SPI_processed != n)
-		mh_elog(ERROR, "%s has %d labels, the library expects %d",
-			    typname, (int) SPI_processed, n);
-	for (i = 0; i < n; i++)
+	if (!OidIsValid(type))
+		mh_elog(ERROR, "type mynahoken.%s does not exist", typname);
+	for (int i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		bool		isnull;
-		char	   *label = SPI_getvalue(tup, td, 2);
+		HeapTuple	tup = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(type),
+										  CStringGetDatum(labels[i]));
+		Form_pg_enum e;
 
-		if (strcmp(label, labels[i]) != 0)
-			mh_elog(ERROR, "label %d of %s is \"%s\", the library expects \"%s\"",
-				    i + 1, typname, label, labels[i]);
-		oids[i] = DatumGetObjectId(SPI_getbinval(tup, td, 1, &isnull));
-		if (typid != NULL)
-			*typid = DatumGetObjectId(SPI_getbinval(tup, td, 3, &isnull));
+		if (!HeapTupleIsValid(tup))
+			mh_elog(ERROR, "mynahoken.%s has no label \"%s\"", typname, labels[i]);
+		e = (Form_pg_enum) GETSTRUCT(tup);
+		if (i > 0 && e->enumsortorder <= prev)
+			mh_elog(ERROR, "label \"%s\" of mynahoken.%s is not where the library expects it",
+					labels[i], typname);
+		prev = e->enumsortorder;
+		oids[i] = e->oid;
+		ReleaseSysCache(tup);
 	}
+	if (typid != NULL)
+		*typid = type;
 }
 
 static int
@@ -345,19 +346,19 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		c->resolved[k].ok = false;
 }
 
-/* The OIDs of the labels of our enums, read from pg_enum once per call site. */
+/*
+ * The OIDs of the labels of our enums, from the catalog cache once per call
+ * site: no SPI, so the IMMUTABLE *_by_rules functions run no query.
+ */
 static void
 load_enums(DecisionCache *c)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		mh_elog(ERROR, "SPI_connect failed");
-	load_enum("mynahoken.insurer_category", mh_category_names, MH_CAT_COUNT,
+	load_enum("insurer_category", mh_category_names, MH_CAT_COUNT,
 			  c->category_oid, NULL);
-	load_enum("mynahoken.document", document_names, MH_DOC_COUNT,
+	load_enum("document", document_names, MH_DOC_COUNT,
 			  c->document_oid, &c->document_type);
-	load_enum("mynahoken.certificate_reason", reason_names, MH_NEED_COUNT,
+	load_enum("certificate_reason", reason_names, MH_NEED_COUNT,
 			  c->reason_oid, NULL);
-	SPI_finish();
 	c->enums_loaded = true;
 }
 
