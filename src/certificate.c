@@ -20,6 +20,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -46,6 +47,8 @@
 /* Per-backend anchor set; stale when anchors_valid is false. */
 static mh_anchor_set *anchor_set = NULL;
 static bool anchors_valid = false;
+/* built in parallel mode, under the statement's snapshot: rebuild after it */
+static bool anchors_from_statement = false;
 static Oid	anchor_relid = InvalidOid;
 static bool callback_registered = false;
 
@@ -94,9 +97,11 @@ static mh_anchor_set *
 current_anchor_set(void)
 {
 	mh_anchor_set *volatile set = NULL;
+	volatile bool parallel = IsInParallelMode();
+	Snapshot	snap;
 
 	AcceptInvalidationMessages();
-	if (anchor_set != NULL && anchors_valid)
+	if (anchor_set != NULL && anchors_valid && (parallel || !anchors_from_statement))
 		return anchor_set;
 	if (!callback_registered)
 	{
@@ -124,12 +129,17 @@ current_anchor_set(void)
 		/*
 		 * The latest committed anchors, not the caller's snapshot: the set
 		 * outlives this transaction, and a REPEATABLE READ snapshot older
-		 * than the invalidation would cache a state no later call sees.
+		 * than the invalidation would cache a state no later call sees.  In
+		 * parallel mode no new snapshot may be taken: the statement's is
+		 * used, and the set is rebuilt at the first call after it.
 		 */
+		snap = !parallel ? GetLatestSnapshot() :
+			ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+		anchors_from_statement = parallel;
 		plan = SPI_prepare("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
 						   0, NULL);
 		if (plan == NULL ||
-			SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+			SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
 								 true, false, 0) != SPI_OK_SELECT)
 			mh_elog(ERROR, "reading mynahoken.trust_anchor failed");
 		for (i = 0; i < SPI_processed; i++)
