@@ -66,9 +66,9 @@ SELECT throws_ok($$CREATE TEMP TABLE gen (n text, t mynahoken.mynumber_token
                     GENERATED ALWAYS AS (mynahoken.tokenize(n, 2)) STORED)$$,
                  '42P17', 'generation expression is not immutable',
                  'tokenize(n, version) reads the keyring: no generated column');
-SELECT unlike((SELECT string_agg(x, ' ') FROM pg_temp.explain_lines(
-                 $$SELECT mynahoken.tokenize('123456789018', 2)$$) x),
-              '%mnt2:%', 'a constant tokenize(n, version) is not folded into the plan');
+SELECT ok((SELECT string_agg(x, ' ') FROM pg_temp.explain_lines(
+             $$SELECT mynahoken.tokenize('123456789018', 2)$$) x) NOT LIKE '%mnt2:%',
+          'a constant tokenize(n, version) is not folded into the plan');
 SELECT throws_ok($$CREATE TEMP TABLE gen2 (n text, t mynahoken.mynumber_token
                      GENERATED ALWAYS AS (mynahoken.tokenize(n)) STORED)$$,
                  '42P17', 'generation expression is not immutable',
