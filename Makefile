@@ -18,8 +18,10 @@ FRAGMENTS   = $(sort $(wildcard sql/install/*.sql))
 DATA_built  = $(INSTALL_SQL)
 DATA        = $(filter-out $(INSTALL_SQL),$(wildcard sql/$(EXTENSION)--*.sql))
 
-REGRESS     = $(sort $(notdir $(basename $(filter-out sql/$(EXTENSION)--%,$(wildcard sql/*.sql)))))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# pg_regress files live apart from the install fragments: test/regress/sql and
+# test/regress/expected; results and diffs go to test/regress as well.
+REGRESS     = $(sort $(notdir $(basename $(wildcard test/regress/sql/*.sql))))
+REGRESS_OPTS = --load-extension=$(EXTENSION) --inputdir=test/regress --outputdir=test/regress
 
 PG_CPPFLAGS = -Isrc -Isrc/core -Wall -Wextra -Werror -Wno-unused-parameter \
               -Wno-missing-field-initializers

@@ -5,7 +5,7 @@
 #   bash scripts/test.sh             everything
 #   FUZZ_SECONDS=60 bash scripts/test.sh   longer fuzz smoke run
 #
-# Suites: C unit tests (test/unit), pg_regress (sql/, expected/), pgTAP
+# Suites: C unit tests (test/unit), pg_regress (test/regress), pgTAP
 # (test/pgtap, with pg_prove), scripted server tests that print TAP
 # (test/scripts/*.sh: leak tests, kill-and-rerun), and libFuzzer smoke runs
 # (test/fuzz).
@@ -55,13 +55,13 @@ mh_private_install
 mh_start_cluster
 export MH_BINDIR MH_TMP
 
-# pg_regress through PGXS: one file of sql/ and expected/ is one test.
+# pg_regress through PGXS: one file of test/regress/sql and test/regress/expected is one test.
 mh_log "pg_regress"
 make -s installcheck PG_CONFIG="$(mh_pg_config)" >"$MH_TMP/regress.log" 2>&1
 rp=$(grep -cE '\.\.\. ok' "$MH_TMP/regress.log")
 rf=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$MH_TMP/regress.log")
 if [ "$rp" -eq 0 ] && [ "$rf" -eq 0 ]; then rf=1; cat "$MH_TMP/regress.log" >&2; fi
-[ "$rf" -eq 0 ] || { cat "$MH_TMP/regress.log" >&2; [ -f regression.diffs ] && head -n 200 regression.diffs >&2; }
+[ "$rf" -eq 0 ] || { cat "$MH_TMP/regress.log" >&2; [ -f test/regress/regression.diffs ] && head -n 200 test/regress/regression.diffs >&2; }
 count regress "$rp" "$rf"
 
 # pgTAP: every file of test/pgtap in a database with the extensions.

@@ -40,6 +40,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "certificate.h"
 #include "mynahoken.h"
 #include "x509verify.h"
@@ -79,19 +80,6 @@ anchor_relcache_callback(Datum arg, Oid relid)
 		anchors_valid = false;
 }
 
-static Oid
-mynahoken_relid(const char *relname)
-{
-	Oid			nsp = get_namespace_oid("mynahoken", false);
-	Oid			relid = get_relname_relid(relname, nsp);
-
-	if (!OidIsValid(relid))
-		mh_sensitive_ereport(ERROR,
-							 (errcode(ERRCODE_UNDEFINED_TABLE),
-							  errmsg("relation \"mynahoken.%s\" does not exist", relname)));
-	return relid;
-}
-
 /* The anchor set, rebuilt first when any session changed the anchors. */
 static mh_anchor_set *
 current_anchor_set(void)
@@ -108,7 +96,7 @@ current_anchor_set(void)
 		CacheRegisterRelcacheCallback(anchor_relcache_callback, (Datum) 0);
 		callback_registered = true;
 	}
-	anchor_relid = mynahoken_relid("trust_anchor");
+	anchor_relid = mh_relid("trust_anchor");
 	/* Valid before reading: an invalidation arriving meanwhile wins. */
 	anchors_valid = true;
 
@@ -227,7 +215,6 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	MemoryContext old;
 	TupleDesc	td;
 	Oid			enumtype;
-	int			i;
 
 	if (c != NULL)
 		return c;
@@ -237,13 +224,10 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 		mh_elog(ERROR, "return type must be a row type");
 	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
 	enumtype = TupleDescAttr(c->tupdesc, 0)->atttypid;
-	for (i = 0; i < MH_CERT_OUTCOME_COUNT; i++)
-		c->outcome_oids[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
-																  CStringGetDatum(mh_cert_outcome_names[i]),
-																  ObjectIdGetDatum(enumtype)));
+	mh_enum_oids(enumtype, mh_cert_outcome_names, MH_CERT_OUTCOME_COUNT, c->outcome_oids);
 	c->usage_oid[0] = c->usage_oid[1] = InvalidOid;
-	c->revoked_relid = mynahoken_relid("revoked_certificate");
-	c->revoked_indexid = mynahoken_relid("revoked_certificate_pkey");
+	c->revoked_relid = mh_relid("revoked_certificate");
+	c->revoked_indexid = mh_relid("revoked_certificate_pkey");
 	c->lookup_cxt = GenerationContextCreate(fcinfo->flinfo->fn_mcxt,
 											"certificate revocation look-up",
 											LOOKUP_CXT_SIZE, LOOKUP_CXT_SIZE,

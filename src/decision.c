@@ -27,13 +27,11 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "access/htup_details.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_enum.h"
-#include "utils/syscache.h"
 #include "funcapi.h"
 #include "utils/rangetypes.h"
 #include "utils/typcache.h"
 
+#include "catalog.h"
 #include "decision.h"
 #include "mynahoken.h"
 #include "transition.h"
@@ -158,35 +156,6 @@ fmt_knowledge(DecisionCache *c)
 /* ---------------------------------------------------------------------
  * Loading the calendar
  */
-
-static void
-load_enum(const char *typname, const char *const *labels, int n, Oid *oids, Oid *typid)
-{
-	Oid			type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum(typname),
-									   ObjectIdGetDatum(get_namespace_oid("mynahoken", false)));
-	float4		prev = 0;
-
-	if (!OidIsValid(type))
-		mh_elog(ERROR, "type mynahoken.%s does not exist", typname);
-	for (int i = 0; i < n; i++)
-	{
-		HeapTuple	tup = SearchSysCache2(ENUMTYPOIDNAME, ObjectIdGetDatum(type),
-										  CStringGetDatum(labels[i]));
-		Form_pg_enum e;
-
-		if (!HeapTupleIsValid(tup))
-			mh_elog(ERROR, "mynahoken.%s has no label \"%s\"", typname, labels[i]);
-		e = (Form_pg_enum) GETSTRUCT(tup);
-		if (i > 0 && e->enumsortorder <= prev)
-			mh_elog(ERROR, "label \"%s\" of mynahoken.%s is not where the library expects it",
-					labels[i], typname);
-		prev = e->enumsortorder;
-		oids[i] = e->oid;
-		ReleaseSysCache(tup);
-	}
-	if (typid != NULL)
-		*typid = type;
-}
 
 static int
 param_by_name(const char *name)
@@ -346,19 +315,16 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		c->resolved[k].ok = false;
 }
 
-/*
- * The OIDs of the labels of our enums, from the catalog cache once per call
- * site: no SPI, so the IMMUTABLE *_by_rules functions run no query.
- */
+/* The OIDs of the labels of our enums, read once per call site. */
 static void
 load_enums(DecisionCache *c)
 {
-	load_enum("insurer_category", mh_category_names, MH_CAT_COUNT,
-			  c->category_oid, NULL);
-	load_enum("document", document_names, MH_DOC_COUNT,
-			  c->document_oid, &c->document_type);
-	load_enum("certificate_reason", reason_names, MH_NEED_COUNT,
-			  c->reason_oid, NULL);
+	mh_enum_oids(mh_typid("insurer_category"), mh_category_names, MH_CAT_COUNT,
+				 c->category_oid);
+	c->document_type = mh_typid("document");
+	mh_enum_oids(c->document_type, document_names, MH_DOC_COUNT, c->document_oid);
+	mh_enum_oids(mh_typid("certificate_reason"), reason_names, MH_NEED_COUNT,
+				 c->reason_oid);
 	c->enums_loaded = true;
 }
 

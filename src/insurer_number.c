@@ -9,15 +9,13 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/pg_enum.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
 
 #include "decision.h"
 #include "identifier.h"
+#include "catalog.h"
 #include "mynahoken.h"
 
 MH_INT_IDENTIFIER_FUNCTIONS(insurer_number, mh_insurer_number_parse,
@@ -95,15 +93,6 @@ insurer_number_padded(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("%08d", PG_GETARG_INT32(0))));
 }
 
-/* Labels of mynahoken.insurer_category, in the order of mh_insurer_category. */
-static const char *const category_labels[] = {
-	"kyokai_kenpo", "seamen", "day_laborer", "health_society", "self_defense",
-	"mutual_aid", "late_elderly", "special_retiree", "retiree_nhi",
-	"municipal_nhi", "nhi_society"
-};
-
-#define N_CATEGORIES lengthof(category_labels)
-
 /*
  * The enum's value OIDs, looked up once per call site (fn_extra) from the
  * function's declared result type, so no OID is compiled in.
@@ -113,24 +102,14 @@ Datum
 insurer_number_category(PG_FUNCTION_ARGS)
 {
 	Oid		   *oids = (Oid *) fcinfo->flinfo->fn_extra;
-	mh_insurer_category cat = mh_insurer_number_category(PG_GETARG_INT32(0));
+	MhCategory cat = mh_insurer_number_category(PG_GETARG_INT32(0));
 
 	if (oids == NULL)
 	{
 		Oid			enumtype = get_func_rettype(fcinfo->flinfo->fn_oid);
 
-		oids = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid) * N_CATEGORIES);
-		for (int i = 0; i < (int) N_CATEGORIES; i++)
-		{
-			HeapTuple	tup = SearchSysCache2(ENUMTYPOIDNAME,
-											  ObjectIdGetDatum(enumtype),
-											  CStringGetDatum(category_labels[i]));
-
-			if (!HeapTupleIsValid(tup))
-				mh_elog(ERROR, "insurer_category has no label \"%s\"", category_labels[i]);
-			oids[i] = ((Form_pg_enum) GETSTRUCT(tup))->oid;
-			ReleaseSysCache(tup);
-		}
+		oids = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid) * MH_CAT_COUNT);
+		mh_enum_oids(enumtype, mh_category_names, MH_CAT_COUNT, oids);
 		fcinfo->flinfo->fn_extra = oids;
 	}
 	PG_RETURN_OID(oids[cat]);

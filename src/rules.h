@@ -13,13 +13,4 @@
 
 #include "fmgr.h"
 
-extern Datum mynahoken_rule_cell_parse(PG_FUNCTION_ARGS);
-extern Datum mynahoken_rule_cell_problem(PG_FUNCTION_ARGS);
-extern Datum mynahoken_rule_check_boxes(PG_FUNCTION_ARGS);
-extern Datum mynahoken_rule_age_on(PG_FUNCTION_ARGS);
-
-/* rules_national.c */
-extern Datum mynahoken_rule_insurer_category(PG_FUNCTION_ARGS);
-extern Datum mynahoken_rule_national_certificate_need(PG_FUNCTION_ARGS);
-
 #endif

@@ -23,23 +23,17 @@
 #include "utils/date.h"
 #include "utils/regproc.h"
 
+#include "catalog.h"
 #include "identifiers.h"
 #include "rules.h"
 
-/* Labels of mynahoken.insurer_category, in the order of mh_insurer_category. */
-static const char *const category_labels[] = {
-	"kyokai_kenpo", "seamen", "day_laborer", "health_society", "self_defense",
-	"mutual_aid", "late_elderly", "special_retiree", "retiree_nhi",
-	"municipal_nhi", "nhi_society"
-};
-#define N_CATEGORIES ((int) lengthof(category_labels))
 #define MAX_REASONS 32
 
 /* Per call site: the inner function, the enum values both ways. */
 typedef struct NationalCache
 {
 	FmgrInfo	need;
-	Oid			category_value[N_CATEGORIES];
+	Oid			category_value[MH_CAT_COUNT];
 	int			nreasons;
 	Oid			reason_value[MAX_REASONS];
 	text	   *reason_label[MAX_REASONS];
@@ -63,9 +57,9 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 {
 	int			c = category_of(PG_GETARG_TEXT_PP(0));
 
-	if (c < 0 || c >= N_CATEGORIES)
+	if (c < 0 || c >= MH_CAT_COUNT)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(category_labels[c]));
+	PG_RETURN_TEXT_P(cstring_to_text(mh_category_names[c]));
 }
 
 /* Names resolved with every part qualified: no search_path is consulted. */
@@ -74,7 +68,6 @@ national_cache(FunctionCallInfo fcinfo)
 {
 	NationalCache *nc = (NationalCache *) fcinfo->flinfo->fn_extra;
 	Oid			fn;
-	Oid			cat_type;
 
 	if (nc != NULL)
 		return nc;
@@ -84,12 +77,8 @@ national_cache(FunctionCallInfo fcinfo)
 		"pg_catalog.date,pg_catalog.date,pg_catalog.date,pg_catalog.bool,pg_catalog.date,"
 		"pg_catalog.date,pg_catalog.date,pg_catalog.date,pg_catalog.date)")));
 	fmgr_info_cxt(fn, &nc->need, fcinfo->flinfo->fn_mcxt);
-	cat_type = DatumGetObjectId(DirectFunctionCall1(regtypein,
-													CStringGetDatum("mynahoken.insurer_category")));
-	for (int i = 0; i < N_CATEGORIES; i++)
-		nc->category_value[i] = DatumGetObjectId(DirectFunctionCall2(enum_in,
-																	 CStringGetDatum(category_labels[i]),
-																	 ObjectIdGetDatum(cat_type)));
+	mh_enum_oids(mh_typid("insurer_category"), mh_category_names, MH_CAT_COUNT,
+				 nc->category_value);
 	fcinfo->flinfo->fn_extra = nc;
 	return nc;
 }
@@ -129,7 +118,7 @@ mynahoken_rule_national_certificate_need(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_NULL();
 	cat = category_of(PG_GETARG_TEXT_PP(0));
-	if (cat < 0 || cat >= N_CATEGORIES)
+	if (cat < 0 || cat >= MH_CAT_COUNT)
 		PG_RETURN_NULL();
 	if (!PG_ARGISNULL(3) && !PG_ARGISNULL(4) &&
 		PG_GETARG_DATEADT(4) < PG_GETARG_DATEADT(3))

@@ -220,7 +220,7 @@ mh_insurer_number_prefecture(int32_t value)
 	return mh_insurer_number_is_nhi(value) ? value / 10000 : value / 10000 % 100;
 }
 
-mh_insurer_category
+MhCategory
 mh_insurer_number_category(int32_t value)
 {
 	if (mh_insurer_number_is_nhi(value))

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "category.h"
+
 typedef enum mh_status
 {
 	MH_OK = 0,
@@ -35,24 +37,6 @@ typedef struct mh_parse_info
 	int			expected;		/* expected check digit, when relevant */
 } mh_parse_info;
 
-/*
- * Insurer categories, in the order of the SQL enum
- * mynahoken.insurer_category (sql/install/00_common.sql).
- */
-typedef enum mh_insurer_category
-{
-	MH_CAT_KYOKAI_KENPO = 0,	/* 協会けんぽ */
-	MH_CAT_SEAMEN,				/* 船員保険 */
-	MH_CAT_DAY_LABORER,			/* 日雇特例被保険者 */
-	MH_CAT_HEALTH_SOCIETY,		/* 健保組合 */
-	MH_CAT_SELF_DEFENSE,		/* 自衛官等 */
-	MH_CAT_MUTUAL_AID,			/* 共済組合 */
-	MH_CAT_LATE_ELDERLY,		/* 後期高齢者医療 */
-	MH_CAT_SPECIAL_RETIREE,		/* 特例退職被保険者 */
-	MH_CAT_RETIREE_NHI,			/* 退職者医療 */
-	MH_CAT_MUNICIPAL_NHI,		/* 市町村国保 */
-	MH_CAT_NHI_SOCIETY			/* 国保組合 */
-} mh_insurer_category;
 
 /*
  * Normalise a run of digits: trim surrounding ASCII white space and
@@ -75,7 +59,7 @@ extern mh_status mh_insurer_number_parse(const char *in, size_t len,
 extern bool mh_insurer_number_is_nhi(int32_t value);
 extern int	mh_insurer_number_law_code(int32_t value);	/* -1 for 国保 */
 extern int	mh_insurer_number_prefecture(int32_t value);
-extern mh_insurer_category mh_insurer_number_category(int32_t value);
+extern MhCategory mh_insurer_number_category(int32_t value);
 /* Canonical text: 8 digits, or 6 for 国保; buf holds at least 9 bytes. */
 extern void mh_insurer_number_format(int32_t value, char *buf);
 

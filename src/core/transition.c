@@ -9,12 +9,6 @@
 
 #include <stddef.h>
 
-const char *const mh_category_names[MH_CAT_COUNT] = {
-	"kyokai_kenpo", "seamen", "day_laborer", "health_society", "self_defense",
-	"mutual_aid", "late_elderly", "special_retiree", "retiree_nhi",
-	"municipal_nhi", "nhi_society"
-};
-
 const char *const mh_param_names[MH_P_COUNT] = {
 	"card_issue_end",
 	"card_transition_end",

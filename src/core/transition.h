@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "category.h"
+
 typedef int32_t mh_day;
 
 #define MH_DAY_MIN	INT32_MIN		/* -infinity; "never" for a past event */
@@ -34,25 +36,6 @@ extern mh_day mh_month_end(mh_day day, int months_after);
 extern int64_t mh_month_index(mh_day day);
 /* completed years of age on day for someone born on birth */
 extern int	mh_age_on(mh_day birth, mh_day day);
-
-/* Insurer categories, in the order of the SQL enum mynahoken.insurer_category. */
-typedef enum MhCategory
-{
-	MH_CAT_KYOKAI_KENPO,
-	MH_CAT_SEAMEN,
-	MH_CAT_DAY_LABORER,
-	MH_CAT_HEALTH_SOCIETY,
-	MH_CAT_SELF_DEFENSE,
-	MH_CAT_MUTUAL_AID,
-	MH_CAT_LATE_ELDERLY,
-	MH_CAT_SPECIAL_RETIREE,
-	MH_CAT_RETIREE_NHI,
-	MH_CAT_MUNICIPAL_NHI,
-	MH_CAT_NHI_SOCIETY,
-	MH_CAT_COUNT
-} MhCategory;
-
-extern const char *const mh_category_names[MH_CAT_COUNT];
 
 /* Legal parameters, named as in mynahoken.legal_parameter_def. */
 typedef enum MhParam
