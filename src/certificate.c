@@ -61,6 +61,8 @@ typedef struct verdict_cache
 	Oid			usage_oid[MH_USAGE_COUNT];
 	Oid			revoked_relid;
 	Oid			revoked_indexid;
+	AttrNumber	revoked_date_att;	/* columns found by name, types checked */
+	AttrNumber	revoked_reason_att;
 	MemoryContext lookup_cxt;	/* the revocation look-up's scratch memory */
 } verdict_cache;
 
@@ -72,6 +74,8 @@ typedef struct verdict_cache
  * whole look-up and is reset after each keeps that memory for the query.
  */
 #define LOOKUP_CXT_SIZE (512 * 1024)
+
+static void check_revocation_layout(verdict_cache *c);
 
 static void
 anchor_relcache_callback(Datum arg, Oid relid)
@@ -223,11 +227,15 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		mh_elog(ERROR, "return type must be a row type");
 	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+	if (c->tupdesc->natts != 8)
+		mh_elog(ERROR, "mynahoken.certificate_verdict has %d columns, the library expects 8",
+				c->tupdesc->natts);
 	enumtype = TupleDescAttr(c->tupdesc, 0)->atttypid;
 	mh_enum_oids(enumtype, mh_cert_outcome_names, MH_CERT_OUTCOME_COUNT, c->outcome_oids);
 	c->usage_oid[0] = c->usage_oid[1] = InvalidOid;
 	c->revoked_relid = mh_relid("revoked_certificate");
 	c->revoked_indexid = mh_relid("revoked_certificate_pkey");
+	check_revocation_layout(c);
 	c->lookup_cxt = GenerationContextCreate(fcinfo->flinfo->fn_mcxt,
 											"certificate revocation look-up",
 											LOOKUP_CXT_SIZE, LOOKUP_CXT_SIZE,
@@ -252,6 +260,40 @@ usage_of(verdict_cache *c, Oid value)
 	u = strcmp(label, "signature") == 0 ? MH_USAGE_SIGNATURE : MH_USAGE_AUTHENTICATION;
 	c->usage_oid[u] = value;
 	return u;
+}
+
+/* A column of mynahoken.revoked_certificate by name, of the type we read. */
+static AttrNumber
+revoked_column(Oid relid, const char *name, Oid type)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
+		mh_elog(ERROR, "mynahoken.revoked_certificate has no column %s of type %s",
+				name, format_type_be(type));
+	return att;
+}
+
+/*
+ * The revocation look-up reads columns by position (no SPI): find them by
+ * name, and check that the primary key is (issuer_key_id, serial), so a
+ * table changed by an upgrade is an error here, never a wrong column.
+ */
+static void
+check_revocation_layout(verdict_cache *c)
+{
+	AttrNumber	kid = revoked_column(c->revoked_relid, "issuer_key_id", BYTEAOID);
+	AttrNumber	serial = revoked_column(c->revoked_relid, "serial", NUMERICOID);
+	Relation	idx = index_open(c->revoked_indexid, AccessShareLock);
+	bool		ok = idx->rd_index->indnkeyatts == 2 &&
+		idx->rd_index->indkey.values[0] == kid &&
+		idx->rd_index->indkey.values[1] == serial;
+
+	index_close(idx, AccessShareLock);
+	if (!ok)
+		mh_elog(ERROR, "the primary key of mynahoken.revoked_certificate is not (issuer_key_id, serial)");
+	c->revoked_date_att = revoked_column(c->revoked_relid, "revocation_date", TIMESTAMPTZOID);
+	c->revoked_reason_att = revoked_column(c->revoked_relid, "reason", TEXTOID);
 }
 
 /*
@@ -285,13 +327,13 @@ find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, 3, &isnull));
+		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, c->revoked_date_att, &isnull));
 
 		if (!isnull && d <= at)
 		{
 			found = true;
 			*date = d;
-			r = slot_getattr(slot, 4, &isnull);
+			r = slot_getattr(slot, c->revoked_reason_att, &isnull);
 			has_reason = !isnull;
 		}
 	}
