@@ -25,22 +25,25 @@ mh_ensure_packages
 mh_build
 mh_system_install
 mh_make_tmp
-mh_start_cluster
+MH_EXTRA_CONF="cron.database_name = 'insurer'" mh_start_cluster
 
-psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE DATABASE insurer' >/dev/null
-export PGDATABASE=insurer
-psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION mynahoken' \
-	-c 'ALTER DATABASE insurer SET search_path = mynahoken, demo, "$user", public' >/dev/null
-mh_log "loading a synthetic insurer with $members members"
-psql -X -q -v ON_ERROR_STOP=1 -v members="$members" -f demo/insurer.sql >/dev/null
-
-for q in demo/queries/*.sql; do
-	psql -X -q -v ON_ERROR_STOP=1 -P pager=off -f "$q" || mh_die "demo query $q failed"
-done
+mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
+# pg_cron runs its jobs in the demo database, so that the pg_cron examples of
+# the docs (schedule_issuance, schedule_linkage_check) work there as written.
+psql -X -q -v ON_ERROR_STOP=1 -d insurer -c 'CREATE EXTENSION pg_cron' >/dev/null \
+	|| mh_die "CREATE EXTENSION pg_cron failed"
 
 cat <<HINT
 
 The demo cluster is still running in $MH_TMP.
 Connect:  psql -h $MH_TMP/sock -U postgres insurer
+          The database's search_path is $MH_DEMO_SEARCH_PATH:
+          the extension first, so that its types' operators are mynahoken's and no schema
+          another role can create in comes before it, then the demo's tables. Check a path with
+            SELECT * FROM mynahoken.search_path_hazards();    -- no rows: nothing before mynahoken
+          and call functions that take a My Number schema-qualified (doc/tokens.md).
+          In your own database:
+            ALTER DATABASE yours SET search_path = mynahoken, your_tables_schema, "\$user", public;
+Docs:     README.md and doc/*.md (doc/ja/ in Japanese); their SQL runs in this database.
 Stop:     runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/data stop && rm -rf $MH_TMP
 HINT

@@ -116,6 +116,27 @@ mh_stop_cluster() {
 	mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# The demo database DB: mynahoken, a search_path that finds the extension first
+# and then the demo's tables, the synthetic insurer of demo/insurer.sql with
+# MEMBERS members, and what demo/queries/*.sql print and leave behind (a
+# registered member source, issuance runs, a linkage check).  The queries'
+# output goes to stdout.  scripts/demo.sh and the doc test
+# (test/scripts/80_docs.sh) build their database with it.
+MH_DEMO_SEARCH_PATH='mynahoken, demo, "$user", public'
+mh_demo_database() {	# mh_demo_database DB MEMBERS
+	local db=$1 members=$2 q
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" >/dev/null || return 1
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION mynahoken' \
+		-c "ALTER DATABASE $db SET search_path = $MH_DEMO_SEARCH_PATH" >/dev/null || return 1
+	mh_log "loading a synthetic insurer with $members members"
+	psql -X -q -v ON_ERROR_STOP=1 -v members="$members" -d "$db" -f "$MH_ROOT/demo/insurer.sql" >/dev/null \
+		|| return 1
+	for q in "$MH_ROOT"/demo/queries/*.sql; do
+		psql -X -q -v ON_ERROR_STOP=1 -P pager=off -d "$db" -f "$q" \
+			|| { mh_log "demo query $q failed"; return 1; }
+	done
+}
+
 # A fresh temporary directory the server user can use.
 mh_make_tmp() {
 	MH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/mynahoken.XXXXXX")

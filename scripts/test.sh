@@ -7,7 +7,8 @@
 #
 # Suites: C unit tests (test/unit), pg_regress (test/regress), pgTAP
 # (test/pgtap, with pg_prove), scripted server tests that print TAP
-# (test/scripts/*.sh: leak tests, kill-and-rerun), and libFuzzer smoke runs
+# (test/scripts/*.sh: leak tests, kill-and-rerun, the SQL of the docs), and
+# libFuzzer smoke runs
 # (test/fuzz).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"

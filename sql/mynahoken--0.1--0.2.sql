@@ -4648,6 +4648,30 @@ GRANT EXECUTE ON FUNCTION mynahoken.linkage_case_transition(bigint, mynahoken.li
   mynahoken.linkage_case_assign(bigint, regrole), mynahoken.explain_linkage_case(bigint)
   TO mynahoken_linkage_clerk;
 
+-- Issue 16, docs: no HINT names a file of the source tree (a packaged install
+-- has none); the linkage loaders' hint lists the columns a source needs.
+CREATE OR REPLACE FUNCTION mynahoken.linkage_source_check(source regclass, columns text[])
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  missing text[];
+BEGIN
+  SELECT array_agg(c ORDER BY c) INTO missing
+    FROM unnest(columns) AS c
+   WHERE NOT EXISTS (SELECT FROM pg_attribute a
+                      WHERE a.attrelid = source AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped);
+  IF missing IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('42703', 'linkage source lacks columns',
+      detail => format('Missing: %s.', array_to_string(missing, ', ')),
+      hint => format('The source needs the columns %s.', array_to_string(columns, ', ')));
+  END IF;
+  RETURN (SELECT format('%I.%I', n.nspname, c.relname)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source);
+END
+$$;
+
 -- Issue 12, keys, caches and issuance faults
 
 CREATE OR REPLACE FUNCTION mynahoken.tokenize(mynumber text, key_version integer)

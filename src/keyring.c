@@ -475,7 +475,7 @@ raise_load_error(const load_result *r)
 								  errdetail("%s", mh_keyring_status_text(pst)),
 								  errhint("Each line is version:key or version:key:active, with a version "
 										  "from 1 to 255 and a key of 64 hexadecimal digits; "
-										  "see doc/tokens.md.")));
+										  "exactly one version is active.")));
 			break;
 		case LOAD_CHANGED:
 			mh_sensitive_ereport(ERROR,

@@ -344,7 +344,7 @@ BEGIN
   IF missing IS NOT NULL THEN
     PERFORM mynahoken.raise_error('42703', 'linkage source lacks columns',
       detail => format('Missing: %s.', array_to_string(missing, ', ')),
-      hint => 'See doc/linkage.md for the columns of each source.');
+      hint => format('The source needs the columns %s.', array_to_string(columns, ', ')));
   END IF;
   RETURN (SELECT format('%I.%I', n.nspname, c.relname)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = source);
