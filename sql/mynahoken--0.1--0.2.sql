@@ -7635,3 +7635,347 @@ GRANT SELECT ON mynahoken.linkage_case, mynahoken.linkage_case_event, mynahoken.
 GRANT EXECUTE ON FUNCTION mynahoken.linkage_case_transition(bigint, mynahoken.linkage_case_state, text),
   mynahoken.linkage_case_assign(bigint, regrole), mynahoken.explain_linkage_case(bigint)
   TO mynahoken_linkage_clerk;
+-- Issue 12, keys, caches and issuance faults
+
+CREATE OR REPLACE FUNCTION mynahoken.tokenize(mynumber text, key_version integer)
+  RETURNS mynahoken.mynumber_token
+  AS 'MODULE_PATHNAME', 'mynumber_tokenize_version'
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION mynahoken.tokenize(text, integer) IS
+  'Token of a typed My Number under the given key version (STABLE: reads the server keyring)';
+
+CREATE FUNCTION mynahoken.issuance_try_lock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_try_lock'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION mynahoken.issuance_try_lock(int, int) IS
+  'Internal: pg_try_advisory_lock(key1, key2) at session level, released again if the calling transaction (or a later one) aborts before issuance_unlock';
+
+CREATE FUNCTION mynahoken.issuance_unlock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_unlock'
+LANGUAGE C VOLATILE STRICT;
+
+COMMENT ON FUNCTION mynahoken.issuance_unlock(int, int) IS
+  'Internal: release the lock of issuance_try_lock (or of pg_advisory_lock with the same keys); false when this session did not hold it';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_begin(p_as_of date, p_known_on date, p_late_days int,
+                                         p_chunk_size int, p_wait_seconds int)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+  src regclass;
+  got boolean := false;
+  waited int := 0;
+  holder int;
+  busy_run bigint;
+  old record;
+  run bigint;
+BEGIN
+  -- Arguments first: a bad one records no run.
+  IF p_as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
+  END IF;
+  IF NOT (p_as_of BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'as_of must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF NOT (p_known_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'known_on must be null or a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_wait_seconds < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'wait_seconds must be zero or more');
+  END IF;
+  IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+
+  -- A lock this session kept from a cancelled call is ours already.
+  IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
+    got := true;
+  END IF;
+  WHILE NOT got LOOP
+    got := mynahoken.issuance_try_lock(k[1], k[2]);
+    EXIT WHEN got OR waited >= coalesce(p_wait_seconds, 0);
+    PERFORM pg_sleep(1);
+    waited := waited + 1;
+  END LOOP;
+  IF NOT got THEN
+    holder := mynahoken.issuance_lock_holder();
+    SELECT r.run_id INTO busy_run FROM mynahoken.issuance_run r
+     WHERE r.status = 'running' ORDER BY r.run_id DESC LIMIT 1;
+    INSERT INTO mynahoken.issuance_run (as_of, known_on, late_days, source, status, chunk_size,
+                                        finished_at, note)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'skipped', p_chunk_size, clock_timestamp(),
+            format('skipped: run %s (pid %s) was in progress', coalesce(busy_run::text, '?'),
+                   coalesce(holder::text, '?')));
+    RAISE WARNING 'issuance run skipped: another run is in progress'
+      USING DETAIL = format('Run %s holds the issuance lock (pid %s).', coalesce(busy_run::text, '?'),
+                            coalesce(holder::text, '?')),
+            HINT = 'Pass wait_seconds to wait for it, or let the next scheduled run catch up.';
+    RETURN NULL;
+  END IF;
+
+  -- Unfinished runs: take over the latest one when it plans the same thing,
+  -- supersede the others (the new run re-plans every member anyway).
+  FOR old IN
+    SELECT r.* FROM mynahoken.issuance_run r
+     WHERE r.status IN ('running', 'failed')
+     ORDER BY r.run_id DESC
+     FOR UPDATE
+  LOOP
+    IF run IS NULL AND old.as_of = p_as_of AND old.known_on IS NOT DISTINCT FROM p_known_on
+       AND old.late_days = p_late_days AND old.source = src::text THEN
+      run := old.run_id;
+      UPDATE mynahoken.issuance_run r
+         SET status = 'running', attempts = r.attempts + 1, pid = pg_backend_pid(),
+             attempt_started_at = clock_timestamp(), chunk_size = p_chunk_size,
+             note = format('taken over after %s', CASE WHEN old.status = 'failed'
+                                                       THEN 'a failure' ELSE 'an interruption' END)
+       WHERE r.run_id = old.run_id;
+    ELSE
+      UPDATE mynahoken.issuance_run r
+         SET status = 'superseded', note = 'superseded by a later run'
+       WHERE r.run_id = old.run_id;
+    END IF;
+  END LOOP;
+  IF run IS NULL THEN
+    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size)
+    RETURNING r.run_id INTO run;
+  END IF;
+  RETURN run;
+EXCEPTION WHEN OTHERS THEN
+  IF got THEN
+    PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+  END IF;
+  RAISE;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  e2 jsonb;
+  m jsonb;
+  w daterange;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+
+  -- The members after the last committed key, in key order, with the
+  -- problems that make the decision functions refuse a row (contradictory
+  -- dates as member_facts_conflict says; the birth date, needed by the
+  -- 後期高齢者 age rule, is required of every member).
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER (ORDER BY s.k COLLATE "C") AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate_member_key'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT src.member_key::text AS k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                        THEN src.insurer_number::text::mynahoken.insurer_number END AS ins,
+                   src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                   coalesce(src.my_number_linked, false) AS my_number_linked,
+                   src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
+                   src.certificate_requested_on, src.certificate_valid_until
+              FROM %s AS src) AS s
+     WHERE $1 IS NULL OR s.k COLLATE "C" > $1 COLLATE "C"
+  $q$, src) USING r.last_key;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key have no order among themselves: a run
+  -- taken over after a kill could plan the other copy.  Refused, counted.
+  SELECT count(*) INTO looks FROM pg_temp.mh_iss_snap s WHERE s.reject = 'duplicate_member_key';
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (the first 10,000) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Validity of a 資格確認書 issued on as_of, per category.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date, explanation jsonb);
+  INSERT INTO pg_temp.mh_iss_cert
+  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on),
+         mynahoken.explain_certificate_valid_until(x.category, r.as_of, r.known_on)
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, basis_id bigint,
+                                PRIMARY KEY (category, reason));
+  -- Bases of every certificate reason met in the snapshot, from the
+  -- explanation of the first member with it; when a member is refused by
+  -- certificate_need here, the chunks find the bases as they go.
+  CREATE TEMP TABLE mh_iss_state (map_complete boolean NOT NULL);
+  BEGIN
+    FOR c IN
+      SELECT x.category, x.need::text AS reason, min(x.rn) AS rn
+        FROM (SELECT s.rn, s.category,
+                     mynahoken.certificate_need(s.category, r.as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                                s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on) AS need
+                FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x
+       WHERE mynahoken.certificate_needed(x.need)
+       GROUP BY 1, 2
+    LOOP
+      PERFORM mynahoken.issuance_certificate_basis(p_run, r.as_of, r.known_on, c.category, c.reason, c.rn);
+    END LOOP;
+    INSERT INTO pg_temp.mh_iss_state VALUES (true);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    INSERT INTO pg_temp.mh_iss_state VALUES (false);
+  END;
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_end(p_run bigint, p_error text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+BEGIN
+  IF p_error IS NULL THEN
+    UPDATE mynahoken.issuance_run x SET status = 'finished', finished_at = clock_timestamp(), error = NULL
+     WHERE x.run_id = p_run;
+  ELSE
+    UPDATE mynahoken.issuance_run x SET status = 'failed', error = p_error
+     WHERE x.run_id = p_run;
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+  PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+END
+$$;

@@ -20,6 +20,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -28,6 +29,7 @@
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -46,6 +48,8 @@
 /* Per-backend anchor set; stale when anchors_valid is false. */
 static mh_anchor_set *anchor_set = NULL;
 static bool anchors_valid = false;
+/* built in parallel mode, under the statement's snapshot: rebuild after it */
+static bool anchors_from_statement = false;
 static Oid	anchor_relid = InvalidOid;
 static bool callback_registered = false;
 
@@ -57,6 +61,8 @@ typedef struct verdict_cache
 	Oid			usage_oid[MH_USAGE_COUNT];
 	Oid			revoked_relid;
 	Oid			revoked_indexid;
+	AttrNumber	revoked_date_att;	/* columns found by name, types checked */
+	AttrNumber	revoked_reason_att;
 	MemoryContext lookup_cxt;	/* the revocation look-up's scratch memory */
 } verdict_cache;
 
@@ -68,6 +74,8 @@ typedef struct verdict_cache
  * whole look-up and is reset after each keeps that memory for the query.
  */
 #define LOOKUP_CXT_SIZE (512 * 1024)
+
+static void check_revocation_layout(verdict_cache *c);
 
 static void
 anchor_relcache_callback(Datum arg, Oid relid)
@@ -81,9 +89,11 @@ static mh_anchor_set *
 current_anchor_set(void)
 {
 	mh_anchor_set *volatile set = NULL;
+	volatile bool parallel = IsInParallelMode();
+	Snapshot	snap;
 
 	AcceptInvalidationMessages();
-	if (anchor_set != NULL && anchors_valid)
+	if (anchor_set != NULL && anchors_valid && (parallel || !anchors_from_statement))
 		return anchor_set;
 	if (!callback_registered)
 	{
@@ -103,10 +113,26 @@ current_anchor_set(void)
 	{
 		uint64		i;
 
+		SPIPlanPtr	plan;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			mh_elog(ERROR, "SPI_connect failed");
-		if (SPI_execute("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
-						true, 0) != SPI_OK_SELECT)
+
+		/*
+		 * The latest committed anchors, not the caller's snapshot: the set
+		 * outlives this transaction, and a REPEATABLE READ snapshot older
+		 * than the invalidation would cache a state no later call sees.  In
+		 * parallel mode no new snapshot may be taken: the statement's is
+		 * used, and the set is rebuilt at the first call after it.
+		 */
+		snap = !parallel ? GetLatestSnapshot() :
+			ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+		anchors_from_statement = parallel;
+		plan = SPI_prepare("SELECT id, purpose::pg_catalog.text, der FROM mynahoken.trust_anchor ORDER BY id",
+						   0, NULL);
+		if (plan == NULL ||
+			SPI_execute_snapshot(plan, NULL, NULL, snap, InvalidSnapshot,
+								 true, false, 0) != SPI_OK_SELECT)
 			mh_elog(ERROR, "reading mynahoken.trust_anchor failed");
 		for (i = 0; i < SPI_processed; i++)
 		{
@@ -120,6 +146,7 @@ current_anchor_set(void)
 				MH_USAGE_SIGNATURE : MH_USAGE_AUTHENTICATION;
 			mh_x509_status st;
 
+			CHECK_FOR_INTERRUPTS();
 			st = mh_anchor_set_add(set, (const unsigned char *) VARDATA_ANY(der),
 								   VARSIZE_ANY_EXHDR(der), usage, id);
 			if (st == MH_X509_NO_MEMORY)
@@ -128,7 +155,7 @@ current_anchor_set(void)
 									  errmsg("out of memory building the certificate store")));
 			if (st != MH_X509_OK)
 				mh_sensitive_ereport(WARNING,
-									 (errcode(ERRCODE_DATA_CORRUPTED),
+									 (errcode(ERRCODE_DATA_EXCEPTION),
 									  errmsg("trust anchor %lld is not a valid root certificate and is ignored",
 											 (long long) id)));
 		}
@@ -200,11 +227,15 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 		mh_elog(ERROR, "return type must be a row type");
 	c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+	if (c->tupdesc->natts != 8)
+		mh_elog(ERROR, "mynahoken.certificate_verdict has %d columns, the library expects 8",
+				c->tupdesc->natts);
 	enumtype = TupleDescAttr(c->tupdesc, 0)->atttypid;
 	mh_enum_oids(enumtype, mh_cert_outcome_names, MH_CERT_OUTCOME_COUNT, c->outcome_oids);
 	c->usage_oid[0] = c->usage_oid[1] = InvalidOid;
 	c->revoked_relid = mh_relid("revoked_certificate");
 	c->revoked_indexid = mh_relid("revoked_certificate_pkey");
+	check_revocation_layout(c);
 	c->lookup_cxt = GenerationContextCreate(fcinfo->flinfo->fn_mcxt,
 											"certificate revocation look-up",
 											LOOKUP_CXT_SIZE, LOOKUP_CXT_SIZE,
@@ -229,6 +260,40 @@ usage_of(verdict_cache *c, Oid value)
 	u = strcmp(label, "signature") == 0 ? MH_USAGE_SIGNATURE : MH_USAGE_AUTHENTICATION;
 	c->usage_oid[u] = value;
 	return u;
+}
+
+/* A column of mynahoken.revoked_certificate by name, of the type we read. */
+static AttrNumber
+revoked_column(Oid relid, const char *name, Oid type)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
+		mh_elog(ERROR, "mynahoken.revoked_certificate has no column %s of type %s",
+				name, format_type_be(type));
+	return att;
+}
+
+/*
+ * The revocation look-up reads columns by position (no SPI): find them by
+ * name, and check that the primary key is (issuer_key_id, serial), so a
+ * table changed by an upgrade is an error here, never a wrong column.
+ */
+static void
+check_revocation_layout(verdict_cache *c)
+{
+	AttrNumber	kid = revoked_column(c->revoked_relid, "issuer_key_id", BYTEAOID);
+	AttrNumber	serial = revoked_column(c->revoked_relid, "serial", NUMERICOID);
+	Relation	idx = index_open(c->revoked_indexid, AccessShareLock);
+	bool		ok = idx->rd_index->indnkeyatts == 2 &&
+		idx->rd_index->indkey.values[0] == kid &&
+		idx->rd_index->indkey.values[1] == serial;
+
+	index_close(idx, AccessShareLock);
+	if (!ok)
+		mh_elog(ERROR, "the primary key of mynahoken.revoked_certificate is not (issuer_key_id, serial)");
+	c->revoked_date_att = revoked_column(c->revoked_relid, "revocation_date", TIMESTAMPTZOID);
+	c->revoked_reason_att = revoked_column(c->revoked_relid, "reason", TEXTOID);
 }
 
 /*
@@ -262,13 +327,13 @@ find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, 3, &isnull));
+		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, c->revoked_date_att, &isnull));
 
 		if (!isnull && d <= at)
 		{
 			found = true;
 			*date = d;
-			r = slot_getattr(slot, 4, &isnull);
+			r = slot_getattr(slot, c->revoked_reason_att, &isnull);
 			has_reason = !isnull;
 		}
 	}
@@ -574,6 +639,7 @@ mh_crl_entries(PG_FUNCTION_ARGS)
 			Datum		values[5];
 			bool		nulls[5] = {false, false, false, false, false};
 
+			CHECK_FOR_INTERRUPTS();
 			if (!mh_crl_entry(crl, i, serial, &at, &reason))
 				mh_sensitive_ereport(ERROR,
 									 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),

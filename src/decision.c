@@ -20,6 +20,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -101,6 +102,26 @@ typedef struct DecisionCache
 		MhRules		rules;
 	}			given[MH_CAT_COUNT];
 } DecisionCache;
+
+/*
+ * A computed day as a date PostgreSQL can read back: the infinities stay
+ * infinities (MH_DAY_MIN/MAX are DATEVAL_NOBEGIN/NOEND), a day outside
+ * 4714-11-24 BC .. 5874897-12-31 is 22008, never a value whose text form
+ * does not parse (it would not survive a dump and restore).  The day is a
+ * member's date plus a period: it is not quoted.
+ */
+static DateADT
+result_day(mh_day day)
+{
+	if (day == MH_DAY_MIN || day == MH_DAY_MAX || IS_VALID_DATE((DateADT) day))
+		return (DateADT) day;
+	mh_sensitive_ereport(ERROR,
+						 (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						  errmsg("computed date is out of range"),
+						  errdetail("The result is outside the dates PostgreSQL can store "
+									"(4714-11-24 BC to 5874897-12-31).")));
+	return 0;					/* not reached */
+}
 
 /* ---------------------------------------------------------------------
  * Formatting
@@ -236,6 +257,8 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 		bool		isnull;
 		mh_day		upper;
 		const char *want;
+
+		CHECK_FOR_INTERRUPTS();
 
 		/* parameters of the insurer's own that no rule reads */
 		if (p < 0)
@@ -423,6 +446,8 @@ rules_for(DecisionCache *c, int cat, mh_day day)
 	{
 		const CalRow *r = &c->rows[i];
 		int			cur;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if ((r->scope != -1 && r->scope != cat) || r->has_insurer)
 			continue;
@@ -1047,7 +1072,7 @@ legacy_card_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	report(&call, mh_card_usable_until(call.rules, &call.m, &until, NULL, &param), param);
 	if (until == MH_DAY_MIN)
 		PG_RETURN_NULL();
-	PG_RETURN_DATEADT((DateADT) until);
+	PG_RETURN_DATEADT(result_day(until));
 }
 
 DECISION_ENTRY_POINTS(legacy_card_usable_until)
@@ -1096,7 +1121,7 @@ myna_usable_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	if (!event_args(&call, fcinfo, "ecert_expires_on"))
 		PG_RETURN_NULL();
 	report(&call, mh_myna_usable_until(call.rules, call.day, &until, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) until);
+	PG_RETURN_DATEADT(result_day(until));
 }
 
 DECISION_ENTRY_POINTS(myna_usable_until)
@@ -1161,7 +1186,7 @@ certificate_valid_until_impl(FunctionCallInfo fcinfo, bool by_rules)
 	if (!event_args(&call, fcinfo, "issued_on"))
 		PG_RETURN_NULL();
 	report(&call, mh_certificate_valid_until(call.rules, call.day, &until, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) until);
+	PG_RETURN_DATEADT(result_day(until));
 }
 
 DECISION_ENTRY_POINTS(certificate_valid_until)
@@ -1177,7 +1202,7 @@ acquisition_report_due_impl(FunctionCallInfo fcinfo, bool by_rules)
 	if (!event_args(&call, fcinfo, "acquired_on"))
 		PG_RETURN_NULL();
 	report(&call, mh_acquisition_report_due(call.rules, call.day, &due, NULL, &param), param);
-	PG_RETURN_DATEADT((DateADT) due);
+	PG_RETURN_DATEADT(result_day(due));
 }
 
 DECISION_ENTRY_POINTS(acquisition_report_due)
@@ -1192,11 +1217,11 @@ make_daterange(mh_day from, mh_day to)
 
 	if (from > to)
 		return RangeTypePGetDatum(make_empty_range(typcache));
-	lower.val = DateADTGetDatum((DateADT) from);
+	lower.val = DateADTGetDatum(result_day(from));
 	lower.infinite = from == MH_DAY_MIN;
 	lower.inclusive = true;
 	lower.lower = true;
-	upper.val = DateADTGetDatum((DateADT) to);
+	upper.val = DateADTGetDatum(result_day(to));
 	upper.infinite = to == MH_DAY_MAX;
 	upper.inclusive = true;
 	upper.lower = false;
@@ -1305,7 +1330,7 @@ mynahoken_explain_certificate_valid_until(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	report(&call, mh_certificate_valid_until(call.rules, call.day, &until, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "certificate_valid_until",
-								psprintf("{\"valid_until\": \"%s\"}", fmt_day(until)), &t));
+								psprintf("{\"valid_until\": \"%s\"}", fmt_day(result_day(until))), &t));
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_explain_acquisition_report_due);
@@ -1321,7 +1346,7 @@ mynahoken_explain_acquisition_report_due(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	report(&call, mh_acquisition_report_due(call.rules, call.day, &due, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "acquisition_report_due",
-								psprintf("{\"due\": \"%s\"}", fmt_day(due)), &t));
+								psprintf("{\"due\": \"%s\"}", fmt_day(result_day(due))), &t));
 }
 
 PG_FUNCTION_INFO_V1(mynahoken_explain_notice_sending_window);
@@ -1339,7 +1364,7 @@ mynahoken_explain_notice_sending_window(PG_FUNCTION_ARGS)
 	report(&call, mh_notice_window(call.rules, &call.m, &from, &to, &t, &param), param);
 	PG_RETURN_DATUM(explanation(&call, "notice_sending_window",
 								psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
-										 fmt_day(from), fmt_day(to)), &t));
+										 fmt_day(result_day(from)), fmt_day(result_day(to))), &t));
 }
 
 /* A mynahoken.transition_rules value: category, day and the parameters. */
@@ -1440,6 +1465,8 @@ mynahoken_transition_rules_for_insurer(PG_FUNCTION_ARGS)
 	{
 		const CalRow *r = &c->rows[i];
 		int			level;
+
+		CHECK_FOR_INTERRUPTS();
 
 		if (day < r->lo || day > r->hi)
 			continue;

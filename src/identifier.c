@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "libpq/pqformat.h"
+#include "catalog/namespace.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
@@ -122,16 +123,50 @@ mh_identifier_error(const mh_identifier_kind *kind, mh_status st,
 						  errdetail_internal("%s", detail)));
 }
 
+/*
+ * Never raises: a check (the *_is_valid and *_problem functions, the
+ * issuance snapshot) must answer for any bytes the database can store.
+ * From the first byte that has no UTF-8 equivalent (a user-defined EUC_JP
+ * character, a byte above 0x7F in an SQL_ASCII database that does not
+ * start valid UTF-8), the text reads as U+FFFD, which no identifier
+ * accepts: the parsers then name an invalid character, never the bytes.
+ */
+#define MH_REPLACEMENT_UTF8 "\xEF\xBF\xBD"
+
 const char *
 mh_text_as_utf8(const char *s, int *len)
 {
+	static Oid	proc = InvalidOid;
+	int			enc = GetDatabaseEncoding();
 	char	   *u;
+	int			good;
 
-	if (GetDatabaseEncoding() == PG_UTF8)
+	if (enc == PG_UTF8)
 		return s;
-	u = pg_server_to_any(s, *len, PG_UTF8);
-	if (u != s)
-		*len = strlen(u);
+	for (good = 0; good < *len && !IS_HIGHBIT_SET(s[good]); good++)
+		;
+	if (good == *len)
+		return s;				/* ASCII reads the same in UTF-8 */
+	u = palloc((Size) *len * MAX_CONVERSION_GROWTH + sizeof(MH_REPLACEMENT_UTF8));
+	if (enc == PG_SQL_ASCII)
+	{
+		good = pg_encoding_verifymbstr(PG_UTF8, s, *len);
+		memcpy(u, s, good);
+		u[good] = '\0';
+	}
+	else
+	{
+		if (!OidIsValid(proc))
+			proc = FindDefaultConversionProc(enc, PG_UTF8);
+		if (!OidIsValid(proc))
+			mh_elog(ERROR, "no conversion from the database encoding to UTF8");
+		good = DatumGetInt32(OidFunctionCall6(proc, Int32GetDatum(enc), Int32GetDatum(PG_UTF8),
+											  CStringGetDatum(s), CStringGetDatum(u),
+											  Int32GetDatum(*len), BoolGetDatum(true)));
+	}
+	if (good < *len)
+		strcat(u, MH_REPLACEMENT_UTF8);
+	*len = strlen(u);
 	return u;
 }
 

@@ -40,6 +40,8 @@ extern char *mh_identifier_problem(const mh_identifier_kind *kind, mh_status st,
 /*
  * Input text as UTF-8: the core parsers read UTF-8, so text from a database
  * in another encoding (EUC_JP, say) is converted first.  *len is updated.
+ * Never raises: from the first byte with no UTF-8 equivalent the result
+ * reads U+FFFD, which every parser refuses as an invalid character.
  */
 extern const char *mh_text_as_utf8(const char *s, int *len);
 

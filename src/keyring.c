@@ -14,17 +14,24 @@
  */
 #include "postgres.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "executor/executor.h"
 #include "miscadmin.h"
+#include "nodes/plannodes.h"
 #include "port.h"
+#include "storage/dsm.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 
 #include "keyring.h"
 #include "mynahoken.h"
@@ -42,6 +49,31 @@ static mh_loaded_key slots[MH_KEY_VERSION_MAX + 1];
 static bool slot_used[MH_KEY_VERSION_MAX + 1];
 static unsigned char seen_fingerprint[MH_KEY_VERSION_MAX + 1][MH_KEY_BYTES];
 static bool seen[MH_KEY_VERSION_MAX + 1];
+
+/*
+ * One keyring state per statement under parallel query.  A parallel worker
+ * does not read the keyring: the leader loads it before the workers start
+ * (ExecutorStart of a parallel plan that calls functions), puts its derived
+ * keys in a dynamic shared memory segment, and names the segment in
+ * mynahoken.keyring_handoff, which PostgreSQL copies to its workers with
+ * the other settings.  A worker copies the leader's keys (or raises the
+ * leader's load error), so a statement never sees two keyrings and the
+ * keyring command runs in the leader only.  The segment holds what the
+ * leader's memory holds; it is wiped before it is replaced or released.
+ */
+typedef struct handoff_keys
+{
+	int			active_version;
+	bool		slot_used[MH_KEY_VERSION_MAX + 1];
+	mh_loaded_key slots[MH_KEY_VERSION_MAX + 1];
+} handoff_keys;
+
+static char *handoff_setting = NULL;
+static bool handoff_setting_ours = false;
+static dsm_segment *handoff_seg = NULL;
+static uint64 handoff_generation = 0;
+static uint64 load_generation = 0;
+static ExecutorStart_hook_type prev_executor_start = NULL;
 
 /* raw keyring text and its parse; wiped right after use */
 static char readbuf[MH_KEYRING_FILE_MAX + 1];
@@ -74,6 +106,23 @@ wipe_all(void)
 	keyring_loaded = false;
 }
 
+/* Wipe the leader's segment whenever its mapping goes, at exit too. */
+static void
+handoff_detached(dsm_segment *seg, Datum arg)
+{
+	OPENSSL_cleanse(dsm_segment_address(seg), sizeof(handoff_keys));
+	if (seg == handoff_seg)
+		handoff_seg = NULL;
+}
+
+static void
+handoff_release(void)
+{
+	if (handoff_seg != NULL)
+		dsm_detach(handoff_seg);	/* handoff_detached wipes it */
+	handoff_seg = NULL;
+}
+
 static void
 keyring_at_exit(int code, Datum arg)
 {
@@ -88,6 +137,48 @@ static void
 keyring_setting_assigned(const char *newval, void *extra)
 {
 	keyring_stale = true;
+}
+
+/* Only this file sets the hand-off (or PostgreSQL, restoring it in a worker). */
+static bool
+handoff_setting_check(char **newval, void **extra, GucSource source)
+{
+	return handoff_setting_ours || InitializingParallelWorker ||
+		source == PGC_S_DEFAULT || *newval == NULL || (*newval)[0] == '\0';
+}
+
+static void publish_for_workers(void);
+
+/* Does the plan call any function that is not built in? */
+static bool
+plan_calls_functions(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->invalItems)
+	{
+		PlanInvalItem *item = lfirst(lc);
+
+		if (item->cacheId == PROCOID)
+			return true;
+	}
+	return false;
+}
+
+static void
+keyring_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	if (queryDesc->plannedstmt->parallelModeNeeded &&
+		!(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		!IsInParallelMode() && !IsParallelWorker() &&
+		((keyring_file != NULL && keyring_file[0] != '\0') ||
+		 (keyring_command != NULL && keyring_command[0] != '\0')) &&
+		plan_calls_functions(queryDesc->plannedstmt))
+		publish_for_workers();
+	if (prev_executor_start)
+		prev_executor_start(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
 }
 
 void
@@ -107,53 +198,72 @@ mh_keyring_define_settings(void)
 							   &keyring_command, NULL, PGC_SIGHUP,
 							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
 							   NULL, keyring_setting_assigned, NULL);
+	DefineCustomStringVariable("mynahoken.keyring_handoff",
+							   "Internal: the parallel leader's keyring, for its workers.",
+							   NULL,
+							   &handoff_setting, "", PGC_SUSET,
+							   GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL |
+							   GUC_NO_RESET_ALL | GUC_DISALLOW_IN_FILE | GUC_DISALLOW_IN_AUTO_FILE,
+							   handoff_setting_check, NULL, NULL);
+	prev_executor_start = ExecutorStart_hook;
+	ExecutorStart_hook = keyring_executor_start;
 }
 
-/* Read the keyring file into readbuf; returns LOAD_OK and the length. */
+/*
+ * Read from fd into readbuf until end of file or one byte more than the
+ * largest keyring; *len receives what was read on every path (the caller
+ * wipes that much whatever happens).  read(2), not stdio: a FILE buffer
+ * would keep a copy of the key text in freed memory.
+ */
+static load_error
+read_all(int fd, size_t *len)
+{
+	ssize_t		n = 0;
+
+	*len = 0;
+	while (*len < sizeof(readbuf))
+	{
+		n = read(fd, readbuf + *len, sizeof(readbuf) - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*len += n;
+	}
+	if (n < 0)
+		return LOAD_READ_FAILED;
+	if (*len > MH_KEYRING_FILE_MAX)
+		return LOAD_TOO_LARGE;
+	return LOAD_OK;
+}
+
+/* Read the keyring file into readbuf. */
 static load_error
 read_file(const char *path, size_t *len)
 {
 	int			fd;
 	struct stat st;
-	ssize_t		n;
-	size_t		total = 0;
+	load_error	err;
+	int			save_errno;
 
+	*len = 0;
 	fd = open(path, O_RDONLY | PG_BINARY | O_CLOEXEC);
 	if (fd < 0)
 		return LOAD_OPEN_FAILED;
 	if (fstat(fd, &st) != 0)
-	{
-		close(fd);
-		return LOAD_OPEN_FAILED;
-	}
-	if (!S_ISREG(st.st_mode))
-	{
-		close(fd);
-		return LOAD_NOT_REGULAR;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-	{
-		close(fd);
-		return LOAD_PERMISSIONS;
-	}
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-	{
-		close(fd);
-		return LOAD_OWNER;
-	}
-	while ((n = read(fd, readbuf + total, sizeof(readbuf) - total)) > 0)
-	{
-		total += n;
-		if (total == sizeof(readbuf))
-			break;
-	}
+		err = LOAD_OPEN_FAILED;
+	else if (!S_ISREG(st.st_mode))
+		err = LOAD_NOT_REGULAR;
+	else if (st.st_mode & (S_IRWXG | S_IRWXO))
+		err = LOAD_PERMISSIONS;
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		err = LOAD_OWNER;
+	else
+		err = read_all(fd, len);
+	save_errno = errno;
 	close(fd);
-	if (n < 0)
-		return LOAD_READ_FAILED;
-	if (total > MH_KEYRING_FILE_MAX)
-		return LOAD_TOO_LARGE;
-	*len = total;
-	return LOAD_OK;
+	errno = save_errno;			/* for %m */
+	return err;
 }
 
 /* Run the keyring command and read its output into readbuf. */
@@ -161,27 +271,17 @@ static load_error
 read_command(const char *command, size_t *len)
 {
 	FILE	   *f;
-	size_t		total = 0,
-				n;
-	int			rc;
+	load_error	err;
 
+	*len = 0;
 	fflush(NULL);
 	f = OpenPipeStream(command, "r");
 	if (f == NULL)
 		return LOAD_COMMAND_FAILED;
-	while ((n = fread(readbuf + total, 1, sizeof(readbuf) - total, f)) > 0)
-	{
-		total += n;
-		if (total == sizeof(readbuf))
-			break;
-	}
-	rc = ClosePipeStream(f);
-	if (rc != 0)
-		return LOAD_COMMAND_FAILED;
-	if (total > MH_KEYRING_FILE_MAX)
-		return LOAD_TOO_LARGE;
-	*len = total;
-	return LOAD_OK;
+	err = read_all(fileno(f), len);
+	if (ClosePipeStream(f) != 0 && err == LOAD_OK)
+		err = LOAD_COMMAND_FAILED;
+	return err == LOAD_READ_FAILED ? LOAD_COMMAND_FAILED : err;
 }
 
 /* Derive the keys of one parsed entry into its slot. */
@@ -201,8 +301,21 @@ derive_slot(const mh_keyring_entry *e)
 	return true;
 }
 
-static void
-mh_load_keyring(void)
+/* The outcome of a load, enough to raise its error in another process. */
+typedef struct load_result
+{
+	load_error	err;
+	mh_keyring_status pst;
+	int			line;
+	int			changed;
+	int			saved_errno;
+} load_result;
+
+static void raise_load_error(const load_result *r);
+
+/* Load the keyring into the slots; never raises, wipes all on failure. */
+static load_error
+load_keyring(load_result *r)
 {
 	load_error err = LOAD_OK;
 	mh_keyring_status pst = MH_KEYRING_OK;
@@ -211,6 +324,7 @@ mh_load_keyring(void)
 	size_t		len = 0;
 	bool		use_file;
 
+	memset(r, 0, sizeof(*r));
 	wipe_all();
 	if (!exit_hook_registered)
 	{
@@ -227,6 +341,7 @@ mh_load_keyring(void)
 		err = read_file(keyring_file, &len);
 	else
 		err = read_command(keyring_command, &len);
+	r->saved_errno = errno;
 
 	if (err == LOAD_OK)
 	{
@@ -234,7 +349,8 @@ mh_load_keyring(void)
 		if (pst != MH_KEYRING_OK)
 			err = LOAD_PARSE;
 	}
-	OPENSSL_cleanse(readbuf, len < sizeof(readbuf) ? len + 1 : sizeof(readbuf));
+	/* every path: len is what was read, even when reading failed */
+	OPENSSL_cleanse(readbuf, len);
 
 	for (int i = 0; err == LOAD_OK && i < parsed.nkeys; i++)
 	{
@@ -262,21 +378,36 @@ mh_load_keyring(void)
 	}
 	mh_keyring_wipe(&parsed);
 
+	r->err = err;
+	r->pst = pst;
+	r->line = line;
+	r->changed = changed;
 	if (err == LOAD_OK)
 	{
 		keyring_loaded = true;
 		keyring_stale = false;
-		return;
+		load_generation++;
+		return err;
 	}
 	wipe_all();
+	return err;
+}
 
-	/*
-	 * Every error leaves keyring_stale set: the next use tries again.  The
-	 * statement that needed the keyring may hold a My Number: no context
-	 * (it may quote a PL/pgSQL statement) and no STATEMENT line:
-	 * mh_sensitive_ereport.
-	 */
-	switch (err)
+/*
+ * Every error leaves keyring_stale set: the next use tries again.  The
+ * statement that needed the keyring may hold a My Number: no context (it
+ * may quote a PL/pgSQL statement) and no STATEMENT line:
+ * mh_sensitive_ereport.
+ */
+static void
+raise_load_error(const load_result *r)
+{
+	mh_keyring_status pst = r->pst;
+	int			line = r->line;
+	int			changed = r->changed;
+
+	errno = r->saved_errno;		/* for %m */
+	switch (r->err)
 	{
 		case LOAD_NOT_CONFIGURED:
 			mh_sensitive_ereport(ERROR,
@@ -365,11 +496,125 @@ mh_load_keyring(void)
 	}
 }
 
+static void
+mh_load_keyring(void)
+{
+	load_result r;
+
+	if (load_keyring(&r) != LOAD_OK)
+		raise_load_error(&r);
+}
+
+/*
+ * In the leader, before a parallel plan starts: load the keyring if needed
+ * (without raising: the plan may not use it), and name the keys, or the
+ * error, in the setting the workers receive.  "K:<handle>" or
+ * "E:<error>:<status>:<line>:<version>:<errno>".
+ */
+static void
+publish_for_workers(void)
+{
+	load_result r = {0};
+	char	   *value;
+
+	if (keyring_stale || !keyring_loaded)
+		load_keyring(&r);
+	if (keyring_loaded)
+	{
+		if (handoff_seg == NULL || handoff_generation != load_generation)
+		{
+			dsm_segment *seg = dsm_create(sizeof(handoff_keys), 0);
+			handoff_keys *h = dsm_segment_address(seg);
+
+			dsm_pin_mapping(seg);
+			on_dsm_detach(seg, handoff_detached, (Datum) 0);
+			h->active_version = active_version;
+			memcpy(h->slot_used, slot_used, sizeof(slot_used));
+			memcpy(h->slots, slots, sizeof(slots));
+			handoff_release();
+			handoff_seg = seg;
+			handoff_generation = load_generation;
+		}
+		value = psprintf("K:%u", (unsigned int) dsm_segment_handle(handoff_seg));
+	}
+	else
+	{
+		handoff_release();
+		value = psprintf("E:%d:%d:%d:%d:%d", (int) r.err, (int) r.pst, r.line,
+						 r.changed, r.saved_errno);
+	}
+	if (handoff_setting == NULL || strcmp(handoff_setting, value) != 0)
+	{
+		handoff_setting_ours = true;
+		PG_TRY();
+		{
+			(void) set_config_option("mynahoken.keyring_handoff", value, PGC_SUSET,
+									 PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+		}
+		PG_FINALLY();
+		{
+			handoff_setting_ours = false;
+		}
+		PG_END_TRY();
+	}
+	pfree(value);
+}
+
+/* In a parallel worker: the leader's keys, or the leader's error. */
+static void
+load_from_leader(void)
+{
+	unsigned int handle;
+	int			e[5];
+
+	wipe_all();
+	if (sscanf(handoff_setting, "K:%u", &handle) == 1)
+	{
+		dsm_segment *seg = dsm_attach((dsm_handle) handle);
+		handoff_keys *h;
+
+		if (seg == NULL)
+			mh_sensitive_ereport(ERROR,
+								 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								  errmsg("could not attach to the parallel leader's mynahoken keyring")));
+		h = dsm_segment_address(seg);
+		active_version = h->active_version;
+		memcpy(slot_used, h->slot_used, sizeof(slot_used));
+		memcpy(slots, h->slots, sizeof(slots));
+		dsm_detach(seg);
+		if (!exit_hook_registered)
+		{
+			on_proc_exit(keyring_at_exit, (Datum) 0);
+			exit_hook_registered = true;
+		}
+		keyring_loaded = true;
+		keyring_stale = false;
+	}
+	else if (sscanf(handoff_setting, "E:%d:%d:%d:%d:%d", &e[0], &e[1], &e[2], &e[3], &e[4]) == 5)
+	{
+		load_result r = {(load_error) e[0], (mh_keyring_status) e[1], e[2], e[3], e[4]};
+
+		raise_load_error(&r);
+	}
+	else
+		mh_elog(ERROR, "invalid mynahoken.keyring_handoff");
+}
+
 static inline void
 ensure_loaded(void)
 {
 	if (unlikely(keyring_stale || !keyring_loaded))
-		mh_load_keyring();
+	{
+		/*
+		 * A worker whose leader had not loaded the library when the
+		 * statement started (mynahoken not preloaded) reads the keyring
+		 * itself, as the leader would.
+		 */
+		if (IsParallelWorker() && handoff_setting != NULL && handoff_setting[0] != '\0')
+			load_from_leader();
+		else
+			mh_load_keyring();
+	}
 }
 
 const mh_loaded_key *

@@ -3,8 +3,9 @@
  *
  * Keys come from the file or command named by the superuser-only settings
  * mynahoken.keyring_file / mynahoken.keyring_command.  They are loaded on
- * first use in each backend and parallel worker, re-read after a
- * configuration reload, and wiped with OPENSSL_cleanse at process exit.
+ * first use in each backend, re-read after a configuration reload, handed
+ * by a parallel leader to its workers (keyring.c), and wiped with
+ * OPENSSL_cleanse at process exit.
  */
 #ifndef MYNAHOKEN_KEYRING_SERVER_H
 #define MYNAHOKEN_KEYRING_SERVER_H

@@ -418,6 +418,8 @@ collect_text_values(Column *c, int col, int ncols, int nrows, char **cells,
 		MhCell		cell;
 		size_t		pos;
 
+		CHECK_FOR_INTERRUPTS();
+
 		if (s == NULL || parse_cell(s, &t, &cell, &pos) != MH_CELL_OK)
 			continue;
 		for (int i = 0; i < cell.nitems; i++)
@@ -639,6 +641,8 @@ mynahoken_rule_check_boxes(PG_FUNCTION_ARGS)
 		MhCell	   *pc = palloc(sizeof(MhCell) * MH_BOX_MAX_DIMS);
 		const MhCell *cp[MH_BOX_MAX_DIMS];
 		MhBoxStatus bst;
+
+		CHECK_FOR_INTERRUPTS();
 
 		for (int c = 0; c < ncols; c++)
 		{

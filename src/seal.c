@@ -112,7 +112,7 @@ mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS])
 	{
 		OPENSSL_cleanse(digits, MH_MYNUMBER_DIGITS);
 		mh_sensitive_ereport(ERROR,
-							 (errcode(ERRCODE_DATA_CORRUPTED),
+							 (errcode(ERRCODE_DATA_EXCEPTION),
 							  errmsg("sealed My Number does not authenticate under key version %d", in[0]),
 							  errdetail("The value was altered, or the keyring's key of this version is not "
 									    "the one it was sealed with.")));

@@ -14,7 +14,7 @@
 #include "core/mynumber.h"
 
 /*
- * Unseal a value (MH_SEALED_BYTES) into 12 digits, raising XX001 when it
+ * Unseal a value (MH_SEALED_BYTES) into 12 digits, raising 22000 (data_exception) when it
  * does not authenticate; the caller wipes digits after use.
  */
 extern void mh_unseal_digits(const unsigned char *in, char digits[MH_MYNUMBER_DIGITS]);

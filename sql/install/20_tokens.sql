@@ -166,12 +166,12 @@ CREATE FUNCTION mynahoken.key_version(mynahoken.mynumber_sealed) RETURNS integer
 CREATE FUNCTION mynahoken.tokenize(mynumber text) RETURNS mynahoken.mynumber_token
   AS 'MODULE_PATHNAME', 'mynumber_tokenize'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
--- IMMUTABLE by contract: a key version's bytes never change (enforced within
--- a backend's life, documented for the keyring's whole life).
+-- STABLE: it reads the server keyring, which may be missing or lack the
+-- version (an IMMUTABLE function would be run, and fail, at plan time).
 CREATE FUNCTION mynahoken.tokenize(mynumber text, key_version integer)
   RETURNS mynahoken.mynumber_token
   AS 'MODULE_PATHNAME', 'mynumber_tokenize_version'
-  LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+  LANGUAGE C STABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mynahoken.tokenize_all(mynumber text) RETURNS mynahoken.mynumber_token[]
   AS 'MODULE_PATHNAME', 'mynumber_tokenize_all'
   LANGUAGE C STABLE STRICT PARALLEL SAFE;
@@ -290,7 +290,7 @@ COMMENT ON FUNCTION mynahoken.key_version(mynahoken.mynumber_sealed) IS
 COMMENT ON FUNCTION mynahoken.tokenize(text) IS
   'Token of a typed My Number under the active key version (STABLE: reads the server keyring)';
 COMMENT ON FUNCTION mynahoken.tokenize(text, integer) IS
-  'Token of a typed My Number under the given key version (IMMUTABLE: key versions never change)';
+  'Token of a typed My Number under the given key version (STABLE: reads the server keyring)';
 COMMENT ON FUNCTION mynahoken.tokenize_all(text) IS
   'Tokens of a typed My Number under every loaded key version, active first: WHERE t = ANY(...)';
 COMMENT ON FUNCTION mynahoken.mynumber_last4(text) IS

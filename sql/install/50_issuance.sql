@@ -256,6 +256,24 @@ $$;
 COMMENT ON FUNCTION mynahoken.issuance_lock_holder() IS
   'Process id of the backend running plan_issuance in this database, or NULL';
 
+-- The lock itself: pg_advisory_lock's, released by the server when the
+-- (sub)transaction that took it aborts, or any transaction aborts once the
+-- lock outlived it (a COMMIT inside CALL): a cancelled or failed
+-- plan_issuance never leaves it to an idle session (src/issuance.c).
+CREATE FUNCTION mynahoken.issuance_try_lock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_try_lock'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION mynahoken.issuance_try_lock(int, int) IS
+  'Internal: pg_try_advisory_lock(key1, key2) at session level, released again if the calling transaction (or a later one) aborts before issuance_unlock';
+
+CREATE FUNCTION mynahoken.issuance_unlock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_unlock'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION mynahoken.issuance_unlock(int, int) IS
+  'Internal: release the lock of issuance_try_lock (or of pg_advisory_lock with the same keys); false when this session did not hold it';
+
 -- Basis row for (document, category, reason, rules, parameters): shared by content.
 CREATE FUNCTION mynahoken.issuance_basis_id(p_document mynahoken.issuance_document,
                                             p_category mynahoken.insurer_category,
@@ -316,8 +334,18 @@ DECLARE
   old record;
   run bigint;
 BEGIN
+  -- Arguments first: a bad one records no run.
   IF p_as_of IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
+  END IF;
+  IF NOT (p_as_of BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'as_of must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF NOT (p_known_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'known_on must be null or a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_wait_seconds < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'wait_seconds must be zero or more');
   END IF;
   IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
     PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
@@ -336,7 +364,7 @@ BEGIN
     got := true;
   END IF;
   WHILE NOT got LOOP
-    got := pg_try_advisory_lock(k[1], k[2]);
+    got := mynahoken.issuance_try_lock(k[1], k[2]);
     EXIT WHEN got OR waited >= coalesce(p_wait_seconds, 0);
     PERFORM pg_sleep(1);
     waited := waited + 1;
@@ -388,7 +416,7 @@ BEGIN
   RETURN run;
 EXCEPTION WHEN OTHERS THEN
   IF got THEN
-    PERFORM pg_advisory_unlock(k[1], k[2]);
+    PERFORM mynahoken.issuance_unlock(k[1], k[2]);
   END IF;
   RAISE;
 END
@@ -458,6 +486,14 @@ BEGIN
   CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
   ANALYZE pg_temp.mh_iss_snap;
   SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key have no order among themselves: a run
+  -- taken over after a kill could plan the other copy.  Refused, counted.
+  SELECT count(*) INTO looks FROM pg_temp.mh_iss_snap s WHERE s.reject = 'duplicate_member_key';
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
   -- A My Number used as member key would end up in the queue and the logs:
   -- refuse the run when the keys (the first 10,000) look like My Numbers,
   -- read as the My Number reader reads them (hyphens, spaces, full width).
@@ -808,9 +844,7 @@ BEGIN
   IF pg_my_temp_schema() <> 0 THEN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
   END IF;
-  IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
-    PERFORM pg_advisory_unlock(k[1], k[2]);
-  END IF;
+  PERFORM mynahoken.issuance_unlock(k[1], k[2]);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_end(bigint, text) IS

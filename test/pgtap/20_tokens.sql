@@ -1,7 +1,7 @@
 -- pgTAP: My Number tokens, sealing and the keyring (doc/tokens.md).
 -- Synthetic My Numbers are built from 11 base digits with pg_temp.mn().
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 SET LOCAL search_path = public, mynahoken;
 
 CREATE FUNCTION pg_temp.mn(base bigint, wrong boolean DEFAULT false) RETURNS text
@@ -13,6 +13,8 @@ LANGUAGE sql IMMUTABLE AS $$
                              * CASE WHEN n <= 6 THEN n + 1 ELSE n - 5 END) AS s
                     FROM generate_series(1, 11) n) y
 $$;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS
+  $$ BEGIN RETURN QUERY EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q; END $$;
 CREATE FUNCTION pg_temp.fw(t text) RETURNS text LANGUAGE sql IMMUTABLE AS
   $$ SELECT translate(t, '0123456789-', '０１２３４５６７８９－') $$;
 
@@ -47,7 +49,7 @@ SELECT ok(NOT has_function_privilege('mynahoken_tokenize', 'mynahoken.unseal(myn
 SELECT is(p.provolatile::text || p.proparallel::text, want,
           format('%s is %s', p.oid::regprocedure, label))
   FROM (VALUES ('mynahoken.tokenize(text)', 'ss', 'STABLE PARALLEL SAFE (reads the active key)'),
-               ('mynahoken.tokenize(text,integer)', 'is', 'IMMUTABLE PARALLEL SAFE (key versions never change)'),
+               ('mynahoken.tokenize(text,integer)', 'ss', 'STABLE PARALLEL SAFE (reads the keyring)'),
                ('mynahoken.tokenize_all(text)', 'ss', 'STABLE PARALLEL SAFE'),
                ('mynahoken.mynumber_last4(text)', 'is', 'IMMUTABLE PARALLEL SAFE (no key)'),
                ('mynahoken.seal(text)', 'ss', 'STABLE PARALLEL SAFE'),
@@ -59,13 +61,14 @@ SELECT is(p.provolatile::text || p.proparallel::text, want,
        ) AS c(f, want, label)
   JOIN pg_proc p ON p.oid = c.f::regprocedure;
 
--- The volatility decision in use: the explicit-version form may generate columns (3)
-SELECT lives_ok($$CREATE TEMP TABLE gen (n text, t mynahoken.mynumber_token
+-- The volatility decision in use: no form reads the keyring at plan time (3)
+SELECT throws_ok($$CREATE TEMP TABLE gen (n text, t mynahoken.mynumber_token
                     GENERATED ALWAYS AS (mynahoken.tokenize(n, 2)) STORED)$$,
-                'tokenize(n, version) can define a generated column');
-INSERT INTO gen (n) VALUES (pg_temp.mn(4));
-SELECT is((SELECT t FROM gen),
-          mynahoken.tokenize(pg_temp.mn(4)), 'the generated token equals tokenize under the active version');
+                 '42P17', 'generation expression is not immutable',
+                 'tokenize(n, version) reads the keyring: no generated column');
+SELECT ok((SELECT string_agg(x, ' ') FROM pg_temp.explain_lines(
+             $$SELECT mynahoken.tokenize('123456789018', 2)$$) x) NOT LIKE '%mnt2:%',
+          'a constant tokenize(n, version) is not folded into the plan');
 SELECT throws_ok($$CREATE TEMP TABLE gen2 (n text, t mynahoken.mynumber_token
                      GENERATED ALWAYS AS (mynahoken.tokenize(n)) STORED)$$,
                  '42P17', 'generation expression is not immutable',
@@ -156,6 +159,21 @@ SELECT throws_ok($$SELECT mynahoken.tokenize('000000000000', 7)$$, '22023',
                  'mynahoken key version 7 is not in the keyring', 'tokenize refuses an unknown key version');
 SELECT throws_ok($$SELECT mynahoken.unseal('mns3:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')$$, '22023',
                  'mynahoken key version 3 is not in the keyring', 'unseal refuses an unknown key version');
+
+-- A sealed value that does not authenticate is bad data (class 22), never
+-- XX001, which monitoring reads as on-disk corruption (issue 12, item 14).
+SELECT throws_ok(format('SELECT mynahoken.unseal(%L::mynahoken.mynumber_sealed)',
+                        overlay(mynahoken.seal(pg_temp.mn(10000000007))::text PLACING
+                                CASE WHEN substr(mynahoken.seal(pg_temp.mn(10000000007))::text, 10, 1) = 'A'
+                                     THEN 'B' ELSE 'A' END FROM 10 FOR 1)),
+                 '22000', 'sealed My Number does not authenticate under key version 2',
+                 'a tampered sealed value raises 22000');
+SELECT throws_ok(format('SELECT mynahoken.tokenize_sealed(%L::mynahoken.mynumber_sealed)',
+                        overlay(mynahoken.seal(pg_temp.mn(10000000007))::text PLACING
+                                CASE WHEN substr(mynahoken.seal(pg_temp.mn(10000000007))::text, 20, 1) = 'A'
+                                     THEN 'B' ELSE 'A' END FROM 20 FOR 1)),
+                 '22000', 'sealed My Number does not authenticate under key version 2',
+                 'tokenize_sealed of a tampered value raises 22000');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -98,7 +98,7 @@ SQL
 errors=$(printf '%s\n' "$client" | grep -c 'ERROR:  22P02: invalid')
 [ "$errors" -ge 14 ]; ok $? "the canary statements failed with 22P02 ($errors errors)"
 printf '%s\n' "$client" | grep -q 'ERROR:  22023: mynahoken key version 9 is not in the keyring' &&
-	printf '%s\n' "$client" | grep -q 'ERROR:  XX001: sealed My Number does not authenticate'
+	printf '%s\n' "$client" | grep -q 'ERROR:  22000: sealed My Number does not authenticate'
 ok $? "the key-version and authentication errors were raised"
 printf '%s\n' "$client" | grep -q 'caught: invalid My Number: check digit mismatch'
 ok $? "PL/pgSQL handler saw the error message"

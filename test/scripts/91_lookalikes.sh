@@ -247,7 +247,9 @@ SELECT f || '(text,date,mynahoken.insurer_category,date)',
 INSERT INTO special VALUES
   ('legal_key_range(text,text,text)', $$SELECT mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text, '[]'::pg_catalog.text)$$),
   ('legal_key_multirange(mynahoken.legal_key_range[])', $$SELECT mynahoken.legal_key_multirange(VARIADIC ARRAY[mynahoken.legal_key_range('a'::pg_catalog.text, 'b'::pg_catalog.text)])$$),
-  ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$);
+  ('card_branch_normalize(text,boolean)', $$SELECT mynahoken.card_branch_normalize('1'::pg_catalog.text, false)$$),
+  ('issuance_try_lock(integer,integer)', $$SELECT mynahoken.issuance_try_lock(7::pg_catalog.int4, 8::pg_catalog.int4)$$),
+  ('issuance_unlock(integer,integer)', $$SELECT mynahoken.issuance_unlock(7::pg_catalog.int4, 8::pg_catalog.int4)$$);
 -- Linkage checks (issue 14).
 INSERT INTO sample VALUES
   ('bytea[]', $$mynahoken.linkage_digests('タナカ'::pg_catalog.text, 'kana'::pg_catalog.text)$$);
