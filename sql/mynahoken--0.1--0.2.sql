@@ -7979,3 +7979,111 @@ BEGIN
   PERFORM mynahoken.issuance_unlock(k[1], k[2]);
 END
 $$;
+
+-- ---------------------------------------------------------------------------
+-- Issue 12, findings of SQLsmith (issuance): the internal helpers of
+-- plan_issuance, called directly, raised 42P01 naming a temporary table; like
+-- issuance_certificate_basis they now refuse with 55000.
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
+               acquired_on date, issue_window date, valid_from date, valid_until date,
+               sending_window daterange, insurer_number mynahoken.insurer_number,
+               category mynahoken.insurer_category, employer text, basis_id bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  RETURN QUERY
+  WITH d AS MATERIALIZED (
+    SELECT s.rn, s.k, s.ins, s.category, s.acquired_on, s.employer, s.my_number_linked,
+           s.certificate_valid_until AS held_until,
+           mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                      s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
+      FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
+  )
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
+  SELECT d.rn, d.k, 'certificate'::mynahoken.issuance_document, d.need::text, d.acquired_on,
+         c.valid_until, p_as_of, c.valid_until, NULL::daterange, d.ins, d.category, d.employer,
+         mp.basis_id
+    FROM d
+    JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = d.category AND mp.reason = d.need::text
+   WHERE mynahoken.certificate_needed(d.need)
+     AND (d.held_until IS NULL OR d.held_until < p_as_of)
+  UNION ALL
+  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
+  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
+  SELECT d.rn, d.k, 'notice'::mynahoken.issuance_document, n.rule, d.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, d.ins, d.category, d.employer, n.basis_id
+    FROM d
+    JOIN pg_temp.mh_iss_notice n ON n.category = d.category AND n.acquired_on = d.acquired_on
+   WHERE d.my_number_linked
+     AND d.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age');
+END
+$$;
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  -- Bases of certificate reasons not met in prepare (only when a member was
+  -- refused there, so the pass over all members stopped early).
+  IF NOT (SELECT st.map_complete FROM pg_temp.mh_iss_state st) THEN
+    FOR c IN
+      SELECT x.category, x.reason, min(x.rn) AS rn
+        FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+       WHERE x.document = 'certificate' AND x.basis_id IS NULL
+       GROUP BY 1, 2
+    LOOP
+      PERFORM mynahoken.issuance_certificate_basis(p_run, p_as_of, p_known_on, c.category, c.reason, c.rn);
+    END LOOP;
+  END IF;
+
+  WITH cand AS MATERIALIZED (
+    SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+  ), fresh AS (
+    -- LATERAL ... LIMIT 1: one index probe per candidate, never a hash
+    -- join over the whole queue (which the planner picks for NOT EXISTS).
+    SELECT x.* FROM cand x
+      LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                          WHERE q.member_key = x.member_key AND q.document = x.document
+                            AND q.acquired_on = x.acquired_on
+                            AND (x.document = 'notice' OR q.valid_until >= p_as_of)
+                          LIMIT 1) AS e ON true
+     WHERE e.found IS NULL
+  ), ins AS (
+    INSERT INTO mynahoken.issuance_queue AS q
+           (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+            sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+    SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+      FROM fresh x
+     ORDER BY x.member_key COLLATE "C", x.document
+    ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+    RETURNING q.document
+  )
+  SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+               count(*) FILTER (WHERE i.document = 'notice'),
+               (SELECT count(*) FROM cand) - count(*)]
+    INTO res FROM ins i;
+  RETURN res;
+END
+$$;

@@ -55,7 +55,7 @@ INSERT INTO call VALUES
 -- X.509 times, see test/pgtap/30_certificates.sql).
 CREATE TEMP TABLE not_computed (fn regprocedure, why text);
 INSERT INTO not_computed VALUES
- ('mynahoken.issuance_candidates(date,date,bigint,bigint)', 'internal to plan_issuance, whose arguments are checked first (50_issuance.sql)'),
+ ('mynahoken.issuance_candidates(date,date,bigint,bigint)', 'internal to plan_issuance, whose arguments are checked first (51_issuance_plan.sql)'),
  ('mynahoken.legal_entry_relations(bigint)', 'stored rows only'),
  ('mynahoken.rule_run_tests(text,bigint)', 'stored rows only');
 

@@ -3,7 +3,7 @@
 -- with an internal error (class XX), whatever it is.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(5);
+SELECT plan(7);
 
 -- rule_operand_sql (PUBLIC may call it) raised XX000 for a NULL operand and
 -- for an object of no known key, quoting the object in the message.
@@ -15,6 +15,13 @@ SELECT throws_ok($$SELECT mynahoken.rule_operand_sql('[1, 2]', 'int', 'municipal
                  '22023', 'unknown operand', 'an operand that is not an object: 22023');
 SELECT is(mynahoken.rule_operand_sql('{"int": "3"}', 'int', 'municipal_nhi'),
           'CAST(''3'' AS pg_catalog.int4)', 'a known operand still compiles');
+
+-- The internal helpers of plan_issuance, called directly, named a temporary
+-- table in a 42P01; they refuse like issuance_certificate_basis.
+SELECT throws_ok($$SELECT * FROM mynahoken.issuance_candidates('2026-12-01', NULL, 1, 10)$$,
+                 '55000', 'issuance_candidates is called by plan_issuance only', 'issuance_candidates outside a run: 55000');
+SELECT throws_ok($$SELECT mynahoken.issuance_plan_rows(1, '2026-12-01', NULL, 1, 10)$$,
+                 '55000', 'issuance_plan_rows is called by plan_issuance only', 'issuance_plan_rows outside a run: 55000');
 
 -- The kind: every function of the extension that is not STRICT (a STRICT
 -- one never runs on NULL), called with NULL for every argument, as SQLsmith

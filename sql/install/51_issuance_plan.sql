@@ -1,0 +1,707 @@
+-- Issuance: planning (plan_issuance and its internal helpers).  The tables
+-- are in 50_issuance.sql; views, hand-off and explanations in
+-- 52_issuance_handoff.sql; pg_cron in 53_issuance_cron.sql.
+
+-- ---------------------------------------------------------------------------
+-- Internal helpers of plan_issuance.  They run in the caller's session and
+-- use its temporary tables:
+--   pg_temp.mh_iss_snap    the member snapshot of this attempt (rn = order by key)
+--   pg_temp.mh_iss_cert    per category: validity of a 資格確認書 issued on as_of, basis
+--   pg_temp.mh_iss_notice  per category and 資格取得日: sending window relevant to as_of, rule, basis
+--   pg_temp.mh_iss_map     per category and certificate reason: basis
+
+-- The advisory lock of the issuance job: (key1, key2) of pg_advisory_lock(int, int).
+CREATE FUNCTION mynahoken.issuance_lock_key()
+RETURNS int[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY[1836674657, 6];   -- 'myna' as an int4, issue 6
+COMMENT ON FUNCTION mynahoken.issuance_lock_key() IS
+  'Keys (int, int) of the session-level advisory lock that lets one plan_issuance run at a time per database';
+
+CREATE FUNCTION mynahoken.issuance_lock_holder()
+RETURNS int
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT l.pid FROM pg_catalog.pg_locks l
+   WHERE l.locktype = 'advisory' AND l.granted
+     AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+     AND l.classid = (mynahoken.issuance_lock_key())[1]::oid
+     AND l.objid = (mynahoken.issuance_lock_key())[2]::oid
+     AND l.objsubid = 2
+   LIMIT 1
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_lock_holder() IS
+  'Process id of the backend running plan_issuance in this database, or NULL';
+
+-- The lock itself: pg_advisory_lock's, released by the server when the
+-- (sub)transaction that took it aborts, or any transaction aborts once the
+-- lock outlived it (a COMMIT inside CALL): a cancelled or failed
+-- plan_issuance never leaves it to an idle session (src/issuance.c).
+CREATE FUNCTION mynahoken.issuance_try_lock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_try_lock'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION mynahoken.issuance_try_lock(int, int) IS
+  'Internal: pg_try_advisory_lock(key1, key2) at session level, released again if the calling transaction (or a later one) aborts before issuance_unlock';
+
+CREATE FUNCTION mynahoken.issuance_unlock(key1 int, key2 int)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mh_issuance_unlock'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION mynahoken.issuance_unlock(int, int) IS
+  'Internal: release the lock of issuance_try_lock (or of pg_advisory_lock with the same keys); false when this session did not hold it';
+
+-- Basis row for (document, category, reason, rules, parameters): shared by content.
+CREATE FUNCTION mynahoken.issuance_basis_id(p_document mynahoken.issuance_document,
+                                            p_category mynahoken.insurer_category,
+                                            p_reason text, p_rules jsonb, p_parameters jsonb,
+                                            p_run bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d text := md5(p_rules::text || p_parameters::text);
+  id bigint;
+BEGIN
+  INSERT INTO mynahoken.issuance_basis AS b (document, category, reason, rules, parameters, digest, first_run)
+  VALUES (p_document, p_category, p_reason, p_rules, p_parameters, d, p_run)
+  ON CONFLICT (document, category, reason, digest) DO NOTHING
+  RETURNING b.basis_id INTO id;
+  IF id IS NULL THEN
+    SELECT b.basis_id INTO id FROM mynahoken.issuance_basis b
+     WHERE b.document = p_document AND b.category = p_category AND b.reason = p_reason AND b.digest = d;
+  END IF;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_basis_id(mynahoken.issuance_document, mynahoken.insurer_category, text, jsonb, jsonb, bigint) IS
+  'Internal: basis row for the given rules and parameters, created when new';
+
+-- Rules and parameters of explanations merged: {"rules": [names], "parameters": [...]}.
+CREATE FUNCTION mynahoken.issuance_merge_explanations(VARIADIC e jsonb[])
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT jsonb_build_object(
+    'rules', coalesce((SELECT jsonb_agg(DISTINCT r->>'rule') FROM unnest(e) x, jsonb_array_elements(x->'rules') r), '[]'),
+    'parameters', coalesce((SELECT jsonb_agg(p ORDER BY p->>'name') FROM
+                              (SELECT DISTINCT ON (p->>'name') p FROM unnest(e) x, jsonb_array_elements(x->'parameters') p
+                                ORDER BY p->>'name') AS s), '[]'))
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_merge_explanations(jsonb[]) IS
+  'Internal: the rules and legal parameters (with sources) of several explanations, without repeats';
+
+-- Start or take over a run; NULL when another run holds the lock.
+CREATE FUNCTION mynahoken.issuance_begin(p_as_of date, p_known_on date, p_late_days int,
+                                         p_chunk_size int, p_wait_seconds int)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+  src regclass;
+  got boolean := false;
+  waited int := 0;
+  holder int;
+  busy_run bigint;
+  old record;
+  run bigint;
+BEGIN
+  -- Arguments first: a bad one records no run.
+  IF p_as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
+  END IF;
+  IF NOT (p_as_of BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'as_of must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF NOT (p_known_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'known_on must be null or a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_wait_seconds < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'wait_seconds must be zero or more');
+  END IF;
+  IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+
+  -- A lock this session kept from a cancelled call is ours already.
+  IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
+    got := true;
+  END IF;
+  WHILE NOT got LOOP
+    got := mynahoken.issuance_try_lock(k[1], k[2]);
+    EXIT WHEN got OR waited >= coalesce(p_wait_seconds, 0);
+    PERFORM pg_sleep(1);
+    waited := waited + 1;
+  END LOOP;
+  IF NOT got THEN
+    holder := mynahoken.issuance_lock_holder();
+    SELECT r.run_id INTO busy_run FROM mynahoken.issuance_run r
+     WHERE r.status = 'running' ORDER BY r.run_id DESC LIMIT 1;
+    INSERT INTO mynahoken.issuance_run (as_of, known_on, late_days, source, status, chunk_size,
+                                        finished_at, note)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'skipped', p_chunk_size, clock_timestamp(),
+            format('skipped: run %s (pid %s) was in progress', coalesce(busy_run::text, '?'),
+                   coalesce(holder::text, '?')));
+    RAISE WARNING 'issuance run skipped: another run is in progress'
+      USING DETAIL = format('Run %s holds the issuance lock (pid %s).', coalesce(busy_run::text, '?'),
+                            coalesce(holder::text, '?')),
+            HINT = 'Pass wait_seconds to wait for it, or let the next scheduled run catch up.';
+    RETURN NULL;
+  END IF;
+
+  -- Unfinished runs: take over the latest one when it plans the same thing,
+  -- supersede the others (the new run re-plans every member anyway).
+  FOR old IN
+    SELECT r.* FROM mynahoken.issuance_run r
+     WHERE r.status IN ('running', 'failed')
+     ORDER BY r.run_id DESC
+     FOR UPDATE
+  LOOP
+    IF run IS NULL AND old.as_of = p_as_of AND old.known_on IS NOT DISTINCT FROM p_known_on
+       AND old.late_days = p_late_days AND old.source = src::text THEN
+      run := old.run_id;
+      UPDATE mynahoken.issuance_run r
+         SET status = 'running', attempts = r.attempts + 1, pid = pg_backend_pid(),
+             attempt_started_at = clock_timestamp(), chunk_size = p_chunk_size,
+             note = format('taken over after %s', CASE WHEN old.status = 'failed'
+                                                       THEN 'a failure' ELSE 'an interruption' END)
+       WHERE r.run_id = old.run_id;
+    ELSE
+      UPDATE mynahoken.issuance_run r
+         SET status = 'superseded', note = 'superseded by a later run'
+       WHERE r.run_id = old.run_id;
+    END IF;
+  END LOOP;
+  IF run IS NULL THEN
+    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size)
+    RETURNING r.run_id INTO run;
+  END IF;
+  RETURN run;
+EXCEPTION WHEN OTHERS THEN
+  IF got THEN
+    PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+  END IF;
+  RAISE;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_begin(date, date, int, int, int) IS
+  'Internal: take the issuance lock (or log a skipped run and return NULL), then start a run or take over an unfinished one';
+
+-- Snapshot and per-run maps.  Returns 'SQLSTATE message' on failure.
+CREATE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  e2 jsonb;
+  m jsonb;
+  w daterange;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+
+  -- The members after the last committed key, in key order, with the
+  -- problems that make the decision functions refuse a row (contradictory
+  -- dates as member_facts_conflict says; the birth date, needed by the
+  -- 後期高齢者 age rule, is required of every member).
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER (ORDER BY s.k COLLATE "C") AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate_member_key'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT src.member_key::text AS k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                        THEN src.insurer_number::text::mynahoken.insurer_number END AS ins,
+                   src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                   coalesce(src.my_number_linked, false) AS my_number_linked,
+                   src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
+                   src.certificate_requested_on, src.certificate_valid_until
+              FROM %s AS src) AS s
+     WHERE $1 IS NULL OR s.k COLLATE "C" > $1 COLLATE "C"
+  $q$, src) USING r.last_key;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key have no order among themselves: a run
+  -- taken over after a kill could plan the other copy.  Refused, counted.
+  SELECT count(*) INTO looks FROM pg_temp.mh_iss_snap s WHERE s.reject = 'duplicate_member_key';
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (the first 10,000) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Validity of a 資格確認書 issued on as_of, per category.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date, explanation jsonb);
+  INSERT INTO pg_temp.mh_iss_cert
+  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on),
+         mynahoken.explain_certificate_valid_until(x.category, r.as_of, r.known_on)
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, basis_id bigint,
+                                PRIMARY KEY (category, reason));
+  -- Bases of every certificate reason met in the snapshot, from the
+  -- explanation of the first member with it; when a member is refused by
+  -- certificate_need here, the chunks find the bases as they go.
+  CREATE TEMP TABLE mh_iss_state (map_complete boolean NOT NULL);
+  BEGIN
+    FOR c IN
+      SELECT x.category, x.need::text AS reason, min(x.rn) AS rn
+        FROM (SELECT s.rn, s.category,
+                     mynahoken.certificate_need(s.category, r.as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                                s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on) AS need
+                FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x
+       WHERE mynahoken.certificate_needed(x.need)
+       GROUP BY 1, 2
+    LOOP
+      PERFORM mynahoken.issuance_certificate_basis(p_run, r.as_of, r.known_on, c.category, c.reason, c.rn);
+    END LOOP;
+    INSERT INTO pg_temp.mh_iss_state VALUES (true);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    INSERT INTO pg_temp.mh_iss_state VALUES (false);
+  END;
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the member source after the last committed key, validity per category and notice windows open on as_of; returns the error or NULL';
+
+-- Documents one range of the snapshot would get (before the "already
+-- planned" checks): the planning rules, in one place.
+CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
+               acquired_on date, issue_window date, valid_from date, valid_until date,
+               sending_window daterange, insurer_number mynahoken.insurer_number,
+               category mynahoken.insurer_category, employer text, basis_id bigint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  RETURN QUERY
+  WITH d AS MATERIALIZED (
+    SELECT s.rn, s.k, s.ins, s.category, s.acquired_on, s.employer, s.my_number_linked,
+           s.certificate_valid_until AS held_until,
+           mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                      s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
+      FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
+  )
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
+  SELECT d.rn, d.k, 'certificate'::mynahoken.issuance_document, d.need::text, d.acquired_on,
+         c.valid_until, p_as_of, c.valid_until, NULL::daterange, d.ins, d.category, d.employer,
+         mp.basis_id
+    FROM d
+    JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = d.category AND mp.reason = d.need::text
+   WHERE mynahoken.certificate_needed(d.need)
+     AND (d.held_until IS NULL OR d.held_until < p_as_of)
+  UNION ALL
+  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
+  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
+  SELECT d.rn, d.k, 'notice'::mynahoken.issuance_document, n.rule, d.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, d.ins, d.category, d.employer, n.basis_id
+    FROM d
+    JOIN pg_temp.mh_iss_notice n ON n.category = d.category AND n.acquired_on = d.acquired_on
+   WHERE d.my_number_linked
+     AND d.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of, before removing those already planned';
+
+-- Basis of a certificate reason for a category, from the explanations of
+-- snapshot row rn (certificate_need) and of the validity for the category.
+CREATE FUNCTION mynahoken.issuance_certificate_basis(p_run bigint, p_as_of date, p_known_on date,
+                                                     p_category mynahoken.insurer_category, p_reason text,
+                                                     p_rn bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m jsonb;
+  id bigint;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_certificate_basis is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT mynahoken.issuance_merge_explanations(
+           mynahoken.explain_certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                              s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                              s.ecert_expires_on, s.certificate_requested_on, p_known_on),
+           ce.explanation)
+    INTO m
+    FROM pg_temp.mh_iss_snap s
+    JOIN pg_temp.mh_iss_cert ce ON ce.category = s.category
+   WHERE s.rn = p_rn;
+  id := mynahoken.issuance_basis_id('certificate', p_category, p_reason, m->'rules', m->'parameters', p_run);
+  INSERT INTO pg_temp.mh_iss_map (category, reason, basis_id) VALUES (p_category, p_reason, id)
+  ON CONFLICT DO NOTHING;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_certificate_basis(bigint, date, date, mynahoken.insurer_category, text, bigint) IS
+  'Internal: basis of a certificate reason for a category, from the explanation of one snapshot member; recorded in the run''s map';
+
+-- Plan rows [lo, hi] of the snapshot; returns {certificates, notices, already}.
+CREATE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  -- Bases of certificate reasons not met in prepare (only when a member was
+  -- refused there, so the pass over all members stopped early).
+  IF NOT (SELECT st.map_complete FROM pg_temp.mh_iss_state st) THEN
+    FOR c IN
+      SELECT x.category, x.reason, min(x.rn) AS rn
+        FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+       WHERE x.document = 'certificate' AND x.basis_id IS NULL
+       GROUP BY 1, 2
+    LOOP
+      PERFORM mynahoken.issuance_certificate_basis(p_run, p_as_of, p_known_on, c.category, c.reason, c.rn);
+    END LOOP;
+  END IF;
+
+  WITH cand AS MATERIALIZED (
+    SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+  ), fresh AS (
+    -- LATERAL ... LIMIT 1: one index probe per candidate, never a hash
+    -- join over the whole queue (which the planner picks for NOT EXISTS).
+    SELECT x.* FROM cand x
+      LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                          WHERE q.member_key = x.member_key AND q.document = x.document
+                            AND q.acquired_on = x.acquired_on
+                            AND (x.document = 'notice' OR q.valid_until >= p_as_of)
+                          LIMIT 1) AS e ON true
+     WHERE e.found IS NULL
+  ), ins AS (
+    INSERT INTO mynahoken.issuance_queue AS q
+           (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+            sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+    SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+      FROM fresh x
+     ORDER BY x.member_key COLLATE "C", x.document
+    ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+    RETURNING q.document
+  )
+  SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+               count(*) FILTER (WHERE i.document = 'notice'),
+               (SELECT count(*) FROM cand) - count(*)]
+    INTO res FROM ins i;
+  RETURN res;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet; returns {certificates, notices, already planned}';
+
+-- One chunk: rejections, planning (row by row when a row is refused by the
+-- decision functions), progress.  Returns NULL or 'SQLSTATE message'.
+CREATE FUNCTION mynahoken.issuance_chunk(p_run bigint, p_lo bigint, p_hi bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  res bigint[];
+  one bigint[];
+  bad_insurer bigint;
+  bad_other bigint;
+  i bigint;
+  k text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+  SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
+   WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+  ON CONFLICT DO NOTHING;
+  SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
+         count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
+    INTO bad_insurer, bad_other
+    FROM pg_temp.mh_iss_snap s WHERE s.rn BETWEEN p_lo AND p_hi;
+
+  BEGIN
+    res := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, p_lo, p_hi);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    -- Some member's facts were refused: plan row by row, record the refusals.
+    res := ARRAY[0, 0, 0]::bigint[];
+    FOR i, k IN SELECT s.rn, s.k FROM pg_temp.mh_iss_snap s
+                 WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL ORDER BY s.rn LOOP
+      BEGIN
+        one := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, i, i);
+        res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3]];
+      EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
+        bad_other := bad_other + 1;
+      END;
+    END LOOP;
+  END;
+
+  UPDATE mynahoken.issuance_run x
+     SET members_done = x.members_done + (p_hi - p_lo + 1),
+         chunks = x.chunks + 1,
+         -- The last key that does not read as a My Number: a run taken
+         -- over from there plans again, idempotently, the members after it.
+         last_key = coalesce((SELECT s.k FROM pg_temp.mh_iss_snap s
+                               WHERE s.rn BETWEEN p_lo AND p_hi
+                                 AND NOT coalesce(mynahoken.mynumber_is_valid(s.k), false)
+                               ORDER BY s.rn DESC LIMIT 1), x.last_key),
+         certificates = x.certificates + res[1],
+         notices = x.notices + res[2],
+         already_planned = x.already_planned + res[3],
+         rejected_invalid_insurer = x.rejected_invalid_insurer + bad_insurer,
+         rejected_other = x.rejected_other + bad_other
+   WHERE x.run_id = p_run;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_chunk(bigint, bigint, bigint) IS
+  'Internal: plan one chunk of the snapshot and record progress in the run row; returns the error or NULL';
+
+-- End of a run: finished, or failed with its error.  Releases the lock.
+CREATE FUNCTION mynahoken.issuance_end(p_run bigint, p_error text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+BEGIN
+  IF p_error IS NULL THEN
+    UPDATE mynahoken.issuance_run x SET status = 'finished', finished_at = clock_timestamp(), error = NULL
+     WHERE x.run_id = p_run;
+  ELSE
+    UPDATE mynahoken.issuance_run x SET status = 'failed', error = p_error
+     WHERE x.run_id = p_run;
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+  PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_end(bigint, text) IS
+  'Internal: mark a run finished (or failed with its error), drop its temporary tables and release the issuance lock';
+
+-- ---------------------------------------------------------------------------
+-- The procedure
+
+CREATE PROCEDURE mynahoken.plan_issuance(as_of date DEFAULT CURRENT_DATE,
+                                         chunk_size integer DEFAULT 10000,
+                                         late_days integer DEFAULT 60,
+                                         known_on date DEFAULT NULL,
+                                         wait_seconds integer DEFAULT 0,
+                                         pause_ms integer DEFAULT 0,
+                                         commit_chunks boolean DEFAULT true)
+LANGUAGE plpgsql
+AS $$
+-- No SET clause (it would forbid COMMIT), so this body runs under the caller's
+-- search_path: every type, function and operator is schema-qualified, and the
+-- work is done by the functions it calls, which fix their own search_path.
+DECLARE
+  p_as_of pg_catalog.date := as_of;
+  p_chunk pg_catalog.int4 := chunk_size;
+  run pg_catalog.int8;
+  err pg_catalog.text;
+  total pg_catalog.int8;
+  lo pg_catalog.int8 := 1;
+  hi pg_catalog.int8;
+BEGIN
+  -- Called inside a transaction block with commit_chunks, fail here, before
+  -- taking the lock, rather than at the first chunk.
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  run := mynahoken.issuance_begin(p_as_of, known_on, late_days, p_chunk, wait_seconds);
+  IF run IS NULL THEN
+    RETURN;
+  END IF;
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  err := mynahoken.issuance_prepare(run);
+  IF err IS NULL THEN
+    SELECT pg_catalog.count(*) INTO total FROM pg_temp.mh_iss_snap;
+    IF commit_chunks THEN
+      COMMIT;
+    END IF;
+    WHILE lo OPERATOR(pg_catalog.<=) total LOOP
+      hi := LEAST(lo OPERATOR(pg_catalog.+) p_chunk OPERATOR(pg_catalog.-) 1, total);
+      err := mynahoken.issuance_chunk(run, lo, hi);
+      EXIT WHEN err IS NOT NULL;
+      IF commit_chunks THEN
+        COMMIT;
+      END IF;
+      lo := hi OPERATOR(pg_catalog.+) 1;
+      IF pause_ms OPERATOR(pg_catalog.>) 0 AND lo OPERATOR(pg_catalog.<=) total THEN
+        PERFORM pg_catalog.pg_sleep(pause_ms::pg_catalog.float8 OPERATOR(pg_catalog./) 1000);
+      END IF;
+    END LOOP;
+  END IF;
+  PERFORM mynahoken.issuance_end(run, err);
+  IF commit_chunks THEN
+    COMMIT;
+  END IF;
+  IF err IS NOT NULL THEN
+    -- The error is not repeated: it may quote a member's data.
+    PERFORM mynahoken.raise_error(pg_catalog.left(err, 5), pg_catalog.format(mynahoken.gettext('issuance run %s failed'), run),
+      detail => 'The error is in the column error of mynahoken.issuance_runs.',
+      hint => 'The run is logged as failed; the next run for the same day takes it over where it stopped.');
+  END IF;
+END
+$$;
+COMMENT ON PROCEDURE mynahoken.plan_issuance(date, integer, integer, date, integer, integer, boolean) IS
+  'Plan the 資格確認書 and 資格情報のお知らせ members need on as_of, committing every chunk_size members; idempotent, resumable, one run at a time';

@@ -1,0 +1,218 @@
+-- Issuance: operators' views, hand-off to the print vendor and sending, and
+-- the explanation of one member (tables in 50_issuance.sql).
+
+-- ---------------------------------------------------------------------------
+-- Operators' views
+
+CREATE VIEW mynahoken.issuance_runs AS
+SELECT r.run_id, r.as_of,
+       CASE WHEN r.status = 'running' AND mynahoken.issuance_lock_holder() IS DISTINCT FROM r.pid
+            THEN 'interrupted' ELSE r.status END AS state,
+       r.attempts, r.started_at, r.finished_at,
+       r.members_total, r.members_done, r.certificates, r.notices, r.already_planned,
+       r.rejected_invalid_insurer, r.rejected_other, r.chunks, r.error, r.note,
+       CASE WHEN r.finished_at IS NOT NULL AND r.members_done > 0 AND r.attempts = 1
+            THEN round(r.members_done / greatest(extract(epoch FROM r.finished_at - r.started_at), 0.001)) END
+         AS members_per_s
+  FROM mynahoken.issuance_run r;
+COMMENT ON VIEW mynahoken.issuance_runs IS
+  'Run log for operators: state (running, interrupted = crashed or killed and not yet taken over, finished, failed, superseded, skipped), counts, rate';
+
+CREATE VIEW mynahoken.issuance_pending AS
+SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS oldest
+  FROM mynahoken.issuance_queue q
+ WHERE q.handoff_id IS NULL
+ GROUP BY 1, 2, 3;
+COMMENT ON VIEW mynahoken.issuance_pending IS
+  'Planned documents not yet handed off, per employer (NULL: direct mail), document and reason';
+
+-- The print vendor's layout: one line per document, grouped by batch
+-- (one employer each), with the Japanese document name and dates in ISO.
+CREATE VIEW mynahoken.issuance_handoff_file AS
+SELECT q.handoff_id,
+       coalesce(q.employer, '') AS employer,
+       CASE WHEN q.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY q.handoff_id ORDER BY q.member_key COLLATE "C", q.document) AS line_no,
+       mynahoken.padded(q.insurer_number) AS insurer_number,
+       q.member_key,
+       CASE q.document WHEN 'certificate' THEN '資格確認書' ELSE '資格情報のお知らせ' END AS document_name,
+       q.document::text AS document,
+       q.reason,
+       pg_catalog.to_char(q.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(q.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(upper(q.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       q.queue_id
+  FROM mynahoken.issuance_queue q
+ WHERE q.handoff_id IS NOT NULL;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document of each batch: COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+
+-- ---------------------------------------------------------------------------
+-- Hand-off and sending
+
+CREATE FUNCTION mynahoken.prepare_handoff(employer text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  h bigint := nextval('mynahoken.issuance_handoff_id_seq');
+  n bigint;
+BEGIN
+  -- The queue rows reference the batch: create it first, count after.
+  INSERT INTO mynahoken.issuance_handoff (handoff_id, employer, documents)
+  VALUES (h, prepare_handoff.employer, 0);
+  -- "=" and IS NULL separately, so that the partial index is used.
+  IF prepare_handoff.employer IS NULL THEN
+    UPDATE mynahoken.issuance_queue q SET handoff_id = h
+     WHERE q.handoff_id IS NULL AND q.employer IS NULL;
+  ELSE
+    UPDATE mynahoken.issuance_queue q SET handoff_id = h
+     WHERE q.handoff_id IS NULL AND q.employer = prepare_handoff.employer;
+  END IF;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  IF n = 0 THEN
+    DELETE FROM mynahoken.issuance_handoff x WHERE x.handoff_id = h;
+    RETURN NULL;
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET documents = n WHERE x.handoff_id = h;
+  RETURN h;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.prepare_handoff(text) IS
+  'Put every planned document of one employer (NULL: direct mail to members) not yet handed off into a new batch; returns its id, or NULL when there is none';
+
+CREATE FUNCTION mynahoken.prepare_handoffs()
+RETURNS TABLE (handoff_id bigint, employer text, documents bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  e record;
+  h bigint;
+BEGIN
+  FOR e IN SELECT DISTINCT q.employer FROM mynahoken.issuance_queue q
+            WHERE q.handoff_id IS NULL ORDER BY 1 NULLS FIRST LOOP
+    h := mynahoken.prepare_handoff(e.employer);
+    IF h IS NOT NULL THEN
+      RETURN QUERY SELECT b.handoff_id, b.employer, b.documents
+                     FROM mynahoken.issuance_handoff b WHERE b.handoff_id = h;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.prepare_handoffs() IS
+  'prepare_handoff for every employer with documents waiting (and for direct mail); one row per batch created';
+
+CREATE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b mynahoken.issuance_handoff;
+  n bigint;
+BEGIN
+  SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
+   WHERE x.handoff_id = b.handoff_id;
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on
+   WHERE q.handoff_id = b.handoff_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.mark_handoff_sent(bigint, date) IS
+  'Mark every document of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';
+
+-- ---------------------------------------------------------------------------
+-- Explanation of one member
+
+CREATE FUNCTION mynahoken.explain_issuance(member_key text, as_of date DEFAULT CURRENT_DATE,
+                                           known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  src regclass;
+  m record;
+  found_rows bigint;
+  cat mynahoken.insurer_category;
+  need jsonb;
+  validity jsonb;
+  notice jsonb;
+  planned jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT s.source::regclass INTO src FROM mynahoken.member_source s;
+  EXECUTE format('SELECT src.insurer_number::text AS ins, src.birth_date, src.acquired_on, src.lost_on,
+                         src.employer::text AS employer, coalesce(src.my_number_linked, false) AS linked,
+                         src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
+                         src.certificate_requested_on, src.certificate_valid_until
+                    FROM %s AS src WHERE src.member_key::text = $1', src)
+    INTO m USING explain_issuance.member_key;
+  GET DIAGNOSTICS found_rows = ROW_COUNT;
+  IF found_rows = 0 THEN
+    -- Never the key: member keys may be My Numbers.
+    PERFORM mynahoken.raise_error('P0002', 'member is not in the member source',
+      detail => 'No row of the member source has the given member_key.');
+  END IF;
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'queue_id', q.queue_id, 'document', q.document, 'reason', q.reason,
+           'valid_from', q.valid_from, 'valid_until', q.valid_until,
+           'sending_window', mynahoken.daterange_iso(q.sending_window),
+           'as_of', q.as_of, 'run_id', q.run_id, 'employer', q.employer,
+           'handoff_id', q.handoff_id, 'sent_on', q.sent_on,
+           'basis', (SELECT jsonb_build_object('rules', b.rules, 'parameters', b.parameters)
+                       FROM mynahoken.issuance_basis b WHERE b.basis_id = q.basis_id))
+           ORDER BY q.queue_id), '[]')
+    INTO planned
+    FROM mynahoken.issuance_queue q WHERE q.member_key = explain_issuance.member_key;
+  IF NOT coalesce(mynahoken.insurer_number_is_valid(m.ins), false) THEN
+    RETURN jsonb_build_object('member_key', explain_issuance.member_key, 'as_of', as_of,
+                              'problem', 'invalid_insurer_number', 'planned', planned);
+  END IF;
+  cat := mynahoken.category(m.ins::mynahoken.insurer_number);
+  BEGIN
+    need := mynahoken.explain_certificate_need(cat, as_of, m.birth_date, m.acquired_on, m.lost_on, m.linked,
+                                               m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                                               m.certificate_requested_on, known_on);
+    validity := mynahoken.explain_certificate_valid_until(cat, as_of, known_on);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    need := jsonb_build_object('error', SQLERRM);
+  END;
+  BEGIN
+    notice := mynahoken.explain_notice_sending_window(cat, m.acquired_on, known_on);
+  EXCEPTION WHEN no_data_found OR data_exception THEN
+    notice := jsonb_build_object('error', SQLERRM);
+  END;
+  RETURN jsonb_build_object(
+    'member_key', explain_issuance.member_key,
+    'as_of', as_of,
+    'insurer_number', m.ins::mynahoken.insurer_number::text,
+    'category', cat,
+    'employer', m.employer,
+    'my_number_linked', m.linked,
+    'certificate_need', need,
+    'certificate_valid_until', validity,
+    'notice_sending_window', notice,
+    'planned', planned);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.explain_issuance(text, date, date) IS
+  'Why a member gets (or not) a 資格確認書 and a 資格情報のお知らせ on a day: the decision explanations with sources, and the documents planned for the member';
