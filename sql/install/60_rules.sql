@@ -674,8 +674,10 @@ BEGIN
   IF tok IS NULL THEN
     PERFORM mynahoken.raise_error('22P02', 'the expression ends too early');
   ELSIF tok ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
-    IF NOT tok ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
-       OR to_char(to_date(tok, 'YYYY-MM-DD'), 'YYYY-MM-DD') <> tok THEN
+    -- checked without a cast, whose error would quote the text
+    IF NOT tok ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' OR left(tok, 4)::int < 1
+       OR substr(tok, 9, 2)::int > extract(day FROM make_date(left(tok, 4)::int, substr(tok, 6, 2)::int, 1)
+                                                    + interval '1 month' - interval '1 day') THEN
       PERFORM mynahoken.raise_error('22P02', pg_catalog.format('invalid date at token %s', pos));
     END IF;
     node := jsonb_build_object('date', tok); next := pos + 1;
@@ -691,7 +693,8 @@ BEGIN
     FOR k IN 1 .. jsonb_array_length(sig->tok) LOOP
       IF k > 1 THEN
         IF tokens[next] IS DISTINCT FROM ',' THEN
-          PERFORM mynahoken.raise_error('22P02', pg_catalog.format('%s takes %s arguments: "," expected at token %s', tok, jsonb_array_length(sig->tok), next));
+          PERFORM mynahoken.raise_error('22P02', pg_catalog.format('%s takes %s: "," expected at token %s', tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
         END IF;
         next := next + 1;
       END IF;
@@ -704,7 +707,8 @@ BEGIN
       next := a.next;
     END LOOP;
     IF tokens[next] IS DISTINCT FROM ')' THEN
-      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('%s takes %s arguments: ")" expected at token %s', tok, jsonb_array_length(sig->tok), next));
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('%s takes %s: ")" expected at token %s', tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
     END IF;
     -- constants the primitive would refuse at run time are refused here
     IF tok = 'birthday' AND NOT (args->0->>'int')::int BETWEEN 0 AND 200 THEN
@@ -719,7 +723,8 @@ BEGIN
     node := jsonb_build_object('fn', tok, 'args', args); next := next + 1;
   ELSIF tok ~ '^[a-z_][a-z0-9_]*$' THEN
     IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = tok AND f.fact_type = 'date') THEN
-      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('"%s" is neither a primitive nor a fact of type date', tok));
+      -- the token is the analyst's text: its position, never the text
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format('token %s is neither a primitive nor a fact of type date', pos));
     END IF;
     node := jsonb_build_object('fact', tok); next := pos + 1;
   ELSE
@@ -772,7 +777,7 @@ EXCEPTION WHEN invalid_text_representation THEN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_expr_problem(text) IS
-  'What is wrong with the output expression of a date decision ("birthday takes 1 arguments: ... at token 4"), or NULL when it parses (PARALLEL UNSAFE: it catches the parser''s error)';
+  'What is wrong with the output expression of a date decision ("birthday takes one argument: ")" expected at token 4"), or NULL when it parses (PARALLEL UNSAFE: it catches the parser''s error)';
 
 -- The facts an output expression reads (birthday(n) reads birth_date).
 CREATE FUNCTION mynahoken.rule_expr_facts(node jsonb)
