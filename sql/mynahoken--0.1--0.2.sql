@@ -4713,7 +4713,7 @@ ALTER TABLE mynahoken.rule_decision ENABLE TRIGGER rule_decision_guard;
 ALTER TABLE mynahoken.rule_label ENABLE TRIGGER rule_label_guard;
 INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description, shipped) VALUES
   ('national_certificate_valid_until', 'date', 'derived', NULL,
-   'CASE WHEN mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) IS NOT NULL THEN mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on}) END',
+   'mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on})',
    NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number', true);
 INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description, insurer_may_narrow, shipped) VALUES
   ('national.certificate_valid_until:term', 'certificate_valid_until', '{}', true,
@@ -5043,7 +5043,10 @@ BEGIN
     PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
   END IF;
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
-  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat'];
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
   nat := 'c.nat';
   FOR t IN
     SELECT x.* FROM mynahoken.rule_table x
@@ -5127,14 +5130,17 @@ BEGIN
       END IF;
     END LOOP;
   END LOOP;
-  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS c'
-                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
-                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit OFFSET 0) AS d',
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
                 CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                           ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                 CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
-                array_to_string(vals, ', '),
-                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national');
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
