@@ -222,3 +222,43 @@ BEGIN
   RAISE NOTICE 'activation of 200 x 6: % s, % diagnostics', round(secs::numeric, 3), n;
 END $$;
 SET client_min_messages = notice;
+
+-- The date decision certificate_valid_until (policy (b)): a collect-min table
+-- (one year, the 70th-birthday month end, the day before the 75th birthday)
+-- at 131151 and the next 7月31日 at 39131156, every insurer date capped at
+-- the legal maximum, against the national C function per row.
+SET client_min_messages = warning;
+SELECT mynahoken.rule_table_define('bench.kaku_valid', 'certificate_valid_until', '{131151}',
+         'national.certificate_valid_until:term', 'collect', aggregation => 'min');
+SELECT mynahoken.rule_table_define('bench.kouiki_valid', 'certificate_valid_until', '{39131156}',
+         'national.certificate_valid_until:term');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)
+VALUES ('bench.kaku_valid', '[2026-04-01,)', '2026-03-01', 'bench', '{age}', 'bench_author'),
+       ('bench.kouiki_valid', '[2026-04-01,)', '2026-03-01', 'bench', '{age}', 'bench_author');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+SELECT v.version_id, r.row_no, r.cells, r.outcome
+  FROM mynahoken.rule_version v
+  JOIN (VALUES ('bench.kaku_valid', 1, '{"-"}'::text[], 'day_before(add_months(day, 12))'),
+               ('bench.kaku_valid', 2, '{"< 70"}', 'month_end(birthday(70))'),
+               ('bench.kaku_valid', 3, '{"< 75"}', 'day_before(birthday(75))'),
+               ('bench.kouiki_valid', 1, '{"-"}', 'next_month_day(add_months(day, 1), 7, 31)')) AS r(t, row_no, cells, outcome)
+    ON r.t = v.table_name;
+SELECT count(*) AS diagnostics FROM mynahoken.rule_activate('bench.kaku_valid');
+SELECT count(*) AS diagnostics FROM mynahoken.rule_activate('bench.kouiki_valid');
+SET client_min_messages = notice;
+-- The national layer and the 後期 rule equal the C function before timing.
+SELECT count(*) AS valid_until_disagreements
+  FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') e
+  JOIN bench.rule_members m USING (member_key)
+ WHERE m.insurer_number <> '131151'
+   AND e.value IS DISTINCT FROM mynahoken.certificate_valid_until(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '2026-08-03');
+
+SET max_parallel_workers_per_gather = 0;
+SELECT bench.run('certificate_valid_until rules serial', 'floor', :nrows,
+  $$SELECT count(*), sum(length(insurer_number)) FROM bench.rule_members$$);
+SELECT bench.run('certificate_valid_until rules serial', 'compiled', :nrows,
+  $$SELECT count(e.value) FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') e$$, true);
+SELECT bench.run('certificate_valid_until rules serial', 'national_c', :nrows,
+  $$SELECT count(mynahoken.certificate_valid_until(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '2026-08-03'))
+      FROM bench.rule_members m$$);
+RESET max_parallel_workers_per_gather;

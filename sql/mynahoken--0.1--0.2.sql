@@ -8087,3 +8087,1375 @@ BEGIN
   RETURN res;
 END
 $$;
+-- ===========================================================================
+-- Issue 11, rule engine (second part).
+-- Hit policies collect and rule order, date decisions (certificate_valid_until)
+-- over the date primitives, the report of national changes under insurer
+-- exceptions, labels an insurer may narrow (:on_request).
+-- ===========================================================================
+
+ALTER TABLE mynahoken.rule_label ADD COLUMN insurer_may_narrow boolean NOT NULL DEFAULT false;
+ALTER TABLE mynahoken.rule_table ADD COLUMN aggregation text;
+ALTER TABLE mynahoken.rule_table ADD CONSTRAINT rule_table_aggregation_check
+    CHECK (aggregation IS NULL OR (hit_policy = 'collect' AND aggregation IN ('list', 'sum', 'min', 'max', 'count')));
+ALTER TYPE mynahoken.rule_hit ADD ATTRIBUTE outcomes text[];
+COMMENT ON TYPE mynahoken.rule_hit IS
+  'What a compiled decision returns for a member: the outcome and the rule version and row that produced it (NULL for the national layer), the layer and table, and every outcome (the matching rows of a collect or rule order table, else the outcome alone)';
+
+CREATE TYPE mynahoken.rule_date_hit AS (
+  value      date,
+  version_id bigint,
+  row_no     integer,
+  layer      text,
+  table_name text,
+  capped     boolean
+);
+COMMENT ON TYPE mynahoken.rule_date_hit IS
+  'What a compiled date decision returns for a member: the date and the rule version and row that produced it (NULL for the national layer), the layer and table, and whether the legal maximum capped the row''s date';
+
+CREATE FUNCTION mynahoken.rule_birthday(birth_date date, n integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_birthday'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_birthday(date, integer) IS
+  'The n-th birthday (0 to 200) of someone born on birth_date: the first day of age n as mynahoken.rule_age_on counts (29 February is 1 March in other years); 22023 for n out of range, 22008 beyond the date range (the output primitive birthday(n))';
+
+CREATE FUNCTION mynahoken.rule_add_months(day date, months integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_add_months'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_add_months(date, integer) IS
+  'A day plus a number of months (-1200 to 1200), clamped to the end of a shorter month (31 January + 1 month = 28 or 29 February), as the national decisions count; 22023 for a number out of range (the output primitive add_months)';
+
+CREATE FUNCTION mynahoken.rule_month_end(day date)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_month_end'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_month_end(date) IS
+  'The last day of the day''s month (the output primitive month_end)';
+
+CREATE FUNCTION mynahoken.rule_next_month_day(day date, month integer, mday integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_next_month_day'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_next_month_day(date, integer, integer) IS
+  'The first day on or after the day that is the given month and day of month (7, 31: the next 7月31日; 2, 29 in the next leap year); 22008 for a month-day that never exists (the output primitive next_month_day)';
+
+ALTER TABLE mynahoken.rule_decision DISABLE TRIGGER rule_decision_guard;
+ALTER TABLE mynahoken.rule_label DISABLE TRIGGER rule_label_guard;
+UPDATE mynahoken.rule_decision SET national_fact = 'national_certificate_valid_until'
+ WHERE decision = 'certificate_valid_until' AND shipped;
+UPDATE mynahoken.rule_label SET insurer_may_narrow = true,
+       description = 'Application (申請): the product renews an applicant at every renewal; MHLW 2025-03-13 names renewal without application only for 要配慮者, so an insurer may count other applications once'
+ WHERE label = 'national.certificate_need:on_request' AND shipped;
+ALTER TABLE mynahoken.rule_decision ENABLE TRIGGER rule_decision_guard;
+ALTER TABLE mynahoken.rule_label ENABLE TRIGGER rule_label_guard;
+INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description, shipped) VALUES
+  ('national_certificate_valid_until', 'date', 'derived', NULL,
+   'mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on})',
+   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number', true);
+INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description, insurer_may_narrow, shipped) VALUES
+  ('national.certificate_valid_until:term', 'certificate_valid_until', '{}', true,
+   'The insurer''s term and renewal month (certificate_term_months, certificate_renewal_month); every insurer output is capped at the legal maximum (certificate_max_months)', false, true);
+
+DROP FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text);
+CREATE FUNCTION mynahoken.rule_table_define(table_name text, decision text, applies_to text[],
+                                            exception_to text, hit_policy text DEFAULT 'unique',
+                                            on_no_match text DEFAULT 'national',
+                                            yields_to text DEFAULT NULL, cap text DEFAULT NULL,
+                                            description text DEFAULT NULL, aggregation text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c text;
+BEGIN
+  INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, exception_to, hit_policy,
+                                    on_no_match, yields_to, cap, description, aggregation)
+  VALUES (rule_table_define.table_name, rule_table_define.decision, 'insurer', rule_table_define.applies_to,
+          rule_table_define.exception_to, rule_table_define.hit_policy, rule_table_define.on_no_match,
+          rule_table_define.yields_to, rule_table_define.cap, rule_table_define.description,
+          CASE WHEN rule_table_define.hit_policy = 'collect' THEN coalesce(rule_table_define.aggregation, 'list')
+               ELSE rule_table_define.aggregation END);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'unknown decision or label',
+      hint => 'The decisions are listed in mynahoken.rule_decision, the labels in mynahoken.rule_label.');
+  WHEN integrity_constraint_violation THEN
+    GET STACKED DIAGNOSTICS c = CONSTRAINT_NAME;
+    PERFORM mynahoken.raise_error(SQLSTATE, 'the rule table cannot be added',
+      detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_table.'), c));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text, text) IS
+  'Define an insurer rule table: its decision, scope (insurer numbers, prefixes such as 0613*, or categories), the national label it is an exception to, hit policy (unique, any, first, priority, collect, rule_order), on_no_match (national, error, default <outcome>), the national label it yields to, and for collect the aggregation (list, sum, min, max, count; default list)';
+
+CREATE FUNCTION mynahoken.rule_expr_parse_at(tokens text[], pos integer, OUT node jsonb, OUT next integer)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tok text := tokens[pos];
+  sig CONSTANT jsonb := '{"add_months": ["date", "int"], "month_end": ["date"], "birthday": ["int"],
+                          "next_month_day": ["date", "int", "int"], "day_before": ["date"]}';
+  args jsonb := '[]';
+  a record;
+  k int := 0;
+BEGIN
+  IF tok IS NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression ends too early');
+  ELSIF tok ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+    -- checked without a cast, whose error would quote the text
+    IF NOT tok ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' OR left(tok, 4)::int < 1
+       OR substr(tok, 9, 2)::int > extract(day FROM make_date(left(tok, 4)::int, substr(tok, 6, 2)::int, 1)
+                                                    + interval '1 month' - interval '1 day') THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid date at token %s'), pos));
+    END IF;
+    node := jsonb_build_object('date', tok); next := pos + 1;
+  ELSIF tok ~ '^-?[0-9]{1,4}$' THEN
+    node := jsonb_build_object('int', tok::int); next := pos + 1;
+  ELSIF tok = 'day' THEN
+    node := '{"day": true}'; next := pos + 1;
+  ELSIF tok ~ '^[a-z_][a-z0-9_]*$' AND sig ? tok THEN
+    IF tokens[pos + 1] IS DISTINCT FROM '(' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s needs "(" at token %s'), tok, pos + 1));
+    END IF;
+    next := pos + 2;
+    FOR k IN 1 .. jsonb_array_length(sig->tok) LOOP
+      IF k > 1 THEN
+        IF tokens[next] IS DISTINCT FROM ',' THEN
+          PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s takes %s: "," expected at token %s'), tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
+        END IF;
+        next := next + 1;
+      END IF;
+      SELECT * INTO a FROM mynahoken.rule_expr_parse_at(tokens, next);
+      IF (a.node ? 'int') <> (sig->tok->>(k - 1) = 'int') THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('argument %s of %s must be %s'), k, tok,
+          CASE sig->tok->>(k - 1) WHEN 'int' THEN 'a whole number' ELSE 'a date' END));
+      END IF;
+      args := args || jsonb_build_array(a.node);
+      next := a.next;
+    END LOOP;
+    IF tokens[next] IS DISTINCT FROM ')' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s takes %s: ")" expected at token %s'), tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
+    END IF;
+    -- constants the primitive would refuse at run time are refused here
+    IF tok = 'birthday' AND NOT (args->0->>'int')::int BETWEEN 0 AND 200 THEN
+      PERFORM mynahoken.raise_error('22P02', 'birthday(n) needs n between 0 and 200');
+    ELSIF tok = 'add_months' AND NOT (args->1->>'int')::int BETWEEN -1200 AND 1200 THEN
+      PERFORM mynahoken.raise_error('22P02', 'add_months(e, n) needs n between -1200 and 1200');
+    ELSIF tok = 'next_month_day' AND NOT (CASE WHEN (args->1->>'int')::int BETWEEN 1 AND 12 AND (args->2->>'int')::int BETWEEN 1 AND 31
+          THEN make_date(2000, (args->1->>'int')::int, 1) + ((args->2->>'int')::int - 1)
+               < (make_date(2000, (args->1->>'int')::int, 1) + interval '1 month')::date ELSE false END) THEN
+      PERFORM mynahoken.raise_error('22P02', 'next_month_day(e, month, mday) needs a month-day that exists (2, 29 is found in leap years)');
+    END IF;
+    node := jsonb_build_object('fn', tok, 'args', args); next := next + 1;
+  ELSIF tok ~ '^[a-z_][a-z0-9_]*$' THEN
+    IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = tok AND f.fact_type = 'date') THEN
+      -- the token is the analyst's text: its position, never the text
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('token %s is neither a primitive nor a fact of type date'), pos));
+    END IF;
+    node := jsonb_build_object('fact', tok); next := pos + 1;
+  ELSE
+    PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('unexpected token %s'), pos));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_parse_at(text[], integer) IS
+  'Internal: recursive descent of an output expression from token pos: the node as jsonb and the next token; 22P02 naming the problem';
+
+CREATE FUNCTION mynahoken.rule_expr_parse(expr text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tokens text[];
+  r record;
+BEGIN
+  IF expr IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF btrim(expr) !~ '^([a-z_][a-z0-9_]*|[0-9]{4}-[0-9]{2}-[0-9]{2}|-?[0-9]{1,4}|[(),]|\s)+$' THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression has a character outside names, numbers, dates, "(", ")" and ","');
+  END IF;
+  tokens := ARRAY(SELECT m[1] FROM regexp_matches(expr, '([a-z_][a-z0-9_]*|[0-9]{4}-[0-9]{2}-[0-9]{2}|-?[0-9]{1,4}|[(),])', 'g') AS m);
+  SELECT * INTO r FROM mynahoken.rule_expr_parse_at(tokens, 1);
+  IF r.next <= cardinality(tokens) THEN
+    PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('unexpected token %s after the expression'), r.next));
+  END IF;
+  IF r.node ? 'int' THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression is a number, not a date');
+  END IF;
+  RETURN r.node;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_parse(text) IS
+  'Parse the output expression of a date decision (day, a date fact, an ISO date, add_months(e, n), month_end(e), birthday(n), next_month_day(e, month, mday), day_before(e)) into jsonb; 22P02 naming the problem and token, never repeating the text';
+
+CREATE FUNCTION mynahoken.rule_expr_problem(expr text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE   -- its exception block is a subtransaction
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM mynahoken.rule_expr_parse(expr);
+  RETURN NULL;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_problem(text) IS
+  'What is wrong with the output expression of a date decision ("birthday takes one argument: ")" expected at token 4"), or NULL when it parses (PARALLEL UNSAFE: it catches the parser''s error)';
+
+CREATE FUNCTION mynahoken.rule_expr_facts(node jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT pg_catalog.array_agg(DISTINCT x.f ORDER BY x.f)
+    FROM (SELECT CASE WHEN p.v OPERATOR(pg_catalog.?) 'fact' THEN p.v OPERATOR(pg_catalog.->>) 'fact'
+                      WHEN (p.v OPERATOR(pg_catalog.->>) 'fn') OPERATOR(pg_catalog.=) 'birthday' THEN 'birth_date' END AS f
+            FROM pg_catalog.jsonb_path_query(rule_expr_facts.node, 'strict $.**') AS p(v)
+           WHERE pg_catalog.jsonb_typeof(p.v) OPERATOR(pg_catalog.=) 'object') AS x
+   WHERE x.f IS NOT NULL;
+END;
+COMMENT ON FUNCTION mynahoken.rule_expr_facts(jsonb) IS
+  'Internal: the facts a parsed output expression reads (its date facts, and birth_date for birthday(n))';
+
+CREATE FUNCTION mynahoken.rule_expr_sql(node jsonb, mode text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a text[];
+BEGIN
+  IF node ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', node->>'date');
+  ELSIF node ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', node->>'int');
+  ELSIF node ? 'day' THEN
+    RETURN '$1';
+  ELSIF node ? 'fact' AND mode IS NULL THEN
+    RETURN format('f.%I', node->>'fact');
+  ELSIF node ? 'fact' THEN
+    RETURN '(' || mynahoken.rule_fact_sql(node->>'fact', mode) || ')';
+  END IF;
+  a := ARRAY(SELECT mynahoken.rule_expr_sql(x, mode) FROM jsonb_array_elements(node->'args') WITH ORDINALITY AS e(x, i) ORDER BY i);
+  CASE node->>'fn'
+    WHEN 'add_months' THEN RETURN format('mynahoken.rule_add_months(%s, %s)', a[1], a[2]);
+    WHEN 'month_end' THEN RETURN format('mynahoken.rule_month_end(%s)', a[1]);
+    WHEN 'birthday' THEN RETURN format('mynahoken.rule_birthday(%s, %s)',
+                                       CASE WHEN mode IS NULL THEN 'f.birth_date' ELSE '(' || mynahoken.rule_fact_sql('birth_date', mode) || ')' END, a[1]);
+    WHEN 'next_month_day' THEN RETURN format('mynahoken.rule_next_month_day(%s, %s, %s)', a[1], a[2], a[3]);
+    WHEN 'day_before' THEN RETURN format('(%s OPERATOR(pg_catalog.-) 1)', a[1]);
+    ELSE NULL;
+  END CASE;
+  PERFORM mynahoken.raise_error('XX000', 'unknown node of an output expression');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_sql(jsonb, text) IS
+  'Internal: SQL of a parsed output expression over the member row (mode member), the jsonb member (facts) or the facts row f (NULL); constants through format %L, every name qualified';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_version_record(table_name text, valid daterange, source text,
+                                              recorded_on date, rows text, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  lines text[];
+  header text[];
+  cols text[];
+  parts text[];
+  cells text[];
+  line text;
+  lineno int := 0;
+  vid bigint;
+  rn int;
+  problem text;
+  outcome text;
+  out_type text;
+BEGIN
+  SELECT d.output_type INTO out_type FROM mynahoken.rule_table t JOIN mynahoken.rule_decision d USING (decision)
+   WHERE t.table_name = rule_version_record.table_name;
+  IF rows IS NULL OR table_name IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a rule version needs a table and rows');
+  END IF;
+  -- The grid: a header "row | fact | fact || outcome", then one line per row.
+  -- Cells cannot contain "|" here (insert into rule_row directly for that).
+  FOREACH line IN ARRAY regexp_split_to_array(rows, E'\n') LOOP
+    lineno := lineno + 1;
+    CONTINUE WHEN btrim(line) = '';
+    IF strpos(line, '||') = 0 THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid has no "||" before its outcome'), lineno),
+        hint => 'Write "row | cell | cell || outcome".');
+    END IF;
+    outcome := btrim(split_part(line, '||', 2));
+    parts := ARRAY(SELECT btrim(p) FROM unnest(string_to_array(split_part(line, '||', 1), '|')) AS p);
+    IF header IS NULL THEN
+      header := parts;
+      IF header[1] <> 'row' OR outcome <> (CASE WHEN out_type = 'date' THEN 'value' ELSE 'outcome' END) THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('the grid header must read "row | <fact> ... || %s"'),
+                                                                 CASE WHEN out_type = 'date' THEN 'value' ELSE 'outcome' END),
+          hint => 'A date decision''s rows end in an expression ("|| value"), the others'' in an outcome ("|| outcome").');
+      END IF;
+      cols := header[2:];
+      IF cardinality(cols) = 0 THEN
+        PERFORM mynahoken.raise_error('22P02', 'the grid has no input column');
+      END IF;
+      FOR i IN 1 .. cardinality(cols) LOOP
+        PERFORM FROM mynahoken.rule_fact f WHERE f.fact = cols[i];
+        IF NOT FOUND THEN
+          PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('column "%s" of the grid is not a declared fact'), cols[i]),
+            hint => 'Facts are listed in mynahoken.rule_fact; declare a column of your own with mynahoken.rule_fact_add().');
+        END IF;
+      END LOOP;
+      INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, note)
+      VALUES (rule_version_record.table_name, rule_version_record.valid, rule_version_record.recorded_on,
+              rule_version_record.source, cols, rule_version_record.note)
+      RETURNING version_id INTO vid;
+      CONTINUE;
+    END IF;
+    IF parts[1] !~ '^[0-9]{1,6}$' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('line %s of the grid does not start with a row number'), lineno));
+    END IF;
+    rn := parts[1]::int;
+    cells := parts[2:];
+    IF cardinality(cells) <> cardinality(cols) THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('row %s has %s cells for %s columns'), rn, cardinality(cells), cardinality(cols)));
+    END IF;
+    FOR i IN 1 .. cardinality(cols) LOOP
+      problem := mynahoken.rule_cell_check(cells[i], cols[i]);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in row %s, column "%s"'), rn, cols[i]),
+          -- the parser's "<status> at character <n>", translated in its parts
+          detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                       FROM format(mynahoken.gettext('%s at character %s.'),
+                                   mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                   substring(problem FROM '([0-9]+)$')) AS d));
+      END IF;
+    END LOOP;
+    IF out_type = 'date' THEN
+      problem := mynahoken.rule_expr_problem(outcome);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid value expression in row %s'), rn),
+          detail => pg_catalog.format(mynahoken.gettext('The expression: %s.'), problem));
+      END IF;
+    END IF;
+    INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
+  END LOOP;
+  IF vid IS NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the grid is empty');
+  END IF;
+  RETURN vid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_version_record(text, daterange, text, date, text, text) IS
+  'Record a draft version of a rule table from a grid ("row | fact ... || outcome", one line per row), checking every cell (22P02 naming row, column and cell); returns the version id';
+
+CREATE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
+                                                  candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  scope text;
+  vcond text;
+  scond text;
+  unknowns text;
+  cap text;
+  vals text[] := '{}';          -- the lateral row c: one date per row, scope flags
+  branches text[] := '{}';
+  k int := 0;
+  agg_vals text[];
+  agg_rows int[];
+  nat text;
+BEGIN
+  IF mode NOT IN ('member', 'facts') THEN
+    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
+  nat := 'c.nat';
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    -- the legal maximum for the table's scope: an InitPlan
+    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
+                  'certificate_max_months', scope);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      k := k + 1;
+      scond := format('c.s%s', k);
+      vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
+                               '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                               '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond, k);
+      -- facts whose NULL means unknown tested by a cell, and every fact a
+      -- date reads: NULL makes the member undecidable, never a shorter list
+      SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(u.col, mode)), ' OR ' ORDER BY u.col)
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                JOIN mynahoken.rule_fact rf ON true
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-'
+                 AND rf.fact = v.columns[i] AND rf.null_means = 'unknown'
+              UNION
+              SELECT DISTINCT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) u;
+      IF unknowns IS NOT NULL THEN
+        branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, unknowns, v.version_id, 'undecidable', t.table_name);
+      END IF;
+      agg_vals := '{}';
+      agg_rows := '{}';
+      FOR r IN
+        SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no
+      LOOP
+        vals := vals || format('CASE WHEN %s AND %s THEN %s END AS r%s_%s',
+                               mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', mode) || ')') || ' AND ' || vcond,
+                               (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
+                                  FROM generate_subscripts(v.columns, 1) AS i),
+                               mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF t.hit_policy = 'collect' THEN
+          agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
+          agg_rows := agg_rows || r.row_no;
+        ELSE
+          branches := branches || format('WHEN c.r%1$s_%2$s IS NOT NULL THEN CAST(ROW(LEAST(c.r%1$s_%2$s, %3$s), CAST(%4$L AS pg_catalog.int8), %2$s, %5$L, %6$L, c.r%1$s_%2$s OPERATOR(pg_catalog.>) %3$s) AS mynahoken.rule_date_hit)',
+                                         k, r.row_no, cap, v.version_id, 'insurer', t.table_name);
+        END IF;
+      END LOOP;
+      IF t.hit_policy = 'collect' THEN
+        -- LEAST/GREATEST skip NULLs: the rows that did not match; the row is
+        -- the first whose date is the aggregate
+        branches := branches || format('WHEN COALESCE(%1$s) IS NOT NULL THEN CAST(ROW(LEAST(%2$s(%3$s), %4$s), CAST(%5$L AS pg_catalog.int8), CASE %2$s(%3$s) %6$s END, %7$L, %8$L, %2$s(%3$s) OPERATOR(pg_catalog.>) %4$s) AS mynahoken.rule_date_hit)',
+                                       array_to_string(agg_vals, ', '),
+                                       CASE t.aggregation WHEN 'max' THEN 'GREATEST' ELSE 'LEAST' END,
+                                       array_to_string(agg_vals, ', '), cap, v.version_id,
+                                       (SELECT string_agg(format('WHEN %s THEN %s', agg_vals[i], agg_rows[i]), ' ' ORDER BY i)
+                                          FROM generate_subscripts(agg_vals, 1) AS i),
+                                       'insurer', t.table_name);
+      END IF;
+      IF t.on_no_match = 'error' THEN
+        branches := branches || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
+                                             candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  oc record;
+  facts text[];
+  whens text[] := '{}';
+  tried text[] := '{}';
+  cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  cell_preds text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
+  vcond text;
+  cond text;
+  scope text;
+  nat text;
+  unknowns text;
+  fact_list text;
+  hit text;
+  coll text;                    -- collect, rule order: the outcomes of every matching row
+  coll_lo int;
+  coll_cases text := '';
+BEGIN
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF d.output_type = 'date' THEN
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate);
+  END IF;
+  IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
+      detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
+  END IF;
+  nat := format('f.%I', d.national_fact);
+  facts := ARRAY[d.national_fact, 'insurer_number', 'category'];
+
+  -- insurer tables in name order; each table's versions newest first
+  FOR t IN
+    SELECT x.*, l.outcomes
+      FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
+                     nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
+      END IF;
+      facts := facts || v.columns;
+      -- a fact whose NULL means unknown, tested by a row: undecidable member
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+        JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+      IF unknowns IS NOT NULL THEN
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+      -- collect (by priority, then row) and rule order (by row): the first
+      -- matching row gives the outcome, every matching row is in outcomes
+      coll := NULL;
+      IF t.hit_policy IN ('collect', 'rule_order') THEN
+        SELECT format('pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL)',
+                      string_agg(format('CASE WHEN %s THEN %L END', x.preds, x.outcome), ', ' ORDER BY x.ord, x.row_no))
+          INTO coll
+          FROM (SELECT rr.row_no, rr.outcome, CASE WHEN t.hit_policy = 'collect' THEN o.priority END AS ord,
+                       (SELECT string_agg(mynahoken.rule_cell_sql(rr.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                          FROM generate_subscripts(v.columns, 1) AS i) AS preds
+                  FROM mynahoken.rule_row rr
+                  LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                 WHERE rr.version_id = v.version_id) x;
+      END IF;
+      coll_lo := cardinality(h_o) + 1;
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy IN ('priority', 'collect') THEN o.priority END, rr.row_no
+      LOOP
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
+          FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        fhit := hit;
+        cell_list := array_to_string(cell_preds, ', ');
+        IF fm IS NOT NULL THEN
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+        END IF;
+        -- the explanation reads the truth of each cell from the same predicates
+        tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                 'in_scope', cond, 'cells', cell_list);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L, %s) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name,
+                                 coalesce(coll, format('CAST(ARRAY[%L] AS pg_catalog.text[])', r.outcome)));
+      END LOOP;
+      IF coll IS NOT NULL AND fm IS NOT NULL THEN
+        coll_cases := coll_cases || format(' WHEN d.h BETWEEN %s AND %s THEN %s', coll_lo, cardinality(h_o), coll);
+      END IF;
+      IF t.on_no_match LIKE 'default %' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L, CAST(ARRAY[%L] AS pg_catalog.text[])) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name, substr(t.on_no_match, 9));
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      ELSIF t.on_no_match = 'error' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                  ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
+                  ' AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                  ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
+                  CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                  coalesce(branches, 'WHEN false THEN NULL'),
+                  mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+    INTO fact_list
+    FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
+  RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
+                fact_list, nat, 'undecidable',
+                array_to_string(whens, ' '),
+                nat, 'national', nat);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
+  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile(decision text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+  plan text;
+  eval_name text := 'rule_eval_' || decision;
+  decide_name text := 'rule_decide_' || decision;
+  versions bigint[];
+  is_date boolean;
+  hit_type text;
+  cols text;
+  f regprocedure;
+BEGIN
+  IF decision !~ '^[a-z][a-z0-9_]*$' THEN
+    PERFORM mynahoken.raise_error('22023', 'invalid decision name');
+  END IF;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = rule_compile.decision;
+  hit_type := CASE WHEN is_date THEN 'mynahoken.rule_date_hit' ELSE 'mynahoken.rule_hit' END;
+  cols := CASE WHEN is_date
+               THEN 'member_key pg_catalog.text, value pg_catalog.date, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, capped pg_catalog.bool'
+               ELSE 'member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, outcomes pg_catalog.text[]' END;
+  -- a function generated by an earlier version with another result is replaced
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname IN (eval_name, decide_name)
+              AND p.prorettype <> CASE WHEN p.proname = decide_name THEN hit_type::regtype ELSE 'pg_catalog.record'::regtype END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname = eval_name
+              AND p.proargnames[cardinality(p.proargnames)] <> CASE WHEN is_date THEN 'capped' ELSE 'outcomes' END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  SELECT m.source INTO src FROM mynahoken.member_source m;
+  EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
+                 ' RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, hit_type, mynahoken.rule_compile_query(decision, 'facts'));
+  EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
+                 decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
+  IF src IS NOT NULL THEN
+    q := mynahoken.rule_compile_query(decision, 'member', src);
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (%s)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, (x.hit).*'
+                   ' FROM (%s) AS x; END',
+                   eval_name, cols, q);
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+  END IF;
+  IF src IS NOT NULL AND NOT is_date THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, x.facts, x.tried, x.hit FROM (%s) AS x; END',
+                   'rule_trace_' || decision, mynahoken.rule_compile_query(decision, 'trace', src));
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   'rule_trace_' || decision,
+                   format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    -- EXPLAIN returns one row per line; the first names the top node
+    FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
+      IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
+          detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
+      END IF;
+    END LOOP;
+  END IF;
+  SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
+    FROM mynahoken.rule_version y JOIN mynahoken.rule_table t USING (table_name)
+   WHERE t.decision = rule_compile.decision AND y.status = 'active';
+  INSERT INTO mynahoken.rule_compiled AS c (decision, eval_function, decide_function, versions, source_relation, body)
+  VALUES (decision, CASE WHEN src IS NOT NULL THEN 'mynahoken.' || eval_name END, 'mynahoken.' || decide_name,
+          versions, src, coalesce(q, mynahoken.rule_compile_query(decision, 'facts')))
+  ON CONFLICT ON CONSTRAINT rule_compiled_pkey DO UPDATE
+    SET eval_function = EXCLUDED.eval_function, decide_function = EXCLUDED.decide_function,
+        versions = EXCLUDED.versions, source_relation = EXCLUDED.source_relation, body = EXCLUDED.body,
+        compiled_at = pg_catalog.clock_timestamp();
+  RETURN coalesce('mynahoken.' || CASE WHEN src IS NOT NULL THEN eval_name END, 'mynahoken.' || decide_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_run_tests(table_name text, candidate bigint DEFAULT NULL)
+RETURNS TABLE (test_name text, as_of date, expect text, got text, passed boolean, version_id bigint, row_no integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q text;
+  tc mynahoken.rule_test;
+  h record;
+BEGIN
+  -- the outcome, or a date decision's date as ISO text
+  SELECT format('SELECT %s AS outcome, (x.hit).version_id, (x.hit).row_no FROM (%s) AS x',
+                CASE d.output_type WHEN 'date' THEN 'pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'')' ELSE '(x.hit).outcome' END,
+                mynahoken.rule_compile_query(t.decision, 'facts', NULL, candidate)) INTO q
+    FROM mynahoken.rule_table t JOIN mynahoken.rule_decision d USING (decision)
+   WHERE t.table_name = rule_run_tests.table_name;
+  FOR tc IN SELECT * FROM mynahoken.rule_test x WHERE x.table_name = rule_run_tests.table_name ORDER BY x.name LOOP
+    EXECUTE q INTO h USING tc.as_of, tc.known_on, tc.facts;
+    test_name := tc.name;
+    as_of := tc.as_of;
+    expect := tc.expect;
+    got := h.outcome;
+    passed := h.outcome IS NOT DISTINCT FROM tc.expect;
+    version_id := h.version_id;
+    row_no := h.row_no;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_run_tests(text, bigint) IS
+  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome, the version and row that decided';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_check(version_id bigint)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  lab mynahoken.rule_label;
+  d mynahoken.rule_decision;
+  r record;
+  c record;
+  v_scope text;
+  problem text;
+  errors int := 0;
+  covered datemultirange;
+  missing datemultirange;
+  ncols int;
+  types text[];
+  nullable boolean[];
+  los bigint[];
+  his bigint[];
+  vals text[];
+  maxv int;
+  rownos int[];
+  cells text[];
+  checks text[] := '{}';
+  outs text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), rule_check.version_id));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
+  v_scope := mynahoken.rule_table_scope(t.applies_to);
+  ncols := cardinality(v.columns);
+
+  -- 1. References: columns are facts, outcomes belong to the decision.
+  FOR c IN SELECT u.col, u.i FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+            WHERE NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = u.col) LOOP
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('column "%s" is not a declared fact', c.col);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type <> 'date'
+              AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  -- a date decision's rows end in an expression over the date primitives
+  FOR r IN SELECT rr.row_no, mynahoken.rule_expr_problem(rr.outcome) AS problem FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type = 'date' ORDER BY rr.row_no LOOP
+    CONTINUE WHEN r.problem IS NULL;
+    severity := 'error'; check_name := 'value'; rows := ARRAY[r.row_no];
+    detail := format('row %s: invalid value expression: %s', r.row_no, r.problem);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := 'the version has no row';
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 2. Cells: each parses against its fact; params and facts named exist with the type.
+  FOR r IN SELECT rr.row_no, rr.cells, u.cell, u.i, f.fact, f.fact_type, f.enum_values
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             LEFT JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+            WHERE rr.version_id = v.version_id ORDER BY rr.row_no, u.i LOOP
+    IF r.i > ncols THEN
+      CONTINUE;
+    END IF;
+    IF r.fact IS NULL THEN
+      CONTINUE;
+    END IF;
+    problem := mynahoken.rule_cell_problem(r.cell, r.fact_type, r.enum_values);
+    IF problem IS NOT NULL THEN
+      severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+      detail := format('row %s, column "%s": invalid cell "%s": %s', r.row_no, v.columns[r.i], r.cell, problem);
+      errors := errors + 1;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    DECLARE
+      j jsonb := mynahoken.rule_cell_parse(r.cell, r.fact_type, r.enum_values);
+      nm text;
+      pt text;
+    BEGIN
+      IF j->>'kind' = 'sql' THEN
+        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
+        IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = nm AND f.fact_type = r.fact_type) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": "%s" is not a fact of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'params', '[]')) LOOP
+        SELECT p.value_type::text INTO pt FROM mynahoken.legal_parameter_def p WHERE p.name = nm;
+        IF pt IS NULL OR pt <> (CASE r.fact_type WHEN 'enum' THEN 'text' ELSE r.fact_type END) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": param(%s) is not a legal parameter of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, cardinality(rr.cells) AS n FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND cardinality(rr.cells) <> ncols ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+    detail := format('row %s has %s cells for %s columns', r.row_no, r.n, ncols);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 3. Parameters: a value on every day of the valid time, for the scope.
+  FOR c IN SELECT DISTINCT p.name
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+             CROSS JOIN LATERAL jsonb_array_elements_text(
+               CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                    THEN coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]') ELSE '[]' END) AS p(name)
+            WHERE rr.version_id = v.version_id
+              AND EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+            ORDER BY 1 LOOP
+    SELECT range_agg(e.valid) INTO covered
+      FROM mynahoken.legal_parameter_entry e
+     WHERE e.name = c.name AND (e.scope IS NULL OR e.scope::text = v_scope);
+    missing := datemultirange(v.valid) - coalesce(covered, '{}'::datemultirange);
+    IF NOT isempty(missing) THEN
+      severity := 'error'; check_name := 'parameter'; rows := NULL;
+      detail := format('parameter %s has no value for %s on %s', c.name, coalesce(v_scope, 'every category'), missing);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+
+  -- 4. Guard rails of the layers.
+  IF t.layer = 'insurer' THEN
+    IF NOT lab.overridable THEN
+      severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+      detail := format('%s cannot have insurer exceptions: it stays above every insurer layer', lab.label);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+    IF t.decision = 'certificate_need' THEN
+      FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+                 JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                  AND NOT lab.insurer_may_narrow
+                ORDER BY rr.row_no LOOP
+        severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
+        errors := errors + 1;
+        RETURN NEXT;
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' AND NOT lab.insurer_may_narrow AND NOT EXISTS (
+           SELECT FROM mynahoken.rule_outcome o
+            WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
+        severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+        detail := format('the default outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', substr(t.on_no_match, 9));
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+    END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
+    IF lab.decision <> t.decision THEN
+      severity := 'error'; check_name := 'reference'; rows := NULL;
+      detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END IF;
+  -- a date decision: validity is capped at the legal maximum; a row whose
+  -- date adds more months than the maximum is capped (a warning)
+  IF t.layer = 'insurer' AND d.output_type = 'date' THEN
+    FOR r IN SELECT rr.row_no, max((n.v->'args'->1->>'int')::int) AS months
+               FROM mynahoken.rule_row rr
+               CROSS JOIN LATERAL jsonb_path_query(mynahoken.rule_expr_parse(rr.outcome), 'strict $.**') AS n(v)
+              WHERE rr.version_id = v.version_id AND mynahoken.rule_expr_problem(rr.outcome) IS NULL
+                AND jsonb_typeof(n.v) = 'object' AND n.v->>'fn' = 'add_months'
+              GROUP BY rr.row_no ORDER BY rr.row_no LOOP
+      problem := (SELECT min(e.value_int)::text FROM mynahoken.legal_parameter_entry e
+                   WHERE e.name = 'certificate_max_months' AND e.valid && v.valid
+                     AND (e.scope IS NULL OR e.scope::text = v_scope));
+      IF r.months > problem::int THEN
+        severity := 'warning'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s adds %s months: its date is capped at the legal maximum of %s months (certificate_max_months)', r.row_no, r.months, problem);
+        RETURN NEXT;
+      END IF;
+    END LOOP;
+  END IF;
+  -- the national label the table yields to: another group of the same decision
+  IF t.yields_to IS NOT NULL AND (t.yields_to = t.exception_to
+       OR (SELECT y.decision FROM mynahoken.rule_label y WHERE y.label = t.yields_to) <> t.decision) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('%s yields to %s, which is %s', t.table_name, t.yields_to,
+                     CASE WHEN t.yields_to = t.exception_to THEN 'the label it is an exception to: it would never apply'
+                          ELSE 'a label of another decision' END);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+  -- what this version compiles: outcome and date decisions; the hit
+  -- policies and aggregations that fit the decision's output
+  problem := CASE
+    WHEN d.output_type NOT IN ('outcome', 'date') THEN
+      format('decision %s (output %s) is not compiled in this version', t.decision, d.output_type)
+    WHEN d.output_type = 'date' AND t.hit_policy IN ('priority', 'rule_order') THEN
+      format('hit policy %s does not fit decision %s: its output is one date (use first, or collect with min or max)', t.hit_policy, t.decision)
+    WHEN d.output_type = 'date' AND t.on_no_match LIKE 'default %' THEN
+      format('on_no_match %s does not fit decision %s: its output is a date, not an outcome', t.on_no_match, t.decision)
+    WHEN d.output_type = 'date' AND t.aggregation NOT IN ('min', 'max') THEN
+      format('aggregation %s does not fit decision %s: the rows give dates, which collect as min or max', t.aggregation, t.decision)
+    WHEN d.output_type = 'outcome' AND t.aggregation <> 'list' THEN
+      format('aggregation %s does not fit decision %s: the rows give outcomes, which collect as a list (sum and count need a number, min and max a number or a date)', t.aggregation, t.decision)
+  END;
+  IF problem IS NOT NULL THEN
+    severity := 'error'; check_name := 'compile'; rows := NULL;
+    detail := problem;
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
+  IF errors = 0 THEN
+    SELECT array_agg(f.fact_type ORDER BY u.i),
+           array_agg(f.null_means = 'none' ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
+           max(coalesce(cardinality(f.enum_values), 0))
+      INTO types, nullable, los, his, maxv
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i) JOIN mynahoken.rule_fact f ON f.fact = u.col;
+    maxv := greatest(maxv, 1);
+    SELECT array_agg(x.val ORDER BY u.i, x.k) INTO vals
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+      JOIN mynahoken.rule_fact f ON f.fact = u.col
+      CROSS JOIN LATERAL (SELECT k, CASE WHEN f.fact_type = 'enum' THEN f.enum_values[k] END AS val
+                            FROM generate_series(1, maxv) AS k) x;
+    vals := array_fill(NULL::text, ARRAY[ncols, maxv]);
+    FOR c IN SELECT u.i, f.enum_values FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+               JOIN mynahoken.rule_fact f ON f.fact = u.col WHERE f.fact_type = 'enum' LOOP
+      FOR k IN 1 .. cardinality(c.enum_values) LOOP
+        vals[c.i][k] := c.enum_values[k];
+      END LOOP;
+    END LOOP;
+    SELECT array_agg(rr.row_no ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no),
+           array_agg(rr.outcome ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no)
+      INTO rownos, outs
+      FROM mynahoken.rule_row rr
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+     WHERE rr.version_id = v.version_id;
+    cells := array_fill(NULL::text, ARRAY[cardinality(rownos), ncols]);
+    FOR k IN 1 .. cardinality(rownos) LOOP
+      SELECT rr.cells INTO c FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id AND rr.row_no = rownos[k];
+      FOR i IN 1 .. ncols LOOP
+        cells[k][i] := c.cells[i];
+      END LOOP;
+    END LOOP;
+    IF t.hit_policy IN ('unique', 'any') THEN checks := checks || 'overlap'::text; END IF;
+    IF t.on_no_match = 'error' THEN checks := checks || 'gap'::text; END IF;
+    IF t.hit_policy IN ('first', 'priority') THEN checks := checks || 'masked'::text; END IF;
+    FOR c IN SELECT * FROM mynahoken.rule_check_boxes(v.columns, types, nullable, los, his, vals,
+                                                      rownos, cells, checks) LOOP
+      rows := c.rows;
+      check_name := c.check_name;
+      IF c.check_name = 'overlap' THEN
+        IF t.hit_policy = 'any' AND outs[array_position(rownos, c.rows[1])] = outs[array_position(rownos, c.rows[2])] THEN
+          CONTINUE;
+        END IF;
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('rows %s and %s %s where %s: hit policy %s', c.rows[1], c.rows[2],
+                         CASE WHEN c.uncertain THEN 'may overlap (a cell with param(), day or another fact is not analysed)' ELSE 'overlap' END,
+                         c.witness, t.hit_policy);
+      ELSIF c.check_name = 'gap' THEN
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('%s where %s: on_no_match is error',
+                         CASE WHEN c.uncertain THEN 'possibly no row matches (a cell with param(), day or another fact is not analysed)' ELSE 'no row matches' END,
+                         c.witness);
+      ELSE
+        severity := 'error';
+        detail := format('row %s is never reached: the rows before it cover %s', c.rows[1], c.witness);
+      END IF;
+      RETURN NEXT;
+      IF severity = 'error' THEN errors := errors + 1; END IF;
+    END LOOP;
+  END IF;
+
+  -- 6. The table's own tests, through the generated decision with this version.
+  IF errors = 0 THEN
+    FOR c IN SELECT * FROM mynahoken.rule_run_tests(v.table_name, v.version_id) x WHERE NOT x.passed LOOP
+      severity := 'error'; check_name := 'test'; rows := CASE WHEN c.row_no IS NOT NULL THEN ARRAY[c.row_no] END;
+      detail := format('test "%s" (%s): expected %s, got %s', c.test_name, c.as_of, c.expect, coalesce(c.got, 'no outcome'));
+      RETURN NEXT;
+    END LOOP;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
+  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters over the valid time, guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ver jsonb;
+  decided_by bigint;
+BEGIN
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'date' THEN
+    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                 'rule_trace_' || decision)
+    INTO rec USING as_of, known_on, member_key;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END));
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
+  END LOOP;
+  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
+  FOR pname, scope IN
+    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean
+  LOOP
+    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
+  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'date' THEN
+    PERFORM mynahoken.raise_error('0A000', 'coverage of date decisions is not generated yet');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
+CREATE FUNCTION mynahoken.rule_national_change_report(decision text, as_of date, known_before date, known_after date)
+RETURNS TABLE (member_key text, table_name text, version_id bigint, row_no integer,
+               national_before text, national_after text, outcome_before text, outcome_after text, effect text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  nat text;
+BEGIN
+  SELECT d.national_fact INTO nat FROM mynahoken.rule_decision d
+   WHERE d.decision = rule_national_change_report.decision AND d.output_type = 'outcome';
+  IF nat IS NULL OR NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_national_change_report.decision
+                                   AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source with a national outcome',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF known_before IS NULL OR known_after IS NULL OR as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'the report needs a decision day and two knowledge days');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    SELECT b.member_key, coalesce((b.hit).table_name, (a.hit).table_name),
+           CASE WHEN (b.hit).layer = 'insurer' THEN (b.hit).version_id ELSE (a.hit).version_id END,
+           CASE WHEN (b.hit).layer = 'insurer' THEN (b.hit).row_no ELSE (a.hit).row_no END,
+           b.facts->>%1$L, a.facts->>%1$L, (b.hit).outcome, (a.hit).outcome,
+           CASE WHEN (b.hit).layer = 'insurer' AND (a.hit).layer = 'insurer' THEN 'still_overrides'
+                WHEN (a.hit).layer = 'insurer' THEN 'now_overrides'
+                WHEN (a.facts->>%1$L) = ANY (CAST((SELECT l.outcomes FROM mynahoken.rule_table t
+                                                   JOIN mynahoken.rule_label l ON l.label = t.yields_to
+                                                  WHERE t.table_name = (b.hit).table_name) AS text[])) THEN 'yields'
+                ELSE 'national_takes_over' END
+      FROM mynahoken.%2$I($1, $2) AS b
+      JOIN mynahoken.%2$I($1, $3) AS a ON a.member_key = b.member_key
+     WHERE (b.facts->>%1$L) IS DISTINCT FROM (a.facts->>%1$L)
+       AND ((b.hit).layer = 'insurer' OR (a.hit).layer = 'insurer')
+     ORDER BY 2, 1
+  $q$, nat, 'rule_trace_' || decision) USING as_of, known_before, known_after;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_national_change_report(text, date, date, date) IS
+  'A national change recorded under active insurer exceptions: members whose national outcome on as_of differs as known on known_before and known_after and whom an insurer row decides on either day, with table, version, row, both national outcomes and outcomes, and the effect (yields, national_takes_over, still_overrides, now_overrides); by the compiled predicates';
+

@@ -27,6 +27,7 @@
 #include "mynahoken.h"
 #include "rule_box.h"
 #include "rule_cell.h"
+#include "rule_date.h"
 #include "rules.h"
 #include "transition.h"
 
@@ -772,4 +773,78 @@ mynahoken_rule_age_on(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("age on a day needs finite dates")));
 	PG_RETURN_INT32(mh_age_on((mh_day) birth, (mh_day) day));
+}
+
+/*
+ * The n-th birthday (the birthday counts; 29 February is 1 March in other
+ * years).  The birth date is personal data: it is never in a message.
+ */
+PG_FUNCTION_INFO_V1(mynahoken_rule_birthday);
+Datum
+mynahoken_rule_birthday(PG_FUNCTION_ARGS)
+{
+	DateADT		birth = PG_GETARG_DATEADT(0);
+	int32		n = PG_GETARG_INT32(1);
+	mh_day		r;
+
+	if (n < 0 || n > 200)
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a birthday number must be between 0 and 200")));
+	if (!mh_birthday((mh_day) birth, n, &r))
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("the birthday is out of the date range")));
+	PG_RETURN_DATEADT((DateADT) r);
+}
+
+/* A day plus n months, clamped to the end of a shorter month. */
+PG_FUNCTION_INFO_V1(mynahoken_rule_add_months);
+Datum
+mynahoken_rule_add_months(PG_FUNCTION_ARGS)
+{
+	DateADT		day = PG_GETARG_DATEADT(0);
+	int32		n = PG_GETARG_INT32(1);
+
+	if (n < -1200 || n > 1200)
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a number of months must be between -1200 and 1200")));
+	if (!DATE_NOT_FINITE(day) &&
+		(day < -2400000 || day > 2000000000))
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("the day is too close to the end of the date range for month arithmetic")));
+	PG_RETURN_DATEADT((DateADT) mh_add_months((mh_day) day, n));
+}
+
+/* The last day of the day's month. */
+PG_FUNCTION_INFO_V1(mynahoken_rule_month_end);
+Datum
+mynahoken_rule_month_end(PG_FUNCTION_ARGS)
+{
+	DateADT		day = PG_GETARG_DATEADT(0);
+
+	if (!DATE_NOT_FINITE(day) && day > 2000000000)
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("the day is too close to the end of the date range for month arithmetic")));
+	PG_RETURN_DATEADT((DateADT) mh_month_end((mh_day) day, 0));
+}
+
+/* The first day on or after the day that is month/mday (7, 31: the next 7月31日). */
+PG_FUNCTION_INFO_V1(mynahoken_rule_next_month_day);
+Datum
+mynahoken_rule_next_month_day(PG_FUNCTION_ARGS)
+{
+	DateADT		day = PG_GETARG_DATEADT(0);
+	int32		month = PG_GETARG_INT32(1);
+	int32		mday = PG_GETARG_INT32(2);
+	mh_day		r;
+
+	if (!mh_next_month_day((mh_day) day, month, mday, &r))
+		mh_sensitive_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("no next month-day %d/%d in the date range", month, mday)));
+	PG_RETURN_DATEADT((DateADT) r);
 }

@@ -57,6 +57,34 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.rule_age_on(date, date) IS
   'Completed years of age (年齢) on a day: the birthday counts; a 29 February birth has its birthday on 1 March in other years (as the national decisions count)';
 
+CREATE FUNCTION mynahoken.rule_birthday(birth_date date, n integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_birthday'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_birthday(date, integer) IS
+  'The n-th birthday (0 to 200) of someone born on birth_date: the first day of age n as mynahoken.rule_age_on counts (29 February is 1 March in other years); 22023 for n out of range, 22008 beyond the date range (the output primitive birthday(n))';
+
+CREATE FUNCTION mynahoken.rule_add_months(day date, months integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_add_months'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_add_months(date, integer) IS
+  'A day plus a number of months (-1200 to 1200), clamped to the end of a shorter month (31 January + 1 month = 28 or 29 February), as the national decisions count; 22023 for a number out of range (the output primitive add_months)';
+
+CREATE FUNCTION mynahoken.rule_month_end(day date)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_month_end'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_month_end(date) IS
+  'The last day of the day''s month (the output primitive month_end)';
+
+CREATE FUNCTION mynahoken.rule_next_month_day(day date, month integer, mday integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'mynahoken_rule_next_month_day'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.rule_next_month_day(date, integer, integer) IS
+  'The first day on or after the day that is the given month and day of month (7, 31: the next 7月31日; 2, 29 in the next leap year); 22008 for a month-day that never exists (the output primitive next_month_day)';
+
 CREATE FUNCTION mynahoken.rule_insurer_category(insurer_number text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'mynahoken_rule_insurer_category'
@@ -141,7 +169,8 @@ CREATE TABLE mynahoken.rule_label (
   outcomes    text[] NOT NULL,       -- national outcomes decided by this group
   overridable boolean NOT NULL,      -- an insurer table may be an exception to it
   description text NOT NULL,
-  shipped     boolean NOT NULL DEFAULT true
+  shipped     boolean NOT NULL DEFAULT true,
+  insurer_may_narrow boolean NOT NULL DEFAULT false  -- an exception may also give outcomes without a 資格確認書
 );
 COMMENT ON TABLE mynahoken.rule_label IS
   'Labelled groups of a national decision: an insurer table is an exception to one label and is tried where the national decision falls in that group';
@@ -166,8 +195,11 @@ CREATE TABLE mynahoken.rule_table (
   description  text,
   created_by   name NOT NULL DEFAULT CURRENT_USER,
   shipped      boolean NOT NULL DEFAULT true,
+  aggregation  text,              -- collect: list (C), sum (C+), min (C<), max (C>), count (C#)
   CHECK (layer = 'national' OR exception_to IS NOT NULL),
-  CHECK (layer = 'insurer' OR shipped)
+  CHECK (layer = 'insurer' OR shipped),
+  CONSTRAINT rule_table_aggregation_check
+    CHECK (aggregation IS NULL OR (hit_policy = 'collect' AND aggregation IN ('list', 'sum', 'min', 'max', 'count')))
 );
 COMMENT ON TABLE mynahoken.rule_table IS
   'Decision tables: decision, layer, scope (applies_to), the national label it is an exception to, hit policy and what happens when no row matches';
@@ -249,10 +281,22 @@ CREATE TYPE mynahoken.rule_hit AS (
   version_id bigint,
   row_no     integer,
   layer      text,
-  table_name text
+  table_name text,
+  outcomes   text[]
 );
 COMMENT ON TYPE mynahoken.rule_hit IS
-  'What a compiled decision returns for a member: the outcome and the rule version and row that produced it (NULL for the national layer), the layer and table';
+  'What a compiled decision returns for a member: the outcome and the rule version and row that produced it (NULL for the national layer), the layer and table, and every outcome (the matching rows of a collect or rule order table, else the outcome alone)';
+
+CREATE TYPE mynahoken.rule_date_hit AS (
+  value      date,
+  version_id bigint,
+  row_no     integer,
+  layer      text,
+  table_name text,
+  capped     boolean
+);
+COMMENT ON TYPE mynahoken.rule_date_hit IS
+  'What a compiled date decision returns for a member: the date and the rule version and row that produced it (NULL for the national layer), the layer and table, and whether the legal maximum capped the row''s date';
 
 -- ---------------------------------------------------------------------------
 -- Guards: shipped rows are read-only; versions and their rows are append-only.
@@ -396,7 +440,7 @@ CREATE TRIGGER rule_version_compile AFTER UPDATE OF status ON mynahoken.rule_ver
 INSERT INTO mynahoken.rule_decision (decision, output_type, national_fact, description) VALUES
   ('certificate_need', 'outcome', 'national_certificate_need',
    'Whether, and on which ground, a member needs a 資格確認書 on a day (mynahoken.certificate_need)'),
-  ('certificate_valid_until', 'date', NULL,
+  ('certificate_valid_until', 'date', 'national_certificate_valid_until',
    'Last valid day of a 資格確認書 issued on a day (mynahoken.certificate_valid_until)'),
   ('usable_documents', 'outcome[]', NULL,
    'Documents a member can show on a day (mynahoken.usable_documents)'),
@@ -423,7 +467,10 @@ INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expressio
   ('national_certificate_need', 'enum', 'derived', NULL,
    'mynahoken.rule_national_certificate_need(CAST({insurer_number} AS pg_catalog.text), {day}, {birth_date}, {acquired_on}, {lost_on}, {my_number_linked}, {myna_registered_on}, {myna_withdrawn_on}, {ecert_expires_on}, {certificate_requested_on}, {known_on})',
    ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.certificate_reason))::text),
-   NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)');
+   NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)'),
+  ('national_certificate_valid_until', 'date', 'derived', NULL,
+   'mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on})',
+   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number');
 
 INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description) VALUES
   ('certificate_need', 'not_eligible', '資格なし', false, true, 10, 'No 資格 on the day: no document at all'),
@@ -436,16 +483,18 @@ INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate,
   ('certificate_need', 'on_request', '申請による交付', true, true, 80, 'Applied for one (申請, 要配慮者)'),
   ('certificate_need', 'not_needed', '交付不要', false, true, 90, 'マイナ保険証 usable, no other ground');
 
-INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description) VALUES
+INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description, insurer_may_narrow) VALUES
   ('national.certificate_need:eligibility', 'certificate_need', '{not_eligible}', false,
-   'No 資格 on the day: stays above every insurer layer'),
+   'No 資格 on the day: stays above every insurer layer', false),
   ('national.certificate_need:late_elderly', 'certificate_need', '{late_elderly_blanket,late_elderly_age}', true,
-   '後期高齢者 grounds'),
+   '後期高齢者 grounds', false),
   ('national.certificate_need:myna', 'certificate_need',
    '{no_my_number,not_registered,registration_withdrawn,ecert_expired,not_needed}', true,
-   'マイナ保険証 grounds: whether the member can use a マイナ保険証'),
+   'マイナ保険証 grounds: whether the member can use a マイナ保険証', false),
   ('national.certificate_need:on_request', 'certificate_need', '{on_request}', true,
-   'Application (申請)');
+   'Application (申請): the product renews an applicant at every renewal; MHLW 2025-03-13 names renewal without application only for 要配慮者, so an insurer may count other applications once', true),
+  ('national.certificate_valid_until:term', 'certificate_valid_until', '{}', true,
+   'The insurer''s term and renewal month (certificate_term_months, certificate_renewal_month); every insurer output is capped at the legal maximum (certificate_max_months)', false);
 
 INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, sending_decision, description) VALUES
   ('certificate', '資格確認書', 'certificate_valid_until', NULL, 'The 資格確認書 (mynahoken.issuance_document certificate)'),
@@ -538,7 +587,7 @@ CREATE FUNCTION mynahoken.rule_table_define(table_name text, decision text, appl
                                             exception_to text, hit_policy text DEFAULT 'unique',
                                             on_no_match text DEFAULT 'national',
                                             yields_to text DEFAULT NULL, cap text DEFAULT NULL,
-                                            description text DEFAULT NULL)
+                                            description text DEFAULT NULL, aggregation text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -547,10 +596,12 @@ DECLARE
   c text;
 BEGIN
   INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, exception_to, hit_policy,
-                                    on_no_match, yields_to, cap, description)
+                                    on_no_match, yields_to, cap, description, aggregation)
   VALUES (rule_table_define.table_name, rule_table_define.decision, 'insurer', rule_table_define.applies_to,
           rule_table_define.exception_to, rule_table_define.hit_policy, rule_table_define.on_no_match,
-          rule_table_define.yields_to, rule_table_define.cap, rule_table_define.description);
+          rule_table_define.yields_to, rule_table_define.cap, rule_table_define.description,
+          CASE WHEN rule_table_define.hit_policy = 'collect' THEN coalesce(rule_table_define.aggregation, 'list')
+               ELSE rule_table_define.aggregation END);
 EXCEPTION
   -- PostgreSQL's own messages would repeat the values
   WHEN foreign_key_violation THEN
@@ -562,8 +613,8 @@ EXCEPTION
       detail => pg_catalog.format(mynahoken.gettext('It breaks constraint %s of mynahoken.rule_table.'), c));
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text) IS
-  'Define an insurer rule table: its decision, scope (insurer numbers, prefixes such as 0613*, or categories), the national label it is an exception to, hit policy and on_no_match (national, error, default <outcome>)';
+COMMENT ON FUNCTION mynahoken.rule_table_define(text, text, text[], text, text, text, text, text, text, text) IS
+  'Define an insurer rule table: its decision, scope (insurer numbers, prefixes such as 0613*, or categories), the national label it is an exception to, hit policy (unique, any, first, priority, collect, rule_order), on_no_match (national, error, default <outcome>), the national label it yields to, and for collect the aggregation (list, sum, min, max, count; default list)';
 
 CREATE FUNCTION mynahoken.rule_test_add(table_name text, name text, as_of date, facts jsonb, expect text,
                                         known_on date DEFAULT NULL)
@@ -604,6 +655,180 @@ END;
 COMMENT ON FUNCTION mynahoken.rule_cell_check(text, text) IS
   'What is wrong with a cell for a declared fact (unknown fact, or the parser''s problem with its position), or NULL';
 
+-- Output expressions of date decisions: a small language over the date
+-- primitives, parsed into jsonb (the compiler reads it), never SQL text:
+--   expr := day | <date fact> | YYYY-MM-DD | add_months(expr, n) | month_end(expr)
+--         | birthday(n) | next_month_day(expr, month, mday) | day_before(expr)
+CREATE FUNCTION mynahoken.rule_expr_parse_at(tokens text[], pos integer, OUT node jsonb, OUT next integer)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tok text := tokens[pos];
+  sig CONSTANT jsonb := '{"add_months": ["date", "int"], "month_end": ["date"], "birthday": ["int"],
+                          "next_month_day": ["date", "int", "int"], "day_before": ["date"]}';
+  args jsonb := '[]';
+  a record;
+  k int := 0;
+BEGIN
+  IF tok IS NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression ends too early');
+  ELSIF tok ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+    -- checked without a cast, whose error would quote the text
+    IF NOT tok ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' OR left(tok, 4)::int < 1
+       OR substr(tok, 9, 2)::int > extract(day FROM make_date(left(tok, 4)::int, substr(tok, 6, 2)::int, 1)
+                                                    + interval '1 month' - interval '1 day') THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid date at token %s'), pos));
+    END IF;
+    node := jsonb_build_object('date', tok); next := pos + 1;
+  ELSIF tok ~ '^-?[0-9]{1,4}$' THEN
+    node := jsonb_build_object('int', tok::int); next := pos + 1;
+  ELSIF tok = 'day' THEN
+    node := '{"day": true}'; next := pos + 1;
+  ELSIF tok ~ '^[a-z_][a-z0-9_]*$' AND sig ? tok THEN
+    IF tokens[pos + 1] IS DISTINCT FROM '(' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s needs "(" at token %s'), tok, pos + 1));
+    END IF;
+    next := pos + 2;
+    FOR k IN 1 .. jsonb_array_length(sig->tok) LOOP
+      IF k > 1 THEN
+        IF tokens[next] IS DISTINCT FROM ',' THEN
+          PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s takes %s: "," expected at token %s'), tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
+        END IF;
+        next := next + 1;
+      END IF;
+      SELECT * INTO a FROM mynahoken.rule_expr_parse_at(tokens, next);
+      IF (a.node ? 'int') <> (sig->tok->>(k - 1) = 'int') THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('argument %s of %s must be %s'), k, tok,
+          CASE sig->tok->>(k - 1) WHEN 'int' THEN 'a whole number' ELSE 'a date' END));
+      END IF;
+      args := args || jsonb_build_array(a.node);
+      next := a.next;
+    END LOOP;
+    IF tokens[next] IS DISTINCT FROM ')' THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('%s takes %s: ")" expected at token %s'), tok,
+            CASE jsonb_array_length(sig->tok) WHEN 1 THEN 'one argument' ELSE jsonb_array_length(sig->tok) || ' arguments' END, next));
+    END IF;
+    -- constants the primitive would refuse at run time are refused here
+    IF tok = 'birthday' AND NOT (args->0->>'int')::int BETWEEN 0 AND 200 THEN
+      PERFORM mynahoken.raise_error('22P02', 'birthday(n) needs n between 0 and 200');
+    ELSIF tok = 'add_months' AND NOT (args->1->>'int')::int BETWEEN -1200 AND 1200 THEN
+      PERFORM mynahoken.raise_error('22P02', 'add_months(e, n) needs n between -1200 and 1200');
+    ELSIF tok = 'next_month_day' AND NOT (CASE WHEN (args->1->>'int')::int BETWEEN 1 AND 12 AND (args->2->>'int')::int BETWEEN 1 AND 31
+          THEN make_date(2000, (args->1->>'int')::int, 1) + ((args->2->>'int')::int - 1)
+               < (make_date(2000, (args->1->>'int')::int, 1) + interval '1 month')::date ELSE false END) THEN
+      PERFORM mynahoken.raise_error('22P02', 'next_month_day(e, month, mday) needs a month-day that exists (2, 29 is found in leap years)');
+    END IF;
+    node := jsonb_build_object('fn', tok, 'args', args); next := next + 1;
+  ELSIF tok ~ '^[a-z_][a-z0-9_]*$' THEN
+    IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = tok AND f.fact_type = 'date') THEN
+      -- the token is the analyst's text: its position, never the text
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('token %s is neither a primitive nor a fact of type date'), pos));
+    END IF;
+    node := jsonb_build_object('fact', tok); next := pos + 1;
+  ELSE
+    PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('unexpected token %s'), pos));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_parse_at(text[], integer) IS
+  'Internal: recursive descent of an output expression from token pos: the node as jsonb and the next token; 22P02 naming the problem';
+
+CREATE FUNCTION mynahoken.rule_expr_parse(expr text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  tokens text[];
+  r record;
+BEGIN
+  IF expr IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF btrim(expr) !~ '^([a-z_][a-z0-9_]*|[0-9]{4}-[0-9]{2}-[0-9]{2}|-?[0-9]{1,4}|[(),]|\s)+$' THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression has a character outside names, numbers, dates, "(", ")" and ","');
+  END IF;
+  tokens := ARRAY(SELECT m[1] FROM regexp_matches(expr, '([a-z_][a-z0-9_]*|[0-9]{4}-[0-9]{2}-[0-9]{2}|-?[0-9]{1,4}|[(),])', 'g') AS m);
+  SELECT * INTO r FROM mynahoken.rule_expr_parse_at(tokens, 1);
+  IF r.next <= cardinality(tokens) THEN
+    PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('unexpected token %s after the expression'), r.next));
+  END IF;
+  IF r.node ? 'int' THEN
+    PERFORM mynahoken.raise_error('22P02', 'the expression is a number, not a date');
+  END IF;
+  RETURN r.node;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_parse(text) IS
+  'Parse the output expression of a date decision (day, a date fact, an ISO date, add_months(e, n), month_end(e), birthday(n), next_month_day(e, month, mday), day_before(e)) into jsonb; 22P02 naming the problem and token, never repeating the text';
+
+CREATE FUNCTION mynahoken.rule_expr_problem(expr text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE   -- its exception block is a subtransaction
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM mynahoken.rule_expr_parse(expr);
+  RETURN NULL;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_problem(text) IS
+  'What is wrong with the output expression of a date decision ("birthday takes one argument: ")" expected at token 4"), or NULL when it parses (PARALLEL UNSAFE: it catches the parser''s error)';
+
+-- The facts an output expression reads (birthday(n) reads birth_date).
+CREATE FUNCTION mynahoken.rule_expr_facts(node jsonb)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT pg_catalog.array_agg(DISTINCT x.f ORDER BY x.f)
+    FROM (SELECT CASE WHEN p.v OPERATOR(pg_catalog.?) 'fact' THEN p.v OPERATOR(pg_catalog.->>) 'fact'
+                      WHEN (p.v OPERATOR(pg_catalog.->>) 'fn') OPERATOR(pg_catalog.=) 'birthday' THEN 'birth_date' END AS f
+            FROM pg_catalog.jsonb_path_query(rule_expr_facts.node, 'strict $.**') AS p(v)
+           WHERE pg_catalog.jsonb_typeof(p.v) OPERATOR(pg_catalog.=) 'object') AS x
+   WHERE x.f IS NOT NULL;
+END;
+COMMENT ON FUNCTION mynahoken.rule_expr_facts(jsonb) IS
+  'Internal: the facts a parsed output expression reads (its date facts, and birth_date for birthday(n))';
+
+CREATE FUNCTION mynahoken.rule_expr_sql(node jsonb, mode text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  a text[];
+BEGIN
+  IF node ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', node->>'date');
+  ELSIF node ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', node->>'int');
+  ELSIF node ? 'day' THEN
+    RETURN '$1';
+  ELSIF node ? 'fact' AND mode IS NULL THEN
+    RETURN format('f.%I', node->>'fact');
+  ELSIF node ? 'fact' THEN
+    RETURN '(' || mynahoken.rule_fact_sql(node->>'fact', mode) || ')';
+  END IF;
+  a := ARRAY(SELECT mynahoken.rule_expr_sql(x, mode) FROM jsonb_array_elements(node->'args') WITH ORDINALITY AS e(x, i) ORDER BY i);
+  CASE node->>'fn'
+    WHEN 'add_months' THEN RETURN format('mynahoken.rule_add_months(%s, %s)', a[1], a[2]);
+    WHEN 'month_end' THEN RETURN format('mynahoken.rule_month_end(%s)', a[1]);
+    WHEN 'birthday' THEN RETURN format('mynahoken.rule_birthday(%s, %s)',
+                                       CASE WHEN mode IS NULL THEN 'f.birth_date' ELSE '(' || mynahoken.rule_fact_sql('birth_date', mode) || ')' END, a[1]);
+    WHEN 'next_month_day' THEN RETURN format('mynahoken.rule_next_month_day(%s, %s, %s)', a[1], a[2], a[3]);
+    WHEN 'day_before' THEN RETURN format('(%s OPERATOR(pg_catalog.-) 1)', a[1]);
+    ELSE NULL;
+  END CASE;
+  PERFORM mynahoken.raise_error('XX000', 'unknown node of an output expression');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_expr_sql(jsonb, text) IS
+  'Internal: SQL of a parsed output expression over the member row (mode member), the jsonb member (facts) or the facts row f (NULL); constants through format %L, every name qualified';
+
 CREATE FUNCTION mynahoken.rule_version_record(table_name text, valid daterange, source text,
                                               recorded_on date, rows text, note text DEFAULT NULL)
 RETURNS bigint
@@ -622,7 +847,10 @@ DECLARE
   rn int;
   problem text;
   outcome text;
+  out_type text;
 BEGIN
+  SELECT d.output_type INTO out_type FROM mynahoken.rule_table t JOIN mynahoken.rule_decision d USING (decision)
+   WHERE t.table_name = rule_version_record.table_name;
   IF rows IS NULL OR table_name IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'a rule version needs a table and rows');
   END IF;
@@ -639,8 +867,10 @@ BEGIN
     parts := ARRAY(SELECT btrim(p) FROM unnest(string_to_array(split_part(line, '||', 1), '|')) AS p);
     IF header IS NULL THEN
       header := parts;
-      IF header[1] <> 'row' OR outcome <> 'outcome' THEN
-        PERFORM mynahoken.raise_error('22P02', 'the grid header must read "row | <fact> ... || outcome"');
+      IF header[1] <> 'row' OR outcome <> (CASE WHEN out_type = 'date' THEN 'value' ELSE 'outcome' END) THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('the grid header must read "row | <fact> ... || %s"'),
+                                                                 CASE WHEN out_type = 'date' THEN 'value' ELSE 'outcome' END),
+          hint => 'A date decision''s rows end in an expression ("|| value"), the others'' in an outcome ("|| outcome").');
       END IF;
       cols := header[2:];
       IF cardinality(cols) = 0 THEN
@@ -678,6 +908,13 @@ BEGIN
                                    substring(problem FROM '([0-9]+)$')) AS d));
       END IF;
     END LOOP;
+    IF out_type = 'date' THEN
+      problem := mynahoken.rule_expr_problem(outcome);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid value expression in row %s'), rn),
+          detail => pg_catalog.format(mynahoken.gettext('The expression: %s.'), problem));
+      END IF;
+    END IF;
     INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);
   END LOOP;
   IF vid IS NULL THEN
@@ -865,6 +1102,144 @@ END;
 COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
   'Internal: SQL condition that the member (facts row f) is in a table''s scope: insurer numbers, prefixes (0613*) or categories, each through format %L';
 
+-- The query of a date decision (certificate_valid_until): the insurer
+-- tables in name order, each version's rows tried per its hit policy (unique,
+-- any, first: the first matching row; collect min/max: the least/greatest
+-- date of the matching rows), every insurer date capped at the legal
+-- maximum (certificate_max_months after the decision day, read once per
+-- statement); else the national date.  A row's cells and date are computed
+-- once, in the row c; the lateral row d around it picks the hit.
+CREATE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
+                                                  candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  scope text;
+  vcond text;
+  scond text;
+  unknowns text;
+  cap text;
+  vals text[] := '{}';          -- the lateral row c: one date per row, scope flags
+  branches text[] := '{}';
+  k int := 0;
+  agg_vals text[];
+  agg_rows int[];
+  nat text;
+BEGIN
+  IF mode NOT IN ('member', 'facts') THEN
+    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
+  nat := 'c.nat';
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    -- the legal maximum for the table's scope: an InitPlan
+    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
+                  'certificate_max_months', scope);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      k := k + 1;
+      scond := format('c.s%s', k);
+      vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
+                               '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                               '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond, k);
+      -- facts whose NULL means unknown tested by a cell, and every fact a
+      -- date reads: NULL makes the member undecidable, never a shorter list
+      SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(u.col, mode)), ' OR ' ORDER BY u.col)
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                JOIN mynahoken.rule_fact rf ON true
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-'
+                 AND rf.fact = v.columns[i] AND rf.null_means = 'unknown'
+              UNION
+              SELECT DISTINCT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) u;
+      IF unknowns IS NOT NULL THEN
+        branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, unknowns, v.version_id, 'undecidable', t.table_name);
+      END IF;
+      agg_vals := '{}';
+      agg_rows := '{}';
+      FOR r IN
+        SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no
+      LOOP
+        vals := vals || format('CASE WHEN %s AND %s THEN %s END AS r%s_%s',
+                               mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', mode) || ')') || ' AND ' || vcond,
+                               (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
+                                  FROM generate_subscripts(v.columns, 1) AS i),
+                               mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF t.hit_policy = 'collect' THEN
+          agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
+          agg_rows := agg_rows || r.row_no;
+        ELSE
+          branches := branches || format('WHEN c.r%1$s_%2$s IS NOT NULL THEN CAST(ROW(LEAST(c.r%1$s_%2$s, %3$s), CAST(%4$L AS pg_catalog.int8), %2$s, %5$L, %6$L, c.r%1$s_%2$s OPERATOR(pg_catalog.>) %3$s) AS mynahoken.rule_date_hit)',
+                                         k, r.row_no, cap, v.version_id, 'insurer', t.table_name);
+        END IF;
+      END LOOP;
+      IF t.hit_policy = 'collect' THEN
+        -- LEAST/GREATEST skip NULLs: the rows that did not match; the row is
+        -- the first whose date is the aggregate
+        branches := branches || format('WHEN COALESCE(%1$s) IS NOT NULL THEN CAST(ROW(LEAST(%2$s(%3$s), %4$s), CAST(%5$L AS pg_catalog.int8), CASE %2$s(%3$s) %6$s END, %7$L, %8$L, %2$s(%3$s) OPERATOR(pg_catalog.>) %4$s) AS mynahoken.rule_date_hit)',
+                                       array_to_string(agg_vals, ', '),
+                                       CASE t.aggregation WHEN 'max' THEN 'GREATEST' ELSE 'LEAST' END,
+                                       array_to_string(agg_vals, ', '), cap, v.version_id,
+                                       (SELECT string_agg(format('WHEN %s THEN %s', agg_vals[i], agg_rows[i]), ' ' ORDER BY i)
+                                          FROM generate_subscripts(agg_vals, 1) AS i),
+                                       'insurer', t.table_name);
+      END IF;
+      IF t.on_no_match = 'error' THEN
+        branches := branches || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+
 -- The query of a decision over the active versions (and a candidate draft,
 -- for the checks).  mode member: FROM the member source; mode facts: FROM
 -- the jsonb $3 (the scalar twin, the tests); mode trace: FROM the member
@@ -911,8 +1286,14 @@ DECLARE
   unknowns text;
   fact_list text;
   hit text;
+  coll text;                    -- collect, rule order: the outcomes of every matching row
+  coll_lo int;
+  coll_cases text := '';
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF d.output_type = 'date' THEN
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate);
+  END IF;
   IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
     PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
       detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
@@ -964,19 +1345,34 @@ BEGIN
                WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
         JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
       IF unknowns IS NOT NULL THEN
-        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
                                  cond, unknowns, v.version_id, 'undecidable', t.table_name);
         h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
         fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
         fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
       END IF;
+      -- collect (by priority, then row) and rule order (by row): the first
+      -- matching row gives the outcome, every matching row is in outcomes
+      coll := NULL;
+      IF t.hit_policy IN ('collect', 'rule_order') THEN
+        SELECT format('pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL)',
+                      string_agg(format('CASE WHEN %s THEN %L END', x.preds, x.outcome), ', ' ORDER BY x.ord, x.row_no))
+          INTO coll
+          FROM (SELECT rr.row_no, rr.outcome, CASE WHEN t.hit_policy = 'collect' THEN o.priority END AS ord,
+                       (SELECT string_agg(mynahoken.rule_cell_sql(rr.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                          FROM generate_subscripts(v.columns, 1) AS i) AS preds
+                  FROM mynahoken.rule_row rr
+                  LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                 WHERE rr.version_id = v.version_id) x;
+      END IF;
+      coll_lo := cardinality(h_o) + 1;
       FOR r IN
         SELECT rr.*, o.priority
           FROM mynahoken.rule_row rr
           LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
          WHERE rr.version_id = v.version_id
-         ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no
+         ORDER BY CASE WHEN t.hit_policy IN ('priority', 'collect') THEN o.priority END, rr.row_no
       LOOP
         -- each cell's predicate once: over the facts row (trace) or inline
         SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
@@ -995,18 +1391,22 @@ BEGIN
         tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
                                  'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
                                  'in_scope', cond, 'cells', cell_list);
-        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L) AS mynahoken.rule_hit)',
-                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L, %s) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name,
+                                 coalesce(coll, format('CAST(ARRAY[%L] AS pg_catalog.text[])', r.outcome)));
       END LOOP;
+      IF coll IS NOT NULL AND fm IS NOT NULL THEN
+        coll_cases := coll_cases || format(' WHEN d.h BETWEEN %s AND %s THEN %s', coll_lo, cardinality(h_o), coll);
+      END IF;
       IF t.on_no_match LIKE 'default %' THEN
-        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
-                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name);
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L, CAST(ARRAY[%L] AS pg_catalog.text[])) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name, substr(t.on_no_match, 9));
         h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
         fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
         fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
       ELSIF t.on_no_match = 'error' THEN
-        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L) AS mynahoken.rule_hit)',
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
                                  cond, v.version_id, 'no_match', t.table_name);
         h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
         h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
@@ -1050,13 +1450,14 @@ BEGIN
                       WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
     END LOOP;
     RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
-                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h])'
+                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                  ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
                   ' AS mynahoken.rule_hit) AS hit'
                   ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
                   ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
-                  h_o, h_v, h_r, h_l, h_t,
+                  h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
                   CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                   coalesce(branches, 'WHEN false THEN NULL'),
                   mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
@@ -1067,14 +1468,14 @@ BEGIN
     INTO fact_list
     FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
   RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
-                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
                 'CAST(m.member_key AS pg_catalog.text) AS member_key',
                 format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
                        array_to_string(tried, ', ')),
                 source || ' AS m',
                 fact_list, nat, 'undecidable',
                 array_to_string(whens, ' '),
-                nat, 'national');
+                nat, 'national', nat);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
@@ -1096,27 +1497,48 @@ DECLARE
   eval_name text := 'rule_eval_' || decision;
   decide_name text := 'rule_decide_' || decision;
   versions bigint[];
+  is_date boolean;
+  hit_type text;
+  cols text;
+  f regprocedure;
 BEGIN
   IF decision !~ '^[a-z][a-z0-9_]*$' THEN
     PERFORM mynahoken.raise_error('22023', 'invalid decision name');
   END IF;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = rule_compile.decision;
+  hit_type := CASE WHEN is_date THEN 'mynahoken.rule_date_hit' ELSE 'mynahoken.rule_hit' END;
+  cols := CASE WHEN is_date
+               THEN 'member_key pg_catalog.text, value pg_catalog.date, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, capped pg_catalog.bool'
+               ELSE 'member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, outcomes pg_catalog.text[]' END;
+  -- a function generated by an earlier version with another result is replaced
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname IN (eval_name, decide_name)
+              AND p.prorettype <> CASE WHEN p.proname = decide_name THEN hit_type::regtype ELSE 'pg_catalog.record'::regtype END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname = eval_name
+              AND p.proargnames[cardinality(p.proargnames)] <> CASE WHEN is_date THEN 'capped' ELSE 'outcomes' END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
   SELECT m.source INTO src FROM mynahoken.member_source m;
   EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
-                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
-                 decide_name, mynahoken.rule_compile_query(decision, 'facts'));
+                 ' RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, hit_type, mynahoken.rule_compile_query(decision, 'facts'));
   EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
                  decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
   IF src IS NOT NULL THEN
     q := mynahoken.rule_compile_query(decision, 'member', src);
     EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
-                   ' RETURNS TABLE (member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8,'
-                   ' row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text)'
+                   ' RETURNS TABLE (%s)'
                    ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
-                   ' SELECT x.member_key, (x.hit).outcome, (x.hit).version_id, (x.hit).row_no, (x.hit).layer, (x.hit).table_name'
+                   ' SELECT x.member_key, (x.hit).*'
                    ' FROM (%s) AS x; END',
-                   eval_name, q);
+                   eval_name, cols, q);
     EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
                    eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+  END IF;
+  IF src IS NOT NULL AND NOT is_date THEN
     EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
                    ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
                    ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
@@ -1125,6 +1547,8 @@ BEGIN
     EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
                    'rule_trace_' || decision,
                    format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
     -- EXPLAIN returns one row per line; the first names the top node
     FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
       IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
@@ -1161,12 +1585,16 @@ AS $$
 DECLARE
   q text;
   tc mynahoken.rule_test;
-  h mynahoken.rule_hit;
+  h record;
 BEGIN
-  SELECT mynahoken.rule_compile_query(t.decision, 'facts', NULL, candidate) INTO q
-    FROM mynahoken.rule_table t WHERE t.table_name = rule_run_tests.table_name;
+  -- the outcome, or a date decision's date as ISO text
+  SELECT format('SELECT %s AS outcome, (x.hit).version_id, (x.hit).row_no FROM (%s) AS x',
+                CASE d.output_type WHEN 'date' THEN 'pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'')' ELSE '(x.hit).outcome' END,
+                mynahoken.rule_compile_query(t.decision, 'facts', NULL, candidate)) INTO q
+    FROM mynahoken.rule_table t JOIN mynahoken.rule_decision d USING (decision)
+   WHERE t.table_name = rule_run_tests.table_name;
   FOR tc IN SELECT * FROM mynahoken.rule_test x WHERE x.table_name = rule_run_tests.table_name ORDER BY x.name LOOP
-    EXECUTE 'SELECT (x.hit).* FROM (' || q || ') AS x' INTO h USING tc.as_of, tc.known_on, tc.facts;
+    EXECUTE q INTO h USING tc.as_of, tc.known_on, tc.facts;
     test_name := tc.name;
     as_of := tc.as_of;
     expect := tc.expect;
@@ -1229,11 +1657,20 @@ BEGIN
     RETURN NEXT;
   END LOOP;
   FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
-            WHERE rr.version_id = v.version_id
+            WHERE rr.version_id = v.version_id AND d.output_type <> 'date'
               AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
             ORDER BY rr.row_no LOOP
     severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
     detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  -- a date decision's rows end in an expression over the date primitives
+  FOR r IN SELECT rr.row_no, mynahoken.rule_expr_problem(rr.outcome) AS problem FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type = 'date' ORDER BY rr.row_no LOOP
+    CONTINUE WHEN r.problem IS NULL;
+    severity := 'error'; check_name := 'value'; rows := ARRAY[r.row_no];
+    detail := format('row %s: invalid value expression: %s', r.row_no, r.problem);
     errors := errors + 1;
     RETURN NEXT;
   END LOOP;
@@ -1337,13 +1774,14 @@ BEGIN
       FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
                  JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
                 WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                  AND NOT lab.insurer_may_narrow
                 ORDER BY rr.row_no LOOP
         severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
         detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
         errors := errors + 1;
         RETURN NEXT;
       END LOOP;
-      IF t.on_no_match LIKE 'default %' AND NOT EXISTS (
+      IF t.on_no_match LIKE 'default %' AND NOT lab.insurer_may_narrow AND NOT EXISTS (
            SELECT FROM mynahoken.rule_outcome o
             WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
         severity := 'error'; check_name := 'guard_rail'; rows := NULL;
@@ -1373,9 +1811,52 @@ BEGIN
       RETURN NEXT;
     END IF;
   END IF;
-  IF d.output_type <> 'outcome' OR t.hit_policy IN ('collect', 'rule_order') THEN
+  -- a date decision: validity is capped at the legal maximum; a row whose
+  -- date adds more months than the maximum is capped (a warning)
+  IF t.layer = 'insurer' AND d.output_type = 'date' THEN
+    FOR r IN SELECT rr.row_no, max((n.v->'args'->1->>'int')::int) AS months
+               FROM mynahoken.rule_row rr
+               CROSS JOIN LATERAL jsonb_path_query(mynahoken.rule_expr_parse(rr.outcome), 'strict $.**') AS n(v)
+              WHERE rr.version_id = v.version_id AND mynahoken.rule_expr_problem(rr.outcome) IS NULL
+                AND jsonb_typeof(n.v) = 'object' AND n.v->>'fn' = 'add_months'
+              GROUP BY rr.row_no ORDER BY rr.row_no LOOP
+      problem := (SELECT min(e.value_int)::text FROM mynahoken.legal_parameter_entry e
+                   WHERE e.name = 'certificate_max_months' AND e.valid && v.valid
+                     AND (e.scope IS NULL OR e.scope::text = v_scope));
+      IF r.months > problem::int THEN
+        severity := 'warning'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s adds %s months: its date is capped at the legal maximum of %s months (certificate_max_months)', r.row_no, r.months, problem);
+        RETURN NEXT;
+      END IF;
+    END LOOP;
+  END IF;
+  -- the national label the table yields to: another group of the same decision
+  IF t.yields_to IS NOT NULL AND (t.yields_to = t.exception_to
+       OR (SELECT y.decision FROM mynahoken.rule_label y WHERE y.label = t.yields_to) <> t.decision) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('%s yields to %s, which is %s', t.table_name, t.yields_to,
+                     CASE WHEN t.yields_to = t.exception_to THEN 'the label it is an exception to: it would never apply'
+                          ELSE 'a label of another decision' END);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+  -- what this version compiles: outcome and date decisions; the hit
+  -- policies and aggregations that fit the decision's output
+  problem := CASE
+    WHEN d.output_type NOT IN ('outcome', 'date') THEN
+      format('decision %s (output %s) is not compiled in this version', t.decision, d.output_type)
+    WHEN d.output_type = 'date' AND t.hit_policy IN ('priority', 'rule_order') THEN
+      format('hit policy %s does not fit decision %s: its output is one date (use first, or collect with min or max)', t.hit_policy, t.decision)
+    WHEN d.output_type = 'date' AND t.on_no_match LIKE 'default %' THEN
+      format('on_no_match %s does not fit decision %s: its output is a date, not an outcome', t.on_no_match, t.decision)
+    WHEN d.output_type = 'date' AND t.aggregation NOT IN ('min', 'max') THEN
+      format('aggregation %s does not fit decision %s: the rows give dates, which collect as min or max', t.aggregation, t.decision)
+    WHEN d.output_type = 'outcome' AND t.aggregation <> 'list' THEN
+      format('aggregation %s does not fit decision %s: the rows give outcomes, which collect as a list (sum and count need a number, min and max a number or a date)', t.aggregation, t.decision)
+  END;
+  IF problem IS NOT NULL THEN
     severity := 'error'; check_name := 'compile'; rows := NULL;
-    detail := format('decision %s with hit policy %s is not compiled in this version', t.decision, t.hit_policy);
+    detail := problem;
     errors := errors + 1;
     RETURN NEXT;
   END IF;
@@ -1518,7 +1999,11 @@ DECLARE
   scope text;
   p mynahoken.legal_parameter;
   ver jsonb;
+  decided_by bigint;
 BEGIN
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'date' THEN
+    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
@@ -1536,6 +2021,7 @@ BEGIN
   END IF;
   -- every row tried, in order, with its first failing cell and the member's value
   FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
     SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
     SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
     SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
@@ -1545,7 +2031,12 @@ BEGIN
       'matched', k IS NULL,
       'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
          'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END));
-    EXIT WHEN k IS NULL;
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
   END LOOP;
   -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
   FOR pname, scope IN
@@ -1575,7 +2066,7 @@ BEGIN
   END IF;
   RETURN jsonb_build_object(
     'decision', decision, 'as_of', as_of, 'known_on', known_on,
-    'outcome', hit.outcome, 'layer', hit.layer,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
     'layer_chain', CASE WHEN hit.layer = 'insurer'
                         THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
                                     hit.version_id, ver->>'source',
@@ -1597,6 +2088,9 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'date' THEN
+    PERFORM mynahoken.raise_error('0A000', 'coverage of date decisions is not generated yet');
+  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
@@ -1631,6 +2125,54 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
   'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
+-- A national change recorded under active insurer exceptions: the members
+-- whose national outcome on a day differs as known on two knowledge days and
+-- whom an insurer row decides on either.  effect: yields (the insurer row
+-- decided before; the new national outcome is in the label the table
+-- declared it yields to), national_takes_over (the same, not declared),
+-- still_overrides (the insurer row decides both times: the national change
+-- does not reach the member), now_overrides (the insurer row decides since).
+CREATE FUNCTION mynahoken.rule_national_change_report(decision text, as_of date, known_before date, known_after date)
+RETURNS TABLE (member_key text, table_name text, version_id bigint, row_no integer,
+               national_before text, national_after text, outcome_before text, outcome_after text, effect text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  nat text;
+BEGIN
+  SELECT d.national_fact INTO nat FROM mynahoken.rule_decision d
+   WHERE d.decision = rule_national_change_report.decision AND d.output_type = 'outcome';
+  IF nat IS NULL OR NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_national_change_report.decision
+                                   AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source with a national outcome',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF known_before IS NULL OR known_after IS NULL OR as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'the report needs a decision day and two knowledge days');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    SELECT b.member_key, coalesce((b.hit).table_name, (a.hit).table_name),
+           CASE WHEN (b.hit).layer = 'insurer' THEN (b.hit).version_id ELSE (a.hit).version_id END,
+           CASE WHEN (b.hit).layer = 'insurer' THEN (b.hit).row_no ELSE (a.hit).row_no END,
+           b.facts->>%1$L, a.facts->>%1$L, (b.hit).outcome, (a.hit).outcome,
+           CASE WHEN (b.hit).layer = 'insurer' AND (a.hit).layer = 'insurer' THEN 'still_overrides'
+                WHEN (a.hit).layer = 'insurer' THEN 'now_overrides'
+                WHEN (a.facts->>%1$L) = ANY (CAST((SELECT l.outcomes FROM mynahoken.rule_table t
+                                                   JOIN mynahoken.rule_label l ON l.label = t.yields_to
+                                                  WHERE t.table_name = (b.hit).table_name) AS text[])) THEN 'yields'
+                ELSE 'national_takes_over' END
+      FROM mynahoken.%2$I($1, $2) AS b
+      JOIN mynahoken.%2$I($1, $3) AS a ON a.member_key = b.member_key
+     WHERE (b.facts->>%1$L) IS DISTINCT FROM (a.facts->>%1$L)
+       AND ((b.hit).layer = 'insurer' OR (a.hit).layer = 'insurer')
+     ORDER BY 2, 1
+  $q$, nat, 'rule_trace_' || decision) USING as_of, known_before, known_after;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_national_change_report(text, date, date, date) IS
+  'A national change recorded under active insurer exceptions: members whose national outcome on as_of differs as known on known_before and known_after and whom an insurer row decides on either day, with table, version, row, both national outcomes and outcomes, and the effect (yields, national_takes_over, still_overrides, now_overrides); by the compiled predicates';
 
 -- ---------------------------------------------------------------------------
 -- Privileges: rules are readable by everyone; authors record drafts and

@@ -122,7 +122,7 @@ SELECT is((SELECT count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03
 SELECT is((SELECT mynahoken.rule_explain('certificate_need', 'A1', '2026-08-03')
                   - 'rule_version' - 'facts' - 'parameters'),
           jsonb_build_object('decision', 'certificate_need', 'as_of', '2026-08-03', 'known_on', NULL,
-            'outcome', 'insurer_age_policy', 'layer', 'insurer',
+            'outcome', 'insurer_age_policy', 'outcomes', jsonb_build_array('insurer_age_policy'), 'layer', 'insurer',
             'layer_chain', format('row 1 of minato.certificate_need.age v%s (source minato-kenpo-2026-01) overrides national.certificate_need:myna',
                                   (SELECT max(version_id) FROM mynahoken.rule_version)),
             'rows_tried', jsonb_build_array(jsonb_build_object('table_name', 'minato.certificate_need.age',

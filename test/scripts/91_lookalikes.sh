@@ -52,6 +52,8 @@ DELETE FROM mynahoken.revoked_certificate;
 DROP FUNCTION IF EXISTS mynahoken.rule_eval_certificate_need(date, date);
 DROP FUNCTION IF EXISTS mynahoken.rule_decide_certificate_need(date, date, jsonb);
 DROP FUNCTION IF EXISTS mynahoken.rule_trace_certificate_need(date, date);
+DROP FUNCTION IF EXISTS mynahoken.rule_eval_certificate_valid_until(date, date);
+DROP FUNCTION IF EXISTS mynahoken.rule_decide_certificate_valid_until(date, date, jsonb);
 TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
 DELETE FROM mynahoken.rule_outcome WHERE NOT shipped;
@@ -306,13 +308,28 @@ SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NUL
   ('rule_table_scope(text[])', $$SELECT mynahoken.rule_table_scope('{06139992,health_society}'::pg_catalog.text[])$$),
   ('rule_fact_add(text,text,text,text,text,text[],integer,integer)', $$SELECT mynahoken.rule_fact_add('lookalike_flag'::pg_catalog.text, 'boolean'::pg_catalog.text, 'my_number_linked'::pg_catalog.text, 'look-alike test'::pg_catalog.text, 'none'::pg_catalog.text, NULL::pg_catalog.text[], NULL::pg_catalog.int4, NULL::pg_catalog.int4)$$),
   ('rule_outcome_add(text,text,text,boolean,integer,text)', $$SELECT mynahoken.rule_outcome_add('certificate_need'::pg_catalog.text, 'lookalike_other'::pg_catalog.text, 'テスト'::pg_catalog.text, true, 100, NULL::pg_catalog.text)$$),
-  ('rule_table_define(text,text,text[],text,text,text,text,text,text)', $$SELECT mynahoken.rule_table_define('lookalike.other'::pg_catalog.text, 'certificate_need'::pg_catalog.text, '{138016}'::pg_catalog.text[], 'national.certificate_need:on_request'::pg_catalog.text, 'first'::pg_catalog.text, 'error'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text)$$),
+  ('rule_table_define(text,text,text[],text,text,text,text,text,text,text)', $$SELECT mynahoken.rule_table_define('lookalike.other'::pg_catalog.text, 'certificate_need'::pg_catalog.text, '{138016}'::pg_catalog.text[], 'national.certificate_need:on_request'::pg_catalog.text, 'first'::pg_catalog.text, 'error'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text)$$),
   ('rule_test_add(text,text,date,jsonb,text,date)', $$SELECT mynahoken.rule_test_add('lookalike.certificate_need'::pg_catalog.text, 'look-alike'::pg_catalog.text, '2026-08-03'::pg_catalog.date, '{"insurer_number": "06139992", "birth_date": "1940-01-01", "acquired_on": "2010-01-01", "my_number_linked": true}'::pg_catalog.jsonb, 'lookalike_policy'::pg_catalog.text, NULL::pg_catalog.date)$$),
   ('rule_run_tests(text,bigint)', $$SELECT * FROM mynahoken.rule_run_tests('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8)$$),
   ('rule_version_record(text,daterange,text,date,text,text)', $$SELECT mynahoken.rule_version_record('lookalike.other'::pg_catalog.text, '[2026-04-01,)'::pg_catalog.daterange, 'look-alike'::pg_catalog.text, '2026-01-20'::pg_catalog.date, E'row | age | category || outcome\n1 | >= 75 | health_society, late_elderly || lookalike_other\n2 | - | - || lookalike_other'::pg_catalog.text, NULL::pg_catalog.text)$$),
   ('rule_coverage(text,date,date)', $$SELECT * FROM mynahoken.rule_coverage('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
   ('rule_explain(text,text,date,date)', $$SELECT mynahoken.rule_explain('certificate_need'::pg_catalog.text, '4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
-  ('rule_guard()', $$DELETE FROM mynahoken.rule_outcome AS o WHERE o.shipped AND o.code OPERATOR(pg_catalog.=) 'not_needed'$$);
+  ('rule_guard()', $$DELETE FROM mynahoken.rule_outcome AS o WHERE o.shipped AND o.code OPERATOR(pg_catalog.=) 'not_needed'$$),
+  -- a date decision: a collect-min table defined, activated, its generated functions called
+  ('rule_compile_date_query(text,text,text,bigint)', $$SELECT mynahoken.rule_table_define('lookalike.valid_until'::pg_catalog.text, 'certificate_valid_until'::pg_catalog.text, '{06139992}'::pg_catalog.text[], 'national.certificate_valid_until:term'::pg_catalog.text, 'collect'::pg_catalog.text, 'national'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, 'min'::pg_catalog.text);
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author) VALUES ('lookalike.valid_until', '[2026-04-01,)', '2026-01-20', 'look-alike test', '{age}', 'mh_attacker');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 1, '{"-"}', 'day_before(add_months(day, 12))' FROM mynahoken.rule_version AS v;
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 2, '{"< 75"}', 'day_before(next_month_day(month_end(birthday(75)), 7, 31))' FROM mynahoken.rule_version AS v;
+SELECT * FROM mynahoken.rule_activate('lookalike.valid_until'::pg_catalog.text, NULL::pg_catalog.int8);
+SELECT e.layer, e.capped, pg_catalog.count(*) FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03'::pg_catalog.date, NULL::pg_catalog.date) AS e GROUP BY 1, 2;
+SELECT mynahoken.rule_decide_certificate_valid_until('2026-08-03'::pg_catalog.date, NULL::pg_catalog.date, '{"insurer_number": "06139992", "birth_date": "1955-01-01"}'::pg_catalog.jsonb);
+SELECT pg_catalog.length(mynahoken.rule_compile_date_query('certificate_valid_until'::pg_catalog.text, 'member'::pg_catalog.text, 'lookalike_test.members'::pg_catalog.text, NULL::pg_catalog.int8))$$),
+  ('rule_expr_parse(text)', $$SELECT mynahoken.rule_expr_parse('day_before(next_month_day(add_months(day, 1), 7, 31))'::pg_catalog.text)$$),
+  ('rule_expr_parse_at(text[],integer)', $$SELECT * FROM mynahoken.rule_expr_parse_at('{month_end,(,birthday,(,70,),)}'::pg_catalog.text[], 1)$$),
+  ('rule_expr_problem(text)', $$SELECT mynahoken.rule_expr_problem('birthday(70, 1)'::pg_catalog.text)$$),
+  ('rule_expr_facts(jsonb)', $$SELECT mynahoken.rule_expr_facts(mynahoken.rule_expr_parse('add_months(acquired_on, birthday(1))'::pg_catalog.text))$$),
+  ('rule_expr_sql(jsonb,text)', $$SELECT mynahoken.rule_expr_sql(mynahoken.rule_expr_parse('month_end(birthday(70))'::pg_catalog.text), 'facts'::pg_catalog.text)$$),
+  ('rule_national_change_report(text,date,date,date)', $$SELECT * FROM mynahoken.rule_national_change_report('certificate_need'::pg_catalog.text, '2026-11-01'::pg_catalog.date, '2026-02-01'::pg_catalog.date, '2026-03-10'::pg_catalog.date)$$);
 INSERT INTO special
 SELECT r, 'SELECT ''run by rule_activate and rule_version_record'' AS covered'
   FROM unnest(ARRAY['rule_version_guard()', 'rule_version_compile()', 'rule_cell_check(text,text)']) AS r;

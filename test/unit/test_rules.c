@@ -1,10 +1,12 @@
 /*
  * Unit tests of the rule engine's pure core: the cell parser (rule_cell.c)
- * and the box algebra of the checks (rule_box.c).
+ * the box algebra of the checks (rule_box.c) and the date primitives
+ * (rule_date.c).
  */
 #include "unit.h"
 
 #include "rule_box.h"
+#include "rule_date.h"
 #include "rule_cell.h"
 #include "transition.h"
 
@@ -350,6 +352,59 @@ test_boxes(void)
 	CHECK_INT(mh_rows_gaps(&s, rows, 1, work, 2, &n, &unc), MH_BOX_TOO_MANY, "too many gaps");
 }
 
+/* The date primitives agree with the national age rule, day by day. */
+static void
+test_dates(void)
+{
+	mh_day		b,
+				r;
+	int			bad = 0;
+
+	for (b = mh_day_from_ymd(1995, 1, 1); b <= mh_day_from_ymd(2005, 12, 31); b += 3)
+		for (int n = 0; n <= 100; n += 7)
+		{
+			if (!mh_birthday(b, n, &r) || mh_age_on(b, r) < n || mh_age_on(b, r - 1) >= n)
+				bad++;
+		}
+	CHECK_INT(bad, 0, "the n-th birthday is the first day of age n, for every 3rd birth day of 1995-2005");
+	CHECK(mh_birthday(mh_day_from_ymd(1952, 2, 29), 75, &r) && r == mh_day_from_ymd(2027, 3, 1),
+		  "29 February 1952: the 75th birthday is 1 March 2027");
+	CHECK(mh_birthday(mh_day_from_ymd(1952, 2, 29), 72, &r) && r == mh_day_from_ymd(2024, 2, 29),
+		  "and 29 February 2024 in a leap year");
+	CHECK(!mh_birthday(b, -1, &r), "a negative birthday is refused");
+	CHECK(mh_birthday(MH_DAY_MAX, 5, &r) && r == MH_DAY_MAX, "infinity stays infinite");
+
+	bad = 0;
+	for (mh_day d = mh_day_from_ymd(2023, 1, 1); d <= mh_day_from_ymd(2029, 12, 31); d++)
+	{
+		int			y,
+					m,
+					dd;
+		mh_day		x;
+
+		if (!mh_next_month_day(d, 7, 31, &r))
+		{
+			bad++;
+			continue;
+		}
+		mh_ymd_from_day(r, &y, &m, &dd);
+		if (r < d || m != 7 || dd != 31)
+			bad++;
+		for (x = d; x < r; x++)
+		{
+			mh_ymd_from_day(x, &y, &m, &dd);
+			if (m == 7 && dd == 31)
+				bad++;
+		}
+	}
+	CHECK_INT(bad, 0, "the next 7月31日 is on or after the day and none is skipped, 2023-2029");
+	CHECK(mh_next_month_day(mh_day_from_ymd(2025, 3, 1), 2, 29, &r) && r == mh_day_from_ymd(2028, 2, 29),
+		  "the next 29 February is in the next leap year");
+	CHECK(!mh_next_month_day(mh_day_from_ymd(2025, 3, 1), 2, 30, &r), "2/30 is refused");
+	CHECK(!mh_next_month_day(mh_day_from_ymd(2025, 3, 1), 4, 31, &r), "4/31 is refused");
+	CHECK(!mh_next_month_day(mh_day_from_ymd(2025, 3, 1), 13, 1, &r), "month 13 is refused");
+}
+
 int
 main(void)
 {
@@ -357,5 +412,6 @@ main(void)
 	test_parse_refuses();
 	test_value_sets();
 	test_boxes();
+	test_dates();
 	UNIT_DONE();
 }

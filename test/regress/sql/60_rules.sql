@@ -198,6 +198,141 @@ SELECT position('''06139992''''); DROP TABLE mynahoken.rule_row; --''' IN body) 
 RESET ROLE;
 SELECT count(*) AS rule_rows_still_there FROM mynahoken.rule_row;
 
+-- Collect: the aggregation must fit the decision's output.  Outcomes
+-- collect as a list; sum and count need a number, min and max a number or a
+-- date.  An aggregation belongs to collect only.
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_table_define('minato.sum', 'certificate_need', '{06139992}', 'national.certificate_need:myna',
+                                   'collect', aggregation => 'sum');
+SELECT mynahoken.rule_version_record('minato.sum', '[2026-04-01,)', 'minato-2026-03', '2026-03-01', $grid$
+  row | age   | care_needs || outcome
+  1   | >= 75 | -          || insurer_age_policy
+  2   | -     | true       || insurer_age_policy
+$grid$) AS sum_version \gset
+SELECT mynahoken.rule_table_define('minato.first_min', 'certificate_need', '{06139992}', 'national.certificate_need:myna',
+                                   'first', aggregation => 'min');
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('minato.sum');
+SELECT severity, check_name, rows, detail FROM mynahoken.rule_check(:sum_version);
+
+-- Date decisions: rows end in an expression over the date primitives,
+-- checked when recorded; the message names the row and the token, never
+-- the text.
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_table_define('kaku.valid', 'certificate_valid_until', '{131151}',
+                                   'national.certificate_valid_until:term', 'collect', aggregation => 'min');
+SELECT mynahoken.rule_version_record('kaku.valid', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || outcome
+  1   | -    || day_before(add_months(day, 12))
+$grid$);
+SELECT e AS expression, mynahoken.rule_expr_problem(e) AS problem
+  FROM unnest(ARRAY['birthday(75, 1)', 'add_months(day)', 'add_months(day, 12', 'next_month_day(day, 2, 30)',
+                    'next_month_day(day, 4, 31)', 'add_months(age, 1)', 'add_months(day, day)', 'birthday(250)',
+                    'add_months(day, 1300)', '12', '2026-02-30', '0000-01-01', '2028-02-29', 'month_end(day) day',
+                    'month_end(day); DROP TABLE mynahoken.rule_row; --', 'tanaka_taro',
+                    'day_before(next_month_day(add_months(day, 1), 7, 31))', 'month_end(birthday(70))',
+                    'day_before(birthday(75))', 'add_months(acquired_on, -6)', '2027-03-31']) AS e;
+SELECT mynahoken.rule_version_record('kaku.valid', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12))
+  2   | < 70 || month_end(birthday(70, 1))
+$grid$);
+SELECT mynahoken.rule_version_record('kaku.valid', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12)); DROP TABLE mynahoken.rule_row; --
+$grid$);
+-- A row written into rule_row directly is checked at activation, by row.
+SELECT mynahoken.rule_version_record('kaku.valid', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12))
+$grid$) AS direct_version \gset
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+VALUES (:direct_version, 2, '{"< 70"}', 'month_end(tanaka_taro)');
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('kaku.valid', :direct_version);
+SELECT severity, check_name, rows, detail FROM mynahoken.rule_check(:direct_version);
+
+-- Hit policies, aggregations and defaults that do not fit a date.
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_table_define('kaku.priority', 'certificate_valid_until', '{131151}',
+                                   'national.certificate_valid_until:term', 'priority');
+SELECT mynahoken.rule_version_record('kaku.priority', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12))
+$grid$);
+SELECT mynahoken.rule_table_define('kaku.list', 'certificate_valid_until', '{131151}',
+                                   'national.certificate_valid_until:term', 'collect');
+SELECT mynahoken.rule_version_record('kaku.list', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12))
+$grid$);
+SELECT mynahoken.rule_table_define('kaku.default', 'certificate_valid_until', '{131151}',
+                                   'national.certificate_valid_until:term', 'first', 'default insurer_age_policy');
+SELECT mynahoken.rule_version_record('kaku.default', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | < 70 || day_before(add_months(day, 12))
+$grid$);
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('kaku.priority');
+SELECT * FROM mynahoken.rule_activate('kaku.list');
+SELECT * FROM mynahoken.rule_activate('kaku.default');
+
+-- The box checks hold for dates too: an overlap under unique (different
+-- dates), and a gap when no match is an error, with their witnesses.
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_table_define('kaku.unique', 'certificate_valid_until', '{131151}',
+                                   'national.certificate_valid_until:term', 'unique', 'error');
+SELECT mynahoken.rule_version_record('kaku.unique', '[2026-04-01,)', 'kaku-2026-02', '2026-03-01', $grid$
+  row | age       || value
+  1   | < 72      || month_end(birthday(70))
+  2   | [68..70)  || day_before(add_months(day, 12))
+  3   | [74..150) || day_before(birthday(75))
+$grid$) AS unique_version \gset
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('kaku.unique');
+SELECT severity, check_name, rows, detail FROM mynahoken.rule_check(:unique_version);
+
+-- yields_to: another label of the same decision, or the table would never
+-- apply (its own label) or yield to nothing it decides (another decision).
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_table_define('kouiki.yield_self', 'certificate_need', '{39131156}', 'national.certificate_need:myna',
+                                   yields_to => 'national.certificate_need:myna');
+SELECT mynahoken.rule_version_record('kouiki.yield_self', '[2026-08-01,)', 'kouiki-2026-01', '2026-01-10', $grid$
+  row | age   || outcome
+  1   | >= 85 || insurer_age_policy
+$grid$);
+SELECT mynahoken.rule_table_define('kouiki.yield_other', 'certificate_need', '{39131156}', 'national.certificate_need:myna',
+                                   yields_to => 'national.certificate_valid_until:term');
+SELECT mynahoken.rule_version_record('kouiki.yield_other', '[2026-08-01,)', 'kouiki-2026-01', '2026-01-10', $grid$
+  row | age   || outcome
+  1   | >= 85 || insurer_age_policy
+$grid$);
+SELECT mynahoken.rule_table_define('kouiki.yield_none', 'certificate_need', '{39131156}', 'national.certificate_need:myna',
+                                   yields_to => 'national.certificate_need:late_elderly_age');
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('kouiki.yield_self');
+SELECT * FROM mynahoken.rule_activate('kouiki.yield_other');
+
+-- Narrowing: only :on_request lets an insurer give an outcome without a
+-- 資格確認書 (counting applications once); under :myna it is refused.
+SET ROLE regress_rule_author;
+SELECT mynahoken.rule_fact_add('certificates_on_application', 'int', 'certificates_on_application',
+                               '資格確認書 issued on the current application', lo => 0, hi => 100);
+SELECT mynahoken.rule_outcome_add('certificate_need', 'application_served', '申請による交付済み', false);
+SELECT mynahoken.rule_table_define('kouiki.served_myna', 'certificate_need', '{39131156}', 'national.certificate_need:myna');
+SELECT mynahoken.rule_version_record('kouiki.served_myna', '[2026-04-01,)', 'kouiki-2026-03', '2026-03-10', $grid$
+  row | certificates_on_application || outcome
+  1   | >= 1                        || application_served
+$grid$);
+SET ROLE regress_rule_approver;
+SELECT * FROM mynahoken.rule_activate('kouiki.served_myna');
+
+-- The report of national changes needs an outcome decision compiled over
+-- the member source, and its three days.
+SELECT * FROM mynahoken.rule_national_change_report('certificate_valid_until', '2026-08-03', '2026-01-01', '2026-03-01');
+SELECT * FROM mynahoken.rule_national_change_report('certificate_need', '2026-08-03', NULL, '2026-03-01');
+RESET ROLE;
+
 -- Clean up: the generated functions, the insurer's rules, the roles.
 DROP FUNCTION mynahoken.rule_eval_certificate_need(date, date);
 DROP FUNCTION mynahoken.rule_decide_certificate_need(date, date, jsonb);

@@ -1,0 +1,291 @@
+-- Rule engine, second part: the hit policies collect and rule order, a date
+-- decision (policy (b): 資格確認書 validity with its caps), an insurer rule
+-- that yields to a national one with the report of the national change
+-- (policy (c)), and an insurer fact column with an application count
+-- (policy (d)).  Written as rules by an analyst: no C, no superuser for the
+-- rules, no change to member data.  Rolled back at the end.
+BEGIN;
+SET datestyle = ISO;
+SELECT plan(40);
+
+CREATE SCHEMA tap_pol;
+CREATE TABLE tap_pol.members (
+  member_key text PRIMARY KEY, insurer_number text, birth_date date, acquired_on date, lost_on date,
+  employer text, my_number_linked boolean, myna_registered_on date, myna_withdrawn_on date,
+  ecert_expires_on date, certificate_requested_on date, certificate_valid_until date,
+  care_needs boolean,                    -- 要配慮者, kept by the insurer
+  certificates_on_application integer,   -- 資格確認書 issued on the member's current application
+  why text
+);
+-- Every member: 資格 since 2015, My Number held, マイナ保険証 registered and usable.
+CREATE FUNCTION pg_temp.m(k text, ins text, birth date, care boolean DEFAULT NULL, requested date DEFAULT NULL,
+                          served integer DEFAULT NULL, why text DEFAULT NULL)
+RETURNS void LANGUAGE sql AS $$
+  INSERT INTO tap_pol.members VALUES (k, ins, birth, '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, '2030-01-01',
+                                      requested, NULL, care, served, why)
+$$;
+SELECT pg_temp.m('X1', '06139992', '1950-01-01', true, why => '76 and 要配慮者: both rows');
+SELECT pg_temp.m('X2', '06139992', '1950-01-01', false, why => '76: the age row');
+SELECT pg_temp.m('X3', '06139992', '1980-01-01', NULL, why => '46: no row, national');
+SELECT pg_temp.m('X4', '01130012', '1950-01-01', true, why => 'rule order: both rows, row 1 first');
+SELECT pg_temp.m('K1', '131151', '1980-05-10', why => '国保, 46: one year');
+SELECT pg_temp.m('K2', '131151', '1956-11-15', why => '国保, 69: the 70th-birthday month end');
+SELECT pg_temp.m('K3', '131151', '1952-03-20', why => '国保, 74: the day before the 75th birthday');
+SELECT pg_temp.m('K4', '131151', '1952-02-29', why => '国保, 74, born 29 February');
+SELECT pg_temp.m('K5', '131151', NULL, why => '国保, no birth date');
+SELECT pg_temp.m('K6', '133033', '1980-01-01', why => 'another 国保 whose table asks for 6 years');
+SELECT pg_temp.m('L1', '39131156', '1945-01-01', why => '後期: the next 7月31日');
+SELECT pg_temp.m('P1', '39131156', '1940-05-01', why => '86 on 2026-08-01');
+SELECT pg_temp.m('P2', '39131156', '1941-10-01', why => '84 on 2026-08-01, 85 on 2026-10-01');
+SELECT pg_temp.m('P3', '39130018', '1940-05-01', why => '86, at a 広域連合 whose table does not yield');
+SELECT pg_temp.m('D1', '39131156', '1950-06-01', true, '2026-05-01', 2, why => '要配慮者, served twice: renewed');
+SELECT pg_temp.m('D2', '39131156', '1950-06-01', false, '2026-05-01', 0, why => 'applied, not yet served');
+SELECT pg_temp.m('D3', '39131156', '1950-06-01', false, '2026-05-01', 1, why => 'applied, served once');
+SELECT pg_temp.m('D4', '39131156', '1950-06-01', NULL, '2026-05-01', NULL, why => 'applied, count unknown: national');
+SELECT pg_temp.m('D5', '39131156', '1950-06-01', true, NULL, NULL, why => '要配慮者 who never applied: national');
+SELECT is(mynahoken.register_member_source('tap_pol.members'), 'tap_pol.members'::regclass, 'the insurer''s member table is the member source');
+
+CREATE ROLE tap_pol_author IN ROLE mynahoken_rule_author;
+CREATE ROLE tap_pol_approver IN ROLE mynahoken_rule_approver;
+GRANT SELECT ON tap_pol.members TO tap_pol_approver;
+
+-- ---------------------------------------------------------------------------
+-- Collect and rule order: every matching row, the first (by priority for
+-- collect, by row for rule order) gives the outcome.
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  SELECT mynahoken.rule_fact_add('care_needs', 'boolean', 'care_needs', '要配慮者 flag kept by the insurer');
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'insurer_age_policy', '組合の定める年齢以上', true, 50);
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'insurer_care', '要配慮者への職権交付', true, 40);
+  SELECT mynahoken.rule_table_define('minato.collect', 'certificate_need', '{06139992}', 'national.certificate_need:myna', 'collect');
+  SELECT mynahoken.rule_version_record('minato.collect', '[2026-04-01,)', 'minato-2026-02', '2026-02-01', $grid$
+  row | age   | care_needs || outcome
+  1   | >= 75 | -          || insurer_age_policy
+  2   | -     | true       || insurer_care
+$grid$);
+  SELECT mynahoken.rule_table_define('kyokai.rule_order', 'certificate_need', '{01130012}', 'national.certificate_need:myna', 'rule_order');
+  SELECT mynahoken.rule_version_record('kyokai.rule_order', '[2026-04-01,)', 'kyokai-2026-02', '2026-02-01', $grid$
+  row | age   | care_needs || outcome
+  1   | >= 75 | -          || insurer_age_policy
+  2   | -     | true       || insurer_care
+$grid$)$$, 'a collect table and a rule order table whose rows overlap on purpose');
+SELECT is((SELECT aggregation FROM mynahoken.rule_table WHERE table_name = 'minato.collect'), 'list',
+          'collect without an aggregation lists the outcomes (DMN C)');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('minato.collect')$$, 'collect: overlapping rows are not an error');
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('kyokai.rule_order')$$, 'rule order: neither');
+RESET ROLE;
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.row_no, e.layer, e.outcomes FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+     WHERE e.member_key LIKE 'X%' ORDER BY 1$$,
+  $$VALUES ('X1', 'insurer_care', 2, 'insurer', '{insurer_care,insurer_age_policy}'::text[]),
+           ('X2', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy}'),
+           ('X3', 'not_needed', NULL, 'national', '{not_needed}'),
+           ('X4', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy,insurer_care}')$$,
+  'collect: every matching outcome, the first by priority (insurer_care 40 before 50); rule order: by row');
+SELECT is((SELECT count(*) FROM tap_pol.members m
+            JOIN mynahoken.rule_eval_certificate_need('2026-08-03') e USING (member_key)
+           WHERE ((mynahoken.rule_decide_certificate_need('2026-08-03', NULL, to_jsonb(m))).outcomes, (mynahoken.rule_decide_certificate_need('2026-08-03', NULL, to_jsonb(m))).outcome)
+                 IS NOT DISTINCT FROM (e.outcomes, e.outcome)), (SELECT count(*) FROM tap_pol.members),
+          'the scalar twin gives the same outcome and outcomes for every member');
+SELECT is((SELECT jsonb_agg(jsonb_build_array(r->'row_no', r->'matched'))
+             FROM jsonb_array_elements(mynahoken.rule_explain('certificate_need', 'X1', '2026-08-03')->'rows_tried') AS r),
+          '[[2, true], [1, true]]'::jsonb, 'the explanation of a collect hit lists every row of the table, matched');
+SELECT is(mynahoken.rule_explain('certificate_need', 'X1', '2026-08-03')->'outcomes',
+          '["insurer_care", "insurer_age_policy"]'::jsonb, 'and every outcome');
+
+-- ---------------------------------------------------------------------------
+-- Policy (b): validity of a 資格確認書 as a date decision.  国保 131151: one
+-- year, capped at the month end of the 70th birthday and at the day before
+-- the 75th (collect, min: the earliest date of the matching rows); 後期
+-- 39131156: until the next 7月31日 at least a month later.
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  SELECT mynahoken.rule_table_define('kaku.certificate_valid_until', 'certificate_valid_until', '{131151}',
+           'national.certificate_valid_until:term', 'collect', aggregation => 'min');
+  SELECT mynahoken.rule_version_record('kaku.certificate_valid_until', '[2026-04-01,)', 'kaku-ku-2026-02', '2026-03-01', $grid$
+  row | age  || value
+  1   | -    || day_before(add_months(day, 12))
+  2   | < 70 || month_end(birthday(70))
+  3   | < 75 || day_before(birthday(75))
+$grid$);
+  SELECT mynahoken.rule_test_add('kaku.certificate_valid_until', '69: the 70th-birthday month end', '2026-08-03',
+           '{"insurer_number": "131151", "birth_date": "1956-11-15"}', '2026-11-30');
+  SELECT mynahoken.rule_table_define('tokyo_kouiki.certificate_valid_until', 'certificate_valid_until', '{39131156}',
+           'national.certificate_valid_until:term');
+  SELECT mynahoken.rule_version_record('tokyo_kouiki.certificate_valid_until', '[2026-04-01,)', 'tokyo-kouiki-2026-02', '2026-03-01', $grid$
+  row | age || value
+  1   | -   || next_month_day(add_months(day, 1), 7, 31)
+$grid$);
+  SELECT mynahoken.rule_table_define('big.certificate_valid_until', 'certificate_valid_until', '{133033}',
+           'national.certificate_valid_until:term', 'first');
+  SELECT mynahoken.rule_version_record('big.certificate_valid_until', '[2026-04-01,)', 'big-2026-02', '2026-03-01', $grid$
+  row | age || value
+  1   | -   || day_before(add_months(day, 72))
+$grid$)$$, 'three validity tables, their rows ending in date expressions');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('kaku.certificate_valid_until')$$,
+                'the 国保 table is activated; its stored test passes');
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('tokyo_kouiki.certificate_valid_until')$$, 'the 後期 table too');
+SELECT results_eq($$SELECT severity, check_name, rows, detail FROM mynahoken.rule_activate('big.certificate_valid_until')$$,
+  $$VALUES ('warning', 'guard_rail', '{1}'::int[], 'row 1 adds 72 months: its date is capped at the legal maximum of 60 months (certificate_max_months)')$$,
+  'a row asking for more than the legal maximum is activated with a warning: it will be capped');
+RESET ROLE;
+SELECT results_eq(
+  $$SELECT e.member_key, e.value, e.row_no, e.layer, e.capped FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') e
+     WHERE e.member_key ~ '^[KL]' ORDER BY 1$$,
+  $$VALUES ('K1', DATE '2027-08-02', 1, 'insurer', false), ('K2', '2026-11-30', 2, 'insurer', false),
+           ('K3', '2027-03-19', 3, 'insurer', false), ('K4', '2027-02-28', 3, 'insurer', false),
+           ('K5', NULL, NULL, 'undecidable', NULL), ('K6', '2031-08-02', 1, 'insurer', true),
+           ('L1', '2027-07-31', 1, 'insurer', false)$$,
+  'issued 2026-08-03: one year; the 70th-birthday month end; the day before the 75th birthday (1 March for a 29 February birth); undecidable without a birth date; 6 years capped at 5; the next 7月31日');
+SELECT is((SELECT e.version_id FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') e WHERE e.member_key = 'K2'),
+          (SELECT v.version_id FROM mynahoken.rule_version v WHERE v.table_name = 'kaku.certificate_valid_until'),
+          'the date names the rule version that produced it');
+SELECT is((SELECT count(*) FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') e
+            JOIN tap_pol.members m USING (member_key)
+           WHERE e.layer = 'national'
+             AND e.value = mynahoken.certificate_valid_until(mynahoken.category(mynahoken.insurer_number(m.insurer_number)), '2026-08-03')),
+          (SELECT count(*) FROM tap_pol.members WHERE insurer_number NOT IN ('131151', '133033', '39131156')),
+          'members of other insurers keep the national date, the C function''s');
+SELECT is((SELECT count(*) FROM generate_series(DATE '2026-04-01', '2028-03-31', '1 day') AS g(d)
+           WHERE (mynahoken.rule_decide_certificate_valid_until(g.d::date, NULL,
+                    '{"insurer_number": "39131156", "birth_date": "1945-01-01"}')).value
+                 IS DISTINCT FROM mynahoken.certificate_valid_until('late_elderly', g.d::date)), 0::bigint,
+          '後期: the rule "next 7月31日 at least a month later" equals the national C function on every issue day of two years');
+SELECT results_eq($$SELECT g.d::date FROM generate_series(DATE '2026-04-01', '2028-03-31', '1 day') AS g(d)
+           WHERE (mynahoken.rule_decide_certificate_valid_until(g.d::date, NULL,
+                    '{"insurer_number": "131151", "birth_date": "1980-05-10"}')).value
+                 = mynahoken.certificate_valid_until('municipal_nhi', g.d::date) ORDER BY 1$$,
+          $$VALUES (DATE '2026-08-01'), ('2027-08-01')$$,
+          '国保 under 70: one year equals the national date (the next 7月31日) only when issued on 1 August: the policy differs on purpose');
+SELECT is((SELECT count(*) FROM generate_series(DATE '2026-04-01', '2028-03-31', '1 day') AS g(d),
+                  LATERAL mynahoken.rule_decide_certificate_valid_until(g.d::date, NULL,
+                    '{"insurer_number": "131151", "birth_date": "1952-02-29"}') AS h
+           WHERE g.d < mynahoken.rule_birthday('1952-02-29', 75)
+             AND (h.value >= mynahoken.rule_birthday('1952-02-29', 75)
+                  OR h.value > mynahoken.rule_add_months(g.d::date, 12) - 1)), 0::bigint,
+          '国保: never past the day before the 75th birthday nor a year, on every issue day before it');
+SELECT results_eq($$SELECT test_name, got, passed FROM mynahoken.rule_run_tests('kaku.certificate_valid_until')$$,
+                  $$VALUES ('69: the 70th-birthday month end', '2026-11-30', true)$$, 'the table''s own test, a date');
+SELECT throws_ok($$SELECT mynahoken.rule_explain('certificate_valid_until', 'K2', '2026-08-03')$$, '0A000',
+                 'explanations of date decisions are not generated yet', 'explanations of dates: refused, not wrong');
+
+-- The primitives, at their edges.
+SELECT results_eq(
+  $$SELECT mynahoken.rule_birthday('1952-02-29', 75), mynahoken.rule_birthday('1952-02-29', 72),
+           mynahoken.rule_add_months('2026-01-31', 1), mynahoken.rule_month_end('2028-02-10'),
+           mynahoken.rule_next_month_day('2026-07-31', 7, 31), mynahoken.rule_next_month_day('2026-08-01', 7, 31),
+           mynahoken.rule_next_month_day('2025-03-01', 2, 29)$$,
+  $$VALUES (DATE '2027-03-01', DATE '2024-02-29', DATE '2026-02-28', DATE '2028-02-29', DATE '2026-07-31', DATE '2027-07-31', DATE '2028-02-29')$$,
+  'birthday (29 February on 1 March), clamped month arithmetic, month end, the next month-day (the day itself counts)');
+SELECT is((SELECT count(*) FROM generate_series(DATE '1950-01-01', '1953-12-31', '1 day') AS b(d)
+           WHERE mynahoken.rule_age_on(b.d::date, mynahoken.rule_birthday(b.d::date, 75)) <> 75
+              OR mynahoken.rule_age_on(b.d::date, mynahoken.rule_birthday(b.d::date, 75) - 1) <> 74), 0::bigint,
+          'the 75th birthday is the first day of age 75 as the national decisions count, for every birth day of 1950-1953');
+
+-- ---------------------------------------------------------------------------
+-- Policy (c): from 2026-08-01 members aged 85+ get a 資格確認書 without
+-- application, as an insurer rule that yields to the national 後期 age rule.
+-- The national rule (85+ on 2026-08-01) was recorded in the shipped calendar
+-- on 2026-02-22; the insurer rule on 2026-01-10.
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'kouiki_age_85', '85歳以上の被保険者への職権交付', true);
+  SELECT mynahoken.rule_table_define('tokyo_kouiki.certificate_need.age85', 'certificate_need', '{39131156}',
+           'national.certificate_need:myna', yields_to => 'national.certificate_need:late_elderly');
+  SELECT mynahoken.rule_version_record('tokyo_kouiki.certificate_need.age85', '[2026-08-01,)', 'tokyo-kouiki-2026-01', '2026-01-10', $grid$
+  row | age   || outcome
+  1   | >= 85 || kouiki_age_85
+$grid$);
+  SELECT mynahoken.rule_table_define('saitama_kouiki.certificate_need.age85', 'certificate_need', '{39130018}',
+           'national.certificate_need:myna');
+  SELECT mynahoken.rule_version_record('saitama_kouiki.certificate_need.age85', '[2026-08-01,)', 'saitama-kouiki-2026-01', '2026-01-10', $grid$
+  row | age   || outcome
+  1   | >= 85 || kouiki_age_85
+$grid$)$$, 'an 85+ rule that yields to the national 後期 label, and one at another 広域連合 that does not say so');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('tokyo_kouiki.certificate_need.age85')$$, 'activated');
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('saitama_kouiki.certificate_need.age85')$$, 'activated');
+RESET ROLE;
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.layer FROM mynahoken.rule_eval_certificate_need('2026-11-01', '2026-02-01') e
+     WHERE e.member_key LIKE 'P%' ORDER BY 1$$,
+  $$VALUES ('P1', 'kouiki_age_85', 'insurer'), ('P2', 'kouiki_age_85', 'insurer'), ('P3', 'kouiki_age_85', 'insurer')$$,
+  'as known on 2026-02-01, before the national rule was recorded: the insurer rule gives every 85+ member one');
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.layer FROM mynahoken.rule_eval_certificate_need('2026-11-01', '2026-03-10') e
+     WHERE e.member_key LIKE 'P%' ORDER BY 1$$,
+  $$VALUES ('P1', 'late_elderly_age', 'national'), ('P2', 'kouiki_age_85', 'insurer'), ('P3', 'late_elderly_age', 'national')$$,
+  'as known on 2026-03-10: the national rule decides those it covers (85 on 2026-08-01); the insurer rule still covers who turned 85 later');
+SELECT results_eq(
+  $$SELECT member_key, table_name, row_no, national_before, national_after, outcome_before, outcome_after, effect
+      FROM mynahoken.rule_national_change_report('certificate_need', '2026-11-01', '2026-02-01', '2026-03-10')$$,
+  $$VALUES ('P3', 'saitama_kouiki.certificate_need.age85', 1, 'not_needed', 'late_elderly_age', 'kouiki_age_85', 'late_elderly_age', 'national_takes_over'),
+           ('P1', 'tokyo_kouiki.certificate_need.age85', 1, 'not_needed', 'late_elderly_age', 'kouiki_age_85', 'late_elderly_age', 'yields')$$,
+  'the report of the national change lists the members it takes from insurer rows: declared (yields) or not');
+SELECT is((SELECT count(*) FROM mynahoken.rule_national_change_report('certificate_need', '2026-11-01', '2026-03-10', '2026-03-10')),
+          0::bigint, 'no change between the same knowledge days, no row');
+
+-- ---------------------------------------------------------------------------
+-- Policy (d): 要配慮者 (the insurer's own column) get one on application and
+-- are renewed without a new application; other applications count once
+-- (the insurer's count of 資格確認書 issued on the current application).
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  SELECT mynahoken.rule_fact_add('certificates_on_application', 'int', 'certificates_on_application',
+           '資格確認書 issued on the member''s current application; NULL: not counted', lo => 0, hi => 100);
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'care_needs_renewal', '要配慮者: 申請後は申請なしで更新', true);
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'application_once', '申請による交付 (1回)', true);
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'application_served', '申請による交付済み', false);
+  SELECT mynahoken.rule_table_define('tokyo_kouiki.certificate_need.application', 'certificate_need', '{39131156}',
+           'national.certificate_need:on_request', 'first');
+  SELECT mynahoken.rule_version_record('tokyo_kouiki.certificate_need.application', '[2026-04-01,)', 'tokyo-kouiki-2026-03', '2026-03-10', $grid$
+  row | care_needs | certificates_on_application || outcome
+  1   | true       | -                           || care_needs_renewal
+  2   | -          | = 0                         || application_once
+  3   | -          | >= 1                        || application_served
+$grid$)$$, 'a first-hit table over the insurer''s 要配慮者 flag and application count, an exception to :on_request');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('tokyo_kouiki.certificate_need.application')$$,
+                'activated: :on_request lets an insurer count applications once (insurer_may_narrow)');
+RESET ROLE;
+SELECT is((SELECT insurer_may_narrow FROM mynahoken.rule_label WHERE label = 'national.certificate_need:on_request'), true,
+          'only the application label may be narrowed');
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.row_no, e.layer FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+     WHERE e.member_key LIKE 'D%' ORDER BY 1$$,
+  $$VALUES ('D1', 'care_needs_renewal', 1, 'insurer'), ('D2', 'application_once', 2, 'insurer'),
+           ('D3', 'application_served', 3, 'insurer'), ('D4', 'on_request', NULL, 'national'),
+           ('D5', 'not_needed', NULL, 'national')$$,
+  '要配慮者 renewed whatever the count; an application not yet served gives one, a served one no more; unknown count: national; no application: national');
+SELECT is((SELECT count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+             JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+            WHERE e.member_key LIKE 'D%' AND o.needs_certificate), 3::bigint,
+          'three of the five get a 資格確認書');
+SELECT is((SELECT mynahoken.rule_explain('certificate_need', 'D3', '2026-08-03')->'rows_tried'->1->'first_failing_cell'),
+          '{"column": "certificates_on_application", "cell": "= 0", "value": 1}'::jsonb,
+          'D3: row 2 failed on the count, the member''s value 1');
+SELECT is((SELECT mynahoken.rule_explain('certificate_need', 'D3', '2026-08-03')->'facts'->'care_needs'),
+          'false'::jsonb, 'the explanation shows the insurer''s own column among the facts read');
+
+-- The upgrade of a generated function: a stale result type is replaced.
+SELECT is((SELECT pg_get_function_result('mynahoken.rule_eval_certificate_valid_until(date,date)'::regprocedure)),
+          'TABLE(member_key text, value date, version_id bigint, row_no integer, layer text, table_name text, capped boolean)',
+          'the date decision''s set-based function');
+DO $$
+DECLARE l text; bad int := 0;
+BEGIN
+  FOR l IN EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.rule_eval_certificate_valid_until('2026-08-03') LOOP
+    IF l LIKE '%Function Scan%' THEN bad := bad + 1; END IF;
+  END LOOP;
+  PERFORM set_config('tap_pol.bad', bad::text, true);
+END
+$$;
+SELECT is(current_setting('tap_pol.bad'), '0', 'the date decision is inlined too');
+SELECT is((SELECT p.provolatile::text || p.proparallel::text FROM pg_proc p
+            WHERE p.oid = 'mynahoken.rule_eval_certificate_valid_until(date,date)'::regprocedure),
+          'ss', 'STABLE and PARALLEL SAFE');
+
+SELECT * FROM finish();
+ROLLBACK;
