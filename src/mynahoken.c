@@ -14,6 +14,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "certificate.h"
 #include "mynahoken.h"
 #include "token.h"
 
@@ -137,6 +138,7 @@ void
 _PG_init(void)
 {
 	mh_tokens_init();
+	mh_certificates_init();
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = mh_emit_log_hook;
 #if PG_VERSION_NUM >= 150000
