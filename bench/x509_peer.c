@@ -254,7 +254,8 @@ jpki_usage_ok(X509 *x, const ASN1_OBJECT *policy)
 	int			found = 0,
 				i;
 
-	if (ku == UINT32_MAX || !(ku & KU_DIGITAL_SIGNATURE) || X509_check_ca(x) != 0)
+	if (ku == UINT32_MAX || !(ku & KU_DIGITAL_SIGNATURE) ||
+		(X509_get_extension_flags(x) & EXFLAG_CA) != 0 || X509_check_ca(x) != 0)
 		return 0;
 	pol = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
 	for (i = 0; pol != NULL && i < sk_POLICYINFO_num(pol) && !found; i++)

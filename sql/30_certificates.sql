@@ -78,7 +78,11 @@ INSERT INTO cases VALUES
   ('auth-noaki-g1',    'authentication', '2026-01-01'),
   -- tampered is bad_signature whatever the time
   ('auth-tampered-g1', 'authentication', '2026-01-01'),
-  ('auth-tampered',    'authentication', '2030-01-01');
+  ('auth-tampered',    'authentication', '2030-01-01'),
+  -- found by the differential test: a CA without keyCertSign, a key that
+  -- does not decode
+  ('auth-ca-ku',       'authentication', '2026-01-01'),
+  ('auth-badkey',      'authentication', '2026-01-01');
 SELECT c.name, c.usage, c.at, (v).outcome, (v).serial, (v).not_before, (v).not_after,
        a.label AS anchor, (v).detail
   FROM cases c JOIN fx USING (name),

@@ -698,8 +698,12 @@ usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
 	/* UINT32_MAX means no keyUsage extension: not a JPKI certificate */
 	if (ku == UINT32_MAX || (ku & need) != need)
 		return false;
-	/* a CA certificate is never a card's end-entity certificate */
-	if (X509_check_ca(x) != 0)
+	/*
+	 * A CA certificate is never a card's end-entity certificate: neither
+	 * basicConstraints cA (which X509_check_ca does not report when
+	 * keyUsage lacks keyCertSign) nor anything X509_check_ca counts as one.
+	 */
+	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0 || X509_check_ca(x) != 0)
 		return false;
 
 	/*
@@ -739,6 +743,9 @@ verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
 		v->has_validity = false;
 		return MH_X509_OK;		/* outcome stays malformed */
 	}
+	/* d2i_X509 keeps a certificate whose subject public key does not decode */
+	if (X509_get0_pubkey(x) == NULL)
+		return MH_X509_OK;		/* malformed */
 	if (set == NULL || usage < 0 || usage >= MH_USAGE_COUNT)
 	{
 		v->outcome = MH_CERT_UNTRUSTED_ISSUER;
@@ -800,10 +807,16 @@ mh_cert_verify(const mh_anchor_set *set, const unsigned char *der, size_t len,
 	memset(v, 0, sizeof(*v));
 	v->outcome = MH_CERT_MALFORMED;
 	x = parse_cert_for_verdict(der, len);
-	if (x == NULL)
-		return MH_X509_OK;
-	st = verify_parsed(set, x, at, usage, v);
-	X509_free(x);
+	if (x != NULL)
+	{
+		st = verify_parsed(set, x, at, usage, v);
+		X509_free(x);
+	}
+	else
+		st = MH_X509_OK;
+	/* leave no error of a rejected certificate in the thread's queue */
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
 	return st;
 }
 
@@ -863,7 +876,7 @@ mh_cert_verdict_detail(const mh_cert_verdict *v)
 	switch (v->outcome)
 	{
 		case MH_CERT_MALFORMED:
-			return "not a DER X.509 certificate";
+			return "not a well-formed DER X.509 certificate";
 		case MH_CERT_UNTRUSTED_ISSUER:
 			return "not issued by a trust anchor for this usage";
 		case MH_CERT_WRONG_USAGE:

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 \set fixtures `cd test/fixtures/jpki && for f in *.der *.crl *.bin *.sig; do n=${f%.der}; printf "('%s','%s')," "${n%.crl}" "$(base64 -w0 "$f")"; done | sed 's/,$//'`
 
 BEGIN;
-SELECT plan(95);
+SELECT plan(97);
 SET LOCAL timezone = 'UTC';
 
 CREATE TEMP TABLE fx (name text PRIMARY KEY, bytes bytea NOT NULL);
@@ -85,6 +85,8 @@ INSERT INTO cases VALUES
   ('auth-noaki-g1',    'authentication', '2026-01-01',          'expired',          'without an AKI, a certificate of an expired generation is expired, not bad_signature'),
   ('auth-tampered-g1', 'authentication', '2026-01-01',          'bad_signature',    'a tampered certificate verified after its root expired has a bad signature'),
   ('auth-tampered',    'authentication', '2030-01-01',          'bad_signature',    'a tampered certificate verified after it and its root expired has a bad signature'),
+  ('auth-ca-ku',       'authentication', '2026-01-01',          'wrong_usage',      'basicConstraints cA without keyCertSign is still a CA certificate (found by the differential test)'),
+  ('auth-badkey',      'authentication', '2026-01-01',          'malformed',        'a subject public key that does not decode is malformed (found by the differential test)'),
   ('auth-ee-g1',       'authentication', '2022-06-01',          'valid',            'a generation 1 certificate is valid as of 2022'),
   ('auth-ee-g1',       'authentication', '2026-01-01',          'expired',          'a generation 1 certificate has expired in 2026'),
   ('auth-ee-g1-late',  'authentication', '2025-10-19 14:59:59', 'valid',            'a certificate is valid up to its root''s last second'),

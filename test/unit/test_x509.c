@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/opensslconf.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #if !defined(OPENSSL_NO_ENGINE) && !defined(OPENSSL_NO_DEPRECATED_3_0)
 #define TEST_ENGINE_TABLE 1
@@ -156,6 +157,10 @@ main(void)
 	CHECK_INT(verdict(set, "auth-noaki-g2.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "no AKI, issued by generation 2: valid");
 	CHECK_INT(v.anchor_id, 2, "no AKI: generation 2 found by its signature");
 	CHECK_INT(verdict(set, "auth-noaki-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "no AKI, generation 1 expired: expired, not bad_signature");
+	/* found by the differential test against openssl verify */
+	CHECK_INT(verdict(set, "auth-ca-ku.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "basicConstraints cA without keyCertSign is still a CA certificate");
+	CHECK_INT(verdict(set, "auth-badkey.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_MALFORMED, "a public key that does not decode is malformed");
+	CHECK(ERR_peek_error() == 0, "no OpenSSL error is left in the queue after a rejected certificate");
 	/* the outcome order holds whatever the time */
 	CHECK_INT(verdict(set, "auth-tampered-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered, verified after its root expired: bad_signature");
 	CHECK_INT(verdict(set, "auth-tampered.der", T_2030, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered, verified after it and its root expired: bad_signature");
@@ -249,6 +254,7 @@ main(void)
 			"auth-rogue.der", "auth-ca.der", "auth-tampered.der", "auth-truncated.der",
 			"auth-instant.der", "auth-duppolicy.der", "auth-anypolicy.der", "auth-noaki-g1.der",
 			"auth-noaki-g2.der", "auth-tampered-g1.der", "auth-hold.der", "sign-ee.der",
+			"auth-ca-ku.der", "auth-badkey.der",
 			"auth-root-g1.der", "auth-root-g2.der", "sign-root-g2.der", "rogue-root.der"
 		};
 		static const int64_t times[] = {T_2022, T_2025_06, T_2026, T_2030, 1861920000};
