@@ -683,15 +683,52 @@ best_run(const mh_anchor_set *set, X509 *x, int64_t at, mh_cert_usage usage,
 	return true;
 }
 
+/* Whether certificatePolicies lists policy itself (see usage_ok). */
+static bool
+has_policy(X509 *x, const ASN1_OBJECT *policy)
+{
+	int			loc = X509_get_ext_by_NID(x, NID_certificate_policies, -1);
+	const ASN1_OCTET_STRING *data;
+	const unsigned char *p,
+			   *end;
+	const unsigned char *want = OBJ_get0_data(policy);
+	size_t		wantlen = OBJ_length(policy);
+	long		len;
+	int			tag,
+				xclass;
+
+	if (loc < 0 || (data = X509_EXTENSION_get_data(X509_get_ext(x, loc))) == NULL)
+		return false;
+	p = ASN1_STRING_get0_data(data);
+	end = p + ASN1_STRING_length(data);
+	if (ASN1_get_object(&p, &len, &tag, &xclass, end - p) & 0x80 ||
+		tag != V_ASN1_SEQUENCE || len != end - p)
+		return false;
+	while (p < end)
+	{
+		const unsigned char *info;
+		long		infolen;
+
+		if (ASN1_get_object(&p, &infolen, &tag, &xclass, end - p) & 0x80 ||
+			tag != V_ASN1_SEQUENCE)
+			return false;
+		info = p;
+		p += infolen;
+		if (ASN1_get_object(&info, &len, &tag, &xclass, p - info) & 0x80 ||
+			tag != V_ASN1_OBJECT)
+			return false;
+		if ((size_t) len == wantlen && memcmp(info, want, wantlen) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* keyUsage and the literal JPKI policy required of a card certificate. */
 static bool
 usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
 {
 	uint32_t	ku = X509_get_key_usage(x);
 	uint32_t	need = KU_DIGITAL_SIGNATURE;
-	CERTIFICATEPOLICIES *pol;
-	bool		found = false;
-	int			i;
 
 	if (usage == MH_USAGE_SIGNATURE)
 		need |= KU_NON_REPUDIATION;
@@ -708,25 +745,14 @@ usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
 
 	/*
 	 * OpenSSL's policy check accepts anyPolicy for the JPKI policy (RFC
-	 * 5280 6.1.3); a card certificate names the policy itself.
+	 * 5280 6.1.3); a card certificate names the policy itself.  The
+	 * extension has passed OpenSSL's policy processing, so it is
+	 * well-formed: its DER is walked in place (certificatePolicies ::=
+	 * SEQUENCE OF SEQUENCE { policyIdentifier OID, ... }) rather than
+	 * decoded into allocated structures once more.
 	 */
-	pol = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
-	if (pol == NULL)
-		return false;
-	for (i = 0; i < sk_POLICYINFO_num(pol); i++)
-	{
-		POLICYINFO *pi = sk_POLICYINFO_value(pol, i);
-
-		if (OBJ_cmp(pi->policyid, set->policy[usage]) == 0)
-		{
-			found = true;
-			break;
-		}
-	}
-	CERTIFICATEPOLICIES_free(pol);
-	return found;
+	return has_policy(x, set->policy[usage]);
 }
-
 /* The whole verdict but the signature over data; x stays the caller's. */
 static mh_x509_status
 verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
