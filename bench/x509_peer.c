@@ -15,9 +15,11 @@
  *       is newer than the fixture root key.
  *
  *   x509_peer verify FILE ROOT_DER UNIX_TIME
- *       d2i_X509 + X509_verify_cert (depth 0, at the given time, one
- *       X509_STORE_CTX per certificate, stock OpenSSL calls), then the JPKI
- *       key usage and policy checks a verdict also makes, over every
+ *       d2i_X509 + X509_verify_cert (depth 0, at the given time, RFC 5280
+ *       policy checking with the JPKI authentication policy as the
+ *       acceptable and explicit policy, one X509_STORE_CTX per
+ *       certificate, stock OpenSSL calls), then the JPKI key usage and
+ *       literal policy checks a verdict also makes, over every
  *       certificate of FILE; three runs, prints the best wall time in
  *       seconds on stdout and, on stderr, the best CPU time (steadier on a
  *       shared machine) and d2i_X509 alone.
@@ -252,7 +254,8 @@ jpki_usage_ok(X509 *x, const ASN1_OBJECT *policy)
 	int			found = 0,
 				i;
 
-	if (ku == UINT32_MAX || !(ku & KU_DIGITAL_SIGNATURE) || X509_check_ca(x) != 0)
+	if (ku == UINT32_MAX || !(ku & KU_DIGITAL_SIGNATURE) ||
+		(X509_get_extension_flags(x) & EXFLAG_CA) != 0 || X509_check_ca(x) != 0)
 		return 0;
 	pol = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
 	for (i = 0; pol != NULL && i < sk_POLICYINFO_num(pol) && !found; i++)
@@ -282,6 +285,19 @@ verify(const char *path, const char *rootpath, long at)
 
 	if (f == NULL || store == NULL || policy == NULL || !X509_STORE_add_cert(store, root))
 		die("cannot set up");
+	/* the verdict's policy checking: the JPKI policy, explicitly */
+	{
+		X509_VERIFY_PARAM *param = X509_STORE_get0_param(store);
+		STACK_OF(ASN1_OBJECT) *pols = sk_ASN1_OBJECT_new_null();
+
+		if (pols == NULL || sk_ASN1_OBJECT_push(pols, policy) <= 0 ||
+			!X509_VERIFY_PARAM_set1_policies(param, pols) ||
+			!X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_POLICY_CHECK |
+										 X509_V_FLAG_EXPLICIT_POLICY))
+			die("cannot set the policy");
+		sk_ASN1_OBJECT_free(pols);
+		X509_VERIFY_PARAM_set_depth(param, 0);
+	}
 	while (fread(h, 1, 4, f) == 4)
 	{
 		long		len = ((long) h[0] << 24) | (h[1] << 16) | (h[2] << 8) | h[3];
@@ -317,7 +333,6 @@ verify(const char *path, const char *rootpath, long at)
 			if (x == NULL || ctx == NULL || !X509_STORE_CTX_init(ctx, store, x, NULL))
 				die("cannot verify");
 			X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t) at);
-			X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx), 0);
 			/* the verdict also requires the JPKI policy and key usage */
 			if (X509_verify_cert(ctx) == 1 && jpki_usage_ok(x, policy))
 				valid++;

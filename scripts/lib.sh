@@ -8,7 +8,7 @@ MH_PACKAGES="postgresql-$MH_PGVER postgresql-server-dev-$MH_PGVER libssl-dev \
 postgresql-$MH_PGVER-pgtap postgresql-$MH_PGVER-cron libtap-parser-sourcehandler-pgtap-perl \
 clang libclang-rt-14-dev make gcc openssl libdbd-pg-perl python3-holidays \
 gettext locales python3-jsonschema \
-postgresql-server-dev-all debhelper dpkg-dev fakeroot lintian sqlsmith"
+postgresql-server-dev-all debhelper dpkg-dev fakeroot lintian sqlsmith python3-cryptography"
 
 mh_log() { printf '==> %s\n' "$*" >&2; }
 mh_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -9459,3 +9459,116 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_national_change_report(text, date, date, date) IS
   'A national change recorded under active insurer exceptions: members whose national outcome on as_of differs as known on known_before and known_after and whom an insurer row decides on either day, with table, version, row, both national outcomes and outcomes, and the effect (yields, national_takes_over, still_overrides, now_overrides); by the compiled predicates';
 
+-- ---------------------------------------------------------------------------
+-- Issue 12, certificates.
+--   * Revocation is history: a hold (certificateHold) ends at the first CRL
+--     that no longer lists it (released_at), and a certificate may have
+--     several periods, so the key gains revocation_date.  Rows of 0.1 keep
+--     their dates and stay in force (released_at NULL): 0.1 had no release
+--     but a DELETE, so every row it kept was in force.
+--   * The otherName entries 1.2.392.200149.8.5.5.2 and .6 of a 署名用
+--     certificate are, per the J-LIS profile, the position information of
+--     substitute characters (代替文字の使用位置情報), a '0'/'1' per character
+--     of the name and address, not alternative names: the attributes
+--     name_substitute and address_substitute (text) of 0.1 are renamed
+--     name_substitute_positions and address_substitute_positions and become
+--     bit varying.  A 0.1 query reading the old names fails with "column not
+--     found" rather than reading a different meaning under an old name
+--     (doc/certificates.md, "Changes from 0.1").
+--   * crl_facts (thisUpdate, delta flag) for load_crl; load_crl records holds
+--     and their releases; the verification time is checked against the
+--     X.509 range (comments).
+
+ALTER TABLE mynahoken.revoked_certificate ADD COLUMN released_at timestamptz;
+ALTER TABLE mynahoken.revoked_certificate
+  DROP CONSTRAINT revoked_certificate_pkey,
+  ADD CONSTRAINT revoked_certificate_pkey PRIMARY KEY (issuer_key_id, serial, revocation_date),
+  ADD CONSTRAINT revoked_certificate_release_check
+    CHECK (released_at IS NULL OR (reason = 'certificateHold' AND released_at > revocation_date));
+COMMENT ON TABLE mynahoken.revoked_certificate IS
+  'JPKI revocation facts keyed by issuer key identifier, serial and start; revoked at T iff revocation_date <= T < released_at (or no released_at)';
+COMMENT ON COLUMN mynahoken.revoked_certificate.revocation_date IS
+  'Start of the revocation or hold (the CRL entry''s revocationDate)';
+COMMENT ON COLUMN mynahoken.revoked_certificate.released_at IS
+  'End of a hold (certificateHold): thisUpdate of the first CRL that no longer lists it, or the feed''s release time; NULL while in force.  The held period stays on record';
+
+
+ALTER TYPE mynahoken.certificate_personal_data RENAME ATTRIBUTE name_substitute TO name_substitute_positions;
+ALTER TYPE mynahoken.certificate_personal_data RENAME ATTRIBUTE address_substitute TO address_substitute_positions;
+ALTER TYPE mynahoken.certificate_personal_data
+  ALTER ATTRIBUTE name_substitute_positions TYPE bit varying,
+  ALTER ATTRIBUTE address_substitute_positions TYPE bit varying;
+COMMENT ON TYPE mynahoken.certificate_personal_data IS
+  'Personal data (基本4情報) of a 署名用 certificate, subjectAltName otherName 1.2.392.200149.8.5.5.1-.6 (J-LIS certificate profile)';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.name IS
+  '氏名 (1.2.392.200149.8.5.5.1): characters outside JIS X 0208/0212 replaced by substitute characters (代替文字)';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.name_substitute_positions IS
+  '氏名代替文字の使用位置情報 (.5.5.2): bit i (from 0) is 1 when character i+1 of name is a substitute character; NULL unless only 0s and 1s';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.sex IS
+  '性別 (.5.5.3): 1 male, 2 female, 3 unknown, as on the card';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.birth_date IS
+  '生年月日 (.5.5.4): era digit (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和, 0 unknown) and the Gregorian YYYYMMDD, as on the card';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.address IS
+  '住所 (.5.5.5): up to 200 characters, substitute characters as in name';
+COMMENT ON COLUMN mynahoken.certificate_personal_data.address_substitute_positions IS
+  '住所代替文字の使用位置情報 (.5.5.6): bit i (from 0) is 1 when character i+1 of address is a substitute character; NULL unless only 0s and 1s';
+
+COMMENT ON FUNCTION mynahoken.verify_certificate(bytea, mynahoken.certificate_usage, timestamptz) IS
+  'Verify a DER JPKI certificate for a usage at a time against the trust anchors and revocation rows; a time outside years 1-9999 UTC or infinite raises 22008';
+COMMENT ON FUNCTION mynahoken.verify_signature(bytea, bytea, bytea, timestamptz, mynahoken.certificate_usage) IS
+  'Verify the certificate, then a SHA256withRSA (PKCS#1 v1.5) signature over data with its key; a time outside years 1-9999 UTC or infinite raises 22008';
+
+CREATE FUNCTION mynahoken.crl_facts(crl bytea,
+    OUT anchor_id bigint, OUT issuer_key_id bytea, OUT this_update timestamptz,
+    OUT next_update timestamptz, OUT delta boolean, OUT entries integer)
+AS 'MODULE_PATHNAME', 'mh_crl_facts'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.crl_facts(bytea) IS
+  'Issuing anchor, key identifier, thisUpdate, nextUpdate, delta flag and entry count of a DER CRL whose signature verifies with a trust anchor; errors as crl_entries';
+
+CREATE OR REPLACE FUNCTION mynahoken.load_crl(crl bytea)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  c record;
+  added integer;
+  released integer;
+BEGIN
+  SELECT * INTO c FROM mynahoken.crl_facts(crl);
+  -- New revocations and holds; a hold the CRL now lists with another
+  -- reason has become a revocation from the same date.
+  INSERT INTO mynahoken.revoked_certificate AS r
+         (issuer_key_id, serial, revocation_date, reason, source)
+  SELECT e.issuer_key_id, e.serial, e.revocation_date, e.reason, 'crl'
+    FROM mynahoken.crl_entries(crl) e
+   -- a delta CRL's removeFromCRL entry is a release, never a revocation
+   WHERE e.reason IS DISTINCT FROM 'removeFromCRL'
+  ON CONFLICT (issuer_key_id, serial, revocation_date) DO UPDATE
+     SET reason = excluded.reason
+   WHERE r.reason = 'certificateHold' AND r.released_at IS NULL
+     AND excluded.reason IS DISTINCT FROM 'certificateHold';
+  GET DIAGNOSTICS added = ROW_COUNT;
+  -- Holds end at the thisUpdate of the first CRL that no longer lists them
+  -- (of a delta CRL: that lists them as removeFromCRL).  An earlier CRL
+  -- loaded later moves the end back, never forward; the held period stays.
+  UPDATE mynahoken.revoked_certificate r
+     SET released_at = c.this_update
+   WHERE r.issuer_key_id = c.issuer_key_id
+     AND r.reason = 'certificateHold'
+     AND r.source = 'crl'
+     AND r.revocation_date < c.this_update
+     AND (r.released_at IS NULL OR r.released_at > c.this_update)
+     AND CASE WHEN c.delta
+              THEN EXISTS (SELECT FROM mynahoken.crl_entries(crl) e
+                            WHERE e.serial = r.serial AND e.reason = 'removeFromCRL')
+              ELSE NOT EXISTS (SELECT FROM mynahoken.crl_entries(crl) e
+                                WHERE e.serial = r.serial
+                                  AND e.revocation_date = r.revocation_date)
+         END;
+  GET DIAGNOSTICS released = ROW_COUNT;
+  RETURN added + released;
+END $$;
+COMMENT ON FUNCTION mynahoken.load_crl(bytea) IS
+  'Verify a DER CRL against the trust anchors, record its revocations and holds, and end the holds it no longer lists; returns the number of rows added or changed';

@@ -18,6 +18,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/stratnum.h"
+#include "catalog/pg_index.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
@@ -34,16 +35,45 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/varbit.h"
 
 #include "catalog.h"
 #include "certificate.h"
 #include "mynahoken.h"
 #include "x509verify.h"
+
+/* mynahoken.legacy_rsa_decoder */
+static bool legacy_rsa_decoder = true;
+
+static void
+assign_legacy_rsa_decoder(bool newval, void *extra)
+{
+	mh_cert_set_legacy_key_decode(newval);
+}
+
+void
+mh_certificates_init(void)
+{
+	DefineCustomBoolVariable("mynahoken.legacy_rsa_decoder",
+							 "Parses certificates for verdicts with OpenSSL's legacy RSA key decoder.",
+							 "On, verify_certificate parses through a private OpenSSL ENGINE "
+							 "(deprecated API), about 70 microseconds faster a certificate; off, "
+							 "through OpenSSL's provider decoders.  Verdicts are the same.",
+							 &legacy_rsa_decoder,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL,
+							 assign_legacy_rsa_decoder,
+							 NULL);
+}
 
 /* Per-backend anchor set; stale when anchors_valid is false. */
 static mh_anchor_set *anchor_set = NULL;
@@ -61,8 +91,9 @@ typedef struct verdict_cache
 	Oid			usage_oid[MH_USAGE_COUNT];
 	Oid			revoked_relid;
 	Oid			revoked_indexid;
-	AttrNumber	revoked_date_att;	/* columns found by name, types checked */
-	AttrNumber	revoked_reason_att;
+	AttrNumber	att_date;		/* revoked_certificate.revocation_date */
+	AttrNumber	att_released;	/* revoked_certificate.released_at */
+	AttrNumber	att_reason;		/* revoked_certificate.reason */
 	MemoryContext lookup_cxt;	/* the revocation look-up's scratch memory */
 } verdict_cache;
 
@@ -74,8 +105,6 @@ typedef struct verdict_cache
  * whole look-up and is reset after each keeps that memory for the query.
  */
 #define LOOKUP_CXT_SIZE (512 * 1024)
-
-static void check_revocation_layout(verdict_cache *c);
 
 static void
 anchor_relcache_callback(Datum arg, Oid relid)
@@ -174,19 +203,30 @@ current_anchor_set(void)
 	return anchor_set;
 }
 
-/* Unix seconds of a finite timestamptz, rounded down. */
+/* Unix seconds of 0001-01-01 00:00:00 and 9999-12-31 23:59:59 UTC. */
+#define X509_FIRST_SECOND INT64CONST(-62135596800)
+#define X509_LAST_SECOND INT64CONST(253402300799)
+
+/*
+ * Unix seconds of a verification time, rounded down.  X.509 times
+ * (GeneralizedTime, RFC 5280 4.1.2.5) run from year 1 to 9999 UTC: a time
+ * outside them, or infinite, is a bad argument, not a fact about the
+ * certificate.
+ */
 static int64
 unix_seconds(TimestampTz t)
 {
 	int64		s = t / USECS_PER_SEC;
 
-	if (TIMESTAMP_NOT_FINITE(t))
-		mh_sensitive_ereport(ERROR,
-							 (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-							  errmsg("verification time must be finite")));
 	if (t % USECS_PER_SEC < 0)
 		s--;
-	return s + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	s += (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+	if (TIMESTAMP_NOT_FINITE(t) || s < X509_FIRST_SECOND || s > X509_LAST_SECOND)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							  errmsg("verification time is out of range for X.509"),
+							  errdetail("X.509 certificates can state times from year 1 to year 9999 (UTC) only.")));
+	return s;
 }
 
 static Datum
@@ -212,6 +252,8 @@ bytea_of(const unsigned char *p, size_t len)
 	return b;
 }
 
+static void revocation_columns(verdict_cache *c);
+
 static verdict_cache *
 get_verdict_cache(FunctionCallInfo fcinfo)
 {
@@ -235,7 +277,7 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	c->usage_oid[0] = c->usage_oid[1] = InvalidOid;
 	c->revoked_relid = mh_relid("revoked_certificate");
 	c->revoked_indexid = mh_relid("revoked_certificate_pkey");
-	check_revocation_layout(c);
+	revocation_columns(c);
 	c->lookup_cxt = GenerationContextCreate(fcinfo->flinfo->fn_mcxt,
 											"certificate revocation look-up",
 											LOOKUP_CXT_SIZE, LOOKUP_CXT_SIZE,
@@ -243,6 +285,50 @@ get_verdict_cache(FunctionCallInfo fcinfo)
 	MemoryContextSwitchTo(old);
 	fcinfo->flinfo->fn_extra = c;
 	return c;
+}
+
+/* Number of a column of revoked_certificate, by name. */
+static AttrNumber
+revoked_column(Oid relid, const char *name, Oid type)
+{
+	AttrNumber	att = get_attnum(relid, name);
+
+	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							  errmsg("mynahoken.revoked_certificate has no column \"%s\" of the expected type", name),
+							  errhint("Update the extension: ALTER EXTENSION mynahoken UPDATE.")));
+	return att;
+}
+
+/*
+ * Columns the revocation look-up reads, found by name, and the first two
+ * key columns of the index it scans, checked: a table changed by an
+ * upgrade is never read at the wrong position.
+ */
+static void
+revocation_columns(verdict_cache *c)
+{
+	HeapTuple	tup;
+	Form_pg_index ix;
+	bool		ok;
+
+	c->att_date = revoked_column(c->revoked_relid, "revocation_date", TIMESTAMPTZOID);
+	c->att_released = revoked_column(c->revoked_relid, "released_at", TIMESTAMPTZOID);
+	c->att_reason = revoked_column(c->revoked_relid, "reason", TEXTOID);
+	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(c->revoked_indexid));
+	if (!HeapTupleIsValid(tup))
+		mh_elog(ERROR, "cache lookup failed for index %u", c->revoked_indexid);
+	ix = (Form_pg_index) GETSTRUCT(tup);
+	ok = ix->indrelid == c->revoked_relid && ix->indnkeyatts >= 2 &&
+		ix->indkey.values[0] == revoked_column(c->revoked_relid, "issuer_key_id", BYTEAOID) &&
+		ix->indkey.values[1] == revoked_column(c->revoked_relid, "serial", NUMERICOID);
+	ReleaseSysCache(tup);
+	if (!ok)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							  errmsg("index mynahoken.revoked_certificate_pkey does not start with (issuer_key_id, serial)"),
+							  errhint("Update the extension: ALTER EXTENSION mynahoken UPDATE.")));
 }
 
 /* certificate_usage enum value to mh_cert_usage, cached per call site. */
@@ -262,43 +348,11 @@ usage_of(verdict_cache *c, Oid value)
 	return u;
 }
 
-/* A column of mynahoken.revoked_certificate by name, of the type we read. */
-static AttrNumber
-revoked_column(Oid relid, const char *name, Oid type)
-{
-	AttrNumber	att = get_attnum(relid, name);
-
-	if (att == InvalidAttrNumber || get_atttype(relid, att) != type)
-		mh_elog(ERROR, "mynahoken.revoked_certificate has no column %s of type %s",
-				name, format_type_be(type));
-	return att;
-}
-
 /*
- * The revocation look-up reads columns by position (no SPI): find them by
- * name, and check that the primary key is (issuer_key_id, serial), so a
- * table changed by an upgrade is an error here, never a wrong column.
- */
-static void
-check_revocation_layout(verdict_cache *c)
-{
-	AttrNumber	kid = revoked_column(c->revoked_relid, "issuer_key_id", BYTEAOID);
-	AttrNumber	serial = revoked_column(c->revoked_relid, "serial", NUMERICOID);
-	Relation	idx = index_open(c->revoked_indexid, AccessShareLock);
-	bool		ok = idx->rd_index->indnkeyatts == 2 &&
-		idx->rd_index->indkey.values[0] == kid &&
-		idx->rd_index->indkey.values[1] == serial;
-
-	index_close(idx, AccessShareLock);
-	if (!ok)
-		mh_elog(ERROR, "the primary key of mynahoken.revoked_certificate is not (issuer_key_id, serial)");
-	c->revoked_date_att = revoked_column(c->revoked_relid, "revocation_date", TIMESTAMPTZOID);
-	c->revoked_reason_att = revoked_column(c->revoked_relid, "reason", TEXTOID);
-}
-
-/*
- * Revocation row of (issuer key id, serial) with revocation_date <= at, by
- * a direct look-up in the primary key index (no SPI: it runs once a row).
+ * Revocation row of (issuer key id, serial) in force at at: revocation_date
+ * <= at and, for a hold since released, at < released_at.  A direct look-up
+ * in the primary key index (no SPI: it runs once a row); a certificate has
+ * one row per revocation or hold period, the earliest in force wins.
  */
 static bool
 find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
@@ -324,18 +378,22 @@ find_revocation(verdict_cache *c, const mh_cert_verdict *v, Datum serial,
 	slot = table_slot_create(rel, NULL);
 	scan = index_beginscan(rel, idx, snap, 2, 0);
 	index_rescan(scan, key, 2, NULL, 0);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	while (!found && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, c->revoked_date_att, &isnull));
+		bool		open;
+		TimestampTz d = DatumGetTimestampTz(slot_getattr(slot, c->att_date, &isnull));
+		Datum		rel_at;
 
-		if (!isnull && d <= at)
-		{
-			found = true;
-			*date = d;
-			r = slot_getattr(slot, c->revoked_reason_att, &isnull);
-			has_reason = !isnull;
-		}
+		if (isnull || d > at)
+			continue;
+		rel_at = slot_getattr(slot, c->att_released, &open);
+		if (!open && DatumGetTimestampTz(rel_at) <= at)
+			continue;
+		found = true;
+		*date = d;
+		r = slot_getattr(slot, c->att_reason, &isnull);
+		has_reason = !isnull;
 	}
 	/* the reason goes to the caller's memory, before the slot is dropped */
 	MemoryContextSwitchTo(old);
@@ -527,12 +585,24 @@ mh_certificate_personal_data(PG_FUNCTION_ARGS)
 		/* Values are UTF-8 strings; anything else is left out, never echoed. */
 		nulls[i] = !pd->present[i] ||
 			!pg_verify_mbstr(PG_UTF8, pd->value[i], (int) pd->len[i], true);
-		if (!nulls[i])
+		if (nulls[i])
+			continue;
+		if (i == MH_PII_NAME_POSITIONS || i == MH_PII_ADDRESS_POSITIONS)
 		{
-			char	   *s = pg_any_to_server(pd->value[i], (int) pd->len[i], PG_UTF8);
-
-			values[i] = CStringGetTextDatum(s);
+			/*
+			 * One '0' or '1' per character of the name or address, '1'
+			 * where it is a substitute character: as a bit string.  Any
+			 * other content is left out, never echoed.
+			 */
+			nulls[i] = strspn(pd->value[i], "01") != pd->len[i];
+			if (!nulls[i])
+				values[i] = DirectFunctionCall3(varbit_in, CStringGetDatum(pd->value[i]),
+												ObjectIdGetDatum(InvalidOid),
+												Int32GetDatum(-1));
 		}
+		else
+			values[i] = CStringGetTextDatum(pg_any_to_server(pd->value[i], (int) pd->len[i],
+															 PG_UTF8));
 	}
 	explicit_bzero(pd, sizeof(mh_personal_data));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
@@ -587,16 +657,12 @@ mh_inspect_trust_anchor(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 
-PG_FUNCTION_INFO_V1(mh_crl_entries);
-Datum
-mh_crl_entries(PG_FUNCTION_ARGS)
+/* A CRL whose signature verifies with a trust anchor; errors otherwise. */
+static mh_crl *
+open_crl(bytea *der)
 {
-	bytea	   *der = PG_GETARG_BYTEA_PP(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	mh_crl	   *volatile crl = NULL;
-	mh_crl	   *opened;
+	mh_crl	   *opened = NULL;
 
-	InitMaterializedSRF(fcinfo, 0);
 	switch (mh_crl_open(current_anchor_set(), (const unsigned char *) VARDATA_ANY(der),
 						VARSIZE_ANY_EXHDR(der), &opened))
 	{
@@ -622,7 +688,59 @@ mh_crl_entries(PG_FUNCTION_ARGS)
 								 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 								  errmsg("CRL is not a well-formed DER certificate revocation list")));
 	}
-	crl = opened;
+	return opened;
+}
+
+PG_FUNCTION_INFO_V1(mh_crl_facts);
+Datum
+mh_crl_facts(PG_FUNCTION_ARGS)
+{
+	bytea	   *der = PG_GETARG_BYTEA_PP(0);
+	mh_crl	   *crl = open_crl(der);
+	const unsigned char *kid;
+	unsigned char key_id[MH_KEYID_MAXLEN];
+	size_t		kidlen = mh_crl_issuer_key_id(crl, &kid);
+	int64		anchor_id = mh_crl_anchor_id(crl);
+	int64		this_update;
+	int64		next_update;
+	bool		has_next;
+	bool		times_ok = mh_crl_times(crl, &this_update, &next_update, &has_next);
+	bool		delta = mh_crl_is_delta(crl);
+	int			entries = mh_crl_count(crl);
+	TupleDesc	td;
+	Datum		values[6];
+	bool		nulls[6] = {false, false, false, false, false, false};
+
+	/* copied out, so that no OpenSSL object is live at an ereport */
+	memcpy(key_id, kid, kidlen);
+	mh_crl_free(crl);
+	if (!times_ok)
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							  errmsg("CRL has an invalid thisUpdate or nextUpdate time")));
+	values[0] = Int64GetDatum(anchor_id);
+	values[1] = PointerGetDatum(bytea_of(key_id, kidlen));
+	values[2] = timestamptz_of(this_update);
+	values[3] = timestamptz_of(next_update);
+	nulls[3] = !has_next;
+	values[4] = BoolGetDatum(delta);
+	values[5] = Int32GetDatum(entries);
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		mh_elog(ERROR, "return type must be a row type");
+	td = BlessTupleDesc(td);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(mh_crl_entries);
+Datum
+mh_crl_entries(PG_FUNCTION_ARGS)
+{
+	bytea	   *der = PG_GETARG_BYTEA_PP(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	mh_crl	   *volatile crl = NULL;
+
+	InitMaterializedSRF(fcinfo, 0);
+	crl = open_crl(der);
 	PG_TRY();
 	{
 		const unsigned char *kid;

@@ -10,4 +10,7 @@
 
 #include "fmgr.h"
 
+/* Define the certificate settings; called from _PG_init. */
+extern void mh_certificates_init(void);
+
 #endif

@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "certificate.h"
 #include "mynahoken.h"
 #include "token.h"
 
@@ -156,6 +157,7 @@ _PG_init(void)
 {
 	pg_bindtextdomain(TEXTDOMAIN);
 	mh_tokens_init();
+	mh_certificates_init();
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = mh_emit_log_hook;
 #if PG_VERSION_NUM >= 150000

@@ -60,6 +60,7 @@ typedef struct mh_anchor
 	int64_t		id;
 	unsigned char key_id[MH_KEYID_MAXLEN];
 	size_t		key_id_len;
+	STACK_OF(X509) *alone;		/* just this anchor, as a trusted stack */
 } mh_anchor;
 
 struct mh_anchor_set
@@ -160,6 +161,25 @@ name_to_text(const X509_NAME *name, char *out, size_t outlen)
 	return ok;
 }
 
+/* Whether verdicts parse with the legacy RSA key decoder (see below). */
+static bool legacy_key_decode = true;
+
+void
+mh_cert_set_legacy_key_decode(bool on)
+{
+	legacy_key_decode = on;
+}
+
+bool
+mh_cert_legacy_key_decode_supported(void)
+{
+#ifdef MH_LEGACY_KEY_DECODE
+	return true;
+#else
+	return false;
+#endif
+}
+
 /* The whole buffer must be exactly one certificate. */
 static X509 *
 parse_cert(const unsigned char *der, size_t len)
@@ -247,9 +267,12 @@ static X509 *
 parse_cert_for_verdict(const unsigned char *der, size_t len)
 {
 #ifdef MH_LEGACY_KEY_DECODE
-	ENGINE	   *e = get_legacy_rsa_engine();
+	ENGINE	   *e;
 	X509	   *x;
 
+	if (!legacy_key_decode)
+		return parse_cert(der, len);
+	e = get_legacy_rsa_engine();
 	if (e == NULL || !ENGINE_register_pkey_meths(e))
 	{
 		ERR_clear_error();
@@ -307,6 +330,28 @@ mh_anchor_set_new(void)
 	set->policy[MH_USAGE_SIGNATURE] = OBJ_txt2obj(MH_JPKI_POLICY_SIGNATURE, 1);
 	if (set->policy[0] == NULL || set->policy[1] == NULL)
 		goto fail;
+	for (u = 0; u < MH_USAGE_COUNT; u++)
+	{
+		X509_VERIFY_PARAM *param = X509_STORE_get0_param(set->store[u]);
+		STACK_OF(ASN1_OBJECT) *pols = sk_ASN1_OBJECT_new_null();
+		bool		ok;
+
+		/*
+		 * JPKI roots issue end-entity certificates directly (depth 0).
+		 * RFC 5280 policy processing with the usage's JPKI policy as the
+		 * only acceptable policy, required to be present (explicit
+		 * policy): a certificate listing a policy twice fails it
+		 * (RFC 5280 4.2.1.4; cf. CVE-2023-0465).
+		 */
+		ok = pols != NULL && sk_ASN1_OBJECT_push(pols, set->policy[u]) > 0 &&
+			X509_VERIFY_PARAM_set1_policies(param, pols) &&
+			X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_POLICY_CHECK |
+										X509_V_FLAG_EXPLICIT_POLICY);
+		sk_ASN1_OBJECT_free(pols);	/* set1 copied the objects */
+		X509_VERIFY_PARAM_set_depth(param, 0);
+		if (!ok)
+			goto fail;
+	}
 	return set;
 
 fail:
@@ -327,7 +372,10 @@ mh_anchor_set_free(mh_anchor_set *set)
 		ASN1_OBJECT_free(set->policy[i]);
 	}
 	for (i = 0; i < set->nanchors; i++)
+	{
+		sk_X509_free(set->anchors[i].alone);
 		X509_free(set->anchors[i].cert);
+	}
 	free(set->anchors);
 	free(set);
 }
@@ -397,12 +445,16 @@ mh_anchor_set_add(mh_anchor_set *set, const unsigned char *der, size_t len,
 		set->anchors = n;
 		set->capacity = cap;
 	}
-	if (!X509_STORE_add_cert(set->store[usage], x))
+	a = &set->anchors[set->nanchors];
+	a->alone = sk_X509_new_null();
+	if (a->alone == NULL || sk_X509_push(a->alone, x) <= 0 ||
+		!X509_STORE_add_cert(set->store[usage], x))
 	{
+		sk_X509_free(a->alone);
 		X509_free(x);
 		return MH_X509_NO_MEMORY;
 	}
-	a = &set->anchors[set->nanchors++];
+	set->nanchors++;
 	a->cert = x;
 	a->usage = usage;
 	a->id = id;
@@ -411,68 +463,111 @@ mh_anchor_set_add(mh_anchor_set *set, const unsigned char *der, size_t len,
 	return MH_X509_OK;
 }
 
-/* Map an X509_verify_cert error to an outcome. */
-static mh_cert_outcome
-outcome_of_error(int err)
+/*
+ * Classes of X509_verify_cert errors, in the documented order of the
+ * outcomes (malformed, untrusted issuer, bad signature, validity, usage):
+ * the first class in this order that has an error decides the verdict,
+ * whatever order OpenSSL met the errors in.  OpenSSL checks the root's
+ * validity before the signature it puts on the certificate, so a tampered
+ * certificate under an expired root would otherwise be "expired".
+ */
+typedef enum err_class
+{
+	EC_MALFORMED = 0,
+	EC_UNTRUSTED,
+	EC_SIGNATURE,
+	EC_TIME,
+	EC_USAGE,
+	EC_COUNT
+} err_class;
+
+static err_class
+class_of_error(int err)
 {
 	switch (err)
 	{
 		case X509_V_ERR_CERT_HAS_EXPIRED:
-			return MH_CERT_EXPIRED;
 		case X509_V_ERR_CERT_NOT_YET_VALID:
-			return MH_CERT_NOT_YET_VALID;
+			return EC_TIME;
 		case X509_V_ERR_CERT_SIGNATURE_FAILURE:
 		case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
 		case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
-			return MH_CERT_BAD_SIGNATURE;
+			return EC_SIGNATURE;
 		case X509_V_ERR_INVALID_PURPOSE:
-		case X509_V_ERR_INVALID_POLICY_EXTENSION:
 		case X509_V_ERR_NO_EXPLICIT_POLICY:
-			return MH_CERT_WRONG_USAGE;
+			return EC_USAGE;
 		case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
 		case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD:
 		case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
 		case X509_V_ERR_INVALID_EXTENSION:
+		case X509_V_ERR_INVALID_POLICY_EXTENSION:	/* e.g. a policy listed twice */
 		case X509_V_ERR_INVALID_NON_CA:
+			return EC_MALFORMED;
+		default:
+			return EC_UNTRUSTED;
+	}
+}
+
+int
+mh_cert_outcome_of_x509_error(int err)
+{
+	switch (class_of_error(err))
+	{
+		case EC_MALFORMED:
 			return MH_CERT_MALFORMED;
+		case EC_SIGNATURE:
+			return MH_CERT_BAD_SIGNATURE;
+		case EC_TIME:
+			return err == X509_V_ERR_CERT_NOT_YET_VALID ?
+				MH_CERT_NOT_YET_VALID : MH_CERT_EXPIRED;
+		case EC_USAGE:
+			return MH_CERT_WRONG_USAGE;
 		default:
 			return MH_CERT_UNTRUSTED_ISSUER;
 	}
 }
 
-/* keyUsage and certificatePolicies required of a JPKI certificate. */
-static bool
-usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
+/* What one X509_verify_cert run saw: the first error of each class. */
+typedef struct chain_run
 {
-	uint32_t	ku = X509_get_key_usage(x);
-	uint32_t	need = KU_DIGITAL_SIGNATURE;
-	CERTIFICATEPOLICIES *pol;
-	bool		found = false;
-	int			i;
+	int64_t		at;
+	int			err[EC_COUNT];	/* 0 when the class had no error */
+	bool		out_of_memory;
+	const mh_anchor *anchor;	/* the pinned root the chain ends at */
+} chain_run;
 
-	if (usage == MH_USAGE_SIGNATURE)
-		need |= KU_NON_REPUDIATION;
-	/* UINT32_MAX means no keyUsage extension: not a JPKI certificate */
-	if (ku == UINT32_MAX || (ku & need) != need)
-		return false;
-	/* a CA certificate is never a card's end-entity certificate */
-	if (X509_check_ca(x) != 0)
-		return false;
-	pol = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
-	if (pol == NULL)
-		return false;
-	for (i = 0; i < sk_POLICYINFO_num(pol); i++)
+/*
+ * Verify callback: records each error and lets OpenSSL go on, so that
+ * every check runs and the verdict follows the documented order.  The
+ * validity period includes its notAfter second (RFC 5280 4.1.2.5), which
+ * OpenSSL counts as expired; notBefore is inclusive in OpenSSL already.
+ */
+static int
+chain_run_cb(int ok, X509_STORE_CTX *ctx)
+{
+	chain_run  *r = X509_STORE_CTX_get_app_data(ctx);
+	int			err;
+	int64_t		na;
+	err_class	c;
+
+	if (ok)
+		return 1;
+	err = X509_STORE_CTX_get_error(ctx);
+	if (err == X509_V_OK)
+		return 1;
+	if (err == X509_V_ERR_OUT_OF_MEM)
 	{
-		POLICYINFO *pi = sk_POLICYINFO_value(pol, i);
-
-		if (OBJ_cmp(pi->policyid, set->policy[usage]) == 0)
-		{
-			found = true;
-			break;
-		}
+		r->out_of_memory = true;
+		return 0;
 	}
-	CERTIFICATEPOLICIES_free(pol);
-	return found;
+	if (err == X509_V_ERR_CERT_HAS_EXPIRED &&
+		asn1_time_to_unix(X509_get0_notAfter(X509_STORE_CTX_get_current_cert(ctx)), &na) &&
+		na == r->at)
+		return 1;
+	c = class_of_error(err);
+	if (r->err[c] == 0)
+		r->err[c] = err;
+	return 1;
 }
 
 /* The anchor of a chain built by OpenSSL, when it is one of ours. */
@@ -497,74 +592,174 @@ chain_anchor(const mh_anchor_set *set, X509_STORE_CTX *ctx, mh_cert_usage usage)
 	return NULL;
 }
 
+/* The first class with an error, EC_COUNT when there was none. */
+static err_class
+worst_class(const chain_run *r)
+{
+	int			c;
+
+	for (c = 0; c < EC_COUNT; c++)
+		if (r->err[c] != 0)
+			return (err_class) c;
+	return EC_COUNT;
+}
+
 /*
- * One X509_verify_cert run at time at.  Sets the outcome from OpenSSL's
- * view only; *expired_at_boundary tells that the failing certificate's
- * notAfter is exactly at.
+ * One X509_verify_cert run at time at against the anchors of a usage, or
+ * against the one anchor only when only is given.  The store's parameters
+ * (set once per store) ask for depth 0 and explicit policy checking with
+ * the usage's JPKI policy as the acceptable set.  False when out of memory.
  */
-static mh_x509_status
+static bool
 run_chain(const mh_anchor_set *set, X509 *x, int64_t at, mh_cert_usage usage,
-		  mh_cert_verdict *v, bool *expired_at_boundary)
+		  const mh_anchor *only, chain_run *r)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	X509_VERIFY_PARAM *param;
-	const mh_anchor *a;
-	int64_t		na;
+	int			ret;
 
-	*expired_at_boundary = false;
+	memset(r, 0, sizeof(*r));
+	r->at = at;
 	if (ctx == NULL)
-		return MH_X509_NO_MEMORY;
+		return false;
 	if (!X509_STORE_CTX_init(ctx, set->store[usage], x, NULL))
 	{
 		X509_STORE_CTX_free(ctx);
-		return MH_X509_NO_MEMORY;
+		return false;
 	}
-	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_time(param, (time_t) at);
-	/* JPKI roots issue end-entity certificates directly */
-	X509_VERIFY_PARAM_set_depth(param, 0);
+	if (only != NULL)
+		X509_STORE_CTX_set0_trusted_stack(ctx, only->alone);
+	X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t) at);
+	X509_STORE_CTX_set_app_data(ctx, r);
+	X509_STORE_CTX_set_verify_cb(ctx, chain_run_cb);
+	ret = X509_verify_cert(ctx);
+	if (ret <= 0 && worst_class(r) == EC_COUNT && !r->out_of_memory)
+	{
+		/* failed without telling the callback: count it as untrusted */
+		int			err = X509_STORE_CTX_get_error(ctx);
 
-	v->x509_error = 0;
-	if (X509_verify_cert(ctx) != 1)
-	{
-		v->x509_error = X509_STORE_CTX_get_error(ctx);
-		if (v->x509_error == X509_V_ERR_OUT_OF_MEM)
-		{
-			X509_STORE_CTX_free(ctx);
-			return MH_X509_NO_MEMORY;
-		}
-		v->outcome = outcome_of_error(v->x509_error);
-		if (v->outcome == MH_CERT_EXPIRED &&
-			asn1_time_to_unix(X509_get0_notAfter(X509_STORE_CTX_get_current_cert(ctx)), &na) &&
-			na == at)
-			*expired_at_boundary = true;
-		a = NULL;
-		if (v->outcome == MH_CERT_EXPIRED || v->outcome == MH_CERT_NOT_YET_VALID)
-			a = chain_anchor(set, ctx, usage);
+		if (err == X509_V_ERR_OUT_OF_MEM)
+			r->out_of_memory = true;
+		r->err[EC_UNTRUSTED] = err != X509_V_OK ? err : X509_V_ERR_UNSPECIFIED;
 	}
-	else
-	{
-		a = chain_anchor(set, ctx, usage);
-		v->outcome = a != NULL ? MH_CERT_VALID : MH_CERT_UNTRUSTED_ISSUER;
-	}
-	v->has_anchor = a != NULL;
-	if (a != NULL)
-	{
-		v->anchor_id = a->id;
-		memcpy(v->issuer_key_id, a->key_id, a->key_id_len);
-		v->issuer_key_id_len = a->key_id_len;
-	}
+	r->anchor = chain_anchor(set, ctx, usage);
 	X509_STORE_CTX_free(ctx);
-	return MH_X509_OK;
+	return !r->out_of_memory;
 }
 
+/*
+ * The run for a usage.  Generations of a root share a subject name, and
+ * without an authorityKeyIdentifier OpenSSL picks one of them by name and
+ * validity only; when that one's key does not verify the signature, each
+ * other anchor of the usage with the issuer's name is tried in turn.
+ */
+static bool
+best_run(const mh_anchor_set *set, X509 *x, int64_t at, mh_cert_usage usage,
+		 chain_run *r)
+{
+	chain_run	alt;
+	const mh_anchor *tried;
+	int			i;
+
+	if (!run_chain(set, x, at, usage, NULL, r))
+		return false;
+	if (worst_class(r) != EC_SIGNATURE)
+		return true;
+	tried = r->anchor;
+	for (i = 0; i < set->nanchors; i++)
+	{
+		const mh_anchor *a = &set->anchors[i];
+
+		if (a->usage != usage || a == tried ||
+			X509_NAME_cmp(X509_get_subject_name(a->cert), X509_get_issuer_name(x)) != 0)
+			continue;
+		if (!run_chain(set, x, at, usage, a, &alt))
+			return false;
+		if (worst_class(&alt) > EC_SIGNATURE)
+		{
+			*r = alt;
+			return true;
+		}
+	}
+	return true;
+}
+
+/* Whether certificatePolicies lists policy itself (see usage_ok). */
+static bool
+has_policy(X509 *x, const ASN1_OBJECT *policy)
+{
+	int			loc = X509_get_ext_by_NID(x, NID_certificate_policies, -1);
+	const ASN1_OCTET_STRING *data;
+	const unsigned char *p,
+			   *end;
+	const unsigned char *want = OBJ_get0_data(policy);
+	size_t		wantlen = OBJ_length(policy);
+	long		len;
+	int			tag,
+				xclass;
+
+	if (loc < 0 || (data = X509_EXTENSION_get_data(X509_get_ext(x, loc))) == NULL)
+		return false;
+	p = ASN1_STRING_get0_data(data);
+	end = p + ASN1_STRING_length(data);
+	if (ASN1_get_object(&p, &len, &tag, &xclass, end - p) & 0x80 ||
+		tag != V_ASN1_SEQUENCE || len != end - p)
+		return false;
+	while (p < end)
+	{
+		const unsigned char *info;
+		long		infolen;
+
+		if (ASN1_get_object(&p, &infolen, &tag, &xclass, end - p) & 0x80 ||
+			tag != V_ASN1_SEQUENCE)
+			return false;
+		info = p;
+		p += infolen;
+		if (ASN1_get_object(&info, &len, &tag, &xclass, p - info) & 0x80 ||
+			tag != V_ASN1_OBJECT)
+			return false;
+		if ((size_t) len == wantlen && memcmp(info, want, wantlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* keyUsage and the literal JPKI policy required of a card certificate. */
+static bool
+usage_ok(const mh_anchor_set *set, X509 *x, mh_cert_usage usage)
+{
+	uint32_t	ku = X509_get_key_usage(x);
+	uint32_t	need = KU_DIGITAL_SIGNATURE;
+
+	if (usage == MH_USAGE_SIGNATURE)
+		need |= KU_NON_REPUDIATION;
+	/* UINT32_MAX means no keyUsage extension: not a JPKI certificate */
+	if (ku == UINT32_MAX || (ku & need) != need)
+		return false;
+	/*
+	 * A CA certificate is never a card's end-entity certificate: neither
+	 * basicConstraints cA (which X509_check_ca does not report when
+	 * keyUsage lacks keyCertSign) nor anything X509_check_ca counts as one.
+	 */
+	if ((X509_get_extension_flags(x) & EXFLAG_CA) != 0 || X509_check_ca(x) != 0)
+		return false;
+
+	/*
+	 * OpenSSL's policy check accepts anyPolicy for the JPKI policy (RFC
+	 * 5280 6.1.3); a card certificate names the policy itself.  The
+	 * extension has passed OpenSSL's policy processing, so it is
+	 * well-formed: its DER is walked in place (certificatePolicies ::=
+	 * SEQUENCE OF SEQUENCE { policyIdentifier OID, ... }) rather than
+	 * decoded into allocated structures once more.
+	 */
+	return has_policy(x, set->policy[usage]);
+}
 /* The whole verdict but the signature over data; x stays the caller's. */
 static mh_x509_status
 verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
 			  mh_cert_usage usage, mh_cert_verdict *v)
 {
-	mh_x509_status st;
-	bool		boundary;
+	chain_run	r;
+	err_class	worst;
 
 	v->has_serial = integer_to_decimal(X509_get0_serialNumber(x), v->serial);
 	v->has_validity = asn1_time_to_unix(X509_get0_notBefore(x), &v->not_before) &&
@@ -574,23 +769,58 @@ verify_parsed(const mh_anchor_set *set, X509 *x, int64_t at,
 		v->has_validity = false;
 		return MH_X509_OK;		/* outcome stays malformed */
 	}
+	/* d2i_X509 keeps a certificate whose subject public key does not decode */
+	if (X509_get0_pubkey(x) == NULL)
+		return MH_X509_OK;		/* malformed */
 	if (set == NULL || usage < 0 || usage >= MH_USAGE_COUNT)
 	{
 		v->outcome = MH_CERT_UNTRUSTED_ISSUER;
 		return MH_X509_OK;
 	}
 
-	st = run_chain(set, x, at, usage, v, &boundary);
+	if (!best_run(set, x, at, usage, &r))
+		return MH_X509_NO_MEMORY;
+	worst = worst_class(&r);
+	if (worst == EC_COUNT && r.anchor == NULL)
+	{
+		worst = EC_UNTRUSTED;	/* e.g. an anchor presented as itself */
+		v->x509_error = 0;
+	}
+	else if (worst < EC_COUNT)
+		v->x509_error = r.err[worst];
+	v->outcome = worst == EC_COUNT ? MH_CERT_VALID :
+		worst == EC_UNTRUSTED ? MH_CERT_UNTRUSTED_ISSUER :
+		(mh_cert_outcome) mh_cert_outcome_of_x509_error(v->x509_error);
 
 	/*
-	 * RFC 5280 makes notAfter inclusive; OpenSSL counts a certificate as
-	 * expired at its notAfter second.  Ask again one second earlier.
+	 * Not issued by a root of this usage: a real certificate of the other
+	 * usage (its root's key verifies it) is a usage error.
 	 */
-	if (st == MH_X509_OK && boundary)
-		st = run_chain(set, x, at - 1, usage, v, &boundary);
-	if (st == MH_X509_OK && v->outcome == MH_CERT_VALID && !usage_ok(set, x, usage))
+	if (worst == EC_UNTRUSTED)
+	{
+		chain_run	o;
+
+		if (!best_run(set, x, at, 1 - usage, &o))
+			return MH_X509_NO_MEMORY;
+		if (o.anchor != NULL && worst_class(&o) > EC_SIGNATURE)
+		{
+			v->outcome = MH_CERT_WRONG_USAGE;
+			v->x509_error = 0;
+			v->other_usage = true;
+		}
+		return MH_X509_OK;
+	}
+
+	if (r.anchor != NULL && (worst == EC_COUNT || worst >= EC_TIME))
+	{
+		v->has_anchor = true;
+		v->anchor_id = r.anchor->id;
+		memcpy(v->issuer_key_id, r.anchor->key_id, r.anchor->key_id_len);
+		v->issuer_key_id_len = r.anchor->key_id_len;
+	}
+	if (v->outcome == MH_CERT_VALID && !usage_ok(set, x, usage))
 		v->outcome = MH_CERT_WRONG_USAGE;
-	return st;
+	return MH_X509_OK;
 }
 
 mh_x509_status
@@ -603,10 +833,16 @@ mh_cert_verify(const mh_anchor_set *set, const unsigned char *der, size_t len,
 	memset(v, 0, sizeof(*v));
 	v->outcome = MH_CERT_MALFORMED;
 	x = parse_cert_for_verdict(der, len);
-	if (x == NULL)
-		return MH_X509_OK;
-	st = verify_parsed(set, x, at, usage, v);
-	X509_free(x);
+	if (x != NULL)
+	{
+		st = verify_parsed(set, x, at, usage, v);
+		X509_free(x);
+	}
+	else
+		st = MH_X509_OK;
+	/* leave no error of a rejected certificate in the thread's queue */
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
 	return st;
 }
 
@@ -666,10 +902,12 @@ mh_cert_verdict_detail(const mh_cert_verdict *v)
 	switch (v->outcome)
 	{
 		case MH_CERT_MALFORMED:
-			return "not a DER X.509 certificate";
+			return "not a well-formed DER X.509 certificate";
 		case MH_CERT_UNTRUSTED_ISSUER:
 			return "not issued by a trust anchor for this usage";
 		case MH_CERT_WRONG_USAGE:
+			if (v->other_usage)
+				return "issued by a trust anchor for the other usage";
 			return "not a JPKI end-entity certificate for this usage (policy, key usage or CA flag)";
 		default:
 			break;
@@ -887,6 +1125,25 @@ mh_crl_issuer_key_id(const mh_crl *crl, const unsigned char **key_id)
 {
 	*key_id = crl->key_id;
 	return crl->key_id_len;
+}
+
+bool
+mh_crl_times(const mh_crl *crl, int64_t *this_update, int64_t *next_update,
+			 bool *has_next)
+{
+	const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl->crl);
+
+	*next_update = 0;
+	*has_next = next != NULL;
+	if (!asn1_time_to_unix(X509_CRL_get0_lastUpdate(crl->crl), this_update))
+		return false;
+	return next == NULL || asn1_time_to_unix(next, next_update);
+}
+
+bool
+mh_crl_is_delta(const mh_crl *crl)
+{
+	return X509_CRL_get_ext_by_NID(crl->crl, NID_delta_crl, -1) >= 0;
 }
 
 bool

@@ -98,6 +98,7 @@ typedef struct mh_cert_verdict
 	int64_t		anchor_id;		/* id given to mh_anchor_set_add */
 	unsigned char issuer_key_id[MH_KEYID_MAXLEN];
 	size_t		issuer_key_id_len;
+	bool		other_usage;	/* wrong_usage: a root of the other usage issued it */
 	bool		signature_checked;	/* mh_cert_verify_signature only */
 	bool		signature_ok;
 } mh_cert_verdict;
@@ -122,11 +123,20 @@ typedef struct mh_cert_facts
 
 /*
  * Personal data (基本4情報) of a 署名用 certificate: subjectAltName otherName
- * entries 1.2.392.200149.8.5.5.1 to .6, in that order: name, substitute
- * characters of the name, sex, date of birth, address, substitute
- * characters of the address.  Values are the raw string bytes (UTF-8 for
- * UTF8String); the caller validates the encoding.
+ * entries 1.2.392.200149.8.5.5.1 to .6, in that order (J-LIS profile):
+ * name; position information of substitute characters (代替文字の使用位置
+ * 情報) in the name, one '0' or '1' per character; sex ('1' male, '2'
+ * female, '3' unknown); date of birth (era digit and YYYYMMDD); address;
+ * position information of substitute characters in the address.  Values
+ * are the raw string bytes (UTF-8 for UTF8String); the caller validates
+ * the encoding.
  */
+#define MH_PII_NAME 0
+#define MH_PII_NAME_POSITIONS 1
+#define MH_PII_SEX 2
+#define MH_PII_BIRTH_DATE 3
+#define MH_PII_ADDRESS 4
+#define MH_PII_ADDRESS_POSITIONS 5
 #define MH_PII_FIELDS 6
 #define MH_PII_MAXLEN 1024
 typedef struct mh_personal_data
@@ -168,6 +178,23 @@ extern mh_x509_status mh_cert_verify_signature(const mh_anchor_set *set,
 											   const unsigned char *sig, size_t siglen,
 											   mh_cert_verdict *v);
 
+/*
+ * Outcome an X509_verify_cert error maps to (an mh_cert_outcome); errors
+ * outside the known classes are untrusted_issuer.  When several errors
+ * occur, the verdict is the first in the order malformed, untrusted
+ * issuer, bad signature, validity, usage.
+ */
+extern int	mh_cert_outcome_of_x509_error(int err);
+
+/*
+ * Verdicts parse certificates with OpenSSL's legacy RSA key decoder
+ * through a private ENGINE (deprecated API; faster, same verdicts) unless
+ * turned off here.  Off, or without ENGINE support, they use the plain
+ * provider decoder.
+ */
+extern void mh_cert_set_legacy_key_decode(bool on);
+extern bool mh_cert_legacy_key_decode_supported(void);
+
 /* Short English text for a verdict's OpenSSL error (static storage). */
 extern const char *mh_cert_verdict_detail(const mh_cert_verdict *v);
 
@@ -188,6 +215,11 @@ extern void mh_crl_free(mh_crl *crl);
 extern int	mh_crl_count(const mh_crl *crl);
 extern int64_t mh_crl_anchor_id(const mh_crl *crl);
 extern size_t mh_crl_issuer_key_id(const mh_crl *crl, const unsigned char **key_id);
+/* thisUpdate, and nextUpdate when present, in Unix seconds; false when unreadable. */
+extern bool mh_crl_times(const mh_crl *crl, int64_t *this_update,
+						 int64_t *next_update, bool *has_next);
+/* Whether the CRL is a delta CRL (deltaCRLIndicator, RFC 5280 5.2.4). */
+extern bool mh_crl_is_delta(const mh_crl *crl);
 
 /*
  * Entry i: decimal serial, revocation date, reason code (-1 when the entry

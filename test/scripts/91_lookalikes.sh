@@ -199,6 +199,7 @@ INSERT INTO special VALUES
   ('trust_anchor_changed()', $$SELECT mynahoken.verify_certificate((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-ee'), 'authentication'::mynahoken.certificate_usage, '2026-08-03 09:00:00+09'::pg_catalog.timestamptz)$$),
   ('crl_entries(bytea)', $$SELECT mynahoken.crl_entries((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-g2'))$$),
   ('load_crl(bytea)', $$SELECT mynahoken.load_crl((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-g2'))$$),
+  ('crl_facts(bytea)', $$SELECT mynahoken.crl_facts((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-g2-release'))$$),
   ('remove_trust_anchor(bytea)', $$SELECT mynahoken.remove_trust_anchor(pg_catalog.sha256((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-root-g2')))$$),
   ('legal_calendar_guard()', $$DELETE FROM mynahoken.legal_parameter_entry AS e WHERE e.shipped AND e.name OPERATOR(pg_catalog.=) 'certificate_term_months'$$),
   ('record_legal_parameter(text,mynahoken.insurer_category,daterange,text,bigint,date,boolean,text,boolean,text,mynahoken.insurer_number)',

@@ -3,8 +3,10 @@
  * fixtures (test/fixtures/jpki, read relative to the repository root).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/opensslconf.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #if !defined(OPENSSL_NO_ENGINE) && !defined(OPENSSL_NO_DEPRECATED_3_0)
 #define TEST_ENGINE_TABLE 1
@@ -120,7 +122,9 @@ main(void)
 	CHECK_INT(verdict(set, "auth-ee.der", 1717200000, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "auth-ee valid at its notBefore second");
 	CHECK_INT(verdict(set, "auth-ee.der", 1717199999, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid one second before notBefore");
 	CHECK_INT(verdict(set, "auth-ee.der", T_2022, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "auth-ee not yet valid in 2022");
-	CHECK_INT(verdict(set, "auth-ee.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_UNTRUSTED_ISSUER, "auth-ee untrusted for signature");
+	CHECK_INT(verdict(set, "auth-ee.der", T_2026, MH_USAGE_SIGNATURE, &v), MH_CERT_WRONG_USAGE, "auth-ee, issued by an authentication root, has the wrong usage for signature");
+	CHECK(v.other_usage && !v.has_anchor, "the verdict says the other usage's root issued it, and names no anchor of this usage");
+	CHECK_INT(verdict(set, "auth-tampered.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_UNTRUSTED_ISSUER, "a tampered authentication certificate is untrusted for signature (no root's key verifies it)");
 	CHECK_INT(verdict(set, "auth-ee-g1.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "g1 certificate valid as of 2022");
 	CHECK_INT(v.anchor_id, 1, "g1 certificate issued by anchor 1");
 	CHECK_INT(verdict(set, "auth-ee-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "g1 certificate expired in 2026");
@@ -136,7 +140,31 @@ main(void)
 	CHECK_INT(verdict(set, "auth-truncated.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_MALFORMED, "truncated");
 	CHECK_INT(verdict(set, "auth-root-g2.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "an anchor is not an end-entity certificate");
 	CHECK_INT(verdict(set, "sign-ee.der", T_2026, MH_USAGE_SIGNATURE, NULL), MH_CERT_VALID, "sign-ee valid for signature");
-	CHECK_INT(verdict(set, "sign-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "sign-ee untrusted for authentication");
+	CHECK_INT(verdict(set, "sign-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "sign-ee has the wrong usage for authentication");
+	CHECK_INT(verdict(set, "sign-ee.der", T_2030, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "sign-ee has the wrong usage for authentication, also once expired");
+
+	/* issue 12: validity inclusive at both ends, also notBefore = notAfter */
+	CHECK_INT(verdict(set, "auth-instant.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_VALID, "a one-second certificate is valid at that second");
+	CHECK_INT(verdict(set, "auth-instant.der", T_2026 - 1, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_NOT_YET_VALID, "a one-second certificate is not yet valid a second before");
+	CHECK_INT(verdict(set, "auth-instant.der", T_2026 + 1, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "a one-second certificate has expired a second after");
+	/* policy checking: a policy listed twice, anyPolicy */
+	CHECK_INT(verdict(set, "auth-duppolicy.der", T_2026, MH_USAGE_AUTHENTICATION, &v), MH_CERT_MALFORMED, "a certificate listing its policy twice is malformed");
+	CHECK_INT(v.x509_error, X509_V_ERR_INVALID_POLICY_EXTENSION, "OpenSSL's policy check found it");
+	CHECK_INT(verdict(set, "auth-anypolicy.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "anyPolicy is not the JPKI policy");
+	/* two generations with one subject name, no authorityKeyIdentifier */
+	CHECK_INT(verdict(set, "auth-noaki-g1.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "no AKI, issued by generation 1: valid");
+	CHECK_INT(v.anchor_id, 1, "no AKI: generation 1 found by its signature");
+	CHECK_INT(verdict(set, "auth-noaki-g2.der", T_2022, MH_USAGE_AUTHENTICATION, &v), MH_CERT_VALID, "no AKI, issued by generation 2: valid");
+	CHECK_INT(v.anchor_id, 2, "no AKI: generation 2 found by its signature");
+	CHECK_INT(verdict(set, "auth-noaki-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_EXPIRED, "no AKI, generation 1 expired: expired, not bad_signature");
+	/* found by the differential test against openssl verify */
+	CHECK_INT(verdict(set, "auth-ca-ku.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_WRONG_USAGE, "basicConstraints cA without keyCertSign is still a CA certificate");
+	CHECK_INT(verdict(set, "auth-badkey.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_MALFORMED, "a public key that does not decode is malformed");
+	CHECK(ERR_peek_error() == 0, "no OpenSSL error is left in the queue after a rejected certificate");
+	/* the outcome order holds whatever the time */
+	CHECK_INT(verdict(set, "auth-tampered-g1.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered, verified after its root expired: bad_signature");
+	CHECK_INT(verdict(set, "auth-tampered.der", T_2030, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered, verified after it and its root expired: bad_signature");
+	CHECK_INT(verdict(set, "auth-tampered.der", T_2022, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_BAD_SIGNATURE, "tampered, verified before it was valid: bad_signature");
 	CHECK_INT(mh_cert_verify(set, (const unsigned char *) "", 0, T_2026, MH_USAGE_AUTHENTICATION, &v), MH_X509_OK, "empty input");
 	CHECK_INT(v.outcome, MH_CERT_MALFORMED, "empty input is malformed");
 	CHECK_INT(verdict(NULL, "auth-ee.der", T_2026, MH_USAGE_AUTHENTICATION, NULL), MH_CERT_UNTRUSTED_ISSUER, "no anchors at all");
@@ -157,7 +185,9 @@ main(void)
 	CHECK_INT(mh_cert_personal_data(der, len, &pd), MH_X509_OK, "personal data read");
 	CHECK_STR(pd.value[3], "419900102", "birth date field");
 	CHECK_STR(pd.value[2], "2", "sex field");
-	CHECK_STR(pd.value[0], "\xe8\xa9\xa6\xe9\xa8\x93 \xe8\x8a\xb1\xe5\xad\x90", "name field is UTF-8");
+	CHECK_STR(pd.value[0], "\xe8\xa9\xa6\xe9\xa8\x93\xe3\x80\x80\xe5\x90\x89\xe5\xad\x90", "name field is UTF-8");
+	CHECK_STR(pd.value[1], "00010", "position information of substitute characters in the name");
+	CHECK_STR(pd.value[5], "00000000000000000", "position information of substitute characters in the address");
 	CHECK(pd.present[0] && pd.present[4] && pd.present[5], "name and address present");
 	CHECK_INT(mh_cert_get_facts(der, len, &facts), MH_X509_OK, "facts read");
 	CHECK_INT(facts.npolicies, 1, "one policy");
@@ -215,6 +245,44 @@ main(void)
 		X509_free(x);
 	}
 	free(der);
+
+	/* the legacy RSA decoder off: the same verdict for every fixture */
+	{
+		static const char *const names[] = {
+			"auth-ee.der", "auth-ee-g1.der", "auth-ee-g1-late.der", "auth-expired.der",
+			"auth-notyet.der", "auth-revoked.der", "auth-wrongpolicy.der", "auth-wrongku.der",
+			"auth-rogue.der", "auth-ca.der", "auth-tampered.der", "auth-truncated.der",
+			"auth-instant.der", "auth-duppolicy.der", "auth-anypolicy.der", "auth-noaki-g1.der",
+			"auth-noaki-g2.der", "auth-tampered-g1.der", "auth-hold.der", "sign-ee.der",
+			"auth-ca-ku.der", "auth-badkey.der",
+			"auth-root-g1.der", "auth-root-g2.der", "sign-root-g2.der", "rogue-root.der"
+		};
+		static const int64_t times[] = {T_2022, T_2025_06, T_2026, T_2030, 1861920000};
+		int			same = 0,
+					total = 0;
+		size_t		n,
+					t;
+		int			u;
+
+		for (n = 0; n < sizeof(names) / sizeof(names[0]); n++)
+			for (t = 0; t < sizeof(times) / sizeof(times[0]); t++)
+				for (u = 0; u < MH_USAGE_COUNT; u++)
+				{
+					mh_cert_verdict a,
+								b;
+
+					mh_cert_set_legacy_key_decode(true);
+					verdict(set, names[n], times[t], (mh_cert_usage) u, &a);
+					mh_cert_set_legacy_key_decode(false);
+					verdict(set, names[n], times[t], (mh_cert_usage) u, &b);
+					total++;
+					if (a.outcome == b.outcome && a.x509_error == b.x509_error &&
+						a.anchor_id == b.anchor_id && strcmp(a.serial, b.serial) == 0)
+						same++;
+				}
+		mh_cert_set_legacy_key_decode(true);
+		CHECK_INT(same, total, "the same verdicts with and without the legacy RSA decoder");
+	}
 
 	mh_anchor_set_free(set);
 	UNIT_DONE();

@@ -64,7 +64,25 @@ INSERT INTO cases VALUES
   ('auth-truncated',   'authentication', '2026-01-01'),
   ('auth-root-g2',     'authentication', '2026-01-01'),
   ('sign-ee',          'signature',      '2026-01-01'),
-  ('sign-ee',          'authentication', '2026-01-01');
+  ('sign-ee',          'authentication', '2026-01-01'),
+  -- issue 12: a one-second validity is valid at that second
+  ('auth-instant',     'authentication', '2025-12-31 23:59:59'),
+  ('auth-instant',     'authentication', '2026-01-01 00:00:00'),
+  ('auth-instant',     'authentication', '2026-01-01 00:00:01'),
+  -- the policy listed twice is malformed, anyPolicy is not the JPKI policy
+  ('auth-duppolicy',   'authentication', '2026-01-01'),
+  ('auth-anypolicy',   'authentication', '2026-01-01'),
+  -- no authorityKeyIdentifier: the generation whose key verifies it
+  ('auth-noaki-g1',    'authentication', '2022-06-01'),
+  ('auth-noaki-g2',    'authentication', '2022-06-01'),
+  ('auth-noaki-g1',    'authentication', '2026-01-01'),
+  -- tampered is bad_signature whatever the time
+  ('auth-tampered-g1', 'authentication', '2026-01-01'),
+  ('auth-tampered',    'authentication', '2030-01-01'),
+  -- found by the differential test: a CA without keyCertSign, a key that
+  -- does not decode
+  ('auth-ca-ku',       'authentication', '2026-01-01'),
+  ('auth-badkey',      'authentication', '2026-01-01');
 SELECT c.name, c.usage, c.at, (v).outcome, (v).serial, (v).not_before, (v).not_after,
        a.label AS anchor, (v).detail
   FROM cases c JOIN fx USING (name),
@@ -76,7 +94,7 @@ SELECT c.name, c.usage, c.at, (v).outcome, (v).serial, (v).not_before, (v).not_a
 -- twice adds nothing the second time.
 SELECT mynahoken.load_crl(bytes) AS new_rows FROM fx WHERE name = 'auth-g2';
 SELECT mynahoken.load_crl(bytes) AS new_rows FROM fx WHERE name = 'auth-g2';
-SELECT serial, revocation_date, reason, source FROM mynahoken.revoked_certificate;
+SELECT serial, revocation_date, reason, source, released_at FROM mynahoken.revoked_certificate;
 
 -- Revoked from 2025-04-01 00:00 UTC on, not a microsecond before.
 SELECT at, (mynahoken.verify_certificate(bytes, 'authentication', at)).*
@@ -95,6 +113,35 @@ SELECT at, (v).outcome, (v).revocation_date, (v).revocation_reason
  WHERE name = 'auth-ee'
  ORDER BY at;
 DELETE FROM mynahoken.revoked_certificate WHERE source = 'feed';
+
+-- A hold (certificateHold) is history: auth-hold is on hold from 2025-05-01
+-- (CRL of 2025-05-01 12:00) and the CRL of 2025-07-01 12:00 no longer
+-- lists it.  As of a time during the hold it is revoked, before and after
+-- it is valid, and the release keeps the held period.
+CREATE TEMP TABLE hold_times (at timestamptz);
+INSERT INTO hold_times VALUES ('2025-04-30 23:59:59'), ('2025-05-01 00:00:00'),
+  ('2025-06-15'), ('2025-07-01 11:59:59.999999'), ('2025-07-01 12:00:00'), ('2026-01-01');
+SELECT mynahoken.load_crl(bytes) AS changed_rows FROM fx WHERE name = 'auth-g2-hold';
+SELECT h.at, (v).outcome, (v).revocation_date, (v).revocation_reason
+  FROM fx, hold_times h, LATERAL mynahoken.verify_certificate(bytes, 'authentication', h.at) v
+ WHERE name = 'auth-hold' ORDER BY h.at;
+SELECT mynahoken.load_crl(bytes) AS changed_rows FROM fx WHERE name = 'auth-g2-release';
+SELECT mynahoken.load_crl(bytes) AS changed_rows FROM fx WHERE name = 'auth-g2-release';
+SELECT serial, revocation_date, reason, released_at FROM mynahoken.revoked_certificate ORDER BY serial;
+SELECT h.at, (v).outcome, (v).revocation_date, (v).revocation_reason
+  FROM fx, hold_times h, LATERAL mynahoken.verify_certificate(bytes, 'authentication', h.at) v
+ WHERE name = 'auth-hold' ORDER BY h.at;
+-- Loading the older CRL again neither reopens nor moves the hold.
+SELECT mynahoken.load_crl(bytes) AS changed_rows FROM fx WHERE name = 'auth-g2-hold';
+SELECT serial, revocation_date, released_at FROM mynahoken.revoked_certificate WHERE reason = 'certificateHold';
+SELECT (f).this_update, (f).next_update, (f).delta, (f).entries
+  FROM fx, LATERAL mynahoken.crl_facts(bytes) f WHERE name = 'auth-g2-release';
+-- A release must end after the start, and only a hold is released.
+\set VERBOSITY terse
+UPDATE mynahoken.revoked_certificate SET released_at = revocation_date WHERE reason = 'certificateHold';
+UPDATE mynahoken.revoked_certificate SET released_at = '2030-01-01' WHERE reason = 'keyCompromise';
+\set VERBOSITY default
+DELETE FROM mynahoken.revoked_certificate WHERE reason = 'certificateHold';
 
 -- Rejected CRLs: signed by an unpinned key under a pinned root's name, and
 -- bytes that are not a CRL.
@@ -140,10 +187,16 @@ SELECT mynahoken.certificate_facts('\x00'::bytea) IS NULL AS malformed_is_null;
 
 -- Personal data needs the mynahoken_pii_reader role.  (Compared rather
 -- than printed, so that the output does not depend on the client encoding.)
-SELECT (p).name = '試験 花子' AS name_ok, (p).name_substitute = '試験 花子' AS substitute_ok,
+-- The position information of substitute characters (J-LIS profile) is a
+-- bit string with one bit per character: the 4th character of the name
+-- (吉, standing in for 𠮷) is a substitute.
+SELECT (p).name = '試験　吉子' AS name_ok, (p).name_substitute_positions,
+       length((p).name_substitute_positions) = length((p).name) AS one_bit_per_character,
+       substr((p).name, position(B'1' IN (p).name_substitute_positions), 1) = '吉' AS substitute_is_4th,
        (p).sex, (p).birth_date,
-       (p).address = '東京都千代田区霞が関一丁目1番1号' AS address_ok,
-       (p).address_substitute = (p).address AS address_substitute_ok
+       (p).address = '東京都千代田区霞が関一丁目１番１号' AS address_ok,
+       (p).address_substitute_positions,
+       length((p).address_substitute_positions) = length((p).address) AS one_bit_per_address_character
   FROM fx, LATERAL mynahoken.certificate_personal_data(bytes) p WHERE fx.name = 'sign-ee';
 SELECT (mynahoken.certificate_personal_data(bytes)).* FROM fx WHERE name = 'auth-ee';
 CREATE ROLE regress_cert_analyst;
@@ -176,8 +229,20 @@ SELECT (mynahoken.verify_certificate(b, 'authentication', '2026-01-01')).outcome
           FROM generate_series(1, 300) i) r
  GROUP BY 1;
 
--- The verification time must be finite.
+-- The verification time must be one X.509 can state (years 1 to 9999 UTC):
+-- anything else is a bad argument (22008), not a malformed certificate.
+\set VERBOSITY sqlstate
 SELECT mynahoken.verify_certificate(bytes, 'authentication', 'infinity') FROM fx WHERE name = 'auth-ee';
+SELECT mynahoken.verify_certificate(bytes, 'authentication', '-infinity') FROM fx WHERE name = 'auth-ee';
+SELECT mynahoken.verify_certificate(bytes, 'authentication', '10000-01-01 00:00:00+00') FROM fx WHERE name = 'auth-ee';
+SELECT mynahoken.verify_certificate(bytes, 'authentication', '0001-12-31 23:59:59+00 BC') FROM fx WHERE name = 'auth-ee';
+SELECT mynahoken.verify_signature(bytes, '\x', '\x', '10000-01-01 00:00:00+00') FROM fx WHERE name = 'sign-ee';
+\set VERBOSITY default
+SELECT mynahoken.verify_certificate(bytes, 'authentication', '10000-01-01 00:00:00+00') FROM fx WHERE name = 'auth-ee';
+-- The first and last seconds X.509 can state are verdicts.
+SELECT (mynahoken.verify_certificate(bytes, 'authentication', '0001-01-01 00:00:00+00')).outcome AS first_second,
+       (mynahoken.verify_certificate(bytes, 'authentication', '9999-12-31 23:59:59+00')).outcome AS last_second
+  FROM fx WHERE name = 'auth-ee';
 
 -- Unpinning root g2 makes its certificates untrusted at once; pinning it
 -- again restores them.
