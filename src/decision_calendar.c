@@ -27,7 +27,7 @@
 #include "utils/typcache.h"
 
 #include "catalog.h"
-#include "decision.h"
+#include "decision_internal.h"
 #include "mynahoken.h"
 #include "transition.h"
 
