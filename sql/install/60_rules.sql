@@ -823,7 +823,9 @@ BEGIN
     WHEN 'day_before' THEN RETURN format('(%s OPERATOR(pg_catalog.-) 1)', a[1]);
     ELSE NULL;
   END CASE;
-  PERFORM mynahoken.raise_error('XX000', 'unknown node of an output expression');
+  -- a caller's argument (NULL or a node of no known kind): never quoted
+  PERFORM mynahoken.raise_error('22023', 'unknown node of an output expression',
+    detail => 'A node is a JSON object with one of the keys date, int, day, fact or fn.');
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_expr_sql(jsonb, text) IS
@@ -912,7 +914,8 @@ BEGIN
       problem := mynahoken.rule_expr_problem(outcome);
       IF problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid value expression in row %s'), rn),
-          detail => pg_catalog.format(mynahoken.gettext('The expression: %s.'), problem));
+          detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                       FROM pg_catalog.format(mynahoken.gettext('%s.'), problem) AS d));
       END IF;
     END IF;
     INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) VALUES (vid, rn, cells, outcome);

@@ -27,32 +27,36 @@ CREATE FUNCTION pg_temp.verdict() RETURNS text LANGUAGE sql AS $$
 SELECT is(pg_temp.verdict(), 'revoked 2025-04-01 00:00:00+00 keyCompromise',
           'the revoked certificate is revoked, with its date and reason');
 
--- an upgrade rebuilds revocation_date and reason: they move to the end
-ALTER TABLE mynahoken.revoked_certificate RENAME COLUMN revocation_date TO old_date;
+-- an upgrade rebuilds released_at and reason: they move to the end
+SELECT attnum AS reason_attnum FROM pg_attribute
+ WHERE attrelid = 'mynahoken.revoked_certificate'::regclass AND attname = 'reason' \gset
+ALTER TABLE mynahoken.revoked_certificate DROP CONSTRAINT revoked_certificate_release_check;
+ALTER TABLE mynahoken.revoked_certificate RENAME COLUMN released_at TO old_released;
 ALTER TABLE mynahoken.revoked_certificate RENAME COLUMN reason TO old_reason;
-ALTER TABLE mynahoken.revoked_certificate ADD COLUMN revocation_date timestamptz, ADD COLUMN reason text;
-UPDATE mynahoken.revoked_certificate SET revocation_date = old_date, reason = old_reason;
-ALTER TABLE mynahoken.revoked_certificate DROP COLUMN old_date, DROP COLUMN old_reason;
+ALTER TABLE mynahoken.revoked_certificate ADD COLUMN reason text, ADD COLUMN released_at timestamptz;
+UPDATE mynahoken.revoked_certificate SET released_at = old_released, reason = old_reason;
+ALTER TABLE mynahoken.revoked_certificate DROP COLUMN old_released, DROP COLUMN old_reason;
 -- rows written after the change hold nothing in the dropped positions
 DELETE FROM mynahoken.revoked_certificate;
 SELECT mynahoken.load_crl((SELECT bytes FROM fx WHERE name = 'auth-g2'));
 SELECT isnt((SELECT attnum FROM pg_attribute WHERE attrelid = 'mynahoken.revoked_certificate'::regclass
-              AND attname = 'revocation_date'), 3::smallint, '(revocation_date is no longer column 3)');
+              AND attname = 'reason'), :reason_attnum::smallint, '(reason is no longer where it was)');
 SELECT is(pg_temp.verdict(), 'revoked 2025-04-01 00:00:00+00 keyCompromise',
           'after the columns moved, the certificate is still revoked, with the same date and reason');
 
 -- a column the look-up needs changes type: an error, never a guess
 SAVEPOINT s;
 ALTER TABLE mynahoken.revoked_certificate ALTER COLUMN reason TYPE varchar(40);
-SELECT throws_ok($$SELECT pg_temp.verdict()$$, 'XX000',
-                 'mynahoken.revoked_certificate has no column reason of type text',
+SELECT throws_ok($$SELECT pg_temp.verdict()$$, '55000',
+                 'mynahoken.revoked_certificate has no column "reason" of the expected type',
                  'a reason column of another type is refused');
 ROLLBACK TO SAVEPOINT s;
 -- nor may the primary key change under the index look-up
 ALTER TABLE mynahoken.revoked_certificate DROP CONSTRAINT revoked_certificate_pkey;
-ALTER TABLE mynahoken.revoked_certificate ADD CONSTRAINT revoked_certificate_pkey PRIMARY KEY (serial, issuer_key_id);
-SELECT throws_ok($$SELECT pg_temp.verdict()$$, 'XX000',
-                 'the primary key of mynahoken.revoked_certificate is not (issuer_key_id, serial)',
+ALTER TABLE mynahoken.revoked_certificate ADD CONSTRAINT revoked_certificate_pkey
+  PRIMARY KEY (serial, issuer_key_id, revocation_date);
+SELECT throws_ok($$SELECT pg_temp.verdict()$$, '55000',
+                 'index mynahoken.revoked_certificate_pkey does not start with (issuer_key_id, serial)',
                  'a primary key in another column order is refused');
 
 SELECT * FROM finish();

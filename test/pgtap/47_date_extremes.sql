@@ -6,7 +6,7 @@
 -- documented "no value on the given day" / "no 資格確認書" errors; never an
 -- unreadable value, never an internal error (issue 12, item 5).
 BEGIN;
-SELECT plan(23);
+SELECT plan(28);
 SET LOCAL search_path = public, mynahoken;
 
 -- X is replaced by each extreme date; a call may name its result type.
@@ -31,6 +31,11 @@ INSERT INTO call VALUES
  ('mynahoken.myna_usable_until(mynahoken.insurer_category,date,date)', $$mynahoken.myna_usable_until('kyokai_kenpo', '2025-09-01', X)$$),
  ('mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules,date)', $$mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2025-09-01', NULL), X)$$),
  ('mynahoken.next_open_day(date)', $$mynahoken.next_open_day(X)$$),
+ ('mynahoken.linkage_due_on(date,integer)', $$mynahoken.linkage_due_on(X, 5)$$),
+ ('mynahoken.rule_add_months(date,integer)', $$mynahoken.rule_add_months(X, 12)$$),
+ ('mynahoken.rule_birthday(date,integer)', $$mynahoken.rule_birthday(X, 75)$$),
+ ('mynahoken.rule_month_end(date)', $$mynahoken.rule_month_end(X)$$),
+ ('mynahoken.rule_next_month_day(date,integer,integer)', $$mynahoken.rule_next_month_day(X, 7, 31)$$),
  ('mynahoken.legal_value_date(text,date,mynahoken.insurer_category,date)', $$mynahoken.legal_value_date('card_issue_end', X)$$),
  ('mynahoken.legal_value_date(text,date,mynahoken.insurer_category,date)', $$mynahoken.legal_value_date('card_issue_end', '2025-09-01', NULL, X)$$),
  ('mynahoken.transition_rules(mynahoken.insurer_category,date,date)', $$(mynahoken.transition_rules('kyokai_kenpo', X, NULL)).day$$),
