@@ -52,10 +52,15 @@ lintian --color never "$work"/mynahoken_"${version}"_*.changes >"$work/lintian.l
 tap $? "lintian reports no error" "$work/lintian.log"
 grep -E '^[WIP]: ' "$work/lintian.log" | sed 's/^/# lintian: /'
 
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --allow-downgrades \
+# --reinstall: a package of the same version already installed (an earlier
+# run) is replaced, so the files tested below are the ones just built.
+extver=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$root/mynahoken.control")
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall --no-install-recommends --allow-downgrades \
 	"$deb" >"$work/apt.log" 2>&1 \
-	&& dpkg-query -W -f='${Status} ${Version}\n' "postgresql-$MH_PGVER-mynahoken" | grep -qx "install ok installed $version"
-tap $? "apt installs the package into the system" "$work/apt.log"
+	&& dpkg-query -W -f='${Status} ${Version}\n' "postgresql-$MH_PGVER-mynahoken" | grep -qx "install ok installed $version" \
+	&& cmp "$src/debian/postgresql-$MH_PGVER-mynahoken/usr/share/postgresql/$MH_PGVER/extension/mynahoken--$extver.sql" \
+		"/usr/share/postgresql/$MH_PGVER/extension/mynahoken--$extver.sql" >>"$work/apt.log" 2>&1
+tap $? "apt installs the package just built into the system" "$work/apt.log"
 
 # A fresh cluster of the system's PostgreSQL, with the packaged extension.
 install -d -o postgres "$work/sock" "$work/conf" "$work/data"
@@ -85,7 +90,7 @@ tap $? "the packaged catalogue answers in Japanese" "$work/ja.log"
 chown -R postgres: "$src"
 runuser -u postgres -- make -C "$src" -s installcheck PG_CONFIG="$bindir/pg_config" >"$work/installcheck.log" 2>&1
 rc=$?
-[ $rc -ne 0 ] && [ -f "$src/regression.diffs" ] && head -n 60 "$src/regression.diffs" >>"$work/installcheck.log"
+[ $rc -ne 0 ] && [ -f "$src/test/regress/regression.diffs" ] && head -n 60 "$src/test/regress/regression.diffs" >>"$work/installcheck.log"
 tap $rc "make installcheck passes against the packaged files ($(grep -cE '\.\.\. ok' "$work/installcheck.log") tests)" "$work/installcheck.log"
 
 echo "1..$n"
