@@ -829,7 +829,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_expr_sql(jsonb, text) IS
-  'Internal: SQL of a parsed output expression over the member row (mode member), the jsonb member (facts) or the facts row f (NULL); constants through format %L, every name qualified';
+  'Internal: SQL of a parsed output expression over the member row (mode member), the jsonb member (facts) or the facts row f (NULL); constants through format %L, every name qualified; raises 22023 for NULL or a node of no known kind, without quoting it';
 
 CREATE FUNCTION mynahoken.rule_version_record(table_name text, valid daterange, source text,
                                               recorded_on date, rows text, note text DEFAULT NULL)
