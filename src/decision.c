@@ -9,22 +9,10 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
-#include "fmgr.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/rangetypes.h"
-#include "utils/typcache.h"
 
-#include "catalog.h"
 #include "decision_internal.h"
 #include "mynahoken.h"
 #include "transition.h"
@@ -52,7 +40,6 @@ result_day(mh_day day)
 /* ---------------------------------------------------------------------
  * Arguments and errors
  */
-
 
 static mh_day
 arg_day(FunctionCallInfo fcinfo, int n, mh_day if_null)

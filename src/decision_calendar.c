@@ -11,20 +11,8 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "fmgr.h"
-#include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
-#include "utils/rangetypes.h"
-#include "utils/typcache.h"
 
 #include "catalog.h"
 #include "decision_internal.h"
