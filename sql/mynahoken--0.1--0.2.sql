@@ -7272,7 +7272,8 @@ DECLARE
   changed bigint;
   source text;
   old_source text;
-  swap_filter text;
+  shared mynahoken.mynumber_token[];
+  swapped text[];
   severities smallint[];
   lowered boolean[];
   due2 date;
@@ -7292,7 +7293,6 @@ BEGIN
              ORDER BY m.insured_key LIMIT run.batch_size) AS b;
     source := 'mynahoken.linkage_member AS m';
     old_source := 'mynahoken.linkage_check AS c WHERE true';
-    swap_filter := '';
   ELSE
     -- the members of this run: look each one up
     SELECT count(*), max(b.k) INTO checked, hi
@@ -7306,8 +7306,6 @@ BEGIN
     old_source := 'mynahoken.linkage_run_key AS rk CROSS JOIN LATERAL (SELECT c.insured_key, c.result'
                   ' FROM mynahoken.linkage_check AS c WHERE c.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
                   ' OFFSET 0) AS c WHERE rk.run_id OPERATOR(pg_catalog.=) $1';
-    swap_filter := 'AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id OPERATOR(pg_catalog.=) $1'
-                   ' AND rk.insured_key OPERATOR(pg_catalog.=) m.insured_key)';
   END IF;
   IF checked = 0 THEN
     UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
@@ -7331,39 +7329,37 @@ BEGIN
     LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
+  -- The tokens held by two people (few, kept by the triggers), and the
+  -- members of the batch whose J-LIS facts are another household member's
+  -- own (few: swap_candidate, a partial index); the statement below tests
+  -- each member against these two sets (hashed) instead of joining.
+  SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
+  SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+    FROM mynahoken.linkage_member AS m
+   WHERE m.swap_candidate
+     AND (run.next_key IS NULL OR m.insured_key > run.next_key)
+     AND (hi IS NULL OR m.insured_key <= hi)
+     AND (run.full_check OR EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                                     WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key))
+     AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                  WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                    AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                    AND o.kana_digest[3] = m.jlis_kana_digest[3]);
 
   -- One set-based statement per batch.  Each member's result comes from one
   -- C call on what its own row decided when it was written (own_result:
-  -- digest equality only, reasons packed in a bigint), shared tokens from
-  -- the small table the triggers keep, household swaps from index look-ups
-  -- for the few members whose J-LIS facts are not their own
-  -- (swap_candidate, a partial index), and the severity table.  Only results that
+  -- digest equality only, reasons packed in a bigint), the two small sets
+  -- above and the severity table.  Only results that
   -- differ from the member's previous one are written, and only they open or
   -- update cases: a run over unchanged members writes nothing.
   EXECUTE format($q$
-  -- the members of the batch whose J-LIS facts are another household member's own
-  WITH sw AS (
-    SELECT m.insured_key
-      FROM mynahoken.linkage_member AS m
-     WHERE m.swap_candidate
-       AND ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
-       AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
-       %3$s
-       AND EXISTS (
-         SELECT FROM mynahoken.linkage_member AS o
-          WHERE o.household OPERATOR(pg_catalog.=) m.household
-            AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-            AND o.birth_date_digest OPERATOR(pg_catalog.=) m.jlis_birth_date_digest
-            AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
-            AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3])),
-  n AS (
+  WITH n AS (
     SELECT x.insured_key, x.token, x.result
       FROM (SELECT m.insured_key, m.token,
-                   mynahoken.linkage_result_finish(m.own_result, st.token IS NOT NULL,
-                                                   sw.insured_key IS NOT NULL, $4, $5) AS result
+                   mynahoken.linkage_result_finish(
+                     m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                     m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
               FROM %1$s
-              LEFT JOIN mynahoken.linkage_shared_token AS st ON st.token OPERATOR(mynahoken.=) m.token
-              LEFT JOIN sw ON sw.insured_key OPERATOR(pg_catalog.=) m.insured_key
              WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
                AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
             OFFSET 0) AS x
@@ -7409,9 +7405,9 @@ BEGIN
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
   SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
-    source, old_source, swap_filter)
+    source, old_source)
   INTO opened, changed
-  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3;
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped;
 
   UPDATE mynahoken.linkage_run AS l
      SET next_key = hi, members_checked = l.members_checked + checked,
