@@ -283,34 +283,21 @@ enum
 };
 
 /*
- * linkage_check_result(token, sent_token, provenance, number_confirmed,
- *   kanji, kana, address, birth_date, sex, jlis_response_id, jlis_token,
- *   jlis_found, jlis_kanji, jlis_kana, jlis_address, jlis_birth_date,
- *   jlis_sex, claim, last4_matches, shared, swap, severity, lowered)
- *   -> bigint, the packed result of core/linkage_check.h.
+ * The facts of one member from the arguments of linkage_check_result or
+ * linkage_member_result (the same up to A_LAST4; provenance is read by the
+ * caller).
  */
-PG_FUNCTION_INFO_V1(linkage_check_result);
-Datum
-linkage_check_result(PG_FUNCTION_ARGS)
+static void
+member_facts(FunctionCallInfo fcinfo, mh_link_facts *f)
 {
-	check_cache *c = (check_cache *) fcinfo->flinfo->fn_extra;
-	mh_link_facts f = {0};
 	digests		a,
 				b;
-	char		kind;
 
-	if (c == NULL)
-	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(check_cache));
-		fcinfo->flinfo->fn_extra = c;
-	}
-	read_policy(fcinfo, c, A_SEVERITY, A_LOWERED);
-
-	f.no_number = PG_ARGISNULL(A_TOKEN);
-	f.no_jlis = PG_ARGISNULL(A_JLIS_ID);
-	f.stale = !f.no_number && !f.no_jlis && !tokens_equal(fcinfo, A_TOKEN, A_JLIS_TOKEN);
-	f.found = !PG_ARGISNULL(A_JLIS_FOUND) && PG_GETARG_BOOL(A_JLIS_FOUND);
-	if (!f.no_number && !f.no_jlis && !f.stale && f.found)
+	f->no_number = PG_ARGISNULL(A_TOKEN);
+	f->no_jlis = PG_ARGISNULL(A_JLIS_ID);
+	f->stale = !f->no_number && !f->no_jlis && !tokens_equal(fcinfo, A_TOKEN, A_JLIS_TOKEN);
+	f->found = !PG_ARGISNULL(A_JLIS_FOUND) && PG_GETARG_BOOL(A_JLIS_FOUND);
+	if (!f->no_number && !f->no_jlis && !f->stale && f->found)
 	{
 		int			l1,
 					l2;
@@ -323,26 +310,63 @@ linkage_check_result(PG_FUNCTION_ARGS)
 			p1 = bytes_arg(fcinfo, A_SEX, &l1);
 			p2 = bytes_arg(fcinfo, A_J_SEX, &l2);
 		}
-		f.key_stale = p1 != NULL && p2 != NULL && l1 > 0 && l2 > 0 && p1[0] != p2[0];
-		f.birth_date_differs = differs(fcinfo, A_BIRTH, A_J_BIRTH);
-		f.sex_differs = differs(fcinfo, A_SEX, A_J_SEX);
+		f->key_stale = p1 != NULL && p2 != NULL && l1 > 0 && l2 > 0 && p1[0] != p2[0];
+		f->birth_date_differs = differs(fcinfo, A_BIRTH, A_J_BIRTH);
+		f->sex_differs = differs(fcinfo, A_SEX, A_J_SEX);
 
 		read_digests(fcinfo, A_KANA, &a);
 		read_digests(fcinfo, A_J_KANA, &b);
-		f.kana = field_level(&a, &b, MH_LINK_KANA_LEVELS, 2);
-		f.kana_given_equal = a.n > MH_LINK_KANA_LONG_VOWEL + 1 && b.n > MH_LINK_KANA_LONG_VOWEL + 1 &&
+		f->kana = field_level(&a, &b, MH_LINK_KANA_LEVELS, 2);
+		f->kana_given_equal = a.n > MH_LINK_KANA_LONG_VOWEL + 1 && b.n > MH_LINK_KANA_LONG_VOWEL + 1 &&
 			same(a.p[MH_LINK_KANA_LONG_VOWEL + 1], a.len[MH_LINK_KANA_LONG_VOWEL + 1],
 				 b.p[MH_LINK_KANA_LONG_VOWEL + 1], b.len[MH_LINK_KANA_LONG_VOWEL + 1]);
 		read_digests(fcinfo, A_KANJI, &a);
 		read_digests(fcinfo, A_J_KANJI, &b);
-		f.kanji = field_level(&a, &b, MH_LINK_KANJI_LEVELS, 0);
-		f.kanji_given_equal = a.n > MH_LINK_KANJI_LEVELS && b.n > MH_LINK_KANJI_LEVELS &&
+		f->kanji = field_level(&a, &b, MH_LINK_KANJI_LEVELS, 0);
+		f->kanji_given_equal = a.n > MH_LINK_KANJI_LEVELS && b.n > MH_LINK_KANJI_LEVELS &&
 			same(a.p[MH_LINK_KANJI_LEVELS], a.len[MH_LINK_KANJI_LEVELS],
 				 b.p[MH_LINK_KANJI_LEVELS], b.len[MH_LINK_KANJI_LEVELS]);
 		read_digests(fcinfo, A_ADDRESS, &a);
 		read_digests(fcinfo, A_J_ADDRESS, &b);
-		f.address = field_level(&a, &b, MH_LINK_ADDRESS_LEVELS, 0);
+		f->address = field_level(&a, &b, MH_LINK_ADDRESS_LEVELS, 0);
 	}
+	f->not_sent = !PG_ARGISNULL(A_SENT_TOKEN) && !f->no_number &&
+		!tokens_equal(fcinfo, A_SENT_TOKEN, A_TOKEN);
+	f->claim = claim_arg(fcinfo, A_CLAIM);
+	f->last4 = PG_ARGISNULL(A_LAST4) ? -1 : PG_GETARG_BOOL(A_LAST4) ? 1 : 0;
+}
+
+/* Per-call cache of linkage_check_result and linkage_result_finish. */
+static check_cache *
+get_cache(FunctionCallInfo fcinfo, int sarg, int larg)
+{
+	check_cache *c = (check_cache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(check_cache));
+		fcinfo->flinfo->fn_extra = c;
+	}
+	read_policy(fcinfo, c, sarg, larg);
+	return c;
+}
+
+/*
+ * linkage_check_result(token, sent_token, provenance, number_confirmed,
+ *   kanji, kana, address, birth_date, sex, jlis_response_id, jlis_token,
+ *   jlis_found, jlis_kanji, jlis_kana, jlis_address, jlis_birth_date,
+ *   jlis_sex, claim, last4_matches, shared, swap, severity, lowered)
+ *   -> bigint, the packed result of core/linkage_check.h.
+ */
+PG_FUNCTION_INFO_V1(linkage_check_result);
+Datum
+linkage_check_result(PG_FUNCTION_ARGS)
+{
+	check_cache *c = get_cache(fcinfo, A_SEVERITY, A_LOWERED);
+	mh_link_facts f = {0};
+	char		kind;
+
+	member_facts(fcinfo, &f);
 	kind = PG_ARGISNULL(A_PROVENANCE) ? 'o' :
 		provenance_kind(c, DatumGetObjectId(PG_GETARG_DATUM(A_PROVENANCE)));
 	f.lookup = kind == 'l' || kind == 'w';
@@ -350,11 +374,47 @@ linkage_check_result(PG_FUNCTION_ARGS)
 		!(!PG_ARGISNULL(A_NUMBER_CONFIRMED) && PG_GETARG_BOOL(A_NUMBER_CONFIRMED));
 	f.shared = !PG_ARGISNULL(A_SHARED) && PG_GETARG_BOOL(A_SHARED);
 	f.swap = !PG_ARGISNULL(A_SWAP) && PG_GETARG_BOOL(A_SWAP);
-	f.not_sent = !PG_ARGISNULL(A_SENT_TOKEN) && !f.no_number &&
-		!tokens_equal(fcinfo, A_SENT_TOKEN, A_TOKEN);
-	f.claim = claim_arg(fcinfo, A_CLAIM);
-	f.last4 = PG_ARGISNULL(A_LAST4) ? -1 : PG_GETARG_BOOL(A_LAST4) ? 1 : 0;
 	PG_RETURN_INT64((int64) mh_link_check(&f, c->severity, c->lowered));
+}
+
+/*
+ * linkage_member_result(token, sent_token, lookup, weak_unconfirmed, kanji,
+ *   kana, address, birth_date, sex, jlis_response_id, jlis_token,
+ *   jlis_found, jlis_kanji, jlis_kana, jlis_address, jlis_birth_date,
+ *   jlis_sex, claim, last4_matches) -> bigint: what the member's own row
+ * decides (mh_link_own), severity 0.  Immutable: the generated column
+ * linkage_member.own_result.
+ */
+PG_FUNCTION_INFO_V1(linkage_member_result);
+Datum
+linkage_member_result(PG_FUNCTION_ARGS)
+{
+	mh_link_facts f = {0};
+
+	member_facts(fcinfo, &f);
+	f.lookup = !PG_ARGISNULL(A_PROVENANCE) && PG_GETARG_BOOL(A_PROVENANCE);
+	f.weak_unconfirmed = !PG_ARGISNULL(A_NUMBER_CONFIRMED) && PG_GETARG_BOOL(A_NUMBER_CONFIRMED);
+	PG_RETURN_INT64((int64) mh_link_own(&f));
+}
+
+/*
+ * linkage_result_finish(own, shared, swap, severity, lowered) -> bigint:
+ * the member's stored own result with what other rows decide and the
+ * severity of the insurer's table (mh_link_finish).
+ */
+PG_FUNCTION_INFO_V1(linkage_result_finish);
+Datum
+linkage_result_finish(PG_FUNCTION_ARGS)
+{
+	check_cache *c;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	c = get_cache(fcinfo, 3, 4);
+	PG_RETURN_INT64((int64) mh_link_finish((uint64_t) PG_GETARG_INT64(0),
+										   !PG_ARGISNULL(1) && PG_GETARG_BOOL(1),
+										   !PG_ARGISNULL(2) && PG_GETARG_BOOL(2),
+										   c->severity, c->lowered));
 }
 
 /*

@@ -113,6 +113,26 @@ CREATE FUNCTION mynahoken.linkage_swap_candidate(
   RETURNS boolean
   AS 'MODULE_PATHNAME', 'linkage_swap_candidate'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
+-- The same check in two steps: what the member's own row decides, stored
+-- with the row (linkage_member.own_result), and what other rows and the
+-- severity table add at check time.
+CREATE FUNCTION mynahoken.linkage_member_result(
+    token mynahoken.mynumber_token, sent_token mynahoken.mynumber_token,
+    lookup boolean, weak_unconfirmed boolean,
+    kanji_digest bytea[], kana_digest bytea[], address_digest bytea[],
+    birth_date_digest bytea, sex_digest bytea,
+    jlis_response_id bigint, jlis_token mynahoken.mynumber_token, jlis_found boolean,
+    jlis_kanji_digest bytea[], jlis_kana_digest bytea[], jlis_address_digest bytea[],
+    jlis_birth_date_digest bytea, jlis_sex_digest bytea,
+    claim text, last4_matches boolean)
+  RETURNS bigint
+  AS 'MODULE_PATHNAME', 'linkage_member_result'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mynahoken.linkage_result_finish(own_result bigint, shared boolean, swap boolean,
+                                                severity smallint[], lowered boolean[])
+  RETURNS bigint
+  AS 'MODULE_PATHNAME', 'linkage_result_finish'
+  LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION mynahoken.linkage_reason_list() RETURNS text[]
   AS 'MODULE_PATHNAME', 'linkage_reason_list'
   LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -129,6 +149,10 @@ COMMENT ON FUNCTION mynahoken.linkage_check_result(mynahoken.mynumber_token, myn
   'The check of one member in one call: its own digests against those of its newest J-LIS answer, its report, whether its token is held by another person and whether a household swap was found; severity and lowered are linkage_reason in the order of linkage_reason_list() (error 22023 otherwise); returns the result packed as a bigint (bits 0-39 reasons, 40-51 fold levels, 56-59 severity: a result of severity s is at least s << 56)';
 COMMENT ON FUNCTION mynahoken.linkage_swap_candidate(mynahoken.mynumber_token, mynahoken.mynumber_token, boolean, bytea, bytea, bytea[], bytea, bytea, bytea[]) IS
   'Whether the J-LIS answer for the member''s own token found a person whose birth date, sex or K2 カナ digest is not the member''s: only then can another household member be that person';
+COMMENT ON FUNCTION mynahoken.linkage_member_result(mynahoken.mynumber_token, mynahoken.mynumber_token, boolean, boolean, bytea[], bytea[], bytea[], bytea, bytea, bigint, mynahoken.mynumber_token, boolean, bytea[], bytea[], bytea[], bytea, bytea, text, boolean) IS
+  'What one member''s own row decides in its linkage check: its digests against those of its newest J-LIS answer (lookup: the number came from a J-LIS lookup; weak_unconfirmed: from a weak lookup never confirmed), its report; reason codes and fold levels packed as in linkage_check_result, severity 0, without the codes other rows decide; the generated column linkage_member.own_result';
+COMMENT ON FUNCTION mynahoken.linkage_result_finish(bigint, boolean, boolean, smallint[], boolean[]) IS
+  'A member''s stored own result (linkage_member_result) with token_shared_other_person and household_swap as shared and swap say, and its severity from severity and lowered (linkage_reason in the order of linkage_reason_list(); error 22023 otherwise): the packed result of linkage_check_result; NULL for a NULL own_result';
 COMMENT ON FUNCTION mynahoken.linkage_reason_list() IS
   'The reason codes of the checks in the order of the bits of a packed result';
 COMMENT ON FUNCTION mynahoken.linkage_result_reasons(bigint) IS
@@ -144,9 +168,30 @@ COMMENT ON SEQUENCE mynahoken.linkage_change_seq IS
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_change_seq', '');
 
 CREATE TABLE mynahoken.linkage_member (
+  -- what the check reads of every member comes first, so that a scan
+  -- deforms four columns, not the digests
   insured_key       text PRIMARY KEY,
-  household         text,              -- 記号・番号 shared by the insured person and dependants
   token             mynahoken.mynumber_token,
+  -- what the member's own row decides (reason codes and fold levels,
+  -- linkage_member_result), kept with the row like an index: the check adds
+  -- what other rows decide and the severity
+  own_result        bigint GENERATED ALWAYS AS (
+                      mynahoken.linkage_member_result(
+                        token, sent_token, provenance IN ('jlis_lookup_5', 'jlis_lookup_weak'),
+                        provenance = 'jlis_lookup_weak' AND NOT number_confirmed,
+                        kanji_digest, kana_digest, address_digest, birth_date_digest, sex_digest,
+                        jlis_response_id, jlis_token, jlis_found, jlis_kanji_digest, jlis_kana_digest,
+                        jlis_address_digest, jlis_birth_date_digest, jlis_sex_digest,
+                        report_claim, report_last4_matches)) STORED,
+  -- whether another member of the household may be the person J-LIS found
+  -- for this member's token (its facts are not the member's own): only then
+  -- does the check look the household up
+  swap_candidate    boolean GENERATED ALWAYS AS (
+                      household IS NOT NULL
+                      AND mynahoken.linkage_swap_candidate(token, jlis_token, jlis_found, birth_date_digest,
+                                                           sex_digest, kana_digest, jlis_birth_date_digest,
+                                                           jlis_sex_digest, jlis_kana_digest)) STORED,
+  household         text,              -- 記号・番号 shared by the insured person and dependants
   sealed            mynahoken.mynumber_sealed,
   provenance        mynahoken.linkage_provenance NOT NULL DEFAULT 'unknown',
   number_confirmed  boolean NOT NULL DEFAULT false,   -- later confirmed from the member's own documents
@@ -169,18 +214,10 @@ CREATE TABLE mynahoken.linkage_member (
   identity_seq      bigint NOT NULL DEFAULT pg_catalog.nextval('mynahoken.linkage_change_seq'),
                     -- last change of what other members' checks read: token, household, birth date, sex, カナ
   report_claim      text,              -- the claim and the yes/no of the newest report, copied here
-  report_last4_matches boolean,        -- so that the check reads one row per member
-  -- whether another member of the household may be the person J-LIS found
-  -- for this member's token (its facts are not the member's own): only then
-  -- does the check look the household up
-  swap_candidate    boolean GENERATED ALWAYS AS (
-                      household IS NOT NULL
-                      AND mynahoken.linkage_swap_candidate(token, jlis_token, jlis_found, birth_date_digest,
-                                                           sex_digest, kana_digest, jlis_birth_date_digest,
-                                                           jlis_sex_digest, jlis_kana_digest)) STORED
+  report_last4_matches boolean         -- so that the check reads one row per member
 );
 COMMENT ON TABLE mynahoken.linkage_member IS
-  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); change_seq orders every change, identity_seq the changes other members'' checks depend on (token, household, birth date, sex, カナ), the newest report''s claim and yes/no, and whether a household swap is possible (swap_candidate, generated); filled by linkage_load_members, linkage_load_jlis and record_member_report';
+  'The insurer''s own facts of each member as keyed digests (kanji, kana and address at every fold level, birth date, sex), the token and sealed value of the linked My Number, its provenance, the token last sent onward, and a copy of the digests of its newest J-LIS answer (jlis_*); change_seq orders every change, identity_seq the changes other members'' checks depend on (token, household, birth date, sex, カナ), the newest report''s claim and yes/no, whether a household swap is possible (swap_candidate, generated) and what the member''s own row decides in its check (own_result, generated by linkage_member_result); filled by linkage_load_members, linkage_load_jlis and record_member_report';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_member', '');
 CREATE INDEX linkage_member_token ON mynahoken.linkage_member (token);
 CREATE INDEX linkage_member_household ON mynahoken.linkage_member (household);
@@ -188,6 +225,8 @@ CREATE INDEX linkage_member_change ON mynahoken.linkage_member (change_seq);
 COMMENT ON INDEX mynahoken.linkage_member_token IS 'Members by token: one token on two people';
 COMMENT ON INDEX mynahoken.linkage_member_household IS 'Members by household: swaps inside a household';
 COMMENT ON INDEX mynahoken.linkage_member_change IS 'Members by change: incremental checks';
+CREATE INDEX linkage_member_swap ON mynahoken.linkage_member (insured_key) WHERE swap_candidate;
+COMMENT ON INDEX mynahoken.linkage_member_swap IS 'Members whose J-LIS facts are not their own: household swaps';
 
 -- A token or household a member left: the members who still hold it are
 -- checked again by the next incremental run (their token may no longer be
@@ -820,6 +859,8 @@ DECLARE
   changed bigint;
   source text;
   old_source text;
+  shared mynahoken.mynumber_token[];
+  swapped text[];
   severities smallint[];
   lowered boolean[];
   due2 date;
@@ -860,8 +901,11 @@ BEGIN
     DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
     RETURN true;
   END IF;
-  -- the last batch has no upper bound
-  IF checked < run.batch_size THEN
+  -- the last batch has no upper bound (no key filter to evaluate per member)
+  IF checked < run.batch_size
+     OR (run.full_check AND NOT EXISTS (SELECT FROM mynahoken.linkage_member AS m WHERE m.insured_key > hi))
+     OR (NOT run.full_check AND NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                                             WHERE rk.run_id = run.run_id AND rk.insured_key > hi)) THEN
     hi := NULL;
   END IF;
   -- The severity table in the order of the result bits, and the due days.
@@ -872,35 +916,37 @@ BEGIN
     LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
+  -- The tokens held by two people (few, kept by the triggers), and the
+  -- members of the batch whose J-LIS facts are another household member's
+  -- own (few: swap_candidate, a partial index); the statement below tests
+  -- each member against these two sets (hashed) instead of joining.
+  SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
+  SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+    FROM mynahoken.linkage_member AS m
+   WHERE m.swap_candidate
+     AND (run.next_key IS NULL OR m.insured_key > run.next_key)
+     AND (hi IS NULL OR m.insured_key <= hi)
+     AND (run.full_check OR EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                                     WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key))
+     AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                  WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                    AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                    AND o.kana_digest[3] = m.jlis_kana_digest[3]);
 
   -- One set-based statement per batch.  Each member's result comes from one
-  -- C call (digest equality only, reasons and severity packed in a bigint);
-  -- shared tokens from the small table the triggers keep, household swaps
-  -- from index look-ups for the few members whose J-LIS facts are not their
-  -- own (swap_candidate).  Only results that
+  -- C call on what its own row decided when it was written (own_result:
+  -- digest equality only, reasons packed in a bigint), the two small sets
+  -- above and the severity table.  Only results that
   -- differ from the member's previous one are written, and only they open or
   -- update cases: a run over unchanged members writes nothing.
   EXECUTE format($q$
   WITH n AS (
     SELECT x.insured_key, x.token, x.result
       FROM (SELECT m.insured_key, m.token,
-                   mynahoken.linkage_check_result(
-                     m.token, m.sent_token, m.provenance, m.number_confirmed,
-                     m.kanji_digest, m.kana_digest, m.address_digest, m.birth_date_digest, m.sex_digest,
-                     m.jlis_response_id, m.jlis_token, m.jlis_found, m.jlis_kanji_digest, m.jlis_kana_digest,
-                     m.jlis_address_digest, m.jlis_birth_date_digest, m.jlis_sex_digest,
-                     m.report_claim, m.report_last4_matches,
-                     st.token IS NOT NULL,
-                     CASE WHEN m.swap_candidate THEN EXISTS (
-                       SELECT FROM mynahoken.linkage_member AS o
-                        WHERE o.household OPERATOR(pg_catalog.=) m.household
-                          AND o.insured_key OPERATOR(pg_catalog.<>) m.insured_key
-                          AND o.birth_date_digest OPERATOR(pg_catalog.=) m.jlis_birth_date_digest
-                          AND o.sex_digest OPERATOR(pg_catalog.=) m.jlis_sex_digest
-                          AND o.kana_digest[3] OPERATOR(pg_catalog.=) m.jlis_kana_digest[3]) ELSE false END,
-                     $4, $5) AS result
+                   mynahoken.linkage_result_finish(
+                     m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                     m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
               FROM %1$s
-              LEFT JOIN mynahoken.linkage_shared_token AS st ON st.token OPERATOR(mynahoken.=) m.token
              WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
                AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
             OFFSET 0) AS x
@@ -948,7 +994,7 @@ BEGIN
   SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
     source, old_source)
   INTO opened, changed
-  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3;
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped;
 
   UPDATE mynahoken.linkage_run AS l
      SET next_key = hi, members_checked = l.members_checked + checked,

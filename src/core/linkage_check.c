@@ -172,18 +172,42 @@ pack_level(int level, bool compared)
 	return (uint64_t) (level + 2) & 15;
 }
 
+#define REASON_MASK ((UINT64_C(1) << 40) - 1)
+#define SEVERITY_MASK (UINT64_C(15) << 56)
+
+uint64_t
+mh_link_own(const mh_link_facts *f)
+{
+	mh_link_facts g = *f;
+	bool		compared = !f->no_number && !f->no_jlis && !f->stale && f->found && !f->key_stale;
+
+	g.shared = false;
+	g.swap = false;
+	return mh_link_reasons(&g) |
+		pack_level(f->kana, compared) << 40 |
+		pack_level(f->kanji, compared) << 44 |
+		pack_level(f->address, compared) << 48;
+}
+
+uint64_t
+mh_link_finish(uint64_t own, bool shared, bool swap,
+			   const int severity[MH_R_COUNT], const bool lowered[MH_R_COUNT])
+{
+	uint64_t	r = own & REASON_MASK & ~(BIT(MH_R_TOKEN_SHARED_OTHER_PERSON) | BIT(MH_R_HOUSEHOLD_SWAP));
+	int			s;
+
+	if (shared)
+		r |= BIT(MH_R_TOKEN_SHARED_OTHER_PERSON);
+	if (swap)
+		r |= BIT(MH_R_HOUSEHOLD_SWAP);
+	s = mh_link_severity(r, (r & BIT(MH_R_LAST4_OK)) != 0, severity, lowered);
+	return (own & ~(REASON_MASK | SEVERITY_MASK)) | r | (uint64_t) s << 56;
+}
+
 uint64_t
 mh_link_check(const mh_link_facts *f, const int severity[MH_R_COUNT], const bool lowered[MH_R_COUNT])
 {
-	uint64_t	r = mh_link_reasons(f);
-	bool		compared = !f->no_number && !f->no_jlis && !f->stale && f->found && !f->key_stale;
-	int			s = mh_link_severity(r, (r & BIT(MH_R_LAST4_OK)) != 0, severity, lowered);
-
-	return r |
-		pack_level(f->kana, compared) << 40 |
-		pack_level(f->kanji, compared) << 44 |
-		pack_level(f->address, compared) << 48 |
-		(uint64_t) s << 56;
+	return mh_link_finish(mh_link_own(f), f->shared, f->swap, severity, lowered);
 }
 
 int

@@ -118,6 +118,18 @@ extern int	mh_link_severity(uint64_t reasons, bool last4_ok,
 extern uint64_t mh_link_check(const mh_link_facts *f,
 							  const int severity[MH_R_COUNT], const bool lowered[MH_R_COUNT]);
 
+/*
+ * The same in two steps.  mh_link_own() is what the member's own row
+ * decides (f->shared and f->swap are ignored), packed with severity 0: the
+ * loaders store it with the row, since it changes only when the row does.
+ * mh_link_finish() adds what other rows decide (a shared token, a household
+ * swap) and the severity of the insurer's table, at check time:
+ * mh_link_finish(mh_link_own(f), f->shared, f->swap, ...) == mh_link_check(f, ...).
+ */
+extern uint64_t mh_link_own(const mh_link_facts *f);
+extern uint64_t mh_link_finish(uint64_t own, bool shared, bool swap,
+							   const int severity[MH_R_COUNT], const bool lowered[MH_R_COUNT]);
+
 /* Parts of a packed result. */
 #define MH_LINK_PACK_SEVERITY(p) ((int) (((p) >> 56) & 15))
 extern int	mh_link_pack_level(uint64_t packed, int field);	/* 1 カナ, 2 漢字, 3 住所 */

@@ -95,6 +95,14 @@ run("SELECT mynahoken.linkage_result_reasons(r), mynahoken.linkage_result_severi
                          FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
                          LEFT JOIN mynahoken.linkage_reason lr ON lr.code = o.code)) AS r
                FROM mynahoken.linkage_member m) x", "not_me");
+run("SELECT mynahoken.linkage_result_reasons(mynahoken.linkage_result_finish(
+              mynahoken.linkage_member_result(m.token, m.sent_token, true, true, m.kanji_digest, m.kana_digest,
+                m.address_digest, m.birth_date_digest, m.sex_digest, m.jlis_response_id, m.jlis_token, m.jlis_found,
+                m.jlis_kanji_digest, m.jlis_kana_digest, m.jlis_address_digest, m.jlis_birth_date_digest,
+                m.jlis_sex_digest, \$1, false), true, true,
+              (SELECT array_agg(0::smallint) FROM unnest(mynahoken.linkage_reason_list())),
+              (SELECT array_agg(false) FROM unnest(mynahoken.linkage_reason_list())))), m.own_result
+       FROM mynahoken.linkage_member m", "not_me");
 run("SELECT mynahoken.linkage_swap_candidate(m.token, m.jlis_token, m.jlis_found, m.birth_date_digest, m.sex_digest,
             m.kana_digest, m.jlis_birth_date_digest, m.jlis_sex_digest, m.jlis_kana_digest), m.swap_candidate
        FROM mynahoken.linkage_member m");

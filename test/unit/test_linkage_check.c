@@ -123,5 +123,21 @@ main(void)
 	f.kanji = MH_LVL_UNVERIFIABLE;
 	CHECK(mh_link_reasons(&f) & BIT(MH_R_ADDRESS_MISMATCH_KANJI_UNVERIFIABLE), "address with ●");
 
+	/* in two steps: the stored own part, then other rows and the severities */
+	f = clean();
+	f.kana = 2;
+	f.shared = true;
+	p = mh_link_own(&f);
+	CHECK(!(p & BIT(MH_R_TOKEN_SHARED_OTHER_PERSON)), "the own part ignores other rows");
+	CHECK_INT(MH_LINK_PACK_SEVERITY(p), 0, "the own part has no severity");
+	CHECK(mh_link_finish(p, true, false, sev, low) == mh_link_check(&f, sev, low), "own + finish = check (shared)");
+	f.shared = false;
+	f.swap = true;
+	f.last4 = 1;
+	CHECK(mh_link_finish(mh_link_own(&f), false, true, sev, low) == mh_link_check(&f, sev, low),
+		  "own + finish = check (swap, digits)");
+	CHECK(mh_link_finish(mh_link_check(&f, sev, low), false, false, sev, low) ==
+		  mh_link_finish(mh_link_own(&f), false, false, sev, low), "finish replaces an earlier severity");
+
 	UNIT_DONE();
 }
