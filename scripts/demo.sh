@@ -4,6 +4,7 @@
 #
 #   bash scripts/demo.sh                  100,000 members
 #   bash scripts/demo.sh --members 1000000
+#   bash scripts/demo.sh --shards 2       a coordinator and 2 shards (doc/scale-out.md)
 #
 # The cluster keeps running afterwards; the last lines say how to connect
 # and how to stop it.
@@ -12,14 +13,24 @@ set -euo pipefail
 cd "$MH_ROOT"
 
 members=100000
+shards=
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--members) members=${2:?--members needs a number}; shift 2 ;;
 		--members=*) members=${1#--members=}; shift ;;
-		*) mh_die "usage: $0 [--members N]" ;;
+		--shards) shards=${2:?--shards needs a number}; shift 2 ;;
+		--shards=*) shards=${1#--shards=}; shift ;;
+		*) mh_die "usage: $0 [--members N] [--shards N]" ;;
 	esac
 done
 [[ "$members" =~ ^[1-9][0-9]*$ ]] || mh_die "--members must be a positive whole number"
+if [ -n "$shards" ]; then
+	# Scale-out (doc/scale-out.md): the demo database on a coordinator, its
+	# members spread over N shard clusters, what the coordinator answers.
+	. "$MH_ROOT/scripts/lib_shards.sh"
+	mh_shard_demo "$shards" "$members"
+	exit
+fi
 
 mh_ensure_packages
 mh_build

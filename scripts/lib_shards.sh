@@ -378,3 +378,51 @@ SQL
 		mh_shard_psql "$k" -d "$db" -c 'ANALYZE demo.members' >/dev/null || return 1
 	done
 }
+
+# What the coordinator answers over the shards (printed by the demo).
+mh_shard_report() {	# mh_shard_report DB
+	mh_coord_psql -d "$1" -P pager=off <<'SQL'
+\echo
+\echo '== Scale-out: members per shard (hash of the insured-person key)'
+SELECT tableoid::regclass AS partition, count(*) AS members FROM dist.members GROUP BY 1 ORDER BY 1;
+\echo '== Members per insurer category, counted on each shard (one row per category and shard comes back)'
+SELECT category, sum(members) AS members FROM dist.members_by_category GROUP BY 1 ORDER BY 1;
+\echo '== Who needs a 資格確認書, and why, on 2026-08-01: each shard decides its members'
+SELECT reason, sum(members) AS members FROM dist.need_by_reason WHERE day = '2026-08-01' GROUP BY 1 ORDER BY 1;
+\echo '== What the coordinator sends to the shards for it'
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT reason, sum(members) AS members FROM dist.need_by_reason WHERE day = '2026-08-01' GROUP BY 1 ORDER BY 1;
+\echo '== One member''s explanation, asked of the one shard that holds the member'
+SELECT jsonb_pretty(d.explanation - 'rules') AS explanation
+  FROM dist.member_decision AS d
+ WHERE d.day = '2026-01-15'
+   AND d.insured_key = (SELECT insured_key FROM dist.members WHERE member_id = 1001);
+SQL
+}
+
+# The demo with N shards (scripts/demo.sh --shards N): the demo database
+# "insurer" on a coordinator, its members on N shards.  The clusters keep
+# running; the last lines say how to connect and how to stop them.
+mh_shard_demo() {	# mh_shard_demo N MEMBERS
+	local n=$1 members=$2 k stop
+	mh_ensure_packages
+	mh_build
+	mh_system_install
+	mh_make_tmp
+	MH_EXTRA_CONF="cron.database_name = 'insurer'" mh_start_coordinator
+	mh_start_shards "$n"
+	mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
+	mh_distribute insurer || mh_die "the members could not be distributed"
+	mh_shard_report insurer || mh_die "the scale-out queries failed"
+	stop="runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/data stop"
+	for k in $(seq 1 "$n"); do stop="$stop && runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/shard$k stop"; done
+	cat <<HINT
+
+The coordinator and $n shards are still running in $MH_TMP.
+Coordinator: psql -h $MH_TMP/sock -p $MH_SHARD_BASE_PORT -U postgres insurer
+             demo.members: every member (one node, for comparison); dist.*: the members and
+             decisions spread over the shards (doc/scale-out.md).
+Shard K:     psql -h $MH_TMP/sock -p \$(( $MH_SHARD_BASE_PORT + K )) -U postgres insurer
+Stop:        $stop && rm -rf $MH_TMP
+HINT
+}
