@@ -296,6 +296,35 @@ COMMENT ON VIEW mh_scale.member_token IS 'Tokens of this shard''s members, compu
 SQL
 }
 
+# Decisions by value: the coordinator reads its own calendar once per
+# category (transition_rules, STABLE, an InitPlan each) and the shard runs
+# the IMMUTABLE certificate_need_by_rules over its members with those rules
+# as parameters; only one row per category and reason comes back.  The
+# shards' own calendars are not read, so a lagging shard cannot answer with
+# other rules.  Prints the query for shard K and the day DAY (an SQL
+# expression of type date).
+mh_need_by_rules_sql() {	# mh_need_by_rules_sql DAY K
+	local day=$1 k=$2 c cases=""
+	for c in kyokai_kenpo seamen day_laborer health_society self_defense mutual_aid late_elderly \
+		special_retiree retiree_nhi municipal_nhi nhi_society; do
+		cases="$cases
+           WHEN '$c' THEN (SELECT mynahoken.transition_rules('$c', $day))"
+	done
+	cat <<SQL
+SELECT $k AS shard, f.category,
+       mynahoken.certificate_need_by_rules(CASE f.category$cases END,
+         $day, m.birth_date, m.acquired_on, m.lost_on, m.my_number IS NOT NULL, m.myna_registered_on,
+         m.myna_withdrawn_on, m.ecert_expires_on, m.certificate_requested_on) AS reason,
+       count(*) AS members
+  FROM dist.members_$k AS m
+  CROSS JOIN LATERAL (SELECT mynahoken.category(m.insurer_number::mynahoken.insurer_number) AS category) AS f
+ WHERE mynahoken.insurer_number_is_valid(m.insurer_number)
+   AND mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on,
+         m.legacy_card_issued_on, m.legacy_card_expires_on) IS NULL
+ GROUP BY 1, 2, 3
+SQL
+}
+
 # The coordinator's side: one foreign server per shard (functions and
 # operators of mynahoken shipped, asynchronous append), the members
 # hash-partitioned by the insured-person key, the shards' decision views as
@@ -359,6 +388,20 @@ SQL
 		printf '%s\n' "SELECT mynahoken.category(m.insurer_number::mynahoken.insurer_number) AS category, count(*) AS members
   FROM dist.members_$k AS m WHERE mynahoken.insurer_number_is_valid(m.insurer_number) GROUP BY 1"
 	done | sed '1!s/^SELECT/UNION ALL SELECT/')
+	local need=""
+	for k in $(seq 1 "$n"); do need="$need${need:+
+UNION ALL
+}$(mh_need_by_rules_sql day "$k")"; done
+	mh_coord_psql -d "$db" >/dev/null <<SQL || return 1
+CREATE FUNCTION dist.certificate_need_counts(day date)
+RETURNS TABLE (shard int, category mynahoken.insurer_category, reason mynahoken.certificate_reason, members bigint)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+$need;
+END;
+COMMENT ON FUNCTION dist.certificate_need_counts(date) IS
+  'Members per insurer category and 資格確認書 reason on a day, per shard: decided on the shards with the coordinator''s rules';
+SQL
 	mh_coord_psql -d "$db" >/dev/null <<SQL || return 1
 CREATE VIEW dist.members_by_category AS
 $branches;

@@ -79,9 +79,30 @@ check "tokens computed on the shards equal the coordinator's and join with them"
 	        FROM dist.member_token AS t JOIN demo.members AS m USING (member_id)")"
 
 # ---- push-down --------------------------------------------------------------
+# Rows coming back to the coordinator: the sum of the actual rows of the
+# foreign scans of a query.
+rows_back() {
+	c "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) $1" | python3 -c '
+import json, sys
+def walk(p):
+    r = p["Actual Rows"] * p["Actual Loops"] if p["Node Type"] == "Foreign Scan" else 0
+    return r + sum(walk(c) for c in p.get("Plans", []))
+print(walk(json.load(sys.stdin)[0]["Plan"]))'
+}
 plan=$(c "EXPLAIN (VERBOSE, COSTS OFF) SELECT category, sum(members) FROM dist.members_by_category GROUP BY 1")
 check "members per category: one aggregate pushed down to each shard" 2 \
 	"$(printf '%s\n' "$plan" | grep -c 'Remote SQL: SELECT mynahoken.category(insurer_number::mynahoken.insurer_number), count(\*) FROM demo.members WHERE (mynahoken.insurer_number_is_valid(insurer_number)) GROUP BY 1')"
+
+plan=$(c "EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM dist.certificate_need_counts('$DAY')")
+check "decisions by value: certificate_need_by_rules runs on both shards, aggregated there" 2 \
+	"$(printf '%s\n' "$plan" | grep -c 'Remote SQL: SELECT [12], mynahoken.category(insurer_number::mynahoken.insurer_number), mynahoken.certificate_need_by_rules((CASE mynahoken.category(insurer_number::mynahoken.insurer_number) WHEN .* THEN \$1::mynahoken.transition_rules .*GROUP BY 1, 2, 3$')"
+check "decisions by value: the rules are the coordinator's (transition_rules in an InitPlan, per category)" 22 \
+	"$(printf '%s\n' "$plan" | grep -c "Output: transition_rules('[a-z_]*'::insurer_category, '$DAY'::date, NULL::date)")"
+check "decisions by value: both shards asked at once (asynchronous append)" 2 \
+	"$(printf '%s\n' "$plan" | grep -c 'Async Foreign Scan')"
+check "decisions by value: the shards return one row per category and reason" \
+	"$(c "SELECT count(*) FROM dist.certificate_need_counts('$DAY')")" \
+	"$(rows_back "SELECT * FROM dist.certificate_need_counts('$DAY')")"
 
 plan=$(c "EXPLAIN (VERBOSE, COSTS OFF) SELECT reason, sum(members) FROM dist.need_by_reason
            WHERE day = '$DAY' AND insurer = '06139992' GROUP BY 1")
@@ -90,17 +111,8 @@ check "counts per reason: both shards asked at once (asynchronous append)" 2 \
 like "counts per reason: Remote SQL names mynahoken's operator" \
 	"Remote SQL: SELECT reason, members FROM mh_scale.need_by_reason WHERE \(\(day = '$DAY'\)\) AND \(\(insurer OPERATOR\(mynahoken.=\) '06139992'\)\)" "$plan"
 
-# Rows coming back to the coordinator: at most one per reason, per insurer, per shard.
-rows_back() {	# the sum of the actual rows of the foreign scans of a query
-	c "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) $1" | python3 -c '
-import json, sys
-def walk(p):
-    r = p["Actual Rows"] * p["Actual Loops"] if p["Node Type"] == "Foreign Scan" else 0
-    return r + sum(walk(c) for c in p.get("Plans", []))
-print(walk(json.load(sys.stdin)[0]["Plan"]))'
-}
 groups=$(c "SELECT count(*) FROM (SELECT DISTINCT shard, insurer, reason FROM dist.need_by_reason WHERE day = '$DAY') AS g")
-check "counts per reason: the shards return one row per reason and insurer, not members" "$groups" \
+check "counts per reason (shard-side views): the shards return one row per reason and insurer, not members" "$groups" \
 	"$(rows_back "SELECT reason, sum(members) FROM dist.need_by_reason WHERE day = '$DAY' GROUP BY 1")"
 
 plan=$(c "EXPLAIN (VERBOSE, COSTS OFF) SELECT employer_id, document, sum(members) FROM dist.documents_by_employer
@@ -146,6 +158,11 @@ reasons_one="SELECT string_agg(reason || '=' || n, ',' ORDER BY reason) FROM (
                SELECT reason, count(*) AS n FROM public.one_node WHERE day = '$DAY' GROUP BY 1) AS t"
 before=$(c "$reasons_one")
 check "counts per reason through the coordinator equal one node's" "$before" "$(c "$reasons_dist")"
+by_value_one="SELECT string_agg(category || ':' || reason || '=' || n, ',' ORDER BY category, reason) FROM (
+                SELECT category, reason, count(*) AS n FROM public.one_node WHERE day = '$DAY' GROUP BY 1, 2) AS t"
+by_value_dist="SELECT string_agg(category || ':' || reason || '=' || n, ',' ORDER BY category, reason) FROM (
+                SELECT category, reason, sum(members) AS n FROM dist.certificate_need_counts('$DAY') GROUP BY 1, 2) AS t"
+check "decisions by value equal one node's" "$(c "$by_value_one")" "$(c "$by_value_dist")"
 check "members per category through the coordinator equal one node's" \
 	"$(c "SELECT string_agg(category || '=' || n, ',' ORDER BY category) FROM (
 	        SELECT mynahoken.category(insurer_number::mynahoken.insurer_number) AS category, count(*) AS n
@@ -178,6 +195,7 @@ check "both shards caught up with the coordinator's generation" 0 $?
 after=$(c "$reasons_one")
 [ "$after" != "$before" ] && ok "one node decides the new way" || not_ok "one node decides the new way"
 check "counts per reason through the coordinator equal one node's new ones" "$after" "$(c "$reasons_dist")"
+check "decisions by value follow the coordinator's new rules" "$(c "$by_value_one")" "$(c "$by_value_dist")"
 check "each shard decides the new way (blanket certificates on both)" "true|true" \
 	"$(c "SELECT bool_and(n > 0) || '|' || (count(*) = 2) FROM (
 	        SELECT shard, sum(members) AS n FROM dist.need_by_reason
@@ -185,13 +203,20 @@ check "each shard decides the new way (blanket certificates on both)" "true|true
 
 # ---- a stale shard refuses to decide ------------------------------------------------
 s 2 "ALTER SUBSCRIPTION mynahoken_reference DISABLE" >/dev/null
-check "another parameter recorded while shard 2 does not receive it" t "$(record '[2030-01-01,)' 2031-07-31)"
+before_stale=$(c "$by_value_one")
+check "another parameter (ecert_grace_months) recorded while shard 2 does not receive it" t \
+	"$(c "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '[2024-12-02,)', '12',
+	     (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
+	     note => 'scale-out test') IS NOT NULL")"
+[ "$(c "$by_value_one")" != "$before_stale" ] && ok "one node decides the new way again" || not_ok "one node decides the new way again"
 out=$(mh_coord_psql -d "$DB" -Atc "$reasons_dist" 2>&1)
 like "the coordinator's query fails, naming the stale shard" \
 	"ERROR:  reference data of shard2 differ from the coordinator's: decisions refused" "$out"
 like "the error says which generations differ" "DETAIL:  Reference generation [0-9]+ here, [0-9]+ at the coordinator" "$out"
 check "SQLSTATE 55000" 55000 \
 	"$(mh_coord_psql -d "$DB" -Atc "\\set VERBOSITY verbose" -c "$reasons_dist" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)"
+check "decisions by value stay right on the stale shard: the rules are the coordinator's" \
+	"$(c "$by_value_one")" "$(c "$by_value_dist")"
 check "shard 1, up to date, still answers" t \
 	"$(c "SELECT count(*) > 0 FROM dist.need_by_reason_1 WHERE day = '$DAY'")"
 check "shard 2 asked directly refuses too" 1 \
