@@ -197,6 +197,49 @@ mynumber_sealed_ne(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(sealed_cmp(fcinfo) != 0);
 }
 
+/*
+ * Byte order of sealed values (issue 17): a total order consistent with
+ * equality, for a btree index, ORDER BY, merge joins and distribution
+ * columns that need a btree class (Citus).  The SIV is pseudo-random, so the
+ * order says nothing about the numbers.
+ */
+PG_FUNCTION_INFO_V1(mynumber_sealed_lt);
+Datum
+mynumber_sealed_lt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(sealed_cmp(fcinfo) < 0);
+}
+
+PG_FUNCTION_INFO_V1(mynumber_sealed_le);
+Datum
+mynumber_sealed_le(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(sealed_cmp(fcinfo) <= 0);
+}
+
+PG_FUNCTION_INFO_V1(mynumber_sealed_gt);
+Datum
+mynumber_sealed_gt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(sealed_cmp(fcinfo) > 0);
+}
+
+PG_FUNCTION_INFO_V1(mynumber_sealed_ge);
+Datum
+mynumber_sealed_ge(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(sealed_cmp(fcinfo) >= 0);
+}
+
+PG_FUNCTION_INFO_V1(mynumber_sealed_cmp);
+Datum
+mynumber_sealed_cmp(PG_FUNCTION_ARGS)
+{
+	int			c = sealed_cmp(fcinfo);
+
+	PG_RETURN_INT32(c < 0 ? -1 : c > 0 ? 1 : 0);
+}
+
 PG_FUNCTION_INFO_V1(mynumber_sealed_hash);
 Datum
 mynumber_sealed_hash(PG_FUNCTION_ARGS)

@@ -153,6 +153,74 @@ CREATE OPERATOR CLASS mynahoken.mynumber_sealed_hash_ops
     FUNCTION 1 mynahoken.mynumber_sealed_hash(mynahoken.mynumber_sealed),
     FUNCTION 2 mynahoken.mynumber_sealed_hash_extended(mynahoken.mynumber_sealed, bigint);
 
+-- Byte order of sealed values (issue 17): a btree class, so that a sealed
+-- column can be indexed, sorted and used where a btree class is required
+-- (a Citus distribution column).  Equal bytes are the same number under the
+-- same key version; the order of the bytes says nothing about the numbers.
+CREATE FUNCTION mynahoken.mynumber_sealed_lt(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed)
+  RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION mynahoken.mynumber_sealed_le(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed)
+  RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION mynahoken.mynumber_sealed_gt(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed)
+  RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION mynahoken.mynumber_sealed_ge(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed)
+  RETURNS boolean AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+CREATE FUNCTION mynahoken.mynumber_sealed_cmp(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed)
+  RETURNS integer AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+
+CREATE OPERATOR mynahoken.< (
+  LEFTARG = mynahoken.mynumber_sealed, RIGHTARG = mynahoken.mynumber_sealed,
+  FUNCTION = mynahoken.mynumber_sealed_lt, COMMUTATOR = OPERATOR(mynahoken.>),
+  NEGATOR = OPERATOR(mynahoken.>=), RESTRICT = pg_catalog.scalarltsel,
+  JOIN = pg_catalog.scalarltjoinsel);
+CREATE OPERATOR mynahoken.<= (
+  LEFTARG = mynahoken.mynumber_sealed, RIGHTARG = mynahoken.mynumber_sealed,
+  FUNCTION = mynahoken.mynumber_sealed_le, COMMUTATOR = OPERATOR(mynahoken.>=),
+  NEGATOR = OPERATOR(mynahoken.>), RESTRICT = pg_catalog.scalarlesel,
+  JOIN = pg_catalog.scalarlejoinsel);
+CREATE OPERATOR mynahoken.> (
+  LEFTARG = mynahoken.mynumber_sealed, RIGHTARG = mynahoken.mynumber_sealed,
+  FUNCTION = mynahoken.mynumber_sealed_gt, COMMUTATOR = OPERATOR(mynahoken.<),
+  NEGATOR = OPERATOR(mynahoken.<=), RESTRICT = pg_catalog.scalargtsel,
+  JOIN = pg_catalog.scalargtjoinsel);
+CREATE OPERATOR mynahoken.>= (
+  LEFTARG = mynahoken.mynumber_sealed, RIGHTARG = mynahoken.mynumber_sealed,
+  FUNCTION = mynahoken.mynumber_sealed_ge, COMMUTATOR = OPERATOR(mynahoken.<=),
+  NEGATOR = OPERATOR(mynahoken.<), RESTRICT = pg_catalog.scalargesel,
+  JOIN = pg_catalog.scalargejoinsel);
+
+CREATE OPERATOR CLASS mynahoken.mynumber_sealed_ops
+  DEFAULT FOR TYPE mynahoken.mynumber_sealed USING btree AS
+    OPERATOR 1 mynahoken.<,
+    OPERATOR 2 mynahoken.<=,
+    OPERATOR 3 mynahoken.=,
+    OPERATOR 4 mynahoken.>=,
+    OPERATOR 5 mynahoken.>,
+    FUNCTION 1 mynahoken.mynumber_sealed_cmp(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed);
+
+COMMENT ON FUNCTION mynahoken.mynumber_sealed_lt(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: less than (says nothing about the numbers)';
+COMMENT ON FUNCTION mynahoken.mynumber_sealed_le(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: less than or equal (says nothing about the numbers)';
+COMMENT ON FUNCTION mynahoken.mynumber_sealed_gt(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: greater than (says nothing about the numbers)';
+COMMENT ON FUNCTION mynahoken.mynumber_sealed_ge(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: greater than or equal (says nothing about the numbers)';
+COMMENT ON FUNCTION mynahoken.mynumber_sealed_cmp(mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Btree support 1: byte order of the 29 bytes (-1, 0, 1)';
+COMMENT ON OPERATOR mynahoken.< (mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: less than';
+COMMENT ON OPERATOR mynahoken.<= (mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: less than or equal';
+COMMENT ON OPERATOR mynahoken.> (mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: greater than';
+COMMENT ON OPERATOR mynahoken.>= (mynahoken.mynumber_sealed, mynahoken.mynumber_sealed) IS
+  'Byte order of sealed values: greater than or equal';
+COMMENT ON OPERATOR CLASS mynahoken.mynumber_sealed_ops USING btree IS
+  'Default btree operator class of mynumber_sealed (byte order)';
+COMMENT ON OPERATOR FAMILY mynahoken.mynumber_sealed_ops USING btree IS
+  'Btree operator family of mynumber_sealed';
+
 -- ---- functions ---------------------------------------------------------
 
 CREATE FUNCTION mynahoken.key_version(mynahoken.mynumber_token) RETURNS integer

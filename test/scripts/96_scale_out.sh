@@ -78,6 +78,18 @@ check "tokens computed on the shards equal the coordinator's and join with them"
 	             count(*) FILTER (WHERE t.token OPERATOR(mynahoken.<>) mynahoken.tokenize(m.my_number))
 	        FROM dist.member_token AS t JOIN demo.members AS m USING (member_id)")"
 
+check "mynumber_sealed has a btree class: a primary key, sorted, found by the index" "t|t|1" \
+	"$(c "CREATE TABLE public.sealed_pk (s mynahoken.mynumber_sealed PRIMARY KEY);
+	      INSERT INTO public.sealed_pk SELECT DISTINCT mynahoken.seal(my_number) FROM demo.members
+	       WHERE mynahoken.mynumber_is_valid(my_number);
+	      SET enable_seqscan = off;
+	      SELECT bool_and(a OPERATOR(mynahoken.<) b) FROM (SELECT s AS a, lead(s) OVER (ORDER BY s) AS b FROM public.sealed_pk) AS t
+	       WHERE b IS NOT NULL;
+	      SELECT (SELECT count(*) FROM public.sealed_pk) = (SELECT count(DISTINCT mynahoken.tokenize(my_number)) FROM demo.members
+	                                                       WHERE mynahoken.mynumber_is_valid(my_number));
+	      SELECT count(*) FROM public.sealed_pk WHERE s OPERATOR(mynahoken.=)
+	        (SELECT mynahoken.seal(my_number) FROM demo.members WHERE mynahoken.mynumber_is_valid(my_number) ORDER BY member_id LIMIT 1);" | tr '\n' '|' | sed 's/|$//')"
+
 # ---- push-down --------------------------------------------------------------
 # Rows coming back to the coordinator: the sum of the actual rows of the
 # foreign scans of a query.
@@ -225,6 +237,15 @@ s 2 "ALTER SUBSCRIPTION mynahoken_reference ENABLE" >/dev/null
 mh_wait_reference "$DB" 2
 check "shard 2 catches up once its subscription runs again" 0 $?
 check "then the coordinator's answer equals one node's again" "$(c "$reasons_one")" "$(c "$reasons_dist")"
+
+# ---- a shard down ---------------------------------------------------------------------
+mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/shard2" -m immediate -w stop >/dev/null 2>&1
+like "shard 2 down: a query that needs it fails, naming it" 'ERROR:  could not connect to server "shard2"' \
+	"$(mh_coord_psql -d "$DB" -Atc "SELECT * FROM dist.certificate_need_counts('$DAY')" 2>&1)"
+check "shard 2 down: shard 1 still answers" t \
+	"$(c "SELECT count(*) > 0 FROM dist.need_by_reason_1 WHERE day = '$DAY'")"
+mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/shard2" -l "$MH_TMP/shard2.log" -w -t 60 start >/dev/null 2>&1
+check "shard 2 back: the coordinator's answer equals one node's" "$(c "$by_value_one")" "$(c "$by_value_dist")"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
