@@ -143,6 +143,11 @@ check "one member's explanation: Remote SQL with the key and mynahoken's =" 2 \
 	"$(printf '%s\n' "$plan" | grep 'Remote SQL: SELECT explanation FROM mh_scale.member_decision WHERE' \
 	   | grep -o "((insured_key = '$key'))\|((insurer OPERATOR(mynahoken.=) '06139992'))" | wc -l)"
 
+plan=$(c "EXPLAIN (VERBOSE, COSTS OFF) SELECT member_id FROM dist.member_token
+           WHERE token = (SELECT mynahoken.tokenize(my_number) FROM demo.members WHERE member_id = 5)")
+check "a token looked up by number: tokenize runs at the coordinator, only the token is sent" 2 \
+	"$(printf '%s\n' "$plan" | grep -c 'Remote SQL: SELECT member_id FROM mh_scale.member_token WHERE ((token OPERATOR(mynahoken.=) \$1::mynahoken.mynumber_token))$')"
+
 # ---- answers equal to one node's ---------------------------------------------
 # The same decisions over the coordinator's own copy of the members.
 c "CREATE VIEW public.one_node AS
