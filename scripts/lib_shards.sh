@@ -297,18 +297,28 @@ SQL
 }
 
 # Decisions by value: the coordinator reads its own calendar once per
-# category (transition_rules, STABLE, an InitPlan each) and the shard runs
-# the IMMUTABLE certificate_need_by_rules over its members with those rules
-# as parameters; only one row per category and reason comes back.  The
-# shards' own calendars are not read, so a lagging shard cannot answer with
-# other rules.  Prints the query for shard K and the day DAY (an SQL
+# category (transition_rules, STABLE, in the CTE "rules" that
+# mh_need_by_rules_with prints: one call site, so one calendar cache) and the
+# shard runs the IMMUTABLE certificate_need_by_rules over its members with
+# those rules as query parameters (an InitPlan per category); only one row
+# per category and reason comes back.  The shards' own calendars are not
+# read, so a lagging shard cannot answer with other rules.
+# mh_need_by_rules_sql prints the query of shard K for the day DAY (an SQL
 # expression of type date).
+mh_need_by_rules_with() {	# mh_need_by_rules_with DAY
+	cat <<SQL
+WITH rules AS MATERIALIZED (
+  SELECT c AS category, mynahoken.transition_rules(c, $1) AS rules
+    FROM pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category)) AS c)
+SQL
+}
+
 mh_need_by_rules_sql() {	# mh_need_by_rules_sql DAY K
 	local day=$1 k=$2 c cases=""
 	for c in kyokai_kenpo seamen day_laborer health_society self_defense mutual_aid late_elderly \
 		special_retiree retiree_nhi municipal_nhi nhi_society; do
 		cases="$cases
-           WHEN '$c' THEN (SELECT mynahoken.transition_rules('$c', $day))"
+           WHEN '$c' THEN (SELECT r.rules FROM rules AS r WHERE r.category = '$c')"
 	done
 	cat <<SQL
 SELECT $k AS shard, f.category,
@@ -397,6 +407,7 @@ CREATE FUNCTION dist.certificate_need_counts(day date)
 RETURNS TABLE (shard int, category mynahoken.insurer_category, reason mynahoken.certificate_reason, members bigint)
 LANGUAGE sql STABLE
 BEGIN ATOMIC
+$(mh_need_by_rules_with day)
 $need;
 END;
 COMMENT ON FUNCTION dist.certificate_need_counts(date) IS
