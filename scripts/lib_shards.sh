@@ -195,9 +195,9 @@ SQL
 # Wait (up to 60 s) until shard K has copied every reference table and holds
 # the coordinator's generation.
 mh_wait_reference() {	# mh_wait_reference DB K
-	local db=$1 k=$2 want i got
+	local db=$1 k=$2 want got
 	want=$(mh_coord_psql -d "$db" -Atc 'SELECT generation FROM mh_scale.reference_generation') || return 1
-	for i in $(seq 1 240); do
+	for _ in $(seq 1 240); do
 		got=$(mh_shard_psql "$k" -d "$db" -Atc "SELECT (SELECT count(*) FROM pg_catalog.pg_subscription_rel
 		                                                 WHERE srsubstate NOT IN ('r', 's'))
 		                                        || ':' || coalesce((SELECT generation FROM mh_scale.reference_generation), -1)" 2>/dev/null)

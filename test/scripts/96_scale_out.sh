@@ -213,7 +213,7 @@ check "a parameter recorded at the coordinator" t "$(record '[2024-12-02,2030-01
 mh_wait_reference "$DB" 1 && mh_wait_reference "$DB" 2
 check "both shards caught up with the coordinator's generation" 0 $?
 after=$(c "$reasons_one")
-[ "$after" != "$before" ] && ok "one node decides the new way" || not_ok "one node decides the new way"
+if [ "$after" != "$before" ]; then ok "one node decides the new way"; else not_ok "one node decides the new way"; fi
 check "counts per reason through the coordinator equal one node's new ones" "$after" "$(c "$reasons_dist")"
 check "decisions by value follow the coordinator's new rules" "$(c "$by_value_one")" "$(c "$by_value_dist")"
 check "each shard decides the new way (blanket certificates on both)" "true|true" \
@@ -228,7 +228,7 @@ check "another parameter (ecert_grace_months) recorded while shard 2 does not re
 	"$(c "SELECT mynahoken.record_legal_parameter('ecert_grace_months', NULL, '[2024-12-02,)', '12',
 	     (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'),
 	     note => 'scale-out test') IS NOT NULL")"
-[ "$(c "$by_value_one")" != "$before_stale" ] && ok "one node decides the new way again" || not_ok "one node decides the new way again"
+if [ "$(c "$by_value_one")" != "$before_stale" ]; then ok "one node decides the new way again"; else not_ok "one node decides the new way again"; fi
 out=$(mh_coord_psql -d "$DB" -Atc "$reasons_dist" 2>&1)
 like "the coordinator's query fails, naming the stale shard" \
 	"ERROR:  reference data of shard2 differ from the coordinator's: decisions refused" "$out"
