@@ -10081,8 +10081,8 @@ BEGIN
       pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
       hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
   END IF;
-  -- One re-check at a time per scope: two hand-offs of one employer would
-  -- otherwise both batch its documents.
+  -- One re-check at a time, to the end of the transaction: two hand-offs
+  -- of one employer would otherwise both batch its documents.
   PERFORM pg_advisory_xact_lock((mynahoken.issuance_lock_key())[1], 13);
   INSERT INTO mynahoken.issuance_review AS r (on_day, scope, employer, late_days, certificate_send_days)
   VALUES (p_on, CASE WHEN p_all THEN 'all' WHEN p_employer IS NULL THEN 'direct_mail' ELSE 'employer' END,
