@@ -9695,3 +9695,725 @@ COMMENT ON OPERATOR CLASS mynahoken.mynumber_sealed_ops USING btree IS
   'Default btree operator class of mynumber_sealed (byte order)';
 COMMENT ON OPERATOR FAMILY mynahoken.mynumber_sealed_ops USING btree IS
   'Btree operator family of mynumber_sealed';
+-- Issue 13, issuance lifecycle: documents re-checked at hand-off (withdrawn
+-- with a reason, or handed off and reported late), withdrawals recorded and
+-- never deleted, recall notices for 資格確認書 whose holder lost eligibility.
+-- New columns at the end of the tables 0.1 shipped.
+
+ALTER TABLE mynahoken.issuance_handoff
+  ADD COLUMN handoff_on  date,
+  ADD COLUMN review_id   bigint,
+  ADD COLUMN recalls     bigint NOT NULL DEFAULT 0;
+ALTER TABLE mynahoken.issuance_queue
+  ADD COLUMN status         text NOT NULL DEFAULT 'planned'
+                 CHECK (status IN ('planned', 'handed_off', 'sent', 'withdrawn')),
+  ADD COLUMN days_late      int,
+  ADD COLUMN withdrawn_on   date,
+  ADD COLUMN withdrawn_at   timestamptz,
+  ADD COLUMN withdrawn_reason text,
+  ADD COLUMN withdrawn_explanation jsonb,
+  ADD COLUMN review_id      bigint;
+UPDATE mynahoken.issuance_queue q
+   SET status = CASE WHEN q.sent_on IS NOT NULL THEN 'sent' WHEN q.handoff_id IS NOT NULL THEN 'handed_off' ELSE 'planned' END;
+ALTER TABLE mynahoken.issuance_queue
+  ADD CONSTRAINT issuance_queue_withdrawn CHECK ((status = 'withdrawn') = (withdrawn_reason IS NOT NULL));
+COMMENT ON TABLE mynahoken.issuance_queue IS
+  'Planned documents: one row per member, document, 資格取得日 and issue window (unique), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
+DROP INDEX mynahoken.issuance_queue_pending;
+CREATE INDEX issuance_queue_pending ON mynahoken.issuance_queue (employer) WHERE status = 'planned';
+COMMENT ON INDEX mynahoken.issuance_queue_pending IS 'Partial index: planned documents not yet in a hand-off batch nor withdrawn, by employer';
+
+CREATE SEQUENCE mynahoken.issuance_review_id_seq;
+COMMENT ON SEQUENCE mynahoken.issuance_review_id_seq IS 'Identifiers of issuance re-checks';
+CREATE TABLE mynahoken.issuance_review (
+  review_id      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.issuance_review_id_seq'),
+  on_day         date NOT NULL,
+  scope          text NOT NULL CHECK (scope IN ('all', 'employer', 'direct_mail')),
+  employer       text,
+  late_days      int NOT NULL,
+  certificate_send_days int NOT NULL,
+  reviewed_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  checked        bigint NOT NULL DEFAULT 0,
+  withdrawn      bigint NOT NULL DEFAULT 0,
+  recalls_planned bigint NOT NULL DEFAULT 0,
+  recalls_withdrawn bigint NOT NULL DEFAULT 0,
+  -- the decision's explanation of the withdrawals, once per "category/document/reason"
+  explanations   jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE mynahoken.issuance_review IS
+  'Re-checks of planned documents (review_issuance, and each hand-off): the day, the scope, how many documents were checked and withdrawn, recall notices planned and withdrawn, and the explanation of each kind of withdrawal (explain_certificate_need of its first member, rules and sourced parameters)';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_review', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_review_id_seq', '');
+
+CREATE SEQUENCE mynahoken.issuance_recall_id_seq;
+COMMENT ON SEQUENCE mynahoken.issuance_recall_id_seq IS 'Identifiers of recall notices';
+CREATE TABLE mynahoken.issuance_recall (
+  recall_id      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.issuance_recall_id_seq'),
+  -- No foreign keys: the queue and the batches stay truncatable on their own
+  -- (tests, demo resets), as in 0.1.
+  certificate_id bigint NOT NULL UNIQUE,   -- queue_id of the 資格確認書 to return
+  member_key     text NOT NULL,
+  employer       text,            -- the employer the certificate went through; NULL: mailed to the member
+  insurer_number mynahoken.insurer_number NOT NULL,
+  lost_on        date NOT NULL,   -- 資格喪失日 as the member source said on planned_on
+  valid_until    date NOT NULL,   -- last valid day of the certificate
+  planned_on     date NOT NULL,
+  review_id      bigint NOT NULL,
+  explanation    jsonb NOT NULL,  -- rule and sources
+  status         text NOT NULL DEFAULT 'planned'
+                 CHECK (status IN ('planned', 'handed_off', 'sent', 'returned', 'not_returned', 'withdrawn')),
+  handoff_id     bigint,
+  sent_on        date,
+  returned_on    date,
+  closed_on      date,            -- returned, not returned or withdrawn on that day
+  closed_reason  text,            -- returned, no_answer, validity_ended, eligible_again
+  CHECK ((status IN ('returned', 'not_returned', 'withdrawn')) = (closed_on IS NOT NULL)),
+  CHECK ((status = 'returned') = (returned_on IS NOT NULL))
+);
+COMMENT ON TABLE mynahoken.issuance_recall IS
+  'Recall notices: a member who lost eligibility while a 資格確認書 sent to them is still valid must return it (協会けんぽ 令和6年11月; 健康保険法施行規則 第51条); handed off by employer like documents, tracked to returned or not_returned';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall_id_seq', '');
+CREATE INDEX issuance_recall_open ON mynahoken.issuance_recall (employer) WHERE status IN ('planned', 'handed_off', 'sent');
+COMMENT ON INDEX mynahoken.issuance_recall_open IS 'Partial index: recall notices not closed, by employer';
+
+DROP FUNCTION mynahoken.prepare_handoff(text);
+DROP FUNCTION mynahoken.prepare_handoffs();
+
+CREATE OR REPLACE VIEW mynahoken.issuance_pending AS
+SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS oldest
+  FROM mynahoken.issuance_queue q
+ WHERE q.status = 'planned'
+ GROUP BY 1, 2, 3;
+COMMENT ON VIEW mynahoken.issuance_pending IS
+  'Planned documents not yet handed off nor withdrawn, per employer (NULL: direct mail), document and reason';
+
+CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                       ELSE '資格確認書の回収のお願い' END AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL) AS l;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch: COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+
+-- One batch: the documents of the employer (NULL: direct mail) still
+-- planned after the re-check rid, and its recall notices.
+CREATE FUNCTION mynahoken.issuance_batch(p_employer text, p_on date, p_review bigint,
+                                         p_certificate_send_days integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  h bigint := nextval('mynahoken.issuance_handoff_id_seq');
+  n bigint;
+  r bigint;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_life_docs') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_batch is called by prepare_handoff only',
+      hint => 'SELECT mynahoken.prepare_handoff(...) re-checks the documents and makes the batch.');
+  END IF;
+  -- The queue rows reference the batch: create it first, count after.
+  INSERT INTO mynahoken.issuance_handoff (handoff_id, employer, documents, handoff_on, review_id)
+  VALUES (h, p_employer, 0, p_on, p_review);
+  -- "=" and IS NULL separately, so that the partial index is used.  Only
+  -- the documents the re-check saw (pg_temp.mh_life_docs): a document a
+  -- concurrent run planned meanwhile waits for the next batch.  Late:
+  -- handed off after the send-by day (within late_days for an お知らせ, the
+  -- others were withdrawn by the re-check).
+  IF p_employer IS NULL THEN
+    UPDATE mynahoken.issuance_queue q
+       SET handoff_id = h, status = 'handed_off', review_id = p_review,
+           days_late = nullif(greatest(p_on - mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window,
+                                                                         p_certificate_send_days), 0), 0)
+     WHERE q.status = 'planned' AND q.employer IS NULL
+       AND q.queue_id IN (SELECT d.queue_id FROM pg_temp.mh_life_docs d WHERE d.status = 'planned');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE mynahoken.issuance_recall c SET handoff_id = h, status = 'handed_off'
+     WHERE c.status = 'planned' AND c.employer IS NULL;
+    GET DIAGNOSTICS r = ROW_COUNT;
+  ELSE
+    UPDATE mynahoken.issuance_queue q
+       SET handoff_id = h, status = 'handed_off', review_id = p_review,
+           days_late = nullif(greatest(p_on - mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window,
+                                                                         p_certificate_send_days), 0), 0)
+     WHERE q.status = 'planned' AND q.employer = p_employer
+       AND q.queue_id IN (SELECT d.queue_id FROM pg_temp.mh_life_docs d WHERE d.status = 'planned');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE mynahoken.issuance_recall c SET handoff_id = h, status = 'handed_off'
+     WHERE c.status = 'planned' AND c.employer = p_employer;
+    GET DIAGNOSTICS r = ROW_COUNT;
+  END IF;
+  IF n + r = 0 THEN
+    DELETE FROM mynahoken.issuance_handoff x WHERE x.handoff_id = h;
+    RETURN NULL;
+  END IF;
+  -- One current document per member and kind: the re-check withdrew the
+  -- superseded ones; a batch breaking this is never made.
+  IF EXISTS (SELECT FROM mynahoken.issuance_queue q WHERE q.handoff_id = h
+              GROUP BY q.member_key, q.document HAVING count(*) > 1) THEN
+    PERFORM mynahoken.raise_error('55000', 'a hand-off batch would hold two documents of one kind for a member');
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET documents = n, recalls = r WHERE x.handoff_id = h;
+  RETURN h;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_batch(text, date, bigint, integer) IS
+  'Internal: put the planned documents and recall notices of one employer (NULL: direct mail) into a new batch after the re-check p_review, recording days late; returns its id or NULL when there is nothing';
+
+CREATE FUNCTION mynahoken.prepare_handoff(employer text, on_day date DEFAULT CURRENT_DATE,
+                                          late_days integer DEFAULT 60,
+                                          certificate_send_days integer DEFAULT 14)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN mynahoken.issuance_batch(prepare_handoff.employer, on_day,
+           mynahoken.issuance_review_run(on_day, false, prepare_handoff.employer, late_days, certificate_send_days),
+           certificate_send_days);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.prepare_handoff(text, date, integer, integer) IS
+  'Re-check on on_day the planned documents of one employer (NULL: direct mail to members), withdraw those whose ground has gone, and put the others, with the employer''s recall notices, into a new batch; returns its id, or NULL when there is none; raises 22008, 22023, 42704, 23505 as review_issuance';
+
+CREATE FUNCTION mynahoken.prepare_handoffs(on_day date DEFAULT CURRENT_DATE, late_days integer DEFAULT 60,
+                                           certificate_send_days integer DEFAULT 14)
+RETURNS TABLE (handoff_id bigint, employer text, documents bigint, recalls bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  rid bigint := mynahoken.issuance_review_run(on_day, true, NULL, late_days, certificate_send_days);
+  e record;
+  h bigint;
+BEGIN
+  FOR e IN SELECT DISTINCT x.employer
+             FROM (SELECT q.employer FROM mynahoken.issuance_queue q WHERE q.status = 'planned'
+                   UNION ALL
+                   SELECT c.employer FROM mynahoken.issuance_recall c WHERE c.status = 'planned') AS x
+            ORDER BY 1 NULLS FIRST LOOP
+    h := mynahoken.issuance_batch(e.employer, on_day, rid, certificate_send_days);
+    IF h IS NOT NULL THEN
+      RETURN QUERY SELECT b.handoff_id, b.employer, b.documents, b.recalls
+                     FROM mynahoken.issuance_handoff b WHERE b.handoff_id = h;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.prepare_handoffs(date, integer, integer) IS
+  'prepare_handoff for every employer with documents or recall notices waiting (and for direct mail), after one re-check of all planned documents; one row per batch created';
+
+CREATE OR REPLACE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b mynahoken.issuance_handoff;
+  n bigint;
+  r bigint;
+BEGIN
+  SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
+   WHERE x.handoff_id = b.handoff_id;
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE q.handoff_id = b.handoff_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_recall c SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE c.handoff_id = b.handoff_id AND c.status = 'handed_off';
+  GET DIAGNOSTICS r = ROW_COUNT;
+  RETURN n + r;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.mark_handoff_sent(bigint, date) IS
+  'Mark every document and recall notice of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';
+
+CREATE OR REPLACE FUNCTION mynahoken.explain_issuance(member_key text, as_of date DEFAULT CURRENT_DATE,
+                                           known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  src regclass;
+  m record;
+  found_rows bigint;
+  cat mynahoken.insurer_category;
+  need jsonb;
+  validity jsonb;
+  notice jsonb;
+  planned jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT s.source::regclass INTO src FROM mynahoken.member_source s;
+  EXECUTE format('SELECT src.insurer_number::text AS ins, src.birth_date, src.acquired_on, src.lost_on,
+                         src.employer::text AS employer, coalesce(src.my_number_linked, false) AS linked,
+                         src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
+                         src.certificate_requested_on, src.certificate_valid_until
+                    FROM %s AS src WHERE src.member_key::text = $1', src)
+    INTO m USING explain_issuance.member_key;
+  GET DIAGNOSTICS found_rows = ROW_COUNT;
+  IF found_rows = 0 THEN
+    -- Never the key: member keys may be My Numbers.
+    PERFORM mynahoken.raise_error('P0002', 'member is not in the member source',
+      detail => 'No row of the member source has the given member_key.');
+  END IF;
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'queue_id', q.queue_id, 'document', q.document, 'reason', q.reason,
+           'valid_from', q.valid_from, 'valid_until', q.valid_until,
+           'sending_window', mynahoken.daterange_iso(q.sending_window),
+           'as_of', q.as_of, 'run_id', q.run_id, 'employer', q.employer,
+           'handoff_id', q.handoff_id, 'sent_on', q.sent_on, 'status', q.status,
+           'days_late', q.days_late, 'withdrawn_on', q.withdrawn_on, 'withdrawn_reason', q.withdrawn_reason,
+           'basis', (SELECT jsonb_build_object('rules', b.rules, 'parameters', b.parameters)
+                       FROM mynahoken.issuance_basis b WHERE b.basis_id = q.basis_id))
+           ORDER BY q.queue_id), '[]')
+    INTO planned
+    FROM mynahoken.issuance_queue q WHERE q.member_key = explain_issuance.member_key;
+  IF NOT coalesce(mynahoken.insurer_number_is_valid(m.ins), false) THEN
+    RETURN jsonb_build_object('member_key', explain_issuance.member_key, 'as_of', as_of,
+                              'problem', 'invalid_insurer_number', 'planned', planned);
+  END IF;
+  cat := mynahoken.category(m.ins::mynahoken.insurer_number);
+  BEGIN
+    need := mynahoken.explain_certificate_need(cat, as_of, m.birth_date, m.acquired_on, m.lost_on, m.linked,
+                                               m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                                               m.certificate_requested_on, known_on);
+    validity := mynahoken.explain_certificate_valid_until(cat, as_of, known_on);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    need := jsonb_build_object('error', SQLERRM);
+  END;
+  BEGIN
+    notice := mynahoken.explain_notice_sending_window(cat, m.acquired_on, known_on);
+  EXCEPTION WHEN no_data_found OR data_exception THEN
+    notice := jsonb_build_object('error', SQLERRM);
+  END;
+  RETURN jsonb_build_object(
+    'member_key', explain_issuance.member_key,
+    'as_of', as_of,
+    'insurer_number', m.ins::mynahoken.insurer_number::text,
+    'category', cat,
+    'employer', m.employer,
+    'my_number_linked', m.linked,
+    'certificate_need', need,
+    'certificate_valid_until', validity,
+    'notice_sending_window', notice,
+    'planned', planned);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.explain_issuance(text, date, date) IS
+  'Why a member gets (or not) a 資格確認書 and a 資格情報のお知らせ on a day: the decision explanations with sources, and the documents planned for the member';
+
+-- ---------------------------------------------------------------------------
+-- Send-by day of a planned document
+
+CREATE FUNCTION mynahoken.issuance_send_by(document mynahoken.issuance_document, valid_from date,
+                                           sending_window daterange,
+                                           certificate_send_days integer DEFAULT 14)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE document
+         WHEN 'notice' THEN pg_catalog.upper(sending_window) OPERATOR(pg_catalog.-) 1
+         WHEN 'certificate' THEN valid_from OPERATOR(pg_catalog.+) certificate_send_days
+       END;
+COMMENT ON FUNCTION mynahoken.issuance_send_by(mynahoken.issuance_document, date, daterange, integer) IS
+  'Last day a planned document should reach the print vendor: a 資格情報のお知らせ the last day of its sending window, a 資格確認書 certificate_send_days after the day it is valid from (an insurer decision, UNCONFIRMED: default 14 as the お知らせ); NULL when an argument is NULL';
+
+-- ---------------------------------------------------------------------------
+-- The decision, again, on the hand-off day
+
+-- certificate_need, or 'refused' when the decision functions refuse the
+-- member's facts: the per-row fallback of a re-check that hit such a row.
+CREATE FUNCTION mynahoken.issuance_need_safe(p_category mynahoken.insurer_category, p_day date,
+                                             p_birth_date date, p_acquired_on date, p_lost_on date,
+                                             p_linked boolean, p_registered_on date, p_withdrawn_on date,
+                                             p_ecert_expires_on date, p_requested_on date)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.certificate_need(p_category, p_day, p_birth_date, p_acquired_on, p_lost_on,
+                                    coalesce(p_linked, false), p_registered_on, p_withdrawn_on,
+                                    p_ecert_expires_on, p_requested_on)::text;
+EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+  RETURN 'refused';
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_need_safe(mynahoken.insurer_category, date, date, date, date, boolean, date, date, date, date) IS
+  'Internal: certificate_need as text, or refused when the decision functions refuse the facts (data exception); NULL when category or day is NULL';
+
+-- Reason code of a planned document whose ground has gone, from the
+-- certificate_need of its member on the day (NULL: the ground holds).
+CREATE FUNCTION mynahoken.issuance_ground(document mynahoken.issuance_document, planned_reason text,
+                                          need text, my_number_linked boolean,
+                                          myna_registered_on date, certificate_requested_on date)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN need IS NULL THEN NULL
+  WHEN need OPERATOR(pg_catalog.=) 'refused' THEN 'member_facts_refused'
+  WHEN need OPERATOR(pg_catalog.=) 'not_eligible' THEN 'lost_eligibility'
+  WHEN document OPERATOR(pg_catalog.=) 'certificate' THEN
+    CASE WHEN need OPERATOR(pg_catalog.<>) 'not_needed' THEN NULL
+         WHEN planned_reason OPERATOR(pg_catalog.=) 'on_request' AND certificate_requested_on IS NULL
+           THEN 'application_withdrawn'
+         WHEN myna_registered_on IS NOT NULL THEN 'myna_registered'
+         ELSE 'no_longer_needed' END
+  WHEN NOT coalesce(my_number_linked, false) THEN 'my_number_unlinked'
+  WHEN need OPERATOR(pg_catalog.=) ANY ('{late_elderly_blanket,late_elderly_age}'::text[]) THEN 'certificate_instead'
+END;
+COMMENT ON FUNCTION mynahoken.issuance_ground(mynahoken.issuance_document, text, text, boolean, date, date) IS
+  'Internal: NULL when a planned document (certificate or notice, its planned reason) is still due for a member whose certificate_need is need, else the reason code: lost_eligibility, application_withdrawn, myna_registered, no_longer_needed, my_number_unlinked, certificate_instead, member_facts_refused';
+
+-- The rule and sources of a recall notice.
+CREATE FUNCTION mynahoken.issuance_recall_basis()
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN '{"rules": ["certificate_recall"],
+         "sources": [{"code": "kyokai-2024-11", "page": 5,
+                      "quote": "資格確認書の有効期限内に退職した場合、資格確認書は回収してください。"},
+                     {"law": "健康保険法施行規則 第51条 (返納)", "in_force_from": "2024-12-02",
+                      "secondary": "https://www.rodo.co.jp/laws/123566/"}],
+         "note": "An expired certificate may be disposed of by the member (自己破棄, same source): a recall ends when the certificate expires."}'::jsonb;
+COMMENT ON FUNCTION mynahoken.issuance_recall_basis() IS
+  'Rule and sources of a recall notice: a 資格確認書 still valid when its holder loses eligibility is returned (協会けんぽ 令和6年11月 p.5; 健康保険法施行規則 第51条)';
+
+-- Re-check the planned documents of a scope (all, one employer, direct mail)
+-- on a day and plan or withdraw recall notices; returns the re-check's id.
+CREATE FUNCTION mynahoken.issuance_review_run(p_on date, p_all boolean, p_employer text,
+                                              p_late_days integer, p_certificate_send_days integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  src regclass;
+  rid bigint;
+  n bigint;
+  dup bigint;
+  safe boolean := false;
+BEGIN
+  IF p_on IS NULL OR NOT (p_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'the hand-off day must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF p_certificate_send_days IS NULL OR p_certificate_send_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'certificate_send_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  -- One re-check at a time, to the end of the transaction: two hand-offs
+  -- of one employer would otherwise both batch its documents.
+  PERFORM pg_advisory_xact_lock((mynahoken.issuance_lock_key())[1], 13);
+  INSERT INTO mynahoken.issuance_review AS r (on_day, scope, employer, late_days, certificate_send_days)
+  VALUES (p_on, CASE WHEN p_all THEN 'all' WHEN p_employer IS NULL THEN 'direct_mail' ELSE 'employer' END,
+          CASE WHEN NOT p_all THEN p_employer END, p_late_days, p_certificate_send_days)
+  RETURNING r.review_id INTO rid;
+
+  -- The documents of the scope, and the sent certificates still valid that
+  -- a recall could concern; then their members, read once from the source.
+  DROP TABLE IF EXISTS pg_temp.mh_life_docs, pg_temp.mh_life_members;
+  CREATE TEMP TABLE mh_life_docs ON COMMIT DROP AS
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, q.status
+    FROM mynahoken.issuance_queue q
+   WHERE (q.status = 'planned'
+          OR (q.status = 'sent' AND q.document = 'certificate' AND q.valid_until >= p_on
+              AND NOT EXISTS (SELECT FROM mynahoken.issuance_recall c WHERE c.certificate_id = q.queue_id)))
+     AND (p_all OR (p_employer IS NULL AND q.employer IS NULL) OR q.employer = p_employer);
+  INSERT INTO pg_temp.mh_life_docs
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, 'recall'
+    FROM mynahoken.issuance_recall c JOIN mynahoken.issuance_queue q ON q.queue_id = c.certificate_id
+   WHERE c.status = 'planned'
+     AND (p_all OR (p_employer IS NULL AND c.employer IS NULL) OR c.employer = p_employer);
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_members ON COMMIT DROP AS
+    SELECT src.member_key::text AS k,
+           CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                THEN mynahoken.category(src.insurer_number::text::mynahoken.insurer_number) END AS category,
+           src.birth_date, src.acquired_on, src.lost_on, coalesce(src.my_number_linked, false) AS linked,
+           src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on
+      FROM %s AS src
+     WHERE src.member_key::text IN (SELECT d.member_key FROM pg_temp.mh_life_docs d)
+  $q$, src);
+  SELECT count(*) - count(DISTINCT m.k) INTO dup FROM pg_temp.mh_life_members m;
+  IF dup > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), dup),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  CREATE INDEX ON pg_temp.mh_life_members (k);
+  CREATE INDEX ON pg_temp.mh_life_docs (queue_id);
+  ANALYZE pg_temp.mh_life_docs, pg_temp.mh_life_members;
+
+  -- Planned documents: the first reason that applies withdraws it.  The
+  -- decision (certificate_need) is computed set-based; a member whose facts
+  -- it refuses makes the statement fail, and it is redone row by row.
+  LOOP
+    BEGIN
+      WITH v AS (
+        SELECT d.queue_id, f.fixed, y.reason, y.need, m.category, newer.queue_id AS newer_id,
+               d.as_of, d.acquired_on, d.valid_until, d.document, d.valid_from, d.sending_window,
+               m.acquired_on AS member_acquired_on, m.lost_on AS member_lost_on
+          FROM pg_temp.mh_life_docs d
+          LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+          LEFT JOIN LATERAL (
+            SELECT q2.queue_id FROM mynahoken.issuance_queue q2
+             WHERE q2.member_key = d.member_key AND q2.document = d.document AND q2.status <> 'withdrawn'
+               AND (q2.acquired_on, q2.issue_window, q2.queue_id) > (d.acquired_on, d.issue_window, d.queue_id)
+             ORDER BY q2.acquired_on DESC, q2.issue_window DESC, q2.queue_id DESC LIMIT 1) AS newer ON true
+          CROSS JOIN LATERAL (
+            SELECT CASE
+                     WHEN m.k IS NULL THEN 'member_missing'
+                     WHEN m.category IS NULL THEN 'invalid_insurer_number'
+                     WHEN m.acquired_on IS NULL OR m.birth_date IS NULL THEN 'member_facts_missing'
+                     WHEN mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on, NULL, NULL) IS NOT NULL
+                       THEN 'member_facts_conflict'
+                     WHEN m.lost_on <= greatest(p_on, d.as_of) THEN 'lost_eligibility'
+                     WHEN m.acquired_on <> d.acquired_on THEN 'acquisition_changed'
+                     WHEN d.document = 'certificate' AND d.valid_until < p_on THEN 'validity_ended'
+                     WHEN newer.queue_id IS NOT NULL THEN 'superseded'
+                     WHEN d.document = 'notice' AND upper(d.sending_window) - 1 + p_late_days < p_on THEN 'send_by_passed'
+                   END AS fixed) AS f
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN f.fixed IS NULL AND NOT safe
+                        THEN mynahoken.certificate_need(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)::text
+                        WHEN f.fixed IS NULL
+                        THEN mynahoken.issuance_need_safe(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)
+                   END AS need) AS x
+          CROSS JOIN LATERAL (
+            SELECT coalesce(f.fixed, mynahoken.issuance_ground(d.document, d.reason, x.need, m.linked,
+                                                               m.myna_registered_on, m.certificate_requested_on)) AS reason,
+                   x.need) AS y
+         WHERE d.status = 'planned'
+      )
+      UPDATE mynahoken.issuance_queue q
+         SET status = 'withdrawn', withdrawn_on = p_on, withdrawn_at = clock_timestamp(),
+             withdrawn_reason = v.reason, review_id = rid,
+             withdrawn_explanation = jsonb_strip_nulls(jsonb_build_object(
+               'rule', v.reason, 'checked_on', p_on, 'decided_for', greatest(p_on, v.as_of),
+               'category', v.category, 'certificate_need', v.need,
+               'planned_for', v.as_of, 'planned_acquired_on', v.acquired_on,
+               'member_acquired_on', v.member_acquired_on, 'member_lost_on', v.member_lost_on,
+               'superseded_by', CASE WHEN v.fixed = 'superseded' THEN v.newer_id END,
+               'valid_until', v.valid_until,
+               'send_by', mynahoken.issuance_send_by(v.document, v.valid_from, v.sending_window, p_certificate_send_days),
+               'late_days', CASE WHEN v.fixed = 'send_by_passed' THEN p_late_days END,
+               'explanation', CASE WHEN v.need IS NOT NULL AND v.need <> 'refused' THEN 'issuance_review.explanations' END))
+        FROM v
+       WHERE q.queue_id = v.queue_id AND v.reason IS NOT NULL;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      EXIT;
+    EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+      IF safe THEN
+        RAISE;
+      END IF;
+      safe := true;
+    END;
+  END LOOP;
+  -- The decision's explanation (rules, parameters with their sources), once
+  -- per category, document and reason, from the first member withdrawn so:
+  -- explain_certificate_need costs milliseconds; explain_issuance gives any
+  -- member's own.
+  UPDATE mynahoken.issuance_review r
+     SET explanations = (
+       SELECT coalesce(jsonb_object_agg(e.category || '/' || e.document || '/' || e.reason,
+                mynahoken.issuance_merge_explanations(
+                  mynahoken.explain_certificate_need(m.category, greatest(p_on, e.as_of), m.birth_date, m.acquired_on,
+                    m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                    m.certificate_requested_on))), '{}')
+         FROM (SELECT DISTINCT ON (q.category, q.document, q.withdrawn_reason)
+                      q.category::text AS category, q.document::text AS document, q.withdrawn_reason AS reason,
+                      q.member_key, q.as_of
+                 FROM mynahoken.issuance_queue q
+                WHERE q.review_id = rid AND q.status = 'withdrawn'
+                  AND q.withdrawn_explanation ? 'certificate_need'
+                  AND q.withdrawn_explanation->>'certificate_need' <> 'refused'
+                ORDER BY q.category, q.document, q.withdrawn_reason, q.queue_id) AS e
+         JOIN pg_temp.mh_life_members m ON m.k = e.member_key)
+   WHERE r.review_id = rid;
+  UPDATE mynahoken.issuance_review r
+     SET checked = (SELECT count(*) FROM pg_temp.mh_life_docs d WHERE d.status = 'planned'), withdrawn = n
+   WHERE r.review_id = rid;
+
+  -- Recall notices planned earlier whose ground has gone before they left.
+  UPDATE mynahoken.issuance_recall c
+     SET status = 'withdrawn', closed_on = p_on,
+         closed_reason = CASE WHEN c.valid_until < p_on THEN 'validity_ended' ELSE 'eligible_again' END
+    FROM pg_temp.mh_life_docs d LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'recall' AND c.certificate_id = d.queue_id
+     AND (c.valid_until < p_on OR (m.k IS NOT NULL AND (m.lost_on IS NULL OR m.lost_on > p_on)));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_withdrawn = n WHERE r.review_id = rid;
+
+  -- Recall notices: a sent certificate still valid after its holder lost
+  -- eligibility (for the 資格 it was issued for).
+  INSERT INTO mynahoken.issuance_recall AS c
+         (certificate_id, member_key, employer, insurer_number, lost_on, valid_until, planned_on, review_id,
+          explanation)
+  SELECT q.queue_id, q.member_key, q.employer, q.insurer_number, m.lost_on, q.valid_until, p_on, rid,
+         mynahoken.issuance_recall_basis()
+           || jsonb_build_object('lost_on', m.lost_on, 'valid_until', q.valid_until, 'checked_on', p_on)
+    FROM pg_temp.mh_life_docs d
+    JOIN mynahoken.issuance_queue q ON q.queue_id = d.queue_id
+    JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'sent' AND m.lost_on <= p_on AND m.lost_on <= q.valid_until
+     AND m.acquired_on = q.acquired_on AND m.lost_on > q.acquired_on
+   ORDER BY q.queue_id
+  ON CONFLICT (certificate_id) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_planned = n WHERE r.review_id = rid;
+  -- pg_temp.mh_life_docs stays to the end of the transaction: the batches
+  -- take only the documents this re-check saw.
+  DROP TABLE pg_temp.mh_life_members;
+  RETURN rid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_review_run(date, boolean, text, integer, integer) IS
+  'Internal: re-check on a day the planned documents of all employers (p_all) or of one (NULL: direct mail), withdraw those whose ground has gone, withdraw or plan recall notices; returns the issuance_review id';
+
+-- ---------------------------------------------------------------------------
+-- Operators' functions
+
+CREATE FUNCTION mynahoken.review_issuance(on_day date DEFAULT CURRENT_DATE, late_days integer DEFAULT 60,
+                                          certificate_send_days integer DEFAULT 14)
+RETURNS TABLE (review_id bigint, checked bigint, withdrawn bigint, recalls_planned bigint, recalls_withdrawn bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  rid bigint := mynahoken.issuance_review_run(on_day, true, NULL, late_days, certificate_send_days);
+BEGIN
+  RETURN QUERY SELECT r.review_id, r.checked, r.withdrawn, r.recalls_planned, r.recalls_withdrawn
+                 FROM mynahoken.issuance_review r WHERE r.review_id = rid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.review_issuance(date, integer, integer) IS
+  'Re-check every planned, not handed-off document on a day (default today) and withdraw those whose ground has gone (資格喪失, マイナ保険証 registered, application withdrawn, superseded, validity ended, お知らせ send-by passed by more than late_days); plan recall notices for sent 資格確認書 still valid after their holder lost eligibility; one transaction; raises 22008, 22023, 42704, 23505 (duplicate member keys)';
+
+CREATE FUNCTION mynahoken.mark_recall_returned(recall_id bigint, returned_on date DEFAULT CURRENT_DATE)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  c mynahoken.issuance_recall;
+BEGIN
+  SELECT * INTO c FROM mynahoken.issuance_recall x WHERE x.recall_id = mark_recall_returned.recall_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'recall notice does not exist');
+  END IF;
+  IF c.closed_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('recall notice %s was already closed on %s'), c.recall_id, to_char(c.closed_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_recall x
+     SET status = 'returned', returned_on = mark_recall_returned.returned_on,
+         closed_on = mark_recall_returned.returned_on, closed_reason = 'returned'
+   WHERE x.recall_id = c.recall_id;
+  RETURN 'returned';
+END
+$$;
+COMMENT ON FUNCTION mynahoken.mark_recall_returned(bigint, date) IS
+  'Record that the 資格確認書 of a recall notice came back on a day (also before the notice was sent, which then is not sent); returns the new status; raises P0002 for an unknown recall notice, 55000 for one already closed';
+
+CREATE FUNCTION mynahoken.close_recalls(on_day date DEFAULT CURRENT_DATE, wait_days integer DEFAULT 60)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  n bigint;
+BEGIN
+  IF on_day IS NULL OR NOT (on_day BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'on_day must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF wait_days IS NULL OR wait_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'wait_days must be zero or more');
+  END IF;
+  UPDATE mynahoken.issuance_recall c
+     SET status = 'not_returned', closed_on = close_recalls.on_day,
+         closed_reason = CASE WHEN c.valid_until < close_recalls.on_day THEN 'validity_ended' ELSE 'no_answer' END
+   WHERE c.status = 'sent'
+     AND (c.sent_on + close_recalls.wait_days <= close_recalls.on_day OR c.valid_until < close_recalls.on_day);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.close_recalls(date, integer) IS
+  'Close as not_returned the recall notices sent at least wait_days before on_day (an insurer decision, UNCONFIRMED: default 60) or whose certificate has expired (an expired 資格確認書 may be disposed of by the member, 協会けんぽ 令和6年11月); returns how many; raises 22008, 22023';
+
+-- Documents and recall notices with their lifecycle, for operators and
+-- monitoring: late, withdrawn, recalls open.
+CREATE VIEW mynahoken.issuance_lifecycle AS
+SELECT q.queue_id AS id, 'document'::text AS kind, q.document::text AS document, q.member_key, q.employer,
+       q.status, q.reason, q.as_of AS planned_for,
+       mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window) AS send_by,
+       q.valid_until, q.handoff_id, q.sent_on, q.days_late,
+       q.withdrawn_on, q.withdrawn_reason, q.review_id, NULL::date AS closed_on
+  FROM mynahoken.issuance_queue q
+UNION ALL
+SELECT c.recall_id, 'recall', 'recall', c.member_key, c.employer, c.status, 'lost_eligibility', c.planned_on,
+       NULL, c.valid_until, c.handoff_id, c.sent_on, NULL, NULL,
+       CASE WHEN c.status = 'withdrawn' THEN c.closed_reason END, c.review_id, c.closed_on
+  FROM mynahoken.issuance_recall c;
+COMMENT ON VIEW mynahoken.issuance_lifecycle IS
+  'Planned documents and recall notices with their status (planned, handed_off, sent, withdrawn; recalls also returned, not_returned), send-by day (certificates: 14 days after valid_from), days late at hand-off, withdrawal reason and re-check';

@@ -16,7 +16,8 @@ SELECT m.member_id AS member_key, m.insurer_number, m.birth_date, m.acquired_on,
        m.certificate_requested_on, NULL::date AS certificate_valid_until
   FROM demo.members m;
 SELECT mynahoken.register_member_source('demo.issuance_members') AS registered \gset
-TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection, mynahoken.issuance_handoff;
+TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection, mynahoken.issuance_handoff,
+         mynahoken.issuance_review, mynahoken.issuance_recall;
 
 -- Three nights: 2025-09-01, the same night again (a rerun), and 2026-08-03
 -- after the 後期高齢者 certificates expired on 2026-07-31.
@@ -39,10 +40,24 @@ SELECT as_of, CASE document WHEN 'certificate' THEN '資格確認書' ELSE '資�
 SELECT problem, count(*) AS members FROM mynahoken.issuance_rejection
  WHERE run_id = (SELECT min(run_id) FROM mynahoken.issuance_run) GROUP BY 1 ORDER BY 2 DESC;
 
-\echo '== Hand-off: one batch per employer (and one mailed directly); the first lines of the largest'
+\echo '== Hand-off on 2026-11-30: every planned document re-checked that day, one batch per employer (and one mailed directly)'
 SELECT count(*) AS batches, sum(documents) AS documents,
        count(*) FILTER (WHERE employer IS NULL) AS direct_mail_batches
-  FROM mynahoken.prepare_handoffs();
+  FROM mynahoken.prepare_handoffs(DATE '2026-11-30');
+
+\echo '== Withdrawn by the re-check, and why; handed off late'
+SELECT status, coalesce(withdrawn_reason, CASE WHEN days_late > 0 THEN 'late' ELSE 'on time' END) AS why,
+       CASE document WHEN 'certificate' THEN '資格確認書' ELSE '資格情報のお知らせ' END AS document,
+       count(*) AS documents, min(days_late) AS min_days_late, max(days_late) AS max_days_late
+  FROM mynahoken.issuance_queue GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+
+\echo '== What reached the print vendor: no expired certificate, no member twice, no stale お知らせ'
+SELECT count(*) FILTER (WHERE q.document = 'certificate' AND q.valid_until < DATE '2026-11-30') AS expired_certificates,
+       (SELECT count(*) FROM (SELECT member_key FROM mynahoken.issuance_queue WHERE handoff_id IS NOT NULL
+                               GROUP BY handoff_id, member_key, document HAVING count(*) > 1) AS d) AS members_twice,
+       count(*) FILTER (WHERE q.document = 'notice' AND upper(q.sending_window) - 1 < DATE '2026-11-30' - 60) AS stale_notices
+  FROM mynahoken.issuance_queue q WHERE q.handoff_id IS NOT NULL;
+
 SELECT f.line_no, f.employer, f.insurer_number, f.member_key, f.document_name, f.reason, f.valid_from,
        f.valid_until, f.send_by
   FROM mynahoken.issuance_handoff_file f

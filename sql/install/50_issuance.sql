@@ -177,7 +177,11 @@ CREATE TABLE mynahoken.issuance_handoff (
   employer    text,              -- NULL: documents mailed directly to members
   documents   bigint NOT NULL,
   prepared_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-  sent_on     date
+  sent_on     date,
+  -- Issue 13 (added at the end: 0.1 shipped the table)
+  handoff_on  date,              -- the day its documents were re-checked for (NULL: prepared by 0.1)
+  review_id   bigint,            -- the re-check (issuance_review) done before the batch
+  recalls     bigint NOT NULL DEFAULT 0   -- recall notices (issuance_recall) in the batch
 );
 COMMENT ON TABLE mynahoken.issuance_handoff IS
   'Hand-off batches: planned documents of one employer (or of direct mail) given to the print vendor together';
@@ -204,18 +208,28 @@ CREATE TABLE mynahoken.issuance_queue (
   basis_id       bigint NOT NULL,
   handoff_id     bigint REFERENCES mynahoken.issuance_handoff,
   sent_on        date,
+  -- Issue 13, lifecycle (added at the end: 0.1 shipped the table)
+  status         text NOT NULL DEFAULT 'planned'
+                 CHECK (status IN ('planned', 'handed_off', 'sent', 'withdrawn')),
+  days_late      int,             -- days after its send-by day when handed off (NULL: on time)
+  withdrawn_on   date,            -- the day it was re-checked for and withdrawn
+  withdrawn_at   timestamptz,
+  withdrawn_reason text,          -- reason code: lost_eligibility, myna_registered, application_withdrawn, ...
+  withdrawn_explanation jsonb,    -- the decision's explanation (rules, parameters, sources) or the facts
+  review_id      bigint,          -- the re-check (issuance_review) that withdrew it or handed it off
   CONSTRAINT issuance_queue_once UNIQUE (member_key, document, acquired_on, issue_window),
   CHECK ((document = 'certificate') = (valid_until IS NOT NULL)),
-  CHECK ((document = 'notice') = (sending_window IS NOT NULL))
+  CHECK ((document = 'notice') = (sending_window IS NOT NULL)),
+  CONSTRAINT issuance_queue_withdrawn CHECK ((status = 'withdrawn') = (withdrawn_reason IS NOT NULL))
 );
 COMMENT ON TABLE mynahoken.issuance_queue IS
-  'Planned documents: one row per member, document, 資格取得日 and issue window (unique), with reason, validity, employer, legal basis and run; never a My Number';
+  'Planned documents: one row per member, document, 資格取得日 and issue window (unique), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_queue_id_seq', '');
 -- Documents not yet handed off, by employer: what prepare_handoff reads.
-CREATE INDEX issuance_queue_pending ON mynahoken.issuance_queue (employer) WHERE handoff_id IS NULL;
+CREATE INDEX issuance_queue_pending ON mynahoken.issuance_queue (employer) WHERE status = 'planned';
 CREATE INDEX issuance_queue_handoff ON mynahoken.issuance_queue (handoff_id) WHERE handoff_id IS NOT NULL;
-COMMENT ON INDEX mynahoken.issuance_queue_pending IS 'Partial index: planned documents not yet in a hand-off batch, by employer';
+COMMENT ON INDEX mynahoken.issuance_queue_pending IS 'Partial index: planned documents not yet in a hand-off batch nor withdrawn, by employer';
 COMMENT ON INDEX mynahoken.issuance_queue_handoff IS 'Documents of each hand-off batch';
 
 CREATE TABLE mynahoken.issuance_rejection (
@@ -227,3 +241,60 @@ CREATE TABLE mynahoken.issuance_rejection (
 COMMENT ON TABLE mynahoken.issuance_rejection IS
   'Members a run skipped and why (invalid_insurer_number, lost_before_acquired, ...); the problem never quotes a My Number';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_rejection', '');
+
+-- ---------------------------------------------------------------------------
+-- Lifecycle (issue 13): re-checks and recall notices (54_issuance_lifecycle.sql)
+
+CREATE SEQUENCE mynahoken.issuance_review_id_seq;
+COMMENT ON SEQUENCE mynahoken.issuance_review_id_seq IS 'Identifiers of issuance re-checks';
+CREATE TABLE mynahoken.issuance_review (
+  review_id      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.issuance_review_id_seq'),
+  on_day         date NOT NULL,
+  scope          text NOT NULL CHECK (scope IN ('all', 'employer', 'direct_mail')),
+  employer       text,
+  late_days      int NOT NULL,
+  certificate_send_days int NOT NULL,
+  reviewed_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+  checked        bigint NOT NULL DEFAULT 0,
+  withdrawn      bigint NOT NULL DEFAULT 0,
+  recalls_planned bigint NOT NULL DEFAULT 0,
+  recalls_withdrawn bigint NOT NULL DEFAULT 0,
+  -- the decision's explanation of the withdrawals, once per "category/document/reason"
+  explanations   jsonb NOT NULL DEFAULT '{}'
+);
+COMMENT ON TABLE mynahoken.issuance_review IS
+  'Re-checks of planned documents (review_issuance, and each hand-off): the day, the scope, how many documents were checked and withdrawn, recall notices planned and withdrawn, and the explanation of each kind of withdrawal (explain_certificate_need of its first member, rules and sourced parameters)';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_review', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_review_id_seq', '');
+
+CREATE SEQUENCE mynahoken.issuance_recall_id_seq;
+COMMENT ON SEQUENCE mynahoken.issuance_recall_id_seq IS 'Identifiers of recall notices';
+CREATE TABLE mynahoken.issuance_recall (
+  recall_id      bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.issuance_recall_id_seq'),
+  -- No foreign keys: the queue and the batches stay truncatable on their own
+  -- (tests, demo resets), as in 0.1.
+  certificate_id bigint NOT NULL UNIQUE,   -- queue_id of the 資格確認書 to return
+  member_key     text NOT NULL,
+  employer       text,            -- the employer the certificate went through; NULL: mailed to the member
+  insurer_number mynahoken.insurer_number NOT NULL,
+  lost_on        date NOT NULL,   -- 資格喪失日 as the member source said on planned_on
+  valid_until    date NOT NULL,   -- last valid day of the certificate
+  planned_on     date NOT NULL,
+  review_id      bigint NOT NULL,
+  explanation    jsonb NOT NULL,  -- rule and sources
+  status         text NOT NULL DEFAULT 'planned'
+                 CHECK (status IN ('planned', 'handed_off', 'sent', 'returned', 'not_returned', 'withdrawn')),
+  handoff_id     bigint,
+  sent_on        date,
+  returned_on    date,
+  closed_on      date,            -- returned, not returned or withdrawn on that day
+  closed_reason  text,            -- returned, no_answer, validity_ended, eligible_again
+  CHECK ((status IN ('returned', 'not_returned', 'withdrawn')) = (closed_on IS NOT NULL)),
+  CHECK ((status = 'returned') = (returned_on IS NOT NULL))
+);
+COMMENT ON TABLE mynahoken.issuance_recall IS
+  'Recall notices: a member who lost eligibility while a 資格確認書 sent to them is still valid must return it (協会けんぽ 令和6年11月; 健康保険法施行規則 第51条); handed off by employer like documents, tracked to returned or not_returned';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall_id_seq', '');
+CREATE INDEX issuance_recall_open ON mynahoken.issuance_recall (employer) WHERE status IN ('planned', 'handed_off', 'sent');
+COMMENT ON INDEX mynahoken.issuance_recall_open IS 'Partial index: recall notices not closed, by employer';

@@ -21,36 +21,49 @@ COMMENT ON VIEW mynahoken.issuance_runs IS
 CREATE VIEW mynahoken.issuance_pending AS
 SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS oldest
   FROM mynahoken.issuance_queue q
- WHERE q.handoff_id IS NULL
+ WHERE q.status = 'planned'
  GROUP BY 1, 2, 3;
 COMMENT ON VIEW mynahoken.issuance_pending IS
-  'Planned documents not yet handed off, per employer (NULL: direct mail), document and reason';
+  'Planned documents not yet handed off nor withdrawn, per employer (NULL: direct mail), document and reason';
 
 -- The print vendor's layout: one line per document, grouped by batch
 -- (one employer each), with the Japanese document name and dates in ISO.
 CREATE VIEW mynahoken.issuance_handoff_file AS
-SELECT q.handoff_id,
-       coalesce(q.employer, '') AS employer,
-       CASE WHEN q.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
-       row_number() OVER (PARTITION BY q.handoff_id ORDER BY q.member_key COLLATE "C", q.document) AS line_no,
-       mynahoken.padded(q.insurer_number) AS insurer_number,
-       q.member_key,
-       CASE q.document WHEN 'certificate' THEN '資格確認書' ELSE '資格情報のお知らせ' END AS document_name,
-       q.document::text AS document,
-       q.reason,
-       pg_catalog.to_char(q.valid_from, 'YYYY-MM-DD') AS valid_from,
-       pg_catalog.to_char(q.valid_until, 'YYYY-MM-DD') AS valid_until,
-       pg_catalog.to_char(upper(q.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
-       q.queue_id
-  FROM mynahoken.issuance_queue q
- WHERE q.handoff_id IS NOT NULL;
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                       ELSE '資格確認書の回収のお願い' END AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL) AS l;
 COMMENT ON VIEW mynahoken.issuance_handoff_file IS
-  'Hand-off file for the print vendor, one line per document of each batch: COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch: COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
 
 -- ---------------------------------------------------------------------------
 -- Hand-off and sending
 
-CREATE FUNCTION mynahoken.prepare_handoff(employer text)
+-- One batch: the documents of the employer (NULL: direct mail) still
+-- planned after the re-check rid, and its recall notices.
+CREATE FUNCTION mynahoken.issuance_batch(p_employer text, p_on date, p_review bigint,
+                                         p_certificate_send_days integer)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -59,52 +72,104 @@ AS $$
 DECLARE
   h bigint := nextval('mynahoken.issuance_handoff_id_seq');
   n bigint;
+  r bigint;
 BEGIN
-  -- The queue rows reference the batch: create it first, count after.
-  INSERT INTO mynahoken.issuance_handoff (handoff_id, employer, documents)
-  VALUES (h, prepare_handoff.employer, 0);
-  -- "=" and IS NULL separately, so that the partial index is used.
-  IF prepare_handoff.employer IS NULL THEN
-    UPDATE mynahoken.issuance_queue q SET handoff_id = h
-     WHERE q.handoff_id IS NULL AND q.employer IS NULL;
-  ELSE
-    UPDATE mynahoken.issuance_queue q SET handoff_id = h
-     WHERE q.handoff_id IS NULL AND q.employer = prepare_handoff.employer;
+  IF pg_catalog.to_regclass('pg_temp.mh_life_docs') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_batch is called by prepare_handoff only',
+      hint => 'SELECT mynahoken.prepare_handoff(...) re-checks the documents and makes the batch.');
   END IF;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  IF n = 0 THEN
+  -- The queue rows reference the batch: create it first, count after.
+  INSERT INTO mynahoken.issuance_handoff (handoff_id, employer, documents, handoff_on, review_id)
+  VALUES (h, p_employer, 0, p_on, p_review);
+  -- "=" and IS NULL separately, so that the partial index is used.  Only
+  -- the documents the re-check saw (pg_temp.mh_life_docs): a document a
+  -- concurrent run planned meanwhile waits for the next batch.  Late:
+  -- handed off after the send-by day (within late_days for an お知らせ, the
+  -- others were withdrawn by the re-check).
+  IF p_employer IS NULL THEN
+    UPDATE mynahoken.issuance_queue q
+       SET handoff_id = h, status = 'handed_off', review_id = p_review,
+           days_late = nullif(greatest(p_on - mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window,
+                                                                         p_certificate_send_days), 0), 0)
+     WHERE q.status = 'planned' AND q.employer IS NULL
+       AND q.queue_id IN (SELECT d.queue_id FROM pg_temp.mh_life_docs d WHERE d.status = 'planned');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE mynahoken.issuance_recall c SET handoff_id = h, status = 'handed_off'
+     WHERE c.status = 'planned' AND c.employer IS NULL;
+    GET DIAGNOSTICS r = ROW_COUNT;
+  ELSE
+    UPDATE mynahoken.issuance_queue q
+       SET handoff_id = h, status = 'handed_off', review_id = p_review,
+           days_late = nullif(greatest(p_on - mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window,
+                                                                         p_certificate_send_days), 0), 0)
+     WHERE q.status = 'planned' AND q.employer = p_employer
+       AND q.queue_id IN (SELECT d.queue_id FROM pg_temp.mh_life_docs d WHERE d.status = 'planned');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE mynahoken.issuance_recall c SET handoff_id = h, status = 'handed_off'
+     WHERE c.status = 'planned' AND c.employer = p_employer;
+    GET DIAGNOSTICS r = ROW_COUNT;
+  END IF;
+  IF n + r = 0 THEN
     DELETE FROM mynahoken.issuance_handoff x WHERE x.handoff_id = h;
     RETURN NULL;
   END IF;
-  UPDATE mynahoken.issuance_handoff x SET documents = n WHERE x.handoff_id = h;
+  -- One current document per member and kind: the re-check withdrew the
+  -- superseded ones; a batch breaking this is never made.
+  IF EXISTS (SELECT FROM mynahoken.issuance_queue q WHERE q.handoff_id = h
+              GROUP BY q.member_key, q.document HAVING count(*) > 1) THEN
+    PERFORM mynahoken.raise_error('55000', 'a hand-off batch would hold two documents of one kind for a member');
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET documents = n, recalls = r WHERE x.handoff_id = h;
   RETURN h;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.prepare_handoff(text) IS
-  'Put every planned document of one employer (NULL: direct mail to members) not yet handed off into a new batch; returns its id, or NULL when there is none';
+COMMENT ON FUNCTION mynahoken.issuance_batch(text, date, bigint, integer) IS
+  'Internal: put the planned documents and recall notices of one employer (NULL: direct mail) into a new batch after the re-check p_review, recording days late; returns its id or NULL when there is nothing';
 
-CREATE FUNCTION mynahoken.prepare_handoffs()
-RETURNS TABLE (handoff_id bigint, employer text, documents bigint)
+CREATE FUNCTION mynahoken.prepare_handoff(employer text, on_day date DEFAULT CURRENT_DATE,
+                                          late_days integer DEFAULT 60,
+                                          certificate_send_days integer DEFAULT 14)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN mynahoken.issuance_batch(prepare_handoff.employer, on_day,
+           mynahoken.issuance_review_run(on_day, false, prepare_handoff.employer, late_days, certificate_send_days),
+           certificate_send_days);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.prepare_handoff(text, date, integer, integer) IS
+  'Re-check on on_day the planned documents of one employer (NULL: direct mail to members), withdraw those whose ground has gone, and put the others, with the employer''s recall notices, into a new batch; returns its id, or NULL when there is none; raises 22008, 22023, 42704, 23505 as review_issuance';
+
+CREATE FUNCTION mynahoken.prepare_handoffs(on_day date DEFAULT CURRENT_DATE, late_days integer DEFAULT 60,
+                                           certificate_send_days integer DEFAULT 14)
+RETURNS TABLE (handoff_id bigint, employer text, documents bigint, recalls bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
+  rid bigint := mynahoken.issuance_review_run(on_day, true, NULL, late_days, certificate_send_days);
   e record;
   h bigint;
 BEGIN
-  FOR e IN SELECT DISTINCT q.employer FROM mynahoken.issuance_queue q
-            WHERE q.handoff_id IS NULL ORDER BY 1 NULLS FIRST LOOP
-    h := mynahoken.prepare_handoff(e.employer);
+  FOR e IN SELECT DISTINCT x.employer
+             FROM (SELECT q.employer FROM mynahoken.issuance_queue q WHERE q.status = 'planned'
+                   UNION ALL
+                   SELECT c.employer FROM mynahoken.issuance_recall c WHERE c.status = 'planned') AS x
+            ORDER BY 1 NULLS FIRST LOOP
+    h := mynahoken.issuance_batch(e.employer, on_day, rid, certificate_send_days);
     IF h IS NOT NULL THEN
-      RETURN QUERY SELECT b.handoff_id, b.employer, b.documents
+      RETURN QUERY SELECT b.handoff_id, b.employer, b.documents, b.recalls
                      FROM mynahoken.issuance_handoff b WHERE b.handoff_id = h;
     END IF;
   END LOOP;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.prepare_handoffs() IS
-  'prepare_handoff for every employer with documents waiting (and for direct mail); one row per batch created';
+COMMENT ON FUNCTION mynahoken.prepare_handoffs(date, integer, integer) IS
+  'prepare_handoff for every employer with documents or recall notices waiting (and for direct mail), after one re-check of all planned documents; one row per batch created';
 
 CREATE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
 RETURNS bigint
@@ -115,6 +180,7 @@ AS $$
 DECLARE
   b mynahoken.issuance_handoff;
   n bigint;
+  r bigint;
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
@@ -126,14 +192,17 @@ BEGIN
   END IF;
   UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
    WHERE x.handoff_id = b.handoff_id;
-  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
    WHERE q.handoff_id = b.handoff_id;
   GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n;
+  UPDATE mynahoken.issuance_recall c SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE c.handoff_id = b.handoff_id AND c.status = 'handed_off';
+  GET DIAGNOSTICS r = ROW_COUNT;
+  RETURN n + r;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.mark_handoff_sent(bigint, date) IS
-  'Mark every document of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';
+  'Mark every document and recall notice of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';
 
 -- ---------------------------------------------------------------------------
 -- Explanation of one member
@@ -177,7 +246,8 @@ BEGIN
            'valid_from', q.valid_from, 'valid_until', q.valid_until,
            'sending_window', mynahoken.daterange_iso(q.sending_window),
            'as_of', q.as_of, 'run_id', q.run_id, 'employer', q.employer,
-           'handoff_id', q.handoff_id, 'sent_on', q.sent_on,
+           'handoff_id', q.handoff_id, 'sent_on', q.sent_on, 'status', q.status,
+           'days_late', q.days_late, 'withdrawn_on', q.withdrawn_on, 'withdrawn_reason', q.withdrawn_reason,
            'basis', (SELECT jsonb_build_object('rules', b.rules, 'parameters', b.parameters)
                        FROM mynahoken.issuance_basis b WHERE b.basis_id = q.basis_id))
            ORDER BY q.queue_id), '[]')

@@ -6,7 +6,7 @@
 -- documented "no value on the given day" / "no 資格確認書" errors; never an
 -- unreadable value, never an internal error (issue 12, item 5).
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 SET LOCAL search_path = public, mynahoken;
 
 -- X is replaced by each extreme date; a call may name its result type.
@@ -32,6 +32,7 @@ INSERT INTO call VALUES
  ('mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules,date)', $$mynahoken.myna_usable_until_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2025-09-01', NULL), X)$$),
  ('mynahoken.next_open_day(date)', $$mynahoken.next_open_day(X)$$),
  ('mynahoken.linkage_due_on(date,integer)', $$mynahoken.linkage_due_on(X, 5)$$),
+ ('mynahoken.issuance_send_by(mynahoken.issuance_document,date,daterange,integer)', $$mynahoken.issuance_send_by('certificate', X, NULL, 14)$$),
  ('mynahoken.rule_add_months(date,integer)', $$mynahoken.rule_add_months(X, 12)$$),
  ('mynahoken.rule_birthday(date,integer)', $$mynahoken.rule_birthday(X, 75)$$),
  ('mynahoken.rule_month_end(date)', $$mynahoken.rule_month_end(X)$$),

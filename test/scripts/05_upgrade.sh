@@ -145,7 +145,11 @@ SELECT 'revoked', count(*) FROM mynahoken.revoked_certificate;
 SELECT 'source table', source::text FROM mynahoken.member_source;
 SELECT 'run', run_id, as_of, status FROM mynahoken.issuance_run ORDER BY 2;
 SELECT 'queue', document, count(*) FROM mynahoken.issuance_queue GROUP BY 2 ORDER BY 2;
-SELECT 'queue digest', md5(string_agg(q::text, ',' ORDER BY q.queue_id)) FROM mynahoken.issuance_queue q;
+-- the columns 0.1 had (0.2 adds lifecycle columns at the end)
+SELECT 'queue digest', md5(string_agg((q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window, q.reason,
+                                       q.valid_from, q.valid_until, q.sending_window, q.insurer_number, q.category,
+                                       q.employer, q.as_of, q.run_id, q.basis_id, q.handoff_id, q.sent_on)::text,
+                                      ',' ORDER BY q.queue_id)) FROM mynahoken.issuance_queue q;
 SQL
 }
 

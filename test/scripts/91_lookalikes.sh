@@ -46,7 +46,8 @@ DROP SCHEMA IF EXISTS evil CASCADE;
 DROP SCHEMA IF EXISTS lookalike_test CASCADE;
 SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'mh-lookalike-test';
 TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection,
-         mynahoken.issuance_handoff, mynahoken.issuance_basis, mynahoken.member_source;
+         mynahoken.issuance_handoff, mynahoken.issuance_basis, mynahoken.member_source,
+         mynahoken.issuance_review, mynahoken.issuance_recall;
 DELETE FROM mynahoken.trust_anchor;
 DELETE FROM mynahoken.revoked_certificate;
 DROP FUNCTION IF EXISTS mynahoken.rule_eval_certificate_need(date, date);
@@ -213,7 +214,7 @@ INSERT INTO special VALUES
   ('record_legal_change_set(date,jsonb,text,text)',
    $$SELECT mynahoken.record_legal_change_set(CURRENT_DATE, '[{"name": "certificate_term_months", "scope": "municipal_nhi", "valid": "[2028-04-01,)", "value": "24", "source": "mynahoken-default"}, {"name": "certificate_renewal_month", "scope": "municipal_nhi", "valid": "[2028-04-01,)", "value": "4", "source": "mynahoken-default"}]'::pg_catalog.jsonb, NULL::pg_catalog.text, 'look-alike test'::pg_catalog.text)$$),
   ('explain_issuance(text,date,date)', $$SELECT mynahoken.explain_issuance('4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
-  ('prepare_handoff(text)', $$SELECT mynahoken.prepare_handoff('E1'::pg_catalog.text)$$),
+  ('prepare_handoff(text,date,integer,integer)', $$SELECT mynahoken.prepare_handoff('E1'::pg_catalog.text, '2026-08-04'::pg_catalog.date, 60, 14)$$),
   ('mark_handoff_sent(bigint,date)', $$SELECT mynahoken.mark_handoff_sent((SELECT pg_catalog.max(h.handoff_id) FROM mynahoken.issuance_handoff AS h), '2026-08-04'::pg_catalog.date)$$),
   ('schedule_issuance(text,text,integer)', $$SELECT mynahoken.schedule_issuance('0 17 * * *'::pg_catalog.text, 'mh-lookalike-test'::pg_catalog.text, 3)$$),
   ('unschedule_issuance(text)', $$SELECT mynahoken.unschedule_issuance('mh-lookalike-test'::pg_catalog.text)$$),
@@ -221,7 +222,17 @@ INSERT INTO special VALUES
   ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2025-09-01'::pg_catalog.date)$$),
   ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2026-08-03'::pg_catalog.date, 50, 60, NULL::pg_catalog.date, 0, 1)$$),
   ('plan_issuance(date,integer,integer,date,integer,integer,boolean)', $$CALL mynahoken.plan_issuance('2026-08-03'::pg_catalog.date, 50, 60, '2026-01-01'::pg_catalog.date, 0, 0, false)$$),
-  ('prepare_handoffs()', $$SELECT mynahoken.prepare_handoffs()$$);
+  ('prepare_handoffs(date,integer,integer)', $$SELECT mynahoken.prepare_handoffs('2026-08-04'::pg_catalog.date, 60, 14)$$),
+  -- Issue 13, lifecycle: a review, a recall returned and closed.
+  ('review_issuance(date,integer,integer)', $$SELECT mynahoken.review_issuance('2026-09-01'::pg_catalog.date, 60, 14)$$),
+  ('mark_recall_returned(bigint,date)', $$SELECT mynahoken.mark_recall_returned(c.recall_id, '2026-09-02'::pg_catalog.date) FROM mynahoken.issuance_recall AS c WHERE c.closed_on IS NULL LIMIT 1$$),
+  ('close_recalls(date,integer)', $$SELECT mynahoken.close_recalls('2026-12-01'::pg_catalog.date, 60)$$),
+  ('issuance_send_by(mynahoken.issuance_document,date,daterange,integer)', $$SELECT mynahoken.issuance_send_by('notice'::mynahoken.issuance_document, '2026-08-03'::pg_catalog.date, '[2026-08-03,2026-08-17)'::pg_catalog.daterange, 14)$$),
+  ('issuance_ground(mynahoken.issuance_document,text,text,boolean,date,date)', $$SELECT mynahoken.issuance_ground('certificate'::mynahoken.issuance_document, 'on_request'::pg_catalog.text, 'not_needed'::pg_catalog.text, true, '2022-01-01'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('issuance_need_safe(mynahoken.insurer_category,date,date,date,date,boolean,date,date,date,date)', $$SELECT mynahoken.issuance_need_safe('municipal_nhi'::mynahoken.insurer_category, '2026-08-03'::pg_catalog.date, '1980-01-01'::pg_catalog.date, '2010-04-01'::pg_catalog.date, NULL::pg_catalog.date, true, NULL::pg_catalog.date, NULL::pg_catalog.date, NULL::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('issuance_recall_basis()', $$SELECT mynahoken.issuance_recall_basis()$$),
+  ('issuance_review_run(date,boolean,text,integer,integer)', 'SELECT ''run by review_issuance and prepare_handoff'' AS covered'),
+  ('issuance_batch(text,date,bigint,integer)', 'SELECT ''run by prepare_handoff'' AS covered');
 -- Type I/O: text forms through the input functions, binary forms through COPY.
 INSERT INTO special
 SELECT u.ty || '_in(cstring)', format('SELECT mynahoken.%s_in(mynahoken.%s_out(%s))', u.ty, u.ty, s.expr)

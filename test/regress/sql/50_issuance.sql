@@ -109,10 +109,10 @@ SELECT e->>'category' AS category, e->'certificate_need'->'result' AS need,
 SELECT e->>'problem' AS problem FROM mynahoken.explain_issuance('6', '2025-09-01') AS e;
 SELECT mynahoken.explain_issuance('99', '2025-09-01');
 
--- Hand-off: what is waiting, one batch per employer, the vendor's file.
+-- Hand-off on 2025-09-04: what is waiting, one batch per employer, the vendor's file.
 SELECT * FROM mynahoken.issuance_pending ORDER BY employer NULLS FIRST, document, reason;
-SELECT employer, documents FROM mynahoken.prepare_handoffs() ORDER BY employer NULLS FIRST;
-SELECT mynahoken.prepare_handoff('E1') AS nothing_left_for_e1;
+SELECT employer, documents FROM mynahoken.prepare_handoffs('2025-09-04') ORDER BY employer NULLS FIRST;
+SELECT mynahoken.prepare_handoff('E1', '2025-09-04') AS nothing_left_for_e1;
 SELECT f.employer, f.deliver_to, f.line_no, f.insurer_number, f.member_key, f.document_name,
        f.reason, f.valid_from, f.valid_until, f.send_by
   FROM mynahoken.issuance_handoff_file f
