@@ -470,7 +470,17 @@ INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expressio
    NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)'),
   ('national_certificate_valid_until', 'date', 'derived', NULL,
    'mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on})',
-   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number');
+   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number'),
+  -- facts of the national table national.certificate_need: values of the
+  -- decision and knowledge days only, read once per statement
+  ('decision_day', 'date', 'derived', NULL, '{day}', NULL, NULL, NULL, 'unknown',
+   'The decision day itself, for cells that compare it with a legal parameter'),
+  ('late_elderly_rule_age', 'int', 'derived', NULL,
+   'mynahoken.rule_age_on({birth_date}, (SELECT mynahoken.legal_value_date(''late_elderly_age_rule_from'', {day}, ''late_elderly'', {known_on})))',
+   NULL, 0, 150, 'unknown', 'Completed years of age on the day the 後期高齢者 age rule starts (legal parameter late_elderly_age_rule_from)'),
+  ('ecert_expired_before', 'date', 'derived', NULL,
+   '(SELECT mynahoken.rule_add_months(CAST(pg_catalog.date_trunc(''month'', CAST({day} AS pg_catalog.timestamp)) AS pg_catalog.date), OPERATOR(pg_catalog.-) mynahoken.legal_value_int(''ecert_grace_months'', {day}, NULL, {known_on})))',
+   NULL, NULL, NULL, 'unknown', 'An e-certificate that expired before this day is past its grace period on the decision day: the first day of the month ecert_grace_months before the decision day''s month');
 
 INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description) VALUES
   ('certificate_need', 'not_eligible', '資格なし', false, true, 10, 'No 資格 on the day: no document at all'),
@@ -495,6 +505,47 @@ INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, descri
    'Application (申請): the product renews an applicant at every renewal; MHLW 2025-03-13 names renewal without application only for 要配慮者, so an insurer may count other applications once', true),
   ('national.certificate_valid_until:term', 'certificate_valid_until', '{}', true,
    'The insurer''s term and renewal month (certificate_term_months, certificate_renewal_month); every insurer output is capped at the legal maximum (certificate_max_months)', false);
+
+-- The national decision certificate_need re-expressed as a shipped, labelled
+-- first-hit table, equal to the C function mynahoken.certificate_need (the
+-- oracle, test/pgtap/62_rules_national.sql).  Rows with the outcome
+-- undecidable are the members the C function refuses; a param() is read for
+-- the one category of its row's category cell, else for every category.
+INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, hit_policy, on_no_match, description, created_by)
+VALUES ('national.certificate_need', 'certificate_need', 'national',
+        ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+        'first', 'error',
+        'The national decision mynahoken.certificate_need as rows (the C function stays the oracle)', 'mynahoken');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, recorded_at, source, columns, status, author, approved_by, activated_at, note)
+VALUES ('national.certificate_need', '(,)', '2023-12-27', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+        '{category,birth_date,acquired_on,lost_on,decision_day,late_elderly_rule_age,my_number_linked,myna_withdrawn_on,myna_registered_on,ecert_expires_on,certificate_requested_on}',
+        'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
+        'mynahoken.certificate_need (src/core/transition.c, mh_certificate_need) as a table; the parameters keep their own sources in the calendar');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
+SELECT v.version_id, r.row_no, r.cells, r.outcome, r.label, r.note
+  FROM mynahoken.rule_version v,
+       (VALUES
+  --        category        birth_date     acquired_on      lost_on            decision_day                              late_elderly_rule_age                    my_number_linked withdrawn                         registered     ecert_expires_on          requested
+  (1,  '{"null",            -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Not a valid insurer number'),
+  (2,  '{-,               "null",          -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No birth date'),
+  (3,  '{-,               -,             "null",            -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No acquisition day'),
+  (4,  '{-,               -,             -,               "< acquired_on",   -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Lost before acquired'),
+  (5,  '{-,               -,             "< birth_date",  -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Acquired before birth'),
+  (6,  '{-,               -,             "> day",         -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Acquired after the day'),
+  (7,  '{-,               -,             -,               "<= day",          -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Lost on or before the day'),
+  (8,  '{late_elderly,    -,             -,               -,                 "<= param(late_elderly_blanket_until)",   -,                                       -,      -,                                  -,            -,                           -}', 'late_elderly_blanket', 'national.certificate_need:late_elderly', '暫定運用'),
+  (9,  '{late_elderly,    -,             -,               -,                 ">= param(late_elderly_age_rule_from)",   ">= param(late_elderly_age_threshold)",  -,      -,                                  -,            -,                           -}', 'late_elderly_age', 'national.certificate_need:late_elderly', 'Aged late_elderly_age_threshold or over on late_elderly_age_rule_from'),
+  (10, '{-,               -,             -,               -,                 -,                                        -,                                       false,  -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', NULL),
+  (11, '{-,               -,             -,               -,                 -,                                        -,                                       "null",   -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', 'Not known to be linked'),
+  (12, '{-,               -,             -,               -,                 -,                                        -,                                       -,      "<= day",                           "null",         -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', NULL),
+  (13, '{-,               -,             -,               -,                 -,                                        -,                                       -,      "[myna_registered_on..day]",        -,            -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', 'Withdrawn on or after the last registration'),
+  (14, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "null",         -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (15, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "> day",      -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (16, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            "< ecert_expired_before",    -}', 'ecert_expired', 'national.certificate_need:myna', 'Grace period over'),
+  (17, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           "<= day"}', 'on_request', 'national.certificate_need:on_request', NULL),
+  (18, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_needed', 'national.certificate_need:myna', 'マイナ保険証 usable, no other ground')
+       ) AS r(row_no, cells, outcome, label, note)
+ WHERE v.table_name = 'national.certificate_need';
 
 INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, sending_decision, description) VALUES
   ('certificate', '資格確認書', 'certificate_valid_until', NULL, 'The 資格確認書 (mynahoken.issuance_document certificate)'),
@@ -1033,9 +1084,59 @@ DECLARE
   x text;
   parts text[] := '{}';
   ops CONSTANT jsonb := '{"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}';
+  age_day text;                 -- an age fact's day: its cells compare birth_date with cut-offs
+  b text;
+  bound jsonb;
+  n text[];                     -- per bound: the years N and N + 1 as SQL
+  cuts text[];
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
+  -- age >= N is birth_date <= day - N years (mh_age_on: the birthday counts,
+  -- 29 February on 1 March in other years): the cut-off is an InitPlan, read
+  -- once per statement, and the member costs one comparison of its column
+  IF mode IS NOT NULL AND f.kind = 'derived' AND j->>'kind' = 'tests'
+     AND f.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, .*\)$' THEN
+    age_day := replace(replace(substring(f.expression FROM '^mynahoken\.rule_age_on\(\{birth_date\}, (.*)\)$'),
+                               '{day}', '$1'), '{known_on}', '$2');
+    b := '(' || mynahoken.rule_fact_sql('birth_date', mode) || ')';
+    IF age_day ~ '[{}]' THEN
+      age_day := NULL;
+    END IF;
+    FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
+      EXIT WHEN age_day IS NULL;
+      cuts := '{}';
+      FOR bound IN SELECT e FROM unnest(CASE WHEN it->>'op' = 'range' THEN ARRAY[it->'lo', it->'hi'] ELSE ARRAY[it->'value'] END) AS e LOOP
+        IF bound ? 'int' AND (bound->>'int')::int BETWEEN 0 AND 1000 THEN
+          n := ARRAY[(bound->>'int')::int::text, ((bound->>'int')::int + 1)::text];
+        ELSIF bound ? 'param' THEN
+          n := ARRAY[mynahoken.rule_operand_sql(bound, f.fact_type, scope, mode)];
+          n := n || format('(%s OPERATOR(pg_catalog.+) 1)', n[1]);
+        ELSE
+          age_day := NULL;
+          EXIT;
+        END IF;
+        -- the last birth date of age N on the day, and of age N + 1
+        cuts := cuts || format('(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))', age_day, n[1])
+                     || format('(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))', age_day, n[2]);
+      END LOOP;
+      EXIT WHEN age_day IS NULL;
+      parts := parts || CASE it->>'op'
+        WHEN '>=' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[1])
+        WHEN '>' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[2])
+        WHEN '<' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[1])
+        WHEN '<=' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[2])
+        WHEN '=' THEN format('(%s OPERATOR(pg_catalog.>) %s AND %s OPERATOR(pg_catalog.<=) %s)', b, cuts[2], b, cuts[1])
+        ELSE format('(%s OPERATOR(pg_catalog.<=) %s AND %s OPERATOR(pg_catalog.>) %s)',
+                    b, cuts[CASE WHEN (it->>'lo_incl')::boolean THEN 1 ELSE 2 END],
+                    b, cuts[CASE WHEN (it->>'hi_incl')::boolean THEN 4 ELSE 3 END]) END;
+    END LOOP;
+    IF age_day IS NOT NULL THEN
+      RETURN format('COALESCE(%s(%s), false)', CASE WHEN (j->>'negated')::boolean THEN 'NOT ' END,
+                    array_to_string(parts, ' OR '));
+    END IF;
+    parts := '{}';
+  END IF;
   -- the facts row f (explanations), or the fact's expression inline
   x := CASE WHEN mode IS NULL THEN format('f.%I', fact)
             ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
@@ -1292,6 +1393,8 @@ DECLARE
   coll text;                    -- collect, rule order: the outcomes of every matching row
   coll_lo int;
   coll_cases text := '';
+  nat_case text;                -- fast mode: the number of the national hit
+  undec int;
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
@@ -1435,6 +1538,55 @@ BEGIN
     END LOOP;
     h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
     h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    -- The national table of the decision, when a version is in force: its
+    -- rows in order as one CASE over the member's columns, every hit its own
+    -- number (outcome, version and row); else the national fact (the C
+    -- function), numbered by outcome.
+    undec := cardinality(h_o);
+    nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                       array_to_string(nat_whens, ' '), undec);
+    FOR t IN SELECT x.* FROM mynahoken.rule_table x
+              WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
+              ORDER BY x.table_name LIMIT 1 LOOP
+      branches := NULL;
+      FOR v IN
+        SELECT y.* FROM mynahoken.rule_version y
+         WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+         ORDER BY y.recorded_on DESC, y.version_id DESC
+      LOOP
+        vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                        v.valid, v.recorded_on);
+        FOR w IN
+          SELECT z.* FROM mynahoken.rule_version z
+           WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+             AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        LOOP
+          vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                   w.valid, w.recorded_on);
+        END LOOP;
+        fhit := '';
+        FOR r IN SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+          -- a param() is read for the row's one category, else the table's scope
+          scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                         AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                        THEN btrim(r.cells[array_position(v.columns, 'category')])
+                        ELSE mynahoken.rule_table_scope(t.applies_to) END;
+          SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+            INTO hit
+            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
+          h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
+          h_t := h_t || t.table_name;
+          fhit := fhit || format(' WHEN %s THEN %s', coalesce(hit, 'true'), cardinality(h_o));
+        END LOOP;
+        branches := coalesce(branches, '') || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+      END LOOP;
+      IF branches IS NOT NULL THEN
+        nat_case := format('CASE%s ELSE %s END', branches, nat_case);
+      END IF;
+    END LOOP;
+    branches := NULL;
     -- per label: each table's rows behind one test of its scope; the first
     -- table with a matching row wins (COALESCE stops there), else national
     FOR oc IN SELECT g.outs, min(g.i) AS first
@@ -1457,13 +1609,13 @@ BEGIN
                   ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
                   ' AS mynahoken.rule_hit) AS hit'
                   ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
-                  ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
+                  ' FROM (SELECT %s AS x OFFSET 0) AS n OFFSET 0) AS d',
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                   h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
                   CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                   coalesce(branches, 'WHEN false THEN NULL'),
-                  mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
+                  nat_case);
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
