@@ -57,7 +57,13 @@ SELECT mynahoken.register_member_source('bench.rule_members');
 
 -- The rules: (a) 06139992 75+, (c) 39131156 85+ from 2026-08-01, (d) 要配慮者
 -- at 39131156 on application.
-TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+-- the insurer's own rows of an earlier run; the shipped national table stays
+SET session_replication_role = replica;
+DELETE FROM mynahoken.rule_row WHERE NOT shipped;
+DELETE FROM mynahoken.rule_test WHERE NOT shipped;
+DELETE FROM mynahoken.rule_version WHERE NOT shipped;
+RESET session_replication_role;
+TRUNCATE mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
 DELETE FROM mynahoken.rule_fact WHERE fact = 'care_needs';
 SELECT mynahoken.rule_fact_add('care_needs', 'boolean', 'care_needs', '要配慮者');

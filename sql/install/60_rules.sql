@@ -508,7 +508,7 @@ INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, descri
 
 -- The national decision certificate_need re-expressed as a shipped, labelled
 -- first-hit table, equal to the C function mynahoken.certificate_need (the
--- oracle, test/pgtap/62_rules_national.sql).  Rows with the outcome
+-- oracle, test/pgtap/63_rules_national.sql).  Rows with the outcome
 -- undecidable are the members the C function refuses; a param() is read for
 -- the one category of its row's category cell, else for every category.
 INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, hit_policy, on_no_match, description, created_by)
@@ -517,7 +517,7 @@ VALUES ('national.certificate_need', 'certificate_need', 'national',
         'first', 'error',
         'The national decision mynahoken.certificate_need as rows (the C function stays the oracle)', 'mynahoken');
 INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, recorded_at, source, columns, status, author, approved_by, activated_at, note)
-VALUES ('national.certificate_need', '(,)', '2023-12-27', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+VALUES ('national.certificate_need', '(,)', '2000-01-01', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
         '{category,birth_date,acquired_on,lost_on,decision_day,late_elderly_rule_age,my_number_linked,myna_withdrawn_on,myna_registered_on,ecert_expires_on,certificate_requested_on}',
         'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
         'mynahoken.certificate_need (src/core/transition.c, mh_certificate_need) as a table; the parameters keep their own sources in the calendar');
@@ -526,24 +526,25 @@ SELECT v.version_id, r.row_no, r.cells, r.outcome, r.label, r.note
   FROM mynahoken.rule_version v,
        (VALUES
   --        category        birth_date     acquired_on      lost_on            decision_day                              late_elderly_rule_age                    my_number_linked withdrawn                         registered     ecert_expires_on          requested
-  (1,  '{"null",            -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Not a valid insurer number'),
-  (2,  '{-,               "null",          -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No birth date'),
-  (3,  '{-,               -,             "null",            -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No acquisition day'),
-  (4,  '{-,               -,             -,               "< acquired_on",   -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Lost before acquired'),
-  (5,  '{-,               -,             "< birth_date",  -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Acquired before birth'),
-  (6,  '{-,               -,             "> day",         -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Acquired after the day'),
-  (7,  '{-,               -,             -,               "<= day",          -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Lost on or before the day'),
-  (8,  '{late_elderly,    -,             -,               -,                 "<= param(late_elderly_blanket_until)",   -,                                       -,      -,                                  -,            -,                           -}', 'late_elderly_blanket', 'national.certificate_need:late_elderly', '暫定運用'),
-  (9,  '{late_elderly,    -,             -,               -,                 ">= param(late_elderly_age_rule_from)",   ">= param(late_elderly_age_threshold)",  -,      -,                                  -,            -,                           -}', 'late_elderly_age', 'national.certificate_need:late_elderly', 'Aged late_elderly_age_threshold or over on late_elderly_age_rule_from'),
-  (10, '{-,               -,             -,               -,                 -,                                        -,                                       false,  -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', NULL),
-  (11, '{-,               -,             -,               -,                 -,                                        -,                                       "null",   -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', 'Not known to be linked'),
-  (12, '{-,               -,             -,               -,                 -,                                        -,                                       -,      "<= day",                           "null",         -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', NULL),
-  (13, '{-,               -,             -,               -,                 -,                                        -,                                       -,      "[myna_registered_on..day]",        -,            -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', 'Withdrawn on or after the last registration'),
-  (14, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "null",         -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
-  (15, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "> day",      -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
-  (16, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            "< ecert_expired_before",    -}', 'ecert_expired', 'national.certificate_need:myna', 'Grace period over'),
-  (17, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           "<= day"}', 'on_request', 'national.certificate_need:on_request', NULL),
-  (18, '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_needed', 'national.certificate_need:myna', 'マイナ保険証 usable, no other ground')
+  (1,   '{-,               -,             -,               -,                 "< param(certificate_from)",              -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Before 資格確認書 exist: the C function raises 22023, the table reports every member'),
+  (2,   '{"null",            -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Not a valid insurer number'),
+  (3,   '{-,               "null",          -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No birth date'),
+  (4,   '{-,               -,             "null",            -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No acquisition day'),
+  (5,   '{-,               -,             -,               "< acquired_on",   -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Lost before acquired'),
+  (6,   '{-,               -,             "< birth_date",  -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Acquired before birth'),
+  (7,   '{-,               -,             "> day",         -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Acquired after the day'),
+  (8,   '{-,               -,             -,               "<= day",          -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Lost on or before the day'),
+  (9,   '{late_elderly,    -,             -,               -,                 "<= param(late_elderly_blanket_until)",   -,                                       -,      -,                                  -,            -,                           -}', 'late_elderly_blanket', 'national.certificate_need:late_elderly', '暫定運用'),
+  (10,  '{late_elderly,    -,             -,               -,                 ">= param(late_elderly_age_rule_from)",   ">= param(late_elderly_age_threshold)",  -,      -,                                  -,            -,                           -}', 'late_elderly_age', 'national.certificate_need:late_elderly', 'Aged late_elderly_age_threshold or over on late_elderly_age_rule_from'),
+  (11,  '{-,               -,             -,               -,                 -,                                        -,                                       false,  -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', NULL),
+  (12,  '{-,               -,             -,               -,                 -,                                        -,                                       "null",   -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', 'Not known to be linked'),
+  (13,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "<= day",                           "null",         -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', NULL),
+  (14,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "[myna_registered_on..day]",        -,            -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', 'Withdrawn on or after the last registration'),
+  (15,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "null",         -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (16,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "> day",      -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (17,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            "< ecert_expired_before",    -}', 'ecert_expired', 'national.certificate_need:myna', 'Grace period over'),
+  (18,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           "<= day"}', 'on_request', 'national.certificate_need:on_request', NULL),
+  (19,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_needed', 'national.certificate_need:myna', 'マイナ保険証 usable, no other ground')
        ) AS r(row_no, cells, outcome, label, note)
  WHERE v.table_name = 'national.certificate_need';
 
@@ -1395,6 +1396,10 @@ DECLARE
   coll_cases text := '';
   nat_case text;                -- fast mode: the number of the national hit
   undec int;
+  ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
+  n_no int[];
+  n_outs text[];
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
@@ -1443,7 +1448,10 @@ BEGIN
       END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
+      -- (an age is unknown when the birth date is: no per-member call)
       SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             WHEN rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, '
+                             THEN format('(%s) IS NULL', mynahoken.rule_fact_sql('birth_date', fm))
                              ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
         INTO unknowns
         FROM (SELECT DISTINCT v.columns[i] AS col
@@ -1538,17 +1546,36 @@ BEGIN
     END LOOP;
     h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
     h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
-    -- The national table of the decision, when a version is in force: its
-    -- rows in order as one CASE over the member's columns, every hit its own
-    -- number (outcome, version and row); else the national fact (the C
-    -- function), numbered by outcome.
     undec := cardinality(h_o);
-    nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
-                       array_to_string(nat_whens, ' '), undec);
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      ins := ins || jsonb_build_object(oc.outs, fhit);
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    -- The national table of the decision (shipped), its versions as
+    -- conditions on the constant days: its rows in order, one CASE over the
+    -- member's columns, each hit its own number (outcome, version, row).  At
+    -- the first row of a label with insurer exceptions, one WHEN holds when
+    -- the first matching row from there on is of that label; it tries the
+    -- insurer tables (COALESCE), else finds the national row.  One CASE per
+    -- member in all: no national outcome is computed apart and tested again.
     FOR t IN SELECT x.* FROM mynahoken.rule_table x
               WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
               ORDER BY x.table_name LIMIT 1 LOOP
-      branches := NULL;
+      nat_case := '';
       FOR v IN
         SELECT y.* FROM mynahoken.rule_version y
          WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
@@ -1564,8 +1591,11 @@ BEGIN
           vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                                    w.valid, w.recorded_on);
         END LOOP;
-        fhit := '';
-        FOR r IN SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+        -- each row: its predicate, number and the outcomes of its label
+        n_pred := '{}'; n_no := '{}'; n_outs := '{}';
+        FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
+                   LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
+                  WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
           -- a param() is read for the row's one category, else the table's scope
           scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
                          AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
@@ -1578,32 +1608,45 @@ BEGIN
           h_v := h_v || v.version_id; h_r := h_r || r.row_no;
           h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
           h_t := h_t || t.table_name;
-          fhit := fhit || format(' WHEN %s THEN %s', coalesce(hit, 'true'), cardinality(h_o));
+          n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_no := n_no || cardinality(h_o);
+          n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
         END LOOP;
-        branches := coalesce(branches, '') || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+        fhit := '';
+        FOR i IN 1 .. cardinality(n_pred) LOOP
+          IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
+            fhit := fhit || format(' WHEN %s THEN %s', n_pred[i], n_no[i]);
+          ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+            -- the first matching row from i on is of this label: row k of
+            -- the label matches and no row of another label between i and k
+            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+              FROM (SELECT k, '(' || n_pred[k] || coalesce(' AND NOT (' ||
+                             (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
+                               WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
+                      FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
+            SELECT string_agg(format('WHEN %s THEN %s', n_pred[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+              FROM generate_series(i, cardinality(n_pred)) AS k;
+            fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
+          END IF;
+        END LOOP;
+        nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
       END LOOP;
-      IF branches IS NOT NULL THEN
-        nat_case := format('CASE%s ELSE %s END', branches, nat_case);
+      IF nat_case <> '' THEN
+        RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                      ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                      ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
+                      ' AS mynahoken.rule_hit) AS hit'
+                      ' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h OFFSET 0) AS d',
+                      CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                                ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                      h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
+                      CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                      nat_case, undec);
       END IF;
     END LOOP;
-    branches := NULL;
-    -- per label: each table's rows behind one test of its scope; the first
-    -- table with a matching row wins (COALESCE stops there), else national
-    FOR oc IN SELECT g.outs, min(g.i) AS first
-                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
-               GROUP BY g.outs ORDER BY 2 LOOP
-      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
-        INTO fhit
-        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
-                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
-                FROM generate_subscripts(fast_sql, 1) AS i
-               WHERE fast_outs[i] = oc.outs
-               GROUP BY fast_tab[i]) tb;
-      branches := coalesce(branches || ' ', '') ||
-        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
-               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
-                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
-    END LOOP;
+    -- no national table: the national fact (the C function), numbered
+    nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                       array_to_string(nat_whens, ' '), undec);
     RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
                   ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
                   ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'

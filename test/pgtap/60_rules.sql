@@ -71,9 +71,9 @@ RESET ROLE;
 -- The decision, set-based over the member source.
 SELECT results_eq(
   $$SELECT e.member_key, e.outcome, e.layer, e.row_no FROM mynahoken.rule_eval_certificate_need('2026-08-03') e ORDER BY 1$$,
-  $$VALUES ('A1', 'insurer_age_policy', 'insurer', 1), ('A2', 'not_needed', 'national', 18),
-           ('A3', 'insurer_age_policy', 'insurer', 1), ('A4', 'not_needed', 'national', 18),
-           ('A5', 'not_eligible', 'national', 7), ('A6', 'on_request', 'national', 17),
+  $$VALUES ('A1', 'insurer_age_policy', 'insurer', 1), ('A2', 'not_needed', 'national', 19),
+           ('A3', 'insurer_age_policy', 'insurer', 1), ('A4', 'not_needed', 'national', 19),
+           ('A5', 'not_eligible', 'national', 8), ('A6', 'on_request', 'national', 18),
            ('A7', 'insurer_age_policy', 'insurer', 1)$$,
   'on 2026-08-03: 75 and over at 06139992 get the insurer''s ground, on the birthday itself; other insurers, not_eligible and applications keep the national outcome, with the row of national.certificate_need');
 SELECT is((SELECT e.version_id FROM mynahoken.rule_eval_certificate_need('2026-08-03') e WHERE e.member_key = 'A1'),

@@ -80,7 +80,7 @@ SELECT results_eq(
      WHERE e.member_key LIKE 'X%' ORDER BY 1$$,
   $$VALUES ('X1', 'insurer_care', 2, 'insurer', '{insurer_care,insurer_age_policy}'::text[]),
            ('X2', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy}'),
-           ('X3', 'not_needed', 18, 'national', '{not_needed}'),
+           ('X3', 'not_needed', 19, 'national', '{not_needed}'),
            ('X4', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy,insurer_care}')$$,
   'collect: every matching outcome, the first by priority (insurer_care 40 before 50); rule order: by row');
 SELECT is((SELECT count(*) FROM tap_pol.members m
@@ -256,8 +256,8 @@ SELECT results_eq(
   $$SELECT e.member_key, e.outcome, e.row_no, e.layer FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
      WHERE e.member_key LIKE 'D%' ORDER BY 1$$,
   $$VALUES ('D1', 'care_needs_renewal', 1, 'insurer'), ('D2', 'application_once', 2, 'insurer'),
-           ('D3', 'application_served', 3, 'insurer'), ('D4', 'on_request', 17, 'national'),
-           ('D5', 'not_needed', 18, 'national')$$,
+           ('D3', 'application_served', 3, 'insurer'), ('D4', 'on_request', 18, 'national'),
+           ('D5', 'not_needed', 19, 'national')$$,
   '要配慮者 renewed whatever the count; an application not yet served gives one, a served one no more; unknown count: national; no application: national');
 SELECT is((SELECT count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
              JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
