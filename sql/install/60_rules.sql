@@ -1050,7 +1050,8 @@ BEGIN
   ELSIF op ? 'bool' THEN
     RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
   ELSIF op ? 'text' THEN
-    RETURN format('CAST(%L AS pg_catalog.text)', op->>'text');
+    -- equality of deterministic collations is byte equality: "C" skips the locale
+    RETURN format('CAST(%L AS pg_catalog.text) COLLATE pg_catalog."C"', op->>'text');
   ELSIF op ? 'day' THEN
     RETURN '$1';
   ELSIF op ? 'fact' THEN
@@ -1199,8 +1200,8 @@ BEGIN ATOMIC
            CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+\*$'
                 THEN pg_catalog.format('pg_catalog.starts_with(%s, %L)', rule_applies_sql.number_sql, pg_catalog.rtrim(a.e, '*'))
                 WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+$'
-                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.number_sql, a.e)
-                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.category_sql, a.e) END,
+                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.number_sql, a.e)
+                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.category_sql, a.e) END,
            ' OR ' ORDER BY a.i) OPERATOR(pg_catalog.||) ')'
     FROM pg_catalog.unnest(rule_applies_sql.applies_to) WITH ORDINALITY AS a(e, i);
 END;
@@ -1572,6 +1573,9 @@ BEGIN
     -- the first matching row from there on is of that label; it tries the
     -- insurer tables (COALESCE), else finds the national row.  One CASE per
     -- member in all: no national outcome is computed apart and tested again.
+    -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
+    -- per member in a nested loop cost more than the CASE itself, and a
+    -- caller reading one column (outcome) computes the CASE once.
     FOR t IN SELECT x.* FROM mynahoken.rule_table x
               WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
               ORDER BY x.table_name LIMIT 1 LOOP
@@ -1636,7 +1640,7 @@ BEGIN
                       ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
                       ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
                       ' AS mynahoken.rule_hit) AS hit'
-                      ' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h OFFSET 0) AS d',
+                      ' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h) AS d',
                       CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                                 ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                       h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
