@@ -9640,7 +9640,7 @@ INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expressio
    NULL, 0, 150, 'unknown', 'Completed years of age on the day the 後期高齢者 age rule starts (legal parameter late_elderly_age_rule_from)', true),
   ('ecert_expired_before', 'date', 'derived', NULL,
    '(SELECT mynahoken.rule_add_months(CAST(pg_catalog.date_trunc(''month'', CAST({day} AS pg_catalog.timestamp)) AS pg_catalog.date), OPERATOR(pg_catalog.-) mynahoken.legal_value_int(''ecert_grace_months'', {day}, NULL, {known_on})))',
-   NULL, NULL, NULL, 'unknown', 'An e-certificate that expired before this day is past its grace period on the decision day: the first day of the month ecert_grace_months before the decision day''s month');
+   NULL, NULL, NULL, 'unknown', 'An e-certificate that expired before this day is past its grace period on the decision day: the first day of the month ecert_grace_months before the decision day''s month', true);
 -- The national decision certificate_need re-expressed as a shipped, labelled
 -- first-hit table, equal to the C function mynahoken.certificate_need (the
 -- oracle, test/pgtap/63_rules_national.sql).  Rows with the outcome
