@@ -1238,9 +1238,16 @@ DECLARE
   agg_vals text[];
   agg_rows int[];
   nat text;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  tried text[] := '{}';
+  facts text[];
+  from_sql text;
 BEGIN
-  IF mode NOT IN ('member', 'facts') THEN
-    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  IF trace THEN
+    mode := 'member';
   END IF;
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
   -- the member key in c: with a key per member the planner does not cache
@@ -1248,6 +1255,7 @@ BEGIN
   vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
                 CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
   nat := 'c.nat';
+  facts := ARRAY['insurer_number', 'category', d.national_fact];
   FOR t IN
     SELECT x.* FROM mynahoken.rule_table x
      WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
@@ -1293,6 +1301,8 @@ BEGIN
         branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
                                        scond, unknowns, v.version_id, 'undecidable', t.table_name);
       END IF;
+      facts := facts || v.columns || ARRAY(SELECT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                                             FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id);
       agg_vals := '{}';
       agg_rows := '{}';
       FOR r IN
@@ -1305,6 +1315,17 @@ BEGIN
                                (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
                                   FROM generate_subscripts(v.columns, 1) AS i),
                                mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF trace THEN
+          -- the truth of each cell and the row's date, by the same predicates
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s AND %s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]), %L, %s)',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', mynahoken.rule_applies_sql(t.applies_to,
+                                     '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                     '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i),
+                                   'value', mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode));
+        END IF;
         IF t.hit_policy = 'collect' THEN
           agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
           agg_rows := agg_rows || r.row_no;
@@ -1332,15 +1353,30 @@ BEGIN
   END LOOP;
   -- c is nested in d: one lateral subquery, so that the planner has no
   -- lateral join of c to cache (Memoize) on the values of c
-  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT'
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT'
                 ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
                 ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
                 ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
-                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
-                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                 CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                 nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
                 array_to_string(vals, ', '));
+  IF trace THEN
+    -- the explanations read the hit as a mynahoken.rule_hit: the date as
+    -- text, {capped} in outcomes when the legal maximum capped it
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried,'
+                  ' CAST(ROW(CAST((d.hit).value AS pg_catalog.text), (d.hit).version_id, (d.hit).row_no, (d.hit).layer, (d.hit).table_name,'
+                  ' CASE WHEN (d.hit).capped THEN CAST(ARRAY[%L] AS pg_catalog.text[]) END) AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, mode)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), 'capped', from_sql);
+  END IF;
+  RETURN format('SELECT %s, d.hit FROM %s',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                from_sql);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
@@ -1740,7 +1776,7 @@ BEGIN
     EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
                    eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
   END IF;
-  IF src IS NOT NULL AND NOT is_date THEN
+  IF src IS NOT NULL THEN
     EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
                    ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
                    ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
@@ -2203,9 +2239,6 @@ DECLARE
   ver jsonb;
   decided_by bigint;
 BEGIN
-  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'date' THEN
-    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
-  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
@@ -2232,7 +2265,9 @@ BEGIN
       'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
       'matched', k IS NULL,
       'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
-         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END));
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
     -- collect and rule order try every row of the version that decided
     IF k IS NULL THEN
       EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
@@ -2290,9 +2325,6 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'date' THEN
-    PERFORM mynahoken.raise_error('0A000', 'coverage of date decisions is not generated yet');
-  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
