@@ -10169,5 +10169,401 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
   'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
 
--- the compiled decision reads the national table from now on
-SELECT mynahoken.rule_compile(d.decision) FROM mynahoken.rule_compiled d WHERE d.decision = 'certificate_need';
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
+                                                  candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  scope text;
+  vcond text;
+  scond text;
+  unknowns text;
+  cap text;
+  vals text[] := '{}';          -- the lateral row c: one date per row, scope flags
+  branches text[] := '{}';
+  k int := 0;
+  agg_vals text[];
+  agg_rows int[];
+  nat text;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  tried text[] := '{}';
+  facts text[];
+  from_sql text;
+BEGIN
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  IF trace THEN
+    mode := 'member';
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
+  nat := 'c.nat';
+  facts := ARRAY['insurer_number', 'category', d.national_fact];
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    -- the legal maximum for the table's scope: an InitPlan
+    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
+                  'certificate_max_months', scope);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      k := k + 1;
+      scond := format('c.s%s', k);
+      vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
+                               '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                               '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond, k);
+      -- facts whose NULL means unknown tested by a cell, and every fact a
+      -- date reads: NULL makes the member undecidable, never a shorter list
+      SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(u.col, mode)), ' OR ' ORDER BY u.col)
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                JOIN mynahoken.rule_fact rf ON true
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-'
+                 AND rf.fact = v.columns[i] AND rf.null_means = 'unknown'
+              UNION
+              SELECT DISTINCT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) u;
+      IF unknowns IS NOT NULL THEN
+        branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, unknowns, v.version_id, 'undecidable', t.table_name);
+      END IF;
+      facts := facts || v.columns || ARRAY(SELECT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                                             FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id);
+      agg_vals := '{}';
+      agg_rows := '{}';
+      FOR r IN
+        SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no
+      LOOP
+        vals := vals || format('CASE WHEN %s AND %s THEN %s END AS r%s_%s',
+                               mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', mode) || ')') || ' AND ' || vcond,
+                               (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
+                                  FROM generate_subscripts(v.columns, 1) AS i),
+                               mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF trace THEN
+          -- the truth of each cell and the row's date, by the same predicates
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s AND %s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]), %L, %s)',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', mynahoken.rule_applies_sql(t.applies_to,
+                                     '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                     '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i),
+                                   'value', mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode));
+        END IF;
+        IF t.hit_policy = 'collect' THEN
+          agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
+          agg_rows := agg_rows || r.row_no;
+        ELSE
+          branches := branches || format('WHEN c.r%1$s_%2$s IS NOT NULL THEN CAST(ROW(LEAST(c.r%1$s_%2$s, %3$s), CAST(%4$L AS pg_catalog.int8), %2$s, %5$L, %6$L, c.r%1$s_%2$s OPERATOR(pg_catalog.>) %3$s) AS mynahoken.rule_date_hit)',
+                                         k, r.row_no, cap, v.version_id, 'insurer', t.table_name);
+        END IF;
+      END LOOP;
+      IF t.hit_policy = 'collect' THEN
+        -- LEAST/GREATEST skip NULLs: the rows that did not match; the row is
+        -- the first whose date is the aggregate
+        branches := branches || format('WHEN COALESCE(%1$s) IS NOT NULL THEN CAST(ROW(LEAST(%2$s(%3$s), %4$s), CAST(%5$L AS pg_catalog.int8), CASE %2$s(%3$s) %6$s END, %7$L, %8$L, %2$s(%3$s) OPERATOR(pg_catalog.>) %4$s) AS mynahoken.rule_date_hit)',
+                                       array_to_string(agg_vals, ', '),
+                                       CASE t.aggregation WHEN 'max' THEN 'GREATEST' ELSE 'LEAST' END,
+                                       array_to_string(agg_vals, ', '), cap, v.version_id,
+                                       (SELECT string_agg(format('WHEN %s THEN %s', agg_vals[i], agg_rows[i]), ' ' ORDER BY i)
+                                          FROM generate_subscripts(agg_vals, 1) AS i),
+                                       'insurer', t.table_name);
+      END IF;
+      IF t.on_no_match = 'error' THEN
+        branches := branches || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
+                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
+  IF trace THEN
+    -- the explanations read the hit as a mynahoken.rule_hit: the date as
+    -- text, {capped} in outcomes when the legal maximum capped it
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried,'
+                  ' CAST(ROW(CAST((d.hit).value AS pg_catalog.text), (d.hit).version_id, (d.hit).row_no, (d.hit).layer, (d.hit).table_name,'
+                  ' CASE WHEN (d.hit).capped THEN CAST(ARRAY[%L] AS pg_catalog.text[]) END) AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, mode)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), 'capped', from_sql);
+  END IF;
+  RETURN format('SELECT %s, d.hit FROM %s',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                from_sql);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile(decision text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+  plan text;
+  eval_name text := 'rule_eval_' || decision;
+  decide_name text := 'rule_decide_' || decision;
+  versions bigint[];
+  is_date boolean;
+  hit_type text;
+  cols text;
+  f regprocedure;
+BEGIN
+  IF decision !~ '^[a-z][a-z0-9_]*$' THEN
+    PERFORM mynahoken.raise_error('22023', 'invalid decision name');
+  END IF;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = rule_compile.decision;
+  hit_type := CASE WHEN is_date THEN 'mynahoken.rule_date_hit' ELSE 'mynahoken.rule_hit' END;
+  cols := CASE WHEN is_date
+               THEN 'member_key pg_catalog.text, value pg_catalog.date, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, capped pg_catalog.bool'
+               ELSE 'member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, outcomes pg_catalog.text[]' END;
+  -- a function generated by an earlier version with another result is replaced
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname IN (eval_name, decide_name)
+              AND p.prorettype <> CASE WHEN p.proname = decide_name THEN hit_type::regtype ELSE 'pg_catalog.record'::regtype END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname = eval_name
+              AND p.proargnames[cardinality(p.proargnames)] <> CASE WHEN is_date THEN 'capped' ELSE 'outcomes' END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  SELECT m.source INTO src FROM mynahoken.member_source m;
+  EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
+                 ' RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, hit_type, mynahoken.rule_compile_query(decision, 'facts'));
+  EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
+                 decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
+  IF src IS NOT NULL THEN
+    q := mynahoken.rule_compile_query(decision, 'member', src);
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (%s)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, (x.hit).*'
+                   ' FROM (%s) AS x; END',
+                   eval_name, cols, q);
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, x.facts, x.tried, x.hit FROM (%s) AS x; END',
+                   'rule_trace_' || decision, mynahoken.rule_compile_query(decision, 'trace', src));
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   'rule_trace_' || decision,
+                   format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    -- EXPLAIN returns one row per line; the first names the top node
+    FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
+      IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
+          detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
+      END IF;
+    END LOOP;
+  END IF;
+  SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
+    FROM mynahoken.rule_version y JOIN mynahoken.rule_table t USING (table_name)
+   WHERE t.decision = rule_compile.decision AND y.status = 'active';
+  INSERT INTO mynahoken.rule_compiled AS c (decision, eval_function, decide_function, versions, source_relation, body)
+  VALUES (decision, CASE WHEN src IS NOT NULL THEN 'mynahoken.' || eval_name END, 'mynahoken.' || decide_name,
+          versions, src, coalesce(q, mynahoken.rule_compile_query(decision, 'facts')))
+  ON CONFLICT ON CONSTRAINT rule_compiled_pkey DO UPDATE
+    SET eval_function = EXCLUDED.eval_function, decide_function = EXCLUDED.decide_function,
+        versions = EXCLUDED.versions, source_relation = EXCLUDED.source_relation, body = EXCLUDED.body,
+        compiled_at = pg_catalog.clock_timestamp();
+  RETURN coalesce('mynahoken.' || CASE WHEN src IS NOT NULL THEN eval_name END, 'mynahoken.' || decide_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ver jsonb;
+  decided_by bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                 'rule_trace_' || decision)
+    INTO rec USING as_of, known_on, member_key;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
+  END LOOP;
+  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
+  FOR pname, scope IN
+    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean
+  LOOP
+    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
+  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
+-- compiled again: certificate_need reads the national table, date decisions get
+-- their trace function (explanations, coverage)
+SELECT mynahoken.rule_compile(d.decision) FROM mynahoken.rule_compiled d ORDER BY d.decision;
