@@ -9629,7 +9629,8 @@ COMMENT ON FUNCTION mynahoken.load_crl(bytea) IS
 -- The national decision certificate_need re-expressed as the shipped,
 -- labelled table national.certificate_need and compiled into one CASE per
 -- member (no C call per member); age cells as birth-date cut-offs read once
--- per statement; text cells and insurer scopes compared under the C collation.
+-- per statement; text cells and insurer scopes compared under the C collation;
+-- explanations and coverage of date decisions.
 -- ===========================================================================
 
 INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description, shipped) VALUES
@@ -9818,7 +9819,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions; cell text reaches SQL only through format %L';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_applies_sql(applies_to text[], number_sql text DEFAULT 'f.insurer_number',
                                            category_sql text DEFAULT 'f.category')
@@ -10167,7 +10168,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
                                                   candidate bigint DEFAULT NULL)
@@ -10334,7 +10335,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
-  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_compile(decision text)
 RETURNS text
@@ -10520,7 +10521,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
-  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+  'Why a member gets a decision''s outcome (a date decision''s date), from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
 RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
@@ -10562,7 +10563,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
-  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
 
 -- compiled again: certificate_need reads the national table, date decisions get
 -- their trace function (explanations, coverage)

@@ -1170,7 +1170,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions; cell text reaches SQL only through format %L';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -1380,7 +1380,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
-  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
 
 -- The query of a decision over the active versions (and a candidate draft,
 -- for the checks).  mode member: FROM the member source; mode facts: FROM
@@ -1717,7 +1717,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2313,7 +2313,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
-  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+  'Why a member gets a decision''s outcome (a date decision''s date), from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 
 -- Coverage over the population: per row, the members it was tried for, the
 -- members whose every cell held, the members it decided, and per column the
@@ -2358,7 +2358,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
-  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
 
 -- A national change recorded under active insurer exceptions: the members
 -- whose national outcome on a day differs as known on two knowledge days and
