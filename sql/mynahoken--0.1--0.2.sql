@@ -9767,9 +9767,13 @@ BEGIN
           age_day := NULL;
           EXIT;
         END IF;
-        -- the last birth date of age N on the day, and of age N + 1
-        cuts := cuts || format('(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))', age_day, n[1])
-                     || format('(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))', age_day, n[2]);
+        -- the last birth date of age N on the day, and of age N + 1: with a
+        -- constant N an immutable expression of the day, folded at plan time;
+        -- with a parameter an InitPlan
+        cuts := cuts || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[1])
+                     || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[2]);
       END LOOP;
       EXIT WHEN age_day IS NULL;
       parts := parts || CASE it->>'op'
