@@ -1,8 +1,10 @@
 -- Benchmark: the rule engine's compiled certificate_need (issue 11) against
 -- its peers, in the same run.
 --
---   compiled         mynahoken.rule_eval_certificate_need: 3 insurer exception
---                    rows in front of the national C decision (subject)
+--   compiled         mynahoken.rule_eval_certificate_need: first the shipped
+--                    national table alone (checked against the C function:
+--                    every outcome count equal), then 3 insurer exception
+--                    rows in front of it (subject)
 --   national_c       mynahoken.certificate_need per row (the C function alone)
 --   lateral          an interpreter: the same 3 rows stored as data, joined per
 --                    member (LEFT JOIN LATERAL ... ORDER BY priority LIMIT 1)
@@ -57,8 +59,60 @@ SELECT mynahoken.register_member_source('bench.rule_members');
 
 -- The rules: (a) 06139992 75+, (c) 39131156 85+ from 2026-08-01, (d) 要配慮者
 -- at 39131156 on application.
-TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+-- the insurer's own rows of an earlier run; the shipped national table stays
+SET session_replication_role = replica;
+DELETE FROM mynahoken.rule_row WHERE NOT shipped;
+DELETE FROM mynahoken.rule_test WHERE NOT shipped;
+DELETE FROM mynahoken.rule_version WHERE NOT shipped;
+RESET session_replication_role;
+TRUNCATE mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
+
+-- The national decision alone: the shipped table national.certificate_need
+-- compiled, against the C function (the oracle) over every member: every
+-- outcome count equal (undecidable: the members the C function refuses).
+SELECT mynahoken.rule_compile('certificate_need');
+SELECT count(*) AS national_count_differences
+  FROM (SELECT e.outcome, count(*) AS n FROM mynahoken.rule_eval_certificate_need('2026-08-03') e GROUP BY 1) e
+  FULL JOIN (SELECT CASE WHEN mynahoken.insurer_number_is_valid(m.insurer_number) AND m.birth_date IS NOT NULL
+                          AND m.acquired_on IS NOT NULL AND m.acquired_on >= m.birth_date
+                          AND NOT coalesce(m.lost_on < m.acquired_on, false)
+                         THEN mynahoken.certificate_need(mynahoken.category(m.insurer_number::mynahoken.insurer_number),
+                                '2026-08-03', m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on,
+                                m.myna_withdrawn_on, m.ecert_expires_on, m.certificate_requested_on)::text END AS outcome,
+                    count(*) AS n
+               FROM bench.rule_members m GROUP BY 1) c USING (outcome)
+ WHERE e.n IS DISTINCT FROM c.n;
+SELECT e.outcome, count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e GROUP BY 1 ORDER BY 1;
+
+SET max_parallel_workers_per_gather = 0;
+SELECT bench.run('certificate_need national serial', 'floor', :nrows,
+  $$SELECT count(*), sum(length(insurer_number)) FROM bench.rule_members$$);
+SELECT bench.run('certificate_need national serial', 'floor_all_columns', :nrows,
+  $$SELECT count(*), sum(length(insurer_number)), count(birth_date), count(acquired_on), count(lost_on),
+           count(my_number_linked), count(myna_registered_on), count(myna_withdrawn_on), count(ecert_expires_on),
+           count(certificate_requested_on) FROM bench.rule_members$$);
+SELECT bench.run('certificate_need national serial', 'compiled', :nrows,
+  $$SELECT count(e.outcome) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e$$, true);
+SELECT bench.run('certificate_need national serial', 'national_c', :nrows,
+  $$SELECT count(mynahoken.certificate_need(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '2026-08-03',
+      m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on, m.myna_withdrawn_on,
+      m.ecert_expires_on, m.certificate_requested_on)) FROM bench.rule_members m$$);
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SELECT bench.run('certificate_need national parallel', 'floor', :nrows,
+  $$SELECT count(*), sum(length(insurer_number)) FROM bench.rule_members$$);
+SELECT bench.run('certificate_need national parallel', 'compiled', :nrows,
+  $$SELECT count(e.outcome) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e$$, true);
+SELECT bench.run('certificate_need national parallel', 'national_c', :nrows,
+  $$SELECT count(mynahoken.certificate_need(mynahoken.category(m.insurer_number::mynahoken.insurer_number), '2026-08-03',
+      m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on, m.myna_withdrawn_on,
+      m.ecert_expires_on, m.certificate_requested_on)) FROM bench.rule_members m$$);
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+
 DELETE FROM mynahoken.rule_fact WHERE fact = 'care_needs';
 SELECT mynahoken.rule_fact_add('care_needs', 'boolean', 'care_needs', '要配慮者');
 DELETE FROM mynahoken.rule_outcome WHERE NOT shipped;
@@ -193,6 +247,15 @@ BEGIN
   PERFORM bench.record('rule_explain one member', 'compiled', 1, best, true);
   RAISE NOTICE 'rule_explain: % ms', round((best * 1000)::numeric, 2);
 END $$;
+
+-- Population coverage (per row and first failing cell) against the decision
+-- alone, serial.
+SET max_parallel_workers_per_gather = 0;
+SELECT bench.run('coverage certificate_need serial', 'decision', :nrows,
+  $$SELECT count(e.outcome) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e$$, false, 1);
+SELECT bench.run('coverage certificate_need serial', 'rule_coverage', :nrows,
+  $$SELECT count(*) FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')$$, true, 1);
+RESET max_parallel_workers_per_gather;
 
 -- Activation (every check, the compile and its EXPLAIN) of a 200-row table over
 -- 6 columns, hit policy first: one row per age and 要配慮者 flag, with

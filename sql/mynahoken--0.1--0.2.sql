@@ -10417,3 +10417,951 @@ SELECT c.recall_id, 'recall', 'recall', c.member_key, c.employer, c.status, 'los
   FROM mynahoken.issuance_recall c;
 COMMENT ON VIEW mynahoken.issuance_lifecycle IS
   'Planned documents and recall notices with their status (planned, handed_off, sent, withdrawn; recalls also returned, not_returned), send-by day (certificates: 14 days after valid_from), days late at hand-off, withdrawal reason and re-check';
+-- ===========================================================================
+-- Issue 11, rule engine (third part)
+-- The national decision certificate_need re-expressed as the shipped,
+-- labelled table national.certificate_need and compiled into one CASE per
+-- member (no C call per member); age cells as birth-date cut-offs read once
+-- per statement; text cells and insurer scopes compared under the C collation;
+-- explanations and coverage of date decisions.
+-- ===========================================================================
+
+INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expression, enum_values, lo, hi, null_means, description, shipped) VALUES
+  ('decision_day', 'date', 'derived', NULL, '{day}', NULL, NULL, NULL, 'unknown',
+   'The decision day itself, for cells that compare it with a legal parameter', true),
+  ('late_elderly_rule_age', 'int', 'derived', NULL,
+   'mynahoken.rule_age_on({birth_date}, (SELECT mynahoken.legal_value_date(''late_elderly_age_rule_from'', {day}, ''late_elderly'', {known_on})))',
+   NULL, 0, 150, 'unknown', 'Completed years of age on the day the 後期高齢者 age rule starts (legal parameter late_elderly_age_rule_from)', true),
+  ('ecert_expired_before', 'date', 'derived', NULL,
+   '(SELECT mynahoken.rule_add_months(CAST(pg_catalog.date_trunc(''month'', CAST({day} AS pg_catalog.timestamp)) AS pg_catalog.date), OPERATOR(pg_catalog.-) mynahoken.legal_value_int(''ecert_grace_months'', {day}, NULL, {known_on})))',
+   NULL, NULL, NULL, 'unknown', 'An e-certificate that expired before this day is past its grace period on the decision day: the first day of the month ecert_grace_months before the decision day''s month', true);
+-- The national decision certificate_need re-expressed as a shipped, labelled
+-- first-hit table, equal to the C function mynahoken.certificate_need (the
+-- oracle, test/pgtap/63_rules_national.sql).  Rows with the outcome
+-- undecidable are the members the C function refuses; a param() is read for
+-- the one category of its row's category cell, else for every category.
+INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, hit_policy, on_no_match, description, created_by, shipped)
+VALUES ('national.certificate_need', 'certificate_need', 'national',
+        ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+        'first', 'error',
+        'The national decision mynahoken.certificate_need as rows (the C function stays the oracle)', 'mynahoken', true);
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, recorded_at, source, columns, status, author, approved_by, activated_at, note, shipped)
+VALUES ('national.certificate_need', '(,)', '2000-01-01', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+        '{category,birth_date,acquired_on,lost_on,decision_day,late_elderly_rule_age,my_number_linked,myna_withdrawn_on,myna_registered_on,ecert_expires_on,certificate_requested_on}',
+        'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
+        'mynahoken.certificate_need (src/core/transition.c, mh_certificate_need) as a table; the parameters keep their own sources in the calendar', true);
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note, shipped)
+SELECT v.version_id, r.row_no, r.cells, r.outcome, r.label, r.note, true
+  FROM mynahoken.rule_version v,
+       (VALUES
+  --        category        birth_date     acquired_on      lost_on            decision_day                              late_elderly_rule_age                    my_number_linked withdrawn                         registered     ecert_expires_on          requested
+  (1,   '{-,               -,             -,               -,                 "< param(certificate_from)",              -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Before 資格確認書 exist: the C function raises 22023, the table reports every member'),
+  (2,   '{"null",            -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Not a valid insurer number'),
+  (3,   '{-,               "null",          -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No birth date'),
+  (4,   '{-,               -,             "null",            -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No acquisition day'),
+  (5,   '{-,               -,             -,               "< acquired_on",   -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Lost before acquired'),
+  (6,   '{-,               -,             "< birth_date",  -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Acquired before birth'),
+  (7,   '{-,               -,             "> day",         -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Acquired after the day'),
+  (8,   '{-,               -,             -,               "<= day",          -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Lost on or before the day'),
+  (9,   '{late_elderly,    -,             -,               -,                 "<= param(late_elderly_blanket_until)",   -,                                       -,      -,                                  -,            -,                           -}', 'late_elderly_blanket', 'national.certificate_need:late_elderly', '暫定運用'),
+  (10,  '{late_elderly,    -,             -,               -,                 ">= param(late_elderly_age_rule_from)",   ">= param(late_elderly_age_threshold)",  -,      -,                                  -,            -,                           -}', 'late_elderly_age', 'national.certificate_need:late_elderly', 'Aged late_elderly_age_threshold or over on late_elderly_age_rule_from'),
+  (11,  '{-,               -,             -,               -,                 -,                                        -,                                       false,  -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', NULL),
+  (12,  '{-,               -,             -,               -,                 -,                                        -,                                       "null",   -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', 'Not known to be linked'),
+  (13,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "<= day",                           "null",         -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', NULL),
+  (14,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "[myna_registered_on..day]",        -,            -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', 'Withdrawn on or after the last registration'),
+  (15,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "null",         -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (16,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "> day",      -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (17,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            "< ecert_expired_before",    -}', 'ecert_expired', 'national.certificate_need:myna', 'Grace period over'),
+  (18,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           "<= day"}', 'on_request', 'national.certificate_need:on_request', NULL),
+  (19,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_needed', 'national.certificate_need:myna', 'マイナ保険証 usable, no other ground')
+       ) AS r(row_no, cells, outcome, label, note)
+ WHERE v.table_name = 'national.certificate_need';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ptype text;
+BEGIN
+  IF op ? 'int' THEN
+    RETURN format('CAST(%L AS pg_catalog.int4)', op->>'int');
+  ELSIF op ? 'date' THEN
+    RETURN format('CAST(%L AS pg_catalog.date)', op->>'date');
+  ELSIF op ? 'bool' THEN
+    RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
+  ELSIF op ? 'text' THEN
+    -- equality of deterministic collations is byte equality: "C" skips the locale
+    RETURN format('CAST(%L AS pg_catalog.text) COLLATE pg_catalog."C"', op->>'text');
+  ELSIF op ? 'day' THEN
+    RETURN '$1';
+  ELSIF op ? 'fact' THEN
+    IF mode IS NULL THEN
+      RETURN format('f.%I', op->>'fact');
+    END IF;
+    RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
+  ELSIF op ? 'param' THEN
+    SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
+    -- an uncorrelated scalar subquery: an InitPlan, read once per statement
+    RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
+                  CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
+                  op->>'param', scope);
+  END IF;
+  -- a caller's argument (NULL or an object of no known key): never quoted
+  PERFORM mynahoken.raise_error('22023', 'unknown operand',
+    detail => 'An operand is a JSON object with one of the keys int, date, bool, text, day, fact or param.');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression); raises 22023 for NULL or an object of no known key, without quoting it';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  f mynahoken.rule_fact;
+  j jsonb;
+  it jsonb;
+  x text;
+  parts text[] := '{}';
+  ops CONSTANT jsonb := '{"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}';
+  age_day text;                 -- an age fact's day: its cells compare birth_date with cut-offs
+  b text;
+  bound jsonb;
+  n text[];                     -- per bound: the years N and N + 1 as SQL
+  cuts text[];
+BEGIN
+  SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
+  j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
+  -- age >= N is birth_date <= day - N years (mh_age_on: the birthday counts,
+  -- 29 February on 1 March in other years): the cut-off is an InitPlan, read
+  -- once per statement, and the member costs one comparison of its column
+  IF mode IS NOT NULL AND f.kind = 'derived' AND j->>'kind' = 'tests'
+     AND f.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, .*\)$' THEN
+    age_day := replace(replace(substring(f.expression FROM '^mynahoken\.rule_age_on\(\{birth_date\}, (.*)\)$'),
+                               '{day}', '$1'), '{known_on}', '$2');
+    b := '(' || mynahoken.rule_fact_sql('birth_date', mode) || ')';
+    IF age_day ~ '[{}]' THEN
+      age_day := NULL;
+    END IF;
+    FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
+      EXIT WHEN age_day IS NULL;
+      cuts := '{}';
+      FOR bound IN SELECT e FROM unnest(CASE WHEN it->>'op' = 'range' THEN ARRAY[it->'lo', it->'hi'] ELSE ARRAY[it->'value'] END) AS e LOOP
+        IF bound ? 'int' AND (bound->>'int')::int BETWEEN 0 AND 1000 THEN
+          n := ARRAY[(bound->>'int')::int::text, ((bound->>'int')::int + 1)::text];
+        ELSIF bound ? 'param' THEN
+          n := ARRAY[mynahoken.rule_operand_sql(bound, f.fact_type, scope, mode)];
+          n := n || format('(%s OPERATOR(pg_catalog.+) 1)', n[1]);
+        ELSE
+          age_day := NULL;
+          EXIT;
+        END IF;
+        -- the last birth date of age N on the day, and of age N + 1: with a
+        -- constant N an immutable expression of the day, folded at plan time;
+        -- with a parameter an InitPlan
+        cuts := cuts || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[1])
+                     || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[2]);
+      END LOOP;
+      EXIT WHEN age_day IS NULL;
+      parts := parts || CASE it->>'op'
+        WHEN '>=' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[1])
+        WHEN '>' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[2])
+        WHEN '<' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[1])
+        WHEN '<=' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[2])
+        WHEN '=' THEN format('(%s OPERATOR(pg_catalog.>) %s AND %s OPERATOR(pg_catalog.<=) %s)', b, cuts[2], b, cuts[1])
+        ELSE format('(%s OPERATOR(pg_catalog.<=) %s AND %s OPERATOR(pg_catalog.>) %s)',
+                    b, cuts[CASE WHEN (it->>'lo_incl')::boolean THEN 1 ELSE 2 END],
+                    b, cuts[CASE WHEN (it->>'hi_incl')::boolean THEN 4 ELSE 3 END]) END;
+    END LOOP;
+    IF age_day IS NOT NULL THEN
+      RETURN format('COALESCE(%s(%s), false)', CASE WHEN (j->>'negated')::boolean THEN 'NOT ' END,
+                    array_to_string(parts, ' OR '));
+    END IF;
+    parts := '{}';
+  END IF;
+  -- the facts row f (explanations), or the fact's expression inline
+  x := CASE WHEN mode IS NULL THEN format('f.%I', fact)
+            ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
+  CASE j->>'kind'
+    WHEN 'any' THEN RETURN 'true';
+    WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
+    WHEN 'not_null' THEN RETURN format('(%s IS NOT NULL)', x);
+    WHEN 'sql' THEN
+      PERFORM mynahoken.raise_error('0A000', 'sql: cells are not compiled');
+    ELSE NULL;
+  END CASE;
+  FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
+    IF it->>'op' = 'range' THEN
+      parts := parts || format('(%s OPERATOR(pg_catalog.%s) %s AND %s OPERATOR(pg_catalog.%s) %s)',
+                               x, CASE WHEN (it->>'lo_incl')::boolean THEN '>=' ELSE '>' END,
+                               mynahoken.rule_operand_sql(it->'lo', f.fact_type, scope, mode),
+                               x, CASE WHEN (it->>'hi_incl')::boolean THEN '<=' ELSE '<' END,
+                               mynahoken.rule_operand_sql(it->'hi', f.fact_type, scope, mode));
+    ELSE
+      parts := parts || format('%s OPERATOR(pg_catalog.%s) %s', x, ops->>(it->>'op'),
+                               mynahoken.rule_operand_sql(it->'value', f.fact_type, scope, mode));
+    END IF;
+  END LOOP;
+  -- NULL never matches a test or a negation (null_means none)
+  IF (j->>'negated')::boolean THEN
+    RETURN format('COALESCE(NOT (%s), false)', array_to_string(parts, ' OR '));
+  END IF;
+  RETURN format('COALESCE((%s), false)', array_to_string(parts, ' OR '));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_applies_sql(applies_to text[], number_sql text DEFAULT 'f.insurer_number',
+                                           category_sql text DEFAULT 'f.category')
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '(' OPERATOR(pg_catalog.||) pg_catalog.string_agg(
+           CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+\*$'
+                THEN pg_catalog.format('pg_catalog.starts_with(%s, %L)', rule_applies_sql.number_sql, pg_catalog.rtrim(a.e, '*'))
+                WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+$'
+                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.number_sql, a.e)
+                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.category_sql, a.e) END,
+           ' OR ' ORDER BY a.i) OPERATOR(pg_catalog.||) ')'
+    FROM pg_catalog.unnest(rule_applies_sql.applies_to) WITH ORDINALITY AS a(e, i);
+END;
+COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
+  'Internal: SQL condition that the member (facts row f) is in a table''s scope: insurer numbers, prefixes (0613*) or categories, each through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
+                                             candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  oc record;
+  facts text[];
+  whens text[] := '{}';
+  tried text[] := '{}';
+  cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  cell_preds text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
+  vcond text;
+  cond text;
+  scope text;
+  nat text;
+  unknowns text;
+  fact_list text;
+  hit text;
+  coll text;                    -- collect, rule order: the outcomes of every matching row
+  coll_lo int;
+  coll_cases text := '';
+  nat_case text;                -- fast mode: the number of the national hit
+  undec int;
+  ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
+  n_no int[];
+  n_outs text[];
+BEGIN
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF d.output_type = 'date' THEN
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate);
+  END IF;
+  IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
+      detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
+  END IF;
+  nat := format('f.%I', d.national_fact);
+  facts := ARRAY[d.national_fact, 'insurer_number', 'category'];
+
+  -- insurer tables in name order; each table's versions newest first
+  FOR t IN
+    SELECT x.*, l.outcomes
+      FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
+                     nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
+      END IF;
+      facts := facts || v.columns;
+      -- a fact whose NULL means unknown, tested by a row: undecidable member
+      -- (an age is unknown when the birth date is: no per-member call)
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             WHEN rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, '
+                             THEN format('(%s) IS NULL', mynahoken.rule_fact_sql('birth_date', fm))
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+        JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+      IF unknowns IS NOT NULL THEN
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+      -- collect (by priority, then row) and rule order (by row): the first
+      -- matching row gives the outcome, every matching row is in outcomes
+      coll := NULL;
+      IF t.hit_policy IN ('collect', 'rule_order') THEN
+        SELECT format('pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL)',
+                      string_agg(format('CASE WHEN %s THEN %L END', x.preds, x.outcome), ', ' ORDER BY x.ord, x.row_no))
+          INTO coll
+          FROM (SELECT rr.row_no, rr.outcome, CASE WHEN t.hit_policy = 'collect' THEN o.priority END AS ord,
+                       (SELECT string_agg(mynahoken.rule_cell_sql(rr.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                          FROM generate_subscripts(v.columns, 1) AS i) AS preds
+                  FROM mynahoken.rule_row rr
+                  LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                 WHERE rr.version_id = v.version_id) x;
+      END IF;
+      coll_lo := cardinality(h_o) + 1;
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy IN ('priority', 'collect') THEN o.priority END, rr.row_no
+      LOOP
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
+          FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        fhit := hit;
+        cell_list := array_to_string(cell_preds, ', ');
+        IF fm IS NOT NULL THEN
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+        END IF;
+        -- the explanation reads the truth of each cell from the same predicates
+        tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                 'in_scope', cond, 'cells', cell_list);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L, %s) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name,
+                                 coalesce(coll, format('CAST(ARRAY[%L] AS pg_catalog.text[])', r.outcome)));
+      END LOOP;
+      IF coll IS NOT NULL AND fm IS NOT NULL THEN
+        coll_cases := coll_cases || format(' WHEN d.h BETWEEN %s AND %s THEN %s', coll_lo, cardinality(h_o), coll);
+      END IF;
+      IF t.on_no_match LIKE 'default %' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L, CAST(ARRAY[%L] AS pg_catalog.text[])) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name, substr(t.on_no_match, 9));
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      ELSIF t.on_no_match = 'error' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    undec := cardinality(h_o);
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      ins := ins || jsonb_build_object(oc.outs, fhit);
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    -- The national table of the decision (shipped), its versions as
+    -- conditions on the constant days: its rows in order, one CASE over the
+    -- member's columns, each hit its own number (outcome, version, row).  At
+    -- the first row of a label with insurer exceptions, one WHEN holds when
+    -- the first matching row from there on is of that label; it tries the
+    -- insurer tables (COALESCE), else finds the national row.  One CASE per
+    -- member in all: no national outcome is computed apart and tested again.
+    -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
+    -- per member in a nested loop cost more than the CASE itself, and a
+    -- caller reading one column (outcome) computes the CASE once.
+    FOR t IN SELECT x.* FROM mynahoken.rule_table x
+              WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
+              ORDER BY x.table_name LIMIT 1 LOOP
+      nat_case := '';
+      FOR v IN
+        SELECT y.* FROM mynahoken.rule_version y
+         WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+         ORDER BY y.recorded_on DESC, y.version_id DESC
+      LOOP
+        vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                        v.valid, v.recorded_on);
+        FOR w IN
+          SELECT z.* FROM mynahoken.rule_version z
+           WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+             AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        LOOP
+          vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                   w.valid, w.recorded_on);
+        END LOOP;
+        -- each row: its predicate, number and the outcomes of its label
+        n_pred := '{}'; n_no := '{}'; n_outs := '{}';
+        FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
+                   LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
+                  WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+          -- a param() is read for the row's one category, else the table's scope
+          scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                         AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                        THEN btrim(r.cells[array_position(v.columns, 'category')])
+                        ELSE mynahoken.rule_table_scope(t.applies_to) END;
+          SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+            INTO hit
+            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
+          h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
+          h_t := h_t || t.table_name;
+          n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_no := n_no || cardinality(h_o);
+          n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
+        END LOOP;
+        fhit := '';
+        FOR i IN 1 .. cardinality(n_pred) LOOP
+          IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
+            fhit := fhit || format(' WHEN %s THEN %s', n_pred[i], n_no[i]);
+          ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+            -- the first matching row from i on is of this label: row k of
+            -- the label matches and no row of another label between i and k
+            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+              FROM (SELECT k, '(' || n_pred[k] || coalesce(' AND NOT (' ||
+                             (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
+                               WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
+                      FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
+            SELECT string_agg(format('WHEN %s THEN %s', n_pred[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+              FROM generate_series(i, cardinality(n_pred)) AS k;
+            fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
+          END IF;
+        END LOOP;
+        nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+      END LOOP;
+      IF nat_case <> '' THEN
+        RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                      ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                      ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
+                      ' AS mynahoken.rule_hit) AS hit'
+                      ' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h) AS d',
+                      CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                                ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                      h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
+                      CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                      nat_case, undec);
+      END IF;
+    END LOOP;
+    -- no national table: the national fact (the C function), numbered
+    nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                       array_to_string(nat_whens, ' '), undec);
+    RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                  ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                  ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
+                  ' AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                  ' FROM (SELECT %s AS x OFFSET 0) AS n OFFSET 0) AS d',
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
+                  CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                  coalesce(branches, 'WHEN false THEN NULL'),
+                  nat_case);
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+    INTO fact_list
+    FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
+  RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
+                fact_list, nat, 'undecidable',
+                array_to_string(whens, ' '),
+                nat, 'national', nat);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
+                                                  candidate bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  scope text;
+  vcond text;
+  scond text;
+  unknowns text;
+  cap text;
+  vals text[] := '{}';          -- the lateral row c: one date per row, scope flags
+  branches text[] := '{}';
+  k int := 0;
+  agg_vals text[];
+  agg_rows int[];
+  nat text;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  tried text[] := '{}';
+  facts text[];
+  from_sql text;
+BEGIN
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  IF trace THEN
+    mode := 'member';
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
+  nat := 'c.nat';
+  facts := ARRAY['insurer_number', 'category', d.national_fact];
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    -- the legal maximum for the table's scope: an InitPlan
+    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
+                  'certificate_max_months', scope);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_version y
+       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+       ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_version z
+         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      k := k + 1;
+      scond := format('c.s%s', k);
+      vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
+                               '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                               '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond, k);
+      -- facts whose NULL means unknown tested by a cell, and every fact a
+      -- date reads: NULL makes the member undecidable, never a shorter list
+      SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(u.col, mode)), ' OR ' ORDER BY u.col)
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                JOIN mynahoken.rule_fact rf ON true
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-'
+                 AND rf.fact = v.columns[i] AND rf.null_means = 'unknown'
+              UNION
+              SELECT DISTINCT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) u;
+      IF unknowns IS NOT NULL THEN
+        branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, unknowns, v.version_id, 'undecidable', t.table_name);
+      END IF;
+      facts := facts || v.columns || ARRAY(SELECT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                                             FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id);
+      agg_vals := '{}';
+      agg_rows := '{}';
+      FOR r IN
+        SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no
+      LOOP
+        vals := vals || format('CASE WHEN %s AND %s THEN %s END AS r%s_%s',
+                               mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', mode) || ')') || ' AND ' || vcond,
+                               (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
+                                  FROM generate_subscripts(v.columns, 1) AS i),
+                               mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF trace THEN
+          -- the truth of each cell and the row's date, by the same predicates
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s AND %s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]), %L, %s)',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', mynahoken.rule_applies_sql(t.applies_to,
+                                     '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                     '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i),
+                                   'value', mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode));
+        END IF;
+        IF t.hit_policy = 'collect' THEN
+          agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
+          agg_rows := agg_rows || r.row_no;
+        ELSE
+          branches := branches || format('WHEN c.r%1$s_%2$s IS NOT NULL THEN CAST(ROW(LEAST(c.r%1$s_%2$s, %3$s), CAST(%4$L AS pg_catalog.int8), %2$s, %5$L, %6$L, c.r%1$s_%2$s OPERATOR(pg_catalog.>) %3$s) AS mynahoken.rule_date_hit)',
+                                         k, r.row_no, cap, v.version_id, 'insurer', t.table_name);
+        END IF;
+      END LOOP;
+      IF t.hit_policy = 'collect' THEN
+        -- LEAST/GREATEST skip NULLs: the rows that did not match; the row is
+        -- the first whose date is the aggregate
+        branches := branches || format('WHEN COALESCE(%1$s) IS NOT NULL THEN CAST(ROW(LEAST(%2$s(%3$s), %4$s), CAST(%5$L AS pg_catalog.int8), CASE %2$s(%3$s) %6$s END, %7$L, %8$L, %2$s(%3$s) OPERATOR(pg_catalog.>) %4$s) AS mynahoken.rule_date_hit)',
+                                       array_to_string(agg_vals, ', '),
+                                       CASE t.aggregation WHEN 'max' THEN 'GREATEST' ELSE 'LEAST' END,
+                                       array_to_string(agg_vals, ', '), cap, v.version_id,
+                                       (SELECT string_agg(format('WHEN %s THEN %s', agg_vals[i], agg_rows[i]), ' ' ORDER BY i)
+                                          FROM generate_subscripts(agg_vals, 1) AS i),
+                                       'insurer', t.table_name);
+      END IF;
+      IF t.on_no_match = 'error' THEN
+        branches := branches || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
+                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
+  IF trace THEN
+    -- the explanations read the hit as a mynahoken.rule_hit: the date as
+    -- text, {capped} in outcomes when the legal maximum capped it
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried,'
+                  ' CAST(ROW(CAST((d.hit).value AS pg_catalog.text), (d.hit).version_id, (d.hit).row_no, (d.hit).layer, (d.hit).table_name,'
+                  ' CASE WHEN (d.hit).capped THEN CAST(ARRAY[%L] AS pg_catalog.text[]) END) AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, mode)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), 'capped', from_sql);
+  END IF;
+  RETURN format('SELECT %s, d.hit FROM %s',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                from_sql);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile(decision text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+  plan text;
+  eval_name text := 'rule_eval_' || decision;
+  decide_name text := 'rule_decide_' || decision;
+  versions bigint[];
+  is_date boolean;
+  hit_type text;
+  cols text;
+  f regprocedure;
+BEGIN
+  IF decision !~ '^[a-z][a-z0-9_]*$' THEN
+    PERFORM mynahoken.raise_error('22023', 'invalid decision name');
+  END IF;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = rule_compile.decision;
+  hit_type := CASE WHEN is_date THEN 'mynahoken.rule_date_hit' ELSE 'mynahoken.rule_hit' END;
+  cols := CASE WHEN is_date
+               THEN 'member_key pg_catalog.text, value pg_catalog.date, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, capped pg_catalog.bool'
+               ELSE 'member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, outcomes pg_catalog.text[]' END;
+  -- a function generated by an earlier version with another result is replaced
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname IN (eval_name, decide_name)
+              AND p.prorettype <> CASE WHEN p.proname = decide_name THEN hit_type::regtype ELSE 'pg_catalog.record'::regtype END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname = eval_name
+              AND p.proargnames[cardinality(p.proargnames)] <> CASE WHEN is_date THEN 'capped' ELSE 'outcomes' END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  SELECT m.source INTO src FROM mynahoken.member_source m;
+  EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
+                 ' RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, hit_type, mynahoken.rule_compile_query(decision, 'facts'));
+  EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
+                 decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
+  IF src IS NOT NULL THEN
+    q := mynahoken.rule_compile_query(decision, 'member', src);
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (%s)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, (x.hit).*'
+                   ' FROM (%s) AS x; END',
+                   eval_name, cols, q);
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, x.facts, x.tried, x.hit FROM (%s) AS x; END',
+                   'rule_trace_' || decision, mynahoken.rule_compile_query(decision, 'trace', src));
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   'rule_trace_' || decision,
+                   format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    -- EXPLAIN returns one row per line; the first names the top node
+    FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
+      IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
+          detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
+      END IF;
+    END LOOP;
+  END IF;
+  SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
+    FROM mynahoken.rule_version y JOIN mynahoken.rule_table t USING (table_name)
+   WHERE t.decision = rule_compile.decision AND y.status = 'active';
+  INSERT INTO mynahoken.rule_compiled AS c (decision, eval_function, decide_function, versions, source_relation, body)
+  VALUES (decision, CASE WHEN src IS NOT NULL THEN 'mynahoken.' || eval_name END, 'mynahoken.' || decide_name,
+          versions, src, coalesce(q, mynahoken.rule_compile_query(decision, 'facts')))
+  ON CONFLICT ON CONSTRAINT rule_compiled_pkey DO UPDATE
+    SET eval_function = EXCLUDED.eval_function, decide_function = EXCLUDED.decide_function,
+        versions = EXCLUDED.versions, source_relation = EXCLUDED.source_relation, body = EXCLUDED.body,
+        compiled_at = pg_catalog.clock_timestamp();
+  RETURN coalesce('mynahoken.' || CASE WHEN src IS NOT NULL THEN eval_name END, 'mynahoken.' || decide_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ver jsonb;
+  decided_by bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                 'rule_trace_' || decision)
+    INTO rec USING as_of, known_on, member_key;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
+  END LOOP;
+  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
+  FOR pname, scope IN
+    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean
+  LOOP
+    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
+  'Why a member gets a decision''s outcome (a date decision''s date), from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+
+-- compiled again: certificate_need reads the national table, date decisions get
+-- their trace function (explanations, coverage)
+SELECT mynahoken.rule_compile(d.decision) FROM mynahoken.rule_compiled d ORDER BY d.decision;

@@ -470,7 +470,17 @@ INSERT INTO mynahoken.rule_fact (fact, fact_type, kind, source_column, expressio
    NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_need on the decision day; NULL for a member it cannot decide (invalid insurer number, no birth date, contradictory facts)'),
   ('national_certificate_valid_until', 'date', 'derived', NULL,
    'mynahoken.certificate_valid_until(CAST(mynahoken.rule_insurer_category(CAST({insurer_number} AS pg_catalog.text)) AS mynahoken.insurer_category), {day}, {known_on})',
-   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number');
+   NULL, NULL, NULL, 'unknown', 'The national decision mynahoken.certificate_valid_until for a 資格確認書 issued on the decision day, for the member''s insurer category; NULL for an invalid insurer number'),
+  -- facts of the national table national.certificate_need: values of the
+  -- decision and knowledge days only, read once per statement
+  ('decision_day', 'date', 'derived', NULL, '{day}', NULL, NULL, NULL, 'unknown',
+   'The decision day itself, for cells that compare it with a legal parameter'),
+  ('late_elderly_rule_age', 'int', 'derived', NULL,
+   'mynahoken.rule_age_on({birth_date}, (SELECT mynahoken.legal_value_date(''late_elderly_age_rule_from'', {day}, ''late_elderly'', {known_on})))',
+   NULL, 0, 150, 'unknown', 'Completed years of age on the day the 後期高齢者 age rule starts (legal parameter late_elderly_age_rule_from)'),
+  ('ecert_expired_before', 'date', 'derived', NULL,
+   '(SELECT mynahoken.rule_add_months(CAST(pg_catalog.date_trunc(''month'', CAST({day} AS pg_catalog.timestamp)) AS pg_catalog.date), OPERATOR(pg_catalog.-) mynahoken.legal_value_int(''ecert_grace_months'', {day}, NULL, {known_on})))',
+   NULL, NULL, NULL, 'unknown', 'An e-certificate that expired before this day is past its grace period on the decision day: the first day of the month ecert_grace_months before the decision day''s month');
 
 INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description) VALUES
   ('certificate_need', 'not_eligible', '資格なし', false, true, 10, 'No 資格 on the day: no document at all'),
@@ -495,6 +505,48 @@ INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, descri
    'Application (申請): the product renews an applicant at every renewal; MHLW 2025-03-13 names renewal without application only for 要配慮者, so an insurer may count other applications once', true),
   ('national.certificate_valid_until:term', 'certificate_valid_until', '{}', true,
    'The insurer''s term and renewal month (certificate_term_months, certificate_renewal_month); every insurer output is capped at the legal maximum (certificate_max_months)', false);
+
+-- The national decision certificate_need re-expressed as a shipped, labelled
+-- first-hit table, equal to the C function mynahoken.certificate_need (the
+-- oracle, test/pgtap/63_rules_national.sql).  Rows with the outcome
+-- undecidable are the members the C function refuses; a param() is read for
+-- the one category of its row's category cell, else for every category.
+INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, hit_policy, on_no_match, description, created_by)
+VALUES ('national.certificate_need', 'certificate_need', 'national',
+        ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+        'first', 'error',
+        'The national decision mynahoken.certificate_need as rows (the C function stays the oracle)', 'mynahoken');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, recorded_at, source, columns, status, author, approved_by, activated_at, note)
+VALUES ('national.certificate_need', '(,)', '2000-01-01', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+        '{category,birth_date,acquired_on,lost_on,decision_day,late_elderly_rule_age,my_number_linked,myna_withdrawn_on,myna_registered_on,ecert_expires_on,certificate_requested_on}',
+        'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
+        'mynahoken.certificate_need (src/core/transition.c, mh_certificate_need) as a table; the parameters keep their own sources in the calendar');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
+SELECT v.version_id, r.row_no, r.cells, r.outcome, r.label, r.note
+  FROM mynahoken.rule_version v,
+       (VALUES
+  --        category        birth_date     acquired_on      lost_on            decision_day                              late_elderly_rule_age                    my_number_linked withdrawn                         registered     ecert_expires_on          requested
+  (1,   '{-,               -,             -,               -,                 "< param(certificate_from)",              -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Before 資格確認書 exist: the C function raises 22023, the table reports every member'),
+  (2,   '{"null",            -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}'::text[], 'undecidable', NULL, 'Not a valid insurer number'),
+  (3,   '{-,               "null",          -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No birth date'),
+  (4,   '{-,               -,             "null",            -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'No acquisition day'),
+  (5,   '{-,               -,             -,               "< acquired_on",   -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Lost before acquired'),
+  (6,   '{-,               -,             "< birth_date",  -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'undecidable', NULL, 'Acquired before birth'),
+  (7,   '{-,               -,             "> day",         -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Acquired after the day'),
+  (8,   '{-,               -,             -,               "<= day",          -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_eligible', 'national.certificate_need:eligibility', 'Lost on or before the day'),
+  (9,   '{late_elderly,    -,             -,               -,                 "<= param(late_elderly_blanket_until)",   -,                                       -,      -,                                  -,            -,                           -}', 'late_elderly_blanket', 'national.certificate_need:late_elderly', '暫定運用'),
+  (10,  '{late_elderly,    -,             -,               -,                 ">= param(late_elderly_age_rule_from)",   ">= param(late_elderly_age_threshold)",  -,      -,                                  -,            -,                           -}', 'late_elderly_age', 'national.certificate_need:late_elderly', 'Aged late_elderly_age_threshold or over on late_elderly_age_rule_from'),
+  (11,  '{-,               -,             -,               -,                 -,                                        -,                                       false,  -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', NULL),
+  (12,  '{-,               -,             -,               -,                 -,                                        -,                                       "null",   -,                                  -,            -,                           -}', 'no_my_number', 'national.certificate_need:myna', 'Not known to be linked'),
+  (13,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "<= day",                           "null",         -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', NULL),
+  (14,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      "[myna_registered_on..day]",        -,            -,                           -}', 'registration_withdrawn', 'national.certificate_need:myna', 'Withdrawn on or after the last registration'),
+  (15,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "null",         -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (16,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  "> day",      -,                           -}', 'not_registered', 'national.certificate_need:myna', NULL),
+  (17,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            "< ecert_expired_before",    -}', 'ecert_expired', 'national.certificate_need:myna', 'Grace period over'),
+  (18,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           "<= day"}', 'on_request', 'national.certificate_need:on_request', NULL),
+  (19,  '{-,               -,             -,               -,                 -,                                        -,                                       -,      -,                                  -,            -,                           -}', 'not_needed', 'national.certificate_need:myna', 'マイナ保険証 usable, no other ground')
+       ) AS r(row_no, cells, outcome, label, note)
+ WHERE v.table_name = 'national.certificate_need';
 
 INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, sending_decision, description) VALUES
   ('certificate', '資格確認書', 'certificate_valid_until', NULL, 'The 資格確認書 (mynahoken.issuance_document certificate)'),
@@ -998,7 +1050,8 @@ BEGIN
   ELSIF op ? 'bool' THEN
     RETURN format('CAST(%L AS pg_catalog.bool)', op->>'bool');
   ELSIF op ? 'text' THEN
-    RETURN format('CAST(%L AS pg_catalog.text)', op->>'text');
+    -- equality of deterministic collations is byte equality: "C" skips the locale
+    RETURN format('CAST(%L AS pg_catalog.text) COLLATE pg_catalog."C"', op->>'text');
   ELSIF op ? 'day' THEN
     RETURN '$1';
   ELSIF op ? 'fact' THEN
@@ -1033,9 +1086,63 @@ DECLARE
   x text;
   parts text[] := '{}';
   ops CONSTANT jsonb := '{"=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}';
+  age_day text;                 -- an age fact's day: its cells compare birth_date with cut-offs
+  b text;
+  bound jsonb;
+  n text[];                     -- per bound: the years N and N + 1 as SQL
+  cuts text[];
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
+  -- age >= N is birth_date <= day - N years (mh_age_on: the birthday counts,
+  -- 29 February on 1 March in other years): the cut-off is an InitPlan, read
+  -- once per statement, and the member costs one comparison of its column
+  IF mode IS NOT NULL AND f.kind = 'derived' AND j->>'kind' = 'tests'
+     AND f.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, .*\)$' THEN
+    age_day := replace(replace(substring(f.expression FROM '^mynahoken\.rule_age_on\(\{birth_date\}, (.*)\)$'),
+                               '{day}', '$1'), '{known_on}', '$2');
+    b := '(' || mynahoken.rule_fact_sql('birth_date', mode) || ')';
+    IF age_day ~ '[{}]' THEN
+      age_day := NULL;
+    END IF;
+    FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
+      EXIT WHEN age_day IS NULL;
+      cuts := '{}';
+      FOR bound IN SELECT e FROM unnest(CASE WHEN it->>'op' = 'range' THEN ARRAY[it->'lo', it->'hi'] ELSE ARRAY[it->'value'] END) AS e LOOP
+        IF bound ? 'int' AND (bound->>'int')::int BETWEEN 0 AND 1000 THEN
+          n := ARRAY[(bound->>'int')::int::text, ((bound->>'int')::int + 1)::text];
+        ELSIF bound ? 'param' THEN
+          n := ARRAY[mynahoken.rule_operand_sql(bound, f.fact_type, scope, mode)];
+          n := n || format('(%s OPERATOR(pg_catalog.+) 1)', n[1]);
+        ELSE
+          age_day := NULL;
+          EXIT;
+        END IF;
+        -- the last birth date of age N on the day, and of age N + 1: with a
+        -- constant N an immutable expression of the day, folded at plan time;
+        -- with a parameter an InitPlan
+        cuts := cuts || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[1])
+                     || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                                    ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[2]);
+      END LOOP;
+      EXIT WHEN age_day IS NULL;
+      parts := parts || CASE it->>'op'
+        WHEN '>=' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[1])
+        WHEN '>' THEN format('%s OPERATOR(pg_catalog.<=) %s', b, cuts[2])
+        WHEN '<' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[1])
+        WHEN '<=' THEN format('%s OPERATOR(pg_catalog.>) %s', b, cuts[2])
+        WHEN '=' THEN format('(%s OPERATOR(pg_catalog.>) %s AND %s OPERATOR(pg_catalog.<=) %s)', b, cuts[2], b, cuts[1])
+        ELSE format('(%s OPERATOR(pg_catalog.<=) %s AND %s OPERATOR(pg_catalog.>) %s)',
+                    b, cuts[CASE WHEN (it->>'lo_incl')::boolean THEN 1 ELSE 2 END],
+                    b, cuts[CASE WHEN (it->>'hi_incl')::boolean THEN 4 ELSE 3 END]) END;
+    END LOOP;
+    IF age_day IS NOT NULL THEN
+      RETURN format('COALESCE(%s(%s), false)', CASE WHEN (j->>'negated')::boolean THEN 'NOT ' END,
+                    array_to_string(parts, ' OR '));
+    END IF;
+    parts := '{}';
+  END IF;
   -- the facts row f (explanations), or the fact's expression inline
   x := CASE WHEN mode IS NULL THEN format('f.%I', fact)
             ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
@@ -1067,7 +1174,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions; cell text reaches SQL only through format %L';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -1097,8 +1204,8 @@ BEGIN ATOMIC
            CASE WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+\*$'
                 THEN pg_catalog.format('pg_catalog.starts_with(%s, %L)', rule_applies_sql.number_sql, pg_catalog.rtrim(a.e, '*'))
                 WHEN a.e OPERATOR(pg_catalog.~) '^[0-9]+$'
-                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.number_sql, a.e)
-                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L', rule_applies_sql.category_sql, a.e) END,
+                THEN pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.number_sql, a.e)
+                ELSE pg_catalog.format('%s OPERATOR(pg_catalog.=) %L COLLATE pg_catalog."C"', rule_applies_sql.category_sql, a.e) END,
            ' OR ' ORDER BY a.i) OPERATOR(pg_catalog.||) ')'
     FROM pg_catalog.unnest(rule_applies_sql.applies_to) WITH ORDINALITY AS a(e, i);
 END;
@@ -1135,9 +1242,16 @@ DECLARE
   agg_vals text[];
   agg_rows int[];
   nat text;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  tried text[] := '{}';
+  facts text[];
+  from_sql text;
 BEGIN
-  IF mode NOT IN ('member', 'facts') THEN
-    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  IF trace THEN
+    mode := 'member';
   END IF;
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
   -- the member key in c: with a key per member the planner does not cache
@@ -1145,6 +1259,7 @@ BEGIN
   vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
                 CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
   nat := 'c.nat';
+  facts := ARRAY['insurer_number', 'category', d.national_fact];
   FOR t IN
     SELECT x.* FROM mynahoken.rule_table x
      WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
@@ -1190,6 +1305,8 @@ BEGIN
         branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
                                        scond, unknowns, v.version_id, 'undecidable', t.table_name);
       END IF;
+      facts := facts || v.columns || ARRAY(SELECT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                                             FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id);
       agg_vals := '{}';
       agg_rows := '{}';
       FOR r IN
@@ -1202,6 +1319,17 @@ BEGIN
                                (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
                                   FROM generate_subscripts(v.columns, 1) AS i),
                                mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF trace THEN
+          -- the truth of each cell and the row's date, by the same predicates
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s AND %s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]), %L, %s)',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', mynahoken.rule_applies_sql(t.applies_to,
+                                     '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                     '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i),
+                                   'value', mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode));
+        END IF;
         IF t.hit_policy = 'collect' THEN
           agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
           agg_rows := agg_rows || r.row_no;
@@ -1229,19 +1357,34 @@ BEGIN
   END LOOP;
   -- c is nested in d: one lateral subquery, so that the planner has no
   -- lateral join of c to cache (Memoize) on the values of c
-  RETURN format('SELECT %s, d.hit FROM %s CROSS JOIN LATERAL (SELECT'
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT'
                 ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
                 ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
                 ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
-                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
-                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                 CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                 nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
                 array_to_string(vals, ', '));
+  IF trace THEN
+    -- the explanations read the hit as a mynahoken.rule_hit: the date as
+    -- text, {capped} in outcomes when the legal maximum capped it
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried,'
+                  ' CAST(ROW(CAST((d.hit).value AS pg_catalog.text), (d.hit).version_id, (d.hit).row_no, (d.hit).layer, (d.hit).table_name,'
+                  ' CASE WHEN (d.hit).capped THEN CAST(ARRAY[%L] AS pg_catalog.text[]) END) AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, mode)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), 'capped', from_sql);
+  END IF;
+  RETURN format('SELECT %s, d.hit FROM %s',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                from_sql);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
-  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date; every name qualified, literals through format %L';
+  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
 
 -- The query of a decision over the active versions (and a candidate draft,
 -- for the checks).  mode member: FROM the member source; mode facts: FROM
@@ -1292,6 +1435,12 @@ DECLARE
   coll text;                    -- collect, rule order: the outcomes of every matching row
   coll_lo int;
   coll_cases text := '';
+  nat_case text;                -- fast mode: the number of the national hit
+  undec int;
+  ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
+  n_no int[];
+  n_outs text[];
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
@@ -1340,7 +1489,10 @@ BEGIN
       END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
+      -- (an age is unknown when the birth date is: no per-member call)
       SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             WHEN rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, '
+                             THEN format('(%s) IS NULL', mynahoken.rule_fact_sql('birth_date', fm))
                              ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
         INTO unknowns
         FROM (SELECT DISTINCT v.columns[i] AS col
@@ -1435,6 +1587,7 @@ BEGIN
     END LOOP;
     h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
     h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    undec := cardinality(h_o);
     -- per label: each table's rows behind one test of its scope; the first
     -- table with a matching row wins (COALESCE stops there), else national
     FOR oc IN SELECT g.outs, min(g.i) AS first
@@ -1447,23 +1600,109 @@ BEGIN
                 FROM generate_subscripts(fast_sql, 1) AS i
                WHERE fast_outs[i] = oc.outs
                GROUP BY fast_tab[i]) tb;
+      ins := ins || jsonb_build_object(oc.outs, fhit);
       branches := coalesce(branches || ' ', '') ||
         format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
                ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
                       WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
     END LOOP;
+    -- The national table of the decision (shipped), its versions as
+    -- conditions on the constant days: its rows in order, one CASE over the
+    -- member's columns, each hit its own number (outcome, version, row).  At
+    -- the first row of a label with insurer exceptions, one WHEN holds when
+    -- the first matching row from there on is of that label; it tries the
+    -- insurer tables (COALESCE), else finds the national row.  One CASE per
+    -- member in all: no national outcome is computed apart and tested again.
+    -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
+    -- per member in a nested loop cost more than the CASE itself, and a
+    -- caller reading one column (outcome) computes the CASE once.
+    FOR t IN SELECT x.* FROM mynahoken.rule_table x
+              WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
+              ORDER BY x.table_name LIMIT 1 LOOP
+      nat_case := '';
+      FOR v IN
+        SELECT y.* FROM mynahoken.rule_version y
+         WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
+         ORDER BY y.recorded_on DESC, y.version_id DESC
+      LOOP
+        vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                        v.valid, v.recorded_on);
+        FOR w IN
+          SELECT z.* FROM mynahoken.rule_version z
+           WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
+             AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        LOOP
+          vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                   w.valid, w.recorded_on);
+        END LOOP;
+        -- each row: its predicate, number and the outcomes of its label
+        n_pred := '{}'; n_no := '{}'; n_outs := '{}';
+        FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
+                   LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
+                  WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+          -- a param() is read for the row's one category, else the table's scope
+          scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                         AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                        THEN btrim(r.cells[array_position(v.columns, 'category')])
+                        ELSE mynahoken.rule_table_scope(t.applies_to) END;
+          SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+            INTO hit
+            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
+          h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
+          h_t := h_t || t.table_name;
+          n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_no := n_no || cardinality(h_o);
+          n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
+        END LOOP;
+        fhit := '';
+        FOR i IN 1 .. cardinality(n_pred) LOOP
+          IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
+            fhit := fhit || format(' WHEN %s THEN %s', n_pred[i], n_no[i]);
+          ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+            -- the first matching row from i on is of this label: row k of
+            -- the label matches and no row of another label between i and k
+            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+              FROM (SELECT k, '(' || n_pred[k] || coalesce(' AND NOT (' ||
+                             (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
+                               WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
+                      FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
+            SELECT string_agg(format('WHEN %s THEN %s', n_pred[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+              FROM generate_series(i, cardinality(n_pred)) AS k;
+            fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
+          END IF;
+        END LOOP;
+        nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+      END LOOP;
+      IF nat_case <> '' THEN
+        RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
+                      ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
+                      ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
+                      ' AS mynahoken.rule_hit) AS hit'
+                      ' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h) AS d',
+                      CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                                ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                      h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
+                      CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                      nat_case, undec);
+      END IF;
+    END LOOP;
+    -- no national table: the national fact (the C function), numbered
+    nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                       array_to_string(nat_whens, ' '), undec);
     RETURN format('SELECT %s, CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
                   ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
                   ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
                   ' AS mynahoken.rule_hit) AS hit'
                   ' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
-                  ' FROM (SELECT CASE %s %s ELSE %s END AS x OFFSET 0) AS n OFFSET 0) AS d',
+                  ' FROM (SELECT %s AS x OFFSET 0) AS n OFFSET 0) AS d',
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
                   h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o,
                   CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                   coalesce(branches, 'WHEN false THEN NULL'),
-                  mynahoken.rule_fact_sql(d.national_fact, fm), array_to_string(nat_whens, ' '), cardinality(h_o));
+                  nat_case);
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
@@ -1482,7 +1721,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: the national decision computed once per member, the insurer exceptions of its outcome''s label in front of it (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -1541,7 +1780,7 @@ BEGIN
     EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
                    eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
   END IF;
-  IF src IS NOT NULL AND NOT is_date THEN
+  IF src IS NOT NULL THEN
     EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
                    ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
                    ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
@@ -2004,9 +2243,6 @@ DECLARE
   ver jsonb;
   decided_by bigint;
 BEGIN
-  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'date' THEN
-    PERFORM mynahoken.raise_error('0A000', 'explanations of date decisions are not generated yet');
-  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
@@ -2033,7 +2269,9 @@ BEGIN
       'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
       'matched', k IS NULL,
       'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
-         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END));
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
     -- collect and rule order try every row of the version that decided
     IF k IS NULL THEN
       EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
@@ -2079,7 +2317,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
-  'Why a member gets a decision''s outcome, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value, the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+  'Why a member gets a decision''s outcome (a date decision''s date), from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 
 -- Coverage over the population: per row, the members it was tried for, the
 -- members whose every cell held, the members it decided, and per column the
@@ -2091,9 +2329,6 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'date' THEN
-    PERFORM mynahoken.raise_error('0A000', 'coverage of date decisions is not generated yet');
-  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
                     AND c.eval_function IS NOT NULL) THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
@@ -2127,7 +2362,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
-  'Coverage of a decision''s rows over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
 
 -- A national change recorded under active insurer exceptions: the members
 -- whose national outcome on a day differs as known on two knowledge days and

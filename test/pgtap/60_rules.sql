@@ -71,11 +71,11 @@ RESET ROLE;
 -- The decision, set-based over the member source.
 SELECT results_eq(
   $$SELECT e.member_key, e.outcome, e.layer, e.row_no FROM mynahoken.rule_eval_certificate_need('2026-08-03') e ORDER BY 1$$,
-  $$VALUES ('A1', 'insurer_age_policy', 'insurer', 1), ('A2', 'not_needed', 'national', NULL),
-           ('A3', 'insurer_age_policy', 'insurer', 1), ('A4', 'not_needed', 'national', NULL),
-           ('A5', 'not_eligible', 'national', NULL), ('A6', 'on_request', 'national', NULL),
+  $$VALUES ('A1', 'insurer_age_policy', 'insurer', 1), ('A2', 'not_needed', 'national', 19),
+           ('A3', 'insurer_age_policy', 'insurer', 1), ('A4', 'not_needed', 'national', 19),
+           ('A5', 'not_eligible', 'national', 8), ('A6', 'on_request', 'national', 18),
            ('A7', 'insurer_age_policy', 'insurer', 1)$$,
-  'on 2026-08-03: 75 and over at 06139992 get the insurer''s ground, on the birthday itself; other insurers, not_eligible and applications keep the national outcome');
+  'on 2026-08-03: 75 and over at 06139992 get the insurer''s ground, on the birthday itself; other insurers, not_eligible and applications keep the national outcome, with the row of national.certificate_need');
 SELECT is((SELECT e.version_id FROM mynahoken.rule_eval_certificate_need('2026-08-03') e WHERE e.member_key = 'A1'),
           (SELECT v.version_id FROM mynahoken.rule_version v WHERE v.table_name = 'minato.certificate_need.age'),
           'the outcome names the rule version that produced it');
@@ -214,7 +214,7 @@ RESET ROLE;
 SELECT results_eq(
   $$SELECT e.member_key, e.outcome, e.layer, e.table_name FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
      WHERE e.member_key IN ('C1', 'C2') ORDER BY 1$$,
-  $$VALUES ('C1', NULL, 'no_match', 'kouiki.age'), ('C2', NULL, 'undecidable', NULL)$$,
+  $$VALUES ('C1', NULL, 'no_match', 'kouiki.age'), ('C2', NULL, 'undecidable', 'national.certificate_need')$$,
   'no match is reported per member, and so is a member the national decision cannot decide');
 
 -- The national fact is the C decision itself: equal on a synthetic population

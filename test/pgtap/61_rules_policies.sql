@@ -6,7 +6,7 @@
 -- rules, no change to member data.  Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(40);
+SELECT plan(43);
 
 CREATE SCHEMA tap_pol;
 CREATE TABLE tap_pol.members (
@@ -80,7 +80,7 @@ SELECT results_eq(
      WHERE e.member_key LIKE 'X%' ORDER BY 1$$,
   $$VALUES ('X1', 'insurer_care', 2, 'insurer', '{insurer_care,insurer_age_policy}'::text[]),
            ('X2', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy}'),
-           ('X3', 'not_needed', NULL, 'national', '{not_needed}'),
+           ('X3', 'not_needed', 19, 'national', '{not_needed}'),
            ('X4', 'insurer_age_policy', 1, 'insurer', '{insurer_age_policy,insurer_care}')$$,
   'collect: every matching outcome, the first by priority (insurer_care 40 before 50); rule order: by row');
 SELECT is((SELECT count(*) FROM tap_pol.members m
@@ -168,8 +168,31 @@ SELECT is((SELECT count(*) FROM generate_series(DATE '2026-04-01', '2028-03-31',
           '国保: never past the day before the 75th birthday nor a year, on every issue day before it');
 SELECT results_eq($$SELECT test_name, got, passed FROM mynahoken.rule_run_tests('kaku.certificate_valid_until')$$,
                   $$VALUES ('69: the 70th-birthday month end', '2026-11-30', true)$$, 'the table''s own test, a date');
-SELECT throws_ok($$SELECT mynahoken.rule_explain('certificate_valid_until', 'K2', '2026-08-03')$$, '0A000',
-                 'explanations of date decisions are not generated yet', 'explanations of dates: refused, not wrong');
+-- Explanations and coverage of the date decision, by the same predicates.
+SELECT is((SELECT jsonb_build_object('outcome', x->'outcome', 'layer', x->'layer',
+                                     'rows', jsonb_path_query_array(x, '$.rows_tried[*] ? (@.table_name == "kaku.certificate_valid_until")')
+                                             #- '{0,version_id}' #- '{1,version_id}' #- '{2,version_id}',
+                                     'birth_date', x->'facts'->'birth_date')
+             FROM mynahoken.rule_explain('certificate_valid_until', 'K2', '2026-08-03') AS x),
+          '{"outcome": "2026-11-30", "layer": "insurer", "birth_date": "1956-11-15",
+            "rows": [{"row_no": 1, "outcome": "day_before(add_months(day, 12))", "matched": true, "value": "2027-08-02",
+                      "table_name": "kaku.certificate_valid_until", "first_failing_cell": null},
+                     {"row_no": 2, "outcome": "month_end(birthday(70))", "matched": true, "value": "2026-11-30",
+                      "table_name": "kaku.certificate_valid_until", "first_failing_cell": null},
+                     {"row_no": 3, "outcome": "day_before(birthday(75))", "matched": true, "value": "2031-11-14",
+                      "table_name": "kaku.certificate_valid_until", "first_failing_cell": null}]}'::jsonb,
+          'explanation of a date: every row of the collect-min table with its date, the earliest decides');
+SELECT is((SELECT jsonb_path_query_array(x, '$.rows_tried[*].matched')
+             FROM mynahoken.rule_explain('certificate_valid_until', 'K1', '2026-08-03') AS x),
+          '[true, true, true]', 'aged 46: every row matches, the year is the earliest');
+SELECT is((SELECT x->'layer' FROM mynahoken.rule_explain('certificate_valid_until', 'K5', '2026-08-03') AS x),
+          '"undecidable"', 'no birth date: undecidable, explained');
+SELECT results_eq(
+  $$SELECT table_name, row_no, tried, matched, decided FROM mynahoken.rule_coverage('certificate_valid_until', '2026-08-03')
+     WHERE table_name = 'kaku.certificate_valid_until' ORDER BY row_no$$,
+  $$VALUES ('kaku.certificate_valid_until', 1, 5::bigint, 5::bigint, 1::bigint),
+           ('kaku.certificate_valid_until', 2, 5, 2, 1), ('kaku.certificate_valid_until', 3, 5, 4, 2)$$,
+  'coverage of the date table: per row the 5 members of 131151 tried (K5 without a birth date matches only row 1 and is undecidable), matched, decided');
 
 -- The primitives, at their edges.
 SELECT results_eq(
@@ -256,8 +279,8 @@ SELECT results_eq(
   $$SELECT e.member_key, e.outcome, e.row_no, e.layer FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
      WHERE e.member_key LIKE 'D%' ORDER BY 1$$,
   $$VALUES ('D1', 'care_needs_renewal', 1, 'insurer'), ('D2', 'application_once', 2, 'insurer'),
-           ('D3', 'application_served', 3, 'insurer'), ('D4', 'on_request', NULL, 'national'),
-           ('D5', 'not_needed', NULL, 'national')$$,
+           ('D3', 'application_served', 3, 'insurer'), ('D4', 'on_request', 18, 'national'),
+           ('D5', 'not_needed', 19, 'national')$$,
   '要配慮者 renewed whatever the count; an application not yet served gives one, a served one no more; unknown count: national; no application: national');
 SELECT is((SELECT count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
              JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome

@@ -1,0 +1,135 @@
+-- Rule engine, third part: the national decision certificate_need re-expressed
+-- as the shipped, labelled table national.certificate_need, compiled into
+-- mynahoken.rule_eval_certificate_need, against the C function
+-- mynahoken.certificate_need (the oracle) over synthetic members and
+-- generated boundary members (birthdays around the 75th and 85th, month ends,
+-- leap days, e-certificate grace ends, every insurer category), on several
+-- decision and knowledge days: every member equal, so every outcome count.
+-- bench/rules.sql runs the same comparison over 10,000,000 members.
+-- Rolled back at the end.
+BEGIN;
+SET datestyle = ISO;
+SELECT plan(14);
+
+CREATE SCHEMA tap_nat;
+CREATE TABLE tap_nat.members (
+  member_key text PRIMARY KEY, insurer_number text, birth_date date, acquired_on date, lost_on date,
+  employer text, my_number_linked boolean, myna_registered_on date, myna_withdrawn_on date,
+  ecert_expires_on date, certificate_requested_on date, certificate_valid_until date
+);
+
+-- One valid insurer number per category (the first check digit that passes),
+-- and numbers that are not valid.
+CREATE TABLE tap_nat.insurers AS
+SELECT DISTINCT ON (c) c, n
+  FROM (SELECT mynahoken.category(mynahoken.insurer_number(x.n))::text AS c, x.n, x.ord
+          FROM (SELECT p || d::text AS n, p || d::text AS ord
+                  FROM unnest(ARRAY['0113001', '0213001', '0313001', '0613999', '0713001', '3113001', '3913115',
+                                    '6313001', '6713001', '13115', '13303']) AS p,
+                       generate_series(0, 9) AS d) x
+         WHERE mynahoken.insurer_number_is_valid(x.n)) y
+ ORDER BY c, ord;
+SELECT is((SELECT count(*) FROM tap_nat.insurers),
+          (SELECT count(*) FROM unnest(enum_range(NULL::mynahoken.insurer_category))),
+          'an insurer number of every category');
+
+-- Synthetic members (the distribution of bench/rules.sql, every category).
+INSERT INTO tap_nat.members
+SELECT 'S' || i,
+       (SELECT n FROM tap_nat.insurers ORDER BY c OFFSET (i * 7) % 11 LIMIT 1),
+       b, greatest(b, date '2005-04-01' + ((i * 104729) % 7500)::int),
+       CASE WHEN i % 37 = 0 THEN date '2026-01-01' + (i % 400)::int END, 'E' || (i % 50),
+       CASE WHEN i % 101 = 0 THEN NULL ELSE i % 100 < 85 END,
+       CASE WHEN i % 100 < 62 THEN date '2021-10-20' + (i % 1200)::int END,
+       CASE WHEN i % 100 IN (1, 2) THEN date '2025-01-01' + (i % 700)::int END,
+       CASE WHEN i % 100 < 85 THEN date '2025-01-01' + (i % 1800)::int END,
+       CASE WHEN i % 200 = 0 THEN date '2025-01-15' + (i % 900)::int END,
+       NULL
+  FROM (SELECT i, date '1935-01-01' + ((i * 7919) % 32000)::int AS b
+          FROM generate_series(1, 20000) AS i) s;
+
+-- Boundary members, in every category: births around the 75th and 85th
+-- birthdays of the decision and rule days and on leap days; e-certificates
+-- expiring around the grace end (month ends); registration, withdrawal,
+-- acquisition, loss and application on the day, the day before and after.
+INSERT INTO tap_nat.members
+SELECT format('B%s-%s-%s-%s', c, bi, ei, wi), n, birth,
+       CASE WHEN wi = 7 THEN day_ ELSE least(date '2015-04-01', birth + 1) END,
+       CASE wi WHEN 8 THEN day_ WHEN 9 THEN day_ + 1 END,
+       'E1', wi <> 1,
+       CASE wi WHEN 2 THEN NULL WHEN 3 THEN day_ + 1 WHEN 4 THEN day_ - 30 ELSE date '2022-01-01' END,
+       CASE wi WHEN 4 THEN day_ WHEN 5 THEN day_ - 400 END,
+       eexp,
+       CASE wi WHEN 6 THEN day_ WHEN 10 THEN day_ + 1 END,
+       NULL
+  FROM tap_nat.insurers,
+       (VALUES (date '2026-08-03')) AS d(day_),
+       LATERAL (SELECT bi, b AS birth
+                  FROM unnest(ARRAY[date '1941-07-31', '1941-08-01', '1941-08-02', '1941-08-03', '1941-08-04',
+                                    '1951-08-03', '1951-08-04', '1940-02-29', '1944-02-29', '1952-02-29',
+                                    '1942-02-28', '1942-03-01', '1956-08-31', '2000-02-29']) WITH ORDINALITY AS x(b, bi)) bb,
+       LATERAL (SELECT ei, e AS eexp
+                  FROM unnest(ARRAY[NULL, date '2026-04-30', '2026-05-01', '2026-05-31', '2026-04-01', '2026-07-31',
+                                    '2026-01-31', '2030-02-28']) WITH ORDINALITY AS y(e, ei)) ee,
+       generate_series(0, 10) AS wi;
+
+-- Members the C function refuses (undecidable) and invalid insurer numbers.
+INSERT INTO tap_nat.members VALUES
+  ('U1', '01130019', '1950-01-01', '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U2', '39131156', NULL, '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U3', '39131156', '1950-01-01', NULL, NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U4', '39131156', '1950-01-01', '2015-04-01', '2015-03-31', 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U5', '39131156', '1950-01-01', '1949-12-31', NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U6', NULL, '1950-01-01', '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL),
+  ('U7', '131151', NULL, '2015-04-01', NULL, 'E1', true, '2022-01-01', NULL, NULL, NULL, NULL);
+SELECT cmp_ok((SELECT count(*) FROM tap_nat.members), '>', 30000::bigint, 'synthetic and boundary members');
+
+SELECT is(mynahoken.register_member_source('tap_nat.members'), 'tap_nat.members'::regclass, 'the member source');
+SELECT is(mynahoken.rule_compile('certificate_need'), 'mynahoken.rule_eval_certificate_need', 'compiled with no insurer table');
+SELECT ok((SELECT body FROM mynahoken.rule_compiled WHERE decision = 'certificate_need')
+            NOT LIKE '%rule_national_certificate_need%'
+          OR (SELECT body FROM mynahoken.rule_compiled WHERE decision = 'certificate_need') LIKE '%WHEN (CAST(%',
+          'the compiled decision reads the national table');
+
+-- The oracle: the C function per member, NULL where it refuses the member.
+CREATE FUNCTION pg_temp.oracle(day date, known date)
+RETURNS TABLE (member_key text, outcome text) LANGUAGE sql STABLE AS $$
+  SELECT m.member_key,
+         CASE WHEN m.insurer_number IS NOT NULL AND mynahoken.insurer_number_is_valid(m.insurer_number)
+                   AND m.birth_date IS NOT NULL AND m.acquired_on IS NOT NULL
+                   AND NOT coalesce(m.lost_on < m.acquired_on, false) AND m.acquired_on >= m.birth_date
+              THEN mynahoken.certificate_need(mynahoken.category(mynahoken.insurer_number(m.insurer_number)), day,
+                     m.birth_date, m.acquired_on, m.lost_on, m.my_number_linked, m.myna_registered_on,
+                     m.myna_withdrawn_on, m.ecert_expires_on, m.certificate_requested_on, known)::text END
+    FROM tap_nat.members m
+$$;
+-- Members whose compiled outcome differs from the C function's.
+CREATE FUNCTION pg_temp.differ(day date, known date) RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT count(*)
+    FROM mynahoken.rule_eval_certificate_need(day, known) e
+    FULL JOIN pg_temp.oracle(day, known) o USING (member_key)
+   WHERE e.outcome IS DISTINCT FROM o.outcome
+      OR (e.layer = 'undecidable') IS DISTINCT FROM (o.outcome IS NULL)
+$$;
+
+SELECT is(pg_temp.differ('2026-08-03', NULL), 0::bigint, '2026-08-03: every member equal to the C function');
+SELECT is(pg_temp.differ('2026-07-31', NULL), 0::bigint, '2026-07-31 (last day of the 後期 暫定運用): every member equal');
+SELECT is(pg_temp.differ('2026-08-01', NULL), 0::bigint, '2026-08-01 (the 85 rule starts): every member equal');
+SELECT is(pg_temp.differ('2026-08-01', '2026-02-01'), 0::bigint, '2026-08-01 as known on 2026-02-01 (before the 85 rule was recorded): every member equal');
+SELECT is(pg_temp.differ('2025-07-31', NULL), 0::bigint, '2025-07-31: every member equal');
+SELECT is(pg_temp.differ('2028-02-29', NULL), 0::bigint, '2028-02-29 (a leap day): every member equal');
+SELECT is(pg_temp.differ('2027-03-01', NULL), 0::bigint, '2027-03-01 (the birthday of 29 February births): every member equal');
+
+-- Every outcome count equal, and every outcome of the decision reached.
+SELECT results_eq(
+  $$SELECT coalesce(outcome, 'undecidable'), count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03') GROUP BY 1 ORDER BY 1$$,
+  $$SELECT coalesce(outcome, 'undecidable'), count(*) FROM pg_temp.oracle('2026-08-03', NULL) GROUP BY 1 ORDER BY 1$$,
+  'outcome counts equal on 2026-08-03');
+SELECT is((SELECT count(DISTINCT outcome)
+             FROM (SELECT outcome FROM mynahoken.rule_eval_certificate_need('2026-08-03')
+                   UNION ALL SELECT outcome FROM mynahoken.rule_eval_certificate_need('2026-07-31')) x),
+          (SELECT count(*) FROM mynahoken.rule_outcome WHERE decision = 'certificate_need' AND statutory),
+          'every national outcome is reached by some member on 2026-07-31 or 2026-08-03');
+
+SELECT * FROM finish();
+ROLLBACK;
