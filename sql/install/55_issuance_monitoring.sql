@@ -1,9 +1,12 @@
 -- Issuance: monitoring.  What an operator or an alerting system polls:
--- one row per kind of problem, none when all is well.
+-- one row per kind of problem, none when all is well.  SECURITY DEFINER so
+-- that a monitoring role granted the view and the function reads counts and
+-- ids, never the queue's member keys.
 
 CREATE FUNCTION mynahoken.issuance_health(unsent_days integer, as_of date DEFAULT CURRENT_DATE)
 RETURNS TABLE (kind text, severity text, count bigint, since timestamptz, ids bigint[], ids_of text, about text)
-LANGUAGE sql VOLATILE PARALLEL RESTRICTED
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
   WITH lock AS (SELECT mynahoken.issuance_lock_holder() AS pid),
   caught_up AS (
@@ -58,7 +61,8 @@ BEGIN ATOMIC
    ORDER BY x.severity, x.kind;
 END;
 COMMENT ON FUNCTION mynahoken.issuance_health(integer, date) IS
-  'Problems of the issuance on as_of, one row per kind (none when all is well): run_failed, run_interrupted (running, but its backend holds no issuance lock) and run_skipped (no later run finished) with run ids; certificate_expired and notice_late (documents not in a batch past their validity or send-by) with queue ids; handoff_unsent (batches prepared unsent_days or more days before as_of, not sent) with hand-off ids. severity error or warning; since: the oldest; ids: the first 100; never a member key';
+  'Problems of the issuance on as_of, one row per kind (none when all is well): run_failed, run_interrupted (running, but its backend holds no issuance lock) and run_skipped (no later run finished) with run ids; certificate_expired and notice_late (documents not in a batch past their validity or send-by) with queue ids; handoff_unsent (batches prepared unsent_days or more days before as_of, not sent) with hand-off ids. severity error or warning; since: the oldest; ids: the first 100; never a member key. SECURITY DEFINER, not executable by PUBLIC: GRANT EXECUTE (and SELECT on the view) to a monitoring role';
+REVOKE ALL ON FUNCTION mynahoken.issuance_health(integer, date) FROM PUBLIC;
 
 CREATE VIEW mynahoken.issuance_health AS
 SELECT h.kind, h.severity, h.count, h.since, h.ids, h.ids_of, h.about
