@@ -44,8 +44,10 @@ BEGIN
       hint => 'CREATE EXTENSION dblink here, or schedule the job in the pg_cron database with cron.schedule_in_database (doc/issuance.md, "pg_cron").');
   END IF;
   -- The loopback connection pg_cron itself uses (cron.host, the server's
-  -- port), to the pg_cron database, as the calling role.
-  conninfo := format('host=''%s'' port=''%s'' dbname=''%s'' user=''%s'' application_name=''mynahoken cron''',
+  -- port), to the pg_cron database, as the calling role, with the
+  -- search_path of this function.
+  conninfo := format('host=''%s'' port=''%s'' dbname=''%s'' user=''%s'' application_name=''mynahoken cron'''
+                     ' options=''-csearch_path=pg_catalog,pg_temp''',
                      replace(replace(coalesce(current_setting('cron.host', true), 'localhost'), '\', '\\'), '''', '\'''),
                      current_setting('port'),
                      replace(replace(cron_db, '\', '\\'), '''', '\'''),
