@@ -177,7 +177,7 @@ CALL mynahoken.plan_issuance('2025-09-04');
 SELECT state, error FROM mynahoken.issuance_runs ORDER BY run_id DESC LIMIT 1;
 SELECT mynahoken.register_member_source('iss.source');
 
--- pg_cron: the command it runs; scheduling needs pg_cron in this database.
+-- pg_cron: the command it runs; scheduling needs pg_cron here, or dblink (pg_cron elsewhere).
 SELECT mynahoken.issuance_cron_command(), mynahoken.issuance_cron_command(14);
 SELECT mynahoken.schedule_issuance();
 SELECT mynahoken.unschedule_issuance();

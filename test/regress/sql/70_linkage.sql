@@ -55,6 +55,6 @@ SELECT mynahoken.linkage_case_transition(0, 'closed', 'member_left');
 SELECT mynahoken.linkage_case_assign(0, 'mynahoken_linkage_clerk');
 SELECT mynahoken.explain_linkage_case(0) IS NULL AS no_such_case;
 
--- pg_cron: the command qualifies every name; scheduling needs pg_cron here.
+-- pg_cron: the command qualifies every name; scheduling needs pg_cron here, or dblink.
 SELECT mynahoken.linkage_cron_command(), mynahoken.linkage_cron_command(true);
 SELECT mynahoken.schedule_linkage_check();
