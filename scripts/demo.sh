@@ -32,17 +32,50 @@ if [ -n "$shards" ]; then
 	exit
 fi
 
+# From the insurer's database, schedule plan_issuance with pg_cron (which
+# lives in database postgres) for the start of the next minute, wait for the
+# run in the insurer's run log, show it, and remove the job again.
+mh_demo_cron() {	# mh_demo_cron DB
+	local db=$1 before job run="" i
+	before=$(psql -X -qAt -d "$db" -c "SELECT coalesce(max(run_id), 0) FROM mynahoken.issuance_run") || return 1
+	job=$(psql -X -qAt -v ON_ERROR_STOP=1 -d "$db" \
+		-c "SELECT mynahoken.schedule_issuance('* * * * *', 'mynahoken-issuance-demo')") || return 1
+	mh_log "pg_cron job $job (database postgres) runs plan_issuance in database $db at the next minute"
+	for i in $(seq 1 75); do
+		run=$(psql -X -qAt -d "$db" -c "SELECT run_id FROM mynahoken.issuance_runs
+			WHERE run_id > $before AND state NOT IN ('running') ORDER BY run_id LIMIT 1")
+		[ -n "$run" ] && break
+		sleep 1
+	done
+	[ -n "$run" ] || { mh_demo_unschedule "$db"; return 1; }
+	psql -X -q -P pager=off -d "$db" <<SQL
+\\echo 'The run pg_cron started, in the run log of database $db (mynahoken.issuance_runs):'
+SELECT run_id, as_of, state, started_at, members_done, certificates, notices, already_planned
+  FROM mynahoken.issuance_runs WHERE run_id = $run;
+\\echo 'and as pg_cron recorded it (mynahoken.issuance_cron_runs; "agrees" is false for a skipped run):'
+SELECT cron_runid, cron_status, run_id, run_state, agrees
+  FROM mynahoken.issuance_cron_runs('mynahoken-issuance-demo');
+\\echo 'Problems to poll (mynahoken.issuance_health; no row: nothing to report):'
+SELECT kind, severity, count, since, ids_of FROM mynahoken.issuance_health;
+SQL
+	mh_demo_unschedule "$db"
+}
+mh_demo_unschedule() {
+	psql -X -q -d "$1" -c "SELECT mynahoken.unschedule_issuance('mynahoken-issuance-demo')" >/dev/null
+}
+
 mh_ensure_packages
 mh_build
 mh_system_install
 mh_make_tmp
-MH_EXTRA_CONF="cron.database_name = 'insurer'" mh_start_cluster
+mh_start_cluster
 
-mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
-# pg_cron runs its jobs in the demo database, so that the pg_cron examples of
-# the docs (schedule_issuance, schedule_linkage_check) work there as written.
-psql -X -q -v ON_ERROR_STOP=1 -d insurer -c 'CREATE EXTENSION pg_cron' >/dev/null \
+# pg_cron as DBAs deploy it: in its own database (cron.database_name, here
+# 'postgres'), running jobs in the insurer's database.
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pg_cron' >/dev/null \
 	|| mh_die "CREATE EXTENSION pg_cron failed"
+mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
+mh_demo_cron insurer || mh_die "the scheduled run did not happen"
 
 cat <<HINT
 

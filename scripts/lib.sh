@@ -138,7 +138,8 @@ MH_DEMO_SEARCH_PATH='mynahoken, demo, "$user", public'
 mh_demo_database() {	# mh_demo_database DB MEMBERS
 	local db=$1 members=$2 q
 	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" >/dev/null || return 1
-	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION mynahoken' \
+	# dblink: schedule_issuance() reaches pg_cron in cron.database_name with it
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c 'CREATE EXTENSION mynahoken' -c 'CREATE EXTENSION dblink' \
 		-c "ALTER DATABASE $db SET search_path = $MH_DEMO_SEARCH_PATH" >/dev/null || return 1
 	mh_log "loading a synthetic insurer with $members members"
 	psql -X -q -v ON_ERROR_STOP=1 -v members="$members" -d "$db" -f "$MH_ROOT/demo/insurer.sql" >/dev/null \

@@ -11365,3 +11365,277 @@ COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
 -- compiled again: certificate_need reads the national table, date decisions get
 -- their trace function (explanations, coverage)
 SELECT mynahoken.rule_compile(d.decision) FROM mynahoken.rule_compiled d ORDER BY d.decision;
+-- Issue 13, pg_cron in another database and monitoring: schedule_issuance and
+-- schedule_linkage_check schedule from the insurer database through dblink
+-- (cron_query, cron_schedule, cron_unschedule); issuance_health (function
+-- and view); issuance_cron_runs.
+
+CREATE FUNCTION mynahoken.cron_query(statement text)
+RETURNS SETOF text
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cron_db text := current_setting('cron.database_name', true);
+  link text;
+  conninfo text;
+  connected boolean := false;
+BEGIN
+  IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
+    RETURN QUERY EXECUTE statement;
+    RETURN;
+  END IF;
+  IF cron_db IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not loaded on this server',
+      hint => 'Add pg_cron to shared_preload_libraries and CREATE EXTENSION pg_cron in the database named by cron.database_name, or run the job by hand.');
+  END IF;
+  IF cron_db = current_database() THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('Database %s is cron.database_name but has no extension pg_cron.'), cron_db),
+      hint => 'CREATE EXTENSION pg_cron here.');
+  END IF;
+  SELECT n.nspname INTO link
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'dblink';
+  IF link IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'pg_cron runs in another database and dblink is not installed in this database',
+      detail => pg_catalog.format(mynahoken.gettext('pg_cron is installed in database %s (cron.database_name); this is database %s.'),
+                                  cron_db, current_database()),
+      hint => 'CREATE EXTENSION dblink here, or schedule the job in the pg_cron database with cron.schedule_in_database (doc/issuance.md, "pg_cron").');
+  END IF;
+  -- The loopback connection pg_cron itself uses (cron.host, the server's
+  -- port), to the pg_cron database, as the calling role, with the
+  -- search_path of this function.
+  conninfo := format('host=''%s'' port=''%s'' dbname=''%s'' user=''%s'' application_name=''mynahoken cron'''
+                     ' options=''-csearch_path=pg_catalog,pg_temp''',
+                     replace(replace(coalesce(current_setting('cron.host', true), 'localhost'), '\', '\\'), '''', '\'''),
+                     current_setting('port'),
+                     replace(replace(cron_db, '\', '\\'), '''', '\'''),
+                     replace(replace(current_user, '\', '\\'), '''', '\'''));
+  BEGIN
+    IF has_function_privilege(format('%I.dblink_connect_u(text, text)', link), 'EXECUTE') THEN
+      EXECUTE format('SELECT %I.dblink_connect_u(%L, $1)', link, 'mynahoken_cron') USING conninfo;
+    ELSE
+      EXECUTE format('SELECT %I.dblink_connect(%L, $1)', link, 'mynahoken_cron') USING conninfo;
+    END IF;
+    connected := true;
+    RETURN QUERY EXECUTE format('SELECT t.v FROM %I.dblink(%L, $1) AS t(v text)', link, 'mynahoken_cron')
+      USING statement;
+    EXECUTE format('SELECT %I.dblink_disconnect(%L)', link, 'mynahoken_cron');
+  EXCEPTION WHEN OTHERS THEN
+    IF connected THEN
+      EXECUTE format('SELECT %I.dblink_disconnect(%L)', link, 'mynahoken_cron');
+    END IF;
+    RAISE;
+  END;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.cron_query(text) IS
+  'Internal: run statement (one text column) in the pg_cron database: here when pg_cron is installed here, else through dblink (installed in this database) over a loopback connection to cron.host, the server''s port and cron.database_name as the calling role (dblink_connect_u when the role may execute it, else dblink_connect, which needs a password for a non-superuser); raises 42704 when pg_cron is not loaded or neither path exists';
+
+CREATE FUNCTION mynahoken.cron_schedule(job_name text, schedule text, command text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  here boolean := EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron');
+  job bigint;
+BEGIN
+  BEGIN
+    -- NULL: a job of this name and role runs in another database, and
+    -- pg_cron would move it here.
+    SELECT v::bigint INTO job FROM mynahoken.cron_query(format(
+      'SELECT CASE WHEN EXISTS (SELECT FROM cron.job WHERE jobname = %L AND username = current_user AND database <> %L)'
+      ' THEN NULL ELSE %s END::text',
+      job_name, current_database(),
+      CASE WHEN here THEN format('cron.schedule(%L, %L, %L)', job_name, schedule, command)
+           ELSE format('cron.schedule_in_database(%L, %L, %L, %L)', job_name, schedule, command, current_database()) END)) AS v;
+  EXCEPTION WHEN invalid_parameter_value THEN
+    -- pg_cron quotes the schedule in its message
+    PERFORM mynahoken.raise_error(SQLSTATE, 'pg_cron refused the schedule',
+      hint => 'A schedule is five cron fields, such as ''0 17 * * *'' (pg_cron 1.5 and later also take ''N seconds'').');
+  END;
+  IF job IS NULL THEN
+    PERFORM mynahoken.raise_error('42710', 'a pg_cron job of this name and role runs in another database',
+      hint => 'Give each database''s job its own job_name, or unschedule the other one in its database.');
+  END IF;
+  RETURN job;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.cron_schedule(text, text, text) IS
+  'Internal: create (or, under the same name and role, replace) the pg_cron job job_name running command in this database on schedule, through cron_query; returns the job id; raises 22023 for a schedule pg_cron refuses (without quoting it), 42710 when the name is taken by the role''s job in another database, 42704 as cron_query';
+
+CREATE FUNCTION mynahoken.cron_unschedule(job_name text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  done boolean;
+BEGIN
+  SELECT v::boolean INTO done FROM mynahoken.cron_query(format(
+    'SELECT coalesce(bool_or(cron.unschedule(jobid)), false)::text FROM cron.job'
+    ' WHERE jobname = %L AND username = current_user AND database = %L',
+    job_name, current_database())) AS v;
+  RETURN done;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.cron_unschedule(text) IS
+  'Internal: remove the calling role''s pg_cron job job_name that runs in this database, through cron_query; false when there was none; raises 42704 as cron_query';
+
+CREATE OR REPLACE FUNCTION mynahoken.schedule_issuance(schedule text DEFAULT '0 17 * * *',
+                                            job_name text DEFAULT 'mynahoken-issuance',
+                                            lead_days integer DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.cron_schedule(job_name, schedule, mynahoken.issuance_cron_command(lead_days));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.schedule_issuance(text, text, integer) IS
+  'Schedule the nightly plan_issuance of this database with pg_cron (default 17:00 UTC = 02:00 JST), from this database whether pg_cron is installed here or, with dblink, in another one (cron.database_name); returns the job id; raises 22023, 42704 and 42710 as cron_schedule';
+
+CREATE OR REPLACE FUNCTION mynahoken.unschedule_issuance(job_name text DEFAULT 'mynahoken-issuance')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.cron_unschedule(job_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.unschedule_issuance(text) IS
+  'Remove the pg_cron job of this database''s nightly issuance (pg_cron here or, with dblink, in cron.database_name); false when there was none; raises 42704 as cron_query';
+
+CREATE OR REPLACE FUNCTION mynahoken.schedule_linkage_check(schedule text DEFAULT '30 17 * * *',
+                                                 job_name text DEFAULT 'mynahoken-linkage',
+                                                 full_check boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.cron_schedule(job_name, schedule, mynahoken.linkage_cron_command(full_check));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.schedule_linkage_check(text, text, boolean) IS
+  'Schedule the linkage check of this database with pg_cron (default 17:30 UTC = 02:30 JST, incremental; a second job with full_check for a weekly full run), pg_cron here or, with dblink, in cron.database_name; returns the job id; raises 22023, 42704 and 42710 as cron_schedule';
+
+CREATE OR REPLACE FUNCTION mynahoken.unschedule_linkage_check(job_name text DEFAULT 'mynahoken-linkage')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  RETURN mynahoken.cron_unschedule(job_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.unschedule_linkage_check(text) IS
+  'Remove the pg_cron job of this database''s linkage check (pg_cron here or, with dblink, in cron.database_name); false when there was none; raises 42704 as cron_query';
+
+CREATE FUNCTION mynahoken.issuance_health(unsent_days integer, as_of date DEFAULT CURRENT_DATE)
+RETURNS TABLE (kind text, severity text, count bigint, since timestamptz, ids bigint[], ids_of text, about text)
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  WITH lock AS (SELECT mynahoken.issuance_lock_holder() AS pid),
+  caught_up AS (
+    -- the latest finished run: a skipped run before it, of a day it covers, was caught up
+    SELECT max(f.run_id) AS run_id, max(f.as_of) AS as_of
+      FROM mynahoken.issuance_run f WHERE f.status = 'finished'),
+  runs AS (
+    SELECT CASE WHEN r.status = 'failed' THEN 'run_failed'
+                WHEN r.status = 'running' THEN 'run_interrupted'
+                ELSE 'run_skipped' END AS kind,
+           r.run_id, r.attempt_started_at
+      FROM mynahoken.issuance_run r, lock, caught_up c
+     WHERE r.status = 'failed'
+        OR (r.status = 'running' AND lock.pid IS DISTINCT FROM r.pid)
+        OR (r.status = 'skipped' AND NOT (r.run_id < c.run_id AND r.as_of <= c.as_of)
+                                 IS NOT DISTINCT FROM true))
+  SELECT x.kind, x.severity, x.count, x.since, x.ids, x.ids_of, x.about
+    FROM (
+      SELECT runs.kind,
+             CASE WHEN runs.kind = 'run_skipped' THEN 'warning' ELSE 'error' END AS severity,
+             count(*) AS count, min(runs.attempt_started_at) AS since,
+             (array_agg(runs.run_id ORDER BY runs.run_id))[1:100] AS ids, 'run_id' AS ids_of,
+             CASE runs.kind
+               WHEN 'run_failed' THEN 'plan_issuance failed and no later run took it over (mynahoken.issuance_runs.error)'
+               WHEN 'run_interrupted' THEN 'plan_issuance was killed or crashed and no run took it over yet'
+               ELSE 'plan_issuance was skipped (another run held the lock) and no later run finished' END AS about
+        FROM runs
+       GROUP BY runs.kind
+      UNION ALL
+      SELECT 'certificate_expired', 'error', count(*), min(q.valid_until + 1)::timestamptz,
+             (array_agg(q.queue_id ORDER BY q.queue_id))[1:100], 'queue_id',
+             '資格確認書 planned, not in a hand-off batch, whose validity has ended'
+        FROM mynahoken.issuance_queue q
+       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.document = 'certificate'
+         AND q.valid_until < issuance_health.as_of
+      HAVING count(*) > 0
+      UNION ALL
+      SELECT 'notice_late', 'warning', count(*), min(upper(q.sending_window))::timestamptz,
+             (array_agg(q.queue_id ORDER BY q.queue_id))[1:100], 'queue_id',
+             '資格情報のお知らせ planned, not in a hand-off batch, whose send-by date has passed'
+        FROM mynahoken.issuance_queue q
+       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.document = 'notice'
+         AND upper(q.sending_window) <= issuance_health.as_of
+      HAVING count(*) > 0
+      UNION ALL
+      SELECT 'handoff_unsent', 'warning', count(*), min(h.prepared_at),
+             (array_agg(h.handoff_id ORDER BY h.handoff_id))[1:100], 'handoff_id',
+             'hand-off batches prepared unsent_days or more days ago and not marked sent'
+        FROM mynahoken.issuance_handoff h
+       WHERE h.sent_on IS NULL AND h.prepared_at::date <= issuance_health.as_of - unsent_days
+      HAVING count(*) > 0) AS x
+   ORDER BY x.severity, x.kind;
+END;
+COMMENT ON FUNCTION mynahoken.issuance_health(integer, date) IS
+  'Problems of the issuance on as_of, one row per kind (none when all is well): run_failed, run_interrupted (running, but its backend holds no issuance lock) and run_skipped (no later run finished) with run ids; certificate_expired and notice_late (documents not in a batch past their validity or send-by) with queue ids; handoff_unsent (batches prepared unsent_days or more days before as_of, not sent) with hand-off ids. severity error or warning; since: the oldest; ids: the first 100; never a member key. SECURITY DEFINER, not executable by PUBLIC: GRANT EXECUTE (and SELECT on the view) to a monitoring role';
+REVOKE ALL ON FUNCTION mynahoken.issuance_health(integer, date) FROM PUBLIC;
+
+CREATE VIEW mynahoken.issuance_health AS
+SELECT h.kind, h.severity, h.count, h.since, h.ids, h.ids_of, h.about
+  FROM mynahoken.issuance_health(7) AS h;
+COMMENT ON VIEW mynahoken.issuance_health IS
+  'What to poll: mynahoken.issuance_health(7) as of today, so batches prepared 7 or more days ago and not sent count; no row when all is well; a skipped run shows here although pg_cron records it as succeeded';
+
+-- pg_cron's view of the same runs: cron.job_run_details says "succeeded"
+-- whenever the CALL returned, also for a skipped run.
+CREATE FUNCTION mynahoken.issuance_cron_runs(job_name text DEFAULT 'mynahoken-issuance')
+RETURNS TABLE (cron_runid bigint, cron_status text, cron_start timestamptz, cron_end timestamptz,
+               run_id bigint, run_state text, agrees boolean)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  WITH d AS (
+    SELECT (j->>'runid')::bigint AS runid, j->>'status' AS status, (j->>'pid')::int AS pid,
+           (j->>'start_time')::timestamptz AS start_time, (j->>'end_time')::timestamptz AS end_time
+      FROM mynahoken.cron_query(format(
+             'SELECT json_build_object(''runid'', d.runid, ''status'', d.status, ''pid'', d.job_pid,'
+             ' ''start_time'', d.start_time, ''end_time'', d.end_time)::text'
+             '  FROM cron.job_run_details d JOIN cron.job j ON j.jobid = d.jobid'
+             ' WHERE j.jobname = %L AND j.username = current_user AND j.database = %L'
+             ' ORDER BY d.runid DESC LIMIT 100', job_name, current_database())) AS t(v),
+           LATERAL (SELECT t.v::json AS j) AS x)
+  SELECT d.runid, d.status, d.start_time, d.end_time, r.run_id, r.state,
+         CASE WHEN d.status IN ('starting', 'running', 'sending', 'connecting') THEN NULL
+              ELSE (d.status = 'succeeded') = (r.state IS NOT DISTINCT FROM 'finished') END
+    FROM d
+    LEFT JOIN LATERAL (
+      SELECT s.run_id, s.state FROM mynahoken.issuance_runs s JOIN mynahoken.issuance_run w ON w.run_id = s.run_id
+       WHERE w.pid = d.pid
+         AND w.attempt_started_at BETWEEN d.start_time - interval '1 second'
+                                      AND coalesce(d.end_time, now()) + interval '1 second'
+       ORDER BY s.run_id DESC LIMIT 1) r ON true
+   ORDER BY d.runid DESC;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_cron_runs(text) IS
+  'The last 100 runs pg_cron recorded for the calling role''s job job_name in this database (cron.job_run_details, read here or through dblink as cron_query), each with the issuance run its backend started (NULL: none) and whether both agree: false for a run pg_cron records as succeeded that was skipped or did not finish, or a failed job with a finished run; NULL while the job runs; raises 42704 as cron_query';

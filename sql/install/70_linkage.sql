@@ -1203,44 +1203,24 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  job bigint;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()),
-      hint => 'Call mynahoken.linkage_check_nightly() by hand, or CREATE EXTENSION pg_cron in the database named by cron.database_name.');
-  END IF;
-  EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-    USING job_name, schedule, mynahoken.linkage_cron_command(full_check);
-  RETURN job;
+  RETURN mynahoken.cron_schedule(job_name, schedule, mynahoken.linkage_cron_command(full_check));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.schedule_linkage_check(text, text, boolean) IS
-  'Schedule the linkage check with pg_cron (default 17:30 UTC = 02:30 JST, incremental; a second job with full_check for a weekly full run); returns the job id; raises 42704 when pg_cron is not installed here';
+  'Schedule the linkage check of this database with pg_cron (default 17:30 UTC = 02:30 JST, incremental; a second job with full_check for a weekly full run), pg_cron here or, with dblink, in cron.database_name; returns the job id; raises 22023, 42704 and 42710 as cron_schedule';
 
 CREATE FUNCTION mynahoken.unschedule_linkage_check(job_name text DEFAULT 'mynahoken-linkage')
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  done boolean;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
-    PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in this database',
-      detail => pg_catalog.format(mynahoken.gettext('Database %s has no extension pg_cron.'), current_database()));
-  END IF;
-  EXECUTE 'SELECT EXISTS (SELECT FROM cron.job WHERE jobname = $1)' INTO done USING job_name;
-  IF NOT done THEN
-    RETURN false;
-  END IF;
-  EXECUTE 'SELECT cron.unschedule($1::text)' INTO done USING job_name;
-  RETURN done;
+  RETURN mynahoken.cron_unschedule(job_name);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.unschedule_linkage_check(text) IS
-  'Remove the pg_cron job of the linkage check; false when there was none; raises 42704 when pg_cron is not installed here';
+  'Remove the pg_cron job of this database''s linkage check (pg_cron here or, with dblink, in cron.database_name); false when there was none; raises 42704 as cron_query';
 
 -- ---------------------------------------------------------------------------
 -- Roles: the intake loads and runs; a clerk sees cases and codes, not data.

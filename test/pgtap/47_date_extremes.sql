@@ -53,6 +53,8 @@ INSERT INTO call VALUES
  ('mynahoken.notice_sending_window_by_rules(mynahoken.transition_rules,date)', $$mynahoken.notice_sending_window_by_rules(mynahoken.transition_rules('kyokai_kenpo', '2025-09-01', NULL), X)$$, 'daterange'),
  ('mynahoken.legal_value_range(text,date,mynahoken.insurer_category,date)', $$mynahoken.legal_value_range('notice_round2_window', X)$$, 'daterange'),
  ('mynahoken.legal_value_range(text,date,mynahoken.insurer_category,date)', $$mynahoken.legal_value_range('notice_round2_window', '2025-09-01', NULL, X)$$, 'daterange'),
+ -- the oldest problem (no rows here: NULL) and the unsent_days arithmetic on as_of
+ ('mynahoken.issuance_health(integer,date)', $$(SELECT max(h.since) FROM mynahoken.issuance_health(7, X) h)$$, 'timestamptz'),
  -- years at the ends of the calendar; a set: every day must read back
  ('mynahoken.holidays_by_rules(integer,integer)', $$(SELECT max(h.day) FROM mynahoken.holidays_by_rules(extract(year FROM least(greatest(X, '0001-01-01'::date), '9999-12-31'::date))::int, extract(year FROM least(greatest(X, '0001-01-01'::date), '9999-12-31'::date))::int) h)$$, 'date');
 
@@ -63,7 +65,8 @@ CREATE TEMP TABLE not_computed (fn regprocedure, why text);
 INSERT INTO not_computed VALUES
  ('mynahoken.issuance_candidates(date,date,bigint,bigint)', 'internal to plan_issuance, whose arguments are checked first (51_issuance_plan.sql)'),
  ('mynahoken.legal_entry_relations(bigint)', 'stored rows only'),
- ('mynahoken.rule_run_tests(text,bigint)', 'stored rows only');
+ ('mynahoken.rule_run_tests(text,bigint)', 'stored rows only'),
+ ('mynahoken.issuance_cron_runs(text)', 'pg_cron''s stored rows only');
 
 CREATE FUNCTION pg_temp.outcome(call text, typ regtype) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE t text; back text;

@@ -177,10 +177,13 @@ CALL mynahoken.plan_issuance('2025-09-04');
 SELECT state, error FROM mynahoken.issuance_runs ORDER BY run_id DESC LIMIT 1;
 SELECT mynahoken.register_member_source('iss.source');
 
--- pg_cron: the command it runs; scheduling needs pg_cron in this database.
+-- pg_cron: the command it runs; scheduling needs pg_cron here, or dblink (pg_cron elsewhere):
+-- 42704 (pg_cron in another database, or not loaded where the package is built).
 SELECT mynahoken.issuance_cron_command(), mynahoken.issuance_cron_command(14);
+\set VERBOSITY sqlstate
 SELECT mynahoken.schedule_issuance();
 SELECT mynahoken.unschedule_issuance();
+\set VERBOSITY default
 
 -- Planning inside the caller's transaction needs commit_chunks => false.
 BEGIN;

@@ -252,6 +252,11 @@ def main():
                     b, docline = where
                     at = '%s:%d' % (rel, docline) if docline else '%s (setup comment)' % b.name
                     results[b].append((state, '%s: %s %s: %s' % (at, sev, state, msg)))
+                # pg_cron jobs a block scheduled from the page's database
+                # (through dblink, which a rollback does not undo)
+                subprocess.run(['psql', '-X', '-q', '-d', a.cron_db, '-c',
+                                "SELECT cron.unschedule(jobid) FROM cron.job WHERE database = '%s'" % db],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 sql_admin('DROP DATABASE IF EXISTS %s WITH (FORCE)' % db)
 
         for b in [b for b in run if b.cron]:
