@@ -11573,7 +11573,7 @@ BEGIN ATOMIC
              (array_agg(q.queue_id ORDER BY q.queue_id))[1:100], 'queue_id',
              '資格確認書 planned, not in a hand-off batch, whose validity has ended'
         FROM mynahoken.issuance_queue q
-       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.document = 'certificate'
+       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.status = 'planned' AND q.document = 'certificate'
          AND q.valid_until < issuance_health.as_of
       HAVING count(*) > 0
       UNION ALL
@@ -11581,7 +11581,7 @@ BEGIN ATOMIC
              (array_agg(q.queue_id ORDER BY q.queue_id))[1:100], 'queue_id',
              '資格情報のお知らせ planned, not in a hand-off batch, whose send-by date has passed'
         FROM mynahoken.issuance_queue q
-       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.document = 'notice'
+       WHERE q.handoff_id IS NULL AND q.sent_on IS NULL AND q.status = 'planned' AND q.document = 'notice'
          AND upper(q.sending_window) <= issuance_health.as_of
       HAVING count(*) > 0
       UNION ALL
