@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(117);
+SELECT plan(124);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -310,12 +310,37 @@ SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :res
           'the resumed run checked every member once');
 SELECT is((SELECT results_changed FROM mynahoken.linkage_run WHERE run_id = :resumable), 0::bigint,
           'a full run over unchanged members writes no result');
+-- A full run reads the member table in ranges of blocks: a table rewritten
+-- while a run is stopped (other blocks) makes the run start over.
+CREATE TEMP TABLE before_rewrite AS SELECT insured_key, result FROM mynahoken.linkage_check;
+SELECT mynahoken.linkage_begin_run(true, 4) AS rewritten \gset
+SELECT ok(NOT mynahoken.linkage_run_batch(:rewritten), 'a full run checks its first blocks, then stops');
+SELECT members_checked AS first_blocks FROM mynahoken.linkage_run WHERE run_id = :rewritten \gset
+CLUSTER mynahoken.linkage_member USING linkage_member_pkey;
+CALL mynahoken.linkage_check_nightly(true, 4, false);
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :rewritten), (:first_blocks + 19)::bigint,
+          'after a rewrite of the member table the stopped run checks every member from the first block');
+SELECT is((SELECT results_changed FROM mynahoken.linkage_run WHERE run_id = :rewritten), 0::bigint,
+          'members checked twice get the same result, which is not written');
+SELECT results_eq($$SELECT insured_key, result FROM mynahoken.linkage_check ORDER BY 1$$,
+                  $$SELECT insured_key, result FROM before_rewrite ORDER BY 1$$,
+                  'the results are those of an uninterrupted run');
 SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K10'), 1::bigint,
           'a case confirmed with a reason (理由付き疑いなし) is not reopened while the result stays the same');
 SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K05'), mynahoken.linkage_due_on(current_date, 5),
           'an open case keeps its due day while its result does not change');
 SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K04'), mynahoken.linkage_due_on(current_date, 3),
           'a case whose result changed takes the earlier due day (the period was shortened to 3 open days)');
+
+-- A member removed has no result any more (a full run would not find it);
+-- its case stays.
+DELETE FROM mynahoken.linkage_member WHERE insured_key = 'K07';
+SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_check WHERE insured_key = 'K07'),
+          'a deleted member''s result goes with it');
+SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K07'), 1::bigint, 'its case stays');
+SELECT results_eq($$SELECT insured_key, result FROM mynahoken.linkage_check ORDER BY 1$$,
+                  $$SELECT insured_key, result FROM before_rewrite WHERE insured_key <> 'K07' ORDER BY 1$$,
+                  'the other results stay');
 
 -- ---- roles: a clerk sees cases and codes, not data ------------------------------
 CREATE ROLE mh_tap_clerk;
