@@ -993,7 +993,7 @@ BEGIN
       FROM b
      CROSS JOIN LATERAL (SELECT CASE WHEN b.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
                                      THEN b.result END AS result) AS n
-      LEFT JOIN mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) b.insured_key
+      LEFT JOIN %2$s
      WHERE n.result IS DISTINCT FROM c.result),
   gone AS (
     DELETE FROM mynahoken.linkage_check AS c USING d
@@ -1025,7 +1025,13 @@ BEGIN
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
   SELECT (SELECT pg_catalog.count(*) FROM b), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
-    source)
+    source,
+    -- the current results: all of them, hashed, for a full run; looked up
+    -- one by one for the few members of an incremental one
+    CASE WHEN run.full_check
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) b.insured_key'
+         ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) b.insured_key OFFSET 0) AS c ON true' END)
   INTO checked, opened, changed
   USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
         format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
