@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(124);
+SELECT plan(128);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -267,6 +267,49 @@ SELECT results_eq($$SELECT from_state::text, to_state::text, code FROM mynahoken
                   'the history of the case, as codes');
 SELECT lives_ok($$SELECT mynahoken.linkage_case_transition((SELECT case_id FROM mynahoken.linkage_case WHERE insured_key = 'K10'),
                    'confirmed_no_error', 'documents_checked')$$, 'open -> confirmed_no_error (理由付き疑いなし)');
+-- Every state, in a table: each row a transition of a member's case (its
+-- newest), and the SQLSTATE it must raise (NULL: allowed).
+CREATE TEMP TABLE tr (n int, k text, to_state mynahoken.linkage_case_state, code text, want text);
+INSERT INTO tr VALUES
+  (1, 'K15', 'awaiting_member', 'asked_member', NULL),
+  (2, 'K15', 'awaiting_jlis', 'asked_jlis_5', NULL),
+  (3, 'K15', 'awaiting_jlis', 'asked_member', '22023'),          -- a code of another state
+  (4, 'K15', 'open', 'reopened', NULL),
+  (5, 'K15', 'closed', 'duplicate_case', NULL),
+  (6, 'K15', 'open', 'reopened', '55000'),                       -- closed is finished
+  (7, 'K18', 'confirmed_no_error', 'kana_spelling', NULL),
+  (8, 'K18', 'awaiting_member', 'asked_member', '55000'),        -- confirmed is finished
+  (9, 'K16', 'corrected', 'number_corrected', '55000'),          -- still the same number
+  (10, 'K16', 'confirmed_no_error', 'no such code', '22023'),
+  (11, 'K16', 'closed', 'member_left', NULL);
+CREATE FUNCTION pg_temp.apply_transitions() RETURNS TABLE (n int, got text) LANGUAGE plpgsql AS $f$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT * FROM tr ORDER BY tr.n LOOP
+    n := t.n; got := NULL;
+    BEGIN
+      PERFORM mynahoken.linkage_case_transition((SELECT max(c.case_id) FROM mynahoken.linkage_case c WHERE c.insured_key = t.k),
+                                                t.to_state, t.code);
+    EXCEPTION WHEN OTHERS THEN got := SQLSTATE;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END $f$;
+SELECT results_eq($$SELECT * FROM pg_temp.apply_transitions()$$, $$SELECT n, want FROM tr ORDER BY n$$,
+                  'queue transitions: every state reached with its code, wrong codes and finished cases refused');
+SELECT results_eq($$SELECT e.from_state::text, e.to_state::text, e.code FROM mynahoken.linkage_case_event e
+                     JOIN mynahoken.linkage_case c USING (case_id) WHERE c.insured_key = 'K15' ORDER BY e.event_id$$,
+                  $$VALUES (NULL, 'open', 'opened_by_check'), ('open', 'awaiting_member', 'asked_member'),
+                           ('awaiting_member', 'awaiting_jlis', 'asked_jlis_5'), ('awaiting_jlis', 'open', 'reopened'),
+                           ('open', 'closed', 'duplicate_case')$$,
+                  'the history holds the allowed transitions only');
+SELECT results_eq($$SELECT insured_key, state::text, resolution FROM mynahoken.linkage_case
+                     WHERE insured_key IN ('K15', 'K16', 'K18') ORDER BY 1$$,
+                  $$VALUES ('K15', 'closed', 'duplicate_case'), ('K16', 'closed', 'member_left'),
+                           ('K18', 'confirmed_no_error', 'kana_spelling')$$,
+                  'a finished case keeps its resolution code');
+SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_queue WHERE insured_key IN ('K15', 'K16', 'K18')),
+          'finished cases leave the queue');
 
 -- ---- incremental and resumed runs ---------------------------------------------------
 SELECT mynahoken.linkage_begin_run(false, 100) AS inc \gset
