@@ -980,21 +980,28 @@ BEGIN
   -- are written, and only they open or update cases: a run over unchanged
   -- members writes nothing.
   EXECUTE format($q$
-  WITH b AS MATERIALIZED (
-    SELECT m.insured_key, m.token,
-           mynahoken.linkage_result_finish(
-             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
-             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
-      FROM %1$s),
+  WITH a AS (
+    -- one pass over the batch: the number of members checked, and the
+    -- results that changed (few but in a first run), kept as three arrays
+    SELECT pg_catalog.count(*) AS checked,
+           pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
+           pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed
+              FROM (SELECT m.insured_key, m.token,
+                           mynahoken.linkage_result_finish(
+                             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
+                      FROM %1$s) AS x
+             CROSS JOIN LATERAL (SELECT CASE WHEN x.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
+                                             THEN x.result END AS result) AS n
+              LEFT JOIN %2$s) AS b),
   d AS (
-    SELECT b.insured_key, b.token, n.result,
-           mynahoken.linkage_result_reasons(n.result) AS reasons,
-           mynahoken.linkage_result_severity(n.result) AS severity
-      FROM b
-     CROSS JOIN LATERAL (SELECT CASE WHEN b.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
-                                     THEN b.result END AS result) AS n
-      LEFT JOIN %2$s
-     WHERE n.result IS DISTINCT FROM c.result),
+    SELECT u.insured_key, u.token, u.result,
+           mynahoken.linkage_result_reasons(u.result) AS reasons,
+           mynahoken.linkage_result_severity(u.result) AS severity
+      FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
+                                            pg_catalog.unnest(a.results)) AS u (insured_key, token, result)),
   gone AS (
     DELETE FROM mynahoken.linkage_check AS c USING d
      WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
@@ -1024,14 +1031,14 @@ BEGIN
     INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
-  SELECT (SELECT pg_catalog.count(*) FROM b), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+  SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
     source,
     -- the current results: all of them, hashed, for a full run; looked up
     -- one by one for the few members of an incremental one
     CASE WHEN run.full_check
-         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) b.insured_key'
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) x.insured_key'
          ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
-              ' WHERE c.insured_key OPERATOR(pg_catalog.=) b.insured_key OFFSET 0) AS c ON true' END)
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) x.insured_key OFFSET 0) AS c ON true' END)
   INTO checked, opened, changed
   USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
         format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
