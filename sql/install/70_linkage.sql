@@ -960,17 +960,29 @@ BEGIN
   -- swap_candidate, a partial index); the statement below tests each
   -- member against these two sets (hashed) instead of joining.
   SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
-  SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
-    FROM mynahoken.linkage_member AS m
-   WHERE m.swap_candidate
-     AND (run.full_check
-          OR ((run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
-              AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
-                           WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)))
-     AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
-                  WHERE o.household = m.household AND o.insured_key <> m.insured_key
-                    AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
-                    AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  -- (of this batch only: its blocks, or its keys)
+  IF run.full_check THEN
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.ctid >= format('(%s,0)', lo_block)::tid
+       AND m.ctid < format('(%s,0)', COALESCE(hi_block, 4294967295))::tid
+       AND m.swap_candidate
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  ELSE
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.swap_candidate
+       AND (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
+       AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                    WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  END IF;
 
   -- One set-based statement per batch.  Each member's result comes from one
   -- C call on what its own row decided when it was written (own_result:
