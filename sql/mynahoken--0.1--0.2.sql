@@ -11639,3 +11639,241 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_cron_runs(text) IS
   'The last 100 runs pg_cron recorded for the calling role''s job job_name in this database (cron.job_run_details, read here or through dblink as cron_query), each with the issuance run its backend started (NULL: none) and whether both agree: false for a run pg_cron records as succeeded that was skipped or did not finish, or a failed job with a finished run; NULL while the job runs; raises 42704 as cron_query';
+-- Issue 14, linkage (fourth part): a full run reads linkage_member in ranges
+-- of blocks (TID range scans, resume point next_block of the file
+-- scan_filenode) instead of key ranges compared under the database
+-- collation, so that its committed batches read the table once; the current
+-- results are joined to the batch's members; a member deleted takes its
+-- result with it (trigger), since a full run no longer reads the results of
+-- members that are gone.
+ALTER TABLE mynahoken.linkage_run ADD COLUMN next_block bigint, ADD COLUMN scan_filenode oid;
+COMMENT ON TABLE mynahoken.linkage_run IS
+  'Runs of the linkage check: full or incremental (members changed since the last finished run), the resume point of a run that stopped (next_key for an incremental run, next_block and scan_filenode for a full one), counts (members checked, results that changed, cases opened)';
+
+-- A member removed has no current result: its row of linkage_check goes
+-- with it (a full run reads the members, not the results, so it would not
+-- find it).  Its cases and their history stay.
+CREATE FUNCTION mynahoken.linkage_member_forget()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM mynahoken.linkage_check;
+  ELSE
+    DELETE FROM mynahoken.linkage_check AS c USING linkage_old AS o
+     WHERE c.insured_key = o.insured_key
+       AND NOT EXISTS (SELECT FROM mynahoken.linkage_member AS m WHERE m.insured_key = o.insured_key);
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_member_forget() IS
+  'Trigger of linkage_member: removes the current check result (linkage_check) of the members a statement deleted or truncated; their cases stay';
+CREATE TRIGGER linkage_member_forget_delete AFTER DELETE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_member_forget();
+CREATE TRIGGER linkage_member_forget_truncate AFTER TRUNCATE ON mynahoken.linkage_member
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_member_forget();
+COMMENT ON TRIGGER linkage_member_forget_delete ON mynahoken.linkage_member IS 'Removes the check results of deleted members';
+COMMENT ON TRIGGER linkage_member_forget_truncate ON mynahoken.linkage_member IS 'Removes the check results of every member';
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_run_batch(run_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  run record;
+  hi text;
+  lo_block bigint;
+  hi_block bigint;
+  nblocks bigint;
+  per_block float8;
+  filenode oid;
+  checked bigint;
+  opened bigint;
+  changed bigint;
+  source text;
+  shared mynahoken.mynumber_token[];
+  swapped text[];
+  severities smallint[];
+  lowered boolean[];
+  due2 date;
+  due3 date;
+BEGIN
+  SELECT * INTO run FROM mynahoken.linkage_run AS l WHERE l.run_id = linkage_run_batch.run_id FOR UPDATE;
+  IF NOT FOUND OR run.status <> 'running' THEN
+    RETURN true;
+  END IF;
+  IF run.full_check THEN
+    -- Every member: the batch is a range of blocks of the table [lo, hi),
+    -- read by a TID range scan, so that the batches together read the
+    -- table once, in its physical order, and filter nothing.  A rewritten
+    -- table (VACUUM FULL, CLUSTER) has other blocks: the run starts over
+    -- (members checked twice get the same result, which is not written).
+    filenode := pg_relation_filenode('mynahoken.linkage_member');
+    lo_block := CASE WHEN run.scan_filenode = filenode THEN COALESCE(run.next_block, 0) ELSE 0 END;
+    nblocks := pg_relation_size('mynahoken.linkage_member') / current_setting('block_size')::bigint;
+    -- about batch_size members: the statistics' members per block, or a
+    -- count of the first blocks when the table was never analyzed
+    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END INTO per_block
+      FROM pg_class AS c WHERE c.oid = 'mynahoken.linkage_member'::regclass;
+    IF per_block IS NULL THEN
+      SELECT count(*)::float8 / greatest(least(nblocks, 16), 1) INTO per_block
+        FROM mynahoken.linkage_member AS m WHERE m.ctid < format('(%s,0)', least(nblocks, 16))::tid;
+    END IF;
+    hi_block := lo_block + greatest(ceil(run.batch_size / greatest(per_block, 1)), 1)::bigint;
+    IF hi_block >= nblocks THEN
+      -- the last batch: up to the end, including blocks added meanwhile
+      hi_block := NULL;
+    END IF;
+    source := 'mynahoken.linkage_member AS m'
+              ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
+  ELSE
+    -- The members of this run, a key range (next_key, hi] of
+    -- linkage_run_key: the next batch_size of them in key order, each
+    -- looked up; hi is NULL for the last batch.
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
+             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+             ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
+    IF checked < run.batch_size
+       OR NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                       WHERE rk.run_id = run.run_id AND rk.insured_key > hi) THEN
+      hi := NULL;
+    END IF;
+    source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
+              ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+              ' AND rk.run_id OPERATOR(pg_catalog.=) $1'
+              ' WHERE ($2 IS NULL OR rk.insured_key OPERATOR(pg_catalog.>) $2)'
+              ' AND ($3 IS NULL OR rk.insured_key OPERATOR(pg_catalog.<=) $3)';
+  END IF;
+  -- The severity table in the order of the result bits, and the due days.
+  SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
+         array_agg(COALESCE(lr.lowered_by_last4_ok, false) ORDER BY o.n)
+    INTO severities, lowered
+    FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+    LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
+  -- The tokens held by two people (few, kept by the triggers), and the
+  -- members whose J-LIS facts are another household member's own (few:
+  -- swap_candidate, a partial index); the statement below tests each
+  -- member against these two sets (hashed) instead of joining.
+  SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
+  -- (of this batch only: its blocks, or its keys)
+  IF run.full_check THEN
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.ctid >= format('(%s,0)', lo_block)::tid
+       AND m.ctid < format('(%s,0)', COALESCE(hi_block, 4294967295))::tid
+       AND m.swap_candidate
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  ELSE
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.swap_candidate
+       AND (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
+       AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                    WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  END IF;
+
+  -- One set-based statement per batch.  Each member's result comes from one
+  -- C call on what its own row decided when it was written (own_result:
+  -- digest equality only, reasons packed in a bigint), the two small sets
+  -- above and the severity table; results of severity 0 are none.  Only
+  -- results that differ from the member's current one (looked up by key)
+  -- are written, and only they open or update cases: a run over unchanged
+  -- members writes nothing.
+  EXECUTE format($q$
+  WITH a AS (
+    -- one pass over the batch: the number of members checked, and the
+    -- results that changed (few but in a first run), kept as three arrays
+    SELECT pg_catalog.count(*) AS checked,
+           pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
+           pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed
+              FROM (SELECT m.insured_key, m.token,
+                           mynahoken.linkage_result_finish(
+                             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
+                      FROM %1$s) AS x
+             CROSS JOIN LATERAL (SELECT CASE WHEN x.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
+                                             THEN x.result END AS result) AS n
+              LEFT JOIN %2$s) AS b),
+  d AS (
+    SELECT u.insured_key, u.token, u.result,
+           mynahoken.linkage_result_reasons(u.result) AS reasons,
+           mynahoken.linkage_result_severity(u.result) AS severity
+      FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
+                                            pg_catalog.unnest(a.results)) AS u (insured_key, token, result)),
+  gone AS (
+    DELETE FROM mynahoken.linkage_check AS c USING d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
+  up AS (
+    INSERT INTO mynahoken.linkage_check AS c
+           (insured_key, run_id, result, reasons, severity, kana_level, kanji_level, address_level)
+    SELECT d.insured_key, $1, d.result, d.reasons, d.severity,
+           mynahoken.linkage_result_level(d.result, 1), mynahoken.linkage_result_level(d.result, 2),
+           mynahoken.linkage_result_level(d.result, 3)
+      FROM d WHERE d.result IS NOT NULL
+    ON CONFLICT (insured_key) DO UPDATE
+       SET run_id = EXCLUDED.run_id, result = EXCLUDED.result, reasons = EXCLUDED.reasons,
+           severity = EXCLUDED.severity, kana_level = EXCLUDED.kana_level,
+           kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level),
+  -- A case for severity 2 and up, unless one is unfinished (it gets the new
+  -- reasons, and the earlier due day); nothing is closed here.
+  cs AS (
+    INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT d.insured_key, d.token, $1, $1, d.reasons, d.severity,
+           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END, d.result
+      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2
+    ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
+    DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity,
+                  result = EXCLUDED.result, due_on = LEAST(lc.due_on, EXCLUDED.due_on)
+    RETURNING lc.case_id, (lc.xmax OPERATOR(pg_catalog.=) 0) AS inserted),
+  ev AS (
+    INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
+    SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
+    RETURNING 1)
+  SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+    source,
+    -- the current results: all of them, hashed, for a full run; looked up
+    -- one by one for the few members of an incremental one
+    CASE WHEN run.full_check
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) x.insured_key'
+         ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) x.insured_key OFFSET 0) AS c ON true' END)
+  INTO checked, opened, changed
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
+        format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
+
+  UPDATE mynahoken.linkage_run AS l
+     SET next_key = hi, next_block = hi_block, scan_filenode = filenode,
+         members_checked = l.members_checked + checked,
+         cases_opened = l.cases_opened + opened, results_changed = l.results_changed + changed,
+         status = CASE WHEN hi IS NULL AND hi_block IS NULL THEN 'finished' ELSE l.status END,
+         finished_at = CASE WHEN hi IS NULL AND hi_block IS NULL THEN clock_timestamp() END
+   WHERE l.run_id = run.run_id;
+  IF hi IS NULL AND hi_block IS NULL THEN
+    DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
+    RETURN true;
+  END IF;
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
+  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
+
+COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many) and resumes a run that stopped';

@@ -319,6 +319,34 @@ COMMENT ON TRIGGER linkage_shared_token_update ON mynahoken.linkage_member IS 'K
 COMMENT ON TRIGGER linkage_shared_token_delete ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
 COMMENT ON TRIGGER linkage_shared_token_truncate ON mynahoken.linkage_member IS 'Keeps linkage_shared_token';
 
+-- A member removed has no current result: its row of linkage_check goes
+-- with it (a full run reads the members, not the results, so it would not
+-- find it).  Its cases and their history stay.
+CREATE FUNCTION mynahoken.linkage_member_forget()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM mynahoken.linkage_check;
+  ELSE
+    DELETE FROM mynahoken.linkage_check AS c USING linkage_old AS o
+     WHERE c.insured_key = o.insured_key
+       AND NOT EXISTS (SELECT FROM mynahoken.linkage_member AS m WHERE m.insured_key = o.insured_key);
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_member_forget() IS
+  'Trigger of linkage_member: removes the current check result (linkage_check) of the members a statement deleted or truncated; their cases stay';
+CREATE TRIGGER linkage_member_forget_delete AFTER DELETE ON mynahoken.linkage_member
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_member_forget();
+CREATE TRIGGER linkage_member_forget_truncate AFTER TRUNCATE ON mynahoken.linkage_member
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_member_forget();
+COMMENT ON TRIGGER linkage_member_forget_delete ON mynahoken.linkage_member IS 'Removes the check results of deleted members';
+COMMENT ON TRIGGER linkage_member_forget_truncate ON mynahoken.linkage_member IS 'Removes the check results of every member';
+
 CREATE SEQUENCE mynahoken.jlis_response_id_seq;
 COMMENT ON SEQUENCE mynahoken.jlis_response_id_seq IS 'Identifiers of J-LIS answers';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.jlis_response_id_seq', '');
@@ -445,15 +473,17 @@ CREATE TABLE mynahoken.linkage_run (
   upto_seq        bigint NOT NULL,     -- ... up to this are checked (all of them in a full check)
   status          text NOT NULL CHECK (status IN ('running', 'finished')),
   batch_size      integer NOT NULL CHECK (batch_size > 0),
-  next_key        text,                -- resume point: members after this key are still to check
+  next_key        text,                -- resume point of an incremental run: members after this key
   members_checked bigint NOT NULL DEFAULT 0,
   cases_opened    bigint NOT NULL DEFAULT 0,
   started_at      timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
   finished_at     timestamptz,
-  results_changed bigint NOT NULL DEFAULT 0
+  results_changed bigint NOT NULL DEFAULT 0,
+  next_block      bigint,              -- resume point of a full run: blocks of linkage_member from this one
+  scan_filenode   oid                  -- ... of this file of linkage_member (a rewrite starts the scan over)
 );
 COMMENT ON TABLE mynahoken.linkage_run IS
-  'Runs of the linkage check: full or incremental (members changed since the last finished run), the resume point of a run that stopped, counts (members checked, results that changed, cases opened)';
+  'Runs of the linkage check: full or incremental (members changed since the last finished run), the resume point of a run that stopped (next_key for an incremental run, next_block and scan_filenode for a full one), counts (members checked, results that changed, cases opened)';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_run', '');
 
 CREATE TABLE mynahoken.linkage_run_key (
@@ -854,11 +884,15 @@ AS $$
 DECLARE
   run record;
   hi text;
+  lo_block bigint;
+  hi_block bigint;
+  nblocks bigint;
+  per_block float8;
+  filenode oid;
   checked bigint;
   opened bigint;
   changed bigint;
   source text;
-  old_source text;
   shared mynahoken.mynumber_token[];
   swapped text[];
   severities smallint[];
@@ -870,43 +904,48 @@ BEGIN
   IF NOT FOUND OR run.status <> 'running' THEN
     RETURN true;
   END IF;
-  -- The batch is a key range (next_key, hi]: the next batch_size members of
-  -- the run in key order; hi is NULL for the last batch.
   IF run.full_check THEN
-    -- every member: the table itself is the batch, scanned by key range
-    SELECT count(*), max(b.k) INTO checked, hi
-      FROM (SELECT m.insured_key AS k FROM mynahoken.linkage_member AS m
-             WHERE run.next_key IS NULL OR m.insured_key > run.next_key
-             ORDER BY m.insured_key LIMIT run.batch_size) AS b;
-    source := 'mynahoken.linkage_member AS m';
-    old_source := 'mynahoken.linkage_check AS c WHERE true';
+    -- Every member: the batch is a range of blocks of the table [lo, hi),
+    -- read by a TID range scan, so that the batches together read the
+    -- table once, in its physical order, and filter nothing.  A rewritten
+    -- table (VACUUM FULL, CLUSTER) has other blocks: the run starts over
+    -- (members checked twice get the same result, which is not written).
+    filenode := pg_relation_filenode('mynahoken.linkage_member');
+    lo_block := CASE WHEN run.scan_filenode = filenode THEN COALESCE(run.next_block, 0) ELSE 0 END;
+    nblocks := pg_relation_size('mynahoken.linkage_member') / current_setting('block_size')::bigint;
+    -- about batch_size members: the statistics' members per block, or a
+    -- count of the first blocks when the table was never analyzed
+    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END INTO per_block
+      FROM pg_class AS c WHERE c.oid = 'mynahoken.linkage_member'::regclass;
+    IF per_block IS NULL THEN
+      SELECT count(*)::float8 / greatest(least(nblocks, 16), 1) INTO per_block
+        FROM mynahoken.linkage_member AS m WHERE m.ctid < format('(%s,0)', least(nblocks, 16))::tid;
+    END IF;
+    hi_block := lo_block + greatest(ceil(run.batch_size / greatest(per_block, 1)), 1)::bigint;
+    IF hi_block >= nblocks THEN
+      -- the last batch: up to the end, including blocks added meanwhile
+      hi_block := NULL;
+    END IF;
+    source := 'mynahoken.linkage_member AS m'
+              ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
   ELSE
-    -- the members of this run: look each one up
+    -- The members of this run, a key range (next_key, hi] of
+    -- linkage_run_key: the next batch_size of them in key order, each
+    -- looked up; hi is NULL for the last batch.
     SELECT count(*), max(b.k) INTO checked, hi
       FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
              WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
              ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
+    IF checked < run.batch_size
+       OR NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                       WHERE rk.run_id = run.run_id AND rk.insured_key > hi) THEN
+      hi := NULL;
+    END IF;
     source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
               ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
-              ' AND rk.run_id OPERATOR(pg_catalog.=) $1';
-    -- the previous results of this run's members only, looked up one by one
-    old_source := 'mynahoken.linkage_run_key AS rk CROSS JOIN LATERAL (SELECT c.insured_key, c.result'
-                  ' FROM mynahoken.linkage_check AS c WHERE c.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
-                  ' OFFSET 0) AS c WHERE rk.run_id OPERATOR(pg_catalog.=) $1';
-  END IF;
-  IF checked = 0 THEN
-    UPDATE mynahoken.linkage_run AS l SET status = 'finished', finished_at = clock_timestamp()
-     WHERE l.run_id = run.run_id;
-    DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
-    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
-    RETURN true;
-  END IF;
-  -- the last batch has no upper bound (no key filter to evaluate per member)
-  IF checked < run.batch_size
-     OR (run.full_check AND NOT EXISTS (SELECT FROM mynahoken.linkage_member AS m WHERE m.insured_key > hi))
-     OR (NOT run.full_check AND NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
-                                             WHERE rk.run_id = run.run_id AND rk.insured_key > hi)) THEN
-    hi := NULL;
+              ' AND rk.run_id OPERATOR(pg_catalog.=) $1'
+              ' WHERE ($2 IS NULL OR rk.insured_key OPERATOR(pg_catalog.>) $2)'
+              ' AND ($3 IS NULL OR rk.insured_key OPERATOR(pg_catalog.<=) $3)';
   END IF;
   -- The severity table in the order of the result bits, and the due days.
   SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
@@ -917,51 +956,64 @@ BEGIN
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
   SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
   -- The tokens held by two people (few, kept by the triggers), and the
-  -- members of the batch whose J-LIS facts are another household member's
-  -- own (few: swap_candidate, a partial index); the statement below tests
-  -- each member against these two sets (hashed) instead of joining.
+  -- members whose J-LIS facts are another household member's own (few:
+  -- swap_candidate, a partial index); the statement below tests each
+  -- member against these two sets (hashed) instead of joining.
   SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
-  SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
-    FROM mynahoken.linkage_member AS m
-   WHERE m.swap_candidate
-     AND (run.next_key IS NULL OR m.insured_key > run.next_key)
-     AND (hi IS NULL OR m.insured_key <= hi)
-     AND (run.full_check OR EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
-                                     WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key))
-     AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
-                  WHERE o.household = m.household AND o.insured_key <> m.insured_key
-                    AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
-                    AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  -- (of this batch only: its blocks, or its keys)
+  IF run.full_check THEN
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.ctid >= format('(%s,0)', lo_block)::tid
+       AND m.ctid < format('(%s,0)', COALESCE(hi_block, 4294967295))::tid
+       AND m.swap_candidate
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  ELSE
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.swap_candidate
+       AND (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
+       AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                    WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  END IF;
 
   -- One set-based statement per batch.  Each member's result comes from one
   -- C call on what its own row decided when it was written (own_result:
   -- digest equality only, reasons packed in a bigint), the two small sets
-  -- above and the severity table.  Only results that
-  -- differ from the member's previous one are written, and only they open or
-  -- update cases: a run over unchanged members writes nothing.
+  -- above and the severity table; results of severity 0 are none.  Only
+  -- results that differ from the member's current one (looked up by key)
+  -- are written, and only they open or update cases: a run over unchanged
+  -- members writes nothing.
   EXECUTE format($q$
-  WITH n AS (
-    SELECT x.insured_key, x.token, x.result
-      FROM (SELECT m.insured_key, m.token,
-                   mynahoken.linkage_result_finish(
-                     m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
-                     m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
-              FROM %1$s
-             WHERE ($2 IS NULL OR m.insured_key OPERATOR(pg_catalog.>) $2)
-               AND ($3 IS NULL OR m.insured_key OPERATOR(pg_catalog.<=) $3)
-            OFFSET 0) AS x
-     -- severity 1 and up
-     WHERE x.result OPERATOR(pg_catalog.>=) 72057594037927936),
-  o AS (
-    SELECT c.insured_key, c.result FROM %2$s
-       AND ($2 IS NULL OR c.insured_key OPERATOR(pg_catalog.>) $2)
-       AND ($3 IS NULL OR c.insured_key OPERATOR(pg_catalog.<=) $3)),
+  WITH a AS (
+    -- one pass over the batch: the number of members checked, and the
+    -- results that changed (few but in a first run), kept as three arrays
+    SELECT pg_catalog.count(*) AS checked,
+           pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
+           pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed
+              FROM (SELECT m.insured_key, m.token,
+                           mynahoken.linkage_result_finish(
+                             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
+                      FROM %1$s) AS x
+             CROSS JOIN LATERAL (SELECT CASE WHEN x.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
+                                             THEN x.result END AS result) AS n
+              LEFT JOIN %2$s) AS b),
   d AS (
-    SELECT COALESCE(n.insured_key, o.insured_key) AS insured_key, n.token, n.result,
-           mynahoken.linkage_result_reasons(n.result) AS reasons,
-           mynahoken.linkage_result_severity(n.result) AS severity
-      FROM n FULL JOIN o ON o.insured_key OPERATOR(pg_catalog.=) n.insured_key
-     WHERE n.result IS DISTINCT FROM o.result),
+    SELECT u.insured_key, u.token, u.result,
+           mynahoken.linkage_result_reasons(u.result) AS reasons,
+           mynahoken.linkage_result_severity(u.result) AS severity
+      FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
+                                            pg_catalog.unnest(a.results)) AS u (insured_key, token, result)),
   gone AS (
     DELETE FROM mynahoken.linkage_check AS c USING d
      WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
@@ -991,26 +1043,35 @@ BEGIN
     INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
     SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
     RETURNING 1)
-  SELECT (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
-    source, old_source)
-  INTO opened, changed
-  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped;
+  SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+    source,
+    -- the current results: all of them, hashed, for a full run; looked up
+    -- one by one for the few members of an incremental one
+    CASE WHEN run.full_check
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) x.insured_key'
+         ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) x.insured_key OFFSET 0) AS c ON true' END)
+  INTO checked, opened, changed
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
+        format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
 
   UPDATE mynahoken.linkage_run AS l
-     SET next_key = hi, members_checked = l.members_checked + checked,
+     SET next_key = hi, next_block = hi_block, scan_filenode = filenode,
+         members_checked = l.members_checked + checked,
          cases_opened = l.cases_opened + opened, results_changed = l.results_changed + changed,
-         status = CASE WHEN hi IS NULL THEN 'finished' ELSE l.status END,
-         finished_at = CASE WHEN hi IS NULL THEN clock_timestamp() END
+         status = CASE WHEN hi IS NULL AND hi_block IS NULL THEN 'finished' ELSE l.status END,
+         finished_at = CASE WHEN hi IS NULL AND hi_block IS NULL THEN clock_timestamp() END
    WHERE l.run_id = run.run_id;
-  IF hi IS NULL THEN
+  IF hi IS NULL AND hi_block IS NULL THEN
     DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
     DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
+    RETURN true;
   END IF;
-  RETURN hi IS NULL;
+  RETURN false;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
-  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only), write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
+  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
 
 CREATE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
                                                  batch_size integer DEFAULT 50000,
@@ -1039,7 +1100,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
-  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch_size members and resumes a run that stopped';
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many) and resumes a run that stopped';
 
 -- ---------------------------------------------------------------------------
 -- The work queue

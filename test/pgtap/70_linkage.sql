@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(117);
+SELECT plan(128);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -267,6 +267,49 @@ SELECT results_eq($$SELECT from_state::text, to_state::text, code FROM mynahoken
                   'the history of the case, as codes');
 SELECT lives_ok($$SELECT mynahoken.linkage_case_transition((SELECT case_id FROM mynahoken.linkage_case WHERE insured_key = 'K10'),
                    'confirmed_no_error', 'documents_checked')$$, 'open -> confirmed_no_error (理由付き疑いなし)');
+-- Every state, in a table: each row a transition of a member's case (its
+-- newest), and the SQLSTATE it must raise (NULL: allowed).
+CREATE TEMP TABLE tr (n int, k text, to_state mynahoken.linkage_case_state, code text, want text);
+INSERT INTO tr VALUES
+  (1, 'K15', 'awaiting_member', 'asked_member', NULL),
+  (2, 'K15', 'awaiting_jlis', 'asked_jlis_5', NULL),
+  (3, 'K15', 'awaiting_jlis', 'asked_member', '22023'),          -- a code of another state
+  (4, 'K15', 'open', 'reopened', NULL),
+  (5, 'K15', 'closed', 'duplicate_case', NULL),
+  (6, 'K15', 'open', 'reopened', '55000'),                       -- closed is finished
+  (7, 'K18', 'confirmed_no_error', 'kana_spelling', NULL),
+  (8, 'K18', 'awaiting_member', 'asked_member', '55000'),        -- confirmed is finished
+  (9, 'K16', 'corrected', 'number_corrected', '55000'),          -- still the same number
+  (10, 'K16', 'confirmed_no_error', 'no such code', '22023'),
+  (11, 'K16', 'closed', 'member_left', NULL);
+CREATE FUNCTION pg_temp.apply_transitions() RETURNS TABLE (n int, got text) LANGUAGE plpgsql AS $f$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT * FROM tr ORDER BY tr.n LOOP
+    n := t.n; got := NULL;
+    BEGIN
+      PERFORM mynahoken.linkage_case_transition((SELECT max(c.case_id) FROM mynahoken.linkage_case c WHERE c.insured_key = t.k),
+                                                t.to_state, t.code);
+    EXCEPTION WHEN OTHERS THEN got := SQLSTATE;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END $f$;
+SELECT results_eq($$SELECT * FROM pg_temp.apply_transitions()$$, $$SELECT n, want FROM tr ORDER BY n$$,
+                  'queue transitions: every state reached with its code, wrong codes and finished cases refused');
+SELECT results_eq($$SELECT e.from_state::text, e.to_state::text, e.code FROM mynahoken.linkage_case_event e
+                     JOIN mynahoken.linkage_case c USING (case_id) WHERE c.insured_key = 'K15' ORDER BY e.event_id$$,
+                  $$VALUES (NULL, 'open', 'opened_by_check'), ('open', 'awaiting_member', 'asked_member'),
+                           ('awaiting_member', 'awaiting_jlis', 'asked_jlis_5'), ('awaiting_jlis', 'open', 'reopened'),
+                           ('open', 'closed', 'duplicate_case')$$,
+                  'the history holds the allowed transitions only');
+SELECT results_eq($$SELECT insured_key, state::text, resolution FROM mynahoken.linkage_case
+                     WHERE insured_key IN ('K15', 'K16', 'K18') ORDER BY 1$$,
+                  $$VALUES ('K15', 'closed', 'duplicate_case'), ('K16', 'closed', 'member_left'),
+                           ('K18', 'confirmed_no_error', 'kana_spelling')$$,
+                  'a finished case keeps its resolution code');
+SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_queue WHERE insured_key IN ('K15', 'K16', 'K18')),
+          'finished cases leave the queue');
 
 -- ---- incremental and resumed runs ---------------------------------------------------
 SELECT mynahoken.linkage_begin_run(false, 100) AS inc \gset
@@ -310,12 +353,37 @@ SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :res
           'the resumed run checked every member once');
 SELECT is((SELECT results_changed FROM mynahoken.linkage_run WHERE run_id = :resumable), 0::bigint,
           'a full run over unchanged members writes no result');
+-- A full run reads the member table in ranges of blocks: a table rewritten
+-- while a run is stopped (other blocks) makes the run start over.
+CREATE TEMP TABLE before_rewrite AS SELECT insured_key, result FROM mynahoken.linkage_check;
+SELECT mynahoken.linkage_begin_run(true, 4) AS rewritten \gset
+SELECT ok(NOT mynahoken.linkage_run_batch(:rewritten), 'a full run checks its first blocks, then stops');
+SELECT members_checked AS first_blocks FROM mynahoken.linkage_run WHERE run_id = :rewritten \gset
+CLUSTER mynahoken.linkage_member USING linkage_member_pkey;
+CALL mynahoken.linkage_check_nightly(true, 4, false);
+SELECT is((SELECT members_checked FROM mynahoken.linkage_run WHERE run_id = :rewritten), (:first_blocks + 19)::bigint,
+          'after a rewrite of the member table the stopped run checks every member from the first block');
+SELECT is((SELECT results_changed FROM mynahoken.linkage_run WHERE run_id = :rewritten), 0::bigint,
+          'members checked twice get the same result, which is not written');
+SELECT results_eq($$SELECT insured_key, result FROM mynahoken.linkage_check ORDER BY 1$$,
+                  $$SELECT insured_key, result FROM before_rewrite ORDER BY 1$$,
+                  'the results are those of an uninterrupted run');
 SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K10'), 1::bigint,
           'a case confirmed with a reason (理由付き疑いなし) is not reopened while the result stays the same');
 SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K05'), mynahoken.linkage_due_on(current_date, 5),
           'an open case keeps its due day while its result does not change');
 SELECT is((SELECT due_on FROM mynahoken.linkage_case WHERE insured_key = 'K04'), mynahoken.linkage_due_on(current_date, 3),
           'a case whose result changed takes the earlier due day (the period was shortened to 3 open days)');
+
+-- A member removed has no result any more (a full run would not find it);
+-- its case stays.
+DELETE FROM mynahoken.linkage_member WHERE insured_key = 'K07';
+SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_check WHERE insured_key = 'K07'),
+          'a deleted member''s result goes with it');
+SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K07'), 1::bigint, 'its case stays');
+SELECT results_eq($$SELECT insured_key, result FROM mynahoken.linkage_check ORDER BY 1$$,
+                  $$SELECT insured_key, result FROM before_rewrite WHERE insured_key <> 'K07' ORDER BY 1$$,
+                  'the other results stay');
 
 -- ---- roles: a clerk sees cases and codes, not data ------------------------------
 CREATE ROLE mh_tap_clerk;

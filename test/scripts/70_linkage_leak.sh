@@ -116,6 +116,9 @@ run("INSERT INTO m SELECT \$1 || \x27b\x27, household, token, sealed, \x27member
 run("SELECT mynahoken.linkage_load_members(\x27pg_temp.m\x27)");
 run("CALL mynahoken.linkage_check_nightly()");
 run("SELECT reasons FROM mynahoken.linkage_check ORDER BY 1");
+# the second member removed: the trigger that removes its result
+run("DELETE FROM mynahoken.linkage_member WHERE insured_key = \$1 || \x27b\x27", $ENV{KEY});
+run("SELECT count(*) FROM mynahoken.linkage_check");
 # errors with personal data in bind parameters
 run("SELECT mynahoken.linkage_digests(repeat(\$1, 300), \x27kanji\x27)", $ENV{KANJI});
 run("SELECT mynahoken.record_member_report(\$1, \$2, \x27last4_ok\x27)", $ENV{KEY}, $ENV{LAST4} . "x");
