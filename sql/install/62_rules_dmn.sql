@@ -269,7 +269,7 @@ BEGIN
   SELECT * INTO r FROM mynahoken.rule_feel_translate(feel, fact_type);
   IF r.problem IS NOT NULL THEN
     PERFORM mynahoken.raise_error(r.sqlstate, 'FEEL unary test outside the supported subset',
-      detail => upper(left(r.problem, 1)) || substr(r.problem, 2) || '.');
+      detail => (SELECT upper(left(d, 1)) || substr(d, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), r.problem) AS d));
   END IF;
   problem := mynahoken.rule_cell_problem(r.cell, fact_type, enum_values);
   IF problem IS NOT NULL THEN
@@ -420,9 +420,10 @@ BEGIN
                    total integer PATH 'count(/d:definitions/d:decision[d:decisionTable])') AS x
    WHERE (decision_name IS NULL) OR x.id = decision_name OR x.name = decision_name
    ORDER BY x.pos LIMIT 1;
-  IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('42704', CASE WHEN decision_name IS NULL THEN 'the document has no decision table'
-                                                ELSE 'the document has no decision table with that id or name' END);
+  IF NOT FOUND AND decision_name IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table');
+  ELSIF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table with that id or name');
   END IF;
   IF decision_name IS NULL AND dt.total > 1 THEN
     PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the document has %s decision tables'), dt.total),
@@ -435,9 +436,12 @@ BEGIN
   END IF;
   hp := CASE coalesce(dt.hit, 'UNIQUE') WHEN 'UNIQUE' THEN 'unique' WHEN 'ANY' THEN 'any' WHEN 'FIRST' THEN 'first'
           WHEN 'PRIORITY' THEN 'priority' WHEN 'COLLECT' THEN 'collect' WHEN 'RULE ORDER' THEN 'rule_order' END;
-  IF hp IS NULL THEN
-    PERFORM mynahoken.raise_error('0A000', CASE WHEN dt.hit = 'OUTPUT ORDER' THEN 'the hit policy OUTPUT ORDER is outside the supported subset'
-                                                ELSE 'unknown hit policy' END,
+  IF hp IS NULL AND dt.hit = 'OUTPUT ORDER' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the hit policy OUTPUT ORDER is outside the supported subset',
+      detail => 'OUTPUT ORDER sorts the outputs of every matching rule by the output values; the engine''s collect orders them by the outcomes'' priority.',
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  ELSIF hp IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'unknown hit policy',
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   END IF;
   agg := CASE WHEN dt.agg IS NULL THEN CASE WHEN hp = 'collect' THEN 'list' END
@@ -563,8 +567,8 @@ BEGIN
       SELECT * INTO tr FROM mynahoken.rule_feel_translate(coalesce(ent.txt, ''), ftypes[ent.pos]);
       IF tr.problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error(tr.sqlstate, pg_catalog.format(mynahoken.gettext('unsupported FEEL in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
-          detail => upper(left(tr.problem, 1)) || substr(tr.problem, 2) || '.',
-          hint => 'doc/rules.md lists the FEEL unary tests read; the entry must be rewritten in the modeler.');
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), tr.problem) AS x),
+          hint => 'The FEEL read is -, null, not(...), lists, comparisons, ranges, numbers, strings, true, false and date("YYYY-MM-DD"): rewrite the entry in the modeler.');
       END IF;
       problem := mynahoken.rule_cell_check(tr.cell, cols[ent.pos]);
       IF problem IS NOT NULL THEN
@@ -584,7 +588,7 @@ BEGIN
       IF problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid output entry in rule %s'), rl.pos),
           detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), problem) AS x),
-          hint => 'A date decision''s output is date("YYYY-MM-DD") or an expression of doc/rules.md (add_months(day, 12) ...).');
+          hint => 'A date decision''s output is date("YYYY-MM-DD") or an output expression of the rule engine (add_months(day, 12) ...).');
       END IF;
     ELSE
       IF c !~ '^"(?:[^"\\]|\\.)*"$' THEN
