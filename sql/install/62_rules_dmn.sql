@@ -113,8 +113,7 @@ DECLARE
   poss integer[] := '{}';
   pos integer := 1;
   n integer;
-  rest text;
-  m text;
+  m record;
   k text;
   i integer;
   last integer;
@@ -128,36 +127,23 @@ BEGIN
     RETURN;
   END IF;
   n := length(feel);
-  WHILE pos <= n LOOP
-    rest := substr(feel, pos);
-    m := substring(rest FROM '^\s+');
-    IF m IS NOT NULL THEN
-      pos := pos + length(m);
-      CONTINUE;
-    END IF;
-    k := 'str';
-    m := substring(rest FROM '^("(?:[^"\\]|\\.)*")');
-    IF m IS NULL THEN
-      k := 'num';
-      m := substring(rest FROM '^([0-9]+(?:\.[0-9]+)?|\.[0-9]+)');
-    END IF;
-    IF m IS NULL THEN
-      k := 'op';
-      m := substring(rest FROM '^(\.\.|<=|>=|!=|\*\*|[][()<>=,+*/?-])');
-    END IF;
-    IF m IS NULL THEN
-      k := 'name';
-      m := substring(rest FROM '^([A-Za-z_][A-Za-z0-9_]*)');
-    END IF;
-    IF m IS NULL THEN
+  -- one pass: every character falls in one group (the last: anything else)
+  FOR m IN
+    SELECT x.g[1] AS sp, x.g[2] AS str, x.g[3] AS num, x.g[4] AS op, x.g[5] AS name, x.g[6] AS bad
+      FROM regexp_matches(feel, '(\s+)|("(?:[^"\\]|\\.)*")|([0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(\.\.|<=|>=|!=|\*\*|[][()<>=,+*/?-])|([A-Za-z_][A-Za-z0-9_]*)|(.)', 'g') WITH ORDINALITY AS x(g, o)
+     ORDER BY x.o
+  LOOP
+    IF m.bad IS NOT NULL THEN
       sqlstate := '22P02';
       problem := pg_catalog.format(mynahoken.gettext('unexpected character at character %s'), pos);
       RETURN;
+    ELSIF m.sp IS NULL THEN
+      k := CASE WHEN m.str IS NOT NULL THEN 'str' WHEN m.num IS NOT NULL THEN 'num' WHEN m.op IS NOT NULL THEN 'op' ELSE 'name' END;
+      toks := toks || coalesce(m.str, m.num, m.op, m.name);
+      kinds := kinds || k;
+      poss := poss || pos;
     END IF;
-    toks := toks || m;
-    kinds := kinds || k;
-    poss := poss || pos;
-    pos := pos + length(m);
+    pos := pos + length(coalesce(m.sp, m.str, m.num, m.op, m.name));
   END LOOP;
   -- an empty entry is "does not matter", as the modelers show it
   IF cardinality(toks) = 0 OR (cardinality(toks) = 1 AND toks[1] = '-') THEN
@@ -392,6 +378,7 @@ DECLARE
   v_valid daterange;
   v_recorded_on date;
   label_col integer;
+  entries jsonb;
 BEGIN
   IF dmn IS NULL OR table_name IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'a DMN import needs the document and a table name');
@@ -539,6 +526,14 @@ BEGIN
          AND bool_and(CASE WHEN x.id ~ '^row_[0-9]{1,6}$' THEN substr(x.id, 5)::int > 0 ELSE false END)
     INTO use_ids
     FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn COLUMNS id text PATH '@id') AS x;
+  -- every input entry, read once: the texts of each rule's entries in order
+  SELECT jsonb_object_agg(y.rule_pos, y.texts) INTO entries
+    FROM (SELECT x.rule_pos, jsonb_agg(coalesce(x.txt, '') ORDER BY x.pos) AS texts
+            FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule/d:inputEntry') PASSING dmn
+                   COLUMNS rule_pos integer PATH 'count(../preceding-sibling::d:rule) + 1',
+                           pos integer PATH 'count(preceding-sibling::d:inputEntry) + 1',
+                           txt text PATH 'd:text') AS x
+           GROUP BY x.rule_pos) AS y;
   -- the annotation column named label gives the rows' labels (0: none)
   label_col := coalesce((xpath(format('count(%s/d:annotation[@name="label"]/preceding-sibling::d:annotation) + 1', dpath), dmn,
                                ARRAY[ARRAY['d', ns]]))[1]::text::integer, 0);
@@ -559,12 +554,9 @@ BEGIN
                                                                  rl.pos, rl.n_in, rl.n_out, cardinality(cols)));
     END IF;
     cells := '{}';
-    FOR ent IN
-      SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (format('%s/d:rule[%s]/d:inputEntry', dpath, rl.pos)) PASSING dmn
-                     COLUMNS pos FOR ORDINALITY, txt text PATH 'd:text') AS x
-       ORDER BY x.pos
-    LOOP
-      SELECT * INTO tr FROM mynahoken.rule_feel_translate(coalesce(ent.txt, ''), ftypes[ent.pos]);
+    FOR ent IN SELECT e.o::integer AS pos, e.v AS txt
+                 FROM jsonb_array_elements_text(coalesce(entries->(rl.pos::text), '[]')) WITH ORDINALITY AS e(v, o) ORDER BY e.o LOOP
+      SELECT * INTO tr FROM mynahoken.rule_feel_translate(ent.txt, ftypes[ent.pos]);
       IF tr.problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error(tr.sqlstate, pg_catalog.format(mynahoken.gettext('unsupported FEEL in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
           detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), tr.problem) AS x),
