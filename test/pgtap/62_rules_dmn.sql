@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(38 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(42 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -169,6 +169,26 @@ SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', output => '"Approved"', fact =>
 SELECT is((SELECT (v.columns, r.outcome, r.cells)::text FROM mynahoken.rule_version v JOIN mynahoken.rule_row r USING (version_id)
             WHERE v.version_id = :mapped),
           '({dmn_age},dmn_issue,{5})', 'inputs and outputs mapped to facts and outcomes');
+RESET ROLE;
+
+-- A document with two decision tables: one is named; only authors import.
+CREATE FUNCTION dmn_t.two() RETURNS text LANGUAGE sql AS $$
+  SELECT replace(dmn_t.doc1('5'), '</definitions>',
+                 '<decision id="second" name="Second"><decisionTable hitPolicy="FIRST"><input id="i"><inputExpression typeRef="boolean"><text>dmn_alone</text></inputExpression></input>'
+                 '<output id="o"/><rule id="r"><inputEntry><text>true</text></inputEntry><outputEntry><text>"dmn_refer"</text></outputEntry></rule></decisionTable></decision></definitions>')
+$$;
+SET ROLE tap_dmn_author;
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.two())$$), '22023 the document has 2 decision tables', 'two decision tables: one must be named');
+SELECT is(dmn_t.err($$SELECT mynahoken.rule_import_dmn(dmn_t.two()::xml, 'dmn.second', '[2026-04-01,)', 'dmn-test', '2026-03-01',
+                         decision_name => 'Second', decision => 'certificate_need', applies_to => '{06131213}',
+                         exception_to => 'national.certificate_need:on_request')$$), 'ok', 'decision_name picks a decision table by name');
+SELECT is((SELECT t.hit_policy || ' ' || v.columns::text FROM mynahoken.rule_table t JOIN mynahoken.rule_version v USING (table_name)
+            WHERE t.table_name = 'dmn.second'), 'first {dmn_alone}', 'the named decision table is the one imported');
+RESET ROLE;
+CREATE ROLE tap_dmn_reader;
+SET ROLE tap_dmn_reader;
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5'))$$), '42501 permission denied for function rule_import_dmn',
+          'only mynahoken_rule_author may import');
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------
