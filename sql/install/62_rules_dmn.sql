@@ -389,6 +389,10 @@ BEGIN
     PERFORM mynahoken.raise_error('0A000', 'the document is not a DMN 1.3, 1.4 or 1.5 definitions element',
       hint => 'Save the model as DMN 1.3 or later; the namespaces read are listed by mynahoken.rule_dmn_namespaces().');
   END IF;
+  IF (xpath('count(//*[@expressionLanguage and not(contains(translate(@expressionLanguage, ''FEL'', ''fel''), ''feel''))])', dmn))[1]::text <> '0' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the document uses an expression language other than FEEL',
+      detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
+  END IF;
   -- the decision: the one with a decision table, or the one named (by id or name)
   SELECT x.* INTO dt
     FROM XMLTABLE(XMLNAMESPACES(ns AS d), '/d:definitions/d:decision[d:decisionTable]' PASSING dmn
@@ -472,11 +476,11 @@ BEGIN
         hint => 'Map its expression to a fact with facts => jsonb, or declare the fact with mynahoken.rule_fact_add().');
     END IF;
     IF inp.type_ref IS NOT NULL AND inp.type_ref <> ''
-       AND NOT (inp.type_ref, f.fact_type) IN (('number', 'int'), ('integer', 'int'), ('string', 'text'), ('string', 'enum'),
+       AND NOT (inp.type_ref, f.fact_type) IN (('number', 'int'), ('integer', 'int'), ('long', 'int'), ('string', 'text'), ('string', 'enum'),
                                                 ('boolean', 'boolean'), ('date', 'date')) THEN
       PERFORM mynahoken.raise_error('42804', pg_catalog.format(mynahoken.gettext('input %s has a type in the DMN that fact %s (%s) does not have'),
                                                                  inp.pos, f.fact, f.fact_type),
-        hint => 'The types read are number (int facts), string (text and enum facts), boolean and date.');
+        hint => 'The types read are number, integer and long (int facts), string (text and enum facts), boolean and date.');
     END IF;
     cols := cols || f.fact;
     ftypes := ftypes || f.fact_type;

@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(42 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(43 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -161,6 +161,9 @@ SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', output => '3000'))$$),
   '0A000 the output entry of rule 1 is not a string literal', 'a numeric output');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', ns => 'http://www.omg.org/spec/DMN/20151101/dmn.xsd'))$$),
   '0A000 the document is not a DMN 1.3, 1.4 or 1.5 definitions element', 'DMN 1.1');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(replace(dmn_t.doc1('5'), '<inputEntry>', '<inputEntry expressionLanguage="juel">'))$$),
+  '0A000 the document uses an expression language other than FEEL / Entries in JUEL, JavaScript or another language cannot be checked or compiled.',
+  'an entry in another expression language');
 -- the outcomes' mapping
 SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', output => '"Approved"', fact => 'Age')::xml, 'dmn.mapped',
          '[2026-04-01,)', 'dmn-test', '2026-03-01', facts => '{"Age": "dmn_age"}', outcomes => '{"Approved": "dmn_issue"}',
