@@ -103,6 +103,23 @@ SELECT mynahoken.rule_table_define('bench.dmn_wide', 'certificate_need', '{13115
 SELECT mynahoken.rule_table_define('bench.grid_wide', 'certificate_need', '{131151}', 'national.certificate_need:myna', 'first');
 SET client_min_messages = notice;
 
+-- Warm-up: the first activation of a session pays for compiling the PL/pgSQL
+-- of the checks and the compiler; a small table of each kind pays it here.
+SET client_min_messages = warning;
+SELECT mynahoken.rule_table_define('bench.warm_dmn', 'certificate_need', '{133033}', 'national.certificate_need:myna', 'first');
+SELECT mynahoken.rule_table_define('bench.warm_grid', 'certificate_need', '{133033}', 'national.certificate_need:myna', 'first');
+SET ROLE bench_dmn_author;
+SELECT mynahoken.rule_import_dmn(regexp_replace(:'dmn', '<rule id="r2">.*</decisionTable>', '</decisionTable>')::xml, 'bench.warm_dmn', '[2026-04-01,)', 'bench-warm', '2026-01-20') AS warm \gset
+RESET ROLE;
+SELECT count(*) FROM mynahoken.rule_activate('bench.warm_dmn');
+UPDATE mynahoken.rule_version SET status = 'withdrawn' WHERE version_id = :warm;
+SET ROLE bench_dmn_author;
+SELECT mynahoken.rule_version_record('bench.warm_grid', '[2026-04-01,)', 'bench-warm', '2026-01-20', split_part(:'grid', E'\n', 1) || E'\n' || split_part(:'grid', E'\n', 2)) AS warm \gset
+RESET ROLE;
+SELECT count(*) FROM mynahoken.rule_activate('bench.warm_grid');
+UPDATE mynahoken.rule_version SET status = 'withdrawn' WHERE version_id = :warm;
+SET client_min_messages = notice;
+
 -- Load and activate: the DMN table, then the grid (each alone active).
 CREATE TEMP TABLE dmn_t (impl text, load_s float8, activate_s float8, diagnostics int);
 SELECT clock_timestamp() AS t0 \gset

@@ -114,6 +114,7 @@ DECLARE
   pos integer := 1;
   n integer;
   m record;
+  fast text[];
   k text;
   i integer;
   last integer;
@@ -124,6 +125,21 @@ DECLARE
   lo text;
 BEGIN
   IF feel IS NULL OR fact_type IS NULL THEN
+    RETURN;
+  END IF;
+  -- the common entries in one match: a constant, a comparison with one, a range of two
+  fast := regexp_match(feel, '^\s*(<=|>=|<|>|=)?\s*(-?[0-9]+|true|false|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*$');
+  IF fast IS NOT NULL THEN
+    cell := coalesce(nullif(fast[1], '=') || ' ', '')
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END;
+    RETURN;
+  END IF;
+  fast := regexp_match(feel, '^\s*([][(])\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*\.\.\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*([][)])\s*$');
+  IF fast IS NOT NULL THEN
+    cell := CASE fast[1] WHEN '[' THEN '[' ELSE '(' END
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END || '..'
+            || CASE WHEN fast[3] LIKE 'date(%' THEN substr(fast[3], 7, 10) ELSE fast[3] END
+            || CASE fast[4] WHEN ']' THEN ']' ELSE ')' END;
     RETURN;
   END IF;
   n := length(feel);
@@ -359,7 +375,7 @@ DECLARE
   agg text;
   cols text[] := '{}';
   ftypes text[] := '{}';
-  fvals text[];
+  fenums jsonb := '[]';   -- each column's enum values (NULL: not an enum)
   inp record;
   fname text;
   f mynahoken.rule_fact;
@@ -484,6 +500,7 @@ BEGIN
     END IF;
     cols := cols || f.fact;
     ftypes := ftypes || f.fact_type;
+    fenums := fenums || jsonb_build_array(to_jsonb(f.enum_values));
   END LOOP;
   IF cardinality(cols) = 0 THEN
     PERFORM mynahoken.raise_error('0A000', 'the decision table has no input',
@@ -560,13 +577,19 @@ BEGIN
     cells := '{}';
     FOR ent IN SELECT e.o::integer AS pos, e.v AS txt
                  FROM jsonb_array_elements_text(coalesce(entries->(rl.pos::text), '[]')) WITH ORDINALITY AS e(v, o) ORDER BY e.o LOOP
+      -- "-" and the empty entry need neither translation nor check
+      IF btrim(ent.txt) IN ('', '-') THEN
+        cells := cells || '-'::text;
+        CONTINUE;
+      END IF;
       SELECT * INTO tr FROM mynahoken.rule_feel_translate(ent.txt, ftypes[ent.pos]);
       IF tr.problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error(tr.sqlstate, pg_catalog.format(mynahoken.gettext('unsupported FEEL in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
           detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), tr.problem) AS x),
           hint => 'The FEEL read is -, null, not(...), lists, comparisons, ranges, numbers, strings, true, false and date("YYYY-MM-DD"): rewrite the entry in the modeler.');
       END IF;
-      problem := mynahoken.rule_cell_check(tr.cell, cols[ent.pos]);
+      problem := mynahoken.rule_cell_problem(tr.cell, ftypes[ent.pos],
+                   CASE WHEN ftypes[ent.pos] = 'enum' THEN ARRAY(SELECT jsonb_array_elements_text(fenums->(ent.pos - 1))) END);
       IF problem IS NOT NULL THEN
         PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
           detail => (SELECT upper(left(x, 1)) || substr(x, 2)
