@@ -10001,7 +10001,6 @@ DECLARE
   tr record;
   problem text;
   outv text;
-  outs text[];
   vid bigint;
   rn integer;
   use_ids boolean;

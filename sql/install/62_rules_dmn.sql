@@ -385,7 +385,6 @@ DECLARE
   tr record;
   problem text;
   outv text;
-  outs text[];
   vid bigint;
   rn integer;
   use_ids boolean;
