@@ -131,7 +131,8 @@ my %fill = ('text' => q{'x'}, 'date' => q{'2025-09-01'}, 'integer' => '1', 'bigi
 	'mynahoken.insurer_number' => q{'01130012'}, 'text[]' => q{'{x}'},
 	'mynahoken.linkage_case_state' => q{'closed'}, 'mynahoken.mynumber_sealed' => q{NULL},
 	'mynahoken.mynumber_token' => q{NULL}, 'mynahoken.linkage_provenance' => q{'unknown'},
-	'bytea[]' => q{NULL}, 'smallint[]' => q{NULL}, 'boolean[]' => q{NULL});
+	'bytea[]' => q{NULL}, 'smallint[]' => q{NULL}, 'boolean[]' => q{NULL},
+	'integer[]' => q{'{1}'}, 'xml' => q{'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"/>'});
 # arguments that let a call reach deeper (a known name before the value)
 my %override = ('mynahoken.record_legal_parameter' => { 0 => q{'certificate_term_months'} });
 # raise_error puts its message in the error: that is its purpose

@@ -1,0 +1,727 @@
+-- DMN interop (issue 15): decision tables drawn in a modeler (Camunda
+-- Modeler, Trisotech, the KIE editors) and saved as DMN 1.3, 1.4 or 1.5 XML
+-- are imported into draft versions of rule tables, and a rule version is
+-- exported back as DMN 1.3.  See doc/rules.md, "Authoring in a modeler".
+--
+-- The XML is read with PostgreSQL's xml type (libxml2: XMLTABLE and XPath),
+-- never by a parser of our own.  FEEL unary tests are translated by the
+-- PL/pgSQL below into the cell language, whose C parser (rule_cell.c) then
+-- checks every cell as for a grid: the translation only rewrites tokens
+-- (date("2026-08-01") -> 2026-08-01, ]a..b[ -> (a..b), not(null) -> not
+-- null), so the one cell parser stays the judge and no second grammar needs
+-- a fuzz target.  A construct outside the subset is refused, never
+-- approximated.
+
+-- One endpoint of a FEEL unary test, from token i: the cell text, the next
+-- token, or the problem.
+CREATE FUNCTION mynahoken.rule_feel_endpoint(toks text[], kinds text[], poss integer[], i integer,
+                                             fact_type text,
+                                             OUT cell text, OUT next integer, OUT sqlstate text, OUT problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t text := toks[i];
+  k text := kinds[i];
+  v text;
+BEGIN
+  next := i + 1;
+  IF t IS NULL THEN
+    sqlstate := '22P02';
+    problem := mynahoken.gettext('the entry ends in the middle of a test');
+    RETURN;
+  END IF;
+  IF k = 'str' THEN
+    -- FEEL escapes \" \\ \n \t; the cell language doubles its quotes
+    v := replace(replace(replace(replace(replace(substr(t, 2, length(t) - 2),
+           '\\', E'\x01'), '\"', '"'), '\n', E'\n'), '\t', E'\t'), E'\x01', '\');
+    IF fact_type = 'enum' AND v ~ '^[a-z_][a-z0-9_]*$' THEN
+      cell := v;
+    ELSE
+      cell := '"' || replace(v, '"', '""') || '"';
+    END IF;
+  ELSIF k = 'num' THEN
+    IF strpos(t, '.') > 0 THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('a decimal number at character %s: the engine''s numbers are whole numbers'), poss[i]);
+      RETURN;
+    END IF;
+    cell := t;
+  ELSIF t = '-' AND kinds[i + 1] = 'num' AND strpos(toks[i + 1], '.') = 0 THEN
+    cell := '-' || toks[i + 1];
+    next := i + 2;
+  ELSIF k = 'name' AND t = 'date' THEN
+    IF toks[i + 1] IS DISTINCT FROM '(' OR kinds[i + 2] IS DISTINCT FROM 'str' OR toks[i + 3] IS DISTINCT FROM ')'
+       OR toks[i + 2] !~ '^"[0-9]{4}-[0-9]{2}-[0-9]{2}"$' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('date() other than date("YYYY-MM-DD") at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    cell := substr(toks[i + 2], 2, 10);
+    next := i + 4;
+  ELSIF k = 'name' AND t = 'param' THEN
+    IF toks[i + 1] IS DISTINCT FROM '(' OR kinds[i + 2] IS DISTINCT FROM 'name' OR toks[i + 3] IS DISTINCT FROM ')'
+       OR toks[i + 2] !~ '^[a-z_][a-z0-9_]*$' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('param() other than param(name) at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    cell := 'param(' || toks[i + 2] || ')';
+    next := i + 4;
+  ELSIF k = 'name' AND toks[i + 1] = '(' THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('a function call other than date(), param() and not() at character %s'), poss[i]);
+    RETURN;
+  ELSIF k = 'name' AND t = 'null' THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('null inside a list, a comparison or a range at character %s'), poss[i]);
+    RETURN;
+  ELSIF k = 'name' AND t IN ('and', 'or', 'if', 'then', 'else', 'for', 'some', 'every', 'in', 'between',
+                              'instance', 'of', 'function', 'satisfies', 'return') THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('a FEEL expression at character %s: only unary tests are imported'), poss[i]);
+    RETURN;
+  ELSIF k = 'name' AND t ~ '^[a-z_][a-z0-9_]*$' THEN
+    -- true, false, day, or another fact: the cell parser and the checks judge it
+    cell := t;
+  ELSIF k = 'name' THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('a name at character %s that is not a fact of the engine (lower case letters, digits and _)'), poss[i]);
+    RETURN;
+  ELSE
+    sqlstate := '22P02';
+    problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+    RETURN;
+  END IF;
+  IF toks[next] IN ('+', '-', '*', '/', '**') THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('arithmetic at character %s'), poss[next]);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_endpoint(text[], text[], integer[], integer, text) IS
+  'Internal: one endpoint of a FEEL unary test (number, string, date("YYYY-MM-DD"), true, false, param(name), day, a fact) from token i as cell text, the next token, or a SQLSTATE (22P02, 0A000) and the problem naming the character, never the text';
+
+CREATE FUNCTION mynahoken.rule_feel_translate(feel text, fact_type text,
+                                              OUT cell text, OUT sqlstate text, OUT problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  toks text[] := '{}';
+  kinds text[] := '{}';
+  poss integer[] := '{}';
+  pos integer := 1;
+  n integer;
+  m record;
+  fast text[];
+  k text;
+  i integer;
+  last integer;
+  neg boolean := false;
+  items text[] := '{}';
+  item text;
+  e record;
+  lo text;
+BEGIN
+  IF feel IS NULL OR fact_type IS NULL THEN
+    RETURN;
+  END IF;
+  -- the common entries in one match: a constant, a comparison with one, a range of two
+  fast := regexp_match(feel, '^\s*(<=|>=|<|>|=)?\s*(-?[0-9]+|true|false|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*$');
+  IF fast IS NOT NULL THEN
+    cell := coalesce(nullif(fast[1], '=') || ' ', '')
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END;
+    RETURN;
+  END IF;
+  fast := regexp_match(feel, '^\s*([][(])\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*\.\.\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*([][)])\s*$');
+  IF fast IS NOT NULL THEN
+    cell := CASE fast[1] WHEN '[' THEN '[' ELSE '(' END
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END || '..'
+            || CASE WHEN fast[3] LIKE 'date(%' THEN substr(fast[3], 7, 10) ELSE fast[3] END
+            || CASE fast[4] WHEN ']' THEN ']' ELSE ')' END;
+    RETURN;
+  END IF;
+  n := length(feel);
+  -- one pass: every character falls in one group (the last: anything else)
+  FOR m IN
+    SELECT x.g[1] AS sp, x.g[2] AS str, x.g[3] AS num, x.g[4] AS op, x.g[5] AS name, x.g[6] AS bad
+      FROM regexp_matches(feel, '(\s+)|("(?:[^"\\]|\\.)*")|([0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(\.\.|<=|>=|!=|\*\*|[][()<>=,+*/?-])|([A-Za-z_][A-Za-z0-9_]*)|(.)', 'g') WITH ORDINALITY AS x(g, o)
+     ORDER BY x.o
+  LOOP
+    IF m.bad IS NOT NULL THEN
+      sqlstate := '22P02';
+      problem := pg_catalog.format(mynahoken.gettext('unexpected character at character %s'), pos);
+      RETURN;
+    ELSIF m.sp IS NULL THEN
+      k := CASE WHEN m.str IS NOT NULL THEN 'str' WHEN m.num IS NOT NULL THEN 'num' WHEN m.op IS NOT NULL THEN 'op' ELSE 'name' END;
+      toks := toks || coalesce(m.str, m.num, m.op, m.name);
+      kinds := kinds || k;
+      poss := poss || pos;
+    END IF;
+    pos := pos + length(coalesce(m.sp, m.str, m.num, m.op, m.name));
+  END LOOP;
+  -- an empty entry is "does not matter", as the modelers show it
+  IF cardinality(toks) = 0 OR (cardinality(toks) = 1 AND toks[1] = '-') THEN
+    cell := '-';
+    RETURN;
+  END IF;
+  IF '?' = ANY (toks) THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('an expression test with "?" at character %s'), poss[array_position(toks, '?')]);
+    RETURN;
+  END IF;
+  i := 1;
+  last := cardinality(toks);
+  IF toks[1] = 'not' AND toks[2] = '(' THEN
+    IF toks[last] IS DISTINCT FROM ')' THEN
+      sqlstate := '22P02';
+      problem := pg_catalog.format(mynahoken.gettext('not( without its closing ")" at character %s'), poss[1]);
+      RETURN;
+    END IF;
+    neg := true;
+    i := 3;
+    last := last - 1;
+  END IF;
+  LOOP
+    IF i > last THEN
+      sqlstate := '22P02';
+      problem := mynahoken.gettext('the entry ends in the middle of a test');
+      RETURN;
+    END IF;
+    IF toks[i] = 'null' AND kinds[i] = 'name' THEN
+      item := 'null';
+      i := i + 1;
+    ELSIF toks[i] IN ('<', '<=', '>', '>=', '=') THEN
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      item := CASE WHEN toks[i] = '=' THEN e.cell ELSE toks[i] || ' ' || e.cell END;
+      i := e.next;
+    ELSIF toks[i] = '!=' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('!= at character %s: write not(...)'), poss[i]);
+      RETURN;
+    ELSIF toks[i] IN ('[', '(', ']') AND kinds[i] = 'op' THEN
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      lo := CASE toks[i] WHEN '[' THEN '[' ELSE '(' END || e.cell;
+      IF toks[e.next] IS DISTINCT FROM '..' THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('a range without ".." at character %s'), coalesce(poss[e.next], n + 1));
+        RETURN;
+      END IF;
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, e.next + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      IF toks[e.next] IS NULL OR toks[e.next] NOT IN (']', ')', '[') OR e.next > last THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('a range without its closing bracket at character %s'), coalesce(poss[e.next], n + 1));
+        RETURN;
+      END IF;
+      item := lo || '..' || e.cell || CASE toks[e.next] WHEN ']' THEN ']' ELSE ')' END;
+      i := e.next + 1;
+    ELSE
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      item := e.cell;
+      i := e.next;
+    END IF;
+    items := items || item;
+    EXIT WHEN i > last;
+    IF toks[i] IS DISTINCT FROM ',' THEN
+      sqlstate := '22P02';
+      problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    i := i + 1;
+  END LOOP;
+  IF 'null' = ANY (items) AND cardinality(items) > 1 THEN
+    sqlstate := '0A000';
+    problem := mynahoken.gettext('null in a list with other tests: the cell language tests null alone');
+    RETURN;
+  END IF;
+  IF items = ARRAY['null'] THEN
+    cell := CASE WHEN neg THEN 'not null' ELSE 'null' END;
+  ELSIF neg THEN
+    cell := 'not(' || array_to_string(items, ', ') || ')';
+  ELSE
+    cell := array_to_string(items, ', ');
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_translate(text, text) IS
+  'Internal: a FEEL unary test (DMN input entry) as a cell of the cell language for a fact type: -, null, not(null), true, false, numbers, strings, date("YYYY-MM-DD"), comparisons < <= > >= =, ranges [a..b] (a..b) ]a..b[, lists, not(...), param(name), day and facts; otherwise the SQLSTATE (22P02 syntax, 0A000 outside the subset) and the problem with its character, never the text';
+
+CREATE FUNCTION mynahoken.rule_feel_cell(feel text, fact_type text, enum_values text[] DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+  problem text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.rule_feel_translate(feel, fact_type);
+  IF r.problem IS NOT NULL THEN
+    PERFORM mynahoken.raise_error(r.sqlstate, 'FEEL unary test outside the supported subset',
+      detail => (SELECT upper(left(d, 1)) || substr(d, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), r.problem) AS d));
+  END IF;
+  problem := mynahoken.rule_cell_problem(r.cell, fact_type, enum_values);
+  IF problem IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the FEEL unary test is not a valid cell for the fact type',
+      detail => (SELECT upper(left(d, 1)) || substr(d, 2)
+                   FROM pg_catalog.format(mynahoken.gettext('%s at character %s of the translation.'),
+                                          mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                          substring(problem FROM '([0-9]+)$')) AS d));
+  END IF;
+  RETURN r.cell;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_cell(text, text, text[]) IS
+  'A FEEL unary test (DMN input entry) as a cell of the cell language, checked against a fact type (int, date, boolean, enum with its values, text); 22P02 for bad syntax or a cell the type refuses, 0A000 for FEEL outside the supported subset (decimals, arithmetic, function calls, "?" tests, null in a list), the DETAIL naming the problem and character, never the text; NULL for NULL';
+
+-- A cell as a FEEL unary test (the export), from its parsed form.
+CREATE FUNCTION mynahoken.rule_cell_feel(cell text, fact_type text, enum_values text[] DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  j jsonb := mynahoken.rule_cell_parse(cell, fact_type, enum_values);
+  items text[];
+BEGIN
+  IF j IS NULL THEN
+    RETURN NULL;
+  END IF;
+  CASE j->>'kind'
+    WHEN 'any' THEN RETURN '-';
+    WHEN 'null' THEN RETURN 'null';
+    WHEN 'not_null' THEN RETURN 'not(null)';
+    WHEN 'sql' THEN
+      PERFORM mynahoken.raise_error('0A000', 'sql: cells have no DMN form');
+    ELSE NULL;
+  END CASE;
+  items := ARRAY(
+    SELECT CASE WHEN it->>'op' = 'range'
+                THEN CASE WHEN (it->>'lo_incl')::boolean THEN '[' ELSE '(' END
+                     || mynahoken.rule_operand_feel(it->'lo') || '..' || mynahoken.rule_operand_feel(it->'hi')
+                     || CASE WHEN (it->>'hi_incl')::boolean THEN ']' ELSE ')' END
+                WHEN it->>'op' = '=' THEN mynahoken.rule_operand_feel(it->'value')
+                ELSE (it->>'op') || ' ' || mynahoken.rule_operand_feel(it->'value') END
+      FROM jsonb_array_elements(j->'items') WITH ORDINALITY AS x(it, o) ORDER BY o);
+  IF (j->>'negated')::boolean THEN
+    RETURN 'not(' || array_to_string(items, ', ') || ')';
+  END IF;
+  RETURN array_to_string(items, ', ');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_cell_feel(text, text, text[]) IS
+  'A cell of the cell language as a FEEL unary test (the DMN export): -, null, not(null), lists, not(...), comparisons, ranges, date("YYYY-MM-DD"), strings, param(name), day and facts as names; 22P02 for a cell that does not parse, 0A000 for sql: cells';
+
+CREATE FUNCTION mynahoken.rule_operand_feel(op jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'int' THEN rule_operand_feel.op OPERATOR(pg_catalog.->>) 'int'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'date'
+              THEN 'date("' OPERATOR(pg_catalog.||) (rule_operand_feel.op OPERATOR(pg_catalog.->>) 'date') OPERATOR(pg_catalog.||) '")'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'bool' THEN rule_operand_feel.op OPERATOR(pg_catalog.->>) 'bool'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'text'
+              THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(pg_catalog.replace(rule_operand_feel.op OPERATOR(pg_catalog.->>) 'text', '\', '\\'), '"', '\"') OPERATOR(pg_catalog.||) '"'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'param'
+              THEN 'param(' OPERATOR(pg_catalog.||) (rule_operand_feel.op OPERATOR(pg_catalog.->>) 'param') OPERATOR(pg_catalog.||) ')'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'day' THEN 'day'
+              WHEN rule_operand_feel.op OPERATOR(pg_catalog.?) 'fact' THEN rule_operand_feel.op OPERATOR(pg_catalog.->>) 'fact' END;
+END;
+COMMENT ON FUNCTION mynahoken.rule_operand_feel(jsonb) IS
+  'Internal: one operand of a parsed cell as FEEL (numbers, date("YYYY-MM-DD"), true/false, strings with \ escapes, param(name), day, fact names); NULL for anything else';
+
+-- The namespaces of the DMN versions read.
+CREATE FUNCTION mynahoken.rule_dmn_namespaces()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY['https://www.omg.org/spec/DMN/20191111/MODEL/',    -- DMN 1.3
+             'https://www.omg.org/spec/DMN/20211108/MODEL/',    -- DMN 1.4
+             'https://www.omg.org/spec/DMN/20230324/MODEL/'];   -- DMN 1.5
+COMMENT ON FUNCTION mynahoken.rule_dmn_namespaces() IS
+  'The XML namespaces of the DMN versions mynahoken.rule_import_dmn reads: DMN 1.3 (20191111), 1.4 (20211108) and 1.5 (20230324)';
+
+CREATE FUNCTION mynahoken.rule_import_dmn(dmn xml, table_name text,
+                                          valid daterange DEFAULT NULL, source text DEFAULT NULL,
+                                          recorded_on date DEFAULT NULL,
+                                          decision_name text DEFAULT NULL,
+                                          facts jsonb DEFAULT NULL, outcomes jsonb DEFAULT NULL,
+                                          decision text DEFAULT NULL, applies_to text[] DEFAULT NULL,
+                                          exception_to text DEFAULT NULL, on_no_match text DEFAULT NULL,
+                                          note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ns text;
+  dpath text;
+  dt record;
+  t mynahoken.rule_table;
+  d mynahoken.rule_decision;
+  hp text;
+  agg text;
+  cols text[] := '{}';
+  ftypes text[] := '{}';
+  fenums jsonb := '[]';   -- each column's enum values (NULL: not an enum)
+  inp record;
+  fname text;
+  f mynahoken.rule_fact;
+  rl record;
+  ent record;
+  cells text[];
+  tr record;
+  problem text;
+  outv text;
+  vid bigint;
+  rn integer;
+  use_ids boolean;
+  pvals text[];
+  c text;
+  v_valid daterange;
+  v_recorded_on date;
+  label_col integer;
+  entries jsonb;
+BEGIN
+  IF dmn IS NULL OR table_name IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a DMN import needs the document and a table name');
+  END IF;
+  ns := (xpath('namespace-uri(/*)', dmn))[1]::text;
+  IF NOT ns = ANY (mynahoken.rule_dmn_namespaces())
+     OR (xpath('local-name(/*)', dmn))[1]::text IS DISTINCT FROM 'definitions' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the document is not a DMN 1.3, 1.4 or 1.5 definitions element',
+      hint => 'Save the model as DMN 1.3 or later; the namespaces read are listed by mynahoken.rule_dmn_namespaces().');
+  END IF;
+  IF (xpath('count(//*[@expressionLanguage and not(contains(translate(@expressionLanguage, ''FEL'', ''fel''), ''feel''))])', dmn))[1]::text <> '0' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the document uses an expression language other than FEEL',
+      detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
+  END IF;
+  -- the decision: the one with a decision table, or the one named (by id or name)
+  SELECT x.* INTO dt
+    FROM XMLTABLE(XMLNAMESPACES(ns AS d), '/d:definitions/d:decision[d:decisionTable]' PASSING dmn
+           COLUMNS pos FOR ORDINALITY, id text PATH '@id', name text PATH '@name',
+                   hit text PATH 'd:decisionTable/@hitPolicy', agg text PATH 'd:decisionTable/@aggregation',
+                   n_out integer PATH 'count(d:decisionTable/d:output)',
+                   m_decision text PATH 'd:extensionElements/*[local-name()="version"]/@decision',
+                   m_applies_to text PATH 'd:extensionElements/*[local-name()="version"]/@applies_to',
+                   m_exception_to text PATH 'd:extensionElements/*[local-name()="version"]/@exception_to',
+                   m_on_no_match text PATH 'd:extensionElements/*[local-name()="version"]/@on_no_match',
+                   m_yields_to text PATH 'd:extensionElements/*[local-name()="version"]/@yields_to',
+                   m_valid text PATH 'd:extensionElements/*[local-name()="version"]/@valid',
+                   m_recorded_on text PATH 'd:extensionElements/*[local-name()="version"]/@recorded_on',
+                   m_source text PATH 'd:extensionElements/*[local-name()="version"]/@source',
+                   m_note text PATH 'd:extensionElements/*[local-name()="version"]/@note',
+                   total integer PATH 'count(/d:definitions/d:decision[d:decisionTable])') AS x
+   WHERE (decision_name IS NULL) OR x.id = decision_name OR x.name = decision_name
+   ORDER BY x.pos LIMIT 1;
+  IF NOT FOUND AND decision_name IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table');
+  ELSIF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table with that id or name');
+  END IF;
+  IF decision_name IS NULL AND dt.total > 1 THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the document has %s decision tables'), dt.total),
+      hint => 'Name one with decision_name => (its id or name).');
+  END IF;
+  dpath := format('/d:definitions/d:decision[d:decisionTable][%s]/d:decisionTable', dt.pos);
+  IF dt.n_out <> 1 THEN
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the decision table has %s outputs'), dt.n_out),
+      detail => 'A decision of the rule engine has one output: an outcome, or a date.');
+  END IF;
+  hp := CASE coalesce(dt.hit, 'UNIQUE') WHEN 'UNIQUE' THEN 'unique' WHEN 'ANY' THEN 'any' WHEN 'FIRST' THEN 'first'
+          WHEN 'PRIORITY' THEN 'priority' WHEN 'COLLECT' THEN 'collect' WHEN 'RULE ORDER' THEN 'rule_order' END;
+  IF hp IS NULL AND dt.hit = 'OUTPUT ORDER' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the hit policy OUTPUT ORDER is outside the supported subset',
+      detail => 'OUTPUT ORDER sorts the outputs of every matching rule by the output values; the engine''s collect orders them by the outcomes'' priority.',
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  ELSIF hp IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'unknown hit policy',
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  END IF;
+  agg := CASE WHEN dt.agg IS NULL THEN CASE WHEN hp = 'collect' THEN 'list' END
+              WHEN hp <> 'collect' THEN 'bad'
+              ELSE CASE dt.agg WHEN 'SUM' THEN 'sum' WHEN 'MIN' THEN 'min' WHEN 'MAX' THEN 'max' WHEN 'COUNT' THEN 'count' ELSE 'bad' END END;
+  IF agg = 'bad' THEN
+    PERFORM mynahoken.raise_error('22023', 'an aggregation needs the hit policy COLLECT and is one of SUM, MIN, MAX and COUNT');
+  END IF;
+
+  -- the rule table: defined from the arguments (or the document's metadata), or checked
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.rule_table_define(rule_import_dmn.table_name,
+      coalesce(rule_import_dmn.decision, dt.m_decision),
+      coalesce(rule_import_dmn.applies_to, string_to_array(dt.m_applies_to, ',')),
+      coalesce(rule_import_dmn.exception_to, dt.m_exception_to), hp,
+      coalesce(rule_import_dmn.on_no_match, dt.m_on_no_match, 'national'),
+      CASE WHEN rule_import_dmn.exception_to IS NULL THEN dt.m_yields_to END,
+      aggregation => agg);
+    SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
+  ELSIF t.hit_policy <> hp OR t.aggregation IS DISTINCT FROM agg THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the rule table has the hit policy %s, the DMN decision table %s'),
+                                                               t.hit_policy || coalesce(' ' || t.aggregation, ''), hp || coalesce(' ' || agg, '')),
+      hint => 'Import into a new table, or change the hit policy in the modeler.');
+  ELSIF rule_import_dmn.decision IS DISTINCT FROM NULL AND rule_import_dmn.decision <> t.decision THEN
+    PERFORM mynahoken.raise_error('22023', 'the rule table belongs to another decision');
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+
+  -- inputs: declared facts, by name or through the mapping
+  FOR inp IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:input') PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, label text PATH '@label',
+                           expr text PATH 'd:inputExpression/d:text', type_ref text PATH 'd:inputExpression/@typeRef') AS x
+     ORDER BY x.pos
+  LOOP
+    fname := coalesce(facts->>btrim(inp.expr), facts->>inp.label, btrim(inp.expr));
+    SELECT * INTO f FROM mynahoken.rule_fact x WHERE x.fact = fname;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('input %s of the decision table is not a declared fact'), inp.pos),
+        hint => 'Map its expression to a fact with facts => jsonb, or declare the fact with mynahoken.rule_fact_add().');
+    END IF;
+    IF inp.type_ref IS NOT NULL AND inp.type_ref <> ''
+       AND NOT (inp.type_ref, f.fact_type) IN (('number', 'int'), ('integer', 'int'), ('long', 'int'), ('string', 'text'), ('string', 'enum'),
+                                                ('boolean', 'boolean'), ('date', 'date')) THEN
+      PERFORM mynahoken.raise_error('42804', pg_catalog.format(mynahoken.gettext('input %s has a type in the DMN that fact %s (%s) does not have'),
+                                                                 inp.pos, f.fact, f.fact_type),
+        hint => 'The types read are number, integer and long (int facts), string (text and enum facts), boolean and date.');
+    END IF;
+    cols := cols || f.fact;
+    ftypes := ftypes || f.fact_type;
+    fenums := fenums || jsonb_build_array(to_jsonb(f.enum_values));
+  END LOOP;
+  IF cardinality(cols) = 0 THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision table has no input',
+      detail => 'A rule table tests at least one fact.');
+  END IF;
+
+  -- PRIORITY: the order of the output values is the outcomes' priority
+  IF hp = 'priority' THEN
+    pvals := ARRAY(SELECT coalesce(outcomes->>v.m[1], v.m[1])
+                     FROM regexp_matches(coalesce((xpath(dpath || '/d:output/d:outputValues/d:text/text()', dmn,
+                                                         ARRAY[ARRAY['d', ns]]))[1]::text, ''),
+                                         '"((?:[^"\\]|\\.)*)"', 'g') WITH ORDINALITY AS v(m, o) ORDER BY v.o);
+    IF cardinality(pvals) = 0 THEN
+      PERFORM mynahoken.raise_error('22023', 'a PRIORITY table needs its output values, in priority order');
+    END IF;
+    IF NOT (SELECT bool_and(s.code IS NOT NULL AND (s.prev IS NULL OR s.prio > s.prev))
+              FROM (SELECT ro.code, ro.priority AS prio, lag(ro.priority) OVER (ORDER BY a.o) AS prev
+                      FROM unnest(pvals) WITH ORDINALITY AS a(v, o)
+                      LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = t.decision AND ro.code = a.v) AS s) THEN
+      PERFORM mynahoken.raise_error('22023', 'the output values of the PRIORITY table are not outcomes in the order of their priorities',
+        hint => 'The engine ranks outcomes by mynahoken.rule_outcome.priority (lower first): list the output values in that order.');
+    END IF;
+  END IF;
+
+  -- the version's times and source: the arguments, or the export's metadata
+  BEGIN
+    v_valid := coalesce(rule_import_dmn.valid, dt.m_valid::daterange);
+    v_recorded_on := coalesce(rule_import_dmn.recorded_on, dt.m_recorded_on::date);
+  EXCEPTION WHEN data_exception THEN
+    -- the cast's own message would repeat the text
+    PERFORM mynahoken.raise_error('22P02', 'the mynahoken metadata of the document has an invalid valid range or knowledge day');
+  END;
+  IF v_valid IS NULL OR v_recorded_on IS NULL OR coalesce(rule_import_dmn.source, dt.m_source) IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a DMN import needs valid, source and recorded_on',
+      hint => 'Pass them as arguments; a document exported by mynahoken.rule_export_dmn carries them.');
+  END IF;
+  INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, note)
+  VALUES (rule_import_dmn.table_name, v_valid, v_recorded_on,
+          coalesce(rule_import_dmn.source, dt.m_source), cols, coalesce(rule_import_dmn.note, dt.m_note))
+  RETURNING version_id INTO vid;
+
+  -- rules: row numbers from ids row_<n> (the export's) when every rule has a distinct one
+  SELECT count(*) = count(DISTINCT x.id)
+         AND bool_and(CASE WHEN x.id ~ '^row_[0-9]{1,6}$' THEN substr(x.id, 5)::int > 0 ELSE false END)
+    INTO use_ids
+    FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn COLUMNS id text PATH '@id') AS x;
+  -- every input entry, read once: the texts of each rule's entries in order
+  SELECT jsonb_object_agg(y.rule_pos, y.texts) INTO entries
+    FROM (SELECT x.rule_pos, jsonb_agg(coalesce(x.txt, '') ORDER BY x.pos) AS texts
+            FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule/d:inputEntry') PASSING dmn
+                   COLUMNS rule_pos integer PATH 'count(../preceding-sibling::d:rule) + 1',
+                           pos integer PATH 'count(preceding-sibling::d:inputEntry) + 1',
+                           txt text PATH 'd:text') AS x
+           GROUP BY x.rule_pos) AS y;
+  -- the annotation column named label gives the rows' labels (0: none)
+  label_col := coalesce((xpath(format('count(%s/d:annotation[@name="label"]/preceding-sibling::d:annotation) + 1', dpath), dmn,
+                               ARRAY[ARRAY['d', ns]]))[1]::text::integer, 0);
+  IF (xpath(format('count(%s/d:annotation[@name="label"])', dpath), dmn, ARRAY[ARRAY['d', ns]]))[1]::text = '0' THEN
+    label_col := 0;
+  END IF;
+  FOR rl IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, id text PATH '@id', description text PATH 'd:description',
+                           n_in integer PATH 'count(d:inputEntry)', n_out integer PATH 'count(d:outputEntry)',
+                           out_text text PATH 'd:outputEntry/d:text',
+                           label text PATH (format('d:annotationEntry[%s]/d:text', label_col))) AS x
+     ORDER BY x.pos
+  LOOP
+    rn := CASE WHEN use_ids THEN substr(rl.id, 5)::int ELSE rl.pos END;
+    IF rl.n_in <> cardinality(cols) OR rl.n_out <> 1 THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('rule %s has %s input entries and %s output entries for %s inputs and one output'),
+                                                                 rl.pos, rl.n_in, rl.n_out, cardinality(cols)));
+    END IF;
+    cells := '{}';
+    FOR ent IN SELECT e.o::integer AS pos, e.v AS txt
+                 FROM jsonb_array_elements_text(coalesce(entries->(rl.pos::text), '[]')) WITH ORDINALITY AS e(v, o) ORDER BY e.o LOOP
+      -- "-" and the empty entry need neither translation nor check
+      IF btrim(ent.txt) IN ('', '-') THEN
+        cells := cells || '-'::text;
+        CONTINUE;
+      END IF;
+      SELECT * INTO tr FROM mynahoken.rule_feel_translate(ent.txt, ftypes[ent.pos]);
+      IF tr.problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error(tr.sqlstate, pg_catalog.format(mynahoken.gettext('unsupported FEEL in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), tr.problem) AS x),
+          hint => 'The FEEL read is -, null, not(...), lists, comparisons, ranges, numbers, strings, true, false and date("YYYY-MM-DD"): rewrite the entry in the modeler.');
+      END IF;
+      problem := mynahoken.rule_cell_problem(tr.cell, ftypes[ent.pos],
+                   CASE WHEN ftypes[ent.pos] = 'enum' THEN ARRAY(SELECT jsonb_array_elements_text(fenums->(ent.pos - 1))) END);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2)
+                       FROM pg_catalog.format(mynahoken.gettext('%s at character %s of the translation.'),
+                                              mynahoken.gettext(substring(problem FROM '^(.*) at character')),
+                                              substring(problem FROM '([0-9]+)$')) AS x));
+      END IF;
+      cells := cells || tr.cell;
+    END LOOP;
+    -- the output: an outcome as a FEEL string, or a date decision's expression
+    c := btrim(coalesce(rl.out_text, ''));
+    IF d.output_type = 'date' THEN
+      outv := CASE WHEN c ~ '^date\(\s*"[0-9]{4}-[0-9]{2}-[0-9]{2}"\s*\)$' THEN substring(c FROM '"(.*)"') ELSE c END;
+      problem := mynahoken.rule_expr_problem(outv);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid output entry in rule %s'), rl.pos),
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), problem) AS x),
+          hint => 'A date decision''s output is date("YYYY-MM-DD") or an output expression of the rule engine (add_months(day, 12) ...).');
+      END IF;
+    ELSE
+      IF c !~ '^"(?:[^"\\]|\\.)*"$' THEN
+        PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the output entry of rule %s is not a string literal'), rl.pos),
+          hint => 'An outcome is written as a FEEL string, "code".');
+      END IF;
+      outv := substr(c, 2, length(c) - 2);
+      outv := coalesce(outcomes->>outv, outv);
+      IF hp = 'priority' AND NOT outv = ANY (pvals) THEN
+        PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the output of rule %s is not among the output values of the PRIORITY table'), rl.pos));
+      END IF;
+      IF NOT EXISTS (SELECT FROM mynahoken.rule_outcome ro WHERE ro.decision = t.decision AND ro.code = outv) THEN
+        PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('the output of rule %s is not an outcome of decision %s'), rl.pos, t.decision),
+          hint => 'Map it with outcomes => jsonb, or add the outcome with mynahoken.rule_outcome_add().');
+      END IF;
+    END IF;
+    -- PostgreSQL's own message would repeat the values
+    BEGIN
+      INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
+      VALUES (vid, rn, cells, outv, nullif(rl.label, ''), nullif(rl.description, ''));
+    EXCEPTION WHEN unique_violation THEN
+      PERFORM mynahoken.raise_error('23505', pg_catalog.format(mynahoken.gettext('rule %s repeats a row number'), rl.pos));
+    END;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row r WHERE r.version_id = vid) THEN
+    PERFORM mynahoken.raise_error('22P02', 'the decision table has no rule');
+  END IF;
+  RETURN vid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
+  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number and column, never the text: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';
+
+CREATE FUNCTION mynahoken.rule_export_dmn(version_id bigint)
+RETURNS xml
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  d mynahoken.rule_decision;
+  ident text;
+  has_label boolean;
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_export_dmn.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'no such rule version');
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  ident := translate(t.table_name, '.', '_');
+  SELECT bool_or(r.label IS NOT NULL) INTO has_label FROM mynahoken.rule_row r WHERE r.version_id = v.version_id;
+  RETURN xmlelement(name definitions,
+    xmlattributes('https://www.omg.org/spec/DMN/20191111/MODEL/' AS xmlns,
+                  'https://www.omg.org/spec/DMN/20191111/DMNDI/' AS "xmlns:dmndi",
+                  'http://www.omg.org/spec/DMN/20180521/DC/' AS "xmlns:dc",
+                  'urn:mynahoken:dmn' AS "xmlns:mh",
+                  'definitions_' || ident AS id, t.table_name AS name, 'urn:mynahoken:rules' AS namespace,
+                  'mynahoken' AS exporter, '0.2' AS "exporterVersion"),
+    xmlelement(name decision, xmlattributes('decision_' || ident AS id, t.table_name AS name),
+      xmlelement(name description,
+        format('%s, version %s (%s): valid %s, recorded on %s, source %s; %s, exception to %s, applies to %s',
+               t.decision, v.version_id, v.status, v.valid, v.recorded_on, v.source, t.layer,
+               t.exception_to, array_to_string(t.applies_to, ','))),
+      xmlelement(name "extensionElements",
+        xmlelement(name "mh:version",
+          xmlattributes(t.table_name AS "table", t.decision AS decision, array_to_string(t.applies_to, ',') AS applies_to,
+                        t.exception_to AS exception_to, t.on_no_match AS on_no_match, t.yields_to AS yields_to,
+                        v.version_id AS version_id, v.status AS status, v.valid::text AS valid,
+                        v.recorded_on::text AS recorded_on, v.recorded_at::text AS recorded_at, v.source AS source,
+                        v.author AS author, v.approved_by AS approved_by, v.note AS note))),
+      xmlelement(name "decisionTable",
+        xmlattributes('table_' || ident AS id,
+                      CASE t.hit_policy WHEN 'rule_order' THEN 'RULE ORDER' ELSE upper(t.hit_policy) END AS "hitPolicy",
+                      CASE WHEN t.aggregation <> 'list' THEN upper(t.aggregation) END AS aggregation),
+        (SELECT xmlagg(xmlelement(name input, xmlattributes('input_' || i AS id, v.columns[i] AS label),
+                         xmlelement(name "inputExpression",
+                           xmlattributes('inputExpression_' || i AS id,
+                                         CASE f.fact_type WHEN 'int' THEN 'number' WHEN 'date' THEN 'date'
+                                                          WHEN 'boolean' THEN 'boolean' ELSE 'string' END AS "typeRef"),
+                           xmlelement(name text, v.columns[i]))) ORDER BY i)
+           FROM generate_subscripts(v.columns, 1) AS i
+           JOIN mynahoken.rule_fact f ON f.fact = v.columns[i]),
+        xmlelement(name output, xmlattributes('output_1' AS id, CASE WHEN d.output_type = 'date' THEN 'value' ELSE 'outcome' END AS name,
+                                              CASE WHEN d.output_type = 'date' THEN 'date' ELSE 'string' END AS "typeRef"),
+          CASE WHEN t.hit_policy = 'priority' THEN
+            xmlelement(name "outputValues",
+              xmlelement(name text, (SELECT string_agg('"' || o.code || '"', ',' ORDER BY o.priority, o.code)
+                                       FROM mynahoken.rule_outcome o WHERE o.decision = t.decision
+                                        AND o.code IN (SELECT r.outcome FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))))
+          END),
+        CASE WHEN has_label THEN xmlelement(name annotation, xmlattributes('label' AS name)) END,
+        (SELECT xmlagg(xmlelement(name rule, xmlattributes('row_' || r.row_no AS id),
+                         CASE WHEN r.note IS NOT NULL THEN xmlelement(name description, r.note) END,
+                         (SELECT xmlagg(xmlelement(name "inputEntry", xmlattributes(format('row_%s_in_%s', r.row_no, i) AS id),
+                                          xmlelement(name text, mynahoken.rule_cell_feel(r.cells[i], f.fact_type, f.enum_values))) ORDER BY i)
+                            FROM generate_subscripts(v.columns, 1) AS i
+                            JOIN mynahoken.rule_fact f ON f.fact = v.columns[i]),
+                         xmlelement(name "outputEntry", xmlattributes(format('row_%s_out', r.row_no) AS id),
+                           xmlelement(name text,
+                             CASE WHEN d.output_type = 'date' THEN
+                                    CASE WHEN r.outcome ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 'date("' || r.outcome || '")' ELSE r.outcome END
+                                  ELSE '"' || replace(replace(r.outcome, '\', '\\'), '"', '\"') || '"' END)),
+                         CASE WHEN has_label THEN xmlelement(name "annotationEntry", xmlelement(name text, r.label)) END)
+                       ORDER BY r.row_no)
+           FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))),
+    xmlelement(name "dmndi:DMNDI",
+      xmlelement(name "dmndi:DMNDiagram", xmlattributes('diagram_' || ident AS id),
+        xmlelement(name "dmndi:DMNShape", xmlattributes('shape_' || ident AS id, 'decision_' || ident AS "dmnElementRef"),
+          xmlelement(name "dc:Bounds", xmlattributes(80 AS height, 180 AS width, 160 AS x, 100 AS y))))));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_export_dmn(bigint) IS
+  'A rule version as DMN 1.3 XML that Camunda Modeler opens: one decision with its decision table (hit policy, aggregation, inputs typed from the facts, cells as FEEL unary tests, outcomes as strings, row notes as rule descriptions, labels as an annotation column, PRIORITY output values in priority order), the version''s source, valid time, knowledge day, status, author and approver in the description and in extensionElements (mh:version, read back by mynahoken.rule_import_dmn), and a diagram shape; 42704 for an unknown version, 0A000 for sql: cells';
+
+REVOKE ALL ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) TO mynahoken_rule_author;
