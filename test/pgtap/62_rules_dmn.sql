@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(50 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(51 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -143,6 +143,9 @@ SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('abs(5)'))$$),
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('matches("123456789018", "^[0-9]+$")', fact => 'dmn_care', type_ref => 'string'))$$),
   '0A000 unsupported FEEL in rule 1, column "dmn_care" / The function call matches( at character 1: only date(), param() and not() are imported.',
   'a function call: its name, never its arguments');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('x1234(5)'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / A function call other than date(), param() and not() at character 1.',
+  'a function whose name holds a run of digits (a value typed as a name?): not named');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('some x in [1, 2] satisfies x > 1'))$$),
   '0A000 unsupported FEEL in rule 1, column "dmn_age" / The FEEL keyword "some" at character 1: only unary tests are imported.',
   'a quantified expression: the keyword some');
