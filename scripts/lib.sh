@@ -8,16 +8,20 @@ MH_PACKAGES="postgresql-$MH_PGVER postgresql-server-dev-$MH_PGVER libssl-dev \
 postgresql-$MH_PGVER-pgtap postgresql-$MH_PGVER-cron libtap-parser-sourcehandler-pgtap-perl \
 clang libclang-rt-14-dev make gcc openssl libdbd-pg-perl python3-holidays \
 gettext locales python3-jsonschema \
-postgresql-server-dev-all debhelper dpkg-dev fakeroot lintian sqlsmith python3-cryptography"
+postgresql-server-dev-all debhelper dpkg-dev fakeroot lintian sqlsmith python3-cryptography \
+nodejs npm"
 
 mh_log() { printf '==> %s\n' "$*" >&2; }
 mh_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Install the Debian packages that are missing (needs root when any is).
+# npm counts as present when the command is there: NodeSource's nodejs
+# package provides it (and conflicts with Debian's npm).
 mh_ensure_packages() {
 	local missing="" p
 	for p in $MH_PACKAGES; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+			|| { [ "$p" = npm ] && command -v npm >/dev/null; } \
 			|| missing="$missing $p"
 	done
 	[ -z "$missing" ] && return 0

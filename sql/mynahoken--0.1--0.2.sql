@@ -12594,3 +12594,274 @@ COMMENT ON FUNCTION mynahoken.rule_export_dmn(bigint) IS
 
 REVOKE ALL ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) TO mynahoken_rule_author;
+
+-- Issue 15, DMN interop: export read by dmn-moddle; refusals name the FEEL
+-- construct (operator, keyword, function name), never a value.
+CREATE OR REPLACE FUNCTION mynahoken.rule_feel_endpoint(toks text[], kinds text[], poss integer[], i integer,
+                                             fact_type text,
+                                             OUT cell text, OUT next integer, OUT sqlstate text, OUT problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t text := toks[i];
+  k text := kinds[i];
+  v text;
+BEGIN
+  next := i + 1;
+  IF t IS NULL THEN
+    sqlstate := '22P02';
+    problem := mynahoken.gettext('the entry ends in the middle of a test');
+    RETURN;
+  END IF;
+  IF k = 'str' THEN
+    -- FEEL escapes \" \\ \n \t; the cell language doubles its quotes
+    v := replace(replace(replace(replace(replace(substr(t, 2, length(t) - 2),
+           '\\', E'\x01'), '\"', '"'), '\n', E'\n'), '\t', E'\t'), E'\x01', '\');
+    IF fact_type = 'enum' AND v ~ '^[a-z_][a-z0-9_]*$' THEN
+      cell := v;
+    ELSE
+      cell := '"' || replace(v, '"', '""') || '"';
+    END IF;
+  ELSIF k = 'num' THEN
+    IF strpos(t, '.') > 0 THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('a decimal literal at character %s: the engine''s numbers are whole numbers'), poss[i]);
+      RETURN;
+    END IF;
+    cell := t;
+  ELSIF t = '-' AND kinds[i + 1] = 'num' AND strpos(toks[i + 1], '.') = 0 THEN
+    cell := '-' || toks[i + 1];
+    next := i + 2;
+  ELSIF k = 'name' AND t = 'date' THEN
+    IF toks[i + 1] IS DISTINCT FROM '(' OR kinds[i + 2] IS DISTINCT FROM 'str' OR toks[i + 3] IS DISTINCT FROM ')'
+       OR toks[i + 2] !~ '^"[0-9]{4}-[0-9]{2}-[0-9]{2}"$' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('date() other than date("YYYY-MM-DD") at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    cell := substr(toks[i + 2], 2, 10);
+    next := i + 4;
+  ELSIF k = 'name' AND t = 'param' THEN
+    IF toks[i + 1] IS DISTINCT FROM '(' OR kinds[i + 2] IS DISTINCT FROM 'name' OR toks[i + 3] IS DISTINCT FROM ')'
+       OR toks[i + 2] !~ '^[a-z_][a-z0-9_]*$' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('param() other than param(name) at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    cell := 'param(' || toks[i + 2] || ')';
+    next := i + 4;
+  ELSIF k = 'name' AND toks[i + 1] = '(' THEN
+    sqlstate := '0A000';
+    -- the function's name is grammar, not a value: named unless it holds a run of digits
+    IF t !~ '[0-9]{4}' THEN
+      problem := pg_catalog.format(mynahoken.gettext('the function call %s( at character %s: only date(), param() and not() are imported'), t, poss[i]);
+    ELSE
+      problem := pg_catalog.format(mynahoken.gettext('a function call other than date(), param() and not() at character %s'), poss[i]);
+    END IF;
+    RETURN;
+  ELSIF k = 'name' AND t = 'null' THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('null inside a list, a comparison or a range at character %s'), poss[i]);
+    RETURN;
+  ELSIF k = 'name' AND t IN ('and', 'or', 'if', 'then', 'else', 'for', 'some', 'every', 'in', 'between',
+                              'instance', 'of', 'function', 'satisfies', 'return') THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('the FEEL keyword "%s" at character %s: only unary tests are imported'),
+                                 CASE t WHEN 'instance' THEN 'instance of' ELSE t END, poss[i]);
+    RETURN;
+  ELSIF k = 'name' AND t ~ '^[a-z_][a-z0-9_]*$' THEN
+    -- true, false, day, or another fact: the cell parser and the checks judge it
+    cell := t;
+  ELSIF k = 'name' THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('a name at character %s that is not a fact of the engine (lower case letters, digits and _)'), poss[i]);
+    RETURN;
+  ELSE
+    -- strings and numbers are read above: an operator or a bracket
+    sqlstate := '22P02';
+    problem := pg_catalog.format(mynahoken.gettext('unexpected "%s" at character %s'), t, poss[i]);
+    RETURN;
+  END IF;
+  IF toks[next] IN ('+', '-', '*', '/', '**') THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('the arithmetic operator "%s" at character %s'), toks[next], poss[next]);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_endpoint(text[], text[], integer[], integer, text) IS
+  'Internal: one endpoint of a FEEL unary test (number, string, date("YYYY-MM-DD"), true, false, param(name), day, a fact) from token i as cell text, the next token, or a SQLSTATE (22P02, 0A000) and the problem naming the construct (operator, keyword, function name) and the character, never a value';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_feel_translate(feel text, fact_type text,
+                                              OUT cell text, OUT sqlstate text, OUT problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  toks text[] := '{}';
+  kinds text[] := '{}';
+  poss integer[] := '{}';
+  pos integer := 1;
+  n integer;
+  m record;
+  fast text[];
+  k text;
+  i integer;
+  last integer;
+  neg boolean := false;
+  items text[] := '{}';
+  item text;
+  e record;
+  lo text;
+BEGIN
+  IF feel IS NULL OR fact_type IS NULL THEN
+    RETURN;
+  END IF;
+  -- the common entries in one match: a constant, a comparison with one, a range of two
+  fast := regexp_match(feel, '^\s*(<=|>=|<|>|=)?\s*(-?[0-9]+|true|false|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*$');
+  IF fast IS NOT NULL THEN
+    cell := coalesce(nullif(fast[1], '=') || ' ', '')
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END;
+    RETURN;
+  END IF;
+  fast := regexp_match(feel, '^\s*([][(])\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*\.\.\s*(-?[0-9]+|date\("[0-9]{4}-[0-9]{2}-[0-9]{2}"\))\s*([][)])\s*$');
+  IF fast IS NOT NULL THEN
+    cell := CASE fast[1] WHEN '[' THEN '[' ELSE '(' END
+            || CASE WHEN fast[2] LIKE 'date(%' THEN substr(fast[2], 7, 10) ELSE fast[2] END || '..'
+            || CASE WHEN fast[3] LIKE 'date(%' THEN substr(fast[3], 7, 10) ELSE fast[3] END
+            || CASE fast[4] WHEN ']' THEN ']' ELSE ')' END;
+    RETURN;
+  END IF;
+  n := length(feel);
+  -- one pass: every character falls in one group (the last: anything else)
+  FOR m IN
+    SELECT x.g[1] AS sp, x.g[2] AS str, x.g[3] AS num, x.g[4] AS op, x.g[5] AS name, x.g[6] AS bad
+      FROM regexp_matches(feel, '(\s+)|("(?:[^"\\]|\\.)*")|([0-9]+(?:\.[0-9]+)?|\.[0-9]+)|(\.\.|<=|>=|!=|\*\*|[][()<>=,+*/?-])|([A-Za-z_][A-Za-z0-9_]*)|(.)', 'g') WITH ORDINALITY AS x(g, o)
+     ORDER BY x.o
+  LOOP
+    IF m.bad IS NOT NULL THEN
+      sqlstate := '22P02';
+      problem := pg_catalog.format(mynahoken.gettext('unexpected character at character %s'), pos);
+      RETURN;
+    ELSIF m.sp IS NULL THEN
+      k := CASE WHEN m.str IS NOT NULL THEN 'str' WHEN m.num IS NOT NULL THEN 'num' WHEN m.op IS NOT NULL THEN 'op' ELSE 'name' END;
+      toks := toks || coalesce(m.str, m.num, m.op, m.name);
+      kinds := kinds || k;
+      poss := poss || pos;
+    END IF;
+    pos := pos + length(coalesce(m.sp, m.str, m.num, m.op, m.name));
+  END LOOP;
+  -- an empty entry is "does not matter", as the modelers show it
+  IF cardinality(toks) = 0 OR (cardinality(toks) = 1 AND toks[1] = '-') THEN
+    cell := '-';
+    RETURN;
+  END IF;
+  IF '?' = ANY (toks) THEN
+    sqlstate := '0A000';
+    problem := pg_catalog.format(mynahoken.gettext('an expression test with "?" at character %s'), poss[array_position(toks, '?')]);
+    RETURN;
+  END IF;
+  i := 1;
+  last := cardinality(toks);
+  IF toks[1] = 'not' AND toks[2] = '(' THEN
+    IF toks[last] IS DISTINCT FROM ')' THEN
+      sqlstate := '22P02';
+      problem := pg_catalog.format(mynahoken.gettext('not( without its closing ")" at character %s'), poss[1]);
+      RETURN;
+    END IF;
+    neg := true;
+    i := 3;
+    last := last - 1;
+  END IF;
+  LOOP
+    IF i > last THEN
+      sqlstate := '22P02';
+      problem := mynahoken.gettext('the entry ends in the middle of a test');
+      RETURN;
+    END IF;
+    IF toks[i] = 'null' AND kinds[i] = 'name' THEN
+      item := 'null';
+      i := i + 1;
+    ELSIF toks[i] IN ('<', '<=', '>', '>=', '=') THEN
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      item := CASE WHEN toks[i] = '=' THEN e.cell ELSE toks[i] || ' ' || e.cell END;
+      i := e.next;
+    ELSIF toks[i] = '!=' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('!= at character %s: write not(...)'), poss[i]);
+      RETURN;
+    ELSIF toks[i] IN ('[', '(', ']') AND kinds[i] = 'op' THEN
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      lo := CASE toks[i] WHEN '[' THEN '[' ELSE '(' END || e.cell;
+      IF toks[e.next] IS DISTINCT FROM '..' THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('a range without ".." at character %s'), coalesce(poss[e.next], n + 1));
+        RETURN;
+      END IF;
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, e.next + 1, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      IF toks[e.next] IS NULL OR toks[e.next] NOT IN (']', ')', '[') OR e.next > last THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('a range without its closing bracket at character %s'), coalesce(poss[e.next], n + 1));
+        RETURN;
+      END IF;
+      item := lo || '..' || e.cell || CASE toks[e.next] WHEN ']' THEN ']' ELSE ')' END;
+      i := e.next + 1;
+    ELSE
+      SELECT * INTO e FROM mynahoken.rule_feel_endpoint(toks, kinds, poss, i, fact_type);
+      IF e.problem IS NOT NULL THEN
+        sqlstate := e.sqlstate; problem := e.problem; RETURN;
+      END IF;
+      item := e.cell;
+      i := e.next;
+    END IF;
+    items := items || item;
+    EXIT WHEN i > last;
+    IF toks[i] IS DISTINCT FROM ',' THEN
+      -- named when grammar (an operator, a keyword), never when a value
+      IF kinds[i] = 'name' AND toks[i] IN ('and', 'or', 'if', 'then', 'else', 'for', 'some', 'every', 'in', 'between',
+                                           'instance', 'of', 'function', 'satisfies', 'return') THEN
+        sqlstate := '0A000';
+        problem := pg_catalog.format(mynahoken.gettext('the FEEL keyword "%s" at character %s: only unary tests are imported'),
+                                     CASE toks[i] WHEN 'instance' THEN 'instance of' ELSE toks[i] END, poss[i]);
+      ELSIF kinds[i] = 'op' THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('unexpected "%s" at character %s'), toks[i], poss[i]);
+      ELSE
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+      END IF;
+      RETURN;
+    END IF;
+    i := i + 1;
+  END LOOP;
+  IF 'null' = ANY (items) AND cardinality(items) > 1 THEN
+    sqlstate := '0A000';
+    problem := mynahoken.gettext('null in a list with other tests: the cell language tests null alone');
+    RETURN;
+  END IF;
+  IF items = ARRAY['null'] THEN
+    cell := CASE WHEN neg THEN 'not null' ELSE 'null' END;
+  ELSIF neg THEN
+    cell := 'not(' || array_to_string(items, ', ') || ')';
+  ELSE
+    cell := array_to_string(items, ', ');
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_translate(text, text) IS
+  'Internal: a FEEL unary test (DMN input entry) as a cell of the cell language for a fact type: -, null, not(null), true, false, numbers, strings, date("YYYY-MM-DD"), comparisons < <= > >= =, ranges [a..b] (a..b) ]a..b[, lists, not(...), param(name), day and facts; otherwise the SQLSTATE (22P02 syntax, 0A000 outside the subset) and the problem naming the construct (operator, keyword, function name) and its character, never a value';
+
+COMMENT ON FUNCTION mynahoken.rule_feel_cell(text, text, text[]) IS
+  'A FEEL unary test (DMN input entry) as a cell of the cell language, checked against a fact type (int, date, boolean, enum with its values, text); 22P02 for bad syntax or a cell the type refuses, 0A000 for FEEL outside the supported subset (decimals, arithmetic, function calls, "?" tests, null in a list), the DETAIL naming the construct (operator, keyword, function name) and character, never a value (string, number, date); NULL for NULL';
+
+COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
+  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';

@@ -43,7 +43,7 @@ BEGIN
   ELSIF k = 'num' THEN
     IF strpos(t, '.') > 0 THEN
       sqlstate := '0A000';
-      problem := pg_catalog.format(mynahoken.gettext('a decimal number at character %s: the engine''s numbers are whole numbers'), poss[i]);
+      problem := pg_catalog.format(mynahoken.gettext('a decimal literal at character %s: the engine''s numbers are whole numbers'), poss[i]);
       RETURN;
     END IF;
     cell := t;
@@ -70,7 +70,12 @@ BEGIN
     next := i + 4;
   ELSIF k = 'name' AND toks[i + 1] = '(' THEN
     sqlstate := '0A000';
-    problem := pg_catalog.format(mynahoken.gettext('a function call other than date(), param() and not() at character %s'), poss[i]);
+    -- the function's name is grammar, not a value: named unless it holds a run of digits
+    IF t !~ '[0-9]{4}' THEN
+      problem := pg_catalog.format(mynahoken.gettext('the function call %s( at character %s: only date(), param() and not() are imported'), t, poss[i]);
+    ELSE
+      problem := pg_catalog.format(mynahoken.gettext('a function call other than date(), param() and not() at character %s'), poss[i]);
+    END IF;
     RETURN;
   ELSIF k = 'name' AND t = 'null' THEN
     sqlstate := '0A000';
@@ -79,7 +84,8 @@ BEGIN
   ELSIF k = 'name' AND t IN ('and', 'or', 'if', 'then', 'else', 'for', 'some', 'every', 'in', 'between',
                               'instance', 'of', 'function', 'satisfies', 'return') THEN
     sqlstate := '0A000';
-    problem := pg_catalog.format(mynahoken.gettext('a FEEL expression at character %s: only unary tests are imported'), poss[i]);
+    problem := pg_catalog.format(mynahoken.gettext('the FEEL keyword "%s" at character %s: only unary tests are imported'),
+                                 CASE t WHEN 'instance' THEN 'instance of' ELSE t END, poss[i]);
     RETURN;
   ELSIF k = 'name' AND t ~ '^[a-z_][a-z0-9_]*$' THEN
     -- true, false, day, or another fact: the cell parser and the checks judge it
@@ -89,18 +95,19 @@ BEGIN
     problem := pg_catalog.format(mynahoken.gettext('a name at character %s that is not a fact of the engine (lower case letters, digits and _)'), poss[i]);
     RETURN;
   ELSE
+    -- strings and numbers are read above: an operator or a bracket
     sqlstate := '22P02';
-    problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+    problem := pg_catalog.format(mynahoken.gettext('unexpected "%s" at character %s'), t, poss[i]);
     RETURN;
   END IF;
   IF toks[next] IN ('+', '-', '*', '/', '**') THEN
     sqlstate := '0A000';
-    problem := pg_catalog.format(mynahoken.gettext('arithmetic at character %s'), poss[next]);
+    problem := pg_catalog.format(mynahoken.gettext('the arithmetic operator "%s" at character %s'), toks[next], poss[next]);
   END IF;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_feel_endpoint(text[], text[], integer[], integer, text) IS
-  'Internal: one endpoint of a FEEL unary test (number, string, date("YYYY-MM-DD"), true, false, param(name), day, a fact) from token i as cell text, the next token, or a SQLSTATE (22P02, 0A000) and the problem naming the character, never the text';
+  'Internal: one endpoint of a FEEL unary test (number, string, date("YYYY-MM-DD"), true, false, param(name), day, a fact) from token i as cell text, the next token, or a SQLSTATE (22P02, 0A000) and the problem naming the construct (operator, keyword, function name) and the character, never a value';
 
 CREATE FUNCTION mynahoken.rule_feel_translate(feel text, fact_type text,
                                               OUT cell text, OUT sqlstate text, OUT problem text)
@@ -236,8 +243,19 @@ BEGIN
     items := items || item;
     EXIT WHEN i > last;
     IF toks[i] IS DISTINCT FROM ',' THEN
-      sqlstate := '22P02';
-      problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+      -- named when grammar (an operator, a keyword), never when a value
+      IF kinds[i] = 'name' AND toks[i] IN ('and', 'or', 'if', 'then', 'else', 'for', 'some', 'every', 'in', 'between',
+                                           'instance', 'of', 'function', 'satisfies', 'return') THEN
+        sqlstate := '0A000';
+        problem := pg_catalog.format(mynahoken.gettext('the FEEL keyword "%s" at character %s: only unary tests are imported'),
+                                     CASE toks[i] WHEN 'instance' THEN 'instance of' ELSE toks[i] END, poss[i]);
+      ELSIF kinds[i] = 'op' THEN
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('unexpected "%s" at character %s'), toks[i], poss[i]);
+      ELSE
+        sqlstate := '22P02';
+        problem := pg_catalog.format(mynahoken.gettext('unexpected token at character %s'), poss[i]);
+      END IF;
       RETURN;
     END IF;
     i := i + 1;
@@ -257,7 +275,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_feel_translate(text, text) IS
-  'Internal: a FEEL unary test (DMN input entry) as a cell of the cell language for a fact type: -, null, not(null), true, false, numbers, strings, date("YYYY-MM-DD"), comparisons < <= > >= =, ranges [a..b] (a..b) ]a..b[, lists, not(...), param(name), day and facts; otherwise the SQLSTATE (22P02 syntax, 0A000 outside the subset) and the problem with its character, never the text';
+  'Internal: a FEEL unary test (DMN input entry) as a cell of the cell language for a fact type: -, null, not(null), true, false, numbers, strings, date("YYYY-MM-DD"), comparisons < <= > >= =, ranges [a..b] (a..b) ]a..b[, lists, not(...), param(name), day and facts; otherwise the SQLSTATE (22P02 syntax, 0A000 outside the subset) and the problem naming the construct (operator, keyword, function name) and its character, never a value';
 
 CREATE FUNCTION mynahoken.rule_feel_cell(feel text, fact_type text, enum_values text[] DEFAULT NULL)
 RETURNS text
@@ -285,7 +303,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_feel_cell(text, text, text[]) IS
-  'A FEEL unary test (DMN input entry) as a cell of the cell language, checked against a fact type (int, date, boolean, enum with its values, text); 22P02 for bad syntax or a cell the type refuses, 0A000 for FEEL outside the supported subset (decimals, arithmetic, function calls, "?" tests, null in a list), the DETAIL naming the problem and character, never the text; NULL for NULL';
+  'A FEEL unary test (DMN input entry) as a cell of the cell language, checked against a fact type (int, date, boolean, enum with its values, text); 22P02 for bad syntax or a cell the type refuses, 0A000 for FEEL outside the supported subset (decimals, arithmetic, function calls, "?" tests, null in a list), the DETAIL naming the construct (operator, keyword, function name) and character, never a value (string, number, date); NULL for NULL';
 
 -- A cell as a FEEL unary test (the export), from its parsed form.
 CREATE FUNCTION mynahoken.rule_cell_feel(cell text, fact_type text, enum_values text[] DEFAULT NULL)
@@ -638,7 +656,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
-  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number and column, never the text: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';
+  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';
 
 CREATE FUNCTION mynahoken.rule_export_dmn(version_id bigint)
 RETURNS xml

@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(43 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(51 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -131,13 +131,34 @@ SELECT is(dmn_t.cell1('false', 'dmn_alone', 'boolean'), 'false', 'boolean');
 
 -- Each construct outside the subset, refused with the rule, the column and the character.
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('98.83'))$$),
-  '0A000 unsupported FEEL in rule 1, column "dmn_age" / A decimal number at character 1: the engine''s numbers are whole numbers.',
-  'a decimal number');
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / A decimal literal at character 1: the engine''s numbers are whole numbers.',
+  'a decimal literal, named without its value');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('> 5 + 1'))$$),
-  '0A000 unsupported FEEL in rule 1, column "dmn_age" / Arithmetic at character 5.', 'arithmetic');
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The arithmetic operator "+" at character 5.', 'arithmetic: the operator');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('< 2 ** 10'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The arithmetic operator "**" at character 5.', 'arithmetic: **');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('abs(5)'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The function call abs( at character 1: only date(), param() and not() are imported.',
+  'a function call: its name');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('matches("123456789018", "^[0-9]+$")', fact => 'dmn_care', type_ref => 'string'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_care" / The function call matches( at character 1: only date(), param() and not() are imported.',
+  'a function call: its name, never its arguments');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('x1234(5)'))$$),
   '0A000 unsupported FEEL in rule 1, column "dmn_age" / A function call other than date(), param() and not() at character 1.',
-  'a function call');
+  'a function whose name holds a run of digits (a value typed as a name?): not named');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('some x in [1, 2] satisfies x > 1'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The FEEL keyword "some" at character 1: only unary tests are imported.',
+  'a quantified expression: the keyword some');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('every x in [1] satisfies x > 1'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The FEEL keyword "every" at character 1: only unary tests are imported.',
+  'a quantified expression: the keyword every');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('dmn_age instance of number'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_age" / The FEEL keyword "instance of" at character 9: only unary tests are imported.',
+  'instance of');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5 ] 6'))$$),
+  '22P02 unsupported FEEL in rule 1, column "dmn_age" / Unexpected "]" at character 3.', 'an unexpected operator: named');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5 123456789018'))$$),
+  '22P02 unsupported FEEL in rule 1, column "dmn_age" / Unexpected token at character 3.', 'an unexpected number: never named');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('? > 5'))$$),
   '0A000 unsupported FEEL in rule 1, column "dmn_age" / An expression test with "?" at character 1.', 'an expression test with ?');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('null, 5'))$$),
