@@ -227,3 +227,47 @@ CREATE TABLE mynahoken.issuance_rejection (
 COMMENT ON TABLE mynahoken.issuance_rejection IS
   'Members a run skipped and why (invalid_insurer_number, lost_before_acquired, ...); the problem never quotes a My Number';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_rejection', '');
+
+-- Per member: what the last decision read and until when it holds, so that a
+-- night re-decides only members whose facts changed, whose decision can
+-- change by the day planned for, or every member when the legal calendar or
+-- the run's settings changed (the generation).  Written in the chunk that
+-- decided the member, in the same transaction as its documents.
+CREATE TABLE mynahoken.issuance_member_state (
+  member_key  text PRIMARY KEY,
+  digest      bigint NOT NULL,     -- hash of the member's row in the source as planning read it
+  decided     daterange NOT NULL,  -- [day planned for, first day the decision can change)
+  generation  int NOT NULL,        -- hash of the legal calendar and the run's settings it was decided under
+  run_id      bigint NOT NULL
+);
+COMMENT ON TABLE mynahoken.issuance_member_state IS
+  'Per member key: digest of the facts the last planning read, the days on which that decision holds, the calendar generation and run; lets plan_issuance skip unchanged members (never a My Number: the key is the insurer''s)';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_member_state', '');
+
+-- A queue emptied or a document deleted: its members are decided again.
+CREATE FUNCTION mynahoken.issuance_queue_forget()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE mynahoken.issuance_member_state;
+  ELSE
+    DELETE FROM mynahoken.issuance_member_state s USING issuance_queue_gone g
+     WHERE s.member_key = g.member_key;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_queue_forget() IS
+  'Trigger: when planned documents are deleted (or the queue truncated), forget the planning state of their members so that the next run decides them again';
+CREATE TRIGGER issuance_queue_forget_deleted AFTER DELETE ON mynahoken.issuance_queue
+  REFERENCING OLD TABLE AS issuance_queue_gone
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+CREATE TRIGGER issuance_queue_forget_truncated AFTER TRUNCATE ON mynahoken.issuance_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+COMMENT ON TRIGGER issuance_queue_forget_deleted ON mynahoken.issuance_queue IS
+  'Members whose planned documents are deleted are decided again by the next run';
+COMMENT ON TRIGGER issuance_queue_forget_truncated ON mynahoken.issuance_queue IS
+  'An emptied queue empties the planning state: the next run decides every member';
