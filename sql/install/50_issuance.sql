@@ -145,7 +145,10 @@ CREATE TABLE mynahoken.issuance_run (
   rejected_invalid_insurer bigint NOT NULL DEFAULT 0,
   rejected_other bigint NOT NULL DEFAULT 0,
   error         text,
-  note          text
+  note          text,
+  generation    int,       -- legal calendar generation the run decided under (issuance_member_state)
+  source_rows   bigint,    -- rows of the source with a member key, as the members' states now stand
+  source_digest numeric    -- sum of their fact hashes; with source_rows, lets a rerun of the day find nothing changed in one scan
 );
 COMMENT ON TABLE mynahoken.issuance_run IS
   'Run log of plan_issuance: one row per run (a run taken over after a crash keeps its row and counts attempts); finished_at is set only at the end';
@@ -235,9 +238,10 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_rejection', '');
 -- decided the member, in the same transaction as its documents.
 CREATE TABLE mynahoken.issuance_member_state (
   member_key  text PRIMARY KEY,
-  digest      bigint NOT NULL,     -- hash of the member's row in the source as planning read it
-  decided     daterange NOT NULL,  -- [day planned for, first day the decision can change)
-  generation  int NOT NULL,        -- hash of the legal calendar and the run's settings it was decided under
+  digest      bigint NOT NULL,  -- hash of the member's row in the source as planning read it
+  decided_on  date NOT NULL,    -- day planned for
+  next_change date NOT NULL,    -- first day after decided_on on which the decision can change (infinity: none)
+  generation  int NOT NULL,     -- hash of the legal calendar and the run's settings it was decided under
   run_id      bigint NOT NULL
 );
 COMMENT ON TABLE mynahoken.issuance_member_state IS
@@ -252,11 +256,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    TRUNCATE mynahoken.issuance_member_state;
+    BEGIN
+      TRUNCATE mynahoken.issuance_member_state;
+    EXCEPTION WHEN object_in_use THEN
+      NULL;   -- truncated by the same statement (TRUNCATE issuance_queue, issuance_member_state)
+    END;
   ELSE
     DELETE FROM mynahoken.issuance_member_state s USING issuance_queue_gone g
      WHERE s.member_key = g.member_key;
   END IF;
+  -- A rerun of a planned day can no longer trust that every member is decided.
+  UPDATE mynahoken.issuance_run r SET source_rows = NULL, source_digest = NULL
+   WHERE r.source_rows IS NOT NULL;
   RETURN NULL;
 END
 $$;

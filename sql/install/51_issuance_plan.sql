@@ -209,12 +209,17 @@ RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
 AS $$
 #variable_conflict use_column
 DECLARE
   r mynahoken.issuance_run;
   src regclass;
   gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
   n bigint;
   looks bigint;
   dnum int;
@@ -256,14 +261,34 @@ BEGIN
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL);
   INSERT INTO pg_temp.mh_iss_state VALUES (gen, r.late_days);
 
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until), 0))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
   -- The members to decide: every row of the source whose facts (a hash of
   -- the row as read here) differ from those of its last decision, whose
-  -- decision may change by as_of (the day range it holds for), or that was
-  -- decided under another generation; with the problems that make the
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
   -- decision functions refuse a row (contradictory dates as
   -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
   -- rule, is required of every member).  No order: a run taken over after a
-  -- kill finds the members its committed chunks decided unchanged.
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
   EXECUTE format($q$
     CREATE TEMP TABLE mh_iss_snap AS
     SELECT row_number() OVER () AS rn, s.*,
@@ -290,11 +315,33 @@ BEGIN
                              src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
                              src.ecert_expires_on, src.certificate_requested_on,
                              src.certificate_valid_until), 0) AS digest
-                      FROM %s AS src) AS f
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
              WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
-                                WHERE st.digest = f.digest AND st.member_key = f.k
-                                  AND st.generation = $1 AND st.decided @> $2)) AS s
-  $q$, src) USING gen, r.as_of;
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    SELECT base.source_rows + count(*) FILTER (WHERE st.member_key IS NULL),
+           base.source_digest + coalesce(sum(s.digest), 0) - coalesce(sum(st.digest), 0)
+      INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s
+      LEFT JOIN mynahoken.issuance_member_state st ON st.member_key = s.k
+     WHERE s.k IS NOT NULL;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
   CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
   ANALYZE pg_temp.mh_iss_snap;
   SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
@@ -488,10 +535,18 @@ BEGIN
                                                     h.ecert_expires_on, h.certificate_requested_on, p_known_on)
                END AS renew_need) AS x
   ), n AS MATERIALIZED (
-    SELECT rw.*, ntc.win, ntc.rule, ntc.basis_id AS notice_basis,
-           mynahoken.certificate_needed(rw.need) AND (rw.held IS NULL OR rw.held < p_as_of) AS new_cert
-      FROM rw
-      LEFT JOIN pg_temp.mh_iss_notice ntc ON ntc.category = rw.category AND ntc.acquired_on = rw.acquired_on
+    SELECT y.*,
+           -- the last valid day of the certificate the member holds once this range is planned
+           CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
+      FROM (SELECT rw.*, ntc.win, ntc.rule, ntc.basis_id AS notice_basis, st.late_days,
+                   mynahoken.certificate_needed(rw.need) AND (rw.held IS NULL OR rw.held < p_as_of) AS new_cert
+              FROM rw
+              CROSS JOIN pg_temp.mh_iss_state st
+              -- only for a member with its My Number linked: whether the window of an
+              -- unlinked member's day is known depends on the other members decided
+              LEFT JOIN pg_temp.mh_iss_notice ntc ON rw.my_number_linked AND ntc.category = rw.category
+                                                  AND ntc.acquired_on = rw.acquired_on
+           ) AS y
   )
   -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
   SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need::text, n.acquired_on,
@@ -519,28 +574,31 @@ BEGIN
      AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
   UNION ALL
   -- The member: the first day after as_of on which its decision can change
-  -- (a date of its facts, the end of the マイナ保険証's grace, a birthday, the
-  -- renewal of the certificate it holds, its notice window opening or
-  -- closing), or infinity; reason 'certificate_held' when the certificate it
-  -- needs is held already.
+  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
+  -- the certificate it holds, its notice window opening or closing), or
+  -- infinity; reason 'certificate_held' when the certificate it needs is
+  -- held already.  Age counts only on calendar days (the 後期 age rule
+  -- measures it on late_elderly_age_rule_from), which change the generation.
   SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
          CASE WHEN mynahoken.certificate_needed(n.need) AND NOT n.new_cert AND n.renew_until IS NULL
               THEN 'certificate_held' END,
          n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
          n.employer, NULL::bigint, n.digest,
-         coalesce((SELECT min(x.day) FROM unnest(ARRAY[
-                     n.acquired_on, n.lost_on, n.myna_registered_on, n.myna_withdrawn_on, n.ecert_expires_on,
-                     n.certificate_requested_on,
-                     mynahoken.myna_usable_until(n.category, n.ecert_expires_on, p_known_on) + 1,
-                     nb.birthday - 1, nb.birthday,
-                     hd.until + 1, hd.until + 1 - n.lead_days,
-                     lower(n.win), upper(n.win) + (SELECT st.late_days FROM pg_temp.mh_iss_state st)]) AS x(day)
-                    WHERE x.day > p_as_of), 'infinity')
-    FROM n
-    CROSS JOIN LATERAL (SELECT (n.birth_date + (extract(year FROM age(p_as_of, n.birth_date))::int + 1)
-                                               * interval '1 year')::date AS birthday) AS nb
-    CROSS JOIN LATERAL (SELECT CASE WHEN n.new_cert THEN n.new_until
-                                    ELSE coalesce(n.renew_until, n.held) END AS until) AS hd;
+         coalesce(least(
+           CASE WHEN n.acquired_on > p_as_of THEN n.acquired_on END,
+           CASE WHEN n.lost_on > p_as_of THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > p_as_of THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > p_as_of THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > p_as_of THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > p_as_of THEN n.ecert_expires_on
+                WHEN n.ecert_expires_on IS NOT NULL
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, p_known_on) + 1,
+                                     p_as_of), p_as_of) END,
+           CASE WHEN n.until >= p_as_of THEN CASE WHEN n.until - n.lead_days >= p_as_of THEN n.until + 1 - n.lead_days
+                                                  ELSE n.until + 1 END END,
+           CASE WHEN lower(n.win) > p_as_of THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + n.late_days > p_as_of THEN upper(n.win) + n.late_days END), 'infinity')
+    FROM n;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
@@ -588,6 +646,7 @@ CREATE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -626,12 +685,12 @@ BEGIN
         ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
         RETURNING q.document
       ), decided AS (
-        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided, generation, run_id)
-        SELECT x.member_key, x.digest, daterange(p_as_of, x.next_change), gen, p_run
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
           FROM cand x WHERE x.document IS NULL
         ON CONFLICT (member_key) DO UPDATE
-           SET digest = excluded.digest, decided = excluded.decided, generation = excluded.generation,
-               run_id = excluded.run_id
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
       )
       SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
                    count(*) FILTER (WHERE i.document = 'notice'),
@@ -689,12 +748,12 @@ BEGIN
      WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
     ON CONFLICT DO NOTHING
   )
-  INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided, generation, run_id)
-  SELECT s.k, s.digest, daterange(r.as_of, 'infinity'), gen, p_run FROM pg_temp.mh_iss_snap s
+  INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+  SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
    WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
   ON CONFLICT (member_key) DO UPDATE
-     SET digest = excluded.digest, decided = excluded.decided, generation = excluded.generation,
-         run_id = excluded.run_id;
+     SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+         generation = excluded.generation, run_id = excluded.run_id;
   SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
          count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
     INTO bad_insurer, bad_other
@@ -713,12 +772,12 @@ BEGIN
       EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
         VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
-        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided, generation, run_id)
-        SELECT s.k, s.digest, daterange(r.as_of, 'infinity'), gen, p_run FROM pg_temp.mh_iss_snap s
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
          WHERE s.rn = i
         ON CONFLICT (member_key) DO UPDATE
-           SET digest = excluded.digest, decided = excluded.decided, generation = excluded.generation,
-               run_id = excluded.run_id;
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id;
         bad_other := bad_other + 1;
       END;
     END LOOP;

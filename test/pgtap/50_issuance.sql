@@ -153,7 +153,7 @@ SELECT results_eq($$SELECT members_total, certificates FROM issuance_run ORDER B
                   $$VALUES (1::bigint, 1::bigint)$$,
                   'a member whose facts changed is decided again, alone, the same day');
 SELECT is((SELECT count(*) FROM issuance_member_state s JOIN state_before b USING (member_key)
-            WHERE (s.digest, s.decided) IS DISTINCT FROM (b.digest, b.decided)), 1::bigint,
+            WHERE (s.digest, s.decided_on, s.next_change) IS DISTINCT FROM (b.digest, b.decided_on, b.next_change)), 1::bigint,
           'only the changed member''s state moves');
 
 -- With late_days 0 a closed window is not caught up.
