@@ -34,8 +34,10 @@ SET client_min_messages = warning;
 \else
 \set reuse 0
 \endif
-SELECT :reuse::int = 1 AND to_regclass('bench_iss.members') IS NOT NULL
-       AND (SELECT reltuples FROM pg_class WHERE oid = to_regclass('bench_iss.members')) = :nrows AS reusing \gset
+SELECT :reuse::int = 1 AND to_regclass('bench_iss.members') IS NOT NULL AS reusing \gset
+\if :reusing
+SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
+\endif
 \if :reusing
 DROP VIEW IF EXISTS bench_iss.source;
 DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step;
@@ -212,15 +214,16 @@ SELECT step, impl, round(seconds::numeric, 2) AS seconds, round(:nrows / seconds
        pg_size_pretty(queue_bytes) AS queue_size, queue_rows, pg_size_pretty(state_bytes) AS member_state_size,
        load1 AS load_1min
   FROM bench_iss.step ORDER BY ord;
-SELECT round(((SELECT seconds FROM bench_iss.step WHERE step = '2 idle rerun')
-             / (SELECT seconds FROM bench_iss.step WHERE step = '2 idle rerun (scan floor)'), 2) AS idle_over_floor,
-       round((SELECT seconds FROM bench_iss.step WHERE step = '2 idle rerun')
-             / (SELECT seconds FROM bench_iss.step WHERE step = '1 first run'), 3) AS idle_over_first_run,
-       round((SELECT seconds FROM bench_iss.step WHERE step = '3 night, 1% changed')
-             / (SELECT seconds FROM bench_iss.step WHERE step = '3 night, 1% changed (scan floor)'), 2) AS night_1pct_over_floor,
-       round((SELECT seconds FROM bench_iss.step WHERE step = '1 first run (peer)')
-             / (SELECT seconds FROM bench_iss.step WHERE step = '1 first run'), 2) AS first_run_vs_peer;
+WITH t AS (SELECT step, seconds::numeric AS s FROM bench_iss.step)
+SELECT round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WHERE step = '2 idle rerun (scan floor)'), 2) AS idle_over_floor,
+       round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS idle_over_first_run,
+       round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '3 night, 1% changed (scan floor)'), 2) AS night_1pct_over_floor,
+       round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS night_1pct_over_first_run,
+       round((SELECT s FROM t WHERE step = '1 first run (peer)') / (SELECT s FROM t WHERE step = '1 first run'), 2) AS first_run_vs_peer;
 
+\if :{?keep}
+\q
+\endif
 TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection, mynahoken.issuance_handoff;
 DELETE FROM mynahoken.member_source;
 DROP SCHEMA bench_iss CASCADE;

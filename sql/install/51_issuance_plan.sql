@@ -5,10 +5,12 @@
 -- ---------------------------------------------------------------------------
 -- Internal helpers of plan_issuance.  They run in the caller's session and
 -- use its temporary tables:
---   pg_temp.mh_iss_snap    the member snapshot of this attempt (rn = order by key)
---   pg_temp.mh_iss_cert    per category: validity of a 資格確認書 issued on as_of, basis
+--   pg_temp.mh_iss_snap    the members this attempt decides (new, changed, due,
+--                          or all under a new generation), with the hash of their facts
+--   pg_temp.mh_iss_state   the calendar generation of the run and its late_days
+--   pg_temp.mh_iss_cert    per category: validity of a 資格確認書 issued on as_of, renewal settings
 --   pg_temp.mh_iss_notice  per category and 資格取得日: sending window relevant to as_of, rule, basis
---   pg_temp.mh_iss_map     per category and certificate reason: basis
+--   pg_temp.mh_iss_map     per category, certificate reason and first valid day: basis
 
 -- The advisory lock of the issuance job: (key1, key2) of pg_advisory_lock(int, int).
 CREATE FUNCTION mynahoken.issuance_lock_key()
