@@ -9825,12 +9825,13 @@ BEGIN
     SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
       FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
   ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
-    SELECT base.source_rows + count(*) FILTER (WHERE st.member_key IS NULL),
-           base.source_digest + coalesce(sum(s.digest), 0) - coalesce(sum(st.digest), 0)
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
       INTO total_rows, total_digest
-      FROM pg_temp.mh_iss_snap s
-      LEFT JOIN mynahoken.issuance_member_state st ON st.member_key = s.k
-     WHERE s.k IS NOT NULL;
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
   END IF;
   UPDATE mynahoken.issuance_run x
      SET generation = gen, source_rows = total_rows, source_digest = total_digest
