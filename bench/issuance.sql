@@ -1,11 +1,22 @@
--- Issuance planning for 1,000,000 members as of one day (issue 6):
---   mynahoken plan_issuance (snapshot, chunks of 10,000 committed one by one,
---   idempotent keys, run log, resumable) against the naive peer: one
---   INSERT ... SELECT of the same decisions in a single transaction.
---   Then the cost of a rerun that finds nothing to do, for both.
+-- Issuance planning (issues 6 and 13), BENCH_ROWS members (default
+-- 1,000,000) as of one day:
+--   * first run: mynahoken plan_issuance (chunks of 10,000 committed one by
+--     one, idempotent keys, run log, member state, resumable) against the
+--     naive peer, one INSERT ... SELECT of the same decisions in a single
+--     transaction;
+--   * idle rerun (nothing changed): both again, and the scan floor of the
+--     member source, one sequential scan summing length(member_key);
+--   * the next night with 1% of the members changed: both, and the floor;
+--   * hand-off of everything planned (prepare_handoffs).
+-- Each step runs in a new connection; the table at the end gives per step the
+-- WAL written (pg_current_wal_lsn difference), temporary file bytes, the peak
+-- resident memory of the backend (VmHWM, which counts the shared buffers it
+-- touched) and the size of the queue and of the member state.
 -- The peer is not resumable, holds one transaction for the whole run and
 -- hard-codes what plan_issuance reads from the calendar (the day お知らせ on
 -- acquisition start); it plans the same documents (checked below).
+-- bash bench/run.sh issuance; BENCH_ROWS=40000000 for the 40M run of
+-- doc/issuance.md (about an hour and 40 GB of disk on 2 cores).
 
 \if :{?rows}
 \else
@@ -13,8 +24,26 @@
 \endif
 SELECT coalesce(nullif(:'rows', ''), '1000000')::bigint AS nrows \gset
 \set as_of '''2025-09-01'''
+\set next_day '''2025-09-02'''
+\set db :DBNAME
 
 SET client_min_messages = warning;
+-- -v reuse=1: keep bench_iss.members from an earlier run of the same size
+-- (the 40M run generates them once, about 15 minutes).
+\if :{?reuse}
+\else
+\set reuse 0
+\endif
+SELECT :reuse::int = 1 AND to_regclass('bench_iss.members') IS NOT NULL AS reusing \gset
+\if :reusing
+SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
+\endif
+\if :reusing
+DROP VIEW IF EXISTS bench_iss.source;
+DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step;
+DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.temp_bytes(),
+     bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
+\else
 DROP SCHEMA IF EXISTS bench_iss CASCADE;
 CREATE SCHEMA bench_iss;
 SELECT setseed(0.6) AS seeded \gset
@@ -36,6 +65,10 @@ SELECT i AS member_id,
 UPDATE bench_iss.members SET birth_date = acquired_on - 1 WHERE birth_date > acquired_on;
 ALTER TABLE bench_iss.members ADD PRIMARY KEY (member_id);
 VACUUM ANALYZE bench_iss.members;
+\endif
+\if :{?generate_only}
+\q
+\endif
 CREATE VIEW bench_iss.source AS
 SELECT member_id AS member_key, insurer_number, birth_date, acquired_on, lost_on,
        CASE WHEN insurer_number LIKE '39%' OR length(insurer_number) = 6 THEN NULL ELSE employer END AS employer,
@@ -43,7 +76,8 @@ SELECT member_id AS member_key, insurer_number, birth_date, acquired_on, lost_on
        certificate_requested_on, NULL::date AS certificate_valid_until
   FROM bench_iss.members;
 SELECT mynahoken.register_member_source('bench_iss.source');
-TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection;
+TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection, mynahoken.issuance_member_state;
+CHECKPOINT;
 
 -- The peer's queue: same columns, key, checks and indexes as the real one.
 CREATE TABLE bench_iss.naive_queue (LIKE mynahoken.issuance_queue INCLUDING ALL);
@@ -76,35 +110,120 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date) RETURNS bigint LANGUAGE sql AS 
   SELECT count(*) FROM ins
 $$;
 
--- mynahoken: first run, then a rerun that finds nothing to do.
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-CALL mynahoken.plan_issuance(:as_of, chunk_size => 10000);
-SELECT bench.record('issuance plan, 1 day', 'mynahoken plan_issuance (chunks of 10,000)', :nrows,
-                    extract(epoch FROM clock_timestamp()) - :t0, true);
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-CALL mynahoken.plan_issuance(:as_of, chunk_size => 10000);
-SELECT bench.record('issuance rerun, nothing to do', 'mynahoken plan_issuance (chunks of 10,000)', :nrows,
-                    extract(epoch FROM clock_timestamp()) - :t0, true);
+-- Steps: what each wrote and used.
+CREATE TABLE bench_iss.step (
+  step text PRIMARY KEY, impl text, seconds float8, wal_bytes numeric, temp_bytes bigint,
+  peak_rss_kb bigint, queue_bytes bigint, state_bytes bigint, queue_rows bigint, load1 text,
+  ord serial
+);
+CREATE FUNCTION bench_iss.temp_bytes() RETURNS bigint LANGUAGE sql AS $$
+  SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()
+$$;
+-- Before a step: a new connection (a fresh backend, so its peak memory is the step's own).
+\set begin_step '\\c :db \\\\ SET client_min_messages = warning; SELECT pg_current_wal_lsn() AS lsn0, bench_iss.temp_bytes() AS tmp0, extract(epoch FROM clock_timestamp()) AS t0 \\gset'
+-- After a step: its time, the backend's peak memory and load, then a new
+-- connection (the old backend's statistics, temporary files among them, are
+-- flushed when it exits).
+\set stop_step 'SELECT extract(epoch FROM clock_timestamp()) - :t0 AS secs, (regexp_match(pg_read_file(''/proc/self/status''), ''VmHWM:\\s+(\\d+)''))[1] AS hwm, split_part(pg_read_file(''/proc/loadavg''), '' '', 1) AS load1 \\gset \\c :db \\\\ SELECT pg_sleep(1);'
+CREATE FUNCTION bench_iss.end_step(p_step text, p_impl text, secs float8, p_hwm bigint, p_load text, p_lsn0 pg_lsn,
+                                   p_tmp0 bigint, p_rows bigint, p_subject boolean, p_op text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO bench_iss.step (step, impl, seconds, wal_bytes, temp_bytes, peak_rss_kb, queue_bytes, state_bytes, queue_rows, load1)
+  VALUES (p_step, p_impl, secs, pg_current_wal_lsn() - p_lsn0, bench_iss.temp_bytes() - p_tmp0, p_hwm,
+          CASE WHEN p_subject THEN pg_total_relation_size('mynahoken.issuance_queue')
+               ELSE pg_total_relation_size('bench_iss.naive_queue') END,
+          CASE WHEN p_subject THEN pg_total_relation_size('mynahoken.issuance_member_state') END,
+          CASE WHEN p_subject THEN (SELECT count(*) FROM mynahoken.issuance_queue)
+               ELSE (SELECT count(*) FROM bench_iss.naive_queue) END,
+          p_load);
+  IF p_op IS NOT NULL THEN
+    PERFORM bench.record(p_op, p_impl, p_rows, secs, p_subject);
+  END IF;
+END $$;
 
--- The peer, same two steps.
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
+-- 1. First run.
+:begin_step
+CALL mynahoken.plan_issuance(:as_of, chunk_size => 10000);
+:stop_step
+SELECT bench_iss.end_step('1 first run', 'mynahoken', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, true, 'issuance plan, first run');
+:begin_step
 SELECT bench_iss.naive_plan(:as_of) AS naive_planned;
-SELECT bench.record('issuance plan, 1 day', 'naive single INSERT ... SELECT', :nrows,
-                    extract(epoch FROM clock_timestamp()) - :t0);
-SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-SELECT bench_iss.naive_plan(:as_of) AS naive_planned_again;
-SELECT bench.record('issuance rerun, nothing to do', 'naive single INSERT ... SELECT', :nrows,
-                    extract(epoch FROM clock_timestamp()) - :t0);
-
--- Same documents on both sides; what the runs logged.
+:stop_step
+SELECT bench_iss.end_step('1 first run (peer)', 'naive single INSERT ... SELECT', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, 'issuance plan, first run');
+-- Same documents on both sides.
 SELECT (SELECT count(*) FROM mynahoken.issuance_queue) AS mynahoken_documents,
        (SELECT count(*) FROM bench_iss.naive_queue) AS naive_documents,
        (SELECT count(*) FROM (SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue
                               EXCEPT SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue) x) AS differences;
-SELECT run_id, state, members_done, certificates, notices, already_planned, rejected_invalid_insurer,
-       rejected_other, chunks, members_per_s
-  FROM mynahoken.issuance_runs ORDER BY run_id;
+VACUUM ANALYZE mynahoken.issuance_queue, mynahoken.issuance_member_state, bench_iss.naive_queue;
+CHECKPOINT;
 
-TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection;
+-- 2. Idle rerun: nothing changed.
+:begin_step
+SELECT sum(length(member_key::text)) AS floor_sum FROM bench_iss.source;
+:stop_step
+SELECT bench_iss.end_step('2 idle rerun (scan floor)', 'scan floor: sum(length(member_key)) over the source', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, 'issuance rerun, nothing changed');
+:begin_step
+CALL mynahoken.plan_issuance(:as_of, chunk_size => 10000);
+:stop_step
+SELECT bench_iss.end_step('2 idle rerun', 'mynahoken', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, true, 'issuance rerun, nothing changed');
+:begin_step
+SELECT bench_iss.naive_plan(:as_of) AS naive_planned_again;
+:stop_step
+SELECT bench_iss.end_step('2 idle rerun (peer)', 'naive single INSERT ... SELECT', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, 'issuance rerun, nothing changed');
+
+-- 3. The next night, 1% of the members changed (マイナ保険証 registered or
+-- withdrawn, new e-certificate).
+UPDATE bench_iss.members
+   SET myna_registered_on = CASE WHEN myna_registered_on IS NULL THEN date '2025-08-20' END,
+       ecert_expires_on = ecert_expires_on + 3650
+ WHERE member_id % 100 = 7;
+VACUUM ANALYZE bench_iss.members;
+CHECKPOINT;
+:begin_step
+SELECT sum(length(member_key::text)) AS floor_sum FROM bench_iss.source;
+:stop_step
+SELECT bench_iss.end_step('3 night, 1% changed (scan floor)', 'scan floor: sum(length(member_key)) over the source', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, 'issuance night, 1% changed');
+:begin_step
+CALL mynahoken.plan_issuance(:next_day, chunk_size => 10000);
+:stop_step
+SELECT bench_iss.end_step('3 night, 1% changed', 'mynahoken', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, true, 'issuance night, 1% changed');
+:begin_step
+SELECT bench_iss.naive_plan(:next_day) AS naive_planned_next_day;
+:stop_step
+SELECT bench_iss.end_step('3 night, 1% changed (peer)', 'naive single INSERT ... SELECT', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, 'issuance night, 1% changed');
+SELECT (SELECT count(*) FROM mynahoken.issuance_queue) AS mynahoken_documents,
+       (SELECT count(*) FROM bench_iss.naive_queue) AS naive_documents,
+       (SELECT count(*) FROM (SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue
+                              EXCEPT SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue) x) AS differences;
+
+-- 4. Hand-off of everything planned.
+:begin_step
+SELECT count(*) AS batches, sum(documents) AS documents FROM mynahoken.prepare_handoffs();
+:stop_step
+SELECT bench_iss.end_step('4 hand-off', 'mynahoken prepare_handoffs', :secs, :hwm, :'load1', :'lsn0', :tmp0,
+                          (SELECT count(*) FROM mynahoken.issuance_queue), true, NULL);
+
+SELECT run_id, as_of, state, members_total, members_done, certificates, notices, already_planned,
+       rejected_invalid_insurer, rejected_other, chunks, members_per_s
+  FROM mynahoken.issuance_runs ORDER BY run_id;
+SELECT step, impl, round(seconds::numeric, 2) AS seconds, round(:nrows / seconds) AS members_per_s,
+       pg_size_pretty(wal_bytes) AS wal, pg_size_pretty(temp_bytes) AS temp_files,
+       pg_size_pretty(peak_rss_kb * 1024) AS backend_peak_rss,
+       pg_size_pretty(queue_bytes) AS queue_size, queue_rows, pg_size_pretty(state_bytes) AS member_state_size,
+       load1 AS load_1min
+  FROM bench_iss.step ORDER BY ord;
+WITH t AS (SELECT step, seconds::numeric AS s FROM bench_iss.step)
+SELECT round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WHERE step = '2 idle rerun (scan floor)'), 2) AS idle_over_floor,
+       round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS idle_over_first_run,
+       round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '3 night, 1% changed (scan floor)'), 2) AS night_1pct_over_floor,
+       round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS night_1pct_over_first_run,
+       round((SELECT s FROM t WHERE step = '1 first run (peer)') / (SELECT s FROM t WHERE step = '1 first run'), 2) AS first_run_vs_peer;
+
+\if :{?keep}
+\q
+\endif
+TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection, mynahoken.issuance_handoff;
 DELETE FROM mynahoken.member_source;
 DROP SCHEMA bench_iss CASCADE;

@@ -12865,3 +12865,670 @@ COMMENT ON FUNCTION mynahoken.rule_feel_cell(text, text, text[]) IS
 
 COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
   'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';
+-- ---------------------------------------------------------------------------
+-- Issue 13, incremental nights and renewal: the planning state of each
+-- member (a night decides again only the members whose facts changed, whose
+-- decision can change by the day, or all under a new calendar generation), a
+-- rerun of a planned day in one scan, and the renewal of 資格確認書 ahead of
+-- the end of their validity (two insurer-decision parameters).
+
+ALTER TABLE mynahoken.issuance_run
+  ADD COLUMN generation int,
+  ADD COLUMN source_rows bigint,
+  ADD COLUMN source_digest numeric;
+
+CREATE TABLE mynahoken.issuance_member_state (
+  member_key  text PRIMARY KEY,
+  digest      bigint NOT NULL,  -- hash of the member's row in the source as planning read it
+  decided_on  date NOT NULL,    -- day planned for
+  next_change date NOT NULL,    -- first day after decided_on on which the decision can change (infinity: none)
+  generation  int NOT NULL,     -- hash of the legal calendar and the run's settings it was decided under
+  run_id      bigint NOT NULL
+);
+COMMENT ON TABLE mynahoken.issuance_member_state IS
+  'Per member key: digest of the facts the last planning read, the days on which that decision holds, the calendar generation and run; lets plan_issuance skip unchanged members (never a My Number: the key is the insurer''s)';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_member_state', '');
+
+CREATE FUNCTION mynahoken.issuance_queue_forget()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    BEGIN
+      TRUNCATE mynahoken.issuance_member_state;
+    EXCEPTION WHEN object_in_use THEN
+      NULL;   -- truncated by the same statement (TRUNCATE issuance_queue, issuance_member_state)
+    END;
+  ELSE
+    DELETE FROM mynahoken.issuance_member_state s USING issuance_queue_gone g
+     WHERE s.member_key = g.member_key;
+  END IF;
+  -- A rerun of a planned day can no longer trust that every member is decided.
+  UPDATE mynahoken.issuance_run r SET source_rows = NULL, source_digest = NULL
+   WHERE r.source_rows IS NOT NULL;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_queue_forget() IS
+  'Trigger: when planned documents are deleted (or the queue truncated), forget the planning state of their members so that the next run decides them again';
+CREATE TRIGGER issuance_queue_forget_deleted AFTER DELETE ON mynahoken.issuance_queue
+  REFERENCING OLD TABLE AS issuance_queue_gone
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+CREATE TRIGGER issuance_queue_forget_truncated AFTER TRUNCATE ON mynahoken.issuance_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+COMMENT ON TRIGGER issuance_queue_forget_deleted ON mynahoken.issuance_queue IS
+  'Members whose planned documents are deleted are decided again by the next run';
+COMMENT ON TRIGGER issuance_queue_forget_truncated ON mynahoken.issuance_queue IS
+  'An emptied queue empties the planning state: the next run decides every member';
+
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description, shipped) VALUES
+  ('certificate_renewal_lead_days', 'int', 'days',
+   'Insurer decision: days before the end of a 資格確認書''s validity from which its renewal is planned', true),
+  ('certificate_request_renews', 'boolean', 'flag',
+   'Insurer decision: a 資格確認書 issued on application (on_request) is renewed without a new application', true);
+INSERT INTO mynahoken.legal_parameter_entry
+  (parameter_id, name, value_type, scope, valid, recorded_on, value_int, value_bool,
+   source_id, confirmed, note, shipped) VALUES
+  (44, 'certificate_renewal_lead_days', 'int', NULL, '[2024-12-02,)', '2024-12-02', 30, NULL,
+   (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = 'mynahoken-default'), false,
+   '後期 and 国保 certificates are valid one year and renewed each 8/1 (静岡県広域連合), so the renewal is mailed in July; how many days ahead is the insurer''s choice (UNCONFIRMED).', true),
+  (45, 'certificate_request_renews', 'boolean', NULL, '[2024-12-02,)', '2025-03-13', NULL, true,
+   (SELECT s.source_id FROM mynahoken.legal_source s WHERE s.code = 'mhlw-2025-03-13'), false,
+   '要配慮者 already issued one on application are renewed without a new application (MHLW 2025-03-13); 埼玉県広域連合 and 魚沼市 say the same of every 後期 applicant from 2027-08. For other applicants the insurer decides (UNCONFIRMED).', true);
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  m jsonb;
+  w daterange;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+
+  -- The generation a decision is valid under: the legal calendar as known
+  -- for the run, the run's settings, the extension's version, and the last
+  -- day up to as_of on which a calendar value starts, ends or is reached
+  -- (a value's day, the day after it, a window's bounds and its end plus
+  -- late_days): crossing one may change any member's decision.
+  SELECT hashtext(concat_ws('|',
+           md5(string_agg(e.*::text, ',' ORDER BY e.parameter_id)),
+           count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
+           r.known_on, r.late_days, r.source,
+           (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
+                   unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
+                                lower(e2.value_range), upper(e2.value_range),
+                                upper(e2.value_range) + r.late_days]) AS x(d)
+             WHERE x.d <= r.as_of)))
+    INTO gen FROM mynahoken.legal_parameter_entry e;
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state VALUES (gen, r.late_days);
+
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until), 0))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
+  -- The members to decide: every row of the source whose facts (a hash of
+  -- the row as read here) differ from those of its last decision, whose
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
+  -- decision functions refuse a row (contradictory dates as
+  -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
+  -- rule, is required of every member).  No order: a run taken over after a
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER () AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT f.k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(f.insurer_number)
+                        THEN f.insurer_number::mynahoken.insurer_number END AS ins,
+                   f.birth_date, f.acquired_on, f.lost_on, f.employer,
+                   coalesce(f.my_number_linked, false) AS my_number_linked,
+                   f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest
+              FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
+                           src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                           src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until,
+                           pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
+                             src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                             src.ecert_expires_on, src.certificate_requested_on,
+                             src.certificate_valid_until), 0) AS digest
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
+             WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
+      INTO total_rows, total_digest
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key: which one a run decides, and which one a
+  -- run taken over after a kill decides, is arbitrary.  Refused, counted.
+  SELECT coalesce(sum(x.c - 1), 0) INTO looks
+    FROM (SELECT count(*) AS c FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL
+           GROUP BY s.k HAVING count(*) > 1) AS x;
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (10,000 of them) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Per category: validity of a 資格確認書 issued on as_of, and the renewal
+  -- settings (no lead time recorded: renewed once the old one has expired).
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date,
+                                 lead_days int, request_renews boolean);
+  INSERT INTO pg_temp.mh_iss_cert (category, valid_until)
+  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on)
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET lead_days = mynahoken.legal_value_int('certificate_renewal_lead_days', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET request_renews = mynahoken.legal_value_bool('certificate_request_renews', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+  END LOOP;
+  -- Bases of certificates per category, reason and day decided for, from
+  -- the explanation of the first member planned with them (issuance_plan_rows
+  -- fills it as it meets them).
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
+                                PRIMARY KEY (category, reason, day));
+
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';
+
+-- The candidates gain the member rows (hash of the facts, next change day).
+DROP FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint);
+CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
+               acquired_on date, issue_window date, valid_from date, valid_until date,
+               sending_window daterange, insurer_number mynahoken.insurer_number,
+               category mynahoken.insurer_category, employer text, basis_id bigint,
+               digest bigint, next_change date)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  RETURN QUERY
+  WITH d AS MATERIALIZED (
+    SELECT s.rn, s.k, s.ins, s.category, s.birth_date, s.acquired_on, s.lost_on, s.employer,
+           s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
+           s.certificate_requested_on, s.certificate_valid_until, s.digest,
+           mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                      s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
+      FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
+  ), h AS MATERIALIZED (
+    -- The certificate the member holds for this 資格: the source's, or the
+    -- latest planned (looked up only when one is needed).
+    SELECT d.*, c.valid_until AS new_until, c.lead_days, c.request_renews,
+           greatest(d.certificate_valid_until, q.held) AS held
+      FROM d
+      JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+      LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
+                          WHERE mynahoken.certificate_needed(d.need)
+                            AND x.member_key = d.k AND x.document = 'certificate'
+                            AND x.acquired_on = d.acquired_on) AS q ON true
+  ), rw AS MATERIALIZED (
+    -- Renewal: a held certificate ending within the lead time is followed by
+    -- one valid from the day after, for the need on that day; a certificate
+    -- issued on application is renewed only where certificate_request_renews.
+    SELECT h.*, x.renew_need,
+           CASE WHEN mynahoken.certificate_needed(x.renew_need)
+                 AND NOT (x.renew_need = 'on_request' AND NOT coalesce(h.request_renews, true)
+                          AND h.certificate_requested_on <= h.held)
+                THEN mynahoken.certificate_valid_until(h.category, h.held + 1, p_known_on) END AS renew_until
+      FROM h
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.held >= p_as_of AND p_as_of > h.held - h.lead_days
+                    THEN mynahoken.certificate_need(h.category, h.held + 1, h.birth_date, h.acquired_on, h.lost_on,
+                                                    h.my_number_linked, h.myna_registered_on, h.myna_withdrawn_on,
+                                                    h.ecert_expires_on, h.certificate_requested_on, p_known_on)
+               END AS renew_need) AS x
+  ), n AS MATERIALIZED (
+    SELECT y.*,
+           -- the last valid day of the certificate the member holds once this range is planned
+           CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
+      FROM (SELECT rw.*, ntc.win, ntc.rule, ntc.basis_id AS notice_basis, st.late_days,
+                   mynahoken.certificate_needed(rw.need) AND (rw.held IS NULL OR rw.held < p_as_of) AS new_cert
+              FROM rw
+              CROSS JOIN pg_temp.mh_iss_state st
+              -- only for a member with its My Number linked: whether the window of an
+              -- unlinked member's day is known depends on the other members decided
+              LEFT JOIN pg_temp.mh_iss_notice ntc ON rw.my_number_linked AND ntc.category = rw.category
+                                                  AND ntc.acquired_on = rw.acquired_on
+           ) AS y
+  )
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need::text, n.acquired_on,
+         n.new_until, p_as_of, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need::text AND mp.day = p_as_of
+   WHERE n.new_cert
+  UNION ALL
+  -- Renewal of the held 資格確認書.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need::text, n.acquired_on,
+         n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need::text AND mp.day = n.held + 1
+   WHERE n.renew_until IS NOT NULL
+  UNION ALL
+  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
+  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
+  SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
+         NULL::bigint, NULL::date
+    FROM n
+   WHERE n.win IS NOT NULL AND n.my_number_linked
+     AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
+  UNION ALL
+  -- The member: the first day after as_of on which its decision can change
+  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
+  -- the certificate it holds, its notice window opening or closing), or
+  -- infinity; reason 'certificate_held' when the certificate it needs is
+  -- held already.  Age counts only on calendar days (the 後期 age rule
+  -- measures it on late_elderly_age_rule_from), which change the generation.
+  SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
+         CASE WHEN mynahoken.certificate_needed(n.need) AND NOT n.new_cert AND n.renew_until IS NULL
+              THEN 'certificate_held' END,
+         n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
+         n.employer, NULL::bigint, n.digest,
+         coalesce(least(
+           CASE WHEN n.acquired_on > p_as_of THEN n.acquired_on END,
+           CASE WHEN n.lost_on > p_as_of THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > p_as_of THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > p_as_of THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > p_as_of THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > p_as_of THEN n.ecert_expires_on
+                WHEN n.ecert_expires_on IS NOT NULL
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, p_known_on) + 1,
+                                     p_as_of), p_as_of) END,
+           CASE WHEN n.until >= p_as_of THEN CASE WHEN n.until - n.lead_days >= p_as_of THEN n.until + 1 - n.lead_days
+                                                  ELSE n.until + 1 END END,
+           CASE WHEN lower(n.win) > p_as_of THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + n.late_days > p_as_of THEN upper(n.win) + n.late_days END), 'infinity')
+    FROM n;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書, お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts and the first day its decision can change';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_certificate_basis(p_run bigint, p_as_of date, p_known_on date,
+                                                     p_category mynahoken.insurer_category, p_reason text,
+                                                     p_rn bigint)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  m jsonb;
+  id bigint;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_map') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_certificate_basis is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT mynahoken.issuance_merge_explanations(
+           mynahoken.explain_certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
+                                              s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
+                                              s.ecert_expires_on, s.certificate_requested_on, p_known_on),
+           mynahoken.explain_certificate_valid_until(p_category, p_as_of, p_known_on))
+    INTO m
+    FROM pg_temp.mh_iss_snap s
+   WHERE s.rn = p_rn;
+  id := mynahoken.issuance_basis_id('certificate', p_category, p_reason, m->'rules', m->'parameters', p_run);
+  INSERT INTO pg_temp.mh_iss_map (category, reason, day, basis_id) VALUES (p_category, p_reason, p_as_of, id)
+  ON CONFLICT DO NOTHING;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_certificate_basis(bigint, date, date, mynahoken.insurer_category, text, bigint) IS
+  'Internal: basis of a certificate reason for a category and the first day of its validity (as_of), from the explanation of one snapshot member on that day; recorded in the run''s map';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+  gen int;
+  bases_added boolean := false;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+          FROM fresh x
+        ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+        RETURNING q.document
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned}';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_chunk(p_run bigint, p_lo bigint, p_hi bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  res bigint[];
+  one bigint[];
+  bad_insurer bigint;
+  bad_other bigint;
+  i bigint;
+  k text;
+  gen int;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  -- Skipped rows: recorded once per version of their facts (the member
+  -- state keeps them from the next runs until the row changes).
+  WITH rej AS (
+    INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+    SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+  SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
+   WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+  ON CONFLICT (member_key) DO UPDATE
+     SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+         generation = excluded.generation, run_id = excluded.run_id;
+  SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
+         count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
+    INTO bad_insurer, bad_other
+    FROM pg_temp.mh_iss_snap s WHERE s.rn BETWEEN p_lo AND p_hi;
+
+  BEGIN
+    res := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, p_lo, p_hi);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    -- Some member's facts were refused: plan row by row, record the refusals.
+    res := ARRAY[0, 0, 0]::bigint[];
+    FOR i, k IN SELECT s.rn, s.k FROM pg_temp.mh_iss_snap s
+                 WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL ORDER BY s.rn LOOP
+      BEGIN
+        one := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, i, i);
+        res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3]];
+      EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
+         WHERE s.rn = i
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id;
+        bad_other := bad_other + 1;
+      END;
+    END LOOP;
+  END;
+
+  UPDATE mynahoken.issuance_run x
+     SET members_done = x.members_done + (p_hi - p_lo + 1),
+         chunks = x.chunks + 1,
+         -- The last key of the chunk that does not read as a My Number
+         -- (for the operator: a run taken over skips the members its
+         -- committed chunks decided by their recorded state).
+         last_key = coalesce((SELECT s.k FROM pg_temp.mh_iss_snap s
+                               WHERE s.rn BETWEEN p_lo AND p_hi
+                                 AND NOT coalesce(mynahoken.mynumber_is_valid(s.k), false)
+                               ORDER BY s.rn DESC LIMIT 1), x.last_key),
+         certificates = x.certificates + res[1],
+         notices = x.notices + res[2],
+         already_planned = x.already_planned + res[3],
+         rejected_invalid_insurer = x.rejected_invalid_insurer + bad_insurer,
+         rejected_other = x.rejected_other + bad_other
+   WHERE x.run_id = p_run;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_chunk(bigint, bigint, bigint) IS
+  'Internal: plan one chunk of the snapshot and record progress in the run row; returns the error or NULL';

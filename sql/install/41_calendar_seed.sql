@@ -287,5 +287,18 @@ SELECT mynahoken.seed_parameter('acquisition_report_rollover', c, '(,)', 'true',
        note => 'The 届出 goes to the 市町村 (for 後期 through the 市町村 to the 広域連合, a 地方公共団体).', keep_own => true)
   FROM unnest(ARRAY['municipal_nhi', 'retiree_nhi', 'late_elderly']::mynahoken.insurer_category[]) AS c;
 
+-- Renewal of the 資格確認書 (issue 13): how long before the end of its
+-- validity the next one is planned, and whether a certificate issued on
+-- application is renewed without a new one.  Both are insurer decisions.
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description) VALUES
+  ('certificate_renewal_lead_days', 'int', 'days',
+   'Insurer decision: days before the end of a 資格確認書''s validity from which its renewal is planned'),
+  ('certificate_request_renews', 'boolean', 'flag',
+   'Insurer decision: a 資格確認書 issued on application (on_request) is renewed without a new application');
+SELECT mynahoken.seed_parameter('certificate_renewal_lead_days', NULL, '[2024-12-02,)', '30', 'mynahoken-default', '2024-12-02', false,
+       '後期 and 国保 certificates are valid one year and renewed each 8/1 (静岡県広域連合), so the renewal is mailed in July; how many days ahead is the insurer''s choice (UNCONFIRMED).');
+SELECT mynahoken.seed_parameter('certificate_request_renews', NULL, '[2024-12-02,)', 'true', 'mhlw-2025-03-13', '2025-03-13', false,
+       '要配慮者 already issued one on application are renewed without a new application (MHLW 2025-03-13); 埼玉県広域連合 and 魚沼市 say the same of every 後期 applicant from 2027-08. For other applicants the insurer decides (UNCONFIRMED).');
+
 DROP FUNCTION mynahoken.seed_parameter(text, mynahoken.insurer_category, daterange, text, text, date, boolean, text, boolean);
 

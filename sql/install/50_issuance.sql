@@ -145,7 +145,10 @@ CREATE TABLE mynahoken.issuance_run (
   rejected_invalid_insurer bigint NOT NULL DEFAULT 0,
   rejected_other bigint NOT NULL DEFAULT 0,
   error         text,
-  note          text
+  note          text,
+  generation    int,       -- legal calendar generation the run decided under (issuance_member_state)
+  source_rows   bigint,    -- rows of the source with a member key, as the members' states now stand
+  source_digest numeric    -- sum of their fact hashes; with source_rows, lets a rerun of the day find nothing changed in one scan
 );
 COMMENT ON TABLE mynahoken.issuance_run IS
   'Run log of plan_issuance: one row per run (a run taken over after a crash keeps its row and counts attempts); finished_at is set only at the end';
@@ -298,3 +301,55 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_recall_id_seq', '');
 CREATE INDEX issuance_recall_open ON mynahoken.issuance_recall (employer) WHERE status IN ('planned', 'handed_off', 'sent');
 COMMENT ON INDEX mynahoken.issuance_recall_open IS 'Partial index: recall notices not closed, by employer';
+
+-- Per member: what the last decision read and until when it holds, so that a
+-- night re-decides only members whose facts changed, whose decision can
+-- change by the day planned for, or every member when the legal calendar or
+-- the run's settings changed (the generation).  Written in the chunk that
+-- decided the member, in the same transaction as its documents.
+CREATE TABLE mynahoken.issuance_member_state (
+  member_key  text PRIMARY KEY,
+  digest      bigint NOT NULL,  -- hash of the member's row in the source as planning read it
+  decided_on  date NOT NULL,    -- day planned for
+  next_change date NOT NULL,    -- first day after decided_on on which the decision can change (infinity: none)
+  generation  int NOT NULL,     -- hash of the legal calendar and the run's settings it was decided under
+  run_id      bigint NOT NULL
+);
+COMMENT ON TABLE mynahoken.issuance_member_state IS
+  'Per member key: digest of the facts the last planning read, the days on which that decision holds, the calendar generation and run; lets plan_issuance skip unchanged members (never a My Number: the key is the insurer''s)';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_member_state', '');
+
+-- A queue emptied or a document deleted: its members are decided again.
+CREATE FUNCTION mynahoken.issuance_queue_forget()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    BEGIN
+      TRUNCATE mynahoken.issuance_member_state;
+    EXCEPTION WHEN object_in_use THEN
+      NULL;   -- truncated by the same statement (TRUNCATE issuance_queue, issuance_member_state)
+    END;
+  ELSE
+    DELETE FROM mynahoken.issuance_member_state s USING issuance_queue_gone g
+     WHERE s.member_key = g.member_key;
+  END IF;
+  -- A rerun of a planned day can no longer trust that every member is decided.
+  UPDATE mynahoken.issuance_run r SET source_rows = NULL, source_digest = NULL
+   WHERE r.source_rows IS NOT NULL;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_queue_forget() IS
+  'Trigger: when planned documents are deleted (or the queue truncated), forget the planning state of their members so that the next run decides them again';
+CREATE TRIGGER issuance_queue_forget_deleted AFTER DELETE ON mynahoken.issuance_queue
+  REFERENCING OLD TABLE AS issuance_queue_gone
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+CREATE TRIGGER issuance_queue_forget_truncated AFTER TRUNCATE ON mynahoken.issuance_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+COMMENT ON TRIGGER issuance_queue_forget_deleted ON mynahoken.issuance_queue IS
+  'Members whose planned documents are deleted are decided again by the next run';
+COMMENT ON TRIGGER issuance_queue_forget_truncated ON mynahoken.issuance_queue IS
+  'An emptied queue empties the planning state: the next run decides every member';

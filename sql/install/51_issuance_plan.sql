@@ -5,10 +5,12 @@
 -- ---------------------------------------------------------------------------
 -- Internal helpers of plan_issuance.  They run in the caller's session and
 -- use its temporary tables:
---   pg_temp.mh_iss_snap    the member snapshot of this attempt (rn = order by key)
---   pg_temp.mh_iss_cert    per category: validity of a 資格確認書 issued on as_of, basis
+--   pg_temp.mh_iss_snap    the members this attempt decides (new, changed, due,
+--                          or all under a new generation), with the hash of their facts
+--   pg_temp.mh_iss_state   the calendar generation of the run and its late_days
+--   pg_temp.mh_iss_cert    per category: validity of a 資格確認書 issued on as_of, renewal settings
 --   pg_temp.mh_iss_notice  per category and 資格取得日: sending window relevant to as_of, rule, basis
---   pg_temp.mh_iss_map     per category and certificate reason: basis
+--   pg_temp.mh_iss_map     per category, certificate reason and first valid day: basis
 
 -- The advisory lock of the issuance job: (key1, key2) of pg_advisory_lock(int, int).
 CREATE FUNCTION mynahoken.issuance_lock_key()
@@ -202,17 +204,24 @@ $$;
 COMMENT ON FUNCTION mynahoken.issuance_begin(date, date, int, int, int) IS
   'Internal: take the issuance lock (or log a skipped run and return NULL), then start a run or take over an unfinished one';
 
--- Snapshot and per-run maps.  Returns 'SQLSTATE message' on failure.
+-- Snapshot of the members to decide and per-run maps.  Returns 'SQLSTATE
+-- message' on failure.
 CREATE FUNCTION mynahoken.issuance_prepare(p_run bigint)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
 AS $$
 #variable_conflict use_column
 DECLARE
   r mynahoken.issuance_run;
   src regclass;
+  gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
   n bigint;
   looks bigint;
   dnum int;
@@ -221,7 +230,6 @@ DECLARE
   pname text;
   c record;
   e jsonb;
-  e2 jsonb;
   m jsonb;
   w daterange;
 BEGIN
@@ -236,44 +244,122 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
   END IF;
 
-  -- The members after the last committed key, in key order, with the
-  -- problems that make the decision functions refuse a row (contradictory
-  -- dates as member_facts_conflict says; the birth date, needed by the
-  -- 後期高齢者 age rule, is required of every member).
+  -- The generation a decision is valid under: the legal calendar as known
+  -- for the run, the run's settings, the extension's version, and the last
+  -- day up to as_of on which a calendar value starts, ends or is reached
+  -- (a value's day, the day after it, a window's bounds and its end plus
+  -- late_days): crossing one may change any member's decision.
+  SELECT hashtext(concat_ws('|',
+           md5(string_agg(e.*::text, ',' ORDER BY e.parameter_id)),
+           count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
+           r.known_on, r.late_days, r.source,
+           (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
+                   unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
+                                lower(e2.value_range), upper(e2.value_range),
+                                upper(e2.value_range) + r.late_days]) AS x(d)
+             WHERE x.d <= r.as_of)))
+    INTO gen FROM mynahoken.legal_parameter_entry e;
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state VALUES (gen, r.late_days);
+
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until), 0))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
+  -- The members to decide: every row of the source whose facts (a hash of
+  -- the row as read here) differ from those of its last decision, whose
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
+  -- decision functions refuse a row (contradictory dates as
+  -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
+  -- rule, is required of every member).  No order: a run taken over after a
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
   EXECUTE format($q$
     CREATE TEMP TABLE mh_iss_snap AS
-    SELECT row_number() OVER (ORDER BY s.k COLLATE "C") AS rn, s.*,
+    SELECT row_number() OVER () AS rn, s.*,
            mynahoken.category(s.ins) AS category,
            CASE WHEN s.k IS NULL THEN 'member_key_missing'
-                WHEN s.k = lag(s.k) OVER (ORDER BY s.k COLLATE "C") THEN 'duplicate_member_key'
                 WHEN s.ins IS NULL THEN 'invalid_insurer_number'
                 WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
                 WHEN s.birth_date IS NULL THEN 'birth_date_missing'
                 ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
            END AS reject
-      FROM (SELECT src.member_key::text AS k,
-                   CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
-                        THEN src.insurer_number::text::mynahoken.insurer_number END AS ins,
-                   src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
-                   coalesce(src.my_number_linked, false) AS my_number_linked,
-                   src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on,
-                   src.certificate_requested_on, src.certificate_valid_until
-              FROM %s AS src) AS s
-     WHERE $1 IS NULL OR s.k COLLATE "C" > $1 COLLATE "C"
-  $q$, src) USING r.last_key;
+      FROM (SELECT f.k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(f.insurer_number)
+                        THEN f.insurer_number::mynahoken.insurer_number END AS ins,
+                   f.birth_date, f.acquired_on, f.lost_on, f.employer,
+                   coalesce(f.my_number_linked, false) AS my_number_linked,
+                   f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest
+              FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
+                           src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                           src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until,
+                           pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
+                             src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                             src.ecert_expires_on, src.certificate_requested_on,
+                             src.certificate_valid_until), 0) AS digest
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
+             WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
+      INTO total_rows, total_digest
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
   CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
   ANALYZE pg_temp.mh_iss_snap;
   SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
-  -- Two rows with one member key have no order among themselves: a run
-  -- taken over after a kill could plan the other copy.  Refused, counted.
-  SELECT count(*) INTO looks FROM pg_temp.mh_iss_snap s WHERE s.reject = 'duplicate_member_key';
+  -- Two rows with one member key: which one a run decides, and which one a
+  -- run taken over after a kill decides, is arbitrary.  Refused, counted.
+  SELECT coalesce(sum(x.c - 1), 0) INTO looks
+    FROM (SELECT count(*) AS c FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL
+           GROUP BY s.k HAVING count(*) > 1) AS x;
   IF looks > 0 THEN
     PERFORM mynahoken.raise_error('23505',
       pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
       hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
   END IF;
   -- A My Number used as member key would end up in the queue and the logs:
-  -- refuse the run when the keys (the first 10,000) look like My Numbers,
+  -- refuse the run when the keys (10,000 of them) look like My Numbers,
   -- read as the My Number reader reads them (hyphens, spaces, full width).
   SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
     INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
@@ -285,35 +371,35 @@ BEGIN
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
    WHERE x.run_id = p_run;
 
-  -- Validity of a 資格確認書 issued on as_of, per category.
-  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date, explanation jsonb);
-  INSERT INTO pg_temp.mh_iss_cert
-  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on),
-         mynahoken.explain_certificate_valid_until(x.category, r.as_of, r.known_on)
+  -- Per category: validity of a 資格確認書 issued on as_of, and the renewal
+  -- settings (no lead time recorded: renewed once the old one has expired).
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date,
+                                 lead_days int, request_renews boolean);
+  INSERT INTO pg_temp.mh_iss_cert (category, valid_until)
+  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on)
     FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
-  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, basis_id bigint,
-                                PRIMARY KEY (category, reason));
-  -- Bases of every certificate reason met in the snapshot, from the
-  -- explanation of the first member with it; when a member is refused by
-  -- certificate_need here, the chunks find the bases as they go.
-  CREATE TEMP TABLE mh_iss_state (map_complete boolean NOT NULL);
-  BEGIN
-    FOR c IN
-      SELECT x.category, x.need::text AS reason, min(x.rn) AS rn
-        FROM (SELECT s.rn, s.category,
-                     mynahoken.certificate_need(s.category, r.as_of, s.birth_date, s.acquired_on, s.lost_on,
-                                                s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
-                                                s.ecert_expires_on, s.certificate_requested_on, r.known_on) AS need
-                FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x
-       WHERE mynahoken.certificate_needed(x.need)
-       GROUP BY 1, 2
-    LOOP
-      PERFORM mynahoken.issuance_certificate_basis(p_run, r.as_of, r.known_on, c.category, c.reason, c.rn);
-    END LOOP;
-    INSERT INTO pg_temp.mh_iss_state VALUES (true);
-  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
-    INSERT INTO pg_temp.mh_iss_state VALUES (false);
-  END;
+  FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET lead_days = mynahoken.legal_value_int('certificate_renewal_lead_days', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET request_renews = mynahoken.legal_value_bool('certificate_request_renews', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+  END LOOP;
+  -- Bases of certificates per category, reason and day decided for, from
+  -- the explanation of the first member planned with them (issuance_plan_rows
+  -- fills it as it meets them).
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
+                                PRIMARY KEY (category, reason, day));
+
 
   -- Sending windows of the 資格情報のお知らせ per category and acquisition
   -- day, kept when open on as_of or closed at most late_days before.
@@ -393,59 +479,137 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
-  'Internal: snapshot of the member source after the last committed key, validity per category and notice windows open on as_of; returns the error or NULL';
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';
 
--- Documents one range of the snapshot would get (before the "already
--- planned" checks): the planning rules, in one place.
+-- What one range of the snapshot gets (before the "already planned" check of
+-- notices): the planning rules, in one place.  A row per document, and a row
+-- per member (document NULL) with the hash of its facts and the first day its
+-- decision can change.
 CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
 RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
                acquired_on date, issue_window date, valid_from date, valid_until date,
                sending_window daterange, insurer_number mynahoken.insurer_number,
-               category mynahoken.insurer_category, employer text, basis_id bigint)
+               category mynahoken.insurer_category, employer text, basis_id bigint,
+               digest bigint, next_change date)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 BEGIN
-  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
       hint => 'CALL mynahoken.plan_issuance() plans the documents.');
   END IF;
   RETURN QUERY
   WITH d AS MATERIALIZED (
-    SELECT s.rn, s.k, s.ins, s.category, s.acquired_on, s.employer, s.my_number_linked,
-           s.certificate_valid_until AS held_until,
+    SELECT s.rn, s.k, s.ins, s.category, s.birth_date, s.acquired_on, s.lost_on, s.employer,
+           s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
+           s.certificate_requested_on, s.certificate_valid_until, s.digest,
            mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
                                       s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
                                       s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
       FROM pg_temp.mh_iss_snap s
      WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
+  ), h AS MATERIALIZED (
+    -- The certificate the member holds for this 資格: the source's, or the
+    -- latest planned (looked up only when one is needed).
+    SELECT d.*, c.valid_until AS new_until, c.lead_days, c.request_renews,
+           greatest(d.certificate_valid_until, q.held) AS held
+      FROM d
+      JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+      LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
+                          WHERE mynahoken.certificate_needed(d.need)
+                            AND x.member_key = d.k AND x.document = 'certificate'
+                            AND x.acquired_on = d.acquired_on) AS q ON true
+  ), rw AS MATERIALIZED (
+    -- Renewal: a held certificate ending within the lead time is followed by
+    -- one valid from the day after, for the need on that day; a certificate
+    -- issued on application is renewed only where certificate_request_renews.
+    SELECT h.*, x.renew_need,
+           CASE WHEN mynahoken.certificate_needed(x.renew_need)
+                 AND NOT (x.renew_need = 'on_request' AND NOT coalesce(h.request_renews, true)
+                          AND h.certificate_requested_on <= h.held)
+                THEN mynahoken.certificate_valid_until(h.category, h.held + 1, p_known_on) END AS renew_until
+      FROM h
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.held >= p_as_of AND p_as_of > h.held - h.lead_days
+                    THEN mynahoken.certificate_need(h.category, h.held + 1, h.birth_date, h.acquired_on, h.lost_on,
+                                                    h.my_number_linked, h.myna_registered_on, h.myna_withdrawn_on,
+                                                    h.ecert_expires_on, h.certificate_requested_on, p_known_on)
+               END AS renew_need) AS x
+  ), n AS MATERIALIZED (
+    SELECT y.*,
+           -- the last valid day of the certificate the member holds once this range is planned
+           CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
+      FROM (SELECT rw.*, ntc.win, ntc.rule, ntc.basis_id AS notice_basis, st.late_days,
+                   mynahoken.certificate_needed(rw.need) AND (rw.held IS NULL OR rw.held < p_as_of) AS new_cert
+              FROM rw
+              CROSS JOIN pg_temp.mh_iss_state st
+              -- only for a member with its My Number linked: whether the window of an
+              -- unlinked member's day is known depends on the other members decided
+              LEFT JOIN pg_temp.mh_iss_notice ntc ON rw.my_number_linked AND ntc.category = rw.category
+                                                  AND ntc.acquired_on = rw.acquired_on
+           ) AS y
   )
   -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
-  SELECT d.rn, d.k, 'certificate'::mynahoken.issuance_document, d.need::text, d.acquired_on,
-         c.valid_until, p_as_of, c.valid_until, NULL::daterange, d.ins, d.category, d.employer,
-         mp.basis_id
-    FROM d
-    JOIN pg_temp.mh_iss_cert c ON c.category = d.category
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = d.category AND mp.reason = d.need::text
-   WHERE mynahoken.certificate_needed(d.need)
-     AND (d.held_until IS NULL OR d.held_until < p_as_of)
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need::text, n.acquired_on,
+         n.new_until, p_as_of, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need::text AND mp.day = p_as_of
+   WHERE n.new_cert
+  UNION ALL
+  -- Renewal of the held 資格確認書.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need::text, n.acquired_on,
+         n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need::text AND mp.day = n.held + 1
+   WHERE n.renew_until IS NOT NULL
   UNION ALL
   -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
   -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
-  SELECT d.rn, d.k, 'notice'::mynahoken.issuance_document, n.rule, d.acquired_on,
-         lower(n.win), NULL::date, NULL::date, n.win, d.ins, d.category, d.employer, n.basis_id
-    FROM d
-    JOIN pg_temp.mh_iss_notice n ON n.category = d.category AND n.acquired_on = d.acquired_on
-   WHERE d.my_number_linked
-     AND d.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age');
+  SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
+         NULL::bigint, NULL::date
+    FROM n
+   WHERE n.win IS NOT NULL AND n.my_number_linked
+     AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
+  UNION ALL
+  -- The member: the first day after as_of on which its decision can change
+  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
+  -- the certificate it holds, its notice window opening or closing), or
+  -- infinity; reason 'certificate_held' when the certificate it needs is
+  -- held already.  Age counts only on calendar days (the 後期 age rule
+  -- measures it on late_elderly_age_rule_from), which change the generation.
+  SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
+         CASE WHEN mynahoken.certificate_needed(n.need) AND NOT n.new_cert AND n.renew_until IS NULL
+              THEN 'certificate_held' END,
+         n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
+         n.employer, NULL::bigint, n.digest,
+         coalesce(least(
+           CASE WHEN n.acquired_on > p_as_of THEN n.acquired_on END,
+           CASE WHEN n.lost_on > p_as_of THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > p_as_of THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > p_as_of THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > p_as_of THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > p_as_of THEN n.ecert_expires_on
+                WHEN n.ecert_expires_on IS NOT NULL
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, p_known_on) + 1,
+                                     p_as_of), p_as_of) END,
+           CASE WHEN n.until >= p_as_of THEN CASE WHEN n.until - n.lead_days >= p_as_of THEN n.until + 1 - n.lead_days
+                                                  ELSE n.until + 1 END END,
+           CASE WHEN lower(n.win) > p_as_of THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + n.late_days > p_as_of THEN upper(n.win) + n.late_days END), 'infinity')
+    FROM n;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
-  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of, before removing those already planned';
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書, お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts and the first day its decision can change';
 
--- Basis of a certificate reason for a category, from the explanations of
--- snapshot row rn (certificate_need) and of the validity for the category.
+-- Basis of a certificate reason for a category and the day its validity
+-- starts, from the explanations of snapshot row rn (certificate_need on that
+-- day) and of the validity from that day.
 CREATE FUNCTION mynahoken.issuance_certificate_basis(p_run bigint, p_as_of date, p_known_on date,
                                                      p_category mynahoken.insurer_category, p_reason text,
                                                      p_rn bigint)
@@ -458,7 +622,7 @@ DECLARE
   m jsonb;
   id bigint;
 BEGIN
-  IF pg_catalog.to_regclass('pg_temp.mh_iss_snap') IS NULL THEN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_map') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_certificate_basis is called by plan_issuance only',
       hint => 'CALL mynahoken.plan_issuance() plans the documents.');
   END IF;
@@ -466,80 +630,98 @@ BEGIN
            mynahoken.explain_certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
                                               s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
                                               s.ecert_expires_on, s.certificate_requested_on, p_known_on),
-           ce.explanation)
+           mynahoken.explain_certificate_valid_until(p_category, p_as_of, p_known_on))
     INTO m
     FROM pg_temp.mh_iss_snap s
-    JOIN pg_temp.mh_iss_cert ce ON ce.category = s.category
    WHERE s.rn = p_rn;
   id := mynahoken.issuance_basis_id('certificate', p_category, p_reason, m->'rules', m->'parameters', p_run);
-  INSERT INTO pg_temp.mh_iss_map (category, reason, basis_id) VALUES (p_category, p_reason, id)
+  INSERT INTO pg_temp.mh_iss_map (category, reason, day, basis_id) VALUES (p_category, p_reason, p_as_of, id)
   ON CONFLICT DO NOTHING;
   RETURN id;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_certificate_basis(bigint, date, date, mynahoken.insurer_category, text, bigint) IS
-  'Internal: basis of a certificate reason for a category, from the explanation of one snapshot member; recorded in the run''s map';
+  'Internal: basis of a certificate reason for a category and the first day of its validity (as_of), from the explanation of one snapshot member on that day; recorded in the run''s map';
 
--- Plan rows [lo, hi] of the snapshot; returns {certificates, notices, already}.
+-- Plan rows [lo, hi] of the snapshot and record each member's decision;
+-- returns {certificates, notices, already}.
 CREATE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
 AS $$
 #variable_conflict use_column
 DECLARE
   c record;
   res bigint[];
+  gen int;
+  bases_added boolean := false;
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
       hint => 'CALL mynahoken.plan_issuance() plans the documents.');
   END IF;
-  -- Bases of certificate reasons not met in prepare (only when a member was
-  -- refused there, so the pass over all members stopped early).
-  IF NOT (SELECT st.map_complete FROM pg_temp.mh_iss_state st) THEN
-    FOR c IN
-      SELECT x.category, x.reason, min(x.rn) AS rn
-        FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
-       WHERE x.document = 'certificate' AND x.basis_id IS NULL
-       GROUP BY 1, 2
-    LOOP
-      PERFORM mynahoken.issuance_certificate_basis(p_run, p_as_of, p_known_on, c.category, c.reason, c.rn);
-    END LOOP;
-  END IF;
-
-  WITH cand AS MATERIALIZED (
-    SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
-  ), fresh AS (
-    -- LATERAL ... LIMIT 1: one index probe per candidate, never a hash
-    -- join over the whole queue (which the planner picks for NOT EXISTS).
-    SELECT x.* FROM cand x
-      LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
-                          WHERE q.member_key = x.member_key AND q.document = x.document
-                            AND q.acquired_on = x.acquired_on
-                            AND (x.document = 'notice' OR q.valid_until >= p_as_of)
-                          LIMIT 1) AS e ON true
-     WHERE e.found IS NULL
-  ), ins AS (
-    INSERT INTO mynahoken.issuance_queue AS q
-           (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-            sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
-    SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
-           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
-      FROM fresh x
-     ORDER BY x.member_key COLLATE "C", x.document
-    ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
-    RETURNING q.document
-  )
-  SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
-               count(*) FILTER (WHERE i.document = 'notice'),
-               (SELECT count(*) FROM cand) - count(*)]
-    INTO res FROM ins i;
-  RETURN res;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+          FROM fresh x
+        ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+        RETURNING q.document
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
-  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet; returns {certificates, notices, already planned}';
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned}';
 
 -- One chunk: rejections, planning (row by row when a row is refused by the
 -- decision functions), progress.  Returns NULL or 'SQLSTATE message'.
@@ -557,12 +739,24 @@ DECLARE
   bad_other bigint;
   i bigint;
   k text;
+  gen int;
 BEGIN
   SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
-  INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
-  SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  -- Skipped rows: recorded once per version of their facts (the member
+  -- state keeps them from the next runs until the row changes).
+  WITH rej AS (
+    INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+    SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+  SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
    WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
-  ON CONFLICT DO NOTHING;
+  ON CONFLICT (member_key) DO UPDATE
+     SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+         generation = excluded.generation, run_id = excluded.run_id;
   SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
          count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
     INTO bad_insurer, bad_other
@@ -581,6 +775,12 @@ BEGIN
       EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
         VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
+         WHERE s.rn = i
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id;
         bad_other := bad_other + 1;
       END;
     END LOOP;
@@ -589,8 +789,9 @@ BEGIN
   UPDATE mynahoken.issuance_run x
      SET members_done = x.members_done + (p_hi - p_lo + 1),
          chunks = x.chunks + 1,
-         -- The last key that does not read as a My Number: a run taken
-         -- over from there plans again, idempotently, the members after it.
+         -- The last key of the chunk that does not read as a My Number
+         -- (for the operator: a run taken over skips the members its
+         -- committed chunks decided by their recorded state).
          last_key = coalesce((SELECT s.k FROM pg_temp.mh_iss_snap s
                                WHERE s.rn BETWEEN p_lo AND p_hi
                                  AND NOT coalesce(mynahoken.mynumber_is_valid(s.k), false)

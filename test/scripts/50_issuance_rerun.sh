@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Exactly once: plan_issuance killed mid-run (backend terminated, backend
 # SIGKILLed, server stopped with -m immediate) and run again ends with the
-# same queue as an uninterrupted run; two concurrent runs never plan twice.
+# same queue as an uninterrupted run, for a first run and for an incremental
+# night (only changed members decided again); two concurrent runs never plan
+# twice.
 # Prints TAP.  Needs PGHOST, MH_TMP and MH_BINDIR (scripts/test.sh).
 set -uo pipefail
 
@@ -64,6 +66,18 @@ SELECT i AS id,
        CASE WHEN i % 3 = 0 THEN date '2023-01-01' + (i % 2000) END AS ecert
   FROM generate_series(1, $MEMBERS) AS i;
 ALTER TABLE t.members ADD PRIMARY KEY (id);
+CREATE TABLE t.members_day1 AS TABLE t.members;
+-- The next night's changes: a quarter of the members registered their
+-- マイナ保険証 or withdrew it, and lost or got their My Number linked.
+CREATE FUNCTION t.change_members() RETURNS void LANGUAGE sql AS \$\$
+  UPDATE t.members SET registered = CASE WHEN registered IS NULL THEN date '2025-08-20' END,
+                       linked = NOT linked
+   WHERE id % 4 = 1;
+\$\$;
+CREATE FUNCTION t.restore_members() RETURNS void LANGUAGE sql AS \$\$
+  TRUNCATE t.members;
+  INSERT INTO t.members SELECT * FROM t.members_day1;
+\$\$;
 CREATE VIEW t.source AS
 SELECT id AS member_key, ins AS insurer_number, born AS birth_date, acquired AS acquired_on, lost AS lost_on,
        office AS employer, linked AS my_number_linked, registered AS myna_registered_on,
@@ -73,6 +87,7 @@ SELECT id AS member_key, ins AS insurer_number, born AS birth_date, acquired AS 
 SELECT mynahoken.register_member_source('t.source');
 CREATE FUNCTION t.reset() RETURNS void LANGUAGE sql AS \$\$
   TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_rejection;
+  SELECT t.restore_members();
 \$\$;
 -- Differences between the queue and the reference, both ways, and repeats.
 CREATE FUNCTION t.diff() RETURNS text LANGUAGE sql AS \$\$
@@ -83,6 +98,11 @@ CREATE FUNCTION t.diff() RETURNS text LANGUAGE sql AS \$\$
                 (SELECT count(*) FROM (SELECT * FROM t.ref EXCEPT ALL SELECT * FROM q) x),
                 (SELECT count(*) FROM (SELECT * FROM q EXCEPT ALL SELECT * FROM t.ref) x),
                 (SELECT count(*) FROM (SELECT member_key, document FROM q GROUP BY 1, 2 HAVING count(*) > 1) x))
+\$\$;
+-- The member states, as an uninterrupted run leaves them (but the run ids).
+CREATE FUNCTION t.state() RETURNS TABLE (member_key text, digest bigint, decided_on date, next_change date)
+LANGUAGE sql AS \$\$
+  SELECT member_key, digest, decided_on, next_change FROM mynahoken.issuance_member_state
 \$\$;
 SQL
 
@@ -125,6 +145,65 @@ scenario "pg_terminate_backend" 'q "SELECT pg_terminate_backend($pid)" >/dev/nul
 scenario "SIGKILL of the backend" 'kill -KILL "$pid"'
 scenario "pg_ctl stop -m immediate" 'as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -m immediate -w stop >/dev/null 2>&1;
 	as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -l "$MH_TMP/server.log" -w -t 60 start >/dev/null 2>&1'
+
+# An incremental night: the reference is the queue and member states after
+# the first day and an uninterrupted second day with a quarter changed.
+DAY2=2025-09-02
+q "SELECT t.reset()" >/dev/null
+q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
+q "SELECT t.change_members()" >/dev/null
+q "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400)" >/dev/null
+q "CREATE TABLE t.ref2 AS SELECT member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+          sending_window, insurer_number::text, category, employer, as_of FROM mynahoken.issuance_queue" >/dev/null
+q "CREATE TABLE t.state2 AS SELECT * FROM t.state()" >/dev/null
+decided2=$(q "SELECT members_total FROM mynahoken.issuance_run WHERE as_of = '$DAY2'")
+new2=$(q "SELECT count(*) FROM t.ref2 WHERE as_of = '$DAY2'")
+if [ "${decided2:-0}" -gt 2000 ] && [ "$decided2" -lt 10000 ] && [ "${new2:-0}" -gt 100 ]; then
+	ok "the incremental night decides only the changed and due members ($decided2 of $MEMBERS) and plans $new2 documents"
+else
+	not_ok "the incremental night decides only the changed and due members (${decided2:-?} of $MEMBERS, ${new2:-?} documents)"
+fi
+diff2() {
+	q "SELECT format('missing %s, extra %s; states differing %s',
+	        (SELECT count(*) FROM (SELECT * FROM t.ref2 EXCEPT ALL SELECT member_key, document, acquired_on, issue_window, reason,
+	                valid_from, valid_until, sending_window, insurer_number::text, category, employer, as_of
+	                FROM mynahoken.issuance_queue) x),
+	        (SELECT count(*) FROM (SELECT member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+	                sending_window, insurer_number::text, category, employer, as_of FROM mynahoken.issuance_queue
+	                EXCEPT ALL SELECT * FROM t.ref2) x),
+	        (SELECT count(*) FROM ((SELECT * FROM t.state2 EXCEPT SELECT * FROM t.state())
+	                               UNION ALL (SELECT * FROM t.state() EXCEPT SELECT * FROM t.state2)) x))"
+}
+incremental() {	# incremental NAME KILL-COMMAND
+	local name="incremental night, $1" kill=$2 pid partial
+	q "SELECT t.reset()" >/dev/null
+	q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
+	q "SELECT t.change_members()" >/dev/null
+	psql -X -q -d "$DB" -c "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400, pause_ms => 60)" \
+		>"$MH_TMP/iss-inc.log" 2>&1 &
+	local bg=$!
+	pid=$(wait_chunks 3) || { not_ok "$name: the run started"; wait $bg; return; }
+	eval "$kill"
+	wait $bg
+	wait_ready || { not_ok "$name: server is back"; return; }
+	partial=$(q "SELECT count(*) FROM mynahoken.issuance_queue WHERE as_of = '$DAY2'")
+	if [ "$partial" -gt 0 ] && [ "$partial" -lt "$new2" ]; then
+		ok "$name: the kill stopped the night midway ($partial of $new2 documents committed)"
+	else
+		not_ok "$name: the kill stopped the night midway ($partial of $new2 documents committed)"
+	fi
+	q "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400)" >/dev/null
+	check "$name: the rerun takes the night over and finishes it" "finished|2" \
+		"$(q "SELECT state || '|' || attempts FROM mynahoken.issuance_runs WHERE as_of = '$DAY2'")"
+	check "$name: queue and member states equal the uninterrupted night's" "missing 0, extra 0; states differing 0" "$(diff2)"
+	[ -z "${DEBUG_STATE:-}" ] || q "(SELECT 'ref', * FROM t.state2 EXCEPT SELECT 'ref', * FROM t.state()) UNION ALL (SELECT 'got', * FROM t.state() EXCEPT SELECT 'got', * FROM t.state2) ORDER BY 2, 1" | sed 's/^/# /'
+}
+incremental "pg_terminate_backend" 'q "SELECT pg_terminate_backend($pid)" >/dev/null'
+incremental "SIGKILL of the backend" 'kill -KILL "$pid"'
+incremental "pg_ctl stop -m immediate" 'as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -m immediate -w stop >/dev/null 2>&1;
+	as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/data" -l "$MH_TMP/server.log" -w -t 60 start >/dev/null 2>&1'
+check "a rerun of the night plans nothing and decides nobody again" "0|0|0" \
+	"$(q "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400)"; q "SELECT members_total || '|' || certificates || '|' || notices FROM mynahoken.issuance_run ORDER BY run_id DESC LIMIT 1")"
 
 # Two runs at once: the second exits at once with a clear message and a
 # "skipped" row; a third that waits runs after the first and plans nothing.

@@ -128,7 +128,8 @@ SELECT mynahoken.mark_handoff_sent(-1);
 
 -- A crashed run is shown as interrupted and taken over by the next run for
 -- the same day (simulated here: a running row whose backend is gone).
--- Keys in C order: 1, 10, 11, 12, 13, 14, 2, 3 were done.
+-- The members its committed chunks decided keep their state: the run
+-- taken over does not decide them again (last_key is for the operator).
 UPDATE mynahoken.issuance_run SET status = 'running', finished_at = NULL, pid = 0,
        last_key = '3', members_done = 8, note = NULL
  WHERE run_id = (SELECT max(run_id) FROM mynahoken.issuance_run);
