@@ -520,7 +520,7 @@ BEGIN
       LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
                           WHERE mynahoken.certificate_needed(d.need)
                             AND x.member_key = d.k AND x.document = 'certificate'
-                            AND x.acquired_on = d.acquired_on) AS q ON true
+                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn') AS q ON true
   ), rw AS MATERIALIZED (
     -- Renewal: a held certificate ending within the lead time is followed by
     -- one valid from the day after, for the need on that day; a certificate
