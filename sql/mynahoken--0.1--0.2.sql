@@ -11366,8 +11366,8 @@ COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
 -- their trace function (explanations, coverage)
 SELECT mynahoken.rule_compile(d.decision) FROM mynahoken.rule_compiled d ORDER BY d.decision;
 
--- Issue 11, rule engine: activation time (the hit of the compiled decision
--- as one element of a constant rule_hit array, the inlining check's EXPLAIN
+-- Issue 11, rule engine: activation time (the hit's fields as columns of the
+-- generated query over the member source, the inlining check's EXPLAIN
 -- without JIT, no generated query for a table without tests).
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
@@ -11421,6 +11421,12 @@ DECLARE
   n_no int[];
   n_outs text[];
   from_sql text;                -- fast mode: the member source and the lateral row d of the hit number
+  f_o text;                     -- fast mode: the hit's fields (outcome, version, row, layer, table, outcomes) as SQL
+  f_v text;
+  f_r text;
+  f_l text;
+  f_t text;
+  f_os text;
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
@@ -11670,28 +11676,24 @@ BEGIN
                          CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
                          coalesce(branches, 'WHEN false THEN NULL'), nat_case);
     END IF;
-    -- The hit: one element of a constant array of rule_hit, so that d.h
-    -- (the whole CASE once d is pulled up into the scan) occurs once in it:
-    -- each field read from the hit, (x.hit).* in the generated function,
-    -- copies the CASE once, not once per field of a ROW built per member
-    -- (49 copies of the CASE to plan for the 7 columns).  A collect or rule
-    -- order table's outcomes are computed per member (ROW of the fields).
-    IF coll_cases = '' THEN
-      hit := format('(CAST(%L AS mynahoken.rule_hit[]))[d.h]',
-                    ARRAY(SELECT CAST(ROW(h_o[i], h_v[i], h_r[i], h_l[i], h_t[i],
-                                          CASE WHEN h_o[i] IS NOT NULL THEN ARRAY[h_o[i]] END) AS mynahoken.rule_hit)
-                            FROM generate_subscripts(h_o, 1) AS i ORDER BY i));
-    ELSE
-      hit := format('CAST(ROW((CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.int8[]))[d.h],'
-                    ' (CAST(%L AS pg_catalog.int4[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h], (CAST(%L AS pg_catalog.text[]))[d.h],'
-                    ' CASE%s WHEN (CAST(%L AS pg_catalog.text[]))[d.h] IS NOT NULL THEN ARRAY[(CAST(%L AS pg_catalog.text[]))[d.h]] END)'
-                    ' AS mynahoken.rule_hit)',
-                    h_o, h_v, h_r, h_l, h_t, coll_cases, h_o, h_o);
-    END IF;
-    RETURN format('SELECT %s, %s AS hit%s',
+    -- The hit's fields index constant arrays with the number of the hit,
+    -- d.h: the whole CASE once d is pulled up into the scan.  Over the member
+    -- source (mode member) they are the columns the generated function
+    -- returns: read through a ROW, (x.hit).* would copy the ROW, and its
+    -- seven copies of the CASE, for each of the seven fields (49 copies for
+    -- the planner, most of the activation time of a 200-row table).  For one
+    -- member (mode facts) the hit is the composite.
+    f_o := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_o);
+    f_v := format('(CAST(%L AS pg_catalog.int8[]))[d.h]', h_v);
+    f_r := format('(CAST(%L AS pg_catalog.int4[]))[d.h]', h_r);
+    f_l := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_l);
+    f_t := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_t);
+    f_os := format('CASE%s WHEN %s IS NOT NULL THEN ARRAY[%s] END', coll_cases, f_o, f_o);
+    RETURN format(CASE mode WHEN 'facts' THEN 'SELECT %s, CAST(ROW(%s, %s, %s, %s, %s, %s) AS mynahoken.rule_hit) AS hit%s'
+                  ELSE 'SELECT %s, %s AS outcome, %s AS version_id, %s AS row_no, %s AS layer, %s AS table_name, %s AS outcomes%s' END,
                   CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
                             ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
-                  hit, from_sql);
+                  f_o, f_v, f_r, f_l, f_t, f_os, from_sql);
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
@@ -11758,9 +11760,14 @@ BEGIN
     EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
                    ' RETURNS TABLE (%s)'
                    ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
-                   ' SELECT x.member_key, (x.hit).*'
+                   ' SELECT x.member_key, %s'
                    ' FROM (%s) AS x; END',
-                   eval_name, cols, q);
+                   eval_name, cols,
+                   -- over the member source, an outcome decision's query has
+                   -- the hit's fields as columns
+                   CASE WHEN is_date THEN '(x.hit).*'
+                        ELSE 'x.outcome, x.version_id, x.row_no, x.layer, x.table_name, x.outcomes' END,
+                   q);
     EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
                    eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
   END IF;
