@@ -1084,6 +1084,12 @@ DECLARE
   run pg_catalog.int8;
   done pg_catalog.bool := false;
 BEGIN
+  IF full_check IS NULL OR commit_batches IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'full_check and commit_batches must not be null');
+  END IF;
+  IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'batch_size must be a positive integer');
+  END IF;
   IF commit_batches THEN
     COMMIT;
   END IF;
@@ -1100,7 +1106,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
-  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many) and resumes a run that stopped';
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many) and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
 
 -- ---------------------------------------------------------------------------
 -- The work queue

@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(128);
+SELECT plan(131);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -149,6 +149,12 @@ SELECT is(mynahoken.record_member_report('K99', '1234', 'last4_ok'), NULL,
 
 -- ---- the check ---------------------------------------------------------------
 CALL mynahoken.linkage_check_nightly(full_check => true, batch_size => 5, commit_batches => false);
+SELECT throws_ok($$CALL mynahoken.linkage_check_nightly(batch_size => 0, commit_batches => false)$$,
+                 '22023', 'batch_size must be a positive integer', 'a batch size of 0 is refused by name');
+SELECT throws_ok($$CALL mynahoken.linkage_check_nightly(batch_size => NULL, commit_batches => false)$$,
+                 '22023', 'batch_size must be a positive integer', 'a null batch size is refused, never a silent no-op');
+SELECT throws_ok($$CALL mynahoken.linkage_check_nightly(full_check => NULL, commit_batches => false)$$,
+                 '22004', 'full_check and commit_batches must not be null', 'a null full_check is refused');
 CREATE TEMP VIEW r AS
 SELECT c.insured_key, c.reasons, c.severity FROM mynahoken.linkage_check c;
 
