@@ -11386,6 +11386,7 @@ DECLARE
   link text;
   conninfo text;
   connected boolean := false;
+  installed boolean;
 BEGIN
   IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     RETURN QUERY EXECUTE statement;
@@ -11405,7 +11406,7 @@ BEGIN
    WHERE e.extname = 'dblink';
   IF link IS NULL THEN
     PERFORM mynahoken.raise_error('42704', 'pg_cron runs in another database and dblink is not installed in this database',
-      detail => pg_catalog.format(mynahoken.gettext('pg_cron is installed in database %s (cron.database_name); this is database %s.'),
+      detail => pg_catalog.format(mynahoken.gettext('cron.database_name is %s; this is database %s.'),
                                   cron_db, current_database()),
       hint => 'CREATE EXTENSION dblink here, or schedule the job in the pg_cron database with cron.schedule_in_database (doc/issuance.md, "pg_cron").');
   END IF;
@@ -11425,6 +11426,13 @@ BEGIN
       EXECUTE format('SELECT %I.dblink_connect(%L, $1)', link, 'mynahoken_cron') USING conninfo;
     END IF;
     connected := true;
+    EXECUTE format('SELECT t.v FROM %I.dblink(%L, $1) AS t(v boolean)', link, 'mynahoken_cron')
+      INTO installed USING 'SELECT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = ''pg_cron'')';
+    IF NOT installed THEN
+      PERFORM mynahoken.raise_error('42704', 'pg_cron is not installed in the database named by cron.database_name',
+        detail => pg_catalog.format(mynahoken.gettext('Database %s is cron.database_name but has no extension pg_cron.'), cron_db),
+        hint => 'CREATE EXTENSION pg_cron in that database.');
+    END IF;
     RETURN QUERY EXECUTE format('SELECT t.v FROM %I.dblink(%L, $1) AS t(v text)', link, 'mynahoken_cron')
       USING statement;
     EXECUTE format('SELECT %I.dblink_disconnect(%L)', link, 'mynahoken_cron');
@@ -11437,7 +11445,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.cron_query(text) IS
-  'Internal: run statement (one text column) in the pg_cron database: here when pg_cron is installed here, else through dblink (installed in this database) over a loopback connection to cron.host, the server''s port and cron.database_name as the calling role (dblink_connect_u when the role may execute it, else dblink_connect, which needs a password for a non-superuser); raises 42704 when pg_cron is not loaded or neither path exists';
+  'Internal: run statement (one text column) in the pg_cron database: here when pg_cron is installed here, else through dblink (installed in this database) over a loopback connection to cron.host, the server''s port and cron.database_name as the calling role (dblink_connect_u when the role may execute it, else dblink_connect, which needs a password for a non-superuser); raises 42704 when pg_cron is not loaded, not installed in cron.database_name, or neither path exists';
 
 CREATE FUNCTION mynahoken.cron_schedule(job_name text, schedule text, command text)
 RETURNS bigint

@@ -48,6 +48,16 @@ SQL
 
 had_cron=$(q "SELECT count(*) FROM pg_extension WHERE extname = 'pg_cron'")
 had_mh=$(q "SELECT count(*) FROM pg_extension WHERE extname = 'mynahoken'")
+# pg_cron loaded but its extension not created in cron.database_name (a step
+# a DBA can miss): an insurer database with dblink gets 42704 naming it,
+# not pg_cron's missing tables.
+q "DROP EXTENSION IF EXISTS pg_cron" >/dev/null
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ${INS}_nocron WITH (FORCE)" -c "CREATE DATABASE ${INS}_nocron" >/dev/null 2>&1
+qd "${INS}_nocron" "CREATE EXTENSION mynahoken; CREATE EXTENSION dblink" >/dev/null
+check "pg_cron not created in cron.database_name: 42704 says so" \
+	"ERROR:  pg_cron is not installed in the database named by cron.database_name|DETAIL:  Database postgres is cron.database_name but has no extension pg_cron." \
+	"$(qd "${INS}_nocron" "SELECT mynahoken.schedule_issuance('* * * * *', '$JOB-nocron')" | grep -E '^(ERROR|DETAIL)' | paste -sd '|')"
+psql -X -q -d postgres -c "DROP DATABASE ${INS}_nocron WITH (FORCE)" >/dev/null 2>&1
 q "CREATE EXTENSION IF NOT EXISTS pg_cron" >/dev/null
 q "CREATE EXTENSION IF NOT EXISTS mynahoken" >/dev/null
 check "pg_cron is installed in cron.database_name" "1" \
