@@ -9819,9 +9819,11 @@ SELECT l.handoff_id,
         SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
                'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
           FROM mynahoken.issuance_recall c
-         WHERE c.handoff_id IS NOT NULL) AS l;
+         WHERE c.handoff_id IS NOT NULL
+           -- returned or withdrawn before the batch was sent: not printed
+           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
 COMMENT ON VIEW mynahoken.issuance_handoff_file IS
-  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch: COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the last sending day of an お知らせ (empty for certificates: issuance_lifecycle.send_by has theirs): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
 
 -- One batch: the documents of the employer (NULL: direct mail) still
 -- planned after the re-check rid, and its recall notices.

@@ -6,7 +6,7 @@
 BEGIN;
 SET search_path = mynahoken, public;
 SET datestyle = ISO;
-SELECT plan(35);
+SELECT plan(37);
 
 CREATE TEMP TABLE member_case (
   member_key text PRIMARY KEY, insurer_number text, birth_date date,
@@ -142,6 +142,12 @@ SELECT results_eq($$SELECT member_key, document_name, document, valid_until FROM
                      WHERE handoff_id = $$ || :recall_batch || $$ ORDER BY line_no$$,
   $$VALUES ('L08', '資格確認書の回収のお願い', 'recall', '2029-11-30'), ('L09', '資格確認書の回収のお願い', 'recall', '2029-11-30')$$,
   'the vendor file has one recall line per member, with the certificate''s validity');
+SAVEPOINT before_return;
+SELECT is(mark_recall_returned((SELECT recall_id FROM issuance_recall WHERE member_key = 'L08'), '2025-10-03'), 'returned',
+          'L08 brings the certificate back before the recall batch leaves');
+SELECT results_eq($$SELECT member_key FROM issuance_handoff_file WHERE handoff_id = $$ || :recall_batch || $$ ORDER BY line_no$$,
+  $$VALUES ('L09')$$, 'a recall returned before its batch is sent is no longer in the vendor file');
+ROLLBACK TO SAVEPOINT before_return;
 SELECT is(mark_handoff_sent(:recall_batch, '2025-10-04'), 2::bigint, 'the recall batch is sent');
 SELECT is(mark_recall_returned((SELECT recall_id FROM issuance_recall WHERE member_key = 'L08'), '2025-10-10'), 'returned',
           'L08 returns the certificate');
