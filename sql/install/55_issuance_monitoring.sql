@@ -8,6 +8,8 @@ RETURNS TABLE (kind text, severity text, count bigint, since timestamptz, ids bi
 LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
+  SELECT mynahoken.raise_error('22004', 'as_of must not be null') WHERE as_of IS NULL;
+  SELECT mynahoken.raise_error('22023', 'unsent_days must be zero or more') WHERE unsent_days < 0;
   WITH lock AS (SELECT mynahoken.issuance_lock_holder() AS pid),
   caught_up AS (
     -- the latest finished run: a skipped run before it, of a day it covers, was caught up
@@ -61,7 +63,7 @@ BEGIN ATOMIC
    ORDER BY x.severity, x.kind;
 END;
 COMMENT ON FUNCTION mynahoken.issuance_health(integer, date) IS
-  'Problems of the issuance on as_of, one row per kind (none when all is well): run_failed, run_interrupted (running, but its backend holds no issuance lock) and run_skipped (no later run finished) with run ids; certificate_expired and notice_late (documents not in a batch past their validity or send-by) with queue ids; handoff_unsent (batches prepared unsent_days or more days before as_of, not sent) with hand-off ids. severity error or warning; since: the oldest; ids: the first 100; never a member key. SECURITY DEFINER, not executable by PUBLIC: GRANT EXECUTE (and SELECT on the view) to a monitoring role';
+  'Problems of the issuance on as_of, one row per kind (none when all is well): run_failed, run_interrupted (running, but its backend holds no issuance lock) and run_skipped (no later run finished) with run ids; certificate_expired and notice_late (documents not in a batch past their validity or send-by) with queue ids; handoff_unsent (batches prepared unsent_days or more days before as_of, not sent) with hand-off ids. severity error or warning; since: the oldest; ids: the first 100; never a member key; 22023 for a negative unsent_days (null: no handoff_unsent check), 22004 for a null as_of. SECURITY DEFINER, not executable by PUBLIC: GRANT EXECUTE (and SELECT on the view) to a monitoring role';
 REVOKE ALL ON FUNCTION mynahoken.issuance_health(integer, date) FROM PUBLIC;
 
 CREATE VIEW mynahoken.issuance_health AS

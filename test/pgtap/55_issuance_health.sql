@@ -4,7 +4,7 @@
 -- another database and dblink is not installed.  Rolled back.
 BEGIN;
 SET search_path = mynahoken, public;
-SELECT plan(14);
+SELECT plan(16);
 
 TRUNCATE issuance_queue, issuance_run, issuance_handoff, issuance_rejection;
 
@@ -82,6 +82,10 @@ SELECT throws_ok($$SELECT mynahoken.schedule_issuance('0 17 * * *', 'mh-tap')$$,
                  'schedule_issuance without pg_cron here nor dblink: 42704, what to do in the hint');
 SELECT throws_ok($$SELECT * FROM mynahoken.issuance_cron_runs()$$, '42704', NULL,
                  'issuance_cron_runs likewise');
+SELECT throws_ok($$SELECT * FROM mynahoken.issuance_health(-1)$$, '22023', 'unsent_days must be zero or more',
+                 'a negative unsent_days is refused, not read as "every batch"');
+SELECT throws_ok($$SELECT * FROM mynahoken.issuance_health(7, NULL)$$, '22004', 'as_of must not be null',
+                 'a null as_of is refused, never an empty "healthy" answer');
 
 SELECT * FROM finish();
 ROLLBACK;
