@@ -11560,20 +11560,20 @@ BEGIN ATOMIC
   SELECT mynahoken.raise_error('22004', 'as_of must not be null') WHERE as_of IS NULL;
   SELECT mynahoken.raise_error('22023', 'unsent_days must be zero or more') WHERE unsent_days < 0;
   WITH lock AS (SELECT mynahoken.issuance_lock_holder() AS pid),
-  caught_up AS (
-    -- the latest finished run: a skipped run before it, of a day it covers, was caught up
-    SELECT max(f.run_id) AS run_id, max(f.as_of) AS as_of
-      FROM mynahoken.issuance_run f WHERE f.status = 'finished'),
   runs AS (
     SELECT CASE WHEN r.status = 'failed' THEN 'run_failed'
                 WHEN r.status = 'running' THEN 'run_interrupted'
                 ELSE 'run_skipped' END AS kind,
            r.run_id, r.attempt_started_at
-      FROM mynahoken.issuance_run r, lock, caught_up c
+      FROM mynahoken.issuance_run r, lock
      WHERE r.status = 'failed'
         OR (r.status = 'running' AND lock.pid IS DISTINCT FROM r.pid)
-        OR (r.status = 'skipped' AND NOT (r.run_id < c.run_id AND r.as_of <= c.as_of)
-                                 IS NOT DISTINCT FROM true))
+        -- a skipped run is caught up by a finished run of a day it covers
+        -- that started after it, or that held the lock and finished after it
+        OR (r.status = 'skipped'
+            AND NOT EXISTS (SELECT FROM mynahoken.issuance_run f
+                             WHERE f.status = 'finished' AND f.as_of >= r.as_of
+                               AND (f.run_id > r.run_id OR f.finished_at >= r.attempt_started_at))))
   SELECT x.kind, x.severity, x.count, x.since, x.ids, x.ids_of, x.about
     FROM (
       SELECT runs.kind,

@@ -4,7 +4,7 @@
 -- another database and dblink is not installed.  Rolled back.
 BEGIN;
 SET search_path = mynahoken, public;
-SELECT plan(16);
+SELECT plan(18);
 
 TRUNCATE issuance_queue, issuance_run, issuance_handoff, issuance_rejection;
 
@@ -36,6 +36,21 @@ SELECT pg_advisory_unlock(k[1], k[2]) FROM issuance_lock_key() AS k;
 UPDATE issuance_run SET status = 'finished', as_of = '2025-09-02' WHERE run_id = 5;
 SELECT is_empty($$SELECT * FROM mynahoken.issuance_health(7, '2025-09-05') WHERE kind IN ('run_skipped', 'run_interrupted')$$,
                 'a later finished run for the day catches a skipped run up');
+-- run 8 is skipped because run 7, of the same day, holds the lock; run 7
+-- finishes after the skip: the day's run did happen
+INSERT INTO issuance_run (run_id, as_of, late_days, source, status, chunk_size, started_at, attempt_started_at, finished_at, pid)
+VALUES (7, '2025-09-06', 60, 's', 'finished', 10, '2025-09-06 02:00+09', '2025-09-06 02:00+09', '2025-09-06 02:30+09', 1),
+       (8, '2025-09-06', 60, 's', 'skipped', 10, '2025-09-06 02:01+09', '2025-09-06 02:01+09', NULL, 1);
+SELECT is_empty($$SELECT * FROM mynahoken.issuance_health(7, '2025-09-08') WHERE kind = 'run_skipped'$$,
+                'a skipped run is caught up by the run that held the lock and finished after it');
+-- run 10 is skipped after run 9 of its day finished: nothing covers it
+INSERT INTO issuance_run (run_id, as_of, late_days, source, status, chunk_size, started_at, attempt_started_at, finished_at, pid)
+VALUES (9, '2025-09-07', 60, 's', 'finished', 10, '2025-09-07 02:00+09', '2025-09-07 02:00+09', '2025-09-07 02:10+09', 1),
+       (10, '2025-09-07', 60, 's', 'skipped', 10, '2025-09-07 02:20+09', '2025-09-07 02:20+09', NULL, 1);
+SELECT results_eq(
+  $$SELECT kind, ids FROM mynahoken.issuance_health(7, '2025-09-08') WHERE kind = 'run_skipped'$$,
+  $$VALUES ('run_skipped', '{10}'::bigint[])$$,
+  'a skipped run is not caught up by a run that finished before it');
 TRUNCATE issuance_run;
 
 -- documents: a certificate whose validity ended 09-03, one valid to 09-05
