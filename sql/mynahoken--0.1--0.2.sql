@@ -14024,3 +14024,138 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- Lead, calendar: a number of days, months or years recorded below zero
+-- (or a month of the year outside 1 to 12) is refused with 22003.
+CREATE OR REPLACE FUNCTION mynahoken.legal_record_entry(change_set_id bigint,
+                                             recorded_on date,
+                                             name text,
+                                             scope mynahoken.insurer_category,
+                                             valid daterange,
+                                             value text,
+                                             source_id bigint,
+                                             confirmed boolean,
+                                             note text,
+                                             keep_own boolean,
+                                             insurer mynahoken.insurer_number)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  def mynahoken.legal_parameter_def;
+  latest date;
+  new_id bigint;
+  report text;
+  amount int;
+BEGIN
+  IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
+     OR keep_own IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'name, valid, value, source_id, recorded_on and keep_own must not be null');
+  END IF;
+  IF insurer IS NOT NULL THEN
+    IF scope IS NULL THEN
+      scope := mynahoken.category(insurer);
+    ELSIF scope <> mynahoken.category(insurer) THEN
+      PERFORM mynahoken.raise_error('22023', 'the insurer number is not of the given insurer category',
+        detail => pg_catalog.format(mynahoken.gettext('The insurer number is of category %s, not %s.'), mynahoken.category(insurer), scope));
+    END IF;
+  END IF;
+  IF keep_own AND scope IS NULL THEN
+    PERFORM mynahoken.raise_error('22023', 'only a value of one insurer category can keep its own against later values',
+      detail => 'keep_own protects a category''s value from values for every category recorded later.');
+  END IF;
+  IF isempty(valid) THEN
+    PERFORM mynahoken.raise_error('22023', 'valid range of a legal parameter must not be empty');
+  END IF;
+  PERFORM FROM mynahoken.legal_source s WHERE s.source_id = legal_record_entry.source_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal source',
+      hint => 'The sources are listed in mynahoken.legal_source (source_id).');
+  END IF;
+  SELECT * INTO def FROM mynahoken.legal_parameter_def d WHERE d.name = legal_record_entry.name;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+      hint => 'Define it in mynahoken.legal_parameter_def first.');
+  END IF;
+  -- A number of days, months or years is zero or more, a month of the year
+  -- 1 to 12: a value such as -5 lead days would be recorded for good (a
+  -- correction on the same knowledge day is refused below).
+  IF def.value_type = 'int' AND def.unit IN ('day', 'days', 'months', 'years', 'month of year') THEN
+    BEGIN
+      amount := value::int;
+    EXCEPTION WHEN data_exception THEN
+      amount := NULL;             -- not a number: refused with 22P02 below
+    END;
+    IF amount < 0 OR (def.unit = 'month of year' AND (amount < 1 OR amount > 12)) THEN
+      PERFORM mynahoken.raise_error('22003',
+        pg_catalog.format(mynahoken.gettext('value of legal parameter "%s" is out of range for its unit (%s)'), name, def.unit),
+        detail => 'A number of days, months or years is zero or more; a month of the year is 1 to 12.');
+    END IF;
+  END IF;
+  -- One writer at a time, so that the order check below holds when two
+  -- notices are recorded concurrently.
+  LOCK TABLE mynahoken.legal_parameter_entry IN SHARE ROW EXCLUSIVE MODE;
+
+  -- The new row supersedes the rows it overlaps (derived, nothing is
+  -- updated), so it must come after them.
+  SELECT max(p.recorded_on) INTO latest
+    FROM mynahoken.legal_parameter_entry p
+   WHERE p.name = legal_record_entry.name
+     AND p.scope IS NOT DISTINCT FROM legal_record_entry.scope
+     AND (p.insurer IS NULL AND legal_record_entry.insurer IS NULL
+          OR p.insurer OPERATOR(mynahoken.=) legal_record_entry.insurer)
+     AND p.valid && legal_record_entry.valid;
+  IF latest > recorded_on THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s, after recorded_on'), name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'Values are recorded in the order they become known.');
+  ELSIF latest = recorded_on THEN
+    PERFORM mynahoken.raise_error('23P01',
+      pg_catalog.format(mynahoken.gettext('legal parameter "%s" already has a value recorded on %s for some of these days'), name, to_char(latest, 'YYYY-MM-DD')),
+      detail => 'One value per parameter, scope, decision day and knowledge day.',
+      hint => 'Record the correction as known from a later day.');
+  END IF;
+
+  BEGIN
+    INSERT INTO mynahoken.legal_parameter_entry
+      (name, value_type, scope, valid, recorded_on, value_date, value_int, value_bool,
+       value_range, value_text, source_id, confirmed, note, keep_own, change_set_id, insurer)
+    VALUES (name, def.value_type, scope, valid, recorded_on,
+            CASE WHEN def.value_type = 'date' THEN value::date END,
+            CASE WHEN def.value_type = 'int' THEN value::int END,
+            CASE WHEN def.value_type = 'boolean' THEN value::boolean END,
+            CASE WHEN def.value_type = 'daterange' THEN value::daterange END,
+            CASE WHEN def.value_type = 'text' THEN value END,
+            source_id, confirmed, note, keep_own, change_set_id, insurer)
+    RETURNING parameter_id INTO new_id;
+  EXCEPTION WHEN data_exception THEN
+    -- PostgreSQL's cast errors quote the value
+    PERFORM mynahoken.raise_error(SQLSTATE,
+      pg_catalog.format(mynahoken.gettext('value of legal parameter "%s" is not a valid %s'), name, def.value_type));
+  END;
+
+  -- No silent masking: say which entries the new one takes days from, and
+  -- which still take days from it.
+  SELECT string_agg(format(CASE r.relation
+                             WHEN 'masks' THEN mynahoken.gettext('masks entry %s (%s, recorded on %s) on %s')
+                             WHEN 'is masked by' THEN mynahoken.gettext('is masked by entry %s (%s, recorded on %s) on %s')
+                             WHEN 'supersedes' THEN mynahoken.gettext('supersedes entry %s (%s, recorded on %s) on %s')
+                             ELSE mynahoken.gettext('is superseded by entry %s (%s, recorded on %s) on %s') END,
+                           r.parameter_id,
+                           coalesce(r.insurer::text, r.scope::text, mynahoken.gettext('every category')), to_char(r.recorded_on, 'YYYY-MM-DD'),
+                           mynahoken.daterange_iso(r.days)),
+                    '; ' ORDER BY r.parameter_id)
+    INTO report
+    FROM mynahoken.legal_entry_relations(new_id) AS r;
+  IF report IS NOT NULL THEN
+    PERFORM mynahoken.raise_notice('legal parameter recorded',
+      detail => pg_catalog.format(mynahoken.gettext('Entry %s. It %s.'), new_id, report),
+      hint => 'mynahoken.legal_entry_relations(entry) lists them.');
+  END IF;
+  RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) IS
+  'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
+REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) FROM PUBLIC;

@@ -565,6 +565,7 @@ DECLARE
   latest date;
   new_id bigint;
   report text;
+  amount int;
 BEGIN
   IF name IS NULL OR valid IS NULL OR value IS NULL OR source_id IS NULL OR recorded_on IS NULL
      OR keep_own IS NULL THEN
@@ -594,6 +595,21 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
       hint => 'Define it in mynahoken.legal_parameter_def first.');
+  END IF;
+  -- A number of days, months or years is zero or more, a month of the year
+  -- 1 to 12: a value such as -5 lead days would be recorded for good (a
+  -- correction on the same knowledge day is refused below).
+  IF def.value_type = 'int' AND def.unit IN ('day', 'days', 'months', 'years', 'month of year') THEN
+    BEGIN
+      amount := value::int;
+    EXCEPTION WHEN data_exception THEN
+      amount := NULL;             -- not a number: refused with 22P02 below
+    END;
+    IF amount < 0 OR (def.unit = 'month of year' AND (amount < 1 OR amount > 12)) THEN
+      PERFORM mynahoken.raise_error('22003',
+        pg_catalog.format(mynahoken.gettext('value of legal parameter "%s" is out of range for its unit (%s)'), name, def.unit),
+        detail => 'A number of days, months or years is zero or more; a month of the year is 1 to 12.');
+    END IF;
   END IF;
   -- One writer at a time, so that the order check below holds when two
   -- notices are recorded concurrently.

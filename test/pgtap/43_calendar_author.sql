@@ -26,6 +26,22 @@ SELECT ok(mynahoken.record_legal_change_set(current_date,
 SELECT ok(mynahoken.record_legal_parameter('city_mailing_days', NULL, '(,)', '30',
             (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-11')) >= 1000000,
           'the author records an entry');
+-- a negative number of days, or a month of the year 13, is refused before
+-- it is recorded for good (a same-day correction is refused with 23P01)
+SELECT throws_ok($$SELECT mynahoken.record_legal_parameter('certificate_renewal_lead_days', 'municipal_nhi', '[2027-01-01,)', '-5',
+                                                           (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-11'))$$,
+                 '22003', 'value of legal parameter "certificate_renewal_lead_days" is out of range for its unit (days)',
+                 'a negative lead time is refused');
+SELECT throws_ok($$SELECT mynahoken.record_legal_parameter('certificate_renewal_month', 'municipal_nhi', '[2027-01-01,)', '13',
+                                                           (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-11'))$$,
+                 '22003', 'value of legal parameter "certificate_renewal_month" is out of range for its unit (month of year)',
+                 'a month of the year 13 is refused');
+SELECT throws_ok($$SELECT mynahoken.record_legal_parameter('city_mailing_days', NULL, '[2027-01-01,)', '-1',
+                                                           (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-11'))$$,
+                 '22003', NULL, 'a negative number of days of the author''s own parameter is refused');
+SELECT lives_ok($$SELECT mynahoken.record_legal_parameter('certificate_renewal_lead_days', 'municipal_nhi', '[2027-01-01,)', '0',
+                                                          (SELECT source_id FROM mynahoken.legal_source WHERE code = 'city-2026-11'))$$,
+                'zero lead days is a value');
 SELECT throws_ok($$INSERT INTO mynahoken.legal_parameter_entry (name, value_type, valid, recorded_on, value_int, source_id)
                    VALUES ('city_mailing_days', 'int', '(,)', current_date, 31, 1)$$,
                  '42501', NULL, 'the author cannot insert entries directly (system time and checks are not bypassed)');
@@ -48,9 +64,10 @@ SELECT is(mynahoken.legal_value_int('certificate_term_months', '2027-05-01', 'mu
           'every role reads the calendar');
 RESET ROLE;
 
--- System time: the database sets it, from the transaction, with the user.
+-- System time: the database sets it, from the transaction, with the user
+-- (three change sets: the two-entry one, city_mailing_days, zero lead days).
 SELECT is((SELECT count(*) FROM mynahoken.legal_change_set
-            WHERE recorded_at = transaction_timestamp() AND recorded_by = session_user), 2::bigint,
+            WHERE recorded_at = transaction_timestamp() AND recorded_by = session_user), 3::bigint,
           'each change set holds the transaction time and the session user (the login, whatever SET ROLE)');
 SELECT is((SELECT count(*) FROM mynahoken.legal_parameter_entry e JOIN mynahoken.legal_change_set c USING (change_set_id)
             WHERE e.name IN ('certificate_term_months', 'certificate_renewal_month') AND e.scope = 'municipal_nhi'),
