@@ -14051,12 +14051,12 @@ CREATE TABLE mynahoken.issuance_input (
   queue_id            bigint PRIMARY KEY,     -- the planned 資格確認書 (mynahoken.issuance_queue)
   run_id              bigint NOT NULL,
   decided_on          date NOT NULL,          -- the day decided: the first valid day of the certificate
-  need_version_id     bigint,                 -- certificate_need: rule version and row (NULL: no row, e.g. a default)
+  need_version_id     bigint,                 -- certificate_need: rule version and row (row NULL: a default)
   need_row_no         integer,
   validity_version_id bigint,                 -- certificate_valid_until: NULL for the national C decision
   validity_row_no     integer,
-  decision            jsonb NOT NULL,         -- both hits: outcome or value, version, row, layer, table
-  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned
+  capped              boolean,                -- the validity row's date was capped at the legal maximum
+  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned (NULLs left out)
 );
 COMMENT ON TABLE mynahoken.issuance_input IS
   'Per planned 資格確認書: the rule versions and rows of certificate_need and certificate_valid_until that produced it and the member facts they read, so that mynahoken.issuance_explain_document rebuilds a past night''s explanation from what was known then';
@@ -14550,7 +14550,8 @@ RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document,
                acquired_on date, issue_window date, valid_from date, valid_until date,
                sending_window daterange, insurer_number mynahoken.insurer_number,
                category mynahoken.insurer_category, employer text, basis_id bigint,
-               digest bigint, next_change date, document_kind text, input jsonb)
+               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
+               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -14630,12 +14631,9 @@ BEGIN
   -- The input: the rule version and row of each decision and the facts read.
   SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
          n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.kind,
-         pg_catalog.jsonb_build_object(
-           'certificate_need', pg_catalog.jsonb_build_object('outcome', n.need, 'version_id', n.need_version,
-                                 'row_no', n.need_row, 'layer', n.need_layer, 'table_name', n.need_table),
-           'certificate_valid_until', pg_catalog.to_jsonb(n.until_hit),
-           'facts', %4$s)
+         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
+         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
    WHERE n.new_cert
@@ -14643,11 +14641,9 @@ BEGIN
   -- Renewal of the held 資格確認書.
   SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
          n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind,
-         pg_catalog.jsonb_build_object(
-           'certificate_need', pg_catalog.to_jsonb(n.renew_hit) OPERATOR(pg_catalog.-) 'outcomes',
-           'certificate_valid_until', pg_catalog.to_jsonb(n.renew_until_hit),
-           'facts', %4$s)
+         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
+         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
    WHERE n.renew_until IS NOT NULL
@@ -14656,7 +14652,8 @@ BEGIN
   -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
   SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
          lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
-         NULL::bigint, NULL::date, NULL::text, NULL::jsonb
+         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
+         NULL::boolean, NULL::jsonb, NULL::text
     FROM n
    WHERE n.win IS NOT NULL AND n.my_number_linked
      AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -14687,15 +14684,15 @@ BEGIN
                                                   ELSE n.until + 1 END END,
            CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
            CASE WHEN upper(n.win) + n.late_days > $1 THEN upper(n.win) + n.late_days END), 'infinity'),
-         NULL::text,
-         CASE WHEN n.problem IS NOT NULL THEN pg_catalog.jsonb_build_object('problem', n.problem) END
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
+         n.problem
     FROM n
   $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'h'), replace(st.facts_sql, '{a}', 'n'))
   USING p_as_of, p_known_on, p_lo, p_hi;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
-  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind and input: rule version and row, facts read; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
 
 
 CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
@@ -14743,21 +14740,17 @@ BEGIN
       ), kept AS (
         -- what each certificate was decided with: rule versions and rows, facts
         INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
-                                              validity_version_id, validity_row_no, decision, facts)
-        SELECT i.queue_id, p_run, x.valid_from,
-               CAST(x.input #>> '{certificate_need,version_id}' AS bigint),
-               CAST(x.input #>> '{certificate_need,row_no}' AS integer),
-               CAST(x.input #>> '{certificate_valid_until,version_id}' AS bigint),
-               CAST(x.input #>> '{certificate_valid_until,row_no}' AS integer),
-               x.input - 'facts', x.input -> 'facts'
+                                              validity_version_id, validity_row_no, capped, facts)
+        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+               x.capped, x.facts
           FROM ins i
           JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
                       AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
-         WHERE x.input IS NOT NULL
+         WHERE x.facts IS NOT NULL
       ), refused AS (
         -- members a decision has no answer for: no document, the problem logged
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
-        SELECT p_run, x.member_key, x.input ->> 'problem' FROM cand x
+        SELECT p_run, x.member_key, x.problem FROM cand x
          WHERE x.document IS NULL AND x.reason = 'undecidable'
         ON CONFLICT DO NOTHING
       ), decided AS (
@@ -15235,7 +15228,16 @@ BEGIN
   SELECT * INTO inp FROM mynahoken.issuance_input x WHERE x.queue_id = q.queue_id;
   IF inp.queue_id IS NOT NULL THEN
     FOREACH dec IN ARRAY ARRAY['certificate_need', 'certificate_valid_until'] LOOP
-      hit := inp.decision -> dec;
+      -- the hit as recorded: the outcome and validity are the document's
+      hit := jsonb_build_object(
+        'version_id', CASE dec WHEN 'certificate_need' THEN inp.need_version_id ELSE inp.validity_version_id END,
+        'row_no', CASE dec WHEN 'certificate_need' THEN inp.need_row_no ELSE inp.validity_row_no END);
+      hit := hit || jsonb_build_object(
+        'table_name', (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)),
+        'layer', coalesce((SELECT t.layer FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+                            WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)), 'national'))
+        || CASE dec WHEN 'certificate_need' THEN jsonb_build_object('outcome', q.reason)
+                    ELSE jsonb_build_object('value', q.valid_until, 'capped', inp.capped) END;
       SELECT jsonb_build_object('version_id', v.version_id, 'table_name', v.table_name, 'layer', t.layer,
                                 'valid', mynahoken.daterange_iso(v.valid), 'source', v.source,
                                 'recorded_on', v.recorded_on, 'recorded_at', v.recorded_at,

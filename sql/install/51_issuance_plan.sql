@@ -555,7 +555,8 @@ RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document,
                acquired_on date, issue_window date, valid_from date, valid_until date,
                sending_window daterange, insurer_number mynahoken.insurer_number,
                category mynahoken.insurer_category, employer text, basis_id bigint,
-               digest bigint, next_change date, document_kind text, input jsonb)
+               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
+               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -635,12 +636,9 @@ BEGIN
   -- The input: the rule version and row of each decision and the facts read.
   SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
          n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.kind,
-         pg_catalog.jsonb_build_object(
-           'certificate_need', pg_catalog.jsonb_build_object('outcome', n.need, 'version_id', n.need_version,
-                                 'row_no', n.need_row, 'layer', n.need_layer, 'table_name', n.need_table),
-           'certificate_valid_until', pg_catalog.to_jsonb(n.until_hit),
-           'facts', %4$s)
+         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
+         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
    WHERE n.new_cert
@@ -648,11 +646,9 @@ BEGIN
   -- Renewal of the held 資格確認書.
   SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
          n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind,
-         pg_catalog.jsonb_build_object(
-           'certificate_need', pg_catalog.to_jsonb(n.renew_hit) OPERATOR(pg_catalog.-) 'outcomes',
-           'certificate_valid_until', pg_catalog.to_jsonb(n.renew_until_hit),
-           'facts', %4$s)
+         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
+         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
    WHERE n.renew_until IS NOT NULL
@@ -661,7 +657,8 @@ BEGIN
   -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
   SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
          lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
-         NULL::bigint, NULL::date, NULL::text, NULL::jsonb
+         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
+         NULL::boolean, NULL::jsonb, NULL::text
     FROM n
    WHERE n.win IS NOT NULL AND n.my_number_linked
      AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -692,15 +689,15 @@ BEGIN
                                                   ELSE n.until + 1 END END,
            CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
            CASE WHEN upper(n.win) + n.late_days > $1 THEN upper(n.win) + n.late_days END), 'infinity'),
-         NULL::text,
-         CASE WHEN n.problem IS NOT NULL THEN pg_catalog.jsonb_build_object('problem', n.problem) END
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
+         n.problem
     FROM n
   $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'h'), replace(st.facts_sql, '{a}', 'n'))
   USING p_as_of, p_known_on, p_lo, p_hi;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
-  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind and input: rule version and row, facts read; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
 
 -- Basis of a certificate reason for a category and the day its validity
 -- starts, from the explanations of snapshot row rn (certificate_need on that
@@ -785,21 +782,17 @@ BEGIN
       ), kept AS (
         -- what each certificate was decided with: rule versions and rows, facts
         INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
-                                              validity_version_id, validity_row_no, decision, facts)
-        SELECT i.queue_id, p_run, x.valid_from,
-               CAST(x.input #>> '{certificate_need,version_id}' AS bigint),
-               CAST(x.input #>> '{certificate_need,row_no}' AS integer),
-               CAST(x.input #>> '{certificate_valid_until,version_id}' AS bigint),
-               CAST(x.input #>> '{certificate_valid_until,row_no}' AS integer),
-               x.input - 'facts', x.input -> 'facts'
+                                              validity_version_id, validity_row_no, capped, facts)
+        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+               x.capped, x.facts
           FROM ins i
           JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
                       AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
-         WHERE x.input IS NOT NULL
+         WHERE x.facts IS NOT NULL
       ), refused AS (
         -- members a decision has no answer for: no document, the problem logged
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
-        SELECT p_run, x.member_key, x.input ->> 'problem' FROM cand x
+        SELECT p_run, x.member_key, x.problem FROM cand x
          WHERE x.document IS NULL AND x.reason = 'undecidable'
         ON CONFLICT DO NOTHING
       ), decided AS (

@@ -28,12 +28,12 @@ CREATE TABLE mynahoken.issuance_input (
   queue_id            bigint PRIMARY KEY,     -- the planned 資格確認書 (mynahoken.issuance_queue)
   run_id              bigint NOT NULL,
   decided_on          date NOT NULL,          -- the day decided: the first valid day of the certificate
-  need_version_id     bigint,                 -- certificate_need: rule version and row (NULL: no row, e.g. a default)
+  need_version_id     bigint,                 -- certificate_need: rule version and row (row NULL: a default)
   need_row_no         integer,
   validity_version_id bigint,                 -- certificate_valid_until: NULL for the national C decision
   validity_row_no     integer,
-  decision            jsonb NOT NULL,         -- both hits: outcome or value, version, row, layer, table
-  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned
+  capped              boolean,                -- the validity row's date was capped at the legal maximum
+  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned (NULLs left out)
 );
 COMMENT ON TABLE mynahoken.issuance_input IS
   'Per planned 資格確認書: the rule versions and rows of certificate_need and certificate_valid_until that produced it and the member facts they read, so that mynahoken.issuance_explain_document rebuilds a past night''s explanation from what was known then';
@@ -161,7 +161,16 @@ BEGIN
   SELECT * INTO inp FROM mynahoken.issuance_input x WHERE x.queue_id = q.queue_id;
   IF inp.queue_id IS NOT NULL THEN
     FOREACH dec IN ARRAY ARRAY['certificate_need', 'certificate_valid_until'] LOOP
-      hit := inp.decision -> dec;
+      -- the hit as recorded: the outcome and validity are the document's
+      hit := jsonb_build_object(
+        'version_id', CASE dec WHEN 'certificate_need' THEN inp.need_version_id ELSE inp.validity_version_id END,
+        'row_no', CASE dec WHEN 'certificate_need' THEN inp.need_row_no ELSE inp.validity_row_no END);
+      hit := hit || jsonb_build_object(
+        'table_name', (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)),
+        'layer', coalesce((SELECT t.layer FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+                            WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)), 'national'))
+        || CASE dec WHEN 'certificate_need' THEN jsonb_build_object('outcome', q.reason)
+                    ELSE jsonb_build_object('value', q.valid_until, 'capped', inp.capped) END;
       SELECT jsonb_build_object('version_id', v.version_id, 'table_name', v.table_name, 'layer', t.layer,
                                 'valid', mynahoken.daterange_iso(v.valid), 'source', v.source,
                                 'recorded_on', v.recorded_on, 'recorded_at', v.recorded_at,

@@ -244,10 +244,10 @@ SELECT is((SELECT count(*) FROM (
 -- are logged, never planned.
 CALL mynahoken.plan_issuance('2026-08-03', chunk_size => 3, commit_chunks => false);
 SELECT results_eq(
-  $$SELECT q.member_key, q.reason, q.valid_until, i.decision #>> '{certificate_need,table_name}', i.need_row_no,
-           i.need_version_id = (SELECT v.version_id FROM mynahoken.rule_version v WHERE v.table_name = i.decision #>> '{certificate_need,table_name}'),
-           i.decision #>> '{certificate_valid_until,layer}', i.facts ->> 'birth_date'
+  $$SELECT q.member_key, q.reason, q.valid_until, v.table_name, i.need_row_no, v.status = 'active',
+           coalesce(i.validity_version_id::text, 'national'), i.facts ->> 'birth_date'
       FROM mynahoken.issuance_queue q JOIN mynahoken.issuance_input i USING (queue_id)
+      JOIN mynahoken.rule_version v ON v.version_id = i.need_version_id
      WHERE q.document = 'certificate' ORDER BY 1$$,
   $$VALUES ('A1', 'insurer_age_policy', DATE '2027-07-31', 'minato.certificate_need.age', 1, true, 'national', '1950-08-03'),
            ('A3', 'insurer_age_policy', '2027-07-31', 'minato.certificate_need.age', 1, true, 'national', '1951-08-03'),

@@ -351,8 +351,8 @@ SELECT is((SELECT jsonb_build_object('outcome', x->'outcome', 'layer', x->'layer
 CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
 SELECT results_eq(
   $$SELECT q.member_key, q.reason, q.valid_until, q.document_kind,
-           i.decision #>> '{certificate_need,table_name}', i.need_row_no,
-           i.decision #>> '{certificate_valid_until,table_name}', i.validity_row_no
+           (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = i.need_version_id), i.need_row_no,
+           (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = i.validity_version_id), i.validity_row_no
       FROM mynahoken.issuance_queue q JOIN mynahoken.issuance_input i USING (queue_id)
      WHERE q.document = 'certificate' ORDER BY 1$$,
   $$VALUES ('B1', 'on_request', DATE '2026-11-30', NULL, 'national.certificate_need', 18, 'kaku.certificate_valid_until', 2),
@@ -371,9 +371,9 @@ SELECT is((SELECT count(*) FROM mynahoken.issuance_queue q WHERE q.member_key IN
           'nothing for a served application, a 要配慮者 who never applied, and members whose マイナ保険証 is usable');
 SELECT is((SELECT i.facts - 'birth_date' - 'acquired_on' - 'ecert_expires_on' - 'myna_registered_on' - 'insurer_number'
              FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id) WHERE q.member_key = 'D2'),
-          '{"lost_on": null, "care_needs": false, "myna_withdrawn_on": null, "my_number_linked": true,
-            "certificate_valid_until": null, "certificate_requested_on": "2026-05-01", "certificates_on_application": 0}'::jsonb,
-          'the facts read are recorded, the insurer''s own columns among them');
+          '{"care_needs": false, "my_number_linked": true, "certificate_requested_on": "2026-05-01",
+            "certificates_on_application": 0}'::jsonb,
+          'the facts read are recorded, the insurer''s own columns among them (a NULL fact left out)');
 SELECT is((SELECT array_agg(employer) FROM mynahoken.prepare_handoffs('2026-11-02')), '{E1}', 'the hand-off re-checks them: every ground holds');
 SELECT results_eq(
   $$SELECT h.member_key, h.document, h.document_name, h.reason FROM mynahoken.issuance_handoff_file h
