@@ -14571,16 +14571,20 @@ BEGIN
     -- certificate_need and certificate_valid_until on as_of, from the rule
     -- engine's compiled decisions (rule version and row of each); problem:
     -- what makes the member undecidable (no document is planned for it)
-    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row, e.layer AS need_layer,
-           e.table_name AS need_table, o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
+    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
+           o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
            CASE WHEN e.outcome IS NULL
-                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.layer, e.table_name)
+                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.gap)
                 WHEN o.needs_certificate AND (u.hit).value IS NULL
                 THEN pg_catalog.concat_ws(' ', 'certificate_valid_until', (u.hit).layer, (u.hit).table_name)
                 WHEN o.code IS NULL THEN 'certificate_need unknown_outcome' END AS problem,
            coalesce(o.needs_certificate, false) AND (u.hit).value IS NOT NULL AS needed
       FROM pg_temp.mh_iss_snap s
-      JOIN (%1$s) AS e ON e.member_key = s.k
+      -- each field of the compiled hit is computed once (OFFSET 0): a field
+      -- read twice from the query pulled up would decide the member twice
+      JOIN (SELECT x.member_key, x.outcome, x.version_id, x.row_no,
+                   CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
+              FROM (%1$s) AS x OFFSET 0) AS e ON e.member_key = s.k
       JOIN (%2$s) AS u ON u.member_key = s.k
       LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
      WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
@@ -15001,7 +15005,7 @@ BEGIN
                 WHEN o.statutory THEN e.outcome
                 WHEN o.needs_certificate THEN e.outcome
                 ELSE 'not_needed' END AS need
-      FROM (%s) AS e
+      FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
       LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
   $q$, mynahoken.rule_compile_query('certificate_need', 'member',
          format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on,'

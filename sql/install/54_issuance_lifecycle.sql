@@ -191,7 +191,7 @@ BEGIN
                 WHEN o.statutory THEN e.outcome
                 WHEN o.needs_certificate THEN e.outcome
                 ELSE 'not_needed' END AS need
-      FROM (%s) AS e
+      FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
       LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
   $q$, mynahoken.rule_compile_query('certificate_need', 'member',
          format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on,'
