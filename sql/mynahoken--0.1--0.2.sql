@@ -14159,3 +14159,1257 @@ $$;
 COMMENT ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) IS
   'Internal: append one entry of a change set (NULL: shipped) after the checks; a NOTICE lists what it supersedes and masks';
 REVOKE ALL ON FUNCTION mynahoken.legal_record_entry(bigint, date, text, mynahoken.insurer_category, daterange, text, bigint, boolean, text, boolean, mynahoken.insurer_number) FROM PUBLIC;
+-- Issue 11, issuance reads the compiled decisions: plan_issuance and the
+-- hand-off re-check decide with the rule engine's compiled certificate_need and
+-- certificate_valid_until; each planned certificate records its rule versions,
+-- rows and facts (issuance_input); insurer document kinds are printed under
+-- their own name; issuance_explain_document rebuilds a past night's explanation.
+ALTER TABLE mynahoken.issuance_run ADD COLUMN knowledge_day date;
+ALTER TABLE mynahoken.issuance_queue ADD COLUMN document_kind text;
+
+-- An outcome's document: a 資格確認書 printed under the print name of this
+-- kind (NULL: the national 資格確認書).
+ALTER TABLE mynahoken.rule_outcome
+  ADD COLUMN document_kind text REFERENCES mynahoken.document_kind,
+  ADD CONSTRAINT rule_outcome_document_kind_check CHECK (document_kind IS NULL OR needs_certificate);
+COMMENT ON COLUMN mynahoken.rule_outcome.document_kind IS
+  'Document kind (mynahoken.document_kind) a 資格確認書 planned for this outcome is printed as; NULL: the national 資格確認書; only for outcomes that need a certificate';
+
+COMMENT ON COLUMN mynahoken.issuance_queue.document_kind IS
+  'Document kind of the insurer''s own (mynahoken.document_kind) the document is printed as, from its outcome; NULL: the national kind named by document';
+
+COMMENT ON COLUMN mynahoken.issuance_run.knowledge_day IS
+  'Knowledge day the run read rules and the legal calendar as known on: known_on, or the day the run started; with started_at (the system time) a past night is replayed';
+
+CREATE TABLE mynahoken.issuance_input (
+  queue_id            bigint PRIMARY KEY,     -- the planned 資格確認書 (mynahoken.issuance_queue)
+  run_id              bigint NOT NULL,
+  decided_on          date NOT NULL,          -- the day decided: the first valid day of the certificate
+  need_version_id     bigint,                 -- certificate_need: rule version and row (row NULL: a default)
+  need_row_no         integer,
+  validity_version_id bigint,                 -- certificate_valid_until: NULL for the national C decision
+  validity_row_no     integer,
+  capped              boolean,                -- the validity row's date was capped at the legal maximum
+  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned (NULLs left out)
+);
+COMMENT ON TABLE mynahoken.issuance_input IS
+  'Per planned 資格確認書: the rule versions and rows of certificate_need and certificate_valid_until that produced it and the member facts they read, so that mynahoken.issuance_explain_document rebuilds a past night''s explanation from what was known then';
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_input', '');
+
+CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       -- the kind's print name: the national kinds and the insurer's own
+       coalesce((SELECT k.print_name FROM mynahoken.document_kind k WHERE k.code = l.document),
+                CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                                ELSE '資格確認書の回収のお願い' END) AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, coalesce(q.document_kind, q.document::text) AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL
+           -- returned or withdrawn before the batch was sent: not printed
+           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; document is the kind (an insurer''s own kind of 資格確認書 from its outcome) and document_name its print name (mynahoken.document_kind); a recall notice returned or withdrawn before its batch was sent is left out; send_by is the last sending day of an お知らせ (empty for certificates: issuance_lifecycle.send_by has theirs): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_begin(p_as_of date, p_known_on date, p_late_days int,
+                                         p_chunk_size int, p_wait_seconds int)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+  src regclass;
+  got boolean := false;
+  waited int := 0;
+  holder int;
+  busy_run bigint;
+  old record;
+  run bigint;
+BEGIN
+  -- Arguments first: a bad one records no run.
+  IF p_as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'as_of must not be null');
+  END IF;
+  IF NOT (p_as_of BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'as_of must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF NOT (p_known_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'known_on must be null or a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_wait_seconds < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'wait_seconds must be zero or more');
+  END IF;
+  IF p_chunk_size IS NULL OR p_chunk_size < 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'chunk_size must be a positive integer');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+
+  -- A lock this session kept from a cancelled call is ours already.
+  IF mynahoken.issuance_lock_holder() = pg_backend_pid() THEN
+    got := true;
+  END IF;
+  WHILE NOT got LOOP
+    got := mynahoken.issuance_try_lock(k[1], k[2]);
+    EXIT WHEN got OR waited >= coalesce(p_wait_seconds, 0);
+    PERFORM pg_sleep(1);
+    waited := waited + 1;
+  END LOOP;
+  IF NOT got THEN
+    holder := mynahoken.issuance_lock_holder();
+    SELECT r.run_id INTO busy_run FROM mynahoken.issuance_run r
+     WHERE r.status = 'running' ORDER BY r.run_id DESC LIMIT 1;
+    INSERT INTO mynahoken.issuance_run (as_of, known_on, late_days, source, status, chunk_size,
+                                        finished_at, note)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'skipped', p_chunk_size, clock_timestamp(),
+            format('skipped: run %s (pid %s) was in progress', coalesce(busy_run::text, '?'),
+                   coalesce(holder::text, '?')));
+    RAISE WARNING 'issuance run skipped: another run is in progress'
+      USING DETAIL = format('Run %s holds the issuance lock (pid %s).', coalesce(busy_run::text, '?'),
+                            coalesce(holder::text, '?')),
+            HINT = 'Pass wait_seconds to wait for it, or let the next scheduled run catch up.';
+    RETURN NULL;
+  END IF;
+
+  -- Unfinished runs: take over the latest one when it plans the same thing,
+  -- supersede the others (the new run re-plans every member anyway).
+  FOR old IN
+    SELECT r.* FROM mynahoken.issuance_run r
+     WHERE r.status IN ('running', 'failed')
+     ORDER BY r.run_id DESC
+     FOR UPDATE
+  LOOP
+    IF run IS NULL AND old.as_of = p_as_of AND old.known_on IS NOT DISTINCT FROM p_known_on
+       AND old.late_days = p_late_days AND old.source = src::text THEN
+      run := old.run_id;
+      UPDATE mynahoken.issuance_run r
+         SET status = 'running', attempts = r.attempts + 1, pid = pg_backend_pid(),
+             attempt_started_at = clock_timestamp(), chunk_size = p_chunk_size,
+             note = format('taken over after %s', CASE WHEN old.status = 'failed'
+                                                       THEN 'a failure' ELSE 'an interruption' END)
+       WHERE r.run_id = old.run_id;
+    ELSE
+      UPDATE mynahoken.issuance_run r
+         SET status = 'superseded', note = 'superseded by a later run'
+       WHERE r.run_id = old.run_id;
+    END IF;
+  END LOOP;
+  IF run IS NULL THEN
+    -- the knowledge day its decisions are read as known on: known_on, or today
+    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size, knowledge_day)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size, coalesce(p_known_on, current_date))
+    RETURNING r.run_id INTO run;
+  END IF;
+  RETURN run;
+EXCEPTION WHEN OTHERS THEN
+  IF got THEN
+    PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+  END IF;
+  RAISE;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_begin(date, date, int, int, int) IS
+  'Internal: take the issuance lock (or log a skipped run and return NULL), then start a run or take over an unfinished one';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  m jsonb;
+  w daterange;
+  xcols text[];        -- the insurer's own fact columns of the source the rules read
+  xsrc text := '';
+  xsnap text := '';
+  xrow text := '';
+  xfacts text := '';
+  snapsrc text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+  -- Columns of the insurer's own member facts (rule_fact_add) the source
+  -- has: kept in the snapshot (as x_<column>), hashed with the other facts
+  -- and recorded with each planned certificate.
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c)
+     AND a.attname::text <> 'member_key';
+  SELECT coalesce(string_agg(format(', src.%I', x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', f.%I AS %I', x, 'x_' || x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', %L, {a}.%I', x, 'x_' || x), '' ORDER BY x), '')
+    INTO xrow, xsnap, xsrc, xfacts
+    FROM unnest(xcols) AS x;
+
+  -- The generation a decision is valid under: the legal calendar as known
+  -- for the run, the run's settings, the extension's version, and the last
+  -- day up to as_of on which a calendar value starts, ends or is reached
+  -- (a value's day, the day after it, a window's bounds and its end plus
+  -- late_days): crossing one may change any member's decision.
+  SELECT hashtext(concat_ws('|',
+           md5(string_agg(e.*::text, ',' ORDER BY e.parameter_id)),
+           count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
+           r.known_on, r.late_days, r.source,
+           (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           -- the rule versions of the decisions planned and the outcomes
+           -- (documents), and the last day up to as_of a version starts or ends
+           (SELECT md5(string_agg(concat_ws(':', v.version_id, v.status, v.valid, v.recorded_on), ',' ORDER BY v.version_id))
+              FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+             WHERE t.decision IN ('certificate_need', 'certificate_valid_until')),
+           (SELECT md5(string_agg(concat_ws(':', o.code, o.needs_certificate, o.document_kind), ',' ORDER BY o.code))
+              FROM mynahoken.rule_outcome o WHERE o.decision = 'certificate_need'),
+           (SELECT max(x.d) FROM mynahoken.rule_version v, unnest(ARRAY[lower(v.valid), upper(v.valid)]) AS x(d)
+             WHERE v.status = 'active' AND x.d <= r.as_of),
+           xcols,
+           (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
+                   unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
+                                lower(e2.value_range), upper(e2.value_range),
+                                upper(e2.value_range) + r.late_days]) AS x(d)
+             WHERE x.d <= r.as_of)))
+    INTO gen FROM mynahoken.legal_parameter_entry e;
+  -- The decisions, compiled from the active rule versions (the national
+  -- table and the insurer's exceptions, as mynahoken.rule_compile compiles
+  -- them) over the snapshot rows $3 to $4, not over the registered source:
+  -- the run decides the facts it hashed, and needs no compiled function.
+  snapsrc := format('(SELECT s.k AS member_key, CAST(s.ins AS pg_catalog.text) AS insurer_number, s.birth_date,'
+                    ' s.acquired_on, s.lost_on, s.employer, s.my_number_linked, s.myna_registered_on,'
+                    ' s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on,'
+                    ' s.certificate_valid_until%s FROM pg_temp.mh_iss_snap AS s'
+                    ' WHERE s.rn OPERATOR(pg_catalog.>=) $3 AND s.rn OPERATOR(pg_catalog.<=) $4 AND s.reject IS NULL)', xsrc);
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL,
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state
+  VALUES (gen, r.late_days,
+          mynahoken.rule_compile_query('certificate_need', 'member', snapsrc),
+          mynahoken.rule_compile_query('certificate_valid_until', 'member', snapsrc),
+          -- the facts recorded with a certificate, over the row {a}
+          'pg_catalog.jsonb_build_object(''insurer_number'', CAST({a}.ins AS pg_catalog.text), ''birth_date'', {a}.birth_date,'
+          ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
+          ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
+          ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
+          ' ''certificate_valid_until'', {a}.certificate_valid_until' || xfacts || ')');
+  -- One member on another day (a renewal decided for the day after the
+  -- certificate held ends): the scalar twins of the same decisions.
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_need(date, date, jsonb);
+  END IF;
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_until(date, date, jsonb);
+  END IF;
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_need', 'facts')));
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_date_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_valid_until', 'facts')));
+
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until%s), 0))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, xrow, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
+  -- The members to decide: every row of the source whose facts (a hash of
+  -- the row as read here) differ from those of its last decision, whose
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
+  -- decision functions refuse a row (contradictory dates as
+  -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
+  -- rule, is required of every member).  No order: a run taken over after a
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER () AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT f.k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(f.insurer_number)
+                        THEN f.insurer_number::mynahoken.insurer_number END AS ins,
+                   f.birth_date, f.acquired_on, f.lost_on, f.employer,
+                   coalesce(f.my_number_linked, false) AS my_number_linked,
+                   f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest%s
+              FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
+                           src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                           src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until%s,
+                           pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
+                             src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                             src.ecert_expires_on, src.certificate_requested_on,
+                             src.certificate_valid_until%s), 0) AS digest
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
+             WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, xsnap, xrow, xrow, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
+      INTO total_rows, total_digest
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key: which one a run decides, and which one a
+  -- run taken over after a kill decides, is arbitrary.  Refused, counted.
+  SELECT coalesce(sum(x.c - 1), 0) INTO looks
+    FROM (SELECT count(*) AS c FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL
+           GROUP BY s.k HAVING count(*) > 1) AS x;
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (10,000 of them) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Per category: the renewal settings (no lead time recorded: renewed once
+  -- the old one has expired).  The validity is a decision per member.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY,
+                                 lead_days int, request_renews boolean);
+  INSERT INTO pg_temp.mh_iss_cert (category)
+  SELECT x.category
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET lead_days = mynahoken.legal_value_int('certificate_renewal_lead_days', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET request_renews = mynahoken.legal_value_bool('certificate_request_renews', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+  END LOOP;
+  -- Bases of certificates per category, reason and day decided for, from
+  -- the explanation of the first member planned with them (issuance_plan_rows
+  -- fills it as it meets them).
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
+                                PRIMARY KEY (category, reason, day));
+
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';
+
+
+DROP FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint);
+CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
+               acquired_on date, issue_window date, valid_from date, valid_until date,
+               sending_window daterange, insurer_number mynahoken.insurer_number,
+               category mynahoken.insurer_category, employer text, basis_id bigint,
+               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
+               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  st record;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT * INTO st FROM pg_temp.mh_iss_state x;
+  -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows; the
+  -- compiled decisions read the same parameters.
+  RETURN QUERY EXECUTE format($q$
+  WITH d AS MATERIALIZED (
+    -- certificate_need and certificate_valid_until on as_of, from the rule
+    -- engine's compiled decisions (rule version and row of each); problem:
+    -- what makes the member undecidable (no document is planned for it)
+    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
+           o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
+           CASE WHEN e.outcome IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.gap)
+                WHEN o.needs_certificate AND (u.hit).value IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_valid_until', (u.hit).layer, (u.hit).table_name)
+                WHEN o.code IS NULL THEN 'certificate_need unknown_outcome' END AS problem,
+           coalesce(o.needs_certificate, false) AND (u.hit).value IS NOT NULL AS needed
+      FROM pg_temp.mh_iss_snap s
+      -- each field of the compiled hit is computed once (OFFSET 0): a field
+      -- read twice from the query pulled up would decide the member twice
+      JOIN (SELECT x.member_key, x.outcome, x.version_id, x.row_no,
+                   CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
+              FROM (%1$s) AS x OFFSET 0) AS e ON e.member_key = s.k
+      JOIN (%2$s) AS u ON u.member_key = s.k
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+     WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
+  ), h AS MATERIALIZED (
+    -- The certificate the member holds for this 資格: the source's, or the
+    -- latest planned (looked up only when one is needed).
+    SELECT d.*, c.lead_days, c.request_renews,
+           greatest(d.certificate_valid_until, q.held) AS held
+      FROM d
+      JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+      LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
+                          WHERE d.needed
+                            AND x.member_key = d.k AND x.document = 'certificate'
+                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn') AS q ON true
+  ), rw AS MATERIALIZED (
+    -- Renewal: a held certificate ending within the lead time is followed by
+    -- one valid from the day after, for the need on that day (the scalar
+    -- twins of the same decisions); a certificate issued on application is
+    -- renewed only where certificate_request_renews.
+    SELECT h.*, (x.hit).outcome AS renew_need, x.hit AS renew_hit, ro.document_kind AS renew_kind,
+           CASE WHEN ro.needs_certificate
+                 AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(h.request_renews, true)
+                          AND h.certificate_requested_on <= h.held)
+                THEN pg_temp.mh_iss_until(h.held + 1, $2, x.facts) END AS renew_until_hit
+      FROM h
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.held >= $1 AND $1 > h.held - h.lead_days THEN %3$s END AS facts) AS f
+      CROSS JOIN LATERAL (SELECT f.facts, CASE WHEN f.facts IS NOT NULL
+                                               THEN pg_temp.mh_iss_need(h.held + 1, $2, f.facts) END AS hit) AS x
+      LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = 'certificate_need' AND ro.code = (x.hit).outcome
+  ), n AS MATERIALIZED (
+    SELECT y.*,
+           -- the last valid day of the certificate the member holds once this range is planned
+           CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
+      FROM (SELECT rw.*, (rw.renew_until_hit).value AS renew_until, ntc.win, ntc.rule,
+                   ntc.basis_id AS notice_basis, st.late_days,
+                   rw.needed AND (rw.held IS NULL OR rw.held < $1) AS new_cert
+              FROM rw
+              CROSS JOIN pg_temp.mh_iss_state st
+              -- only for a member with its My Number linked: whether the window of an
+              -- unlinked member's day is known depends on the other members decided
+              LEFT JOIN pg_temp.mh_iss_notice ntc ON rw.my_number_linked AND ntc.category = rw.category
+                                                  AND ntc.acquired_on = rw.acquired_on
+           ) AS y
+  )
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds
+  -- one valid on as_of; its kind is the outcome's (NULL: the national one).
+  -- The input: the rule version and row of each decision and the facts read.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
+         n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
+         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
+   WHERE n.new_cert
+  UNION ALL
+  -- Renewal of the held 資格確認書.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
+         n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
+         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
+   WHERE n.renew_until IS NOT NULL
+  UNION ALL
+  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
+  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
+  SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
+         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
+         NULL::boolean, NULL::jsonb, NULL::text
+    FROM n
+   WHERE n.win IS NOT NULL AND n.my_number_linked
+     AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
+  UNION ALL
+  -- The member: the first day after as_of on which its decision can change
+  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
+  -- the certificate it holds, its notice window opening or closing), or
+  -- infinity; reason 'certificate_held' when the certificate it needs is
+  -- held already, 'undecidable' (input: the problem) when a decision has no
+  -- answer for it.  Age counts only on calendar days (the 後期 age rule
+  -- measures it on late_elderly_age_rule_from), which change the generation.
+  SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
+         CASE WHEN n.problem IS NOT NULL THEN 'undecidable'
+              WHEN n.needed AND NOT n.new_cert AND n.renew_until IS NULL THEN 'certificate_held' END,
+         n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
+         n.employer, NULL::bigint, n.digest,
+         coalesce(least(
+           CASE WHEN n.acquired_on > $1 THEN n.acquired_on END,
+           CASE WHEN n.lost_on > $1 THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > $1 THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > $1 THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > $1 THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > $1 THEN n.ecert_expires_on
+                WHEN n.ecert_expires_on IS NOT NULL
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, $2) + 1,
+                                     $1), $1) END,
+           CASE WHEN n.until >= $1 THEN CASE WHEN n.until - n.lead_days >= $1 THEN n.until + 1 - n.lead_days
+                                                  ELSE n.until + 1 END END,
+           CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + n.late_days > $1 THEN upper(n.win) + n.late_days END), 'infinity'),
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
+         n.problem
+    FROM n
+  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'h'), replace(st.facts_sql, '{a}', 'n'))
+  USING p_as_of, p_known_on, p_lo, p_hi;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+  gen int;
+  bases_added boolean := false;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
+          FROM fresh x
+        ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+        RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
+      ), kept AS (
+        -- what each certificate was decided with: rule versions and rows, facts
+        INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
+                                              validity_version_id, validity_row_no, capped, facts)
+        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+               x.capped, x.facts
+          FROM ins i
+          JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
+                      AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
+         WHERE x.facts IS NOT NULL
+      ), refused AS (
+        -- members a decision has no answer for: no document, the problem logged
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        SELECT p_run, x.member_key, x.problem FROM cand x
+         WHERE x.document IS NULL AND x.reason = 'undecidable'
+        ON CONFLICT DO NOTHING
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held'),
+                   (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'undecidable')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with their input in issuance_input), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_chunk(p_run bigint, p_lo bigint, p_hi bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  res bigint[];
+  one bigint[];
+  bad_insurer bigint;
+  bad_other bigint;
+  i bigint;
+  k text;
+  gen int;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  -- Skipped rows: recorded once per version of their facts (the member
+  -- state keeps them from the next runs until the row changes).
+  WITH rej AS (
+    INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+    SELECT p_run, s.k, s.reject FROM pg_temp.mh_iss_snap s
+     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+    ON CONFLICT DO NOTHING
+  )
+  INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+  SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
+   WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NOT NULL AND s.k IS NOT NULL
+  ON CONFLICT (member_key) DO UPDATE
+     SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+         generation = excluded.generation, run_id = excluded.run_id;
+  SELECT count(*) FILTER (WHERE s.reject = 'invalid_insurer_number'),
+         count(*) FILTER (WHERE s.reject <> 'invalid_insurer_number')
+    INTO bad_insurer, bad_other
+    FROM pg_temp.mh_iss_snap s WHERE s.rn BETWEEN p_lo AND p_hi;
+
+  BEGIN
+    res := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, p_lo, p_hi);
+  EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+    -- Some member's facts were refused: plan row by row, record the refusals.
+    res := ARRAY[0, 0, 0, 0]::bigint[];
+    FOR i, k IN SELECT s.rn, s.k FROM pg_temp.mh_iss_snap s
+                 WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL ORDER BY s.rn LOOP
+      BEGIN
+        one := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, i, i);
+        res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3], res[4] + one[4]];
+      EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT s.k, s.digest, r.as_of, 'infinity', gen, p_run FROM pg_temp.mh_iss_snap s
+         WHERE s.rn = i
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id;
+        bad_other := bad_other + 1;
+      END;
+    END LOOP;
+  END;
+
+  UPDATE mynahoken.issuance_run x
+     SET members_done = x.members_done + (p_hi - p_lo + 1),
+         chunks = x.chunks + 1,
+         -- The last key of the chunk that does not read as a My Number
+         -- (for the operator: a run taken over skips the members its
+         -- committed chunks decided by their recorded state).
+         last_key = coalesce((SELECT s.k FROM pg_temp.mh_iss_snap s
+                               WHERE s.rn BETWEEN p_lo AND p_hi
+                                 AND NOT coalesce(mynahoken.mynumber_is_valid(s.k), false)
+                               ORDER BY s.rn DESC LIMIT 1), x.last_key),
+         certificates = x.certificates + res[1],
+         notices = x.notices + res[2],
+         already_planned = x.already_planned + res[3],
+         rejected_invalid_insurer = x.rejected_invalid_insurer + bad_insurer,
+         rejected_other = x.rejected_other + bad_other + res[4]
+   WHERE x.run_id = p_run;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_chunk(bigint, bigint, bigint) IS
+  'Internal: plan one chunk of the snapshot and record progress in the run row; returns the error or NULL';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_end(p_run bigint, p_error text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+BEGIN
+  IF p_error IS NULL THEN
+    UPDATE mynahoken.issuance_run x SET status = 'finished', finished_at = clock_timestamp(), error = NULL
+     WHERE x.run_id = p_run;
+  ELSE
+    UPDATE mynahoken.issuance_run x SET status = 'failed', error = p_error
+     WHERE x.run_id = p_run;
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+    DROP FUNCTION IF EXISTS pg_temp.mh_iss_need(date, date, jsonb), pg_temp.mh_iss_until(date, date, jsonb);
+  END IF;
+  PERFORM mynahoken.issuance_unlock(k[1], k[2]);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_end(bigint, text) IS
+  'Internal: mark a run finished (or failed with its error), drop its temporary tables and release the issuance lock';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_review_run(p_on date, p_all boolean, p_employer text,
+                                              p_late_days integer, p_certificate_send_days integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  src regclass;
+  rid bigint;
+  n bigint;
+  dup bigint;
+  safe boolean := false;
+  xcols text[];
+BEGIN
+  IF p_on IS NULL OR NOT (p_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'the hand-off day must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF p_certificate_send_days IS NULL OR p_certificate_send_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'certificate_send_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  -- One re-check at a time, to the end of the transaction: two hand-offs
+  -- of one employer would otherwise both batch its documents.
+  PERFORM pg_advisory_xact_lock((mynahoken.issuance_lock_key())[1], 13);
+  INSERT INTO mynahoken.issuance_review AS r (on_day, scope, employer, late_days, certificate_send_days)
+  VALUES (p_on, CASE WHEN p_all THEN 'all' WHEN p_employer IS NULL THEN 'direct_mail' ELSE 'employer' END,
+          CASE WHEN NOT p_all THEN p_employer END, p_late_days, p_certificate_send_days)
+  RETURNING r.review_id INTO rid;
+
+  -- The documents of the scope, and the sent certificates still valid that
+  -- a recall could concern; then their members, read once from the source.
+  DROP TABLE IF EXISTS pg_temp.mh_life_docs, pg_temp.mh_life_members, pg_temp.mh_life_need;
+  CREATE TEMP TABLE mh_life_docs ON COMMIT DROP AS
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, q.status
+    FROM mynahoken.issuance_queue q
+   WHERE (q.status = 'planned'
+          OR (q.status = 'sent' AND q.document = 'certificate' AND q.valid_until >= p_on
+              AND NOT EXISTS (SELECT FROM mynahoken.issuance_recall c WHERE c.certificate_id = q.queue_id)))
+     AND (p_all OR (p_employer IS NULL AND q.employer IS NULL) OR q.employer = p_employer);
+  INSERT INTO pg_temp.mh_life_docs
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, 'recall'
+    FROM mynahoken.issuance_recall c JOIN mynahoken.issuance_queue q ON q.queue_id = c.certificate_id
+   WHERE c.status = 'planned'
+     AND (p_all OR (p_employer IS NULL AND c.employer IS NULL) OR c.employer = p_employer);
+  -- the insurer's own fact columns the rules may read (as in issuance_prepare)
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c);
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_members ON COMMIT DROP AS
+    SELECT src.member_key::text AS k,
+           CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                THEN mynahoken.category(src.insurer_number::text::mynahoken.insurer_number) END AS category,
+           src.birth_date, src.acquired_on, src.lost_on, coalesce(src.my_number_linked, false) AS linked,
+           src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+           src.insurer_number::text AS insurer_number, src.certificate_valid_until%s
+      FROM %s AS src
+     WHERE src.member_key::text IN (SELECT d.member_key FROM pg_temp.mh_life_docs d)
+  $q$, (SELECT coalesce(string_agg(format(', src.%I AS %I', x, 'x_' || x), '' ORDER BY x), '') FROM unnest(xcols) AS x), src);
+  SELECT count(*) - count(DISTINCT m.k) INTO dup FROM pg_temp.mh_life_members m;
+  IF dup > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), dup),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  CREATE INDEX ON pg_temp.mh_life_members (k);
+  CREATE INDEX ON pg_temp.mh_life_docs (queue_id);
+  -- certificate_need on the day, as plan_issuance decides it: the rule
+  -- engine's compiled decision over these members (an outcome of the
+  -- insurer's own that needs no certificate counts as not_needed; a member
+  -- it cannot decide as refused)
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_need ON COMMIT DROP AS
+    SELECT e.member_key AS k,
+           CASE WHEN e.outcome IS NULL THEN 'refused'
+                WHEN o.statutory THEN e.outcome
+                WHEN o.needs_certificate THEN e.outcome
+                ELSE 'not_needed' END AS need
+      FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+  $q$, mynahoken.rule_compile_query('certificate_need', 'member',
+         format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on,'
+                ' l.linked AS my_number_linked, l.myna_registered_on, l.myna_withdrawn_on, l.ecert_expires_on,'
+                ' l.certificate_requested_on, l.certificate_valid_until%s FROM pg_temp.mh_life_members AS l)',
+                (SELECT coalesce(string_agg(format(', l.%I AS %I', 'x_' || x, x), '' ORDER BY x), '') FROM unnest(xcols) AS x))))
+    USING p_on, NULL::date;
+  CREATE INDEX ON pg_temp.mh_life_need (k);
+  ANALYZE pg_temp.mh_life_docs, pg_temp.mh_life_members;
+
+  -- Planned documents: the first reason that applies withdraws it.  The
+  -- decision (certificate_need) is computed set-based; a member whose facts
+  -- it refuses makes the statement fail, and it is redone row by row.
+  LOOP
+    BEGIN
+      WITH v AS (
+        SELECT d.queue_id, f.fixed, y.reason, y.need, m.category, newer.queue_id AS newer_id,
+               d.as_of, d.acquired_on, d.valid_until, d.document, d.valid_from, d.sending_window,
+               m.acquired_on AS member_acquired_on, m.lost_on AS member_lost_on
+          FROM pg_temp.mh_life_docs d
+          LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+          LEFT JOIN LATERAL (
+            SELECT q2.queue_id FROM mynahoken.issuance_queue q2
+             WHERE q2.member_key = d.member_key AND q2.document = d.document AND q2.status <> 'withdrawn'
+               AND (q2.acquired_on, q2.issue_window, q2.queue_id) > (d.acquired_on, d.issue_window, d.queue_id)
+             ORDER BY q2.acquired_on DESC, q2.issue_window DESC, q2.queue_id DESC LIMIT 1) AS newer ON true
+          CROSS JOIN LATERAL (
+            SELECT CASE
+                     WHEN m.k IS NULL THEN 'member_missing'
+                     WHEN m.category IS NULL THEN 'invalid_insurer_number'
+                     WHEN m.acquired_on IS NULL OR m.birth_date IS NULL THEN 'member_facts_missing'
+                     WHEN mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on, NULL, NULL) IS NOT NULL
+                       THEN 'member_facts_conflict'
+                     WHEN m.lost_on <= greatest(p_on, d.as_of) THEN 'lost_eligibility'
+                     WHEN m.acquired_on <> d.acquired_on THEN 'acquisition_changed'
+                     WHEN d.document = 'certificate' AND d.valid_until < p_on THEN 'validity_ended'
+                     WHEN newer.queue_id IS NOT NULL THEN 'superseded'
+                     WHEN d.document = 'notice' AND upper(d.sending_window) - 1 + p_late_days < p_on THEN 'send_by_passed'
+                   END AS fixed) AS f
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN f.fixed IS NULL AND d.as_of <= p_on
+                        THEN (SELECT ln.need FROM pg_temp.mh_life_need ln WHERE ln.k = d.member_key)
+                        WHEN f.fixed IS NULL AND NOT safe
+                        THEN mynahoken.certificate_need(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)::text
+                        WHEN f.fixed IS NULL
+                        THEN mynahoken.issuance_need_safe(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)
+                   END AS need) AS x
+          CROSS JOIN LATERAL (
+            SELECT coalesce(f.fixed, mynahoken.issuance_ground(d.document, d.reason, x.need, m.linked,
+                                                               m.myna_registered_on, m.certificate_requested_on)) AS reason,
+                   x.need) AS y
+         WHERE d.status = 'planned'
+      )
+      UPDATE mynahoken.issuance_queue q
+         SET status = 'withdrawn', withdrawn_on = p_on, withdrawn_at = clock_timestamp(),
+             withdrawn_reason = v.reason, review_id = rid,
+             withdrawn_explanation = jsonb_strip_nulls(jsonb_build_object(
+               'rule', v.reason, 'checked_on', p_on, 'decided_for', greatest(p_on, v.as_of),
+               'category', v.category, 'certificate_need', v.need,
+               'planned_for', v.as_of, 'planned_acquired_on', v.acquired_on,
+               'member_acquired_on', v.member_acquired_on, 'member_lost_on', v.member_lost_on,
+               'superseded_by', CASE WHEN v.fixed = 'superseded' THEN v.newer_id END,
+               'valid_until', v.valid_until,
+               'send_by', mynahoken.issuance_send_by(v.document, v.valid_from, v.sending_window, p_certificate_send_days),
+               'late_days', CASE WHEN v.fixed = 'send_by_passed' THEN p_late_days END,
+               'explanation', CASE WHEN v.need IS NOT NULL AND v.need <> 'refused' THEN 'issuance_review.explanations' END))
+        FROM v
+       WHERE q.queue_id = v.queue_id AND v.reason IS NOT NULL;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      EXIT;
+    EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+      IF safe THEN
+        RAISE;
+      END IF;
+      safe := true;
+    END;
+  END LOOP;
+  -- The decision's explanation (rules, parameters with their sources), once
+  -- per category, document and reason, from the first member withdrawn so:
+  -- explain_certificate_need costs milliseconds; explain_issuance gives any
+  -- member's own.
+  UPDATE mynahoken.issuance_review r
+     SET explanations = (
+       SELECT coalesce(jsonb_object_agg(e.category || '/' || e.document || '/' || e.reason,
+                mynahoken.issuance_merge_explanations(
+                  mynahoken.explain_certificate_need(m.category, greatest(p_on, e.as_of), m.birth_date, m.acquired_on,
+                    m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                    m.certificate_requested_on))), '{}')
+         FROM (SELECT DISTINCT ON (q.category, q.document, q.withdrawn_reason)
+                      q.category::text AS category, q.document::text AS document, q.withdrawn_reason AS reason,
+                      q.member_key, q.as_of
+                 FROM mynahoken.issuance_queue q
+                WHERE q.review_id = rid AND q.status = 'withdrawn'
+                  AND q.withdrawn_explanation ? 'certificate_need'
+                  AND q.withdrawn_explanation->>'certificate_need' <> 'refused'
+                ORDER BY q.category, q.document, q.withdrawn_reason, q.queue_id) AS e
+         JOIN pg_temp.mh_life_members m ON m.k = e.member_key)
+   WHERE r.review_id = rid;
+  UPDATE mynahoken.issuance_review r
+     SET checked = (SELECT count(*) FROM pg_temp.mh_life_docs d WHERE d.status = 'planned'), withdrawn = n
+   WHERE r.review_id = rid;
+
+  -- Recall notices planned earlier whose ground has gone before they left.
+  UPDATE mynahoken.issuance_recall c
+     SET status = 'withdrawn', closed_on = p_on,
+         closed_reason = CASE WHEN c.valid_until < p_on THEN 'validity_ended' ELSE 'eligible_again' END
+    FROM pg_temp.mh_life_docs d LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'recall' AND c.certificate_id = d.queue_id
+     AND (c.valid_until < p_on OR (m.k IS NOT NULL AND (m.lost_on IS NULL OR m.lost_on > p_on)));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_withdrawn = n WHERE r.review_id = rid;
+
+  -- Recall notices: a sent certificate still valid after its holder lost
+  -- eligibility (for the 資格 it was issued for).
+  INSERT INTO mynahoken.issuance_recall AS c
+         (certificate_id, member_key, employer, insurer_number, lost_on, valid_until, planned_on, review_id,
+          explanation)
+  SELECT q.queue_id, q.member_key, q.employer, q.insurer_number, m.lost_on, q.valid_until, p_on, rid,
+         mynahoken.issuance_recall_basis()
+           || jsonb_build_object('lost_on', m.lost_on, 'valid_until', q.valid_until, 'checked_on', p_on)
+    FROM pg_temp.mh_life_docs d
+    JOIN mynahoken.issuance_queue q ON q.queue_id = d.queue_id
+    JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'sent' AND m.lost_on <= p_on AND m.lost_on <= q.valid_until
+     AND m.acquired_on = q.acquired_on AND m.lost_on > q.acquired_on
+   ORDER BY q.queue_id
+  ON CONFLICT (certificate_id) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_planned = n WHERE r.review_id = rid;
+  -- pg_temp.mh_life_docs stays to the end of the transaction: the batches
+  -- take only the documents this re-check saw.
+  DROP TABLE pg_temp.mh_life_members, pg_temp.mh_life_need;
+  RETURN rid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_review_run(date, boolean, text, integer, integer) IS
+  'Internal: re-check on a day the planned documents of all employers (p_all) or of one (NULL: direct mail), withdraw those whose ground has gone, withdraw or plan recall notices; returns the issuance_review id';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_rows_tried(p_version bigint, p_day date, p_known_on date, p_facts jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  is_date boolean;
+  r record;
+  scope text;
+  truth boolean[];
+  val date;
+  fact_values jsonb;
+  first_fail int;
+  out jsonb := '[]';
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = p_version;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = t.decision;
+  -- the facts the version reads, as the compiled decision computes them
+  EXECUTE format('SELECT pg_catalog.jsonb_build_object(%s) FROM (SELECT $3 AS j) AS m',
+                 (SELECT string_agg(format('%L, %s', c, mynahoken.rule_fact_sql(c, 'facts')), ', ' ORDER BY i)
+                    FROM unnest(v.columns) WITH ORDINALITY AS u(c, i)))
+    INTO fact_values USING p_day, p_known_on, p_facts;
+  FOR r IN SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = p_version ORDER BY rr.row_no LOOP
+    -- a param() is read for the row's one category, else the table's scope
+    scope := CASE WHEN t.layer = 'national' AND array_position(v.columns, 'category') IS NOT NULL
+                   AND r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                   AND btrim(r.cells[array_position(v.columns, 'category')]) <> 'null'
+                  THEN btrim(r.cells[array_position(v.columns, 'category')])
+                  ELSE mynahoken.rule_table_scope(t.applies_to) END;
+    EXECUTE format('SELECT CAST(ARRAY[%s] AS pg_catalog.bool[]), %s FROM (SELECT $3 AS j) AS m',
+                   (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, 'facts'), ', ' ORDER BY i)
+                      FROM generate_subscripts(v.columns, 1) AS i),
+                   CASE WHEN is_date THEN mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), 'facts')
+                        ELSE 'CAST(NULL AS pg_catalog.date)' END)
+      INTO truth, val USING p_day, p_known_on, p_facts;
+    SELECT min(i) INTO first_fail FROM generate_subscripts(truth, 1) AS i WHERE truth[i] IS NOT TRUE;
+    out := out || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+      'row_no', r.row_no,
+      'matched', first_fail IS NULL,
+      'outcome', CASE WHEN NOT is_date THEN r.outcome END,
+      'value', val,
+      'label', r.label,
+      'first_failing', CASE WHEN first_fail IS NOT NULL THEN jsonb_build_object(
+                         'fact', v.columns[first_fail], 'cell', r.cells[first_fail],
+                         'value', fact_values -> v.columns[first_fail]) END)));
+  END LOOP;
+  RETURN jsonb_build_object('facts_read', fact_values, 'rows', out);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_rows_tried(bigint, date, date, jsonb) IS
+  'Internal: the rows of rule version p_version tried on recorded member facts (jsonb, member-source columns) for decision day p_day as known on p_known_on: {facts_read, rows: [{row_no, matched, outcome or value, label, first_failing: {fact, cell, value}}]}, by the compiler''s own cell predicates; NULL for an unknown version';
+
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_explain_document(queue_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  q mynahoken.issuance_queue;
+  run mynahoken.issuance_run;
+  inp mynahoken.issuance_input;
+  parts jsonb := '{}';
+  dec text;
+  hit jsonb;
+  ver jsonb;
+BEGIN
+  SELECT * INTO q FROM mynahoken.issuance_queue x WHERE x.queue_id = issuance_explain_document.queue_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'planned document not found',
+      detail => 'No row of mynahoken.issuance_queue has the given queue_id.');
+  END IF;
+  SELECT * INTO run FROM mynahoken.issuance_run x WHERE x.run_id = q.run_id;
+  SELECT * INTO inp FROM mynahoken.issuance_input x WHERE x.queue_id = q.queue_id;
+  IF inp.queue_id IS NOT NULL THEN
+    FOREACH dec IN ARRAY ARRAY['certificate_need', 'certificate_valid_until'] LOOP
+      -- the hit as recorded: the outcome and validity are the document's
+      hit := jsonb_build_object(
+        'version_id', CASE dec WHEN 'certificate_need' THEN inp.need_version_id ELSE inp.validity_version_id END,
+        'row_no', CASE dec WHEN 'certificate_need' THEN inp.need_row_no ELSE inp.validity_row_no END);
+      hit := hit || jsonb_build_object(
+        'table_name', (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)),
+        'layer', coalesce((SELECT t.layer FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+                            WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint)), 'national'))
+        || CASE dec WHEN 'certificate_need' THEN jsonb_build_object('outcome', q.reason)
+                    ELSE jsonb_build_object('value', q.valid_until, 'capped', inp.capped) END;
+      SELECT jsonb_build_object('version_id', v.version_id, 'table_name', v.table_name, 'layer', t.layer,
+                                'valid', mynahoken.daterange_iso(v.valid), 'source', v.source,
+                                'recorded_on', v.recorded_on, 'recorded_at', v.recorded_at,
+                                'author', v.author, 'approved_by', v.approved_by, 'activated_at', v.activated_at,
+                                'status_now', v.status)
+        INTO ver
+        FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+       WHERE v.version_id = CAST(hit ->> 'version_id' AS bigint);
+      parts := parts || jsonb_build_object(dec, jsonb_strip_nulls(jsonb_build_object(
+        'hit', hit,
+        'version', ver,
+        'tried', mynahoken.issuance_rows_tried(CAST(hit ->> 'version_id' AS bigint), inp.decided_on,
+                                               run.knowledge_day, inp.facts))));
+    END LOOP;
+  END IF;
+  RETURN jsonb_strip_nulls(jsonb_build_object(
+    'queue_id', q.queue_id,
+    'document', q.document,
+    'document_kind', coalesce(q.document_kind, q.document::text),
+    'print_name', (SELECT k.print_name FROM mynahoken.document_kind k
+                    WHERE k.code = coalesce(q.document_kind, q.document::text)),
+    'reason', q.reason,
+    'valid_from', q.valid_from,
+    'valid_until', q.valid_until,
+    'status', q.status,
+    'run', jsonb_build_object('run_id', run.run_id, 'as_of', run.as_of, 'known_on', run.known_on,
+                              'knowledge_day', run.knowledge_day, 'as_recorded_at', run.started_at),
+    'decided_on', inp.decided_on,
+    'facts', inp.facts,
+    'basis', (SELECT jsonb_build_object('rules', b.rules, 'parameters', b.parameters)
+                FROM mynahoken.issuance_basis b WHERE b.basis_id = q.basis_id))
+    || parts);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_explain_document(bigint) IS
+  'Why a planned document was planned, rebuilt from what its run recorded (never from today''s member row): kind and print name, the run''s as_of, knowledge day and start (as_recorded_at), the member facts read, and per decision (certificate_need, certificate_valid_until) the hit, the rule version with its source, recorded_on, recorded_at and approver, and every row of that version tried on the recorded facts as known on the knowledge day; raises P0002 for an unknown queue_id';
+

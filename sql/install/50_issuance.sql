@@ -148,7 +148,9 @@ CREATE TABLE mynahoken.issuance_run (
   note          text,
   generation    int,       -- legal calendar generation the run decided under (issuance_member_state)
   source_rows   bigint,    -- rows of the source with a member key, as the members' states now stand
-  source_digest numeric    -- sum of their fact hashes; with source_rows, lets a rerun of the day find nothing changed in one scan
+  source_digest numeric,   -- sum of their fact hashes; with source_rows, lets a rerun of the day find nothing changed in one scan
+  -- Issue 11 (added at the end: 0.1 shipped the table)
+  knowledge_day date       -- the knowledge day the run read rules and calendar as known on (known_on, or the day it started)
 );
 COMMENT ON TABLE mynahoken.issuance_run IS
   'Run log of plan_issuance: one row per run (a run taken over after a crash keeps its row and counts attempts); finished_at is set only at the end';
@@ -220,6 +222,8 @@ CREATE TABLE mynahoken.issuance_queue (
   withdrawn_reason text,          -- reason code: lost_eligibility, myna_registered, application_withdrawn, ...
   withdrawn_explanation jsonb,    -- the decision's explanation (rules, parameters, sources) or the facts
   review_id      bigint,          -- the re-check (issuance_review) that withdrew it or handed it off
+  -- Issue 11, rule engine (added at the end: 0.1 shipped the table)
+  document_kind  text,            -- the insurer's own kind (mynahoken.document_kind) from the outcome; NULL: document's
   CONSTRAINT issuance_queue_once UNIQUE (member_key, document, acquired_on, issue_window),
   CHECK ((document = 'certificate') = (valid_until IS NOT NULL)),
   CHECK ((document = 'notice') = (sending_window IS NOT NULL)),

@@ -189,8 +189,9 @@ BEGIN
     END IF;
   END LOOP;
   IF run IS NULL THEN
-    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size)
-    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size)
+    -- the knowledge day its decisions are read as known on: known_on, or today
+    INSERT INTO mynahoken.issuance_run AS r (as_of, known_on, late_days, source, status, chunk_size, knowledge_day)
+    VALUES (p_as_of, p_known_on, p_late_days, src::text, 'running', p_chunk_size, coalesce(p_known_on, current_date))
     RETURNING r.run_id INTO run;
   END IF;
   RETURN run;
@@ -232,6 +233,12 @@ DECLARE
   e jsonb;
   m jsonb;
   w daterange;
+  xcols text[];        -- the insurer's own fact columns of the source the rules read
+  xsrc text := '';
+  xsnap text := '';
+  xrow text := '';
+  xfacts text := '';
+  snapsrc text;
 BEGIN
   SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
   src := r.source::regclass;
@@ -243,6 +250,21 @@ BEGIN
   IF pg_my_temp_schema() <> 0 THEN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
   END IF;
+  -- Columns of the insurer's own member facts (rule_fact_add) the source
+  -- has: kept in the snapshot (as x_<column>), hashed with the other facts
+  -- and recorded with each planned certificate.
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c)
+     AND a.attname::text <> 'member_key';
+  SELECT coalesce(string_agg(format(', src.%I', x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', f.%I AS %I', x, 'x_' || x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', %L, {a}.%I', x, 'x_' || x), '' ORDER BY x), '')
+    INTO xrow, xsnap, xsrc, xfacts
+    FROM unnest(xcols) AS x;
 
   -- The generation a decision is valid under: the legal calendar as known
   -- for the run, the run's settings, the extension's version, and the last
@@ -254,14 +276,57 @@ BEGIN
            count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
            r.known_on, r.late_days, r.source,
            (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           -- the rule versions of the decisions planned and the outcomes
+           -- (documents), and the last day up to as_of a version starts or ends
+           (SELECT md5(string_agg(concat_ws(':', v.version_id, v.status, v.valid, v.recorded_on), ',' ORDER BY v.version_id))
+              FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+             WHERE t.decision IN ('certificate_need', 'certificate_valid_until')),
+           (SELECT md5(string_agg(concat_ws(':', o.code, o.needs_certificate, o.document_kind), ',' ORDER BY o.code))
+              FROM mynahoken.rule_outcome o WHERE o.decision = 'certificate_need'),
+           (SELECT max(x.d) FROM mynahoken.rule_version v, unnest(ARRAY[lower(v.valid), upper(v.valid)]) AS x(d)
+             WHERE v.status = 'active' AND x.d <= r.as_of),
+           xcols,
            (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
                    unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
                                 lower(e2.value_range), upper(e2.value_range),
                                 upper(e2.value_range) + r.late_days]) AS x(d)
              WHERE x.d <= r.as_of)))
     INTO gen FROM mynahoken.legal_parameter_entry e;
-  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL);
-  INSERT INTO pg_temp.mh_iss_state VALUES (gen, r.late_days);
+  -- The decisions, compiled from the active rule versions (the national
+  -- table and the insurer's exceptions, as mynahoken.rule_compile compiles
+  -- them) over the snapshot rows $3 to $4, not over the registered source:
+  -- the run decides the facts it hashed, and needs no compiled function.
+  snapsrc := format('(SELECT s.k AS member_key, CAST(s.ins AS pg_catalog.text) AS insurer_number, s.birth_date,'
+                    ' s.acquired_on, s.lost_on, s.employer, s.my_number_linked, s.myna_registered_on,'
+                    ' s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on,'
+                    ' s.certificate_valid_until%s FROM pg_temp.mh_iss_snap AS s'
+                    ' WHERE s.rn OPERATOR(pg_catalog.>=) $3 AND s.rn OPERATOR(pg_catalog.<=) $4 AND s.reject IS NULL)', xsrc);
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL,
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state
+  VALUES (gen, r.late_days,
+          mynahoken.rule_compile_query('certificate_need', 'member', snapsrc),
+          mynahoken.rule_compile_query('certificate_valid_until', 'member', snapsrc),
+          -- the facts recorded with a certificate, over the row {a}
+          'pg_catalog.jsonb_build_object(''insurer_number'', CAST({a}.ins AS pg_catalog.text), ''birth_date'', {a}.birth_date,'
+          ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
+          ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
+          ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
+          ' ''certificate_valid_until'', {a}.certificate_valid_until' || xfacts || ')');
+  -- One member on another day (a renewal decided for the day after the
+  -- certificate held ends): the scalar twins of the same decisions.
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_need(date, date, jsonb);
+  END IF;
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_until(date, date, jsonb);
+  END IF;
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_need', 'facts')));
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_date_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_valid_until', 'facts')));
 
   -- A rerun of a day already planned (the last finished run planned the
   -- same day under the same generation): when the source's rows with a key
@@ -276,9 +341,9 @@ BEGIN
       SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
                src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
                src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
-               src.certificate_valid_until), 0))
+               src.certificate_valid_until%s), 0))
         FROM %s AS src WHERE src.member_key IS NOT NULL
-    $q$, src) INTO total_rows, total_digest;
+    $q$, xrow, src) INTO total_rows, total_digest;
     same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
   END IF;
 
@@ -307,22 +372,22 @@ BEGIN
                    f.birth_date, f.acquired_on, f.lost_on, f.employer,
                    coalesce(f.my_number_linked, false) AS my_number_linked,
                    f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
-                   f.certificate_requested_on, f.certificate_valid_until, f.digest
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest%s
               FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
                            src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
                            src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
-                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until%s,
                            pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
                              src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
                              src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
                              src.ecert_expires_on, src.certificate_requested_on,
-                             src.certificate_valid_until), 0) AS digest
+                             src.certificate_valid_until%s), 0) AS digest
                       FROM %s AS src
                      WHERE NOT $3) AS f
              WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
                                 WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
                                   AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
-  $q$, src) USING gen, r.as_of, same_day;
+  $q$, xsnap, xrow, xrow, src) USING gen, r.as_of, same_day;
 
   -- What the source will look like to the next rerun of the day: scanned
   -- above, or the last run's figures moved by the members decided now (a
@@ -371,12 +436,12 @@ BEGIN
   UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
    WHERE x.run_id = p_run;
 
-  -- Per category: validity of a 資格確認書 issued on as_of, and the renewal
-  -- settings (no lead time recorded: renewed once the old one has expired).
-  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY, valid_until date,
+  -- Per category: the renewal settings (no lead time recorded: renewed once
+  -- the old one has expired).  The validity is a decision per member.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY,
                                  lead_days int, request_renews boolean);
-  INSERT INTO pg_temp.mh_iss_cert (category, valid_until)
-  SELECT x.category, mynahoken.certificate_valid_until(x.category, r.as_of, r.known_on)
+  INSERT INTO pg_temp.mh_iss_cert (category)
+  SELECT x.category
     FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
   FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
     BEGIN
@@ -490,59 +555,78 @@ RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document,
                acquired_on date, issue_window date, valid_from date, valid_until date,
                sending_window daterange, insurer_number mynahoken.insurer_number,
                category mynahoken.insurer_category, employer text, basis_id bigint,
-               digest bigint, next_change date)
+               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
+               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
+DECLARE
+  st record;
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
       hint => 'CALL mynahoken.plan_issuance() plans the documents.');
   END IF;
-  RETURN QUERY
+  SELECT * INTO st FROM pg_temp.mh_iss_state x;
+  -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows; the
+  -- compiled decisions read the same parameters.
+  RETURN QUERY EXECUTE format($q$
   WITH d AS MATERIALIZED (
-    SELECT s.rn, s.k, s.ins, s.category, s.birth_date, s.acquired_on, s.lost_on, s.employer,
-           s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
-           s.certificate_requested_on, s.certificate_valid_until, s.digest,
-           mynahoken.certificate_need(s.category, p_as_of, s.birth_date, s.acquired_on, s.lost_on,
-                                      s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on,
-                                      s.ecert_expires_on, s.certificate_requested_on, p_known_on) AS need
+    -- certificate_need and certificate_valid_until on as_of, from the rule
+    -- engine's compiled decisions (rule version and row of each); problem:
+    -- what makes the member undecidable (no document is planned for it)
+    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
+           o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
+           CASE WHEN e.outcome IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.gap)
+                WHEN o.needs_certificate AND (u.hit).value IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_valid_until', (u.hit).layer, (u.hit).table_name)
+                WHEN o.code IS NULL THEN 'certificate_need unknown_outcome' END AS problem,
+           coalesce(o.needs_certificate, false) AND (u.hit).value IS NOT NULL AS needed
       FROM pg_temp.mh_iss_snap s
-     WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL
+      -- each field of the compiled hit is computed once (OFFSET 0): a field
+      -- read twice from the query pulled up would decide the member twice
+      JOIN (SELECT x.member_key, x.outcome, x.version_id, x.row_no,
+                   CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
+              FROM (%1$s) AS x OFFSET 0) AS e ON e.member_key = s.k
+      JOIN (%2$s) AS u ON u.member_key = s.k
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+     WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
   ), h AS MATERIALIZED (
     -- The certificate the member holds for this 資格: the source's, or the
     -- latest planned (looked up only when one is needed).
-    SELECT d.*, c.valid_until AS new_until, c.lead_days, c.request_renews,
+    SELECT d.*, c.lead_days, c.request_renews,
            greatest(d.certificate_valid_until, q.held) AS held
       FROM d
       JOIN pg_temp.mh_iss_cert c ON c.category = d.category
       LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
-                          WHERE mynahoken.certificate_needed(d.need)
+                          WHERE d.needed
                             AND x.member_key = d.k AND x.document = 'certificate'
                             AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn') AS q ON true
   ), rw AS MATERIALIZED (
     -- Renewal: a held certificate ending within the lead time is followed by
-    -- one valid from the day after, for the need on that day; a certificate
-    -- issued on application is renewed only where certificate_request_renews.
-    SELECT h.*, x.renew_need,
-           CASE WHEN mynahoken.certificate_needed(x.renew_need)
-                 AND NOT (x.renew_need = 'on_request' AND NOT coalesce(h.request_renews, true)
+    -- one valid from the day after, for the need on that day (the scalar
+    -- twins of the same decisions); a certificate issued on application is
+    -- renewed only where certificate_request_renews.
+    SELECT h.*, (x.hit).outcome AS renew_need, x.hit AS renew_hit, ro.document_kind AS renew_kind,
+           CASE WHEN ro.needs_certificate
+                 AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(h.request_renews, true)
                           AND h.certificate_requested_on <= h.held)
-                THEN mynahoken.certificate_valid_until(h.category, h.held + 1, p_known_on) END AS renew_until
+                THEN pg_temp.mh_iss_until(h.held + 1, $2, x.facts) END AS renew_until_hit
       FROM h
       CROSS JOIN LATERAL (
-        SELECT CASE WHEN h.held >= p_as_of AND p_as_of > h.held - h.lead_days
-                    THEN mynahoken.certificate_need(h.category, h.held + 1, h.birth_date, h.acquired_on, h.lost_on,
-                                                    h.my_number_linked, h.myna_registered_on, h.myna_withdrawn_on,
-                                                    h.ecert_expires_on, h.certificate_requested_on, p_known_on)
-               END AS renew_need) AS x
+        SELECT CASE WHEN h.held >= $1 AND $1 > h.held - h.lead_days THEN %3$s END AS facts) AS f
+      CROSS JOIN LATERAL (SELECT f.facts, CASE WHEN f.facts IS NOT NULL
+                                               THEN pg_temp.mh_iss_need(h.held + 1, $2, f.facts) END AS hit) AS x
+      LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = 'certificate_need' AND ro.code = (x.hit).outcome
   ), n AS MATERIALIZED (
     SELECT y.*,
            -- the last valid day of the certificate the member holds once this range is planned
            CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
-      FROM (SELECT rw.*, ntc.win, ntc.rule, ntc.basis_id AS notice_basis, st.late_days,
-                   mynahoken.certificate_needed(rw.need) AND (rw.held IS NULL OR rw.held < p_as_of) AS new_cert
+      FROM (SELECT rw.*, (rw.renew_until_hit).value AS renew_until, ntc.win, ntc.rule,
+                   ntc.basis_id AS notice_basis, st.late_days,
+                   rw.needed AND (rw.held IS NULL OR rw.held < $1) AS new_cert
               FROM rw
               CROSS JOIN pg_temp.mh_iss_state st
               -- only for a member with its My Number linked: whether the window of an
@@ -551,27 +635,34 @@ BEGIN
                                                   AND ntc.acquired_on = rw.acquired_on
            ) AS y
   )
-  -- 資格確認書: needed on as_of (certificate_need), unless the member holds one valid on as_of.
-  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need::text, n.acquired_on,
-         n.new_until, p_as_of, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds
+  -- one valid on as_of; its kind is the outcome's (NULL: the national one).
+  -- The input: the rule version and row of each decision and the facts read.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
+         n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
+         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need::text AND mp.day = p_as_of
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
    WHERE n.new_cert
   UNION ALL
   -- Renewal of the held 資格確認書.
-  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need::text, n.acquired_on,
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
          n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date
+         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
+         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
+         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
     FROM n
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need::text AND mp.day = n.held + 1
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
    WHERE n.renew_until IS NOT NULL
   UNION ALL
   -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
   -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
   SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
          lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
-         NULL::bigint, NULL::date
+         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
+         NULL::boolean, NULL::jsonb, NULL::text
     FROM n
    WHERE n.win IS NOT NULL AND n.my_number_linked
      AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -580,32 +671,37 @@ BEGIN
   -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
   -- the certificate it holds, its notice window opening or closing), or
   -- infinity; reason 'certificate_held' when the certificate it needs is
-  -- held already.  Age counts only on calendar days (the 後期 age rule
+  -- held already, 'undecidable' (input: the problem) when a decision has no
+  -- answer for it.  Age counts only on calendar days (the 後期 age rule
   -- measures it on late_elderly_age_rule_from), which change the generation.
   SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
-         CASE WHEN mynahoken.certificate_needed(n.need) AND NOT n.new_cert AND n.renew_until IS NULL
-              THEN 'certificate_held' END,
+         CASE WHEN n.problem IS NOT NULL THEN 'undecidable'
+              WHEN n.needed AND NOT n.new_cert AND n.renew_until IS NULL THEN 'certificate_held' END,
          n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
          n.employer, NULL::bigint, n.digest,
          coalesce(least(
-           CASE WHEN n.acquired_on > p_as_of THEN n.acquired_on END,
-           CASE WHEN n.lost_on > p_as_of THEN n.lost_on END,
-           CASE WHEN n.myna_registered_on > p_as_of THEN n.myna_registered_on END,
-           CASE WHEN n.myna_withdrawn_on > p_as_of THEN n.myna_withdrawn_on END,
-           CASE WHEN n.certificate_requested_on > p_as_of THEN n.certificate_requested_on END,
-           CASE WHEN n.ecert_expires_on > p_as_of THEN n.ecert_expires_on
+           CASE WHEN n.acquired_on > $1 THEN n.acquired_on END,
+           CASE WHEN n.lost_on > $1 THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > $1 THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > $1 THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > $1 THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > $1 THEN n.ecert_expires_on
                 WHEN n.ecert_expires_on IS NOT NULL
-                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, p_known_on) + 1,
-                                     p_as_of), p_as_of) END,
-           CASE WHEN n.until >= p_as_of THEN CASE WHEN n.until - n.lead_days >= p_as_of THEN n.until + 1 - n.lead_days
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, $2) + 1,
+                                     $1), $1) END,
+           CASE WHEN n.until >= $1 THEN CASE WHEN n.until - n.lead_days >= $1 THEN n.until + 1 - n.lead_days
                                                   ELSE n.until + 1 END END,
-           CASE WHEN lower(n.win) > p_as_of THEN lower(n.win) END,
-           CASE WHEN upper(n.win) + n.late_days > p_as_of THEN upper(n.win) + n.late_days END), 'infinity')
-    FROM n;
+           CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + n.late_days > $1 THEN upper(n.win) + n.late_days END), 'infinity'),
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
+         n.problem
+    FROM n
+  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'h'), replace(st.facts_sql, '{a}', 'n'))
+  USING p_as_of, p_known_on, p_lo, p_hi;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
-  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書, お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts and the first day its decision can change';
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
 
 -- Basis of a certificate reason for a category and the day its validity
 -- starts, from the explanations of snapshot row rn (certificate_need on that
@@ -681,12 +777,28 @@ BEGIN
       ), ins AS (
         INSERT INTO mynahoken.issuance_queue AS q
                (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-                sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
         SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
-               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
           FROM fresh x
         ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
-        RETURNING q.document
+        RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
+      ), kept AS (
+        -- what each certificate was decided with: rule versions and rows, facts
+        INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
+                                              validity_version_id, validity_row_no, capped, facts)
+        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+               x.capped, x.facts
+          FROM ins i
+          JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
+                      AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
+         WHERE x.facts IS NOT NULL
+      ), refused AS (
+        -- members a decision has no answer for: no document, the problem logged
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        SELECT p_run, x.member_key, x.problem FROM cand x
+         WHERE x.document IS NULL AND x.reason = 'undecidable'
+        ON CONFLICT DO NOTHING
       ), decided AS (
         INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
         SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
@@ -698,7 +810,8 @@ BEGIN
       SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
                    count(*) FILTER (WHERE i.document = 'notice'),
                    (SELECT count(*) FROM docs) - count(*)
-                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held')]
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held'),
+                   (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'undecidable')]
         INTO res FROM ins i;
       RETURN res;
     EXCEPTION WHEN not_null_violation THEN
@@ -721,7 +834,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
-  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned}';
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with their input in issuance_input), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';
 
 -- One chunk: rejections, planning (row by row when a row is refused by the
 -- decision functions), progress.  Returns NULL or 'SQLSTATE message'.
@@ -766,12 +879,12 @@ BEGIN
     res := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, p_lo, p_hi);
   EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
     -- Some member's facts were refused: plan row by row, record the refusals.
-    res := ARRAY[0, 0, 0]::bigint[];
+    res := ARRAY[0, 0, 0, 0]::bigint[];
     FOR i, k IN SELECT s.rn, s.k FROM pg_temp.mh_iss_snap s
                  WHERE s.rn BETWEEN p_lo AND p_hi AND s.reject IS NULL ORDER BY s.rn LOOP
       BEGIN
         one := mynahoken.issuance_plan_rows(p_run, r.as_of, r.known_on, i, i);
-        res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3]];
+        res := ARRAY[res[1] + one[1], res[2] + one[2], res[3] + one[3], res[4] + one[4]];
       EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
         INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
         VALUES (p_run, k, 'refused: ' || SQLERRM) ON CONFLICT DO NOTHING;
@@ -800,7 +913,7 @@ BEGIN
          notices = x.notices + res[2],
          already_planned = x.already_planned + res[3],
          rejected_invalid_insurer = x.rejected_invalid_insurer + bad_insurer,
-         rejected_other = x.rejected_other + bad_other
+         rejected_other = x.rejected_other + bad_other + res[4]
    WHERE x.run_id = p_run;
   RETURN NULL;
 EXCEPTION WHEN OTHERS THEN
@@ -830,6 +943,7 @@ BEGIN
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
     DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+    DROP FUNCTION IF EXISTS pg_temp.mh_iss_need(date, date, jsonb), pg_temp.mh_iss_until(date, date, jsonb);
   END IF;
   PERFORM mynahoken.issuance_unlock(k[1], k[2]);
 END

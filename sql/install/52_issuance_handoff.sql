@@ -26,38 +26,8 @@ SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS 
 COMMENT ON VIEW mynahoken.issuance_pending IS
   'Planned documents not yet handed off nor withdrawn, per employer (NULL: direct mail), document and reason';
 
--- The print vendor's layout: one line per document, grouped by batch
--- (one employer each), with the Japanese document name and dates in ISO.
-CREATE VIEW mynahoken.issuance_handoff_file AS
-SELECT l.handoff_id,
-       coalesce(l.employer, '') AS employer,
-       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
-       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
-       mynahoken.padded(l.insurer_number) AS insurer_number,
-       l.member_key,
-       CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
-                       ELSE '資格確認書の回収のお願い' END AS document_name,
-       l.document,
-       l.reason,
-       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
-       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
-       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
-       l.queue_id,
-       l.recall_id
-  FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
-               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
-          FROM mynahoken.issuance_queue q
-         WHERE q.handoff_id IS NOT NULL
-        UNION ALL
-        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
-        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
-               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
-          FROM mynahoken.issuance_recall c
-         WHERE c.handoff_id IS NOT NULL
-           -- returned or withdrawn before the batch was sent: not printed
-           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
-COMMENT ON VIEW mynahoken.issuance_handoff_file IS
-  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the last sending day of an お知らせ (empty for certificates: issuance_lifecycle.send_by has theirs): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+-- The print vendor's layout (mynahoken.issuance_handoff_file) is in
+-- 64_rules_issuance.sql: it reads the print names of mynahoken.document_kind.
 
 -- ---------------------------------------------------------------------------
 -- Hand-off and sending

@@ -109,6 +109,7 @@ DECLARE
   n bigint;
   dup bigint;
   safe boolean := false;
+  xcols text[];
 BEGIN
   IF p_on IS NULL OR NOT (p_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
     PERFORM mynahoken.raise_error('22008', 'the hand-off day must be a date from 0001-01-01 to 9999-12-31');
@@ -139,7 +140,7 @@ BEGIN
 
   -- The documents of the scope, and the sent certificates still valid that
   -- a recall could concern; then their members, read once from the source.
-  DROP TABLE IF EXISTS pg_temp.mh_life_docs, pg_temp.mh_life_members;
+  DROP TABLE IF EXISTS pg_temp.mh_life_docs, pg_temp.mh_life_members, pg_temp.mh_life_need;
   CREATE TEMP TABLE mh_life_docs ON COMMIT DROP AS
   SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
          q.valid_until, q.sending_window, q.category, q.as_of, q.status
@@ -154,16 +155,23 @@ BEGIN
     FROM mynahoken.issuance_recall c JOIN mynahoken.issuance_queue q ON q.queue_id = c.certificate_id
    WHERE c.status = 'planned'
      AND (p_all OR (p_employer IS NULL AND c.employer IS NULL) OR c.employer = p_employer);
+  -- the insurer's own fact columns the rules may read (as in issuance_prepare)
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c);
   EXECUTE format($q$
     CREATE TEMP TABLE mh_life_members ON COMMIT DROP AS
     SELECT src.member_key::text AS k,
            CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
                 THEN mynahoken.category(src.insurer_number::text::mynahoken.insurer_number) END AS category,
            src.birth_date, src.acquired_on, src.lost_on, coalesce(src.my_number_linked, false) AS linked,
-           src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on
+           src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+           src.insurer_number::text AS insurer_number, src.certificate_valid_until%s
       FROM %s AS src
      WHERE src.member_key::text IN (SELECT d.member_key FROM pg_temp.mh_life_docs d)
-  $q$, src);
+  $q$, (SELECT coalesce(string_agg(format(', src.%I AS %I', x, 'x_' || x), '' ORDER BY x), '') FROM unnest(xcols) AS x), src);
   SELECT count(*) - count(DISTINCT m.k) INTO dup FROM pg_temp.mh_life_members m;
   IF dup > 0 THEN
     PERFORM mynahoken.raise_error('23505',
@@ -172,6 +180,26 @@ BEGIN
   END IF;
   CREATE INDEX ON pg_temp.mh_life_members (k);
   CREATE INDEX ON pg_temp.mh_life_docs (queue_id);
+  -- certificate_need on the day, as plan_issuance decides it: the rule
+  -- engine's compiled decision over these members (an outcome of the
+  -- insurer's own that needs no certificate counts as not_needed; a member
+  -- it cannot decide as refused)
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_need ON COMMIT DROP AS
+    SELECT e.member_key AS k,
+           CASE WHEN e.outcome IS NULL THEN 'refused'
+                WHEN o.statutory THEN e.outcome
+                WHEN o.needs_certificate THEN e.outcome
+                ELSE 'not_needed' END AS need
+      FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+  $q$, mynahoken.rule_compile_query('certificate_need', 'member',
+         format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on,'
+                ' l.linked AS my_number_linked, l.myna_registered_on, l.myna_withdrawn_on, l.ecert_expires_on,'
+                ' l.certificate_requested_on, l.certificate_valid_until%s FROM pg_temp.mh_life_members AS l)',
+                (SELECT coalesce(string_agg(format(', l.%I AS %I', 'x_' || x, x), '' ORDER BY x), '') FROM unnest(xcols) AS x))))
+    USING p_on, NULL::date;
+  CREATE INDEX ON pg_temp.mh_life_need (k);
   ANALYZE pg_temp.mh_life_docs, pg_temp.mh_life_members;
 
   -- Planned documents: the first reason that applies withdraws it.  The
@@ -204,7 +232,9 @@ BEGIN
                      WHEN d.document = 'notice' AND upper(d.sending_window) - 1 + p_late_days < p_on THEN 'send_by_passed'
                    END AS fixed) AS f
           CROSS JOIN LATERAL (
-            SELECT CASE WHEN f.fixed IS NULL AND NOT safe
+            SELECT CASE WHEN f.fixed IS NULL AND d.as_of <= p_on
+                        THEN (SELECT ln.need FROM pg_temp.mh_life_need ln WHERE ln.k = d.member_key)
+                        WHEN f.fixed IS NULL AND NOT safe
                         THEN mynahoken.certificate_need(m.category, greatest(p_on, d.as_of), m.birth_date,
                                m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
                                m.ecert_expires_on, m.certificate_requested_on)::text
@@ -297,7 +327,7 @@ BEGIN
   UPDATE mynahoken.issuance_review r SET recalls_planned = n WHERE r.review_id = rid;
   -- pg_temp.mh_life_docs stays to the end of the transaction: the batches
   -- take only the documents this re-check saw.
-  DROP TABLE pg_temp.mh_life_members;
+  DROP TABLE pg_temp.mh_life_members, pg_temp.mh_life_need;
   RETURN rid;
 END
 $$;

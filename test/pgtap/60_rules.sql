@@ -5,7 +5,7 @@
 -- Everything happens in this transaction and is rolled back.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(40);
+SELECT plan(44);
 
 CREATE SCHEMA tap_rules;
 CREATE TABLE tap_rules.members (
@@ -236,6 +236,40 @@ SELECT is((SELECT count(*) FROM (
               THEN mynahoken.certificate_need(mynahoken.category(mynahoken.insurer_number(m.ins)), m.day, m.birth, m.acq,
                                               m.lost, m.linked, m.reg, NULL, m.ecert, m.req)::text END),
           0::bigint, 'rule_national_certificate_need equals certificate_need on 9,000 member-days, NULL where it would refuse');
+
+-- ---------------------------------------------------------------------------
+-- What plan_issuance plans from the compiled decision and hands off: the
+-- insurer row's members get a 資格確認書 with its reason, each records the
+-- rule version and row that produced it; members the decision cannot decide
+-- are logged, never planned.
+CALL mynahoken.plan_issuance('2026-08-03', chunk_size => 3, commit_chunks => false);
+SELECT results_eq(
+  $$SELECT q.member_key, q.reason, q.valid_until, v.table_name, i.need_row_no, v.status = 'active',
+           coalesce(i.validity_version_id::text, 'national'), i.facts ->> 'birth_date'
+      FROM mynahoken.issuance_queue q JOIN mynahoken.issuance_input i USING (queue_id)
+      JOIN mynahoken.rule_version v ON v.version_id = i.need_version_id
+     WHERE q.document = 'certificate' ORDER BY 1$$,
+  $$VALUES ('A1', 'insurer_age_policy', DATE '2027-07-31', 'minato.certificate_need.age', 1, true, 'national', '1950-08-03'),
+           ('A3', 'insurer_age_policy', '2027-07-31', 'minato.certificate_need.age', 1, true, 'national', '1951-08-03'),
+           ('A4', 'insurer_age_policy', '2030-11-30', 'kyokai.first', 1, true, 'national', '1940-01-01'),
+           ('A6', 'on_request', '2027-07-31', 'national.certificate_need', 18, true, 'national', '1940-01-01'),
+           ('A7', 'insurer_age_policy', '2027-07-31', 'minato.certificate_need.age', 1, true, 'national', '1940-01-01'),
+           ('B1', 'kyokai_recent', '2030-11-30', 'kyokai.first', 2, true, 'national', '1980-01-01'),
+           ('B2', 'kyokai_default', '2030-11-30', 'kyokai.first', NULL, true, 'national', '1980-01-01')$$,
+  'plan_issuance plans a 資格確認書 for each member an insurer row (or the default, row NULL) or the national table decides one is needed, recording the table, version, row and facts');
+SELECT results_eq(
+  $$SELECT member_key, problem FROM mynahoken.issuance_rejection ORDER BY 1$$,
+  $$VALUES ('C1', 'certificate_need no_match kouiki.age'), ('C2', 'birth_date_missing')$$,
+  'a member no row of an error-on-no-match table decides is logged with the table, not planned');
+SELECT is((SELECT array_agg(employer) FROM mynahoken.prepare_handoffs('2026-08-04')), '{E1}', 'the hand-off re-checks them');
+SELECT results_eq(
+  $$SELECT h.member_key, h.document, h.document_name, h.reason FROM mynahoken.issuance_handoff_file h
+     WHERE h.document <> 'notice' ORDER BY h.line_no$$,
+  $$VALUES ('A1', 'certificate', '資格確認書', 'insurer_age_policy'), ('A3', 'certificate', '資格確認書', 'insurer_age_policy'),
+           ('A4', 'certificate', '資格確認書', 'insurer_age_policy'), ('A6', 'certificate', '資格確認書', 'on_request'),
+           ('A7', 'certificate', '資格確認書', 'insurer_age_policy'), ('B1', 'certificate', '資格確認書', 'kyokai_recent'),
+           ('B2', 'certificate', '資格確認書', 'kyokai_default')$$,
+  'and hands them off: the re-check reads the same compiled decision, so the insurer''s grounds hold');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,7 +6,7 @@
 -- rules, no change to member data.  Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(43);
+SELECT plan(58);
 
 CREATE SCHEMA tap_pol;
 CREATE TABLE tap_pol.members (
@@ -309,6 +309,118 @@ SELECT is(current_setting('tap_pol.bad'), '0', 'the date decision is inlined too
 SELECT is((SELECT p.provolatile::text || p.proparallel::text FROM pg_proc p
             WHERE p.oid = 'mynahoken.rule_eval_certificate_valid_until(date,date)'::regprocedure),
           'ss', 'STABLE and PARALLEL SAFE');
+
+-- ---------------------------------------------------------------------------
+-- Policy (f): a reason code and a document kind of the insurer's own.  The
+-- 国保 133033 sends its 要配慮者 a 資格確認書 printed in large type, under
+-- its own name; the outcome names the kind.  No enum is touched.
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, description)
+  VALUES ('big_large_print', '資格確認書（拡大文字版）', 'certificate_valid_until', '要配慮者向けの拡大文字の資格確認書');
+  INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, priority, document_kind)
+  VALUES ('certificate_need', 'big_care_large_print', '要配慮者への拡大文字版の職権交付', true, 45, 'big_large_print');
+  SELECT mynahoken.rule_table_define('big.certificate_need.care', 'certificate_need', '{133033}', 'national.certificate_need:myna');
+  SELECT mynahoken.rule_version_record('big.certificate_need.care', '[2026-04-01,)', 'big-2026-05', '2026-05-01', $grid$
+  row | care_needs || outcome
+  1   | true       || big_care_large_print
+$grid$)$$, 'the author adds a document kind with its print name, an outcome that names it, and a table giving it');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('big.certificate_need.care')$$, 'activated');
+RESET ROLE;
+SELECT pg_temp.m('F1', '133033', '1980-01-01', true, why => '(f) 要配慮者: the large-print kind');
+SELECT pg_temp.m('F2', '133033', '1980-01-01', false, why => '(f) not 要配慮者: national');
+SELECT pg_temp.m('B1', '131151', '1956-11-15', requested => '2026-07-01', why => '(b) applied: the 70th-birthday month end');
+SELECT results_eq(
+  $$SELECT e.member_key, e.outcome, e.row_no, e.table_name FROM mynahoken.rule_eval_certificate_need('2026-11-01') e
+     WHERE e.member_key LIKE 'F%' ORDER BY 1$$,
+  $$VALUES ('F1', 'big_care_large_print', 1, 'big.certificate_need.care'), ('F2', 'not_needed', 19, 'national.certificate_need')$$,
+  '(f) the decision: the insurer''s reason for its 要配慮者, national for the others');
+SELECT is((SELECT jsonb_build_object('outcome', x->'outcome', 'layer', x->'layer', 'source', x->'rule_version'->'source',
+                                     'care_needs', x->'facts'->'care_needs')
+             FROM mynahoken.rule_explain('certificate_need', 'F1', '2026-11-01') AS x),
+          '{"outcome": "big_care_large_print", "layer": "insurer", "source": "big-2026-05", "care_needs": true}'::jsonb,
+          '(f) the explanation: the insurer row, its version''s source, the insurer''s own column read');
+
+-- ---------------------------------------------------------------------------
+-- What plan_issuance plans from these decisions on 2026-11-01 and hands off:
+-- (b) validity per member from the 国保 and 後期 tables, (c) the 85+ rule
+-- where the national rule does not cover the member, (d) the application
+-- rules, (f) the insurer's kind; each certificate records the rule versions
+-- and rows of both decisions and the facts read.
+CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
+SELECT results_eq(
+  $$SELECT q.member_key, q.reason, q.valid_until, q.document_kind,
+           (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = i.need_version_id), i.need_row_no,
+           (SELECT v.table_name FROM mynahoken.rule_version v WHERE v.version_id = i.validity_version_id), i.validity_row_no
+      FROM mynahoken.issuance_queue q JOIN mynahoken.issuance_input i USING (queue_id)
+     WHERE q.document = 'certificate' ORDER BY 1$$,
+  $$VALUES ('B1', 'on_request', DATE '2026-11-30', NULL, 'national.certificate_need', 18, 'kaku.certificate_valid_until', 2),
+           ('D1', 'care_needs_renewal', '2027-07-31', NULL, 'tokyo_kouiki.certificate_need.application', 1, 'tokyo_kouiki.certificate_valid_until', 1),
+           ('D2', 'application_once', '2027-07-31', NULL, 'tokyo_kouiki.certificate_need.application', 2, 'tokyo_kouiki.certificate_valid_until', 1),
+           ('D4', 'on_request', '2027-07-31', NULL, 'national.certificate_need', 18, 'tokyo_kouiki.certificate_valid_until', 1),
+           ('F1', 'big_care_large_print', '2031-10-31', 'big_large_print', 'big.certificate_need.care', 1, 'big.certificate_valid_until', 1),
+           ('P1', 'late_elderly_age', '2027-07-31', NULL, 'national.certificate_need', 10, 'tokyo_kouiki.certificate_valid_until', 1),
+           ('P2', 'kouiki_age_85', '2027-07-31', NULL, 'tokyo_kouiki.certificate_need.age85', 1, 'tokyo_kouiki.certificate_valid_until', 1),
+           ('P3', 'late_elderly_age', '2027-07-31', NULL, 'national.certificate_need', 10, NULL, NULL),
+           ('X1', 'insurer_care', '2027-07-31', NULL, 'minato.collect', 2, NULL, NULL),
+           ('X2', 'insurer_age_policy', '2027-07-31', NULL, 'minato.collect', 1, NULL, NULL),
+           ('X4', 'insurer_age_policy', '2030-11-30', NULL, 'kyokai.rule_order', 1, NULL, NULL)$$,
+  'plan_issuance plans what the rules decide: (b) the 70th-birthday month end, the next 7月31日; (c) the 85+ rule only for P2, whom the national rule does not cover; (d) 要配慮者 and a first application, not a served one; (f) the insurer''s kind, 6 years capped at 5; each with the table and row of both decisions');
+SELECT is((SELECT count(*) FROM mynahoken.issuance_queue q WHERE q.member_key IN ('D3', 'D5', 'F2', 'K1', 'X3')), 0::bigint,
+          'nothing for a served application, a 要配慮者 who never applied, and members whose マイナ保険証 is usable');
+SELECT is((SELECT i.facts - 'birth_date' - 'acquired_on' - 'ecert_expires_on' - 'myna_registered_on' - 'insurer_number'
+             FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id) WHERE q.member_key = 'D2'),
+          '{"care_needs": false, "my_number_linked": true, "certificate_requested_on": "2026-05-01",
+            "certificates_on_application": 0}'::jsonb,
+          'the facts read are recorded, the insurer''s own columns among them (a NULL fact left out)');
+SELECT is((SELECT array_agg(employer) FROM mynahoken.prepare_handoffs('2026-11-02')), '{E1}', 'the hand-off re-checks them: every ground holds');
+SELECT results_eq(
+  $$SELECT h.member_key, h.document, h.document_name, h.reason FROM mynahoken.issuance_handoff_file h
+     WHERE h.member_key IN ('D1', 'F1', 'P2') ORDER BY h.line_no$$,
+  $$VALUES ('D1', 'certificate', '資格確認書', 'care_needs_renewal'),
+           ('F1', 'big_large_print', '資格確認書（拡大文字版）', 'big_care_large_print'),
+           ('P2', 'certificate', '資格確認書', 'kouiki_age_85')$$,
+  '(f) the print vendor''s file names the insurer''s kind and prints its name; the others are the national 資格確認書');
+
+-- ---------------------------------------------------------------------------
+-- Policy (e), the plan side: what was decided on that night, with what was
+-- known then, after the member row has changed.  D1 is no longer 要配慮者
+-- and has been served once: today's decision differs, the document's
+-- explanation is rebuilt from what the run recorded.
+UPDATE tap_pol.members SET care_needs = false, certificates_on_application = 1 WHERE member_key = 'D1';
+SELECT is((SELECT e.outcome FROM mynahoken.rule_eval_certificate_need('2026-11-01') e WHERE e.member_key = 'D1'),
+          'application_served', 'today''s member row decides otherwise');
+SELECT is((SELECT jsonb_build_object(
+                    'print_name', x->'print_name', 'reason', x->'reason', 'care_needs', x->'facts'->'care_needs',
+                    'hit', x->'certificate_need'->'hit'->'outcome', 'row', x->'certificate_need'->'hit'->'row_no',
+                    'source', x->'certificate_need'->'version'->'source', 'recorded_on', x->'certificate_need'->'version'->'recorded_on',
+                    'approved_by', x->'certificate_need'->'version'->'approved_by',
+                    'rows', x->'certificate_need'->'tried'->'rows',
+                    'knowledge_day', (x->'run'->>'knowledge_day')::date = current_date,
+                    'as_recorded_at', (x->'run'->>'as_recorded_at')::timestamptz = (SELECT r.started_at FROM mynahoken.issuance_run r WHERE r.run_id = q.run_id))
+             FROM mynahoken.issuance_queue q, mynahoken.issuance_explain_document(q.queue_id) AS x
+            WHERE q.member_key = 'D1' AND q.document = 'certificate'),
+          '{"print_name": "資格確認書", "reason": "care_needs_renewal", "care_needs": true, "hit": "care_needs_renewal", "row": 1,
+            "source": "tokyo-kouiki-2026-03", "recorded_on": "2026-03-10", "approved_by": "tap_pol_approver",
+            "rows": [{"row_no": 1, "matched": true, "outcome": "care_needs_renewal"},
+                     {"row_no": 2, "matched": false, "outcome": "application_once",
+                      "first_failing": {"fact": "certificates_on_application", "cell": "= 0", "value": 2}},
+                     {"row_no": 3, "matched": true, "outcome": "application_served"}],
+            "knowledge_day": true, "as_recorded_at": true}'::jsonb,
+          '(e) the document''s explanation: the facts as planned (要配慮者, served twice), the row that matched first, every row tried on them, the version with its source and approver, the run''s knowledge day and start');
+SELECT is((SELECT x->'certificate_valid_until'->'tried'->'rows'->0->>'value'
+             FROM mynahoken.issuance_queue q, mynahoken.issuance_explain_document(q.queue_id) AS x
+            WHERE q.member_key = 'D1' AND q.document = 'certificate'),
+          '2027-07-31', '(e) and the validity row''s date, recomputed from the recorded facts');
+SELECT throws_ok($$SELECT mynahoken.issuance_explain_document(-1)$$, 'P0002', 'planned document not found',
+                 'an unknown document');
+-- The insurer's column is among the facts a run hashes: the next run decides D1 again.
+CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
+SELECT is((SELECT s.run_id = (SELECT max(r.run_id) FROM mynahoken.issuance_run r) FROM mynahoken.issuance_member_state s
+            WHERE s.member_key = 'D1'), true, 'a change of the insurer''s own column makes the next run decide the member again');
+SELECT is((SELECT count(*) FROM mynahoken.issuance_member_state s
+            WHERE s.run_id = (SELECT max(r.run_id) FROM mynahoken.issuance_run r)), 1::bigint, 'and no other member');
 
 SELECT * FROM finish();
 ROLLBACK;
