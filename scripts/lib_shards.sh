@@ -9,8 +9,10 @@
 #   mh_start_coordinator                    # mh_start_cluster + wal_level = logical
 #   mh_start_shards 2
 #   mh_shard_base_database DB 2000          # or mh_demo_database DB MEMBERS
-#   mh_distribute DB
+#   mh_distribute DB                        # also: issuance per shard (dist.*)
 #   ...
+# or, for 10,000,000 members generated on every node (bench/scale_out.sql):
+#   MH_DISTRIBUTE_COPY=no mh_distribute DB; mh_shard_generate DB 10000000
 #   mh_stop_shards; mh_stop_cluster
 #
 # Every node listens only on a Unix socket in $MH_TMP/sock: the coordinator
