@@ -118,8 +118,8 @@ mynahoken.rule_table mynahoken.rule_version mynahoken.rule_row mynahoken.rule_te
 mynahoken.kanji_variant mynahoken.linkage_reason mynahoken.linkage_due_period"
 
 # The generation of the reference data is the extension's
-# (mynahoken.reference_generation, counted up by a statement trigger on every
-# reference table): published with them, compared at decision time on each
+# (mynahoken.reference_generation, a row per transaction that changes a
+# reference table, written by a statement trigger on each): published with them, compared at decision time on each
 # shard (mynahoken.reference_coordinator, see mh_shard_schema).
 mh_publish_reference() {	# mh_publish_reference DB
 	mh_log "publishing the reference data from the coordinator"
@@ -161,11 +161,11 @@ SQL
 # the coordinator's generation.
 mh_wait_reference() {	# mh_wait_reference DB K
 	local db=$1 k=$2 want got
-	want=$(mh_coord_psql -d "$db" -Atc 'SELECT generation FROM mynahoken.reference_generation') || return 1
+	want=$(mh_coord_psql -d "$db" -Atc 'SELECT count(*) FROM mynahoken.reference_generation') || return 1
 	for _ in $(seq 1 240); do
 		got=$(mh_shard_psql "$k" -d "$db" -Atc "SELECT (SELECT count(*) FROM pg_catalog.pg_subscription_rel
 		                                                 WHERE srsubstate NOT IN ('r', 's'))
-		                                        || ':' || coalesce((SELECT generation FROM mynahoken.reference_generation), -1)" 2>/dev/null)
+		                                        || ':' || (SELECT count(*) FROM mynahoken.reference_generation)" 2>/dev/null)
 		[ "$got" = "0:$want" ] && return 0
 		sleep 0.25
 	done
@@ -188,7 +188,7 @@ CREATE SERVER coordinator FOREIGN DATA WRAPPER postgres_fdw
 CREATE USER MAPPING FOR postgres SERVER coordinator OPTIONS (user 'postgres');
 CREATE SCHEMA mh_scale;
 COMMENT ON SCHEMA mh_scale IS 'Scale-out, shard side: the coordinator''s generation, decision views (doc/scale-out.md)';
-CREATE FOREIGN TABLE mh_scale.coordinator_generation (generation bigint, changed_at timestamptz)
+CREATE FOREIGN TABLE mh_scale.coordinator_generation (change_xid xid8, changed_at timestamptz)
   SERVER coordinator OPTIONS (schema_name 'mynahoken', table_name 'reference_generation');
 COMMENT ON FOREIGN TABLE mh_scale.coordinator_generation IS 'The coordinator''s reference generation, read at decision time';
 -- Every decision with the legal calendar on this shard first compares the

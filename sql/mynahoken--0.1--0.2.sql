@@ -14025,17 +14025,16 @@ BEGIN
 END
 $$;
 
--- Issue 17, scale-out: the generation of the reference data, counted up by
--- every change of a reference table, and mynahoken.require_current_reference(),
--- run by the decision functions on a shard (doc/scale-out.md).
+-- Issue 17, scale-out: the generation of the reference data, one row per
+-- transaction that changes a reference table, and
+-- mynahoken.require_current_reference(), run by the decision functions on a
+-- shard (doc/scale-out.md).
 CREATE TABLE mynahoken.reference_generation (
-  only_one   boolean PRIMARY KEY DEFAULT true CHECK (only_one),
-  generation bigint NOT NULL,
-  changed_at timestamptz
+  change_xid xid8 PRIMARY KEY,
+  changed_at timestamptz NOT NULL
 );
 COMMENT ON TABLE mynahoken.reference_generation IS
-  'Generation of the reference data (one row): counted up in every transaction that changes a reference table, replicated with it to the shards of a scale-out; changed_at NULL: never changed since installed';
-INSERT INTO mynahoken.reference_generation VALUES (true, 1, NULL);
+  'Generation of the reference data: one row per transaction that changed a reference table (its transaction id and time), replicated with it to the shards of a scale-out; the generation is the number of rows';
 GRANT SELECT ON mynahoken.reference_generation TO PUBLIC;
 
 CREATE FUNCTION mynahoken.reference_generation_bump()
@@ -14044,13 +14043,14 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  UPDATE mynahoken.reference_generation
-     SET generation = generation + 1, changed_at = pg_catalog.now();
+  INSERT INTO mynahoken.reference_generation (change_xid, changed_at)
+  VALUES (pg_catalog.pg_current_xact_id(), pg_catalog.now())
+  ON CONFLICT (change_xid) DO NOTHING;
   RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.reference_generation_bump() IS
-  'Statement trigger of every reference table: counts up mynahoken.reference_generation (SECURITY DEFINER: whoever may change a reference table moves the generation, and nobody else)';
+  'Statement trigger of every reference table: records the transaction in mynahoken.reference_generation once (SECURITY DEFINER: whoever may change a reference table moves the generation, and nobody else)';
 REVOKE ALL ON FUNCTION mynahoken.reference_generation_bump() FROM PUBLIC;
 
 CREATE TRIGGER reference_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON mynahoken.legal_source FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.reference_generation_bump();
@@ -14091,8 +14091,8 @@ BEGIN
   IF src IS NULL OR src = '' THEN
     RETURN true;
   END IF;
-  here := (SELECT g.generation FROM mynahoken.reference_generation AS g);
-  EXECUTE pg_catalog.format('SELECT g.generation FROM %s AS g', src::regclass) INTO there;
+  here := (SELECT pg_catalog.count(*) FROM mynahoken.reference_generation AS g);
+  EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s AS g', src::regclass) INTO there;
   IF here IS DISTINCT FROM there THEN
     PERFORM mynahoken.raise_error('55000',
       pg_catalog.format(mynahoken.gettext('reference data of node %s differ from the coordinator''s: decisions refused'), node),
@@ -14103,4 +14103,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.require_current_reference() IS
-  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation whose generation equals this node''s mynahoken.reference_generation; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar (doc/scale-out.md)';
+  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar (doc/scale-out.md)';
