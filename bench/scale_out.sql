@@ -10,11 +10,20 @@
 --
 -- Runs at the coordinator of scripts/demo.sh --shards N (or after
 -- mh_distribute, scripts/lib_shards.sh); where there are no shards (bench/run.sh)
--- it does nothing.  Every node runs on this machine, so the ratio shows the
--- overhead of the distribution, not a speed-up.  Also prints the rows the
--- shards returned to the coordinator per query.
+-- it does nothing.  Every node runs on this machine (2 cores, shared), so the
+-- ratio shows the overhead of the distribution, not a speed-up.  Also prints
+-- the rows and bytes the shards returned to the coordinator per query, and
+-- each distributed query's time over one node's.
 --
 --   psql -d insurer -f bench/scale_out.sql
+--
+-- At 10,000,000 members on 3 shards (doc/scale-out.md): the members generated
+-- on every node at once, server-side, none through the coordinator:
+--
+--   . scripts/lib.sh; . scripts/lib_shards.sh; mh_private_install
+--   mh_start_coordinator; mh_start_shards 3; mh_shard_base_database bench 1000
+--   MH_DISTRIBUTE_COPY=no mh_distribute bench; mh_shard_generate bench 10000000
+--   mh_coord_psql -d bench -f bench/scale_out.sql
 
 SET client_min_messages = warning;
 SELECT to_regclass('dist.members') IS NOT NULL AS sharded \gset
@@ -61,4 +70,9 @@ UNION ALL
 SELECT 'shard views', * FROM pg_temp.rows_back(
   $q$SELECT category, reason, sum(members) FROM dist.need_by_reason WHERE day = '2026-08-15' GROUP BY 1, 2$q$);
 SELECT * FROM bench.report WHERE op = 'certificate_need per category and reason';
+-- The distributed queries' time over one node's (target: at most 1.5).
+SELECT d.impl, round((d.seconds / o.seconds)::numeric, 2) AS time_over_one_node
+  FROM bench.result AS d JOIN bench.result AS o ON o.op = d.op AND o.impl = 'one node'
+ WHERE d.op = 'certificate_need per category and reason' AND d.subject
+ ORDER BY 1;
 \endif

@@ -9,8 +9,10 @@
 #   mh_start_coordinator                    # mh_start_cluster + wal_level = logical
 #   mh_start_shards 2
 #   mh_shard_base_database DB 2000          # or mh_demo_database DB MEMBERS
-#   mh_distribute DB
+#   mh_distribute DB                        # also: issuance per shard (dist.*)
 #   ...
+# or, for 10,000,000 members generated on every node (bench/scale_out.sql):
+#   MH_DISTRIBUTE_COPY=no mh_distribute DB; mh_shard_generate DB 10000000
 #   mh_stop_shards; mh_stop_cluster
 #
 # Every node listens only on a Unix socket in $MH_TMP/sock: the coordinator
@@ -115,50 +117,14 @@ mynahoken.rule_decision mynahoken.rule_fact mynahoken.rule_outcome mynahoken.doc
 mynahoken.rule_table mynahoken.rule_version mynahoken.rule_row mynahoken.rule_test
 mynahoken.kanji_variant mynahoken.linkage_reason mynahoken.linkage_due_period"
 
-# The generation of the reference data: one row, counted up by a statement
-# trigger on every reference table in the transaction that changes it, and
-# replicated with that transaction.  A shard compares its replicated
-# generation with the coordinator's at decision time
-# (mh_scale.require_current_reference) and refuses to decide on reference
-# data that differ from the coordinator's.
-mh_generation_sql() {
-	cat <<'SQL'
-CREATE SCHEMA IF NOT EXISTS mh_scale;
-COMMENT ON SCHEMA mh_scale IS 'Scale-out: reference generation, shard-side decision views (doc/scale-out.md)';
-CREATE TABLE mh_scale.reference_generation (
-  one        boolean PRIMARY KEY DEFAULT true CHECK (one),
-  generation bigint NOT NULL,
-  changed_at timestamptz NOT NULL
-);
-COMMENT ON TABLE mh_scale.reference_generation IS
-  'Generation of the reference data: counted up at the coordinator in every transaction that changes a reference table, replicated with it';
-INSERT INTO mh_scale.reference_generation VALUES (true, 1, pg_catalog.now());
-SQL
-}
-
+# The generation of the reference data is the extension's
+# (mynahoken.reference_generation, a row per transaction that changes a
+# reference table, written by a statement trigger on each): published with them, compared at decision time on each
+# shard (mynahoken.reference_coordinator, see mh_shard_schema).
 mh_publish_reference() {	# mh_publish_reference DB
-	local db=$1 t triggers=""
-	for t in $MH_REFERENCE_TABLES; do
-		triggers="$triggers
-CREATE TRIGGER mh_scale_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON $t
-  FOR EACH STATEMENT EXECUTE FUNCTION mh_scale.next_generation();"
-	done
 	mh_log "publishing the reference data from the coordinator"
-	mh_coord_psql -d "$db" >/dev/null <<SQL || return 1
-$(mh_generation_sql)
-CREATE FUNCTION mh_scale.next_generation() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS \$\$
-BEGIN
-  UPDATE mh_scale.reference_generation
-     SET generation = generation OPERATOR(pg_catalog.+) 1, changed_at = pg_catalog.now();
-  RETURN NULL;
-END
-\$\$;
-COMMENT ON FUNCTION mh_scale.next_generation() IS
-  'Trigger: counts up the reference generation in the transaction that changes a reference table';
-$triggers
-CREATE PUBLICATION mynahoken_reference FOR TABLE $(echo $MH_REFERENCE_TABLES | tr ' ' ','), mh_scale.reference_generation;
-SQL
+	mh_coord_psql -d "$1" -c "CREATE PUBLICATION mynahoken_reference
+	  FOR TABLE $(echo $MH_REFERENCE_TABLES | tr ' ' ','), mynahoken.reference_generation" >/dev/null
 }
 
 # Shard K subscribes to the coordinator's reference data.  The rows
@@ -171,12 +137,11 @@ mh_subscribe_reference() {	# mh_subscribe_reference DB K
 	for t in $MH_REFERENCE_TABLES; do deletes="$deletes
 DELETE FROM $t;"; done
 	mh_shard_psql "$k" -d "$db" >/dev/null <<SQL || return 1
-$(mh_generation_sql)
-UPDATE mh_scale.reference_generation SET generation = 0;
 BEGIN;
 -- the guards refuse deleting shipped rows; as a replica, no trigger fires
+-- (nor counts the generation up)
 SET LOCAL session_replication_role = replica;
-DELETE FROM mh_scale.reference_generation;
+DELETE FROM mynahoken.reference_generation;
 $deletes
 COMMIT;
 ALTER TABLE mynahoken.rule_version ENABLE ALWAYS TRIGGER rule_version_compile;
@@ -196,11 +161,11 @@ SQL
 # the coordinator's generation.
 mh_wait_reference() {	# mh_wait_reference DB K
 	local db=$1 k=$2 want got
-	want=$(mh_coord_psql -d "$db" -Atc 'SELECT generation FROM mh_scale.reference_generation') || return 1
+	want=$(mh_coord_psql -d "$db" -Atc 'SELECT count(*) FROM mynahoken.reference_generation') || return 1
 	for _ in $(seq 1 240); do
 		got=$(mh_shard_psql "$k" -d "$db" -Atc "SELECT (SELECT count(*) FROM pg_catalog.pg_subscription_rel
 		                                                 WHERE srsubstate NOT IN ('r', 's'))
-		                                        || ':' || coalesce((SELECT generation FROM mh_scale.reference_generation), -1)" 2>/dev/null)
+		                                        || ':' || (SELECT count(*) FROM mynahoken.reference_generation)" 2>/dev/null)
 		[ "$got" = "0:$want" ] && return 0
 		sleep 0.25
 	done
@@ -221,32 +186,14 @@ CREATE EXTENSION postgres_fdw;
 CREATE SERVER coordinator FOREIGN DATA WRAPPER postgres_fdw
   OPTIONS (host '$MH_TMP/sock', port '$MH_SHARD_BASE_PORT', dbname '$db', application_name 'shard${k}_generation');
 CREATE USER MAPPING FOR postgres SERVER coordinator OPTIONS (user 'postgres');
-CREATE FOREIGN TABLE mh_scale.coordinator_generation (generation bigint, changed_at timestamptz)
-  SERVER coordinator OPTIONS (schema_name 'mh_scale', table_name 'reference_generation');
+CREATE SCHEMA mh_scale;
+COMMENT ON SCHEMA mh_scale IS 'Scale-out, shard side: the coordinator''s generation, decision views (doc/scale-out.md)';
+CREATE FOREIGN TABLE mh_scale.coordinator_generation (change_xid xid8, changed_at timestamptz)
+  SERVER coordinator OPTIONS (schema_name 'mynahoken', table_name 'reference_generation');
 COMMENT ON FOREIGN TABLE mh_scale.coordinator_generation IS 'The coordinator''s reference generation, read at decision time';
-
--- The detection hook: true when this shard's reference data are the
--- coordinator's current ones, an error otherwise (never a wrong answer).
--- STABLE: it reads tables; a view evaluates it once per query (a qual
--- without columns is a one-time filter).
-CREATE FUNCTION mh_scale.require_current_reference() RETURNS boolean
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS \$\$
-DECLARE
-  here bigint := (SELECT g.generation FROM mh_scale.reference_generation AS g);
-  there bigint := (SELECT g.generation FROM mh_scale.coordinator_generation AS g);
-BEGIN
-  IF here IS DISTINCT FROM there THEN
-    PERFORM mynahoken.raise_error('55000',
-      pg_catalog.format('reference data of %s differ from the coordinator''s: decisions refused',
-                        pg_catalog.current_setting('cluster_name')),
-      detail => pg_catalog.format('Reference generation %s here, %s at the coordinator.', here, there),
-      hint => 'Check the subscription mynahoken_reference of this shard (pg_stat_subscription) and retry once it has caught up.');
-  END IF;
-  RETURN true;
-END
-\$\$;
-COMMENT ON FUNCTION mh_scale.require_current_reference() IS
-  'True when the reference generation of this shard equals the coordinator''s; error 55000 naming the shard otherwise';
+-- Every decision with the legal calendar on this shard first compares the
+-- generations (mynahoken.require_current_reference, doc/scale-out.md).
+ALTER DATABASE $db SET mynahoken.reference_coordinator = 'mh_scale.coordinator_generation';
 
 -- One row per member and decision day (any day from 2024-12-02 to 2035-12-31;
 -- a query names the day, and only that day is computed).  Members with an
@@ -273,7 +220,7 @@ SELECT m.insured_key, m.member_id, m.employer_id, f.insurer, f.category, d.day::
  WHERE f.category IS NOT NULL
    AND mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on,
          m.legacy_card_issued_on, m.legacy_card_expires_on) IS NULL
-   AND mh_scale.require_current_reference();
+   AND mynahoken.require_current_reference();
 COMMENT ON VIEW mh_scale.member_decision IS
   'Decisions for this shard''s members on a day (certificate_need, accepted_documents, explain_certificate_need), refused on stale reference data';
 
@@ -293,6 +240,27 @@ CREATE VIEW mh_scale.member_token AS
 SELECT m.insured_key, m.member_id, mynahoken.tokenize(m.my_number) AS token
   FROM demo.members AS m WHERE mynahoken.mynumber_is_valid(m.my_number);
 COMMENT ON VIEW mh_scale.member_token IS 'Tokens of this shard''s members, computed on the shard';
+
+-- Issuance on this shard (mh_shard_issuance): its members are the member
+-- source of its own plan_issuance, and the coordinator reads its queue,
+-- hand-off batches and runs through these views.
+CREATE VIEW demo.issuance_members AS
+SELECT m.member_id AS member_key, m.insurer_number, m.birth_date, m.acquired_on, m.lost_on,
+       m.employer_id AS employer,
+       coalesce(mynahoken.mynumber_is_valid(m.my_number), false) AS my_number_linked,
+       m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+       m.certificate_requested_on, NULL::date AS certificate_valid_until
+  FROM demo.members AS m;
+COMMENT ON VIEW demo.issuance_members IS 'The member source of this shard''s issuance (its own members, no My Number)';
+SELECT mynahoken.register_member_source('demo.issuance_members');
+CREATE VIEW mh_scale.issuance_queue AS SELECT $k AS shard, q.* FROM mynahoken.issuance_queue AS q;
+COMMENT ON VIEW mh_scale.issuance_queue IS 'This shard''s issuance queue, with the shard number';
+CREATE VIEW mh_scale.issuance_handoff AS SELECT $k AS shard, h.* FROM mynahoken.issuance_handoff AS h;
+COMMENT ON VIEW mh_scale.issuance_handoff IS 'This shard''s hand-off batches, with the shard number';
+CREATE VIEW mh_scale.issuance_handoff_file AS SELECT $k AS shard, f.* FROM mynahoken.issuance_handoff_file AS f;
+COMMENT ON VIEW mh_scale.issuance_handoff_file IS 'The print vendor''s lines of this shard''s batches, with the shard number';
+CREATE VIEW mh_scale.issuance_runs AS SELECT $k AS shard, r.* FROM mynahoken.issuance_runs AS r;
+COMMENT ON VIEW mh_scale.issuance_runs IS 'This shard''s issuance runs, with the shard number';
 SQL
 }
 
@@ -369,7 +337,15 @@ CREATE FOREIGN TABLE dist.member_token_$k PARTITION OF dist.member_token
 CREATE FOREIGN TABLE dist.need_by_reason_$k PARTITION OF dist.need_by_reason
   FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'need_by_reason');
 CREATE FOREIGN TABLE dist.documents_by_employer_$k PARTITION OF dist.documents_by_employer
-  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'documents_by_employer');"
+  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'documents_by_employer');
+CREATE FOREIGN TABLE dist.issuance_queue_$k PARTITION OF dist.issuance_queue
+  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'issuance_queue');
+CREATE FOREIGN TABLE dist.issuance_handoff_$k PARTITION OF dist.issuance_handoff
+  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'issuance_handoff');
+CREATE FOREIGN TABLE dist.issuance_handoff_file_$k PARTITION OF dist.issuance_handoff_file
+  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'issuance_handoff_file');
+CREATE FOREIGN TABLE dist.issuance_runs_$k PARTITION OF dist.issuance_runs
+  FOR VALUES IN ($k) SERVER shard$k OPTIONS (schema_name 'mh_scale', table_name 'issuance_runs');"
 	done
 	mh_coord_psql -d "$db" >/dev/null <<SQL || return 1
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
@@ -389,6 +365,12 @@ CREATE TABLE dist.need_by_reason (shard int, day date, insurer mynahoken.insurer
   PARTITION BY LIST (shard);
 CREATE TABLE dist.documents_by_employer (shard int, day date, employer_id int,
   document mynahoken.document, members bigint) PARTITION BY LIST (shard);
+-- Issuance per shard: each shard's queue, batches, print lines and runs
+-- (the extension's own relations, with the shard number).
+CREATE TABLE dist.issuance_queue (shard int, LIKE mynahoken.issuance_queue) PARTITION BY LIST (shard);
+CREATE TABLE dist.issuance_handoff (shard int, LIKE mynahoken.issuance_handoff) PARTITION BY LIST (shard);
+CREATE TABLE dist.issuance_handoff_file (shard int, LIKE mynahoken.issuance_handoff_file) PARTITION BY LIST (shard);
+CREATE TABLE dist.issuance_runs (shard int, LIKE mynahoken.issuance_runs) PARTITION BY LIST (shard);
 $parts
 SQL
 	# PostgreSQL 15 pushes an aggregate down only when it runs on one foreign
@@ -419,6 +401,8 @@ $branches;
 COMMENT ON VIEW dist.members_by_category IS
   'Members per insurer category, one row per category and shard, each counted on its shard';
 SQL
+	mh_shard_issuance "$db" || return 1
+	[ "${MH_DISTRIBUTE_COPY:-yes}" = no ] && return 0	# mh_shard_generate fills them
 	mh_coord_psql -d "$db" >/dev/null <<'SQL' || return 1
 INSERT INTO dist.members
 SELECT m.*, CASE WHEN mynahoken.insurer_number_is_valid(m.insurer_number)
@@ -431,6 +415,298 @@ SQL
 	for k in $(seq 1 "$n"); do
 		mh_shard_psql "$k" -d "$db" -c 'ANALYZE demo.members' >/dev/null || return 1
 	done
+}
+
+# Issuance per shard, orchestrated from the coordinator (doc/scale-out.md):
+# each shard plans its own members with its own mynahoken.plan_issuance and
+# batches them with its own mynahoken.prepare_handoffs; the coordinator
+# dispatches both (dblink, every shard at once), assembles one batch per
+# employer and day out of the shards' batches (dist.handoff, dist.handoff_part)
+# and marks a batch sent on every shard with the shards' own
+# mynahoken.mark_handoff_sent.  Each step reads the shards' state before
+# acting, so a rerun after a kill or a shard down does what is missing and
+# nothing twice.
+mh_shard_issuance() {	# mh_shard_issuance DB
+	mh_coord_psql -d "$1" >/dev/null <<'SQL'
+CREATE EXTENSION IF NOT EXISTS dblink SCHEMA public;
+
+CREATE FUNCTION dist.shards() RETURNS TABLE (shard int, server name)
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT pg_catalog.substr(s.srvname, 6)::int, s.srvname FROM pg_catalog.pg_foreign_server AS s
+   WHERE s.srvname OPERATOR(pg_catalog.~) '^shard[0-9]+$' ORDER BY 1;
+END;
+COMMENT ON FUNCTION dist.shards() IS 'The shards: number and foreign server (shardK)';
+
+CREATE TABLE dist.handoff (
+  batch_id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  employer    text,              -- NULL: mailed directly to members
+  on_day      date NOT NULL,     -- the day the shards re-checked its documents for
+  prepared_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+  sent_on     date               -- NULL: not yet marked sent on every shard
+);
+COMMENT ON TABLE dist.handoff IS
+  'Hand-off batches assembled at the coordinator: one per employer and day, made of the shards'' batches (dist.handoff_part)';
+CREATE UNIQUE INDEX handoff_open ON dist.handoff (employer, on_day) NULLS NOT DISTINCT WHERE sent_on IS NULL;
+CREATE TABLE dist.handoff_part (
+  shard      int NOT NULL,
+  handoff_id bigint NOT NULL,    -- mynahoken.issuance_handoff of that shard
+  batch_id   bigint NOT NULL REFERENCES dist.handoff,
+  documents  bigint NOT NULL,
+  recalls    bigint NOT NULL,
+  sent_on    date,               -- as marked on the shard
+  PRIMARY KEY (shard, handoff_id)
+);
+COMMENT ON TABLE dist.handoff_part IS 'The shards'' batches in each coordinator batch, and when each was marked sent on its shard';
+CREATE VIEW dist.handoffs AS
+SELECT h.batch_id, h.employer, h.on_day, h.sent_on, pg_catalog.array_agg(p.shard ORDER BY p.shard) AS shards,
+       pg_catalog.sum(p.documents) AS documents, pg_catalog.sum(p.recalls) AS recalls,
+       pg_catalog.count(*) FILTER (WHERE p.sent_on IS NULL) AS parts_unsent
+  FROM dist.handoff AS h JOIN dist.handoff_part AS p USING (batch_id)
+ GROUP BY h.batch_id;
+COMMENT ON VIEW dist.handoffs IS 'Coordinator batches: employer, day, shards, documents, recall notices, parts not yet marked sent';
+CREATE VIEW dist.handoff_file AS
+SELECT p.batch_id, f.*
+  FROM dist.handoff_part AS p JOIN dist.issuance_handoff_file AS f ON f.shard = p.shard AND f.handoff_id = p.handoff_id;
+COMMENT ON VIEW dist.handoff_file IS 'The print vendor''s lines of each coordinator batch, read from its shards';
+
+CREATE FUNCTION dist.plan_issuance(as_of date, chunk_size integer DEFAULT 10000, late_days integer DEFAULT 60,
+                                   pause_ms integer DEFAULT 0)
+RETURNS TABLE (shard int, status text, error text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  s record;
+  sent int[] := '{}';
+  k int;
+  q text := pg_catalog.format('CALL mynahoken.plan_issuance(%L::date, chunk_size => %s, late_days => %s, pause_ms => %s)',
+                              as_of, chunk_size, late_days, pause_ms);
+BEGIN
+  IF as_of IS NULL OR chunk_size IS NULL OR late_days IS NULL OR pause_ms IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'as_of, chunk_size, late_days and pause_ms must not be null');
+  END IF;
+  -- Every shard at once, each in its own session (plan_issuance commits
+  -- chunk by chunk there); a shard that cannot be reached is reported and
+  -- the others plan all the same.
+  FOR s IN SELECT * FROM dist.shards() LOOP
+    IF 'mh_plan_' || s.shard = ANY (public.dblink_get_connections()) THEN
+      PERFORM public.dblink_disconnect('mh_plan_' || s.shard);
+    END IF;
+    BEGIN
+      PERFORM public.dblink_connect('mh_plan_' || s.shard, s.server);
+      PERFORM public.dblink_send_query('mh_plan_' || s.shard, q);
+      sent := sent || s.shard;
+    EXCEPTION WHEN OTHERS THEN
+      shard := s.shard; status := 'failed'; error := SQLERRM;
+      RETURN NEXT;
+    END;
+  END LOOP;
+  FOREACH k IN ARRAY sent LOOP
+    shard := k; status := 'planned'; error := NULL;
+    BEGIN
+      PERFORM FROM public.dblink_get_result('mh_plan_' || k) AS t(r text);
+      PERFORM FROM public.dblink_get_result('mh_plan_' || k) AS t(r text);
+    EXCEPTION WHEN OTHERS THEN
+      status := 'failed'; error := SQLERRM;
+    END;
+    BEGIN
+      PERFORM public.dblink_disconnect('mh_plan_' || k);
+    EXCEPTION WHEN OTHERS THEN
+      NULL;   -- the connection broke with the shard: already reported
+    END;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION dist.plan_issuance(date, integer, integer, integer) IS
+  'Run mynahoken.plan_issuance on every shard at once, each over its own members; one row per shard: planned, or failed with the error (the others are not affected; a rerun for the same day completes what a failed or killed run left)';
+
+CREATE FUNCTION dist.prepare_handoffs(on_day date DEFAULT CURRENT_DATE, late_days integer DEFAULT 60,
+                                      certificate_send_days integer DEFAULT 14)
+RETURNS TABLE (shard int, status text, batches bigint, error text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  s record;
+  h record;
+  b bigint;
+BEGIN
+  IF on_day IS NULL OR late_days IS NULL OR certificate_send_days IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'on_day, late_days and certificate_send_days must not be null');
+  END IF;
+  FOR s IN SELECT * FROM dist.shards() LOOP
+    shard := s.shard; status := 'prepared'; batches := 0; error := NULL;
+    BEGIN
+      -- On the shard, in its own transaction: its planned documents into one
+      -- batch per employer (mynahoken.prepare_handoffs, idempotent).
+      PERFORM FROM public.dblink(s.server, pg_catalog.format(
+        'SELECT pg_catalog.count(*) FROM mynahoken.prepare_handoffs(%L::date, %s, %s)',
+        on_day, late_days, certificate_send_days)) AS t(n bigint);
+      -- Here: every unsent batch of the shard not yet in a coordinator batch
+      -- (those of this call, and those of a call stopped before this step)
+      -- joins the open batch of its employer and day.
+      FOR h IN SELECT x.handoff_id, x.employer, x.handoff_on, x.documents, x.recalls
+                 FROM dist.issuance_handoff AS x
+                WHERE x.shard = s.shard AND x.sent_on IS NULL AND x.handoff_on IS NOT NULL
+                  AND NOT EXISTS (SELECT FROM dist.handoff_part AS p
+                                   WHERE p.shard = s.shard AND p.handoff_id = x.handoff_id)
+                ORDER BY x.handoff_id LOOP
+        INSERT INTO dist.handoff AS d (employer, on_day) VALUES (h.employer, h.handoff_on)
+          ON CONFLICT (employer, on_day) WHERE sent_on IS NULL DO NOTHING;
+        SELECT d.batch_id INTO b FROM dist.handoff AS d
+         WHERE d.employer IS NOT DISTINCT FROM h.employer AND d.on_day = h.handoff_on AND d.sent_on IS NULL;
+        INSERT INTO dist.handoff_part VALUES (s.shard, h.handoff_id, b, h.documents, h.recalls, NULL);
+        batches := batches + 1;
+      END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+      status := 'failed'; batches := 0; error := SQLERRM;
+    END;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION dist.prepare_handoffs(date, integer, integer) IS
+  'mynahoken.prepare_handoffs on every shard, then the shards'' new batches assembled into one coordinator batch per employer and day (dist.handoffs); one row per shard: prepared with the number of its batches assembled, or failed with the error (rerun once the shard is back)';
+
+CREATE FUNCTION dist.mark_handoff_sent(batch_id bigint, sent_on date DEFAULT CURRENT_DATE, pause_ms integer DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b dist.handoff;
+  p record;
+  there date;
+  got bigint;
+  n bigint := 0;
+  first boolean := true;
+BEGIN
+  IF sent_on IS NULL OR pause_ms IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'sent_on and pause_ms must not be null');
+  END IF;
+  SELECT * INTO b FROM dist.handoff AS h WHERE h.batch_id = mark_handoff_sent.batch_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.batch_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  FOR p IN SELECT x.*, s.server FROM dist.handoff_part AS x JOIN dist.shards() AS s USING (shard)
+            WHERE x.batch_id = b.batch_id AND x.sent_on IS NULL ORDER BY x.shard, x.handoff_id LOOP
+    IF NOT first AND pause_ms > 0 THEN
+      PERFORM pg_catalog.pg_sleep(pause_ms / 1000.0);
+    END IF;
+    first := false;
+    BEGIN
+      -- The shard's own state first: an attempt stopped after marking it
+      -- there and before recording it here leaves it marked; never twice.
+      SELECT t.sent_on INTO there FROM public.dblink(p.server, pg_catalog.format(
+        'SELECT h.sent_on FROM mynahoken.issuance_handoff AS h WHERE h.handoff_id = %s', p.handoff_id)) AS t(sent_on date);
+      IF there IS NULL THEN
+        SELECT t.n INTO got FROM public.dblink(p.server, pg_catalog.format(
+          'SELECT mynahoken.mark_handoff_sent(%s, %L::date)', p.handoff_id, sent_on)) AS t(n bigint);
+        n := n + got;
+        there := sent_on;
+      END IF;
+    EXCEPTION WHEN OTHERS THEN
+      PERFORM mynahoken.raise_error('08006',
+        pg_catalog.format(mynahoken.gettext('hand-off batch %s could not be marked sent on shard %s'), b.batch_id, p.shard),
+        detail => SQLERRM,
+        hint => 'The shards already marked stay marked; run it again once the shard is back: each shard is marked once.');
+    END;
+    UPDATE dist.handoff_part AS x SET sent_on = there WHERE x.shard = p.shard AND x.handoff_id = p.handoff_id;
+  END LOOP;
+  UPDATE dist.handoff AS h SET sent_on = mark_handoff_sent.sent_on WHERE h.batch_id = b.batch_id;
+  RETURN n;
+END
+$$;
+COMMENT ON FUNCTION dist.mark_handoff_sent(bigint, date, integer) IS
+  'Mark a coordinator batch sent on every shard holding a part of it (mynahoken.mark_handoff_sent there, each shard once even after an interrupted attempt), waiting pause_ms between shards; returns the documents and recall notices marked by this call; 08006 naming the shard when one cannot be reached';
+SQL
+}
+
+# Synthetic members for large runs (bench/scale_out.sql at 10,000,000): the
+# members 1..N, each a function of its member_id alone (hashes, no random()),
+# so the coordinator's one-node copy (demo.members) and the shards' parts
+# are the same members.  Each node generates its own rows server-side and
+# in parallel; a shard keeps those whose insured-person key hashes to it
+# (satisfies_hash_partition on a local table with the coordinator's
+# partition key), nothing goes through the coordinator.  The mix follows
+# demo/insurer.sql: six insurers by share, 0.5% keyed with a wrong check
+# digit, 4% lost, 85% with a (synthetic, check-digit-valid) My Number.
+mh_synthetic_members_sql() {	# mh_synthetic_members_sql N [K NSHARDS]
+	local n=$1 k=${2:-} nshards=${3:-} e key where=""
+	e=$(( n / 40 > 10 ? n / 40 : 10 ))
+	key="CASE WHEN mynahoken.insurer_number_is_valid(g.ins) THEN mynahoken.insured_key(g.ins::mynahoken.insurer_number, g.symbol, g.number, g.branch) ELSE 'member:' || g.i END"
+	[ -n "$k" ] && where="WHERE satisfies_hash_partition('mh_scale.members_hash'::regclass, $nshards, $((k - 1)), $key)"
+	cat <<SQL
+INSERT INTO demo.members
+SELECT g.i, g.ins, g.symbol, g.number, g.branch, NOT g.late AND NOT g.nhi AND g.i % 3 <> 0, g.birth, g.acquired,
+       CASE WHEN g.r4 < 0.04 THEN greatest(g.acquired + 1 + (g.r4 * 1e4)::int % 60, date '2024-06-01' + (g.r4 * 25 * 365)::int) END,
+       CASE WHEN NOT (g.late OR g.nhi) THEN 1 + (g.r2 * $e)::int % $e END,
+       CASE WHEN g.acquired <= date '2024-11-29' THEN least(g.acquired + 14, date '2024-11-29') END,
+       CASE WHEN (g.late OR g.nhi) AND g.acquired <= date '2024-11-29' THEN date '2025-07-31' END,
+       CASE WHEN g.r5 < 0.85 THEN lpad(g.b11::text, 11, '0') || CASE WHEN g.cs % 11 <= 1 THEN 0 ELSE 11 - g.cs % 11 END END,
+       CASE WHEN g.r5 < 0.62 THEN date '2021-10-20' + (g.r5 * 1200)::int END,
+       CASE WHEN g.r5 < 0.62 AND g.r6 < 0.01 THEN date '2024-11-01' + (g.r6 * 30000)::int END,
+       CASE WHEN g.r5 < 0.85 THEN date '2025-01-01' + (g.r6 * 365 * 5)::int END,
+       CASE WHEN g.r3 < 0.005 THEN date '2025-01-15' + (g.r3 * 40000)::int END
+       ${k:+, $key}
+  FROM (
+    SELECT r.*, d.*, greatest(d.birth, date '2005-04-01' + (r.r3 * 7500)::int) AS acquired,
+           CASE WHEN r.r7 < 0.005 THEN left(d.ins0, -1) || ((right(d.ins0, 1)::int + 1) % 10) ELSE d.ins0 END AS ins,
+           CASE WHEN d.late THEN NULL WHEN d.nhi THEN (10 + (r.r2 * 80)::int)::text
+                ELSE (1000000 + ((r.r2 * $e)::int + 1) * 7)::text END AS symbol,
+           CASE WHEN d.late THEN lpad((10000000 + r.i)::text, 8, '0') ELSE (100 + r.i / 3)::text END AS number,
+           CASE WHEN d.late THEN NULL ELSE lpad((r.i % 3)::text, 2, '0') END AS branch,
+           r.b11 / 1 % 10 * 2 + r.b11 / 10 % 10 * 3 + r.b11 / 100 % 10 * 4 + r.b11 / 1000 % 10 * 5
+             + r.b11 / 10000 % 10 * 6 + r.b11 / 100000 % 10 * 7 + r.b11 / 1000000 % 10 * 2 + r.b11 / 10000000 % 10 * 3
+             + r.b11 / 100000000 % 10 * 4 + r.b11 / 1000000000 % 10 * 5 + r.b11 / 10000000000 % 10 * 6 AS cs
+      FROM generate_series(1, $n) AS s(i)
+      CROSS JOIN LATERAL (
+        SELECT s.i, (hashint8extended(s.i, 1) & 2147483647)::float8 / 2147483648 AS r_ins,
+               (hashint8extended(s.i, 2) & 2147483647)::float8 / 2147483648 AS r1,
+               (hashint8extended(s.i, 3) & 2147483647)::float8 / 2147483648 AS r2,
+               (hashint8extended(s.i, 4) & 2147483647)::float8 / 2147483648 AS r3,
+               (hashint8extended(s.i, 5) & 2147483647)::float8 / 2147483648 AS r4,
+               (hashint8extended(s.i, 6) & 2147483647)::float8 / 2147483648 AS r5,
+               (hashint8extended(s.i, 7) & 2147483647)::float8 / 2147483648 AS r6,
+               (hashint8extended(s.i, 8) & 2147483647)::float8 / 2147483648 AS r7,
+               (hashint8extended(s.i, 9) & 2147483647) % 100000000000 AS b11) AS r
+      CROSS JOIN LATERAL (
+        SELECT CASE WHEN r.r_ins < 0.50 THEN '01130012' WHEN r.r_ins < 0.62 THEN '06139992'
+                    WHEN r.r_ins < 0.67 THEN '31130016' WHEN r.r_ins < 0.80 THEN '39131156'
+                    WHEN r.r_ins < 0.95 THEN '131151' ELSE '133033' END AS ins0) AS i0
+      CROSS JOIN LATERAL (
+        SELECT i0.ins0, i0.ins0 LIKE '39%' AS late, length(i0.ins0) = 6 AS nhi,
+               CASE WHEN i0.ins0 LIKE '39%' THEN date '2026-04-01' - (75 * 365 + (r.r1 * 20 * 365)::int)
+                    ELSE date '2026-04-01' - (r.r1 * 74 * 365)::int END AS birth) AS d) AS g
+$where
+SQL
+}
+
+# The members 1..N generated on every node at once (mh_synthetic_members_sql):
+# all of them in the coordinator's demo.members (the one-node copy), each
+# shard its own.  After mh_distribute with MH_DISTRIBUTE_COPY=no.
+mh_shard_generate() {	# mh_shard_generate DB N
+	local db=$1 n=$2 k pids="" rc=0 pid
+	mh_coord_psql -d "$db" -c 'TRUNCATE demo.members CASCADE' \
+		-c 'ALTER TABLE demo.members DROP CONSTRAINT IF EXISTS members_employer_id_fkey' >/dev/null || return 1
+	mh_synthetic_members_sql "$n" | mh_coord_psql -d "$db" >/dev/null & pids="$!"
+	for k in $(seq 1 "$MH_SHARDS"); do
+		{ mh_shard_psql "$k" -d "$db" -c 'CREATE TABLE IF NOT EXISTS mh_scale.members_hash (insured_key text) PARTITION BY HASH (insured_key)' >/dev/null &&
+		  mh_synthetic_members_sql "$n" "$k" "$MH_SHARDS" | mh_shard_psql "$k" -d "$db" >/dev/null &&
+		  mh_shard_psql "$k" -d "$db" -c 'VACUUM ANALYZE demo.members' >/dev/null; } & pids="$pids $!"
+	done
+	for pid in $pids; do wait "$pid" || rc=1; done
+	mh_coord_psql -d "$db" -c 'VACUUM ANALYZE demo.members' >/dev/null || rc=1
+	return $rc
 }
 
 # What the coordinator answers over the shards (printed by the demo).

@@ -16,4 +16,7 @@
 /* src/insurer_number.c: category index of an insurer number */
 extern int	mynahoken_insurer_category_index(int32 value);
 
+/* src/decision_calendar.c: the setting mynahoken.reference_coordinator; from _PG_init */
+extern void mh_decisions_init(void);
+
 #endif

@@ -8,6 +8,13 @@
  * the span of days over which that resolution stays the same.  Of a
  * category's own entry and an every-category entry, the one recorded later
  * prevails (row_prevails), as in the SQL lookup mynahoken.legal_entry_at.
+ *
+ * On a shard of a scale-out (doc/scale-out.md) the setting
+ * mynahoken.reference_coordinator names the relation holding the
+ * coordinator's reference generation; each load of the calendar then first
+ * runs mynahoken.require_current_reference(), which refuses (55000) when
+ * this node's replicated reference data are not the coordinator's.  Empty
+ * (the default, one node): no check, one test per load.
  */
 #include "postgres.h"
 
@@ -18,6 +25,21 @@
 #include "decision_internal.h"
 #include "mynahoken.h"
 #include "transition.h"
+#include "utils/guc.h"
+
+static char *reference_coordinator = NULL;
+
+void
+mh_decisions_init(void)
+{
+	DefineCustomStringVariable("mynahoken.reference_coordinator",
+							   "Relation holding the coordinator's reference generation; empty: no check.",
+							   "On a shard, decisions with the legal calendar first compare this "
+							   "node's mynahoken.reference_generation with the generation read "
+							   "from this relation and refuse when they differ.",
+							   &reference_coordinator, "", PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+}
 
 /* Labels of the SQL enums, in declaration order, checked when loading. */
 const char *const mh_document_names[MH_DOC_COUNT] = {
@@ -134,6 +156,11 @@ load_rows(FunctionCallInfo fcinfo, DecisionCache *c, bool known_null, DateADT kn
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		mh_elog(ERROR, "SPI_connect failed");
+
+	/* a shard: never decide with reference data not the coordinator's */
+	if (reference_coordinator != NULL && reference_coordinator[0] != '\0' &&
+		SPI_execute("SELECT mynahoken.require_current_reference()", true, 0) != SPI_OK_SELECT)
+		mh_elog(ERROR, "could not compare the reference generation with the coordinator's");
 
 	if (SPI_execute(has_keep_own, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		mh_elog(ERROR, "could not read the columns of mynahoken.legal_parameter_entry");

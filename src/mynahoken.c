@@ -16,6 +16,7 @@
 #include "utils/guc.h"
 
 #include "certificate.h"
+#include "decision.h"
 #include "mynahoken.h"
 #include "token.h"
 
@@ -158,6 +159,7 @@ _PG_init(void)
 	pg_bindtextdomain(TEXTDOMAIN);
 	mh_tokens_init();
 	mh_certificates_init();
+	mh_decisions_init();
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = mh_emit_log_hook;
 #if PG_VERSION_NUM >= 150000

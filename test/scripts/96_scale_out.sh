@@ -61,7 +61,7 @@ check "each shard holds the members its hash remainder says, and some" "true|tru
 # ---- reference data and keys ----------------------------------------------
 digest_sql() {	# one line per reference table: name and a digest of its rows
 	local t q=""
-	for t in $MH_REFERENCE_TABLES mh_scale.reference_generation; do
+	for t in $MH_REFERENCE_TABLES mynahoken.reference_generation; do
 		q="$q${q:+ UNION ALL }SELECT '$t', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM $t AS r"
 	done
 	echo "$q ORDER BY 1"
@@ -231,7 +231,7 @@ check "another parameter (ecert_grace_months) recorded while shard 2 does not re
 if [ "$(c "$by_value_one")" != "$before_stale" ]; then ok "one node decides the new way again"; else not_ok "one node decides the new way again"; fi
 out=$(mh_coord_psql -d "$DB" -Atc "$reasons_dist" 2>&1)
 like "the coordinator's query fails, naming the stale shard" \
-	"ERROR:  reference data of shard2 differ from the coordinator's: decisions refused" "$out"
+	"ERROR:  reference data of node shard2 differ from the coordinator's: decisions refused" "$out"
 like "the error says which generations differ" "DETAIL:  Reference generation [0-9]+ here, [0-9]+ at the coordinator" "$out"
 check "SQLSTATE 55000" 55000 \
 	"$(mh_coord_psql -d "$DB" -Atc "\\set VERBOSITY verbose" -c "$reasons_dist" 2>&1 | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -n 1)"
@@ -241,6 +241,15 @@ check "shard 1, up to date, still answers" t \
 	"$(c "SELECT count(*) > 0 FROM dist.need_by_reason_1 WHERE day = '$DAY'")"
 check "shard 2 asked directly refuses too" 1 \
 	"$(s 2 "SELECT count(*) FROM mh_scale.need_by_reason WHERE day = '$DAY'" | grep -c 'differ from the coordinator')"
+# The check is the extension's: any decision with the calendar, not only the views.
+check "shard 2: a plain certificate_need call refuses (the extension's check, 55000)" \
+	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
+	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)" 2>&1 | grep '^ERROR')"
+check "shard 1, up to date, decides with a plain call" not_registered \
+	"$(s 1 "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")"
+check "the coordinator (setting empty) decides without asking anyone" \
+	"$(s 1 "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|" \
+	"$(c "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|$(c "SHOW mynahoken.reference_coordinator")"
 s 2 "ALTER SUBSCRIPTION mynahoken_reference ENABLE" >/dev/null
 mh_wait_reference "$DB" 2
 check "shard 2 catches up once its subscription runs again" 0 $?
