@@ -14024,3 +14024,307 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- Issue 14, cheaper first full check: the first full check ever writes a
+-- result, a case and an event for every tenth member; the foreign keys of
+-- linkage_check (run) and linkage_case_event (case) checked each of those
+-- rows with a query of its own, and every row went through a speculative
+-- insertion.  The references are now checked once per statement
+-- (linkage_refs_check), members without a current result or an unfinished
+-- case get a plain insert, and a full check in one batch reads the member
+-- table by a sequential scan.
+ALTER TABLE mynahoken.linkage_check DROP CONSTRAINT linkage_check_run_id_fkey;
+ALTER TABLE mynahoken.linkage_case_event DROP CONSTRAINT linkage_case_event_case_id_fkey;
+-- What foreign keys would check, once per statement: a first full check
+-- writes a result, a case and an event for hundreds of thousands of members
+-- in one statement per batch, where a foreign key runs a query for every row
+-- (about half of what writing them cost).  A result names an existing run
+-- and goes with it; an event names an existing case, and a case with
+-- history stays.
+CREATE FUNCTION mynahoken.linkage_refs_check()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the rows a statement wrote are looked up by primary key, never by a scan
+-- of every run or case: the planner would pick one for a table it believes
+-- empty (statistics of a table truncated or new), once per written row
+SET enable_seqscan = off
+AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'linkage_check' THEN
+    IF EXISTS (SELECT FROM linkage_new AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_run AS r WHERE r.run_id = n.run_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage check result refers to a run that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_case_event' THEN
+    IF EXISTS (SELECT FROM linkage_new AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = n.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage case event refers to a case that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_run' THEN
+    DELETE FROM mynahoken.linkage_check AS c USING linkage_old AS o WHERE c.run_id = o.run_id;
+  ELSIF TG_TABLE_NAME = 'linkage_case' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      IF EXISTS (SELECT FROM mynahoken.linkage_case_event) THEN
+        PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+      END IF;
+    ELSIF EXISTS (SELECT FROM linkage_old AS o
+                   WHERE EXISTS (SELECT FROM mynahoken.linkage_case_event AS e WHERE e.case_id = o.case_id)
+                     AND NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = o.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_refs_check() IS
+  'Trigger of linkage_check, linkage_case_event, linkage_run and linkage_case, once per statement: 23503 for a result whose run or an event whose case does not exist, or for removing a case with history; deleting a run deletes its results';
+CREATE TRIGGER linkage_check_run_insert AFTER INSERT ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_check_run_update AFTER UPDATE ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_insert AFTER INSERT ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_update AFTER UPDATE ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_run_delete AFTER DELETE ON mynahoken.linkage_run
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_delete AFTER DELETE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_update AFTER UPDATE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_truncate AFTER TRUNCATE ON mynahoken.linkage_case
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+COMMENT ON TRIGGER linkage_check_run_insert ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_check_run_update ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_case_event_case_insert ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_case_event_case_update ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_run_delete ON mynahoken.linkage_run IS 'Deleting a run deletes its results';
+COMMENT ON TRIGGER linkage_case_history_delete ON mynahoken.linkage_case IS 'A case with history stays';
+COMMENT ON TRIGGER linkage_case_history_update ON mynahoken.linkage_case IS 'A case with history keeps its identifier';
+COMMENT ON TRIGGER linkage_case_history_truncate ON mynahoken.linkage_case IS 'A case with history stays';
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_run_batch(run_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  run record;
+  hi text;
+  lo_block bigint;
+  hi_block bigint;
+  nblocks bigint;
+  per_block float8;
+  filenode oid;
+  checked bigint;
+  opened bigint;
+  changed bigint;
+  source text;
+  shared mynahoken.mynumber_token[];
+  swapped text[];
+  severities smallint[];
+  lowered boolean[];
+  due2 date;
+  due3 date;
+BEGIN
+  SELECT * INTO run FROM mynahoken.linkage_run AS l WHERE l.run_id = linkage_run_batch.run_id FOR UPDATE;
+  IF NOT FOUND OR run.status <> 'running' THEN
+    RETURN true;
+  END IF;
+  IF run.full_check THEN
+    -- Every member: the batch is a range of blocks of the table [lo, hi),
+    -- read by a TID range scan, so that the batches together read the
+    -- table once, in its physical order, and filter nothing.  A rewritten
+    -- table (VACUUM FULL, CLUSTER) has other blocks: the run starts over
+    -- (members checked twice get the same result, which is not written).
+    filenode := pg_relation_filenode('mynahoken.linkage_member');
+    lo_block := CASE WHEN run.scan_filenode = filenode THEN COALESCE(run.next_block, 0) ELSE 0 END;
+    nblocks := pg_relation_size('mynahoken.linkage_member') / current_setting('block_size')::bigint;
+    -- about batch_size members: the statistics' members per block, or a
+    -- count of the first blocks when the table was never analyzed
+    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END INTO per_block
+      FROM pg_class AS c WHERE c.oid = 'mynahoken.linkage_member'::regclass;
+    IF per_block IS NULL THEN
+      SELECT count(*)::float8 / greatest(least(nblocks, 16), 1) INTO per_block
+        FROM mynahoken.linkage_member AS m WHERE m.ctid < format('(%s,0)', least(nblocks, 16))::tid;
+    END IF;
+    hi_block := lo_block + greatest(ceil(run.batch_size / greatest(per_block, 1)), 1)::bigint;
+    IF hi_block >= nblocks THEN
+      -- the last batch: up to the end, including blocks added meanwhile
+      hi_block := NULL;
+    END IF;
+    IF lo_block = 0 AND hi_block IS NULL THEN
+      -- the whole table in one batch: a sequential scan, which reads it
+      -- through a small ring of buffers (a TID range scan would replace
+      -- shared_buffers with it, a table larger than them at every batch)
+      source := 'mynahoken.linkage_member AS m';
+    ELSE
+      source := 'mynahoken.linkage_member AS m'
+                ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
+    END IF;
+  ELSE
+    -- The members of this run, a key range (next_key, hi] of
+    -- linkage_run_key: the next batch_size of them in key order, each
+    -- looked up; hi is NULL for the last batch.
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
+             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+             ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
+    IF checked < run.batch_size
+       OR NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                       WHERE rk.run_id = run.run_id AND rk.insured_key > hi) THEN
+      hi := NULL;
+    END IF;
+    source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
+              ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+              ' AND rk.run_id OPERATOR(pg_catalog.=) $1'
+              ' WHERE ($2 IS NULL OR rk.insured_key OPERATOR(pg_catalog.>) $2)'
+              ' AND ($3 IS NULL OR rk.insured_key OPERATOR(pg_catalog.<=) $3)';
+  END IF;
+  -- The severity table in the order of the result bits, and the due days.
+  SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
+         array_agg(COALESCE(lr.lowered_by_last4_ok, false) ORDER BY o.n)
+    INTO severities, lowered
+    FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+    LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
+  -- The tokens held by two people (few, kept by the triggers), and the
+  -- members whose J-LIS facts are another household member's own (few:
+  -- swap_candidate, a partial index); the statement below tests each
+  -- member against these two sets (hashed) instead of joining.
+  SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
+  -- (of this batch only: its blocks, or its keys)
+  IF run.full_check THEN
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.ctid >= format('(%s,0)', lo_block)::tid
+       AND m.ctid < format('(%s,0)', COALESCE(hi_block, 4294967295))::tid
+       AND m.swap_candidate
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  ELSE
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.swap_candidate
+       AND (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
+       AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                    WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  END IF;
+
+  -- One set-based statement per batch.  Each member's result comes from one
+  -- C call on what its own row decided when it was written (own_result:
+  -- digest equality only, reasons packed in a bigint), the two small sets
+  -- above and the severity table; results of severity 0 are none.  Only
+  -- results that differ from the member's current one (looked up by key)
+  -- are written, and only they open or update cases: a run over unchanged
+  -- members writes nothing.  A member without a current result gets one by
+  -- a plain insert, and a member without an unfinished case a new case
+  -- (only a run writes either, one run at a time): no speculative insertion
+  -- for the many rows of a first check.
+  EXECUTE format($q$
+  WITH a AS (
+    -- one pass over the batch: the number of members checked, and the
+    -- results that changed (few but in a first run), kept as four arrays
+    SELECT pg_catalog.count(*) AS checked,
+           pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
+           pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results,
+           pg_catalog.array_agg(b.had) FILTER (WHERE b.changed) AS had
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed,
+                   c.result IS NOT NULL AS had
+              FROM (SELECT m.insured_key, m.token,
+                           mynahoken.linkage_result_finish(
+                             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
+                      FROM %1$s) AS x
+             CROSS JOIN LATERAL (SELECT CASE WHEN x.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
+                                             THEN x.result END AS result) AS n
+              LEFT JOIN %2$s) AS b),
+  d AS (
+    SELECT u.insured_key, u.token, u.result, u.had,
+           mynahoken.linkage_result_reasons(u.result) AS reasons,
+           mynahoken.linkage_result_severity(u.result) AS severity
+      FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
+                                            pg_catalog.unnest(a.results), pg_catalog.unnest(a.had))
+                                AS u (insured_key, token, result, had)),
+  gone AS (
+    DELETE FROM mynahoken.linkage_check AS c USING d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
+  upd AS (
+    UPDATE mynahoken.linkage_check AS c
+       SET run_id = $1, result = d.result, reasons = d.reasons, severity = d.severity,
+           kana_level = mynahoken.linkage_result_level(d.result, 1),
+           kanji_level = mynahoken.linkage_result_level(d.result, 2),
+           address_level = mynahoken.linkage_result_level(d.result, 3)
+      FROM d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NOT NULL AND d.had),
+  ins AS (
+    INSERT INTO mynahoken.linkage_check
+           (insured_key, run_id, result, reasons, severity, kana_level, kanji_level, address_level)
+    SELECT d.insured_key, $1, d.result, d.reasons, d.severity,
+           mynahoken.linkage_result_level(d.result, 1), mynahoken.linkage_result_level(d.result, 2),
+           mynahoken.linkage_result_level(d.result, 3)
+      FROM d WHERE d.result IS NOT NULL AND NOT d.had),
+  -- A case for severity 2 and up, unless one is unfinished (it gets the new
+  -- reasons, and the earlier due day); nothing is closed here.
+  k AS (
+    SELECT d.insured_key, d.token, d.reasons, d.severity, d.result,
+           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END AS due_on,
+           EXISTS (SELECT FROM mynahoken.linkage_case AS lc
+                    WHERE lc.insured_key OPERATOR(pg_catalog.=) d.insured_key
+                      AND lc.state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')) AS unfinished
+      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2),
+  cs_new AS (
+    INSERT INTO mynahoken.linkage_case (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE NOT k.unfinished
+    RETURNING case_id),
+  -- (an unfinished case finished meanwhile by a clerk: a new one is opened)
+  cs AS (
+    INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE k.unfinished
+    ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
+    DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity,
+                  result = EXCLUDED.result, due_on = LEAST(lc.due_on, EXCLUDED.due_on)
+    RETURNING lc.case_id, (lc.xmax OPERATOR(pg_catalog.=) 0) AS inserted),
+  ev AS (
+    INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
+    SELECT o.case_id, NULL, 'open', 'opened_by_check'
+      FROM (SELECT cs_new.case_id FROM cs_new UNION ALL SELECT cs.case_id FROM cs WHERE cs.inserted) AS o
+    RETURNING 1)
+  SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+    source,
+    -- the current results: all of them, hashed, for a full run; looked up
+    -- one by one for the few members of an incremental one
+    CASE WHEN run.full_check
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) x.insured_key'
+         ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) x.insured_key OFFSET 0) AS c ON true' END)
+  INTO checked, opened, changed
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
+        format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
+
+  UPDATE mynahoken.linkage_run AS l
+     SET next_key = hi, next_block = hi_block, scan_filenode = filenode,
+         members_checked = l.members_checked + checked,
+         cases_opened = l.cases_opened + opened, results_changed = l.results_changed + changed,
+         status = CASE WHEN hi IS NULL AND hi_block IS NULL THEN 'finished' ELSE l.status END,
+         finished_at = CASE WHEN hi IS NULL AND hi_block IS NULL THEN clock_timestamp() END
+   WHERE l.run_id = run.run_id;
+  IF hi IS NULL AND hi_block IS NULL THEN
+    DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
+    RETURN true;
+  END IF;
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
+  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
