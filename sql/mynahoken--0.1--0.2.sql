@@ -14328,3 +14328,161 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
   'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
+
+-- Issue 13, withdrawn documents planned again: a document withdrawn (its ground had
+-- gone) no longer counts in issuance_queue_once, so that plan_issuance plans
+-- it again when the ground comes back; mark_handoff_sent names the unknown
+-- batch; the vendor file gives a certificate's send-by day (issuance_send_by).
+ALTER TABLE mynahoken.issuance_queue DROP CONSTRAINT issuance_queue_once;
+CREATE UNIQUE INDEX issuance_queue_once ON mynahoken.issuance_queue (member_key, document, acquired_on, issue_window)
+  WHERE status <> 'withdrawn';
+COMMENT ON TABLE mynahoken.issuance_queue IS
+  'Planned documents: one row per member, document, 資格取得日 and issue window (unique among those not withdrawn), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+  gen int;
+  bases_added boolean := false;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+          FROM fresh x
+        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
+        RETURNING q.document
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned}';
+
+CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                       ELSE '資格確認書の回収のお願い' END AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(l.send_by, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until,
+               -- with the certificate_send_days of the re-check that handed it off
+               coalesce(mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window, r.certificate_send_days),
+                        mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window)) AS send_by,
+               q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+          LEFT JOIN mynahoken.issuance_review r ON r.review_id = q.review_id
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL
+           -- returned or withdrawn before the batch was sent: not printed
+           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the day the document should reach the print vendor (issuance_send_by: the last sending day of an お知らせ, certificate_send_days of the re-check after a 資格確認書 is valid from; empty for a recall): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+
+CREATE OR REPLACE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b mynahoken.issuance_handoff;
+  n bigint;
+  r bigint;
+BEGIN
+  SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s does not exist'), mark_handoff_sent.handoff_id));
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
+   WHERE x.handoff_id = b.handoff_id;
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE q.handoff_id = b.handoff_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_recall c SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE c.handoff_id = b.handoff_id AND c.status = 'handed_off';
+  GET DIAGNOSTICS r = ROW_COUNT;
+  RETURN n + r;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.mark_handoff_sent(bigint, date) IS
+  'Mark every document and recall notice of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';

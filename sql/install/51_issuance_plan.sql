@@ -685,7 +685,7 @@ BEGIN
         SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
                x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
           FROM fresh x
-        ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
         RETURNING q.document
       ), decided AS (
         INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)

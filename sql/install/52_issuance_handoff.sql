@@ -26,6 +26,21 @@ SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS 
 COMMENT ON VIEW mynahoken.issuance_pending IS
   'Planned documents not yet handed off nor withdrawn, per employer (NULL: direct mail), document and reason';
 
+-- Send-by day of a planned document (the vendor file and the hand-off use it;
+-- the lifecycle re-check of 54_issuance_lifecycle.sql too)
+
+CREATE FUNCTION mynahoken.issuance_send_by(document mynahoken.issuance_document, valid_from date,
+                                           sending_window daterange,
+                                           certificate_send_days integer DEFAULT 14)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE document
+         WHEN 'notice' THEN pg_catalog.upper(sending_window) OPERATOR(pg_catalog.-) 1
+         WHEN 'certificate' THEN valid_from OPERATOR(pg_catalog.+) certificate_send_days
+       END;
+COMMENT ON FUNCTION mynahoken.issuance_send_by(mynahoken.issuance_document, date, daterange, integer) IS
+  'Last day a planned document should reach the print vendor: a 資格情報のお知らせ the last day of its sending window, a 資格確認書 certificate_send_days after the day it is valid from (an insurer decision, UNCONFIRMED: default 14 as the お知らせ); NULL when an argument is NULL';
+
 -- The print vendor's layout: one line per document, grouped by batch
 -- (one employer each), with the Japanese document name and dates in ISO.
 CREATE VIEW mynahoken.issuance_handoff_file AS
@@ -41,12 +56,17 @@ SELECT l.handoff_id,
        l.reason,
        pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
        pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
-       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       pg_catalog.to_char(l.send_by, 'YYYY-MM-DD') AS send_by,
        l.queue_id,
        l.recall_id
   FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
-               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
+               q.reason, q.valid_from, q.valid_until,
+               -- with the certificate_send_days of the re-check that handed it off
+               coalesce(mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window, r.certificate_send_days),
+                        mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window)) AS send_by,
+               q.queue_id, NULL::bigint AS recall_id
           FROM mynahoken.issuance_queue q
+          LEFT JOIN mynahoken.issuance_review r ON r.review_id = q.review_id
          WHERE q.handoff_id IS NOT NULL
         UNION ALL
         -- Recall notices: valid_until is the certificate's, queue_id the certificate.
@@ -57,7 +77,7 @@ SELECT l.handoff_id,
            -- returned or withdrawn before the batch was sent: not printed
            AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
 COMMENT ON VIEW mynahoken.issuance_handoff_file IS
-  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the last sending day of an お知らせ (empty for certificates: issuance_lifecycle.send_by has theirs): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the day the document should reach the print vendor (issuance_send_by: the last sending day of an お知らせ, certificate_send_days of the re-check after a 資格確認書 is valid from; empty for a recall): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
 
 -- ---------------------------------------------------------------------------
 -- Hand-off and sending
@@ -186,7 +206,8 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s does not exist'), mark_handoff_sent.handoff_id));
   END IF;
   IF b.sent_on IS NOT NULL THEN
     PERFORM mynahoken.raise_error('55000',
