@@ -584,7 +584,7 @@ SET enable_seqscan = off
 AS $$
 BEGIN
   IF TG_TABLE_NAME = 'linkage_check' THEN
-    IF EXISTS (SELECT FROM linkage_new AS n
+    IF EXISTS (SELECT FROM (SELECT DISTINCT n.run_id FROM linkage_new AS n) AS n
                 WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_run AS r WHERE r.run_id = n.run_id)) THEN
       PERFORM mynahoken.raise_error('23503', 'a linkage check result refers to a run that does not exist');
     END IF;
