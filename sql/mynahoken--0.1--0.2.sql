@@ -15492,3 +15492,694 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.require_current_reference() IS
   'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar (doc/scale-out.md)';
+-- Issue 14, cheaper first full check: the first full check ever writes a
+-- result, a case and an event for every tenth member; the foreign keys of
+-- linkage_check (run) and linkage_case_event (case) checked each of those
+-- rows with a query of its own, and every row went through a speculative
+-- insertion.  The references are now checked once per statement
+-- (linkage_refs_check), members without a current result or an unfinished
+-- case get a plain insert, and a full check in one batch reads the member
+-- table by a sequential scan.
+ALTER TABLE mynahoken.linkage_check DROP CONSTRAINT linkage_check_run_id_fkey;
+ALTER TABLE mynahoken.linkage_case_event DROP CONSTRAINT linkage_case_event_case_id_fkey;
+-- What foreign keys would check, once per statement: a first full check
+-- writes a result, a case and an event for hundreds of thousands of members
+-- in one statement per batch, where a foreign key runs a query for every row
+-- (about half of what writing them cost).  A result names an existing run
+-- and goes with it; an event names an existing case, and a case with
+-- history stays.
+CREATE FUNCTION mynahoken.linkage_refs_check()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the rows a statement wrote are looked up by primary key, never by a scan
+-- of every run or case: the planner would pick one for a table it believes
+-- empty (statistics of a table truncated or new), once per written row
+SET enable_seqscan = off
+AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'linkage_check' THEN
+    IF EXISTS (SELECT FROM (SELECT DISTINCT n.run_id FROM linkage_new AS n) AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_run AS r WHERE r.run_id = n.run_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage check result refers to a run that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_case_event' THEN
+    IF EXISTS (SELECT FROM linkage_new AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = n.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage case event refers to a case that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_run' THEN
+    DELETE FROM mynahoken.linkage_check AS c USING linkage_old AS o WHERE c.run_id = o.run_id;
+  ELSIF TG_TABLE_NAME = 'linkage_case' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      IF EXISTS (SELECT FROM mynahoken.linkage_case_event) THEN
+        PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+      END IF;
+    ELSIF EXISTS (SELECT FROM linkage_old AS o
+                   WHERE EXISTS (SELECT FROM mynahoken.linkage_case_event AS e WHERE e.case_id = o.case_id)
+                     AND NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = o.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_refs_check() IS
+  'Trigger of linkage_check, linkage_case_event, linkage_run and linkage_case, once per statement: 23503 for a result whose run or an event whose case does not exist, or for removing a case with history; deleting a run deletes its results';
+CREATE TRIGGER linkage_check_run_insert AFTER INSERT ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_check_run_update AFTER UPDATE ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_insert AFTER INSERT ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_update AFTER UPDATE ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_run_delete AFTER DELETE ON mynahoken.linkage_run
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_delete AFTER DELETE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_update AFTER UPDATE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_truncate AFTER TRUNCATE ON mynahoken.linkage_case
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+COMMENT ON TRIGGER linkage_check_run_insert ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_check_run_update ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_case_event_case_insert ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_case_event_case_update ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_run_delete ON mynahoken.linkage_run IS 'Deleting a run deletes its results';
+COMMENT ON TRIGGER linkage_case_history_delete ON mynahoken.linkage_case IS 'A case with history stays';
+COMMENT ON TRIGGER linkage_case_history_update ON mynahoken.linkage_case IS 'A case with history keeps its identifier';
+COMMENT ON TRIGGER linkage_case_history_truncate ON mynahoken.linkage_case IS 'A case with history stays';
+
+CREATE OR REPLACE FUNCTION mynahoken.linkage_run_batch(run_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  run record;
+  hi text;
+  lo_block bigint;
+  hi_block bigint;
+  nblocks bigint;
+  per_block float8;
+  filenode oid;
+  checked bigint;
+  opened bigint;
+  changed bigint;
+  source text;
+  shared mynahoken.mynumber_token[];
+  swapped text[];
+  severities smallint[];
+  lowered boolean[];
+  due2 date;
+  due3 date;
+BEGIN
+  SELECT * INTO run FROM mynahoken.linkage_run AS l WHERE l.run_id = linkage_run_batch.run_id FOR UPDATE;
+  IF NOT FOUND OR run.status <> 'running' THEN
+    RETURN true;
+  END IF;
+  IF run.full_check THEN
+    -- Every member: the batch is a range of blocks of the table [lo, hi),
+    -- read by a TID range scan, so that the batches together read the
+    -- table once, in its physical order, and filter nothing.  A rewritten
+    -- table (VACUUM FULL, CLUSTER) has other blocks: the run starts over
+    -- (members checked twice get the same result, which is not written).
+    filenode := pg_relation_filenode('mynahoken.linkage_member');
+    lo_block := CASE WHEN run.scan_filenode = filenode THEN COALESCE(run.next_block, 0) ELSE 0 END;
+    nblocks := pg_relation_size('mynahoken.linkage_member') / current_setting('block_size')::bigint;
+    -- about batch_size members: the statistics' members per block, or a
+    -- count of the first blocks when the table was never analyzed
+    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages END INTO per_block
+      FROM pg_class AS c WHERE c.oid = 'mynahoken.linkage_member'::regclass;
+    IF per_block IS NULL THEN
+      SELECT count(*)::float8 / greatest(least(nblocks, 16), 1) INTO per_block
+        FROM mynahoken.linkage_member AS m WHERE m.ctid < format('(%s,0)', least(nblocks, 16))::tid;
+    END IF;
+    hi_block := lo_block + greatest(ceil(run.batch_size / greatest(per_block, 1)), 1)::bigint;
+    IF hi_block >= nblocks THEN
+      -- the last batch: up to the end, including blocks added meanwhile
+      hi_block := NULL;
+    END IF;
+    IF lo_block = 0 AND hi_block IS NULL THEN
+      -- the whole table in one batch: a sequential scan, which reads it
+      -- through a small ring of buffers (a TID range scan would replace
+      -- shared_buffers with it, a table larger than them at every batch)
+      source := 'mynahoken.linkage_member AS m';
+    ELSE
+      source := 'mynahoken.linkage_member AS m'
+                ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
+    END IF;
+  ELSE
+    -- The members of this run, a key range (next_key, hi] of
+    -- linkage_run_key: the next batch_size of them in key order, each
+    -- looked up; hi is NULL for the last batch.
+    SELECT count(*), max(b.k) INTO checked, hi
+      FROM (SELECT rk.insured_key AS k FROM mynahoken.linkage_run_key AS rk
+             WHERE rk.run_id = run.run_id AND (run.next_key IS NULL OR rk.insured_key > run.next_key)
+             ORDER BY rk.insured_key LIMIT run.batch_size) AS b;
+    IF checked < run.batch_size
+       OR NOT EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                       WHERE rk.run_id = run.run_id AND rk.insured_key > hi) THEN
+      hi := NULL;
+    END IF;
+    source := 'mynahoken.linkage_run_key AS rk JOIN mynahoken.linkage_member AS m'
+              ' ON m.insured_key OPERATOR(pg_catalog.=) rk.insured_key'
+              ' AND rk.run_id OPERATOR(pg_catalog.=) $1'
+              ' WHERE ($2 IS NULL OR rk.insured_key OPERATOR(pg_catalog.>) $2)'
+              ' AND ($3 IS NULL OR rk.insured_key OPERATOR(pg_catalog.<=) $3)';
+  END IF;
+  -- The severity table in the order of the result bits, and the due days.
+  SELECT array_agg(COALESCE(lr.severity, 0::smallint) ORDER BY o.n),
+         array_agg(COALESCE(lr.lowered_by_last4_ok, false) ORDER BY o.n)
+    INTO severities, lowered
+    FROM unnest(mynahoken.linkage_reason_list()) WITH ORDINALITY AS o (code, n)
+    LEFT JOIN mynahoken.linkage_reason AS lr ON lr.code = o.code;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due2 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 2;
+  SELECT mynahoken.linkage_due_on(current_date, d.open_days) INTO due3 FROM mynahoken.linkage_due_period AS d WHERE d.severity = 3;
+  -- The tokens held by two people (few, kept by the triggers), and the
+  -- members whose J-LIS facts are another household member's own (few:
+  -- swap_candidate, a partial index); the statement below tests each
+  -- member against these two sets (hashed) instead of joining.
+  SELECT COALESCE(array_agg(st.token), '{}') INTO shared FROM mynahoken.linkage_shared_token AS st;
+  -- (of this batch only: its blocks, or its keys)
+  IF run.full_check THEN
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.ctid >= format('(%s,0)', lo_block)::tid
+       AND m.ctid < format('(%s,0)', COALESCE(hi_block, 4294967295))::tid
+       AND m.swap_candidate
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  ELSE
+    SELECT COALESCE(array_agg(m.insured_key), '{}') INTO swapped
+      FROM mynahoken.linkage_member AS m
+     WHERE m.swap_candidate
+       AND (run.next_key IS NULL OR m.insured_key > run.next_key) AND (hi IS NULL OR m.insured_key <= hi)
+       AND EXISTS (SELECT FROM mynahoken.linkage_run_key AS rk
+                    WHERE rk.run_id = run.run_id AND rk.insured_key = m.insured_key)
+       AND EXISTS (SELECT FROM mynahoken.linkage_member AS o
+                    WHERE o.household = m.household AND o.insured_key <> m.insured_key
+                      AND o.birth_date_digest = m.jlis_birth_date_digest AND o.sex_digest = m.jlis_sex_digest
+                      AND o.kana_digest[3] = m.jlis_kana_digest[3]);
+  END IF;
+
+  -- One set-based statement per batch.  Each member's result comes from one
+  -- C call on what its own row decided when it was written (own_result:
+  -- digest equality only, reasons packed in a bigint), the two small sets
+  -- above and the severity table; results of severity 0 are none.  Only
+  -- results that differ from the member's current one (looked up by key)
+  -- are written, and only they open or update cases: a run over unchanged
+  -- members writes nothing.  A member without a current result gets one by
+  -- a plain insert, and a member without an unfinished case a new case
+  -- (only a run writes either, one run at a time): no speculative insertion
+  -- for the many rows of a first check.
+  EXECUTE format($q$
+  WITH a AS (
+    -- one pass over the batch: the number of members checked, and the
+    -- results that changed (few but in a first run), kept as four arrays
+    SELECT pg_catalog.count(*) AS checked,
+           pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
+           pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results,
+           pg_catalog.array_agg(b.had) FILTER (WHERE b.changed) AS had
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed,
+                   c.result IS NOT NULL AS had
+              FROM (SELECT m.insured_key, m.token,
+                           mynahoken.linkage_result_finish(
+                             m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
+                             m.swap_candidate AND m.insured_key OPERATOR(pg_catalog.=) ANY ($9), $4, $5) AS result
+                      FROM %1$s) AS x
+             CROSS JOIN LATERAL (SELECT CASE WHEN x.result OPERATOR(pg_catalog.>=) 72057594037927936  -- severity 1 and up
+                                             THEN x.result END AS result) AS n
+              LEFT JOIN %2$s) AS b),
+  d AS (
+    SELECT u.insured_key, u.token, u.result, u.had,
+           mynahoken.linkage_result_reasons(u.result) AS reasons,
+           mynahoken.linkage_result_severity(u.result) AS severity
+      FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
+                                            pg_catalog.unnest(a.results), pg_catalog.unnest(a.had))
+                                AS u (insured_key, token, result, had)),
+  gone AS (
+    DELETE FROM mynahoken.linkage_check AS c USING d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
+  upd AS (
+    UPDATE mynahoken.linkage_check AS c
+       SET run_id = $1, result = d.result, reasons = d.reasons, severity = d.severity,
+           kana_level = mynahoken.linkage_result_level(d.result, 1),
+           kanji_level = mynahoken.linkage_result_level(d.result, 2),
+           address_level = mynahoken.linkage_result_level(d.result, 3)
+      FROM d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NOT NULL AND d.had),
+  ins AS (
+    INSERT INTO mynahoken.linkage_check
+           (insured_key, run_id, result, reasons, severity, kana_level, kanji_level, address_level)
+    SELECT d.insured_key, $1, d.result, d.reasons, d.severity,
+           mynahoken.linkage_result_level(d.result, 1), mynahoken.linkage_result_level(d.result, 2),
+           mynahoken.linkage_result_level(d.result, 3)
+      FROM d WHERE d.result IS NOT NULL AND NOT d.had),
+  -- A case for severity 2 and up, unless one is unfinished (it gets the new
+  -- reasons, and the earlier due day); nothing is closed here.
+  k AS (
+    SELECT d.insured_key, d.token, d.reasons, d.severity, d.result,
+           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END AS due_on,
+           EXISTS (SELECT FROM mynahoken.linkage_case AS lc
+                    WHERE lc.insured_key OPERATOR(pg_catalog.=) d.insured_key
+                      AND lc.state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')) AS unfinished
+      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2),
+  cs_new AS (
+    INSERT INTO mynahoken.linkage_case (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE NOT k.unfinished
+    RETURNING case_id),
+  -- (an unfinished case finished meanwhile by a clerk: a new one is opened)
+  cs AS (
+    INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE k.unfinished
+    ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
+    DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity,
+                  result = EXCLUDED.result, due_on = LEAST(lc.due_on, EXCLUDED.due_on)
+    RETURNING lc.case_id, (lc.xmax OPERATOR(pg_catalog.=) 0) AS inserted),
+  ev AS (
+    INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
+    SELECT o.case_id, NULL, 'open', 'opened_by_check'
+      FROM (SELECT cs_new.case_id FROM cs_new UNION ALL SELECT cs.case_id FROM cs WHERE cs.inserted) AS o
+    RETURNING 1)
+  SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
+    source,
+    -- the current results: all of them, hashed, for a full run; looked up
+    -- one by one for the few members of an incremental one
+    CASE WHEN run.full_check
+         THEN 'mynahoken.linkage_check AS c ON c.insured_key OPERATOR(pg_catalog.=) x.insured_key'
+         ELSE 'LATERAL (SELECT c.result FROM mynahoken.linkage_check AS c'
+              ' WHERE c.insured_key OPERATOR(pg_catalog.=) x.insured_key OFFSET 0) AS c ON true' END)
+  INTO checked, opened, changed
+  USING run.run_id, run.next_key, hi, severities, lowered, due2, due3, shared, swapped,
+        format('(%s,0)', lo_block)::tid, format('(%s,0)', COALESCE(hi_block, 4294967295))::tid;
+
+  UPDATE mynahoken.linkage_run AS l
+     SET next_key = hi, next_block = hi_block, scan_filenode = filenode,
+         members_checked = l.members_checked + checked,
+         cases_opened = l.cases_opened + opened, results_changed = l.results_changed + changed,
+         status = CASE WHEN hi IS NULL AND hi_block IS NULL THEN 'finished' ELSE l.status END,
+         finished_at = CASE WHEN hi IS NULL AND hi_block IS NULL THEN clock_timestamp() END
+   WHERE l.run_id = run.run_id;
+  IF hi IS NULL AND hi_block IS NULL THEN
+    DELETE FROM mynahoken.linkage_run_key AS rk WHERE rk.run_id = run.run_id;
+    DELETE FROM mynahoken.linkage_left AS lf WHERE lf.change_seq <= run.upto_seq;
+    RETURN true;
+  END IF;
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
+  'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
+
+-- Issue 13, withdrawn documents planned again: a document withdrawn (its ground had
+-- gone) no longer counts in issuance_queue_once, so that plan_issuance plans
+-- it again when the ground comes back; mark_handoff_sent names the unknown
+-- batch; the vendor file gives a certificate's send-by day (issuance_send_by).
+ALTER TABLE mynahoken.issuance_queue DROP CONSTRAINT issuance_queue_once;
+CREATE UNIQUE INDEX issuance_queue_once ON mynahoken.issuance_queue (member_key, document, acquired_on, issue_window)
+  WHERE status <> 'withdrawn';
+COMMENT ON TABLE mynahoken.issuance_queue IS
+  'Planned documents: one row per member, document, 資格取得日 and issue window (unique among those not withdrawn), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+  gen int;
+  bases_added boolean := false;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id
+          FROM fresh x
+        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
+        RETURNING q.document
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned}';
+
+CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                       ELSE '資格確認書の回収のお願い' END AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(l.send_by, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, q.document::text AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until,
+               -- with the certificate_send_days of the re-check that handed it off
+               coalesce(mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window, r.certificate_send_days),
+                        mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window)) AS send_by,
+               q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+          LEFT JOIN mynahoken.issuance_review r ON r.review_id = q.review_id
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL
+           -- returned or withdrawn before the batch was sent: not printed
+           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; a recall notice returned or withdrawn before its batch was sent is left out; send_by is the day the document should reach the print vendor (issuance_send_by: the last sending day of an お知らせ, certificate_send_days of the re-check after a 資格確認書 is valid from; empty for a recall): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+
+CREATE OR REPLACE FUNCTION mynahoken.mark_handoff_sent(handoff_id bigint, sent_on date DEFAULT CURRENT_DATE)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  b mynahoken.issuance_handoff;
+  n bigint;
+  r bigint;
+BEGIN
+  SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s does not exist'), mark_handoff_sent.handoff_id));
+  END IF;
+  IF b.sent_on IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s was already marked sent on %s'), b.handoff_id, to_char(b.sent_on, 'YYYY-MM-DD')));
+  END IF;
+  UPDATE mynahoken.issuance_handoff x SET sent_on = mark_handoff_sent.sent_on
+   WHERE x.handoff_id = b.handoff_id;
+  UPDATE mynahoken.issuance_queue q SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE q.handoff_id = b.handoff_id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_recall c SET sent_on = mark_handoff_sent.sent_on, status = 'sent'
+   WHERE c.handoff_id = b.handoff_id AND c.status = 'handed_off';
+  GET DIAGNOSTICS r = ROW_COUNT;
+  RETURN n + r;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.mark_handoff_sent(bigint, date) IS
+  'Mark every document and recall notice of a hand-off batch as sent on a day; returns how many; raises when the batch is unknown or already sent';
+
+-- Merge: definitions changed by several branches (issues 11, 13, 14, 17)
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile(decision text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+  src text;
+  q text;
+  plan text;
+  eval_name text := 'rule_eval_' || decision;
+  decide_name text := 'rule_decide_' || decision;
+  versions bigint[];
+  is_date boolean;
+  hit_type text;
+  cols text;
+  f regprocedure;
+BEGIN
+  IF decision !~ '^[a-z][a-z0-9_]*$' THEN
+    PERFORM mynahoken.raise_error('22023', 'invalid decision name');
+  END IF;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = rule_compile.decision;
+  hit_type := CASE WHEN is_date THEN 'mynahoken.rule_date_hit' ELSE 'mynahoken.rule_hit' END;
+  cols := CASE WHEN is_date
+               THEN 'member_key pg_catalog.text, value pg_catalog.date, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, capped pg_catalog.bool'
+               ELSE 'member_key pg_catalog.text, outcome pg_catalog.text, version_id pg_catalog.int8, row_no pg_catalog.int4, layer pg_catalog.text, table_name pg_catalog.text, outcomes pg_catalog.text[]' END;
+  -- a function generated by an earlier version with another result is replaced
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname IN (eval_name, decide_name)
+              AND p.prorettype <> CASE WHEN p.proname = decide_name THEN hit_type::regtype ELSE 'pg_catalog.record'::regtype END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+            WHERE p.pronamespace = 'mynahoken'::regnamespace AND p.proname = eval_name
+              AND p.proargnames[cardinality(p.proargnames)] <> CASE WHEN is_date THEN 'capped' ELSE 'outcomes' END LOOP
+    EXECUTE format('DROP FUNCTION %s', f);
+  END LOOP;
+  SELECT m.source INTO src FROM mynahoken.member_source m;
+  EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date, facts pg_catalog.jsonb)'
+                 ' RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC SELECT x.hit FROM (%s) AS x; END',
+                 decide_name, hit_type, mynahoken.rule_compile_query(decision, 'facts'));
+  EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb) IS %L',
+                 decide_name, format('Generated by mynahoken.rule_compile: decision %s for one member given as jsonb (scalar twin)', decision));
+  IF src IS NOT NULL THEN
+    q := mynahoken.rule_compile_query(decision, 'member', src);
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (%s)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, %s'
+                   ' FROM (%s) AS x; END',
+                   eval_name, cols,
+                   -- over the member source, an outcome decision's query has
+                   -- the hit's fields as columns
+                   CASE WHEN is_date THEN '(x.hit).*'
+                        ELSE 'x.outcome, x.version_id, x.row_no, x.layer, x.table_name, x.outcomes' END,
+                   q);
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   eval_name, format('Generated by mynahoken.rule_compile: decision %s for every member of %s', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    EXECUTE format('CREATE OR REPLACE FUNCTION mynahoken.%I(as_of pg_catalog.date, known_on pg_catalog.date DEFAULT NULL)'
+                   ' RETURNS TABLE (member_key pg_catalog.text, facts pg_catalog.jsonb, tried pg_catalog.jsonb, hit mynahoken.rule_hit)'
+                   ' LANGUAGE sql STABLE PARALLEL SAFE BEGIN ATOMIC'
+                   ' SELECT x.member_key, x.facts, x.tried, x.hit FROM (%s) AS x; END',
+                   'rule_trace_' || decision, mynahoken.rule_compile_query(decision, 'trace', src));
+    EXECUTE format('COMMENT ON FUNCTION mynahoken.%I(pg_catalog.date, pg_catalog.date) IS %L',
+                   'rule_trace_' || decision,
+                   format('Generated by mynahoken.rule_compile: decision %s for every member of %s, with the facts read and the truth of every cell (for mynahoken.rule_explain)', decision, src));
+  END IF;
+  IF src IS NOT NULL THEN
+    -- EXPLAIN returns one row per line; the first names the top node.  It
+    -- runs without JIT (SET jit = off above): EXPLAIN starts the executor,
+    -- which would generate code for every expression of the plan (0.4 to
+    -- 0.8 s for a 200-row table over a large member source) that it never runs
+    FOR plan IN EXECUTE format('EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.%I(CAST(%L AS pg_catalog.date))', eval_name, current_date) LOOP
+      IF plan LIKE '%Function Scan on ' || eval_name || '%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
+          detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
+      END IF;
+    END LOOP;
+  END IF;
+  SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
+    FROM mynahoken.rule_version y JOIN mynahoken.rule_table t USING (table_name)
+   WHERE t.decision = rule_compile.decision AND y.status = 'active';
+  INSERT INTO mynahoken.rule_compiled AS c (decision, eval_function, decide_function, versions, source_relation, body)
+  VALUES (decision, CASE WHEN src IS NOT NULL THEN 'mynahoken.' || eval_name END, 'mynahoken.' || decide_name,
+          versions, src, coalesce(q, mynahoken.rule_compile_query(decision, 'facts')))
+  ON CONFLICT ON CONSTRAINT rule_compiled_pkey DO UPDATE
+    SET eval_function = EXCLUDED.eval_function, decide_function = EXCLUDED.decide_function,
+        versions = EXCLUDED.versions, source_relation = EXCLUDED.source_relation, body = EXCLUDED.body,
+        compiled_at = pg_catalog.clock_timestamp();
+  RETURN coalesce('mynahoken.' || CASE WHEN src IS NOT NULL THEN eval_name END, 'mynahoken.' || decide_name);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS bigint[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off   -- a chunk's plan is estimated dear enough to be compiled, which costs ~1 s a chunk
+AS $$
+#variable_conflict use_column
+DECLARE
+  c record;
+  res bigint[];
+  gen int;
+  bases_added boolean := false;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  LOOP
+    BEGIN
+      WITH cand AS MATERIALIZED (
+        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
+      ), docs AS (
+        SELECT * FROM cand x WHERE x.document IS NOT NULL
+      ), fresh AS (
+        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
+        -- over the whole queue (which the planner picks for NOT EXISTS).
+        SELECT x.* FROM docs x
+          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                              WHERE x.document = 'notice' AND q.member_key = x.member_key
+                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                              LIMIT 1) AS e ON true
+         WHERE e.found IS NULL
+      ), ins AS (
+        INSERT INTO mynahoken.issuance_queue AS q
+               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
+        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
+          FROM fresh x
+        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
+        RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
+      ), kept AS (
+        -- what each certificate was decided with: rule versions and rows, facts
+        INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
+                                              validity_version_id, validity_row_no, capped, facts)
+        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+               x.capped, x.facts
+          FROM ins i
+          JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
+                      AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
+         WHERE x.facts IS NOT NULL
+      ), refused AS (
+        -- members a decision has no answer for: no document, the problem logged
+        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+        SELECT p_run, x.member_key, x.problem FROM cand x
+         WHERE x.document IS NULL AND x.reason = 'undecidable'
+        ON CONFLICT DO NOTHING
+      ), decided AS (
+        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+          FROM cand x WHERE x.document IS NULL
+        ON CONFLICT (member_key) DO UPDATE
+           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+               generation = excluded.generation, run_id = excluded.run_id
+      )
+      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+                   count(*) FILTER (WHERE i.document = 'notice'),
+                   (SELECT count(*) FROM docs) - count(*)
+                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held'),
+                   (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'undecidable')]
+        INTO res FROM ins i;
+      RETURN res;
+    EXCEPTION WHEN not_null_violation THEN
+      -- A certificate whose basis the run has not met yet: explain one
+      -- member per category, reason and day, then plan the range again.
+      IF bases_added THEN
+        RAISE;
+      END IF;
+      bases_added := true;
+      FOR c IN
+        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
+         WHERE x.document = 'certificate' AND x.basis_id IS NULL
+         GROUP BY 1, 2, 3
+      LOOP
+        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
+      END LOOP;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with their input in issuance_input), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';
+CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
+SELECT l.handoff_id,
+       coalesce(l.employer, '') AS employer,
+       CASE WHEN l.employer IS NULL THEN 'member' ELSE 'employer' END AS deliver_to,
+       row_number() OVER (PARTITION BY l.handoff_id ORDER BY l.member_key COLLATE "C", l.document) AS line_no,
+       mynahoken.padded(l.insurer_number) AS insurer_number,
+       l.member_key,
+       -- the kind's print name: the national kinds and the insurer's own
+       coalesce((SELECT k.print_name FROM mynahoken.document_kind k WHERE k.code = l.document),
+                CASE l.document WHEN 'certificate' THEN '資格確認書' WHEN 'notice' THEN '資格情報のお知らせ'
+                                ELSE '資格確認書の回収のお願い' END) AS document_name,
+       l.document,
+       l.reason,
+       pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
+       pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
+       pg_catalog.to_char(l.send_by, 'YYYY-MM-DD') AS send_by,
+       l.queue_id,
+       l.recall_id
+  FROM (SELECT q.handoff_id, q.employer, q.member_key, coalesce(q.document_kind, q.document::text) AS document, q.insurer_number,
+               q.reason, q.valid_from, q.valid_until,
+               -- with the certificate_send_days of the re-check that handed it off
+               coalesce(mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window, r.certificate_send_days),
+                        mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window)) AS send_by,
+               q.queue_id, NULL::bigint AS recall_id
+          FROM mynahoken.issuance_queue q
+          LEFT JOIN mynahoken.issuance_review r ON r.review_id = q.review_id
+         WHERE q.handoff_id IS NOT NULL
+        UNION ALL
+        -- Recall notices: valid_until is the certificate's, queue_id the certificate.
+        SELECT c.handoff_id, c.employer, c.member_key, 'recall', c.insurer_number,
+               'lost_eligibility', NULL, c.valid_until, NULL, c.certificate_id, c.recall_id
+          FROM mynahoken.issuance_recall c
+         WHERE c.handoff_id IS NOT NULL
+           -- returned or withdrawn before the batch was sent: not printed
+           AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
+COMMENT ON VIEW mynahoken.issuance_handoff_file IS
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; document is the kind (an insurer''s own kind of 資格確認書 from its outcome) and document_name its print name (mynahoken.document_kind); a recall notice returned or withdrawn before its batch was sent is left out; send_by is the day the document should reach the print vendor (issuance_send_by: the last sending day of an お知らせ, certificate_send_days of the re-check after a 資格確認書 is valid from; empty for a recall): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';

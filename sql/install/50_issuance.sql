@@ -224,15 +224,21 @@ CREATE TABLE mynahoken.issuance_queue (
   review_id      bigint,          -- the re-check (issuance_review) that withdrew it or handed it off
   -- Issue 11, rule engine (added at the end: 0.1 shipped the table)
   document_kind  text,            -- the insurer's own kind (mynahoken.document_kind) from the outcome; NULL: document's
-  CONSTRAINT issuance_queue_once UNIQUE (member_key, document, acquired_on, issue_window),
   CHECK ((document = 'certificate') = (valid_until IS NOT NULL)),
   CHECK ((document = 'notice') = (sending_window IS NOT NULL)),
   CONSTRAINT issuance_queue_withdrawn CHECK ((status = 'withdrawn') = (withdrawn_reason IS NOT NULL))
 );
 COMMENT ON TABLE mynahoken.issuance_queue IS
-  'Planned documents: one row per member, document, 資格取得日 and issue window (unique), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
+  'Planned documents: one row per member, document, 資格取得日 and issue window (unique among those not withdrawn), with reason, validity, employer, legal basis and run, and their lifecycle (status planned, handed_off, sent or withdrawn with reason, day and explanation; days late at hand-off); never a My Number';
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_queue_id_seq', '');
+-- One document per member, kind, 資格取得日 and issue window, withdrawn ones
+-- not counted: a document withdrawn because its ground had gone is planned
+-- again when the ground comes back (issue 13).
+CREATE UNIQUE INDEX issuance_queue_once ON mynahoken.issuance_queue (member_key, document, acquired_on, issue_window)
+  WHERE status <> 'withdrawn';
+COMMENT ON INDEX mynahoken.issuance_queue_once IS
+  'One document per member, document, 資格取得日 and issue window that is not withdrawn: what plan_issuance plans exactly once';
 -- Documents not yet handed off, by employer: what prepare_handoff reads.
 CREATE INDEX issuance_queue_pending ON mynahoken.issuance_queue (employer) WHERE status = 'planned';
 CREATE INDEX issuance_queue_handoff ON mynahoken.issuance_queue (handoff_id) WHERE handoff_id IS NOT NULL;

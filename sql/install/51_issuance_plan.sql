@@ -781,7 +781,7 @@ BEGIN
         SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
                x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
           FROM fresh x
-        ON CONFLICT ON CONSTRAINT issuance_queue_once DO NOTHING
+        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
         RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
       ), kept AS (
         -- what each certificate was decided with: rule versions and rows, facts

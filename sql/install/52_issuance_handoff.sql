@@ -26,6 +26,21 @@ SELECT q.employer, q.document, q.reason, count(*) AS documents, min(q.as_of) AS 
 COMMENT ON VIEW mynahoken.issuance_pending IS
   'Planned documents not yet handed off nor withdrawn, per employer (NULL: direct mail), document and reason';
 
+-- Send-by day of a planned document (the vendor file and the hand-off use it;
+-- the lifecycle re-check of 54_issuance_lifecycle.sql too)
+
+CREATE FUNCTION mynahoken.issuance_send_by(document mynahoken.issuance_document, valid_from date,
+                                           sending_window daterange,
+                                           certificate_send_days integer DEFAULT 14)
+RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE document
+         WHEN 'notice' THEN pg_catalog.upper(sending_window) OPERATOR(pg_catalog.-) 1
+         WHEN 'certificate' THEN valid_from OPERATOR(pg_catalog.+) certificate_send_days
+       END;
+COMMENT ON FUNCTION mynahoken.issuance_send_by(mynahoken.issuance_document, date, daterange, integer) IS
+  'Last day a planned document should reach the print vendor: a 資格情報のお知らせ the last day of its sending window, a 資格確認書 certificate_send_days after the day it is valid from (an insurer decision, UNCONFIRMED: default 14 as the お知らせ); NULL when an argument is NULL';
+
 -- The print vendor's layout (mynahoken.issuance_handoff_file) is in
 -- 64_rules_issuance.sql: it reads the print names of mynahoken.document_kind.
 
@@ -156,7 +171,8 @@ DECLARE
 BEGIN
   SELECT * INTO b FROM mynahoken.issuance_handoff x WHERE x.handoff_id = mark_handoff_sent.handoff_id FOR UPDATE;
   IF NOT FOUND THEN
-    PERFORM mynahoken.raise_error('P0002', 'hand-off batch does not exist');
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('hand-off batch %s does not exist'), mark_handoff_sent.handoff_id));
   END IF;
   IF b.sent_on IS NOT NULL THEN
     PERFORM mynahoken.raise_error('55000',

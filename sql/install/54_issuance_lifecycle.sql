@@ -19,21 +19,6 @@
 -- calling these are in 52_issuance_handoff.sql.
 
 -- ---------------------------------------------------------------------------
--- Send-by day of a planned document
-
-CREATE FUNCTION mynahoken.issuance_send_by(document mynahoken.issuance_document, valid_from date,
-                                           sending_window daterange,
-                                           certificate_send_days integer DEFAULT 14)
-RETURNS date
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE document
-         WHEN 'notice' THEN pg_catalog.upper(sending_window) OPERATOR(pg_catalog.-) 1
-         WHEN 'certificate' THEN valid_from OPERATOR(pg_catalog.+) certificate_send_days
-       END;
-COMMENT ON FUNCTION mynahoken.issuance_send_by(mynahoken.issuance_document, date, daterange, integer) IS
-  'Last day a planned document should reach the print vendor: a 資格情報のお知らせ the last day of its sending window, a 資格確認書 certificate_send_days after the day it is valid from (an insurer decision, UNCONFIRMED: default 14 as the お知らせ); NULL when an argument is NULL';
-
--- ---------------------------------------------------------------------------
 -- The decision, again, on the hand-off day
 
 -- certificate_need, or 'refused' when the decision functions refuse the

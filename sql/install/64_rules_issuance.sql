@@ -56,12 +56,17 @@ SELECT l.handoff_id,
        l.reason,
        pg_catalog.to_char(l.valid_from, 'YYYY-MM-DD') AS valid_from,
        pg_catalog.to_char(l.valid_until, 'YYYY-MM-DD') AS valid_until,
-       pg_catalog.to_char(upper(l.sending_window) - 1, 'YYYY-MM-DD') AS send_by,
+       pg_catalog.to_char(l.send_by, 'YYYY-MM-DD') AS send_by,
        l.queue_id,
        l.recall_id
   FROM (SELECT q.handoff_id, q.employer, q.member_key, coalesce(q.document_kind, q.document::text) AS document, q.insurer_number,
-               q.reason, q.valid_from, q.valid_until, q.sending_window, q.queue_id, NULL::bigint AS recall_id
+               q.reason, q.valid_from, q.valid_until,
+               -- with the certificate_send_days of the re-check that handed it off
+               coalesce(mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window, r.certificate_send_days),
+                        mynahoken.issuance_send_by(q.document, q.valid_from, q.sending_window)) AS send_by,
+               q.queue_id, NULL::bigint AS recall_id
           FROM mynahoken.issuance_queue q
+          LEFT JOIN mynahoken.issuance_review r ON r.review_id = q.review_id
          WHERE q.handoff_id IS NOT NULL
         UNION ALL
         -- Recall notices: valid_until is the certificate's, queue_id the certificate.
@@ -72,7 +77,7 @@ SELECT l.handoff_id,
            -- returned or withdrawn before the batch was sent: not printed
            AND NOT (c.status IN ('returned', 'withdrawn') AND c.sent_on IS NULL)) AS l;
 COMMENT ON VIEW mynahoken.issuance_handoff_file IS
-  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; document is the kind (an insurer''s own kind of 資格確認書 from its outcome) and document_name its print name (mynahoken.document_kind); a recall notice returned or withdrawn before its batch was sent is left out; send_by is the last sending day of an お知らせ (empty for certificates: issuance_lifecycle.send_by has theirs): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
+  'Hand-off file for the print vendor, one line per document and recall notice (document recall, 資格確認書の回収のお願い, queue_id the certificate to return) of each batch; document is the kind (an insurer''s own kind of 資格確認書 from its outcome) and document_name its print name (mynahoken.document_kind); a recall notice returned or withdrawn before its batch was sent is left out; send_by is the day the document should reach the print vendor (issuance_send_by: the last sending day of an お知らせ, certificate_send_days of the re-check after a 資格確認書 is valid from; empty for a recall): COPY (SELECT * FROM ... WHERE handoff_id = N ORDER BY line_no) TO ... CSV HEADER';
 
 -- The rows of one rule version tried on recorded facts: per row, the truth
 -- of each cell, the first failing cell with the member's value, and (date

@@ -497,7 +497,7 @@ SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_run_key', '');
 
 CREATE TABLE mynahoken.linkage_check (
   insured_key   text PRIMARY KEY,
-  run_id        bigint NOT NULL REFERENCES mynahoken.linkage_run ON DELETE CASCADE,  -- the run that found this result
+  run_id        bigint NOT NULL,   -- the run that found this result (linkage_refs_check, not a foreign key)
   result        bigint NOT NULL,   -- the packed result (linkage_result_reasons, _severity, _level)
   reasons       text[] NOT NULL,
   severity      smallint NOT NULL,
@@ -553,7 +553,7 @@ COMMENT ON SEQUENCE mynahoken.linkage_case_event_id_seq IS 'Identifiers of linka
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_case_event_id_seq', '');
 CREATE TABLE mynahoken.linkage_case_event (
   event_id    bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.linkage_case_event_id_seq'),
-  case_id     bigint NOT NULL REFERENCES mynahoken.linkage_case,
+  case_id     bigint NOT NULL,   -- a case of linkage_case (linkage_refs_check, not a foreign key)
   at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
   actor       name NOT NULL DEFAULT SESSION_USER,
   from_state  mynahoken.linkage_case_state,
@@ -566,6 +566,75 @@ COMMENT ON TABLE mynahoken.linkage_case_event IS
 SELECT pg_catalog.pg_extension_config_dump('mynahoken.linkage_case_event', '');
 CREATE INDEX linkage_case_event_case ON mynahoken.linkage_case_event (case_id, event_id);
 COMMENT ON INDEX mynahoken.linkage_case_event_case IS 'History of a case in order';
+
+-- What foreign keys would check, once per statement: a first full check
+-- writes a result, a case and an event for hundreds of thousands of members
+-- in one statement per batch, where a foreign key runs a query for every row
+-- (about half of what writing them cost).  A result names an existing run
+-- and goes with it; an event names an existing case, and a case with
+-- history stays.
+CREATE FUNCTION mynahoken.linkage_refs_check()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+-- the rows a statement wrote are looked up by primary key, never by a scan
+-- of every run or case: the planner would pick one for a table it believes
+-- empty (statistics of a table truncated or new), once per written row
+SET enable_seqscan = off
+AS $$
+BEGIN
+  IF TG_TABLE_NAME = 'linkage_check' THEN
+    IF EXISTS (SELECT FROM (SELECT DISTINCT n.run_id FROM linkage_new AS n) AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_run AS r WHERE r.run_id = n.run_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage check result refers to a run that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_case_event' THEN
+    IF EXISTS (SELECT FROM linkage_new AS n
+                WHERE NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = n.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'a linkage case event refers to a case that does not exist');
+    END IF;
+  ELSIF TG_TABLE_NAME = 'linkage_run' THEN
+    DELETE FROM mynahoken.linkage_check AS c USING linkage_old AS o WHERE c.run_id = o.run_id;
+  ELSIF TG_TABLE_NAME = 'linkage_case' THEN
+    IF TG_OP = 'TRUNCATE' THEN
+      IF EXISTS (SELECT FROM mynahoken.linkage_case_event) THEN
+        PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+      END IF;
+    ELSIF EXISTS (SELECT FROM linkage_old AS o
+                   WHERE EXISTS (SELECT FROM mynahoken.linkage_case_event AS e WHERE e.case_id = o.case_id)
+                     AND NOT EXISTS (SELECT FROM mynahoken.linkage_case AS c WHERE c.case_id = o.case_id)) THEN
+      PERFORM mynahoken.raise_error('23503', 'linkage cases with history cannot be removed');
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.linkage_refs_check() IS
+  'Trigger of linkage_check, linkage_case_event, linkage_run and linkage_case, once per statement: 23503 for a result whose run or an event whose case does not exist, or for removing a case with history; deleting a run deletes its results';
+CREATE TRIGGER linkage_check_run_insert AFTER INSERT ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_check_run_update AFTER UPDATE ON mynahoken.linkage_check
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_insert AFTER INSERT ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_event_case_update AFTER UPDATE ON mynahoken.linkage_case_event
+  REFERENCING NEW TABLE AS linkage_new FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_run_delete AFTER DELETE ON mynahoken.linkage_run
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_delete AFTER DELETE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_update AFTER UPDATE ON mynahoken.linkage_case
+  REFERENCING OLD TABLE AS linkage_old FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+CREATE TRIGGER linkage_case_history_truncate AFTER TRUNCATE ON mynahoken.linkage_case
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.linkage_refs_check();
+COMMENT ON TRIGGER linkage_check_run_insert ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_check_run_update ON mynahoken.linkage_check IS 'A result names an existing run';
+COMMENT ON TRIGGER linkage_case_event_case_insert ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_case_event_case_update ON mynahoken.linkage_case_event IS 'An event names an existing case';
+COMMENT ON TRIGGER linkage_run_delete ON mynahoken.linkage_run IS 'Deleting a run deletes its results';
+COMMENT ON TRIGGER linkage_case_history_delete ON mynahoken.linkage_case IS 'A case with history stays';
+COMMENT ON TRIGGER linkage_case_history_update ON mynahoken.linkage_case IS 'A case with history keeps its identifier';
+COMMENT ON TRIGGER linkage_case_history_truncate ON mynahoken.linkage_case IS 'A case with history stays';
 
 -- ---------------------------------------------------------------------------
 -- Loading
@@ -926,8 +995,15 @@ BEGIN
       -- the last batch: up to the end, including blocks added meanwhile
       hi_block := NULL;
     END IF;
-    source := 'mynahoken.linkage_member AS m'
-              ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
+    IF lo_block = 0 AND hi_block IS NULL THEN
+      -- the whole table in one batch: a sequential scan, which reads it
+      -- through a small ring of buffers (a TID range scan would replace
+      -- shared_buffers with it, a table larger than them at every batch)
+      source := 'mynahoken.linkage_member AS m';
+    ELSE
+      source := 'mynahoken.linkage_member AS m'
+                ' WHERE m.ctid OPERATOR(pg_catalog.>=) $10 AND m.ctid OPERATOR(pg_catalog.<) $11';
+    END IF;
   ELSE
     -- The members of this run, a key range (next_key, hi] of
     -- linkage_run_key: the next batch_size of them in key order, each
@@ -990,16 +1066,21 @@ BEGIN
   -- above and the severity table; results of severity 0 are none.  Only
   -- results that differ from the member's current one (looked up by key)
   -- are written, and only they open or update cases: a run over unchanged
-  -- members writes nothing.
+  -- members writes nothing.  A member without a current result gets one by
+  -- a plain insert, and a member without an unfinished case a new case
+  -- (only a run writes either, one run at a time): no speculative insertion
+  -- for the many rows of a first check.
   EXECUTE format($q$
   WITH a AS (
     -- one pass over the batch: the number of members checked, and the
-    -- results that changed (few but in a first run), kept as three arrays
+    -- results that changed (few but in a first run), kept as four arrays
     SELECT pg_catalog.count(*) AS checked,
            pg_catalog.array_agg(b.insured_key) FILTER (WHERE b.changed) AS keys,
            pg_catalog.array_agg(b.token) FILTER (WHERE b.changed) AS tokens,
-           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results
-      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed
+           pg_catalog.array_agg(b.result) FILTER (WHERE b.changed) AS results,
+           pg_catalog.array_agg(b.had) FILTER (WHERE b.changed) AS had
+      FROM (SELECT x.insured_key, x.token, n.result, n.result IS DISTINCT FROM c.result AS changed,
+                   c.result IS NOT NULL AS had
               FROM (SELECT m.insured_key, m.token,
                            mynahoken.linkage_result_finish(
                              m.own_result, m.token OPERATOR(mynahoken.=) ANY ($8),
@@ -1009,39 +1090,55 @@ BEGIN
                                              THEN x.result END AS result) AS n
               LEFT JOIN %2$s) AS b),
   d AS (
-    SELECT u.insured_key, u.token, u.result,
+    SELECT u.insured_key, u.token, u.result, u.had,
            mynahoken.linkage_result_reasons(u.result) AS reasons,
            mynahoken.linkage_result_severity(u.result) AS severity
       FROM a CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(a.keys), pg_catalog.unnest(a.tokens),
-                                            pg_catalog.unnest(a.results)) AS u (insured_key, token, result)),
+                                            pg_catalog.unnest(a.results), pg_catalog.unnest(a.had))
+                                AS u (insured_key, token, result, had)),
   gone AS (
     DELETE FROM mynahoken.linkage_check AS c USING d
      WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NULL),
-  up AS (
-    INSERT INTO mynahoken.linkage_check AS c
+  upd AS (
+    UPDATE mynahoken.linkage_check AS c
+       SET run_id = $1, result = d.result, reasons = d.reasons, severity = d.severity,
+           kana_level = mynahoken.linkage_result_level(d.result, 1),
+           kanji_level = mynahoken.linkage_result_level(d.result, 2),
+           address_level = mynahoken.linkage_result_level(d.result, 3)
+      FROM d
+     WHERE c.insured_key OPERATOR(pg_catalog.=) d.insured_key AND d.result IS NOT NULL AND d.had),
+  ins AS (
+    INSERT INTO mynahoken.linkage_check
            (insured_key, run_id, result, reasons, severity, kana_level, kanji_level, address_level)
     SELECT d.insured_key, $1, d.result, d.reasons, d.severity,
            mynahoken.linkage_result_level(d.result, 1), mynahoken.linkage_result_level(d.result, 2),
            mynahoken.linkage_result_level(d.result, 3)
-      FROM d WHERE d.result IS NOT NULL
-    ON CONFLICT (insured_key) DO UPDATE
-       SET run_id = EXCLUDED.run_id, result = EXCLUDED.result, reasons = EXCLUDED.reasons,
-           severity = EXCLUDED.severity, kana_level = EXCLUDED.kana_level,
-           kanji_level = EXCLUDED.kanji_level, address_level = EXCLUDED.address_level),
+      FROM d WHERE d.result IS NOT NULL AND NOT d.had),
   -- A case for severity 2 and up, unless one is unfinished (it gets the new
   -- reasons, and the earlier due day); nothing is closed here.
+  k AS (
+    SELECT d.insured_key, d.token, d.reasons, d.severity, d.result,
+           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END AS due_on,
+           EXISTS (SELECT FROM mynahoken.linkage_case AS lc
+                    WHERE lc.insured_key OPERATOR(pg_catalog.=) d.insured_key
+                      AND lc.state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')) AS unfinished
+      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2),
+  cs_new AS (
+    INSERT INTO mynahoken.linkage_case (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE NOT k.unfinished
+    RETURNING case_id),
+  -- (an unfinished case finished meanwhile by a clerk: a new one is opened)
   cs AS (
     INSERT INTO mynahoken.linkage_case AS lc (insured_key, token, opened_run, last_run, reasons, severity, due_on, result)
-    SELECT d.insured_key, d.token, $1, $1, d.reasons, d.severity,
-           CASE WHEN d.severity OPERATOR(pg_catalog.>=) 3 THEN $7 ELSE $6 END, d.result
-      FROM d WHERE d.severity OPERATOR(pg_catalog.>=) 2
+    SELECT k.insured_key, k.token, $1, $1, k.reasons, k.severity, k.due_on, k.result FROM k WHERE k.unfinished
     ON CONFLICT (insured_key) WHERE state IN ('open', 'awaiting_employer', 'awaiting_member', 'awaiting_jlis')
     DO UPDATE SET last_run = EXCLUDED.last_run, reasons = EXCLUDED.reasons, severity = EXCLUDED.severity,
                   result = EXCLUDED.result, due_on = LEAST(lc.due_on, EXCLUDED.due_on)
     RETURNING lc.case_id, (lc.xmax OPERATOR(pg_catalog.=) 0) AS inserted),
   ev AS (
     INSERT INTO mynahoken.linkage_case_event (case_id, from_state, to_state, code)
-    SELECT cs.case_id, NULL, 'open', 'opened_by_check' FROM cs WHERE cs.inserted
+    SELECT o.case_id, NULL, 'open', 'opened_by_check'
+      FROM (SELECT cs_new.case_id FROM cs_new UNION ALL SELECT cs.case_id FROM cs WHERE cs.inserted) AS o
     RETURNING 1)
   SELECT (SELECT a.checked FROM a), (SELECT pg_catalog.count(*) FROM ev), (SELECT pg_catalog.count(*) FROM d)$q$,
     source,

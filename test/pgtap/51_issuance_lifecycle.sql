@@ -6,7 +6,7 @@
 BEGIN;
 SET search_path = mynahoken, public;
 SET datestyle = ISO;
-SELECT plan(37);
+SELECT plan(41);
 
 CREATE TEMP TABLE member_case (
   member_key text PRIMARY KEY, insurer_number text, birth_date date,
@@ -165,6 +165,24 @@ SELECT throws_ok($$SELECT prepare_handoff('E1', '2025-09-21', late_days => -1)$$
                  'a negative late_days is refused');
 SELECT is(issuance_send_by('certificate', '2025-09-01', NULL), '2025-09-15'::date,
           'a certificate is due 14 days after it is valid from');
+
+-- A withdrawn document does not count as planned (issue 13): L02's loss of
+-- 2025-09-10 was keyed in by mistake, its certificate withdrawn at the
+-- hand-off is planned again, in the same issue window.
+UPDATE member_case SET lost_on = NULL WHERE member_key = 'L02';
+CALL plan_issuance('2025-09-22', commit_chunks => false);
+SELECT results_eq($$SELECT status, withdrawn_reason FROM issuance_queue WHERE member_key = 'L02' ORDER BY queue_id$$,
+                  $$VALUES ('withdrawn', 'lost_eligibility'), ('planned', NULL)$$,
+                  'a member whose ground came back gets the withdrawn certificate planned again');
+SELECT is((SELECT count(DISTINCT (acquired_on, issue_window)) FROM issuance_queue WHERE member_key = 'L02'), 1::bigint,
+          'in the same issue window as the withdrawn one');
+-- The vendor file gives a certificate's send-by day (issuance_send_by).
+SELECT results_eq($$SELECT f.member_key, f.send_by FROM issuance_handoff_file f
+                     JOIN issuance_handoff h USING (handoff_id) WHERE h.employer = 'E1' ORDER BY 1$$,
+                  $$VALUES ('L01', '2025-09-15'), ('L12', '2025-09-16')$$,
+                  'the vendor file has the send-by day of each certificate');
+SELECT throws_ok($$SELECT mark_handoff_sent(-7)$$, 'P0002', 'hand-off batch -7 does not exist',
+                 'an unknown hand-off batch is refused with its id');
 
 SELECT * FROM finish();
 ROLLBACK;

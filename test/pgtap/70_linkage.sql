@@ -4,7 +4,7 @@
 -- from 11 base digits and their check digit, never written out.
 BEGIN;
 SET search_path = public, mynahoken;
-SELECT plan(131);
+SELECT plan(136);
 
 CREATE FUNCTION pg_temp.mn(base bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
@@ -390,6 +390,22 @@ SELECT is((SELECT count(*) FROM mynahoken.linkage_case WHERE insured_key = 'K07'
 SELECT results_eq($$SELECT insured_key, result FROM mynahoken.linkage_check ORDER BY 1$$,
                   $$SELECT insured_key, result FROM before_rewrite WHERE insured_key <> 'K07' ORDER BY 1$$,
                   'the other results stay');
+
+-- What foreign keys would check, once per statement (linkage_refs_check):
+-- a first full check writes its results, cases and events set-based.
+SELECT throws_ok($$INSERT INTO mynahoken.linkage_case_event (case_id, to_state, code) VALUES (-1, 'open', 'opened_by_check')$$,
+                 '23503', NULL, 'an event of a case that does not exist is refused');
+SELECT throws_ok($$INSERT INTO mynahoken.linkage_check (insured_key, run_id, result, reasons, severity) VALUES ('K99', -1, 0, '{}', 1)$$,
+                 '23503', NULL, 'a result of a run that does not exist is refused');
+SELECT throws_ok($$DELETE FROM mynahoken.linkage_case WHERE insured_key = 'K07'$$,
+                 '23503', NULL, 'a case with history stays');
+SELECT throws_ok($$UPDATE mynahoken.linkage_case SET case_id = -case_id WHERE insured_key = 'K07'$$,
+                 '23503', NULL, 'a case with history keeps its identifier');
+SAVEPOINT refs;
+SELECT max(run_id) AS result_run FROM mynahoken.linkage_check \gset
+DELETE FROM mynahoken.linkage_run WHERE run_id = :result_run;
+SELECT ok(NOT EXISTS (SELECT FROM mynahoken.linkage_check WHERE run_id = :result_run), 'deleting a run deletes its results');
+ROLLBACK TO SAVEPOINT refs;
 
 -- ---- roles: a clerk sees cases and codes, not data ------------------------------
 CREATE ROLE mh_tap_clerk;

@@ -57,8 +57,8 @@ says $ja "C: a status text of the core as DETAIL" \
 	"SELECT 'mnt1:AAAA'::mynahoken.mynumber_token" \
 	"mynumber_token型の入力構文が不正です" "コロンの後の部分の長さが誤っています。"
 says $ja "SQL: a literal message of raise_error" \
-	"SELECT mynahoken.mark_handoff_sent(-1)" \
-	"引き渡しバッチが存在しません"
+	"SELECT mynahoken.mark_recall_returned(-1)" \
+	"回収のお願いが存在しません"
 says $ja "SQL: a message composed with format() after mynahoken.gettext" \
 	"SELECT mynahoken.linkage_case_assign(-1, 'postgres')" \
 	"紐付け点検の案件 -1 は存在しません"

@@ -305,7 +305,8 @@ INSERT INTO special VALUES
   ('linkage_due_on(date,integer)', $$SELECT mynahoken.linkage_due_on('2026-12-25'::pg_catalog.date, 5)$$),
   ('linkage_shared_token_sync()', $$UPDATE mynahoken.linkage_member AS m SET sex_digest = m.sex_digest$$),
   ('linkage_member_forget()', $$DELETE FROM mynahoken.linkage_member AS m WHERE m.insured_key OPERATOR(pg_catalog.=) 'no such member'::pg_catalog.text$$),
-  ('reference_generation_bump()', $$DELETE FROM mynahoken.kanji_variant AS k WHERE false$$);
+  ('reference_generation_bump()', $$DELETE FROM mynahoken.kanji_variant AS k WHERE false$$),
+  ('linkage_refs_check()', $$DELETE FROM mynahoken.linkage_run AS r WHERE r.run_id OPERATOR(pg_catalog.=) -1$$);
 
 -- The rule engine: a table defined, recorded, tested and activated (the
 -- generated functions are called), then each routine on its own.
