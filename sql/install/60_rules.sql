@@ -1408,7 +1408,20 @@ DECLARE
   whens text[] := '{}';
   tried text[] := '{}';
   cell_list text;
-  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode WHEN mode IN ('coverage', 'national') THEN 'member' END;   -- NULL: over the facts row f
+  nat_expr text;                -- trace mode: the national outcome by the national table's predicates
+  -- coverage mode: per insurer row, its scope, first failing cell, hit number and table
+  cov_scope text[] := '{}';
+  cov_fail text[] := '{}';
+  cov_hit integer[] := '{}';
+  cov_tab text[] := '{}';
+  cov_ver bigint[] := '{}';
+  cov_row integer[] := '{}';
+  cov_outs text[] := '{}';
+  tab_outs jsonb := '{}';
+  groups text[];
+  grp integer[];
+  cov_cols text;
   cell_preds text[];
   nat_whens text[] := '{}';
   fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
@@ -1464,7 +1477,7 @@ BEGIN
   FOR t IN
     SELECT x.*, l.outcomes
       FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
-     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer' AND mode <> 'national'
      ORDER BY x.table_name
   LOOP
     scope := mynahoken.rule_table_scope(t.applies_to);
@@ -1493,6 +1506,7 @@ BEGIN
                       '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
                       '(' || mynahoken.rule_fact_sql('category', fm) || ')');
         fcond := vcond;      -- the table's scope is tested once, around its rows
+        tab_outs := tab_outs || jsonb_build_object(t.table_name, t.outcomes::text);
       END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
@@ -1548,6 +1562,13 @@ BEGIN
           h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
           fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
           fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+          -- coverage: the row's scope and the number of its first failing
+          -- cell (0: every cell holds), by the same predicates
+          cov_scope := cov_scope || format('%s AND %s', fapplies, fcond);
+          cov_fail := cov_fail || coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT (%s) THEN %s', cell_preds[i], i), ' ' ORDER BY i) || ' ELSE 0 END'
+                                              FROM generate_subscripts(cell_preds, 1) AS i WHERE cell_preds[i] <> 'true'), '0');
+          cov_hit := cov_hit || cardinality(h_o); cov_tab := cov_tab || t.table_name;
+          cov_ver := cov_ver || v.version_id; cov_row := cov_row || r.row_no; cov_outs := cov_outs || t.outcomes::text;
         END IF;
         -- the explanation reads the truth of each cell from the same predicates
         tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
@@ -1688,6 +1709,12 @@ BEGIN
                            nat_case, undec);
       END IF;
     END LOOP;
+    IF mode = 'national' THEN
+      -- the national outcome alone, as an expression over the member row m
+      -- (NULL: undecidable); NULL when the decision has no national table
+      RETURN CASE WHEN from_sql IS NOT NULL
+                  THEN format('(CAST(%L AS pg_catalog.text[]))[CASE%s ELSE %s END]', h_o, nat_case, undec) END;
+    END IF;
     IF from_sql IS NULL THEN
       -- no national table: the national fact (the C function), numbered
       nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
@@ -1704,6 +1731,40 @@ BEGIN
     -- seven copies of the CASE, for each of the seven fields (49 copies for
     -- the planner, most of the activation time of a 200-row table).  For one
     -- member (mode facts) the hit is the composite.
+    IF mode = 'coverage' THEN
+      -- Coverage: the hit number of each member once (the decision's CASE,
+      -- not pulled up: OFFSET 0), then per insurer row its first failing
+      -- cell when the member is in its scope (national outcome in the
+      -- table's label, as the hit number's label group says; insurer number
+      -- in applies_to; version in force), counted per combination in one
+      -- pass, and unpivoted per row: per row and first failing cell, the
+      -- members tried and the members the row decided.
+      IF cardinality(cov_fail) = 0 THEN
+        RETURN 'SELECT CAST(NULL AS pg_catalog.text) AS table_name, CAST(NULL AS pg_catalog.int8) AS version_id,'
+               ' CAST(NULL AS pg_catalog.int4) AS row_no, CAST(NULL AS pg_catalog.int4) AS failing,'
+               ' CAST(NULL AS pg_catalog.int8) AS n, CAST(NULL AS pg_catalog.int8) AS n_decided WHERE false';
+      END IF;
+      groups := ARRAY(SELECT g.o FROM (SELECT cov_outs[i] AS o, min(i) AS first FROM generate_subscripts(cov_outs, 1) AS i
+                                         GROUP BY 1) g ORDER BY g.first);
+      grp := ARRAY(SELECT CASE WHEN h_l[i] = 'national'
+                               THEN (SELECT min(g) FROM generate_subscripts(groups, 1) AS g WHERE h_o[i] = ANY (groups[g]::text[]))
+                               WHEN tab_outs ? h_t[i] THEN array_position(groups, tab_outs->>h_t[i]) END
+                     FROM generate_subscripts(h_o, 1) AS i ORDER BY i);
+      SELECT string_agg(format('x.f%s', i), ', ' ORDER BY i) INTO cov_cols FROM generate_subscripts(cov_fail, 1) AS i;
+      RETURN format('SELECT (CAST(%L AS pg_catalog.text[]))[u.k] AS table_name, (CAST(%L AS pg_catalog.int8[]))[u.k] AS version_id,'
+                    ' (CAST(%L AS pg_catalog.int4[]))[u.k] AS row_no, CASE WHEN u.f OPERATOR(pg_catalog.<>) 0 THEN u.f END AS failing,'
+                    ' CAST(pg_catalog.sum(g.n) AS pg_catalog.int8) AS n,'
+                    ' CAST(COALESCE(pg_catalog.sum(g.n) FILTER (WHERE g.h OPERATOR(pg_catalog.=) (CAST(%L AS pg_catalog.int4[]))[u.k]), 0) AS pg_catalog.int8) AS n_decided'
+                    ' FROM (SELECT x.h, %s, pg_catalog.count(*) AS n FROM (SELECT m.mh_cov_hit AS h, %s'
+                    ' FROM (SELECT m.*, d.h AS mh_cov_hit%s OFFSET 0) AS m) AS x GROUP BY x.h, %s) AS g'
+                    ' CROSS JOIN LATERAL (VALUES %s) AS u(k, f) WHERE u.f IS NOT NULL GROUP BY u.k, u.f',
+                    cov_tab, cov_ver, cov_row, cov_hit, cov_cols,
+                    (SELECT string_agg(format('CASE WHEN (CAST(%L AS pg_catalog.int4[]))[m.mh_cov_hit] OPERATOR(pg_catalog.=) %s AND %s THEN %s END AS f%s',
+                                              grp, array_position(groups, cov_outs[i]), cov_scope[i], cov_fail[i], i), ', ' ORDER BY i)
+                       FROM generate_subscripts(cov_fail, 1) AS i),
+                    from_sql, cov_cols,
+                    (SELECT string_agg(format('(%s, g.f%s)', i, i), ', ' ORDER BY i) FROM generate_subscripts(cov_fail, 1) AS i));
+    END IF;
     f_o := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_o);
     f_v := format('(CAST(%L AS pg_catalog.int8[]))[d.h]', h_v);
     f_r := format('(CAST(%L AS pg_catalog.int4[]))[d.h]', h_r);
@@ -1718,7 +1779,13 @@ BEGIN
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
-  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+  -- The national outcome is the national table's (the predicates of the
+  -- compiled decision, equal to the C function by the differential test):
+  -- the C function would load the legal calendar for every statement, most
+  -- of the time of one member's explanation.
+  nat_expr := mynahoken.rule_compile_query(decision, 'national', source, candidate);
+  SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
+                                            ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
     INTO fact_list
     FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
   RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
@@ -1733,7 +1800,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2353,11 +2420,29 @@ RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  src text;
 BEGIN
-  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
-                    AND c.eval_function IS NOT NULL) THEN
+  SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c
+   WHERE c.decision = rule_coverage.decision AND c.eval_function IS NOT NULL;
+  IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
       hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'outcome' THEN
+    -- an outcome decision: one pass over the member source with the
+    -- decision's own predicates, counted per row and first failing cell
+    RETURN QUERY EXECUTE format($q$
+      SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+             sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+             coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+        FROM (%s) AS c
+        JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+        JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+       GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+       ORDER BY c.table_name, c.version_id, c.row_no
+    $q$, mynahoken.rule_compile_query(decision, 'coverage', src)) USING as_of, known_on;
+    RETURN;
   END IF;
   RETURN QUERY EXECUTE format($q$
     WITH per_member AS (
