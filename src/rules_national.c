@@ -103,10 +103,12 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 	}
 	if (len > 0 && len <= CATEGORY_KEY_MAX)
 	{
-		uint32		h = 2166136261u;
+		uint64		k = 0;
+		uint32		h;
 
-		for (int i = 0; i < len; i++)
-			h = (h ^ (unsigned char) p[i]) * 16777619u;
+		/* an insurer number has 6 or 8 digits: its bytes are the hash */
+		memcpy(&k, p, Min(len, (int) sizeof(k)));
+		h = (uint32) (((k ^ (uint64) len) * UINT64CONST(0x9E3779B97F4A7C15)) >> 58);
 		s = &cc->slot[h % CATEGORY_SLOTS];
 		if (s->len == len && memcmp(s->key, p, len) == 0)
 			c = s->category;
