@@ -1750,7 +1750,9 @@ BEGIN
       -- in applies_to; version in force), counted per combination in one
       -- pass, and unpivoted per row: per row and first failing cell, the
       -- members tried and the members the row decided.
-      IF cardinality(cov_fail) = 0 THEN
+      IF cardinality(cov_fail) > 1000 THEN
+        RETURN NULL;            -- a column per row: too many for one query (the caller reads the trace)
+      ELSIF cardinality(cov_fail) = 0 THEN
         RETURN 'SELECT CAST(NULL AS pg_catalog.text) AS table_name, CAST(NULL AS pg_catalog.int8) AS version_id,'
                ' CAST(NULL AS pg_catalog.int4) AS row_no, CAST(NULL AS pg_catalog.int4) AS failing,'
                ' CAST(NULL AS pg_catalog.int8) AS n, CAST(NULL AS pg_catalog.int8) AS n_decided WHERE false';
@@ -1817,7 +1819,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2439,6 +2441,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   src text;
+  q text;
 BEGIN
   SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c
    WHERE c.decision = rule_coverage.decision AND c.eval_function IS NOT NULL;
@@ -2447,6 +2450,9 @@ BEGIN
       hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
   END IF;
   IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'outcome' THEN
+    q := mynahoken.rule_compile_query(decision, 'coverage', src);
+  END IF;
+  IF q IS NOT NULL THEN
     -- an outcome decision: one pass over the member source with the
     -- decision's own predicates, counted per row and first failing cell
     RETURN QUERY EXECUTE format($q$
@@ -2458,7 +2464,7 @@ BEGIN
         JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
        GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
        ORDER BY c.table_name, c.version_id, c.row_no
-    $q$, mynahoken.rule_compile_query(decision, 'coverage', src)) USING as_of, known_on;
+    $q$, q) USING as_of, known_on;
     RETURN;
   END IF;
   RETURN QUERY EXECUTE format($q$
