@@ -51,15 +51,83 @@ category_of(text *t)
 	return (int) mh_insurer_number_category(value);
 }
 
+/*
+ * Per call site of rule_insurer_category: the categories of the last insurer
+ * numbers seen, direct-mapped on a hash of their bytes, and the category
+ * names as text.  A member source holds few distinct insurer numbers, and
+ * the compiled decisions call this function for every member (a category
+ * cell of the national table): parsing the number and its check digit
+ * again for every member was a quarter of the decision's time.
+ */
+#define CATEGORY_SLOTS 64
+#define CATEGORY_KEY_MAX 24
+
+typedef struct CategorySlot
+{
+	int			len;			/* 0: empty */
+	int			category;		/* or -1: not a valid insurer number */
+	char		key[CATEGORY_KEY_MAX];
+} CategorySlot;
+
+typedef struct CategoryCache
+{
+	text	   *name[MH_CAT_COUNT];
+	CategorySlot slot[CATEGORY_SLOTS];
+} CategoryCache;
+
 PG_FUNCTION_INFO_V1(mynahoken_rule_insurer_category);
 Datum
 mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 {
-	int			c = category_of(PG_GETARG_TEXT_PP(0));
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *p = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	CategoryCache *cc = (CategoryCache *) fcinfo->flinfo->fn_extra;
+	CategorySlot *s = NULL;
+	int			c;
+	text	   *name;
+	text	   *copy;
 
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CategoryCache));
+		for (int i = 0; i < MH_CAT_COUNT; i++)
+			cc->name[i] = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+											 VARHDRSZ + strlen(mh_category_names[i]));
+		for (int i = 0; i < MH_CAT_COUNT; i++)
+		{
+			SET_VARSIZE(cc->name[i], VARHDRSZ + strlen(mh_category_names[i]));
+			memcpy(VARDATA(cc->name[i]), mh_category_names[i], strlen(mh_category_names[i]));
+		}
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	if (len > 0 && len <= CATEGORY_KEY_MAX)
+	{
+		uint64		k = 0;
+		uint32		h;
+
+		/* an insurer number has 6 or 8 digits: its bytes are the hash */
+		memcpy(&k, p, Min(len, (int) sizeof(k)));
+		h = (uint32) (((k ^ (uint64) len) * UINT64CONST(0x9E3779B97F4A7C15)) >> 58);
+		s = &cc->slot[h % CATEGORY_SLOTS];
+		if (s->len == len && memcmp(s->key, p, len) == 0)
+			c = s->category;
+		else
+		{
+			c = category_of(t);
+			s->len = len;
+			s->category = c;
+			memcpy(s->key, p, len);
+		}
+	}
+	else
+		c = category_of(t);
 	if (c < 0 || c >= MH_CAT_COUNT)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(mh_category_names[c]));
+	name = cc->name[c];
+	copy = palloc(VARSIZE(name));
+	memcpy(copy, name, VARSIZE(name));
+	PG_RETURN_TEXT_P(copy);
 }
 
 /* Names resolved with every part qualified: no search_path is consulted. */

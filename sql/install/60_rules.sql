@@ -1408,7 +1408,26 @@ DECLARE
   whens text[] := '{}';
   tried text[] := '{}';
   cell_list text;
-  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode WHEN mode IN ('coverage', 'national') THEN 'member' END;   -- NULL: over the facts row f
+  nat_expr text;                -- trace mode: the national outcome by the national table's predicates
+  -- A cell's predicate is COALESCE(p, false): never NULL, as a NOT around it
+  -- needs.  In a conjunction tested by a WHEN (or an OR of such) NULL and
+  -- false are the same, so there the COALESCE is left out (two steps of the
+  -- executor less per cell and member): this pattern takes it off.
+  bare CONSTANT text := '^COALESCE\((.*), false\)$';
+  n_pos text[];                 -- the national rows' predicates without the outer COALESCEs
+  -- coverage mode: per insurer row, its scope, first failing cell, hit number and table
+  cov_scope text[] := '{}';
+  cov_fail text[] := '{}';
+  cov_hit integer[] := '{}';
+  cov_tab text[] := '{}';
+  cov_ver bigint[] := '{}';
+  cov_row integer[] := '{}';
+  cov_outs text[] := '{}';
+  tab_outs jsonb := '{}';
+  groups text[];
+  grp integer[];
+  cov_cols text;
   cell_preds text[];
   nat_whens text[] := '{}';
   fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
@@ -1464,7 +1483,7 @@ BEGIN
   FOR t IN
     SELECT x.*, l.outcomes
       FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
-     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer' AND mode <> 'national'
      ORDER BY x.table_name
   LOOP
     scope := mynahoken.rule_table_scope(t.applies_to);
@@ -1493,6 +1512,7 @@ BEGIN
                       '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
                       '(' || mynahoken.rule_fact_sql('category', fm) || ')');
         fcond := vcond;      -- the table's scope is tested once, around its rows
+        tab_outs := tab_outs || jsonb_build_object(t.table_name, t.outcomes::text);
       END IF;
       facts := facts || v.columns;
       -- a fact whose NULL means unknown, tested by a row: undecidable member
@@ -1541,13 +1561,22 @@ BEGIN
           INTO cell_preds
           FROM generate_subscripts(v.columns, 1) AS i;
         hit := array_to_string(cell_preds, ' AND ');
-        fhit := hit;
+        -- in the WHEN of the fast modes, without the outer COALESCEs
+        fhit := (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND ' ORDER BY p.i)
+                   FROM unnest(cell_preds) WITH ORDINALITY AS p(c, i));
         cell_list := array_to_string(cell_preds, ', ');
         IF fm IS NOT NULL THEN
           h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
           h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
           fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
           fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+          -- coverage: the row's scope and the number of its first failing
+          -- cell (0: every cell holds), by the same predicates
+          cov_scope := cov_scope || format('%s AND %s', fapplies, fcond);
+          cov_fail := cov_fail || coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT (%s) THEN %s', cell_preds[i], i), ' ' ORDER BY i) || ' ELSE 0 END'
+                                              FROM generate_subscripts(cell_preds, 1) AS i WHERE cell_preds[i] <> 'true'), '0');
+          cov_hit := cov_hit || cardinality(h_o); cov_tab := cov_tab || t.table_name;
+          cov_ver := cov_ver || v.version_id; cov_row := cov_row || r.row_no; cov_outs := cov_outs || t.outcomes::text;
         END IF;
         -- the explanation reads the truth of each cell from the same predicates
         tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
@@ -1643,7 +1672,7 @@ BEGIN
                                    w.valid, w.recorded_on);
         END LOOP;
         -- each row: its predicate, number and the outcomes of its label
-        n_pred := '{}'; n_no := '{}'; n_outs := '{}';
+        n_pred := '{}'; n_pos := '{}'; n_no := '{}'; n_outs := '{}';
         FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
                    LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
                   WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
@@ -1652,30 +1681,33 @@ BEGIN
                          AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
                         THEN btrim(r.cells[array_position(v.columns, 'category')])
                         ELSE mynahoken.rule_table_scope(t.applies_to) END;
-          SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
-            INTO hit
+          SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+            INTO cell_preds
             FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          hit := array_to_string(cell_preds, ' AND ');
           h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
           h_v := h_v || v.version_id; h_r := h_r || r.row_no;
           h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
           h_t := h_t || t.table_name;
           n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_pos := n_pos || coalesce('(' || (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND ' ORDER BY p.i)
+                                               FROM unnest(cell_preds) WITH ORDINALITY AS p(c, i)) || ')', 'true');
           n_no := n_no || cardinality(h_o);
           n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
         END LOOP;
         fhit := '';
         FOR i IN 1 .. cardinality(n_pred) LOOP
           IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
-            fhit := fhit || format(' WHEN %s THEN %s', n_pred[i], n_no[i]);
+            fhit := fhit || format(' WHEN %s THEN %s', n_pos[i], n_no[i]);
           ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
             -- the first matching row from i on is of this label: row k of
             -- the label matches and no row of another label between i and k
             SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
-              FROM (SELECT k, '(' || n_pred[k] || coalesce(' AND NOT (' ||
+              FROM (SELECT k, '(' || n_pos[k] || coalesce(' AND NOT (' ||
                              (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
                                WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
                       FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
-            SELECT string_agg(format('WHEN %s THEN %s', n_pred[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+            SELECT string_agg(format('WHEN %s THEN %s', n_pos[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
               FROM generate_series(i, cardinality(n_pred)) AS k;
             fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
           END IF;
@@ -1688,6 +1720,12 @@ BEGIN
                            nat_case, undec);
       END IF;
     END LOOP;
+    IF mode = 'national' THEN
+      -- the national outcome alone, as an expression over the member row m
+      -- (NULL: undecidable); NULL when the decision has no national table
+      RETURN CASE WHEN from_sql IS NOT NULL
+                  THEN format('(CAST(%L AS pg_catalog.text[]))[CASE%s ELSE %s END]', h_o, nat_case, undec) END;
+    END IF;
     IF from_sql IS NULL THEN
       -- no national table: the national fact (the C function), numbered
       nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
@@ -1704,11 +1742,53 @@ BEGIN
     -- seven copies of the CASE, for each of the seven fields (49 copies for
     -- the planner, most of the activation time of a 200-row table).  For one
     -- member (mode facts) the hit is the composite.
-    f_o := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_o);
-    f_v := format('(CAST(%L AS pg_catalog.int8[]))[d.h]', h_v);
-    f_r := format('(CAST(%L AS pg_catalog.int4[]))[d.h]', h_r);
-    f_l := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_l);
-    f_t := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_t);
+    IF mode = 'coverage' THEN
+      -- Coverage: the hit number of each member once (the decision's CASE,
+      -- not pulled up: OFFSET 0), then per insurer row its first failing
+      -- cell when the member is in its scope (national outcome in the
+      -- table's label, as the hit number's label group says; insurer number
+      -- in applies_to; version in force), counted per combination in one
+      -- pass, and unpivoted per row: per row and first failing cell, the
+      -- members tried and the members the row decided.
+      IF cardinality(cov_fail) > 1000 THEN
+        RETURN NULL;            -- a column per row: too many for one query (the caller reads the trace)
+      ELSIF cardinality(cov_fail) = 0 THEN
+        RETURN 'SELECT CAST(NULL AS pg_catalog.text) AS table_name, CAST(NULL AS pg_catalog.int8) AS version_id,'
+               ' CAST(NULL AS pg_catalog.int4) AS row_no, CAST(NULL AS pg_catalog.int4) AS failing,'
+               ' CAST(NULL AS pg_catalog.int8) AS n, CAST(NULL AS pg_catalog.int8) AS n_decided WHERE false';
+      END IF;
+      groups := ARRAY(SELECT g.o FROM (SELECT cov_outs[i] AS o, min(i) AS first FROM generate_subscripts(cov_outs, 1) AS i
+                                         GROUP BY 1) g ORDER BY g.first);
+      grp := ARRAY(SELECT CASE WHEN h_l[i] = 'national'
+                               THEN (SELECT min(g) FROM generate_subscripts(groups, 1) AS g WHERE h_o[i] = ANY (groups[g]::text[]))
+                               WHEN tab_outs ? h_t[i] THEN array_position(groups, tab_outs->>h_t[i]) END
+                     FROM generate_subscripts(h_o, 1) AS i ORDER BY i);
+      SELECT string_agg(format('x.f%s', i), ', ' ORDER BY i) INTO cov_cols FROM generate_subscripts(cov_fail, 1) AS i;
+      RETURN format('SELECT (CAST(%L AS pg_catalog.text[]))[u.k] AS table_name, (CAST(%L AS pg_catalog.int8[]))[u.k] AS version_id,'
+                    ' (CAST(%L AS pg_catalog.int4[]))[u.k] AS row_no, CASE WHEN u.f OPERATOR(pg_catalog.<>) 0 THEN u.f END AS failing,'
+                    ' CAST(pg_catalog.sum(g.n) AS pg_catalog.int8) AS n,'
+                    ' CAST(COALESCE(pg_catalog.sum(g.n) FILTER (WHERE g.h OPERATOR(pg_catalog.=) (CAST(%L AS pg_catalog.int4[]))[u.k]), 0) AS pg_catalog.int8) AS n_decided'
+                    ' FROM (SELECT x.h, %s, pg_catalog.count(*) AS n FROM (SELECT m.mh_cov_hit AS h, %s'
+                    ' FROM (SELECT m.*, d.h AS mh_cov_hit%s OFFSET 0) AS m) AS x GROUP BY x.h, %s) AS g'
+                    ' CROSS JOIN LATERAL (VALUES %s) AS u(k, f) WHERE u.f IS NOT NULL GROUP BY u.k, u.f',
+                    cov_tab, cov_ver, cov_row, cov_hit, cov_cols,
+                    (SELECT string_agg(format('CASE WHEN (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s AND %s THEN %s END AS f%s',
+                                              ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
+                                              array_position(groups, cov_outs[i]), cov_scope[i], cov_fail[i], i), ', ' ORDER BY i)
+                       FROM generate_subscripts(cov_fail, 1) AS i),
+                    from_sql, cov_cols,
+                    (SELECT string_agg(format('(%s, g.f%s)', i, i), ', ' ORDER BY i) FROM generate_subscripts(cov_fail, 1) AS i));
+    END IF;
+    -- The arrays are written last hit first, indexed by n + 1 - d.h: an
+    -- element of an array of text (or with NULLs) is found by walking the
+    -- elements before it, and the national table's rows, the hits of most
+    -- members, are numbered last (a third of the decision's time at the
+    -- front of 34 elements).
+    f_o := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_o[i] FROM generate_subscripts(h_o, 1) AS i ORDER BY i DESC), cardinality(h_o) + 1);
+    f_v := format('(CAST(%L AS pg_catalog.int8[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_v[i] FROM generate_subscripts(h_v, 1) AS i ORDER BY i DESC), cardinality(h_v) + 1);
+    f_r := format('(CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_r[i] FROM generate_subscripts(h_r, 1) AS i ORDER BY i DESC), cardinality(h_r) + 1);
+    f_l := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_l[i] FROM generate_subscripts(h_l, 1) AS i ORDER BY i DESC), cardinality(h_l) + 1);
+    f_t := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_t[i] FROM generate_subscripts(h_t, 1) AS i ORDER BY i DESC), cardinality(h_t) + 1);
     f_os := format('CASE%s WHEN %s IS NOT NULL THEN ARRAY[%s] END', coll_cases, f_o, f_o);
     RETURN format(CASE mode WHEN 'facts' THEN 'SELECT %s, CAST(ROW(%s, %s, %s, %s, %s, %s) AS mynahoken.rule_hit) AS hit%s'
                   ELSE 'SELECT %s, %s AS outcome, %s AS version_id, %s AS row_no, %s AS layer, %s AS table_name, %s AS outcomes%s' END,
@@ -1718,7 +1798,13 @@ BEGIN
   END IF;
 
   -- Trace mode: every fact in one lateral row f, and the truth of every cell.
-  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+  -- The national outcome is the national table's (the predicates of the
+  -- compiled decision, equal to the C function by the differential test):
+  -- the C function would load the legal calendar for every statement, most
+  -- of the time of one member's explanation.
+  nat_expr := mynahoken.rule_compile_query(decision, 'national', source, candidate);
+  SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
+                                            ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
     INTO fact_list
     FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
   RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
@@ -1733,7 +1819,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2353,11 +2439,33 @@ RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+  src text;
+  q text;
 BEGIN
-  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_coverage.decision
-                    AND c.eval_function IS NOT NULL) THEN
+  SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c
+   WHERE c.decision = rule_coverage.decision AND c.eval_function IS NOT NULL;
+  IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
       hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'outcome' THEN
+    q := mynahoken.rule_compile_query(decision, 'coverage', src);
+  END IF;
+  IF q IS NOT NULL THEN
+    -- an outcome decision: one pass over the member source with the
+    -- decision's own predicates, counted per row and first failing cell
+    RETURN QUERY EXECUTE format($q$
+      SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+             sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+             coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+        FROM (%s) AS c
+        JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+        JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+       GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+       ORDER BY c.table_name, c.version_id, c.row_no
+    $q$, q) USING as_of, known_on;
+    RETURN;
   END IF;
   RETURN QUERY EXECUTE format($q$
     WITH per_member AS (

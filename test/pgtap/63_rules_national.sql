@@ -9,7 +9,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(14);
+SELECT plan(18);
 
 CREATE SCHEMA tap_nat;
 CREATE TABLE tap_nat.members (
@@ -130,6 +130,51 @@ SELECT is((SELECT count(DISTINCT outcome)
                    UNION ALL SELECT outcome FROM mynahoken.rule_eval_certificate_need('2026-07-31')) x),
           (SELECT count(*) FROM mynahoken.rule_outcome WHERE decision = 'certificate_need' AND statutory),
           'every national outcome is reached by some member on 2026-07-31 or 2026-08-03');
+
+-- The explanations read the national outcome from the national table (the
+-- trace function's fact national_certificate_need), not from the C function:
+-- equal to the oracle for every member.
+SELECT is((SELECT count(*)
+             FROM mynahoken.rule_trace_certificate_need('2026-08-03') t
+             FULL JOIN pg_temp.oracle('2026-08-03', NULL) o USING (member_key)
+            WHERE t.facts->>'national_certificate_need' IS DISTINCT FROM o.outcome),
+          0::bigint, 'the national outcome the explanations read equals the C function for every member');
+
+-- Coverage in one pass over the member source (rows tried, matched, decided
+-- and first failing cells) equals the same counts taken from the trace of
+-- every member, with an insurer table of three rows in front of :myna.
+SET LOCAL session_replication_role = replica;   -- a draft recorded directly, as bench/rules.sql does
+SELECT mynahoken.rule_table_define('tap_nat.cover', 'certificate_need', ARRAY[(SELECT n FROM tap_nat.insurers WHERE c = 'health_society')],
+                                   'national.certificate_need:myna', 'first');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)
+VALUES ('tap_nat.cover', '[2026-04-01,)', '2026-01-20', 'tap', '{age,my_number_linked,certificate_requested_on}', 'tap_author');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+SELECT (SELECT max(version_id) FROM mynahoken.rule_version WHERE table_name = 'tap_nat.cover'), r.row_no, r.cells, 'on_request'
+  FROM (VALUES (1, '{">= 75","-","-"}'::text[]), (2, '{"[60..75)","true","<= day"}'), (3, '{"< 60","false","-"}')) AS r(row_no, cells);
+RESET session_replication_role;
+SELECT is((SELECT count(*) FROM mynahoken.rule_activate('tap_nat.cover') WHERE severity = 'error'), 0::bigint,
+          'the insurer table in front of :myna is activated');
+SELECT results_eq(
+  $$SELECT table_name, version_id, row_no, tried, matched, decided, first_failing
+      FROM mynahoken.rule_coverage('certificate_need', '2026-08-03') ORDER BY 1, 2, 3$$,
+  $$WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id, (e->>'row_no')::int AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i) WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::int AS decided
+        FROM mynahoken.rule_trace_certificate_need('2026-08-03') t, jsonb_array_elements(t.tried) e
+       WHERE (e->>'in_scope')::boolean),
+    per_cell AS (SELECT table_name, version_id, row_no, failing, count(*) AS n, count(*) FILTER (WHERE decided) AS nd
+                   FROM per_member GROUP BY 1, 2, 3, 4)
+    SELECT c.table_name, c.version_id, c.row_no, sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint,
+           sum(c.nd)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c JOIN mynahoken.rule_version v USING (version_id)
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3$$,
+  'coverage in one pass equals the counts of the trace of every member');
+SELECT is((SELECT count(*) FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')
+            WHERE decided > 0 AND first_failing <> '{}'), 3::bigint,
+          'each of the three rows decides some members and fails for others');
 
 SELECT * FROM finish();
 ROLLBACK;
