@@ -185,6 +185,10 @@ BEGIN
     PERFORM mynahoken.raise_error('42704', 'no such change set');
   ELSIF cs.status <> 'open' THEN
     PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('change set %s is already active'), cs.change_set_id));
+  ELSIF current_user = cs.author THEN
+    -- before anything is recorded (the guard checks it again)
+    PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('change set %s was opened by %s, who cannot also approve it'), cs.change_set_id, cs.author),
+      hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
   ELSIF cs.parameters IS NULL AND NOT EXISTS (SELECT FROM mynahoken.rule_change_set_version m WHERE m.change_set_id = cs.change_set_id) THEN
     PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('change set %s is empty'), cs.change_set_id));
   END IF;
@@ -226,14 +230,15 @@ DECLARE
   src text;
   q text;
 BEGIN
-  SELECT m.source INTO src FROM mynahoken.member_source m;
-  IF src IS NULL THEN
-    PERFORM mynahoken.raise_error('55000', 'no member source is registered',
-      hint => 'SELECT mynahoken.register_member_source(relation).');
-  END IF;
   IF NOT EXISTS (SELECT FROM mynahoken.rule_decision d WHERE d.decision = rule_member_query.decision) THEN
     PERFORM mynahoken.raise_error('42704', 'unknown decision',
       hint => 'The decisions are listed in mynahoken.rule_decision.');
+  END IF;
+  -- the member source the decision was compiled over
+  SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c WHERE c.decision = rule_member_query.decision;
+  IF src IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
   END IF;
   q := mynahoken.rule_compile_query(decision, 'member', src, candidate, held_at);
   IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_member_query.decision) = 'date' THEN
@@ -244,7 +249,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_member_query(text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the registered member source (member_key, outcome or a date decision''s date as YYYY-MM-DD, version_id, row_no, layer, table_name), with a candidate draft or the versions held active at a time; 55000 without a member source, 42704 for an unknown decision';
+  'Internal: the generated query of a decision over the member source it was compiled over (member_key, outcome or a date decision''s date as YYYY-MM-DD, version_id, row_no, layer, table_name), with a candidate draft or the versions held active at a time; 55000 for a decision not compiled over a member source, 42704 for an unknown decision';
 
 CREATE FUNCTION mynahoken.rule_evaluate(decision text, as_of date, known_on date DEFAULT NULL,
                                         as_recorded_at timestamptz DEFAULT NULL)
@@ -260,7 +265,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_evaluate(text, date, date, timestamptz) IS
-  'A decision for every member of the member source on as_of, as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time (what it decided then; the calendar is read as known on known_on): member_key, outcome (a date decision''s date as YYYY-MM-DD), the version, row, layer and table that decided. 22004 for a NULL decision or day, 55000 without a member source';
+  'A decision for every member of the member source on as_of, as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time (what it decided then; the calendar is read as known on known_on): member_key, outcome (a date decision''s date as YYYY-MM-DD), the version, row, layer and table that decided. 22004 for a NULL decision or day, 42704 for an unknown decision, 55000 for a decision not compiled over a member source';
 
 CREATE FUNCTION mynahoken.rule_diff(candidate_version bigint, as_of date, known_on date DEFAULT NULL)
 RETURNS TABLE (before text, after text, members bigint, changed boolean)
@@ -288,7 +293,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_diff(bigint, date, date) IS
-  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first. 22004 for NULL arguments, 42704 for an unknown version, 55000 without a member source';
+  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';
 
 -- ---------------------------------------------------------------------------
 -- Privileges and dump
