@@ -229,11 +229,11 @@ CREATE TABLE mynahoken.rule_version (
   CHECK ((status = 'draft') = (approved_by IS NULL)),
   withdrawn_at timestamptz,        -- system time of the withdrawal (activated_at stays)
   withdrawn_by name,
-  CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL))
+  CONSTRAINT rule_version_withdrawn_check CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL))
 );
 ALTER SEQUENCE mynahoken.rule_version_id_seq OWNED BY mynahoken.rule_version.version_id;
 COMMENT ON TABLE mynahoken.rule_version IS
-  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at), source, input columns, status draft -> active -> withdrawn, author and approver';
+  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at, set by the database), source, input columns, status draft -> active -> withdrawn, author, approver and activation time, withdrawal time and role';
 
 CREATE TABLE mynahoken.rule_row (
   version_id  bigint NOT NULL REFERENCES mynahoken.rule_version,
