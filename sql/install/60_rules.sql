@@ -1261,12 +1261,14 @@ BEGIN ATOMIC
    WHERE y.table_name OPERATOR(pg_catalog.=) rule_versions_used.table_name
      AND (y.version_id OPERATOR(pg_catalog.=) rule_versions_used.candidate
           OR CASE WHEN rule_versions_used.held_at IS NULL THEN y.status OPERATOR(pg_catalog.=) 'active'
+                  -- the shipped versions came with the extension: held at any time
+                  WHEN y.shipped THEN y.status OPERATOR(pg_catalog.=) 'active'
                   ELSE y.activated_at OPERATOR(pg_catalog.<=) rule_versions_used.held_at
                        AND (y.withdrawn_at IS NULL OR y.withdrawn_at OPERATOR(pg_catalog.>) rule_versions_used.held_at) END)
    ORDER BY y.recorded_on DESC, y.version_id DESC;
 END;
 COMMENT ON FUNCTION mynahoken.rule_versions_used(text, bigint, timestamptz) IS
-  'Internal: the versions of a rule table a generated decision reads, newest first: the active ones and the candidate draft, or with held_at the versions active at that time (activated by then and not withdrawn by then: what the database held)';
+  'Internal: the versions of a rule table a generated decision reads, newest first: the active ones and the candidate draft, or with held_at the versions active at that time (activated by then and not withdrawn by then: what the database held; the shipped versions at any time)';
 
 -- The query of a date decision (certificate_valid_until): the insurer
 -- tables in name order, each version's rows tried per its hit policy (unique,

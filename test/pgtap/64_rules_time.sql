@@ -11,7 +11,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(28);
+SELECT plan(29);
 
 CREATE SCHEMA tap_time;
 GRANT USAGE ON SCHEMA tap_time TO PUBLIC;
@@ -75,6 +75,9 @@ SELECT results_eq(format($$SELECT e.member_key, e.outcome, e.version_id = %s FRO
                          :v2, pg_catalog.clock_timestamp()),
                   $$VALUES ('E1', 'e_age_policy', true), ('E2', 'e_age_policy', true), ('E3', 'not_needed', false)$$,
                   'as held now: the later notice decides');
+SELECT results_eq($$SELECT e.member_key, e.outcome, e.layer FROM mynahoken.rule_evaluate('certificate_need', '2026-07-20', NULL, '2020-01-01') e ORDER BY 1$$,
+                  $$VALUES ('E1', 'not_needed', 'national'), ('E2', 'not_needed', 'national'), ('E3', 'not_needed', 'national')$$,
+                  'held before any insurer version (2020): the national table, shipped with the extension, decides');
 SELECT results_eq($$SELECT e.member_key, e.outcome FROM mynahoken.rule_evaluate('certificate_need', '2026-07-20') e ORDER BY 1$$,
                   $$SELECT e.member_key, e.outcome FROM mynahoken.rule_eval_certificate_need('2026-07-20') e ORDER BY 1$$,
                   'rule_evaluate without a time gives the compiled decision');
