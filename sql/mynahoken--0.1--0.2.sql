@@ -16684,3 +16684,1860 @@ $$;
 
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
   'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+-- Issue 11/15, system time, change sets, dry run, DMN round trip
+-- (sql/install/61_rules_time.sql; the version filter of the generated
+-- queries, rule_version_guard, rule_check and rule_explain in
+-- sql/install/60_rules.sql; import and export in sql/install/62_rules_dmn.sql).
+
+ALTER TABLE mynahoken.rule_row ADD COLUMN annotations jsonb CHECK (jsonb_typeof(annotations) = 'object');
+GRANT UPDATE (annotations) ON mynahoken.rule_row TO mynahoken_rule_author;
+ALTER TABLE mynahoken.rule_version ADD COLUMN withdrawn_at timestamptz, ADD COLUMN withdrawn_by name,
+  ADD CONSTRAINT rule_version_withdrawn_check CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL));
+COMMENT ON TABLE mynahoken.rule_version IS
+  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at, set by the database), source, input columns, status draft -> active -> withdrawn, author, approver and activation time, withdrawal time and role';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_version_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  errors text;
+  diag jsonb;
+  cs_id bigint;
+  cs_status text;
+  cs_activated_at timestamptz;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    -- the system time is the database's: only a restore (a superuser) keeps its own
+    IF NOT NEW.shipped AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+      NEW.recorded_at := pg_catalog.clock_timestamp();
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'draft' OR OLD.shipped THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s is %s and cannot be deleted'), OLD.version_id, OLD.status),
+        hint => 'Withdraw it (status withdrawn) or record a superseding version.');
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF (NEW.version_id, NEW.table_name, NEW.valid, NEW.recorded_on, NEW.recorded_at, NEW.source,
+      NEW.columns, NEW.author, NEW.shipped, NEW.note)
+     IS DISTINCT FROM
+     (OLD.version_id, OLD.table_name, OLD.valid, OLD.recorded_on, OLD.recorded_at, OLD.source,
+      OLD.columns, OLD.author, OLD.shipped, OLD.note) THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule versions are append-only: only the status of version %s can change'), OLD.version_id),
+      hint => 'Record a new version with mynahoken.rule_version_record().');
+  END IF;
+  IF NEW.status = OLD.status THEN
+    IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics, NEW.withdrawn_at, NEW.withdrawn_by)
+       IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics, OLD.withdrawn_at, OLD.withdrawn_by) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('the approval of rule version %s cannot be changed'), OLD.version_id));
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF NOT (OLD.status = 'draft' AND NEW.status = 'active')
+     AND NOT (OLD.status = 'active' AND NEW.status = 'withdrawn') THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s cannot go from %s to %s'), OLD.version_id, OLD.status, NEW.status));
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate or withdraw rule versions');
+  END IF;
+  IF OLD.status = 'active' THEN
+    -- withdrawn: the activation stays recorded, the withdrawal beside it
+    NEW.approved_by := OLD.approved_by;
+    NEW.activated_at := OLD.activated_at;
+    NEW.withdrawn_by := current_user;
+    NEW.withdrawn_at := pg_catalog.clock_timestamp();
+    RETURN NEW;
+  END IF;
+  -- national tables change with the extension: a draft of one (an import
+  -- of its export) is compared and checked, never activated
+  IF (SELECT t.layer FROM mynahoken.rule_table t WHERE t.table_name = OLD.table_name) = 'national' THEN
+    PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('rule version %s is a draft of the national table "%s", which changes only with the extension'), OLD.version_id, OLD.table_name),
+      hint => 'Compare it with the shipped version (mynahoken.rule_check, mynahoken.rule_export_dmn), or record an insurer table that is an exception to one of its labels.');
+  END IF;
+  -- a version of a change set is activated with the set, at its time
+  SELECT cs.change_set_id, cs.status, cs.activated_at INTO cs_id, cs_status, cs_activated_at
+    FROM mynahoken.rule_change_set_version m
+    JOIN mynahoken.rule_change_set cs ON cs.change_set_id = m.change_set_id
+   WHERE m.version_id = OLD.version_id;
+  IF cs_id IS NOT NULL AND cs_status <> 'active' THEN
+    PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('rule version %s belongs to change set %s, which is activated as a whole'), OLD.version_id, cs_id),
+      hint => 'SELECT * FROM mynahoken.rule_change_set_activate(change_set).');
+  END IF;
+  IF OLD.status = 'draft' THEN
+    IF current_user = OLD.author THEN
+      PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('rule version %s was recorded by %s, who cannot also approve it'), OLD.version_id, OLD.author),
+        hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
+    END IF;
+    SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY c.severity, c.check_name, c.rows),
+           pg_catalog.string_agg(c.detail, '; ' ORDER BY c.check_name, c.rows) FILTER (WHERE c.severity = 'error')
+      INTO diag, errors
+      FROM mynahoken.rule_check(OLD.version_id) c;
+    IF errors IS NOT NULL THEN
+      PERFORM mynahoken.raise_error('23514', pg_catalog.format(mynahoken.gettext('rule version %s of "%s" is refused: %s'), OLD.version_id, OLD.table_name, errors),
+        hint => 'SELECT * FROM mynahoken.rule_check(version) lists every check with its witness.');
+    END IF;
+    NEW.diagnostics := coalesce(diag, '[]');
+  END IF;
+  NEW.approved_by := current_user;
+  NEW.activated_at := coalesce(cs_activated_at, pg_catalog.clock_timestamp());
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_version_guard() IS
+  'Trigger: rule versions are append-only and their system time (recorded_at) is the database''s (kept by a superuser''s restore); activation (draft -> active) by an approver other than the author, refused when a check reports an error, for a draft of a national table (42501) and for a version of a change set activated alone (55000), at the change set''s time; a withdrawal keeps the activation and records withdrawn_at and withdrawn_by';
+
+DROP TRIGGER rule_version_guard ON mynahoken.rule_version;
+CREATE TRIGGER rule_version_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rule_version
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_version_guard();
+
+CREATE FUNCTION mynahoken.rule_versions_used(table_name text, candidate bigint, held_at timestamptz)
+RETURNS SETOF mynahoken.rule_version
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT y.* FROM mynahoken.rule_version y
+   WHERE y.table_name OPERATOR(pg_catalog.=) rule_versions_used.table_name
+     AND (y.version_id OPERATOR(pg_catalog.=) rule_versions_used.candidate
+          OR CASE WHEN rule_versions_used.held_at IS NULL THEN y.status OPERATOR(pg_catalog.=) 'active'
+                  -- the shipped versions came with the extension: held at any time
+                  WHEN y.shipped THEN y.status OPERATOR(pg_catalog.=) 'active'
+                  ELSE y.activated_at OPERATOR(pg_catalog.<=) rule_versions_used.held_at
+                       AND (y.withdrawn_at IS NULL OR y.withdrawn_at OPERATOR(pg_catalog.>) rule_versions_used.held_at) END)
+   ORDER BY y.recorded_on DESC, y.version_id DESC;
+END;
+COMMENT ON FUNCTION mynahoken.rule_versions_used(text, bigint, timestamptz) IS
+  'Internal: the versions of a rule table a generated decision reads, newest first: the active ones and the candidate draft, or with held_at the versions active at that time (activated by then and not withdrawn by then: what the database held; the shipped versions at any time)';
+
+DROP FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint);
+
+CREATE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
+                                                  candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  scope text;
+  vcond text;
+  scond text;
+  unknowns text;
+  cap text;
+  vals text[] := '{}';          -- the lateral row c: one date per row, scope flags
+  branches text[] := '{}';
+  k int := 0;
+  agg_vals text[];
+  agg_rows int[];
+  nat text;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  tried text[] := '{}';
+  facts text[];
+  from_sql text;
+BEGIN
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  IF trace THEN
+    mode := 'member';
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_date_query.decision;
+  -- the member key in c: with a key per member the planner does not cache
+  -- (Memoize) the row on the values of the facts, which costs more than it saves
+  vals := ARRAY['(' || mynahoken.rule_fact_sql(d.national_fact, mode) || ') AS nat',
+                CASE mode WHEN 'member' THEN 'm.member_key AS k' ELSE 'NULL AS k' END];
+  nat := 'c.nat';
+  facts := ARRAY['insurer_number', 'category', d.national_fact];
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    -- the legal maximum for the table's scope: an InitPlan
+    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
+                  'certificate_max_months', scope);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      k := k + 1;
+      scond := format('c.s%s', k);
+      vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
+                               '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                               '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond, k);
+      -- facts whose NULL means unknown tested by a cell, and every fact a
+      -- date reads: NULL makes the member undecidable, never a shorter list
+      SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(u.col, mode)), ' OR ' ORDER BY u.col)
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                JOIN mynahoken.rule_fact rf ON true
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-'
+                 AND rf.fact = v.columns[i] AND rf.null_means = 'unknown'
+              UNION
+              SELECT DISTINCT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) u;
+      IF unknowns IS NOT NULL THEN
+        branches := branches || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, unknowns, v.version_id, 'undecidable', t.table_name);
+      END IF;
+      facts := facts || v.columns || ARRAY(SELECT unnest(mynahoken.rule_expr_facts(mynahoken.rule_expr_parse(rr.outcome)))
+                                             FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id);
+      agg_vals := '{}';
+      agg_rows := '{}';
+      FOR r IN
+        SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id ORDER BY rr.row_no
+      LOOP
+        vals := vals || format('CASE WHEN %s AND %s THEN %s END AS r%s_%s',
+                               mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', mode) || ')') || ' AND ' || vcond,
+                               (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ' AND ' ORDER BY i)
+                                  FROM generate_subscripts(v.columns, 1) AS i),
+                               mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode), k, r.row_no);
+        IF trace THEN
+          -- the truth of each cell and the row's date, by the same predicates
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s AND %s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]), %L, %s)',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', mynahoken.rule_applies_sql(t.applies_to,
+                                     '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')',
+                                     '(' || mynahoken.rule_fact_sql('category', mode) || ')'), vcond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, mode), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i),
+                                   'value', mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), mode));
+        END IF;
+        IF t.hit_policy = 'collect' THEN
+          agg_vals := agg_vals || format('c.r%s_%s', k, r.row_no);
+          agg_rows := agg_rows || r.row_no;
+        ELSE
+          branches := branches || format('WHEN c.r%1$s_%2$s IS NOT NULL THEN CAST(ROW(LEAST(c.r%1$s_%2$s, %3$s), CAST(%4$L AS pg_catalog.int8), %2$s, %5$L, %6$L, c.r%1$s_%2$s OPERATOR(pg_catalog.>) %3$s) AS mynahoken.rule_date_hit)',
+                                         k, r.row_no, cap, v.version_id, 'insurer', t.table_name);
+        END IF;
+      END LOOP;
+      IF t.hit_policy = 'collect' THEN
+        -- LEAST/GREATEST skip NULLs: the rows that did not match; the row is
+        -- the first whose date is the aggregate
+        branches := branches || format('WHEN COALESCE(%1$s) IS NOT NULL THEN CAST(ROW(LEAST(%2$s(%3$s), %4$s), CAST(%5$L AS pg_catalog.int8), CASE %2$s(%3$s) %6$s END, %7$L, %8$L, %2$s(%3$s) OPERATOR(pg_catalog.>) %4$s) AS mynahoken.rule_date_hit)',
+                                       array_to_string(agg_vals, ', '),
+                                       CASE t.aggregation WHEN 'max' THEN 'GREATEST' ELSE 'LEAST' END,
+                                       array_to_string(agg_vals, ', '), cap, v.version_id,
+                                       (SELECT string_agg(format('WHEN %s THEN %s', agg_vals[i], agg_rows[i]), ' ' ORDER BY i)
+                                          FROM generate_subscripts(agg_vals, 1) AS i),
+                                       'insurer', t.table_name);
+      END IF;
+      IF t.on_no_match = 'error' THEN
+        branches := branches || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_date_hit)',
+                                       scond, v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c is nested in d: one lateral subquery, so that the planner has no
+  -- lateral join of c to cache (Memoize) on the values of c
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT'
+                ' CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_date_hit)'
+                ' %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, false) AS mynahoken.rule_date_hit) END AS hit'
+                ' FROM (SELECT %s OFFSET 0) AS c OFFSET 0) AS d',
+                CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                nat, 'undecidable', array_to_string(branches, ' '), nat, 'national',
+                array_to_string(vals, ', '));
+  IF trace THEN
+    -- the explanations read the hit as a mynahoken.rule_hit: the date as
+    -- text, {capped} in outcomes when the legal maximum capped it
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried,'
+                  ' CAST(ROW(CAST((d.hit).value AS pg_catalog.text), (d.hit).version_id, (d.hit).row_no, (d.hit).layer, (d.hit).table_name,'
+                  ' CASE WHEN (d.hit).capped THEN CAST(ARRAY[%L] AS pg_catalog.text[]) END) AS mynahoken.rule_hit) AS hit'
+                  ' FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, mode)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), 'capped', from_sql);
+  END IF;
+  RETURN format('SELECT %s, d.hit FROM %s',
+                CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                          ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                from_sql);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a date decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
+
+DROP FUNCTION mynahoken.rule_compile_query(text, text, text, bigint);
+
+CREATE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
+                                             candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  w record;
+  oc record;
+  facts text[];
+  whens text[] := '{}';
+  tried text[] := '{}';
+  cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode END;   -- NULL: over the facts row f
+  cell_preds text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
+  vcond text;
+  cond text;
+  scope text;
+  nat text;
+  unknowns text;
+  fact_list text;
+  hit text;
+  coll text;                    -- collect, rule order: the outcomes of every matching row
+  coll_lo int;
+  coll_cases text := '';
+  nat_case text;                -- fast mode: the number of the national hit
+  undec int;
+  ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
+  n_no int[];
+  n_outs text[];
+  from_sql text;                -- fast mode: the member source and the lateral row d of the hit number
+  f_o text;                     -- fast mode: the hit's fields (outcome, version, row, layer, table, outcomes) as SQL
+  f_v text;
+  f_r text;
+  f_l text;
+  f_t text;
+  f_os text;
+BEGIN
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF d.output_type = 'date' THEN
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate, held_at);
+  END IF;
+  IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
+      detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
+  END IF;
+  nat := format('f.%I', d.national_fact);
+  facts := ARRAY[d.national_fact, 'insurer_number', 'category'];
+
+  -- insurer tables in name order; each table's versions newest first
+  FOR t IN
+    SELECT x.*, l.outcomes
+      FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
+                     nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
+      END IF;
+      facts := facts || v.columns;
+      -- a fact whose NULL means unknown, tested by a row: undecidable member
+      -- (an age is unknown when the birth date is: no per-member call)
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             WHEN rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, '
+                             THEN format('(%s) IS NULL', mynahoken.rule_fact_sql('birth_date', fm))
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+        JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+      IF unknowns IS NOT NULL THEN
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+      -- collect (by priority, then row) and rule order (by row): the first
+      -- matching row gives the outcome, every matching row is in outcomes
+      coll := NULL;
+      IF t.hit_policy IN ('collect', 'rule_order') THEN
+        SELECT format('pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL)',
+                      string_agg(format('CASE WHEN %s THEN %L END', x.preds, x.outcome), ', ' ORDER BY x.ord, x.row_no))
+          INTO coll
+          FROM (SELECT rr.row_no, rr.outcome, CASE WHEN t.hit_policy = 'collect' THEN o.priority END AS ord,
+                       (SELECT string_agg(mynahoken.rule_cell_sql(rr.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                          FROM generate_subscripts(v.columns, 1) AS i) AS preds
+                  FROM mynahoken.rule_row rr
+                  LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                 WHERE rr.version_id = v.version_id) x;
+      END IF;
+      coll_lo := cardinality(h_o) + 1;
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy IN ('priority', 'collect') THEN o.priority END, rr.row_no
+      LOOP
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
+          FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        fhit := hit;
+        cell_list := array_to_string(cell_preds, ', ');
+        IF fm IS NOT NULL THEN
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+        END IF;
+        -- the explanation reads the truth of each cell from the same predicates
+        tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                 'in_scope', cond, 'cells', cell_list);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L, %s) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name,
+                                 coalesce(coll, format('CAST(ARRAY[%L] AS pg_catalog.text[])', r.outcome)));
+      END LOOP;
+      IF coll IS NOT NULL AND fm IS NOT NULL THEN
+        coll_cases := coll_cases || format(' WHEN d.h BETWEEN %s AND %s THEN %s', coll_lo, cardinality(h_o), coll);
+      END IF;
+      IF t.on_no_match LIKE 'default %' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L, CAST(ARRAY[%L] AS pg_catalog.text[])) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name, substr(t.on_no_match, 9));
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      ELSIF t.on_no_match = 'error' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    undec := cardinality(h_o);
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      ins := ins || jsonb_build_object(oc.outs, fhit);
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    -- The national table of the decision (shipped), its versions as
+    -- conditions on the constant days: its rows in order, one CASE over the
+    -- member's columns, each hit its own number (outcome, version, row).  At
+    -- the first row of a label with insurer exceptions, one WHEN holds when
+    -- the first matching row from there on is of that label; it tries the
+    -- insurer tables (COALESCE), else finds the national row.  One CASE per
+    -- member in all: no national outcome is computed apart and tested again.
+    -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
+    -- per member in a nested loop cost more than the CASE itself, and a
+    -- caller reading one column (outcome) computes the CASE once.
+    FOR t IN SELECT x.* FROM mynahoken.rule_table x
+              WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
+              ORDER BY x.table_name LIMIT 1 LOOP
+      nat_case := '';
+      FOR v IN
+        SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+      LOOP
+        vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                        v.valid, v.recorded_on);
+        FOR w IN
+          SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+           WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        LOOP
+          vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                   w.valid, w.recorded_on);
+        END LOOP;
+        -- each row: its predicate, number and the outcomes of its label
+        n_pred := '{}'; n_no := '{}'; n_outs := '{}';
+        FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
+                   LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
+                  WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+          -- a param() is read for the row's one category, else the table's scope
+          scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                         AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                        THEN btrim(r.cells[array_position(v.columns, 'category')])
+                        ELSE mynahoken.rule_table_scope(t.applies_to) END;
+          SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+            INTO hit
+            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
+          h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
+          h_t := h_t || t.table_name;
+          n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_no := n_no || cardinality(h_o);
+          n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
+        END LOOP;
+        fhit := '';
+        FOR i IN 1 .. cardinality(n_pred) LOOP
+          IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
+            fhit := fhit || format(' WHEN %s THEN %s', n_pred[i], n_no[i]);
+          ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+            -- the first matching row from i on is of this label: row k of
+            -- the label matches and no row of another label between i and k
+            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+              FROM (SELECT k, '(' || n_pred[k] || coalesce(' AND NOT (' ||
+                             (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
+                               WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
+                      FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
+            SELECT string_agg(format('WHEN %s THEN %s', n_pred[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+              FROM generate_series(i, cardinality(n_pred)) AS k;
+            fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
+          END IF;
+        END LOOP;
+        nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+      END LOOP;
+      IF nat_case <> '' THEN
+        from_sql := format(' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h) AS d',
+                           CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                           nat_case, undec);
+      END IF;
+    END LOOP;
+    IF from_sql IS NULL THEN
+      -- no national table: the national fact (the C function), numbered
+      nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                         array_to_string(nat_whens, ' '), undec);
+      from_sql := format(' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                         ' FROM (SELECT %s AS x OFFSET 0) AS n OFFSET 0) AS d',
+                         CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                         coalesce(branches, 'WHEN false THEN NULL'), nat_case);
+    END IF;
+    -- The hit's fields index constant arrays with the number of the hit,
+    -- d.h: the whole CASE once d is pulled up into the scan.  Over the member
+    -- source (mode member) they are the columns the generated function
+    -- returns: read through a ROW, (x.hit).* would copy the ROW, and its
+    -- seven copies of the CASE, for each of the seven fields (49 copies for
+    -- the planner, most of the activation time of a 200-row table).  For one
+    -- member (mode facts) the hit is the composite.
+    f_o := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_o);
+    f_v := format('(CAST(%L AS pg_catalog.int8[]))[d.h]', h_v);
+    f_r := format('(CAST(%L AS pg_catalog.int4[]))[d.h]', h_r);
+    f_l := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_l);
+    f_t := format('(CAST(%L AS pg_catalog.text[]))[d.h]', h_t);
+    f_os := format('CASE%s WHEN %s IS NOT NULL THEN ARRAY[%s] END', coll_cases, f_o, f_o);
+    RETURN format(CASE mode WHEN 'facts' THEN 'SELECT %s, CAST(ROW(%s, %s, %s, %s, %s, %s) AS mynahoken.rule_hit) AS hit%s'
+                  ELSE 'SELECT %s, %s AS outcome, %s AS version_id, %s AS row_no, %s AS layer, %s AS table_name, %s AS outcomes%s' END,
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  f_o, f_v, f_r, f_l, f_t, f_os, from_sql);
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  SELECT string_agg(format('%s AS %I', mynahoken.rule_fact_sql(x.f, 'member'), x.f), ', ' ORDER BY x.f)
+    INTO fact_list
+    FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
+  RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
+                fact_list, nat, 'undecidable',
+                array_to_string(whens, ' '),
+                nat, 'national', nat);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace); every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_check(version_id bigint)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  lab mynahoken.rule_label;
+  d mynahoken.rule_decision;
+  r record;
+  c record;
+  v_scope text;
+  problem text;
+  errors int := 0;
+  covered datemultirange;
+  missing datemultirange;
+  ncols int;
+  types text[];
+  nullable boolean[];
+  los bigint[];
+  his bigint[];
+  vals text[];
+  maxv int;
+  rownos int[];
+  cells text[];
+  checks text[] := '{}';
+  outs text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), rule_check.version_id));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
+  v_scope := mynahoken.rule_table_scope(t.applies_to);
+  ncols := cardinality(v.columns);
+
+  -- 1. References: columns are facts, outcomes belong to the decision.
+  FOR c IN SELECT u.col, u.i FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+            WHERE NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = u.col) LOOP
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('column "%s" is not a declared fact', c.col);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type <> 'date'
+              AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+              -- the members a national table cannot decide
+              AND NOT (t.layer = 'national' AND rr.outcome = 'undecidable')
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  -- a date decision's rows end in an expression over the date primitives
+  FOR r IN SELECT rr.row_no, mynahoken.rule_expr_problem(rr.outcome) AS problem FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type = 'date' ORDER BY rr.row_no LOOP
+    CONTINUE WHEN r.problem IS NULL;
+    severity := 'error'; check_name := 'value'; rows := ARRAY[r.row_no];
+    detail := format('row %s: invalid value expression: %s', r.row_no, r.problem);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := 'the version has no row';
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 2. Cells: each parses against its fact; params and facts named exist with the type.
+  FOR r IN SELECT rr.row_no, rr.cells, u.cell, u.i, f.fact, f.fact_type, f.enum_values
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             LEFT JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+            WHERE rr.version_id = v.version_id ORDER BY rr.row_no, u.i LOOP
+    IF r.i > ncols THEN
+      CONTINUE;
+    END IF;
+    IF r.fact IS NULL THEN
+      CONTINUE;
+    END IF;
+    problem := mynahoken.rule_cell_problem(r.cell, r.fact_type, r.enum_values);
+    IF problem IS NOT NULL THEN
+      severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+      detail := format('row %s, column "%s": invalid cell "%s": %s', r.row_no, v.columns[r.i], r.cell, problem);
+      errors := errors + 1;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    DECLARE
+      j jsonb := mynahoken.rule_cell_parse(r.cell, r.fact_type, r.enum_values);
+      nm text;
+      pt text;
+    BEGIN
+      IF j->>'kind' = 'sql' THEN
+        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
+        IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = nm AND f.fact_type = r.fact_type) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": "%s" is not a fact of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'params', '[]')) LOOP
+        SELECT p.value_type::text INTO pt FROM mynahoken.legal_parameter_def p WHERE p.name = nm;
+        IF pt IS NULL OR pt <> (CASE r.fact_type WHEN 'enum' THEN 'text' ELSE r.fact_type END) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": param(%s) is not a legal parameter of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, cardinality(rr.cells) AS n FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND cardinality(rr.cells) <> ncols ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+    detail := format('row %s has %s cells for %s columns', r.row_no, r.n, ncols);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 3. Parameters: a value on every day of the valid time, for the scope.
+  FOR c IN SELECT DISTINCT p.name
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+             CROSS JOIN LATERAL jsonb_array_elements_text(
+               CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                    THEN coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]') ELSE '[]' END) AS p(name)
+            WHERE rr.version_id = v.version_id
+              AND EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+            ORDER BY 1 LOOP
+    SELECT range_agg(e.valid) INTO covered
+      FROM mynahoken.legal_parameter_entry e
+     WHERE e.name = c.name AND (e.scope IS NULL OR e.scope::text = v_scope);
+    missing := datemultirange(v.valid) - coalesce(covered, '{}'::datemultirange);
+    IF NOT isempty(missing) THEN
+      severity := 'error'; check_name := 'parameter'; rows := NULL;
+      detail := format('parameter %s has no value for %s on %s', c.name, coalesce(v_scope, 'every category'), missing);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END LOOP;
+
+  -- 4. Guard rails of the layers.
+  IF t.layer = 'insurer' THEN
+    IF NOT lab.overridable THEN
+      severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+      detail := format('%s cannot have insurer exceptions: it stays above every insurer layer', lab.label);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+    IF t.decision = 'certificate_need' THEN
+      FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+                 JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                  AND NOT lab.insurer_may_narrow
+                ORDER BY rr.row_no LOOP
+        severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
+        errors := errors + 1;
+        RETURN NEXT;
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' AND NOT lab.insurer_may_narrow AND NOT EXISTS (
+           SELECT FROM mynahoken.rule_outcome o
+            WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
+        severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+        detail := format('the default outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', substr(t.on_no_match, 9));
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+    END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
+    IF lab.decision <> t.decision THEN
+      severity := 'error'; check_name := 'reference'; rows := NULL;
+      detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END IF;
+  -- a date decision: validity is capped at the legal maximum; a row whose
+  -- date adds more months than the maximum is capped (a warning)
+  IF t.layer = 'insurer' AND d.output_type = 'date' THEN
+    FOR r IN SELECT rr.row_no, max((n.v->'args'->1->>'int')::int) AS months
+               FROM mynahoken.rule_row rr
+               CROSS JOIN LATERAL jsonb_path_query(mynahoken.rule_expr_parse(rr.outcome), 'strict $.**') AS n(v)
+              WHERE rr.version_id = v.version_id AND mynahoken.rule_expr_problem(rr.outcome) IS NULL
+                AND jsonb_typeof(n.v) = 'object' AND n.v->>'fn' = 'add_months'
+              GROUP BY rr.row_no ORDER BY rr.row_no LOOP
+      problem := (SELECT min(e.value_int)::text FROM mynahoken.legal_parameter_entry e
+                   WHERE e.name = 'certificate_max_months' AND e.valid && v.valid
+                     AND (e.scope IS NULL OR e.scope::text = v_scope));
+      IF r.months > problem::int THEN
+        severity := 'warning'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s adds %s months: its date is capped at the legal maximum of %s months (certificate_max_months)', r.row_no, r.months, problem);
+        RETURN NEXT;
+      END IF;
+    END LOOP;
+  END IF;
+  -- the national label the table yields to: another group of the same decision
+  IF t.yields_to IS NOT NULL AND (t.yields_to = t.exception_to
+       OR (SELECT y.decision FROM mynahoken.rule_label y WHERE y.label = t.yields_to) <> t.decision) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('%s yields to %s, which is %s', t.table_name, t.yields_to,
+                     CASE WHEN t.yields_to = t.exception_to THEN 'the label it is an exception to: it would never apply'
+                          ELSE 'a label of another decision' END);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+  -- what this version compiles: outcome and date decisions; the hit
+  -- policies and aggregations that fit the decision's output
+  problem := CASE
+    WHEN d.output_type NOT IN ('outcome', 'date') THEN
+      format('decision %s (output %s) is not compiled in this version', t.decision, d.output_type)
+    WHEN d.output_type = 'date' AND t.hit_policy IN ('priority', 'rule_order') THEN
+      format('hit policy %s does not fit decision %s: its output is one date (use first, or collect with min or max)', t.hit_policy, t.decision)
+    WHEN d.output_type = 'date' AND t.on_no_match LIKE 'default %' THEN
+      format('on_no_match %s does not fit decision %s: its output is a date, not an outcome', t.on_no_match, t.decision)
+    WHEN d.output_type = 'date' AND t.aggregation NOT IN ('min', 'max') THEN
+      format('aggregation %s does not fit decision %s: the rows give dates, which collect as min or max', t.aggregation, t.decision)
+    WHEN d.output_type = 'outcome' AND t.aggregation <> 'list' THEN
+      format('aggregation %s does not fit decision %s: the rows give outcomes, which collect as a list (sum and count need a number, min and max a number or a date)', t.aggregation, t.decision)
+  END;
+  IF problem IS NOT NULL THEN
+    severity := 'error'; check_name := 'compile'; rows := NULL;
+    detail := problem;
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
+  IF errors = 0 THEN
+    SELECT array_agg(f.fact_type ORDER BY u.i),
+           array_agg(f.null_means = 'none' ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
+           max(coalesce(cardinality(f.enum_values), 0))
+      INTO types, nullable, los, his, maxv
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i) JOIN mynahoken.rule_fact f ON f.fact = u.col;
+    maxv := greatest(maxv, 1);
+    SELECT array_agg(x.val ORDER BY u.i, x.k) INTO vals
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+      JOIN mynahoken.rule_fact f ON f.fact = u.col
+      CROSS JOIN LATERAL (SELECT k, CASE WHEN f.fact_type = 'enum' THEN f.enum_values[k] END AS val
+                            FROM generate_series(1, maxv) AS k) x;
+    vals := array_fill(NULL::text, ARRAY[ncols, maxv]);
+    FOR c IN SELECT u.i, f.enum_values FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+               JOIN mynahoken.rule_fact f ON f.fact = u.col WHERE f.fact_type = 'enum' LOOP
+      FOR k IN 1 .. cardinality(c.enum_values) LOOP
+        vals[c.i][k] := c.enum_values[k];
+      END LOOP;
+    END LOOP;
+    SELECT array_agg(rr.row_no ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no),
+           array_agg(rr.outcome ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no)
+      INTO rownos, outs
+      FROM mynahoken.rule_row rr
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+     WHERE rr.version_id = v.version_id;
+    cells := array_fill(NULL::text, ARRAY[cardinality(rownos), ncols]);
+    FOR k IN 1 .. cardinality(rownos) LOOP
+      SELECT rr.cells INTO c FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id AND rr.row_no = rownos[k];
+      FOR i IN 1 .. ncols LOOP
+        cells[k][i] := c.cells[i];
+      END LOOP;
+    END LOOP;
+    IF t.hit_policy IN ('unique', 'any') THEN checks := checks || 'overlap'::text; END IF;
+    IF t.on_no_match = 'error' THEN checks := checks || 'gap'::text; END IF;
+    IF t.hit_policy IN ('first', 'priority') THEN checks := checks || 'masked'::text; END IF;
+    FOR c IN SELECT * FROM mynahoken.rule_check_boxes(v.columns, types, nullable, los, his, vals,
+                                                      rownos, cells, checks) LOOP
+      rows := c.rows;
+      check_name := c.check_name;
+      IF c.check_name = 'overlap' THEN
+        IF t.hit_policy = 'any' AND outs[array_position(rownos, c.rows[1])] = outs[array_position(rownos, c.rows[2])] THEN
+          CONTINUE;
+        END IF;
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('rows %s and %s %s where %s: hit policy %s', c.rows[1], c.rows[2],
+                         CASE WHEN c.uncertain THEN 'may overlap (a cell with param(), day or another fact is not analysed)' ELSE 'overlap' END,
+                         c.witness, t.hit_policy);
+      ELSIF c.check_name = 'gap' THEN
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('%s where %s: on_no_match is error',
+                         CASE WHEN c.uncertain THEN 'possibly no row matches (a cell with param(), day or another fact is not analysed)' ELSE 'no row matches' END,
+                         c.witness);
+      ELSE
+        severity := 'error';
+        detail := format('row %s is never reached: the rows before it cover %s', c.rows[1], c.witness);
+      END IF;
+      RETURN NEXT;
+      IF severity = 'error' THEN errors := errors + 1; END IF;
+    END LOOP;
+  END IF;
+
+  -- 6. The table's own tests, through the generated decision with this version.
+  IF errors = 0 THEN
+    FOR c IN SELECT * FROM mynahoken.rule_run_tests(v.table_name, v.version_id) x WHERE NOT x.passed LOOP
+      severity := 'error'; check_name := 'test'; rows := CASE WHEN c.row_no IS NOT NULL THEN ARRAY[c.row_no] END;
+      detail := format('test "%s" (%s): expected %s, got %s', c.test_name, c.as_of, c.expect, coalesce(c.got, 'no outcome'));
+      RETURN NEXT;
+    END LOOP;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
+  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters over the valid time, guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+
+DROP FUNCTION mynahoken.rule_explain(text, text, date, date);
+
+CREATE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL,
+                                       as_recorded_at timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ver jsonb;
+  decided_by bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF as_recorded_at IS NULL THEN
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   'rule_trace_' || decision)
+      INTO rec USING as_of, known_on, member_key;
+  ELSE
+    -- what the database held then: the versions active at that time
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM (%s) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   mynahoken.rule_compile_query(decision, 'trace',
+                     (SELECT c.source_relation FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision),
+                     NULL, as_recorded_at))
+      INTO rec USING as_of, known_on, member_key;
+  END IF;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
+  END LOOP;
+  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
+  FOR pname, scope IN
+    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean
+  LOOP
+    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by, 'activated_at', y.activated_at,
+                              'withdrawn_at', y.withdrawn_at)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params)
+    -- what the database held then (absent when the question is about now)
+    || CASE WHEN as_recorded_at IS NOT NULL THEN jsonb_build_object('as_recorded_at', as_recorded_at) ELSE '{}' END;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date, timestamptz) IS
+  'Why a member gets a decision''s outcome (a date decision''s date) on as_of as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+-- What the entries of a fact type are, for the messages of a refused entry
+-- (they name the kind of literal expected, never the entry's text).
+CREATE FUNCTION mynahoken.rule_cell_expected(fact_type text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE rule_cell_expected.fact_type
+         WHEN 'int' THEN mynahoken.gettext('a whole number, or a comparison, range or list of whole numbers')
+         WHEN 'date' THEN mynahoken.gettext('a date("YYYY-MM-DD"), or a comparison, range or list of dates')
+         WHEN 'boolean' THEN mynahoken.gettext('true, false or null')
+         WHEN 'enum' THEN mynahoken.gettext('one of the fact''s declared values as a string, or a list of them')
+         WHEN 'text' THEN mynahoken.gettext('a string in double quotes, or a list of strings') END;
+COMMENT ON FUNCTION mynahoken.rule_cell_expected(text) IS
+  'Internal: what an entry of a fact type (int, date, boolean, enum, text) holds, in words of the session''s language, for the messages of a refused DMN entry; NULL for another type';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_feel_cell(feel text, fact_type text, enum_values text[] DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+  problem text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.rule_feel_translate(feel, fact_type);
+  IF r.problem IS NOT NULL THEN
+    PERFORM mynahoken.raise_error(r.sqlstate, 'FEEL unary test outside the supported subset',
+      detail => (SELECT upper(left(d, 1)) || substr(d, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), r.problem) AS d));
+  END IF;
+  problem := mynahoken.rule_cell_problem(r.cell, fact_type, enum_values);
+  IF problem IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('22P02', 'the FEEL unary test is not a valid cell for the fact type',
+      detail => pg_catalog.format(mynahoken.gettext('A fact of type %s expects %s; the entry''s translation to the cell language is refused at character %s (%s).'),
+                                  fact_type, mynahoken.rule_cell_expected(fact_type),
+                                  substring(problem FROM '([0-9]+)$'),
+                                  mynahoken.gettext(substring(problem FROM '^(.*) at character'))));
+  END IF;
+  RETURN r.cell;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_feel_cell(text, text, text[]) IS
+  'A FEEL unary test (DMN input entry) as a cell of the cell language, checked against a fact type (int, date, boolean, enum with its values, text); 22P02 for bad syntax or a cell the type refuses, 0A000 for FEEL outside the supported subset (decimals, arithmetic, function calls, "?" tests, null in a list), the DETAIL naming the construct (operator, keyword, function name) and character, never a value (string, number, date); NULL for NULL';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_import_dmn(dmn xml, table_name text,
+                                          valid daterange DEFAULT NULL, source text DEFAULT NULL,
+                                          recorded_on date DEFAULT NULL,
+                                          decision_name text DEFAULT NULL,
+                                          facts jsonb DEFAULT NULL, outcomes jsonb DEFAULT NULL,
+                                          decision text DEFAULT NULL, applies_to text[] DEFAULT NULL,
+                                          exception_to text DEFAULT NULL, on_no_match text DEFAULT NULL,
+                                          note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ns text;
+  dpath text;
+  dt record;
+  t mynahoken.rule_table;
+  d mynahoken.rule_decision;
+  hp text;
+  agg text;
+  cols text[] := '{}';
+  ftypes text[] := '{}';
+  fenums jsonb := '[]';   -- each column's enum values (NULL: not an enum)
+  inp record;
+  fname text;
+  f mynahoken.rule_fact;
+  rl record;
+  ent record;
+  cells text[];
+  tr record;
+  problem text;
+  outv text;
+  vid bigint;
+  rn integer;
+  use_ids boolean;
+  pvals text[];
+  c text;
+  v_valid daterange;
+  v_recorded_on date;
+  entries jsonb;
+  oc record;
+  o mynahoken.rule_outcome;
+  oc_needs boolean;
+  oc_priority integer;
+  ann_names text[];
+  ann jsonb;
+BEGIN
+  IF dmn IS NULL OR table_name IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a DMN import needs the document and a table name');
+  END IF;
+  ns := (xpath('namespace-uri(/*)', dmn))[1]::text;
+  IF NOT ns = ANY (mynahoken.rule_dmn_namespaces())
+     OR (xpath('local-name(/*)', dmn))[1]::text IS DISTINCT FROM 'definitions' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the document is not a DMN 1.3, 1.4 or 1.5 definitions element',
+      hint => 'Save the model as DMN 1.3 or later; the namespaces read are listed by mynahoken.rule_dmn_namespaces().');
+  END IF;
+  IF (xpath('count(//*[@expressionLanguage and not(contains(translate(@expressionLanguage, ''FEL'', ''fel''), ''feel''))])', dmn))[1]::text <> '0' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the document uses an expression language other than FEEL',
+      detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
+  END IF;
+  -- the decision: the one with a decision table, or the one named (by id or name)
+  SELECT x.* INTO dt
+    FROM XMLTABLE(XMLNAMESPACES(ns AS d), '/d:definitions/d:decision[d:decisionTable]' PASSING dmn
+           COLUMNS pos FOR ORDINALITY, id text PATH '@id', name text PATH '@name',
+                   hit text PATH 'd:decisionTable/@hitPolicy', agg text PATH 'd:decisionTable/@aggregation',
+                   n_out integer PATH 'count(d:decisionTable/d:output)',
+                   m_decision text PATH 'd:extensionElements/*[local-name()="version"]/@decision',
+                   m_applies_to text PATH 'd:extensionElements/*[local-name()="version"]/@applies_to',
+                   m_exception_to text PATH 'd:extensionElements/*[local-name()="version"]/@exception_to',
+                   m_on_no_match text PATH 'd:extensionElements/*[local-name()="version"]/@on_no_match',
+                   m_yields_to text PATH 'd:extensionElements/*[local-name()="version"]/@yields_to',
+                   m_valid text PATH 'd:extensionElements/*[local-name()="version"]/@valid',
+                   m_recorded_on text PATH 'd:extensionElements/*[local-name()="version"]/@recorded_on',
+                   m_source text PATH 'd:extensionElements/*[local-name()="version"]/@source',
+                   m_note text PATH 'd:extensionElements/*[local-name()="version"]/@note',
+                   m_description text PATH 'd:extensionElements/*[local-name()="version"]/@description',
+                   m_cap text PATH 'd:extensionElements/*[local-name()="version"]/@cap',
+                   total integer PATH 'count(/d:definitions/d:decision[d:decisionTable])') AS x
+   WHERE (decision_name IS NULL) OR x.id = decision_name OR x.name = decision_name
+   ORDER BY x.pos LIMIT 1;
+  IF NOT FOUND AND decision_name IS NULL THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table');
+  ELSIF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'the document has no decision table with that id or name');
+  END IF;
+  IF decision_name IS NULL AND dt.total > 1 THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the document has %s decision tables'), dt.total),
+      hint => 'Name one with decision_name => (its id or name).');
+  END IF;
+  dpath := format('/d:definitions/d:decision[d:decisionTable][%s]/d:decisionTable', dt.pos);
+  IF dt.n_out <> 1 THEN
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the decision table has %s outputs'), dt.n_out),
+      detail => 'A decision of the rule engine has one output: an outcome, or a date.');
+  END IF;
+  hp := CASE coalesce(dt.hit, 'UNIQUE') WHEN 'UNIQUE' THEN 'unique' WHEN 'ANY' THEN 'any' WHEN 'FIRST' THEN 'first'
+          WHEN 'PRIORITY' THEN 'priority' WHEN 'COLLECT' THEN 'collect' WHEN 'RULE ORDER' THEN 'rule_order' END;
+  IF hp IS NULL AND dt.hit = 'OUTPUT ORDER' THEN
+    PERFORM mynahoken.raise_error('0A000', 'the hit policy OUTPUT ORDER is outside the supported subset',
+      detail => 'OUTPUT ORDER sorts the outputs of every matching rule by the output values; the engine''s collect orders them by the outcomes'' priority.',
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  ELSIF hp IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'unknown hit policy',
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  END IF;
+  agg := CASE WHEN dt.agg IS NULL THEN CASE WHEN hp = 'collect' THEN 'list' END
+              WHEN hp <> 'collect' THEN 'bad'
+              ELSE CASE dt.agg WHEN 'SUM' THEN 'sum' WHEN 'MIN' THEN 'min' WHEN 'MAX' THEN 'max' WHEN 'COUNT' THEN 'count' ELSE 'bad' END END;
+  IF agg = 'bad' THEN
+    PERFORM mynahoken.raise_error('22023', 'an aggregation needs the hit policy COLLECT and is one of SUM, MIN, MAX and COUNT');
+  END IF;
+
+  -- the rule table: defined from the arguments (or the document's metadata), or checked
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
+  IF NOT FOUND AND coalesce(rule_import_dmn.exception_to, dt.m_exception_to) IS NULL THEN
+    -- the export of a national table names no label: it is imported as a draft of that table
+    PERFORM mynahoken.raise_error('22023', 'a new rule table needs the national label it is an exception to',
+      detail => 'Only the extension ships national tables: a table defined by an import is an insurer table.',
+      hint => 'Pass exception_to => label, or import the export of a national table under its own name, as a draft of it.');
+  ELSIF NOT FOUND THEN
+    PERFORM mynahoken.rule_table_define(rule_import_dmn.table_name,
+      coalesce(rule_import_dmn.decision, dt.m_decision),
+      coalesce(rule_import_dmn.applies_to, string_to_array(dt.m_applies_to, ',')),
+      coalesce(rule_import_dmn.exception_to, dt.m_exception_to), hp,
+      coalesce(rule_import_dmn.on_no_match, dt.m_on_no_match, 'national'),
+      CASE WHEN rule_import_dmn.exception_to IS NULL THEN dt.m_yields_to END,
+      CASE WHEN rule_import_dmn.exception_to IS NULL THEN dt.m_cap END,
+      dt.m_description, agg);
+    SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
+  ELSIF t.hit_policy <> hp OR t.aggregation IS DISTINCT FROM agg THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the rule table has the hit policy %s, the DMN decision table %s'),
+                                                               t.hit_policy || coalesce(' ' || t.aggregation, ''), hp || coalesce(' ' || agg, '')),
+      hint => 'Import into a new table, or change the hit policy in the modeler.');
+  ELSIF rule_import_dmn.decision IS DISTINCT FROM NULL AND rule_import_dmn.decision <> t.decision THEN
+    PERFORM mynahoken.raise_error('22023', 'the rule table belongs to another decision');
+  END IF;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+
+  -- outcomes the export describes (mh:outcome): added when the database has
+  -- none of that code, refused when its own means something else
+  FOR oc IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d),
+                             (format('/d:definitions/d:decision[d:decisionTable][%s]/d:extensionElements/*[local-name()="outcome"]', dt.pos)) PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, code text PATH '@code', label_ja text PATH '@label_ja',
+                           needs_certificate text PATH '@needs_certificate', priority text PATH '@priority',
+                           description text PATH '@description') AS x
+     ORDER BY x.pos
+  LOOP
+    BEGIN
+      oc_needs := oc.needs_certificate::boolean;
+      oc_priority := oc.priority::integer;
+    EXCEPTION WHEN data_exception THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('outcome %s of the mynahoken metadata has an invalid needs_certificate or priority'), oc.pos));
+    END;
+    SELECT * INTO o FROM mynahoken.rule_outcome x WHERE x.decision = t.decision AND x.code = oc.code;
+    IF NOT FOUND AND oc.label_ja IS NOT NULL THEN
+      PERFORM mynahoken.rule_outcome_add(t.decision, oc.code, oc.label_ja, oc_needs, coalesce(oc_priority, 100), oc.description);
+    ELSIF FOUND AND (o.needs_certificate IS DISTINCT FROM oc_needs OR o.priority IS DISTINCT FROM coalesce(oc_priority, o.priority)) THEN
+      PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('outcome %s of decision %s issues a 資格確認書 or ranks differently in the document'), o.code, t.decision),
+        detail => 'The document describes the outcome with another needs_certificate or priority than the database.',
+        hint => 'Map the document''s output to another outcome with outcomes => jsonb.');
+    END IF;
+  END LOOP;
+
+  -- inputs: declared facts, by name or through the mapping
+  FOR inp IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:input') PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, label text PATH '@label',
+                           expr text PATH 'd:inputExpression/d:text', type_ref text PATH 'd:inputExpression/@typeRef') AS x
+     ORDER BY x.pos
+  LOOP
+    fname := coalesce(facts->>btrim(inp.expr), facts->>inp.label, btrim(inp.expr));
+    SELECT * INTO f FROM mynahoken.rule_fact x WHERE x.fact = fname;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('input %s of the decision table is not a declared fact'), inp.pos),
+        hint => 'Map its expression to a fact with facts => jsonb, or declare the fact with mynahoken.rule_fact_add().');
+    END IF;
+    IF inp.type_ref IS NOT NULL AND inp.type_ref <> ''
+       AND NOT (inp.type_ref, f.fact_type) IN (('number', 'int'), ('integer', 'int'), ('long', 'int'), ('string', 'text'), ('string', 'enum'),
+                                                ('boolean', 'boolean'), ('date', 'date')) THEN
+      PERFORM mynahoken.raise_error('42804', pg_catalog.format(mynahoken.gettext('input %s has a type in the DMN that fact %s (%s) does not have'),
+                                                                 inp.pos, f.fact, f.fact_type),
+        hint => 'The types read are number, integer and long (int facts), string (text and enum facts), boolean and date.');
+    END IF;
+    cols := cols || f.fact;
+    ftypes := ftypes || f.fact_type;
+    fenums := fenums || jsonb_build_array(to_jsonb(f.enum_values));
+  END LOOP;
+  IF cardinality(cols) = 0 THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision table has no input',
+      detail => 'A rule table tests at least one fact.');
+  END IF;
+
+  -- PRIORITY: the order of the output values is the outcomes' priority
+  IF hp = 'priority' THEN
+    pvals := ARRAY(SELECT coalesce(outcomes->>v.m[1], v.m[1])
+                     FROM regexp_matches(coalesce((xpath(dpath || '/d:output/d:outputValues/d:text/text()', dmn,
+                                                         ARRAY[ARRAY['d', ns]]))[1]::text, ''),
+                                         '"((?:[^"\\]|\\.)*)"', 'g') WITH ORDINALITY AS v(m, o) ORDER BY v.o);
+    IF cardinality(pvals) = 0 THEN
+      PERFORM mynahoken.raise_error('22023', 'a PRIORITY table needs its output values, in priority order');
+    END IF;
+    IF NOT (SELECT bool_and(s.code IS NOT NULL AND (s.prev IS NULL OR s.prio > s.prev))
+              FROM (SELECT ro.code, ro.priority AS prio, lag(ro.priority) OVER (ORDER BY a.o) AS prev
+                      FROM unnest(pvals) WITH ORDINALITY AS a(v, o)
+                      LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = t.decision AND ro.code = a.v) AS s) THEN
+      PERFORM mynahoken.raise_error('22023', 'the output values of the PRIORITY table are not outcomes in the order of their priorities',
+        hint => 'The engine ranks outcomes by mynahoken.rule_outcome.priority (lower first): list the output values in that order.');
+    END IF;
+  END IF;
+
+  -- the version's times and source: the arguments, or the export's metadata
+  BEGIN
+    v_valid := coalesce(rule_import_dmn.valid, dt.m_valid::daterange);
+    v_recorded_on := coalesce(rule_import_dmn.recorded_on, dt.m_recorded_on::date);
+  EXCEPTION WHEN data_exception THEN
+    -- the cast's own message would repeat the text
+    PERFORM mynahoken.raise_error('22P02', 'the mynahoken metadata of the document has an invalid valid range or knowledge day');
+  END;
+  IF v_valid IS NULL OR v_recorded_on IS NULL OR coalesce(rule_import_dmn.source, dt.m_source) IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a DMN import needs valid, source and recorded_on',
+      hint => 'Pass them as arguments; a document exported by mynahoken.rule_export_dmn carries them.');
+  END IF;
+  INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, note)
+  VALUES (rule_import_dmn.table_name, v_valid, v_recorded_on,
+          coalesce(rule_import_dmn.source, dt.m_source), cols, coalesce(rule_import_dmn.note, dt.m_note))
+  RETURNING version_id INTO vid;
+
+  -- rules: row numbers from ids row_<n> (the export's) when every rule has a distinct one
+  SELECT count(*) = count(DISTINCT x.id)
+         AND bool_and(CASE WHEN x.id ~ '^row_[0-9]{1,6}$' THEN substr(x.id, 5)::int > 0 ELSE false END)
+    INTO use_ids
+    FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn COLUMNS id text PATH '@id') AS x;
+  -- every input entry, read once: the texts of each rule's entries in order
+  SELECT jsonb_object_agg(y.rule_pos, y.texts) INTO entries
+    FROM (SELECT x.rule_pos, jsonb_agg(coalesce(x.txt, '') ORDER BY x.pos) AS texts
+            FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule/d:inputEntry') PASSING dmn
+                   COLUMNS rule_pos integer PATH 'count(../preceding-sibling::d:rule) + 1',
+                           pos integer PATH 'count(preceding-sibling::d:inputEntry) + 1',
+                           txt text PATH 'd:text') AS x
+           GROUP BY x.rule_pos) AS y;
+  -- annotation columns: the one named label gives the rows' labels, the
+  -- others are kept by name with each row (annotations)
+  ann_names := ARRAY(SELECT coalesce(nullif(x.name, ''), 'annotation_' || x.pos)
+                       FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:annotation') PASSING dmn
+                              COLUMNS pos FOR ORDINALITY, name text PATH '@name') AS x ORDER BY x.pos);
+  SELECT jsonb_object_agg(y.rule_pos, y.anns) INTO ann
+    FROM (SELECT x.rule_pos, jsonb_object_agg(ann_names[x.pos], x.txt) AS anns
+            FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule/d:annotationEntry') PASSING dmn
+                   COLUMNS rule_pos integer PATH 'count(../preceding-sibling::d:rule) + 1',
+                           pos integer PATH 'count(preceding-sibling::d:annotationEntry) + 1',
+                           txt text PATH 'd:text') AS x
+           WHERE x.pos <= cardinality(ann_names) AND coalesce(x.txt, '') <> ''
+           GROUP BY x.rule_pos) AS y;
+  FOR rl IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, id text PATH '@id', description text PATH 'd:description',
+                           n_in integer PATH 'count(d:inputEntry)', n_out integer PATH 'count(d:outputEntry)',
+                           out_text text PATH 'd:outputEntry/d:text') AS x
+     ORDER BY x.pos
+  LOOP
+    rn := CASE WHEN use_ids THEN substr(rl.id, 5)::int ELSE rl.pos END;
+    IF rl.n_in <> cardinality(cols) OR rl.n_out <> 1 THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('rule %s has %s input entries and %s output entries for %s inputs and one output'),
+                                                                 rl.pos, rl.n_in, rl.n_out, cardinality(cols)));
+    END IF;
+    cells := '{}';
+    FOR ent IN SELECT e.o::integer AS pos, e.v AS txt
+                 FROM jsonb_array_elements_text(coalesce(entries->(rl.pos::text), '[]')) WITH ORDINALITY AS e(v, o) ORDER BY e.o LOOP
+      -- "-" and the empty entry need neither translation nor check
+      IF btrim(ent.txt) IN ('', '-') THEN
+        cells := cells || '-'::text;
+        CONTINUE;
+      END IF;
+      SELECT * INTO tr FROM mynahoken.rule_feel_translate(ent.txt, ftypes[ent.pos]);
+      IF tr.problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error(tr.sqlstate, pg_catalog.format(mynahoken.gettext('unsupported FEEL in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), tr.problem) AS x),
+          hint => 'The FEEL read is -, null, not(...), lists, comparisons, ranges, numbers, strings, true, false and date("YYYY-MM-DD"): rewrite the entry in the modeler.');
+      END IF;
+      problem := mynahoken.rule_cell_problem(tr.cell, ftypes[ent.pos],
+                   CASE WHEN ftypes[ent.pos] = 'enum' THEN ARRAY(SELECT jsonb_array_elements_text(fenums->(ent.pos - 1))) END);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid entry in rule %s, column "%s": expected %s'),
+                                                                 rl.pos, cols[ent.pos], mynahoken.rule_cell_expected(ftypes[ent.pos])),
+          detail => pg_catalog.format(mynahoken.gettext('Column "%s" is a fact of type %s; the entry''s translation to the cell language is refused at character %s (%s).'),
+                                      cols[ent.pos], ftypes[ent.pos],
+                                      substring(problem FROM '([0-9]+)$'),
+                                      mynahoken.gettext(substring(problem FROM '^(.*) at character'))));
+      END IF;
+      cells := cells || tr.cell;
+    END LOOP;
+    -- the output: an outcome as a FEEL string, or a date decision's expression
+    c := btrim(coalesce(rl.out_text, ''));
+    IF d.output_type = 'date' THEN
+      outv := CASE WHEN c ~ '^date\(\s*"[0-9]{4}-[0-9]{2}-[0-9]{2}"\s*\)$' THEN substring(c FROM '"(.*)"') ELSE c END;
+      problem := mynahoken.rule_expr_problem(outv);
+      IF problem IS NOT NULL THEN
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid output entry in rule %s'), rl.pos),
+          detail => (SELECT upper(left(x, 1)) || substr(x, 2) FROM pg_catalog.format(mynahoken.gettext('%s.'), problem) AS x),
+          hint => 'A date decision''s output is date("YYYY-MM-DD") or an output expression of the rule engine (add_months(day, 12) ...).');
+      END IF;
+    ELSE
+      IF c !~ '^"(?:[^"\\]|\\.)*"$' THEN
+        PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the output entry of rule %s is not a string literal'), rl.pos),
+          hint => 'An outcome is written as a FEEL string, "code".');
+      END IF;
+      outv := substr(c, 2, length(c) - 2);
+      outv := coalesce(outcomes->>outv, outv);
+      IF outv = 'undecidable' AND t.layer <> 'national' THEN
+        PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the output of rule %s is undecidable, an outcome only national tables give'), rl.pos),
+          detail => 'A national table reports the members its decision cannot decide (no birth date, contradictory days); an insurer table leaves them to the national layer.',
+          hint => 'Import the export of a national table under its own name, as a draft of it; an insurer table uses on_no_match national or error.');
+      END IF;
+      IF hp = 'priority' AND NOT outv = ANY (pvals) THEN
+        PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the output of rule %s is not among the output values of the PRIORITY table'), rl.pos));
+      END IF;
+      IF NOT EXISTS (SELECT FROM mynahoken.rule_outcome ro WHERE ro.decision = t.decision AND ro.code = outv)
+         AND outv <> 'undecidable' THEN
+        PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('the output of rule %s is not an outcome of decision %s'), rl.pos, t.decision),
+          hint => 'Map it with outcomes => jsonb, or add the outcome with mynahoken.rule_outcome_add().');
+      END IF;
+    END IF;
+    -- PostgreSQL's own message would repeat the values
+    BEGIN
+      INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note, annotations)
+      VALUES (vid, rn, cells, outv, ann->(rl.pos::text)->>'label', nullif(rl.description, ''),
+              nullif((ann->(rl.pos::text)) - 'label', '{}'));
+    EXCEPTION WHEN unique_violation THEN
+      PERFORM mynahoken.raise_error('23505', pg_catalog.format(mynahoken.gettext('rule %s repeats a row number'), rl.pos));
+    END;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row r WHERE r.version_id = vid) THEN
+    PERFORM mynahoken.raise_error('22P02', 'the decision table has no rule');
+  END IF;
+  RETURN vid;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
+  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; the table''s description and cap, the outcomes it lacks (mh:outcome: label_ja, needs_certificate, priority) and the annotation columns (label, the others kept in rule_row.annotations) from the document; the export of a national table is imported under its own name as a draft of it (outcome undecidable, never activated); returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell (naming the kind of literal the column expects), 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit, a new table without the label it is an exception to, undecidable in an insurer table, an outcome that issues or ranks differently in the database';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_export_dmn(version_id bigint)
+RETURNS xml
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  d mynahoken.rule_decision;
+  ident text;
+  has_label boolean;
+  ann_names text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_export_dmn.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'no such rule version');
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  ident := translate(t.table_name, '.', '_');
+  SELECT bool_or(r.label IS NOT NULL) INTO has_label FROM mynahoken.rule_row r WHERE r.version_id = v.version_id;
+  -- annotation columns: label, then the rows' other annotations by name
+  ann_names := CASE WHEN has_label THEN ARRAY['label'] ELSE '{}' END
+               || ARRAY(SELECT DISTINCT k FROM mynahoken.rule_row r, jsonb_object_keys(r.annotations) AS k
+                         WHERE r.version_id = v.version_id AND k <> 'label' ORDER BY k);
+  RETURN xmlelement(name definitions,
+    xmlattributes('https://www.omg.org/spec/DMN/20191111/MODEL/' AS xmlns,
+                  'https://www.omg.org/spec/DMN/20191111/DMNDI/' AS "xmlns:dmndi",
+                  'http://www.omg.org/spec/DMN/20180521/DC/' AS "xmlns:dc",
+                  'urn:mynahoken:dmn' AS "xmlns:mh",
+                  'definitions_' || ident AS id, t.table_name AS name, 'urn:mynahoken:rules' AS namespace,
+                  'mynahoken' AS exporter, '0.2' AS "exporterVersion"),
+    xmlelement(name decision, xmlattributes('decision_' || ident AS id, t.table_name AS name),
+      xmlelement(name description,
+        format('%s, version %s (%s): valid %s, recorded on %s, source %s; %s, exception to %s, applies to %s',
+               t.decision, v.version_id, v.status, v.valid, v.recorded_on, v.source, t.layer,
+               t.exception_to, array_to_string(t.applies_to, ','))),
+      xmlelement(name "extensionElements",
+        xmlelement(name "mh:version",
+          xmlattributes(t.table_name AS "table", t.decision AS decision, array_to_string(t.applies_to, ',') AS applies_to,
+                        t.exception_to AS exception_to, t.on_no_match AS on_no_match, t.yields_to AS yields_to,
+                        v.version_id AS version_id, v.status AS status, v.valid::text AS valid,
+                        v.recorded_on::text AS recorded_on, v.recorded_at::text AS recorded_at, v.source AS source,
+                        v.author AS author, v.approved_by AS approved_by, v.note AS note,
+                        t.description AS description, t.cap AS cap)),
+        -- the outcomes the rows give, so that an import elsewhere defines them
+        (SELECT xmlagg(xmlelement(name "mh:outcome",
+                         xmlattributes(o.code AS code, o.label_ja AS label_ja, o.needs_certificate AS needs_certificate,
+                                       o.priority AS priority, o.description AS description)) ORDER BY o.priority, o.code)
+           FROM mynahoken.rule_outcome o
+          WHERE o.decision = t.decision AND d.output_type <> 'date'
+            AND o.code IN (SELECT r.outcome FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))),
+      xmlelement(name "decisionTable",
+        xmlattributes('table_' || ident AS id,
+                      CASE t.hit_policy WHEN 'rule_order' THEN 'RULE ORDER' ELSE upper(t.hit_policy) END AS "hitPolicy",
+                      CASE WHEN t.aggregation <> 'list' THEN upper(t.aggregation) END AS aggregation),
+        (SELECT xmlagg(xmlelement(name input, xmlattributes('input_' || i AS id, v.columns[i] AS label),
+                         xmlelement(name "inputExpression",
+                           xmlattributes('inputExpression_' || i AS id,
+                                         CASE f.fact_type WHEN 'int' THEN 'number' WHEN 'date' THEN 'date'
+                                                          WHEN 'boolean' THEN 'boolean' ELSE 'string' END AS "typeRef"),
+                           xmlelement(name text, v.columns[i]))) ORDER BY i)
+           FROM generate_subscripts(v.columns, 1) AS i
+           JOIN mynahoken.rule_fact f ON f.fact = v.columns[i]),
+        xmlelement(name output, xmlattributes('output_1' AS id, CASE WHEN d.output_type = 'date' THEN 'value' ELSE 'outcome' END AS name,
+                                              CASE WHEN d.output_type = 'date' THEN 'date' ELSE 'string' END AS "typeRef"),
+          CASE WHEN t.hit_policy = 'priority' THEN
+            xmlelement(name "outputValues",
+              xmlelement(name text, (SELECT string_agg('"' || o.code || '"', ',' ORDER BY o.priority, o.code)
+                                       FROM mynahoken.rule_outcome o WHERE o.decision = t.decision
+                                        AND o.code IN (SELECT r.outcome FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))))
+          END),
+        (SELECT xmlagg(xmlelement(name annotation, xmlattributes(a.name AS name)) ORDER BY a.o)
+           FROM unnest(ann_names) WITH ORDINALITY AS a(name, o)),
+        (SELECT xmlagg(xmlelement(name rule, xmlattributes('row_' || r.row_no AS id),
+                         CASE WHEN r.note IS NOT NULL THEN xmlelement(name description, r.note) END,
+                         (SELECT xmlagg(xmlelement(name "inputEntry", xmlattributes(format('row_%s_in_%s', r.row_no, i) AS id),
+                                          xmlelement(name text, mynahoken.rule_cell_feel(r.cells[i], f.fact_type, f.enum_values))) ORDER BY i)
+                            FROM generate_subscripts(v.columns, 1) AS i
+                            JOIN mynahoken.rule_fact f ON f.fact = v.columns[i]),
+                         xmlelement(name "outputEntry", xmlattributes(format('row_%s_out', r.row_no) AS id),
+                           xmlelement(name text,
+                             CASE WHEN d.output_type = 'date' THEN
+                                    CASE WHEN r.outcome ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 'date("' || r.outcome || '")' ELSE r.outcome END
+                                  ELSE '"' || replace(replace(r.outcome, '\', '\\'), '"', '\"') || '"' END)),
+                         (SELECT xmlagg(xmlelement(name "annotationEntry",
+                                          xmlelement(name text, CASE WHEN a.name = 'label' THEN r.label ELSE r.annotations->>a.name END))
+                                        ORDER BY a.o)
+                            FROM unnest(ann_names) WITH ORDINALITY AS a(name, o)))
+                       ORDER BY r.row_no)
+           FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))),
+    xmlelement(name "dmndi:DMNDI",
+      xmlelement(name "dmndi:DMNDiagram", xmlattributes('diagram_' || ident AS id),
+        xmlelement(name "dmndi:DMNShape", xmlattributes('shape_' || ident AS id, 'decision_' || ident AS "dmnElementRef"),
+          xmlelement(name "dc:Bounds", xmlattributes(80 AS height, 180 AS width, 160 AS x, 100 AS y))))));
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_export_dmn(bigint) IS
+  'A rule version as DMN 1.3 XML that Camunda Modeler opens: one decision with its decision table (hit policy, aggregation, inputs typed from the facts, cells as FEEL unary tests, outcomes as strings, row notes as rule descriptions, labels and the rows'' annotations as annotation columns, PRIORITY output values in priority order), the version''s source, valid time, knowledge day, status, author and approver and the table''s description and cap in the description and in extensionElements (mh:version), the outcomes the rows give (mh:outcome: label_ja, needs_certificate, priority, description), all read back by mynahoken.rule_import_dmn, and a diagram shape; 42704 for an unknown version, 0A000 for sql: cells';
+
+-- ---------------------------------------------------------------------------
+-- Change sets: rule versions and calendar entries made visible together.
+
+CREATE SEQUENCE mynahoken.rule_change_set_id_seq;
+COMMENT ON SEQUENCE mynahoken.rule_change_set_id_seq IS 'Ids of mynahoken.rule_change_set';
+
+-- An author opens a set with the calendar entries it brings (the argument of
+-- mynahoken.record_legal_change_set, kept here until activation) and adds
+-- drafts to it; an approver other than the author activates it: the entries
+-- are recorded and every draft activated in one transaction, at one time.
+CREATE TABLE mynahoken.rule_change_set (
+  change_set_id bigint PRIMARY KEY DEFAULT pg_catalog.nextval('mynahoken.rule_change_set_id_seq'),
+  note          text,
+  parameters    jsonb CHECK (pg_catalog.jsonb_typeof(parameters) OPERATOR(pg_catalog.=) 'array'),
+  parameters_recorded_on date,     -- knowledge day of the calendar entries
+  parameters_reason text,          -- for a knowledge day more than 31 days back
+  author        name NOT NULL DEFAULT CURRENT_USER,
+  recorded_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),  -- system time
+  status        text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'active')),
+  approved_by   name,
+  activated_at  timestamptz,       -- system time at which every change became active
+  legal_change_set_id bigint REFERENCES mynahoken.legal_change_set,
+  CHECK ((parameters IS NULL) = (parameters_recorded_on IS NULL)),
+  CHECK ((status OPERATOR(pg_catalog.=) 'open') = (approved_by IS NULL))
+);
+ALTER SEQUENCE mynahoken.rule_change_set_id_seq OWNED BY mynahoken.rule_change_set.change_set_id;
+COMMENT ON TABLE mynahoken.rule_change_set IS
+  'Changes made visible together: draft rule versions (mynahoken.rule_change_set_version) and calendar entries (parameters, recorded at activation as one legal change set), authored by one role and activated by another at one system time';
+
+CREATE TABLE mynahoken.rule_change_set_version (
+  version_id    bigint PRIMARY KEY REFERENCES mynahoken.rule_version,
+  change_set_id bigint NOT NULL REFERENCES mynahoken.rule_change_set
+);
+COMMENT ON TABLE mynahoken.rule_change_set_version IS
+  'The draft rule versions of a change set (a version belongs to one set at most and is then activated only with it)';
+
+CREATE FUNCTION mynahoken.rule_change_set_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  restoring boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user);
+  st text;
+BEGIN
+  IF TG_TABLE_NAME = 'rule_change_set_version' THEN
+    IF TG_OP = 'UPDATE' THEN
+      PERFORM mynahoken.raise_error('23000', 'a version of a change set cannot move to another set',
+        hint => 'Delete it from the open set and add it to the other.');
+    END IF;
+    IF restoring AND TG_OP = 'INSERT' THEN
+      RETURN NEW;
+    END IF;
+    SELECT cs.status INTO st FROM mynahoken.rule_change_set cs
+     WHERE cs.change_set_id = CASE TG_OP WHEN 'DELETE' THEN OLD.change_set_id ELSE NEW.change_set_id END;
+    IF st <> 'open' THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('change set %s is active: its versions cannot change'),
+                                                                 CASE TG_OP WHEN 'DELETE' THEN OLD.change_set_id ELSE NEW.change_set_id END));
+    END IF;
+    IF TG_OP = 'INSERT' AND (SELECT v.status FROM mynahoken.rule_version v WHERE v.version_id = NEW.version_id) <> 'draft' THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s is not a draft: only drafts join a change set'), NEW.version_id));
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    IF NOT restoring THEN
+      NEW.author := current_user;
+      NEW.recorded_at := pg_catalog.clock_timestamp();
+      NEW.status := 'open';
+      NEW.approved_by := NULL;
+      NEW.activated_at := NULL;
+      NEW.legal_change_set_id := NULL;
+    END IF;
+    RETURN NEW;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status <> 'open' OR EXISTS (SELECT FROM mynahoken.rule_change_set_version m WHERE m.change_set_id = OLD.change_set_id) THEN
+      PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('change set %s cannot be deleted: it is active or has versions'), OLD.change_set_id));
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF (NEW.change_set_id, NEW.note, NEW.parameters, NEW.parameters_recorded_on, NEW.parameters_reason, NEW.author, NEW.recorded_at)
+     IS DISTINCT FROM
+     (OLD.change_set_id, OLD.note, OLD.parameters, OLD.parameters_recorded_on, OLD.parameters_reason, OLD.author, OLD.recorded_at)
+     OR NOT (OLD.status = 'open' AND NEW.status = 'active') THEN
+    PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('change sets are append-only: change set %s can only be activated, once'), OLD.change_set_id),
+      hint => 'SELECT * FROM mynahoken.rule_change_set_activate(change_set).');
+  END IF;
+  IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate a change set');
+  END IF;
+  IF current_user = OLD.author THEN
+    PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('change set %s was opened by %s, who cannot also approve it'), OLD.change_set_id, OLD.author),
+      hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
+  END IF;
+  NEW.approved_by := current_user;
+  NEW.activated_at := pg_catalog.clock_timestamp();
+  RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_change_set_guard() IS
+  'Trigger: change sets are append-only (author and system time set by the database, kept by a superuser''s restore); a set is activated once, by a member of mynahoken_rule_approver other than its author; drafts join and leave only an open set';
+
+CREATE TRIGGER rule_change_set_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rule_change_set
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_change_set_guard();
+CREATE TRIGGER rule_change_set_version_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rule_change_set_version
+  FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_change_set_guard();
+
+CREATE FUNCTION mynahoken.rule_change_set_open(note text, parameters jsonb DEFAULT NULL,
+                                               parameters_recorded_on date DEFAULT NULL,
+                                               parameters_reason text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  id bigint;
+BEGIN
+  IF (parameters IS NULL) <> (parameters_recorded_on IS NULL) THEN
+    PERFORM mynahoken.raise_error('22004', 'the calendar entries of a change set need their knowledge day, and the reverse');
+  END IF;
+  IF parameters IS NOT NULL AND (jsonb_typeof(parameters) <> 'array' OR jsonb_array_length(parameters) = 0) THEN
+    PERFORM mynahoken.raise_error('22023', 'the calendar entries of a change set must be a non-empty JSON array',
+      hint => 'The entries are those of mynahoken.record_legal_change_set: name, scope, valid, value, source ...');
+  END IF;
+  INSERT INTO mynahoken.rule_change_set (note, parameters, parameters_recorded_on, parameters_reason)
+  VALUES (rule_change_set_open.note, rule_change_set_open.parameters, rule_change_set_open.parameters_recorded_on,
+          rule_change_set_open.parameters_reason)
+  RETURNING change_set_id INTO id;
+  RETURN id;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_change_set_open(text, jsonb, date, text) IS
+  'Open a change set (author): a note, and optionally the calendar entries it brings (a JSON array as for mynahoken.record_legal_change_set) with their knowledge day and, more than 31 days back, a reason; they are recorded when the set is activated. Returns the id; 22004 for entries without a day, 22023 for entries that are not a non-empty array';
+
+CREATE FUNCTION mynahoken.rule_change_set_add(change_set_id bigint, version_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF change_set_id IS NULL OR version_id IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a change set and a rule version are needed');
+  END IF;
+  INSERT INTO mynahoken.rule_change_set_version (version_id, change_set_id)
+  VALUES (rule_change_set_add.version_id, rule_change_set_add.change_set_id);
+EXCEPTION
+  -- PostgreSQL's own messages would repeat the values
+  WHEN foreign_key_violation THEN
+    PERFORM mynahoken.raise_error('23503', 'no such change set or rule version');
+  WHEN unique_violation THEN
+    PERFORM mynahoken.raise_error('23505', 'the rule version already belongs to a change set');
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_change_set_add(bigint, bigint) IS
+  'Add a draft rule version to an open change set (author): it is then activated only with the set. 23503 for an unknown set or version, 23505 for a version already in a set, 23000 for a version that is not a draft or a set already active';
+
+CREATE FUNCTION mynahoken.rule_change_set_activate(change_set_id bigint)
+RETURNS TABLE (version_id bigint, severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cs mynahoken.rule_change_set;
+  lcs bigint;
+  v bigint;
+  diag jsonb;
+BEGIN
+  IF NOT pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
+    PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate a change set');
+  END IF;
+  SELECT * INTO cs FROM mynahoken.rule_change_set x WHERE x.change_set_id = rule_change_set_activate.change_set_id FOR UPDATE;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', 'no such change set');
+  ELSIF cs.status <> 'open' THEN
+    PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('change set %s is already active'), cs.change_set_id));
+  ELSIF current_user = cs.author THEN
+    -- before anything is recorded (the guard checks it again)
+    PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('change set %s was opened by %s, who cannot also approve it'), cs.change_set_id, cs.author),
+      hint => 'Another member of mynahoken_rule_approver activates it (four eyes).');
+  ELSIF cs.parameters IS NULL AND NOT EXISTS (SELECT FROM mynahoken.rule_change_set_version m WHERE m.change_set_id = cs.change_set_id) THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('change set %s is empty'), cs.change_set_id));
+  END IF;
+  -- the calendar entries first, so that the versions' checks see them
+  IF cs.parameters IS NOT NULL THEN
+    lcs := mynahoken.record_legal_change_set(cs.parameters_recorded_on, cs.parameters, cs.parameters_reason,
+                                             coalesce(cs.note, pg_catalog.format('rule change set %s', cs.change_set_id)));
+  END IF;
+  -- the guard checks the approver (not the author) and sets the time every version takes
+  UPDATE mynahoken.rule_change_set x SET status = 'active', legal_change_set_id = lcs
+   WHERE x.change_set_id = cs.change_set_id;
+  FOR v IN SELECT m.version_id FROM mynahoken.rule_change_set_version m
+            WHERE m.change_set_id = cs.change_set_id ORDER BY m.version_id LOOP
+    UPDATE mynahoken.rule_version x SET status = 'active' WHERE x.version_id = v
+    RETURNING x.diagnostics INTO diag;
+    RETURN QUERY
+    SELECT v, e->>'severity', e->>'check_name',
+           ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(e->'rows') = 'array' THEN e->'rows' ELSE '[]' END)::int),
+           e->>'detail'
+      FROM jsonb_array_elements(diag) AS e;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_change_set_activate(bigint) IS
+  'Activate a change set (approver, not its author): records its calendar entries as one legal change set (the caller needs mynahoken_calendar_author for that) and activates every draft of it with its checks, all in one transaction and at the set''s activation time; returns the versions'' warnings. 42501 for the author or a non-approver, 42704 unknown set, 55000 already active, 22023 empty set, 23514 a version refused by its checks (nothing is then activated)';
+
+-- ---------------------------------------------------------------------------
+-- Evaluations at a time, and the dry run of a draft.
+
+-- The generated query of a decision over the member source with the columns
+-- member_key, outcome (a date decision's date as YYYY-MM-DD), version_id,
+-- row_no, layer and table_name.
+CREATE FUNCTION mynahoken.rule_member_query(decision text, candidate bigint, held_at timestamptz)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_decision d WHERE d.decision = rule_member_query.decision) THEN
+    PERFORM mynahoken.raise_error('42704', 'unknown decision',
+      hint => 'The decisions are listed in mynahoken.rule_decision.');
+  END IF;
+  -- the member source the decision was compiled over
+  SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c WHERE c.decision = rule_member_query.decision;
+  IF src IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  q := mynahoken.rule_compile_query(decision, 'member', src, candidate, held_at);
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_member_query.decision) = 'date' THEN
+    RETURN format('SELECT x.member_key, pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'') AS outcome, (x.hit).version_id, (x.hit).row_no,'
+                  ' (x.hit).layer, (x.hit).table_name FROM (%s) AS x', q);
+  END IF;
+  RETURN format('SELECT x.member_key, x.outcome, x.version_id, x.row_no, x.layer, x.table_name FROM (%s) AS x', q);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_member_query(text, bigint, timestamptz) IS
+  'Internal: the generated query of a decision over the member source it was compiled over (member_key, outcome or a date decision''s date as YYYY-MM-DD, version_id, row_no, layer, table_name), with a candidate draft or the versions held active at a time; 55000 for a decision not compiled over a member source, 42704 for an unknown decision';
+
+CREATE FUNCTION mynahoken.rule_evaluate(decision text, as_of date, known_on date DEFAULT NULL,
+                                        as_recorded_at timestamptz DEFAULT NULL)
+RETURNS TABLE (member_key text, outcome text, version_id bigint, row_no integer, layer text, table_name text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF decision IS NULL OR as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a decision and a decision day are needed');
+  END IF;
+  RETURN QUERY EXECUTE mynahoken.rule_member_query(decision, NULL, as_recorded_at) USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_evaluate(text, date, date, timestamptz) IS
+  'A decision for every member of the member source on as_of, as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time (what it decided then; the calendar is read as known on known_on): member_key, outcome (a date decision''s date as YYYY-MM-DD), the version, row, layer and table that decided. 22004 for a NULL decision or day, 42704 for an unknown decision, 55000 for a decision not compiled over a member source';
+
+CREATE FUNCTION mynahoken.rule_diff(candidate_version bigint, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (before text, after text, members bigint, changed boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  dec text;
+BEGIN
+  IF candidate_version IS NULL OR as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a rule version and a decision day are needed');
+  END IF;
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = candidate_version;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), candidate_version));
+  END IF;
+  SELECT t.decision INTO dec FROM mynahoken.rule_table t WHERE t.table_name = v.table_name;
+  RETURN QUERY EXECUTE format(
+    'SELECT b.outcome, a.outcome, pg_catalog.count(*), b.outcome IS DISTINCT FROM a.outcome'
+    '  FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key'
+    ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
+    mynahoken.rule_member_query(dec, NULL, NULL), mynahoken.rule_member_query(dec, candidate_version, NULL))
+    USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_diff(bigint, date, date) IS
+  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';
+
+-- ---------------------------------------------------------------------------
+-- Privileges and dump
+
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_change_set', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_change_set_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mynahoken.rule_change_set_version', '');
+GRANT SELECT ON mynahoken.rule_change_set, mynahoken.rule_change_set_version TO PUBLIC;
+GRANT INSERT (note, parameters, parameters_recorded_on, parameters_reason) ON mynahoken.rule_change_set TO mynahoken_rule_author;
+GRANT USAGE ON SEQUENCE mynahoken.rule_change_set_id_seq TO mynahoken_rule_author;
+GRANT INSERT, DELETE ON mynahoken.rule_change_set_version TO mynahoken_rule_author;
+GRANT DELETE ON mynahoken.rule_change_set TO mynahoken_rule_author;
+GRANT UPDATE (status, legal_change_set_id) ON mynahoken.rule_change_set TO mynahoken_rule_approver;

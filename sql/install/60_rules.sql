@@ -226,11 +226,14 @@ CREATE TABLE mynahoken.rule_version (
   diagnostics  jsonb,
   note         text,
   shipped      boolean NOT NULL DEFAULT true,
-  CHECK ((status = 'draft') = (approved_by IS NULL))
+  CHECK ((status = 'draft') = (approved_by IS NULL)),
+  withdrawn_at timestamptz,        -- system time of the withdrawal (activated_at stays)
+  withdrawn_by name,
+  CONSTRAINT rule_version_withdrawn_check CHECK ((status = 'withdrawn') = (withdrawn_at IS NOT NULL))
 );
 ALTER SEQUENCE mynahoken.rule_version_id_seq OWNED BY mynahoken.rule_version.version_id;
 COMMENT ON TABLE mynahoken.rule_version IS
-  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at), source, input columns, status draft -> active -> withdrawn, author and approver';
+  'Versions of a rule table (append-only): valid time, knowledge day, system time (recorded_at, set by the database), source, input columns, status draft -> active -> withdrawn, author, approver and activation time, withdrawal time and role';
 
 CREATE TABLE mynahoken.rule_row (
   version_id  bigint NOT NULL REFERENCES mynahoken.rule_version,
@@ -240,7 +243,8 @@ CREATE TABLE mynahoken.rule_row (
   label       text,
   note        text,
   shipped     boolean NOT NULL DEFAULT true,
-  PRIMARY KEY (version_id, row_no)
+  PRIMARY KEY (version_id, row_no),
+  annotations jsonb CHECK (jsonb_typeof(annotations) = 'object')   -- DMN annotation columns other than label, by name
 );
 COMMENT ON TABLE mynahoken.rule_row IS
   'Rows of a rule version: one cell per input column (the cell language of doc/rules.md) and the outcome';
@@ -344,7 +348,17 @@ AS $$
 DECLARE
   errors text;
   diag jsonb;
+  cs_id bigint;
+  cs_status text;
+  cs_activated_at timestamptz;
 BEGIN
+  IF TG_OP = 'INSERT' THEN
+    -- the system time is the database's: only a restore (a superuser) keeps its own
+    IF NOT NEW.shipped AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
+      NEW.recorded_at := pg_catalog.clock_timestamp();
+    END IF;
+    RETURN NEW;
+  END IF;
   IF TG_OP = 'DELETE' THEN
     IF OLD.status <> 'draft' OR OLD.shipped THEN
       PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('rule version %s is %s and cannot be deleted'), OLD.version_id, OLD.status),
@@ -361,8 +375,8 @@ BEGIN
       hint => 'Record a new version with mynahoken.rule_version_record().');
   END IF;
   IF NEW.status = OLD.status THEN
-    IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics)
-       IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics) THEN
+    IF (NEW.approved_by, NEW.activated_at, NEW.diagnostics, NEW.withdrawn_at, NEW.withdrawn_by)
+       IS DISTINCT FROM (OLD.approved_by, OLD.activated_at, OLD.diagnostics, OLD.withdrawn_at, OLD.withdrawn_by) THEN
       PERFORM mynahoken.raise_error('23000', pg_catalog.format(mynahoken.gettext('the approval of rule version %s cannot be changed'), OLD.version_id));
     END IF;
     RETURN NEW;
@@ -373,6 +387,29 @@ BEGIN
   END IF;
   IF NOT pg_catalog.pg_has_role(current_user, 'mynahoken_rule_approver', 'USAGE') THEN
     PERFORM mynahoken.raise_error('42501', 'only a member of mynahoken_rule_approver may activate or withdraw rule versions');
+  END IF;
+  IF OLD.status = 'active' THEN
+    -- withdrawn: the activation stays recorded, the withdrawal beside it
+    NEW.approved_by := OLD.approved_by;
+    NEW.activated_at := OLD.activated_at;
+    NEW.withdrawn_by := current_user;
+    NEW.withdrawn_at := pg_catalog.clock_timestamp();
+    RETURN NEW;
+  END IF;
+  -- national tables change with the extension: a draft of one (an import
+  -- of its export) is compared and checked, never activated
+  IF (SELECT t.layer FROM mynahoken.rule_table t WHERE t.table_name = OLD.table_name) = 'national' THEN
+    PERFORM mynahoken.raise_error('42501', pg_catalog.format(mynahoken.gettext('rule version %s is a draft of the national table "%s", which changes only with the extension'), OLD.version_id, OLD.table_name),
+      hint => 'Compare it with the shipped version (mynahoken.rule_check, mynahoken.rule_export_dmn), or record an insurer table that is an exception to one of its labels.');
+  END IF;
+  -- a version of a change set is activated with the set, at its time
+  SELECT cs.change_set_id, cs.status, cs.activated_at INTO cs_id, cs_status, cs_activated_at
+    FROM mynahoken.rule_change_set_version m
+    JOIN mynahoken.rule_change_set cs ON cs.change_set_id = m.change_set_id
+   WHERE m.version_id = OLD.version_id;
+  IF cs_id IS NOT NULL AND cs_status <> 'active' THEN
+    PERFORM mynahoken.raise_error('55000', pg_catalog.format(mynahoken.gettext('rule version %s belongs to change set %s, which is activated as a whole'), OLD.version_id, cs_id),
+      hint => 'SELECT * FROM mynahoken.rule_change_set_activate(change_set).');
   END IF;
   IF OLD.status = 'draft' THEN
     IF current_user = OLD.author THEN
@@ -390,12 +427,12 @@ BEGIN
     NEW.diagnostics := coalesce(diag, '[]');
   END IF;
   NEW.approved_by := current_user;
-  NEW.activated_at := pg_catalog.clock_timestamp();
+  NEW.activated_at := coalesce(cs_activated_at, pg_catalog.clock_timestamp());
   RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_version_guard() IS
-  'Trigger: rule versions are append-only; activation (draft -> active) by an approver other than the author, refused when a check reports an error';
+  'Trigger: rule versions are append-only and their system time (recorded_at) is the database''s (kept by a superuser''s restore); activation (draft -> active) by an approver other than the author, refused when a check reports an error, for a draft of a national table (42501) and for a version of a change set activated alone (55000), at the change set''s time; a withdrawal keeps the activation and records withdrawn_at and withdrawn_by';
 
 -- After a status change the decision is compiled again.
 CREATE FUNCTION mynahoken.rule_version_compile()
@@ -428,7 +465,7 @@ CREATE TRIGGER rule_row_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rul
   FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
 CREATE TRIGGER rule_test_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_test
   FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_guard();
-CREATE TRIGGER rule_version_guard BEFORE UPDATE OR DELETE ON mynahoken.rule_version
+CREATE TRIGGER rule_version_guard BEFORE INSERT OR UPDATE OR DELETE ON mynahoken.rule_version
   FOR EACH ROW EXECUTE FUNCTION mynahoken.rule_version_guard();
 CREATE TRIGGER rule_version_compile AFTER UPDATE OF status ON mynahoken.rule_version
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
@@ -1212,6 +1249,27 @@ END;
 COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
   'Internal: SQL condition that the member (facts row f) is in a table''s scope: insurer numbers, prefixes (0613*) or categories, each through format %L';
 
+-- The versions of a table a generated query reads: the active ones (and a
+-- candidate draft, for the checks), or with held_at those the database held
+-- active at that time (what it decided then: activated by then, not yet
+-- withdrawn), newest first.
+CREATE FUNCTION mynahoken.rule_versions_used(table_name text, candidate bigint, held_at timestamptz)
+RETURNS SETOF mynahoken.rule_version
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT y.* FROM mynahoken.rule_version y
+   WHERE y.table_name OPERATOR(pg_catalog.=) rule_versions_used.table_name
+     AND (y.version_id OPERATOR(pg_catalog.=) rule_versions_used.candidate
+          OR CASE WHEN rule_versions_used.held_at IS NULL THEN y.status OPERATOR(pg_catalog.=) 'active'
+                  -- the shipped versions came with the extension: held at any time
+                  WHEN y.shipped THEN y.status OPERATOR(pg_catalog.=) 'active'
+                  ELSE y.activated_at OPERATOR(pg_catalog.<=) rule_versions_used.held_at
+                       AND (y.withdrawn_at IS NULL OR y.withdrawn_at OPERATOR(pg_catalog.>) rule_versions_used.held_at) END)
+   ORDER BY y.recorded_on DESC, y.version_id DESC;
+END;
+COMMENT ON FUNCTION mynahoken.rule_versions_used(text, bigint, timestamptz) IS
+  'Internal: the versions of a rule table a generated decision reads, newest first: the active ones and the candidate draft, or with held_at the versions active at that time (activated by then and not withdrawn by then: what the database held; the shipped versions at any time)';
+
 -- The query of a date decision (certificate_valid_until): the insurer
 -- tables in name order, each version's rows tried per its hit policy (unique,
 -- any, first: the first matching row; collect min/max: the least/greatest
@@ -1220,7 +1278,7 @@ COMMENT ON FUNCTION mynahoken.rule_applies_sql(text[], text, text) IS
 -- statement); else the national date.  A row's cells and date are computed
 -- once, in the row c; the lateral row d around it picks the hit.
 CREATE FUNCTION mynahoken.rule_compile_date_query(decision text, mode text, source text DEFAULT NULL,
-                                                  candidate bigint DEFAULT NULL)
+                                                  candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1270,16 +1328,13 @@ BEGIN
     cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
                   'certificate_max_months', scope);
     FOR v IN
-      SELECT y.* FROM mynahoken.rule_version y
-       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
-       ORDER BY y.recorded_on DESC, y.version_id DESC
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
     LOOP
       vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                       v.valid, v.recorded_on);
       FOR w IN
-        SELECT z.* FROM mynahoken.rule_version z
-         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
-           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
       LOOP
         vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                                  w.valid, w.recorded_on);
@@ -1383,8 +1438,8 @@ BEGIN
                 from_sql);
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) IS
-  'Internal: the generated query of a date decision: insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
+COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a date decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
 
 -- The query of a decision over the active versions (and a candidate draft,
 -- for the checks).  mode member: FROM the member source; mode facts: FROM
@@ -1392,7 +1447,7 @@ COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint) 
 -- source, all facts in a lateral row, with the truth of every cell of every
 -- row (the explanations).
 CREATE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
-                                             candidate bigint DEFAULT NULL)
+                                             candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1470,7 +1525,7 @@ DECLARE
 BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
-    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate);
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate, held_at);
   END IF;
   IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
     PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
@@ -1488,18 +1543,15 @@ BEGIN
   LOOP
     scope := mynahoken.rule_table_scope(t.applies_to);
     FOR v IN
-      SELECT y.* FROM mynahoken.rule_version y
-       WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
-       ORDER BY y.recorded_on DESC, y.version_id DESC
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
     LOOP
       -- in force on the decision day as known on the knowledge day, and no
       -- later-recorded version of the table is
       vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                       v.valid, v.recorded_on);
       FOR w IN
-        SELECT z.* FROM mynahoken.rule_version z
-         WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
-           AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
       LOOP
         vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                                  w.valid, w.recorded_on);
@@ -1657,16 +1709,13 @@ BEGIN
               ORDER BY x.table_name LIMIT 1 LOOP
       nat_case := '';
       FOR v IN
-        SELECT y.* FROM mynahoken.rule_version y
-         WHERE y.table_name = t.table_name AND (y.status = 'active' OR y.version_id = candidate)
-         ORDER BY y.recorded_on DESC, y.version_id DESC
+        SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
       LOOP
         vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                         v.valid, v.recorded_on);
         FOR w IN
-          SELECT z.* FROM mynahoken.rule_version z
-           WHERE z.table_name = t.table_name AND (z.status = 'active' OR z.version_id = candidate)
-             AND (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+          SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+           WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
         LOOP
           vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
                                    w.valid, w.recorded_on);
@@ -1802,7 +1851,7 @@ BEGIN
   -- compiled decision, equal to the C function by the differential test):
   -- the C function would load the legal calendar for every statement, most
   -- of the time of one member's explanation.
-  nat_expr := mynahoken.rule_compile_query(decision, 'national', source, candidate);
+  nat_expr := mynahoken.rule_compile_query(decision, 'national', source, candidate, held_at);
   SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
                                             ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
     INTO fact_list
@@ -1818,8 +1867,8 @@ BEGIN
                 nat, 'national', nat);
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint) IS
-  'Internal: the generated query of a decision: one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2012,6 +2061,8 @@ BEGIN
   FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
             WHERE rr.version_id = v.version_id AND d.output_type <> 'date'
               AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+              -- the members a national table cannot decide
+              AND NOT (t.layer = 'national' AND rr.outcome = 'undecidable')
             ORDER BY rr.row_no LOOP
     severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
     detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
@@ -2332,7 +2383,8 @@ COMMENT ON FUNCTION mynahoken.rule_activate(text, bigint) IS
 -- ---------------------------------------------------------------------------
 -- Explanations, computed by the compiled predicates (rule_trace_<decision>).
 
-CREATE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL)
+CREATE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL,
+                                       as_recorded_at timestamptz DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -2359,9 +2411,18 @@ BEGIN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
       hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
   END IF;
-  EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
-                 'rule_trace_' || decision)
-    INTO rec USING as_of, known_on, member_key;
+  IF as_recorded_at IS NULL THEN
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   'rule_trace_' || decision)
+      INTO rec USING as_of, known_on, member_key;
+  ELSE
+    -- what the database held then: the versions active at that time
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM (%s) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   mynahoken.rule_compile_query(decision, 'trace',
+                     (SELECT c.source_relation FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision),
+                     NULL, as_recorded_at))
+      INTO rec USING as_of, known_on, member_key;
+  END IF;
   facts := rec.facts;
   tried := rec.tried;
   hit := rec.hit;
@@ -2413,7 +2474,8 @@ BEGIN
   IF hit.version_id IS NOT NULL THEN
     SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
                               'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
-                              'author', y.author, 'approved_by', y.approved_by)
+                              'author', y.author, 'approved_by', y.approved_by, 'activated_at', y.activated_at,
+                              'withdrawn_at', y.withdrawn_at)
       INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
   END IF;
   RETURN jsonb_build_object(
@@ -2424,11 +2486,13 @@ BEGIN
                                     hit.version_id, ver->>'source',
                                     (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
                         ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
-    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params);
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params)
+    -- what the database held then (absent when the question is about now)
+    || CASE WHEN as_recorded_at IS NOT NULL THEN jsonb_build_object('as_recorded_at', as_recorded_at) ELSE '{}' END;
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date) IS
-  'Why a member gets a decision''s outcome (a date decision''s date), from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date, timestamptz) IS
+  'Why a member gets a decision''s outcome (a date decision''s date) on as_of as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 
 -- Coverage over the population: per row, the members it was tried for, the
 -- members whose every cell held, the members it decided, and per column the
@@ -2555,7 +2619,7 @@ GRANT SELECT ON mynahoken.rule_decision, mynahoken.rule_fact, mynahoken.rule_out
 GRANT INSERT ON mynahoken.rule_fact, mynahoken.rule_outcome, mynahoken.document_kind, mynahoken.rule_table,
   mynahoken.rule_row, mynahoken.rule_test TO mynahoken_rule_author;
 GRANT INSERT (table_name, valid, recorded_on, source, columns, note) ON mynahoken.rule_version TO mynahoken_rule_author;
-GRANT UPDATE (cells, outcome, label, note), DELETE ON mynahoken.rule_row TO mynahoken_rule_author;
+GRANT UPDATE (cells, outcome, label, note, annotations), DELETE ON mynahoken.rule_row TO mynahoken_rule_author;
 GRANT DELETE ON mynahoken.rule_version TO mynahoken_rule_author;
 GRANT USAGE ON SEQUENCE mynahoken.rule_version_id_seq, mynahoken.rule_test_id_seq TO mynahoken_rule_author;
 GRANT UPDATE (status) ON mynahoken.rule_version TO mynahoken_rule_approver;

@@ -277,6 +277,20 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_feel_translate(text, text) IS
   'Internal: a FEEL unary test (DMN input entry) as a cell of the cell language for a fact type: -, null, not(null), true, false, numbers, strings, date("YYYY-MM-DD"), comparisons < <= > >= =, ranges [a..b] (a..b) ]a..b[, lists, not(...), param(name), day and facts; otherwise the SQLSTATE (22P02 syntax, 0A000 outside the subset) and the problem naming the construct (operator, keyword, function name) and its character, never a value';
 
+-- What the entries of a fact type are, for the messages of a refused entry
+-- (they name the kind of literal expected, never the entry's text).
+CREATE FUNCTION mynahoken.rule_cell_expected(fact_type text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE rule_cell_expected.fact_type
+         WHEN 'int' THEN mynahoken.gettext('a whole number, or a comparison, range or list of whole numbers')
+         WHEN 'date' THEN mynahoken.gettext('a date("YYYY-MM-DD"), or a comparison, range or list of dates')
+         WHEN 'boolean' THEN mynahoken.gettext('true, false or null')
+         WHEN 'enum' THEN mynahoken.gettext('one of the fact''s declared values as a string, or a list of them')
+         WHEN 'text' THEN mynahoken.gettext('a string in double quotes, or a list of strings') END;
+COMMENT ON FUNCTION mynahoken.rule_cell_expected(text) IS
+  'Internal: what an entry of a fact type (int, date, boolean, enum, text) holds, in words of the session''s language, for the messages of a refused DMN entry; NULL for another type';
+
 CREATE FUNCTION mynahoken.rule_feel_cell(feel text, fact_type text, enum_values text[] DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -294,10 +308,10 @@ BEGIN
   problem := mynahoken.rule_cell_problem(r.cell, fact_type, enum_values);
   IF problem IS NOT NULL THEN
     PERFORM mynahoken.raise_error('22P02', 'the FEEL unary test is not a valid cell for the fact type',
-      detail => (SELECT upper(left(d, 1)) || substr(d, 2)
-                   FROM pg_catalog.format(mynahoken.gettext('%s at character %s of the translation.'),
-                                          mynahoken.gettext(substring(problem FROM '^(.*) at character')),
-                                          substring(problem FROM '([0-9]+)$')) AS d));
+      detail => pg_catalog.format(mynahoken.gettext('A fact of type %s expects %s; the entry''s translation to the cell language is refused at character %s (%s).'),
+                                  fact_type, mynahoken.rule_cell_expected(fact_type),
+                                  substring(problem FROM '([0-9]+)$'),
+                                  mynahoken.gettext(substring(problem FROM '^(.*) at character'))));
   END IF;
   RETURN r.cell;
 END
@@ -410,8 +424,13 @@ DECLARE
   c text;
   v_valid daterange;
   v_recorded_on date;
-  label_col integer;
   entries jsonb;
+  oc record;
+  o mynahoken.rule_outcome;
+  oc_needs boolean;
+  oc_priority integer;
+  ann_names text[];
+  ann jsonb;
 BEGIN
   IF dmn IS NULL OR table_name IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'a DMN import needs the document and a table name');
@@ -441,6 +460,8 @@ BEGIN
                    m_recorded_on text PATH 'd:extensionElements/*[local-name()="version"]/@recorded_on',
                    m_source text PATH 'd:extensionElements/*[local-name()="version"]/@source',
                    m_note text PATH 'd:extensionElements/*[local-name()="version"]/@note',
+                   m_description text PATH 'd:extensionElements/*[local-name()="version"]/@description',
+                   m_cap text PATH 'd:extensionElements/*[local-name()="version"]/@cap',
                    total integer PATH 'count(/d:definitions/d:decision[d:decisionTable])') AS x
    WHERE (decision_name IS NULL) OR x.id = decision_name OR x.name = decision_name
    ORDER BY x.pos LIMIT 1;
@@ -477,14 +498,20 @@ BEGIN
 
   -- the rule table: defined from the arguments (or the document's metadata), or checked
   SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
-  IF NOT FOUND THEN
+  IF NOT FOUND AND coalesce(rule_import_dmn.exception_to, dt.m_exception_to) IS NULL THEN
+    -- the export of a national table names no label: it is imported as a draft of that table
+    PERFORM mynahoken.raise_error('22023', 'a new rule table needs the national label it is an exception to',
+      detail => 'Only the extension ships national tables: a table defined by an import is an insurer table.',
+      hint => 'Pass exception_to => label, or import the export of a national table under its own name, as a draft of it.');
+  ELSIF NOT FOUND THEN
     PERFORM mynahoken.rule_table_define(rule_import_dmn.table_name,
       coalesce(rule_import_dmn.decision, dt.m_decision),
       coalesce(rule_import_dmn.applies_to, string_to_array(dt.m_applies_to, ',')),
       coalesce(rule_import_dmn.exception_to, dt.m_exception_to), hp,
       coalesce(rule_import_dmn.on_no_match, dt.m_on_no_match, 'national'),
       CASE WHEN rule_import_dmn.exception_to IS NULL THEN dt.m_yields_to END,
-      aggregation => agg);
+      CASE WHEN rule_import_dmn.exception_to IS NULL THEN dt.m_cap END,
+      dt.m_description, agg);
     SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = rule_import_dmn.table_name;
   ELSIF t.hit_policy <> hp OR t.aggregation IS DISTINCT FROM agg THEN
     PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the rule table has the hit policy %s, the DMN decision table %s'),
@@ -494,6 +521,32 @@ BEGIN
     PERFORM mynahoken.raise_error('22023', 'the rule table belongs to another decision');
   END IF;
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+
+  -- outcomes the export describes (mh:outcome): added when the database has
+  -- none of that code, refused when its own means something else
+  FOR oc IN
+    SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d),
+                             (format('/d:definitions/d:decision[d:decisionTable][%s]/d:extensionElements/*[local-name()="outcome"]', dt.pos)) PASSING dmn
+                   COLUMNS pos FOR ORDINALITY, code text PATH '@code', label_ja text PATH '@label_ja',
+                           needs_certificate text PATH '@needs_certificate', priority text PATH '@priority',
+                           description text PATH '@description') AS x
+     ORDER BY x.pos
+  LOOP
+    BEGIN
+      oc_needs := oc.needs_certificate::boolean;
+      oc_priority := oc.priority::integer;
+    EXCEPTION WHEN data_exception THEN
+      PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('outcome %s of the mynahoken metadata has an invalid needs_certificate or priority'), oc.pos));
+    END;
+    SELECT * INTO o FROM mynahoken.rule_outcome x WHERE x.decision = t.decision AND x.code = oc.code;
+    IF NOT FOUND AND oc.label_ja IS NOT NULL THEN
+      PERFORM mynahoken.rule_outcome_add(t.decision, oc.code, oc.label_ja, oc_needs, coalesce(oc_priority, 100), oc.description);
+    ELSIF FOUND AND (o.needs_certificate IS DISTINCT FROM oc_needs OR o.priority IS DISTINCT FROM coalesce(oc_priority, o.priority)) THEN
+      PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('outcome %s of decision %s issues a 資格確認書 or ranks differently in the document'), o.code, t.decision),
+        detail => 'The document describes the outcome with another needs_certificate or priority than the database.',
+        hint => 'Map the document''s output to another outcome with outcomes => jsonb.');
+    END IF;
+  END LOOP;
 
   -- inputs: declared facts, by name or through the mapping
   FOR inp IN
@@ -572,18 +625,24 @@ BEGIN
                            pos integer PATH 'count(preceding-sibling::d:inputEntry) + 1',
                            txt text PATH 'd:text') AS x
            GROUP BY x.rule_pos) AS y;
-  -- the annotation column named label gives the rows' labels (0: none)
-  label_col := coalesce((xpath(format('count(%s/d:annotation[@name="label"]/preceding-sibling::d:annotation) + 1', dpath), dmn,
-                               ARRAY[ARRAY['d', ns]]))[1]::text::integer, 0);
-  IF (xpath(format('count(%s/d:annotation[@name="label"])', dpath), dmn, ARRAY[ARRAY['d', ns]]))[1]::text = '0' THEN
-    label_col := 0;
-  END IF;
+  -- annotation columns: the one named label gives the rows' labels, the
+  -- others are kept by name with each row (annotations)
+  ann_names := ARRAY(SELECT coalesce(nullif(x.name, ''), 'annotation_' || x.pos)
+                       FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:annotation') PASSING dmn
+                              COLUMNS pos FOR ORDINALITY, name text PATH '@name') AS x ORDER BY x.pos);
+  SELECT jsonb_object_agg(y.rule_pos, y.anns) INTO ann
+    FROM (SELECT x.rule_pos, jsonb_object_agg(ann_names[x.pos], x.txt) AS anns
+            FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule/d:annotationEntry') PASSING dmn
+                   COLUMNS rule_pos integer PATH 'count(../preceding-sibling::d:rule) + 1',
+                           pos integer PATH 'count(preceding-sibling::d:annotationEntry) + 1',
+                           txt text PATH 'd:text') AS x
+           WHERE x.pos <= cardinality(ann_names) AND coalesce(x.txt, '') <> ''
+           GROUP BY x.rule_pos) AS y;
   FOR rl IN
     SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:rule') PASSING dmn
                    COLUMNS pos FOR ORDINALITY, id text PATH '@id', description text PATH 'd:description',
                            n_in integer PATH 'count(d:inputEntry)', n_out integer PATH 'count(d:outputEntry)',
-                           out_text text PATH 'd:outputEntry/d:text',
-                           label text PATH (format('d:annotationEntry[%s]/d:text', label_col))) AS x
+                           out_text text PATH 'd:outputEntry/d:text') AS x
      ORDER BY x.pos
   LOOP
     rn := CASE WHEN use_ids THEN substr(rl.id, 5)::int ELSE rl.pos END;
@@ -608,11 +667,12 @@ BEGIN
       problem := mynahoken.rule_cell_problem(tr.cell, ftypes[ent.pos],
                    CASE WHEN ftypes[ent.pos] = 'enum' THEN ARRAY(SELECT jsonb_array_elements_text(fenums->(ent.pos - 1))) END);
       IF problem IS NOT NULL THEN
-        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid cell in rule %s, column "%s"'), rl.pos, cols[ent.pos]),
-          detail => (SELECT upper(left(x, 1)) || substr(x, 2)
-                       FROM pg_catalog.format(mynahoken.gettext('%s at character %s of the translation.'),
-                                              mynahoken.gettext(substring(problem FROM '^(.*) at character')),
-                                              substring(problem FROM '([0-9]+)$')) AS x));
+        PERFORM mynahoken.raise_error('22P02', pg_catalog.format(mynahoken.gettext('invalid entry in rule %s, column "%s": expected %s'),
+                                                                 rl.pos, cols[ent.pos], mynahoken.rule_cell_expected(ftypes[ent.pos])),
+          detail => pg_catalog.format(mynahoken.gettext('Column "%s" is a fact of type %s; the entry''s translation to the cell language is refused at character %s (%s).'),
+                                      cols[ent.pos], ftypes[ent.pos],
+                                      substring(problem FROM '([0-9]+)$'),
+                                      mynahoken.gettext(substring(problem FROM '^(.*) at character'))));
       END IF;
       cells := cells || tr.cell;
     END LOOP;
@@ -633,18 +693,25 @@ BEGIN
       END IF;
       outv := substr(c, 2, length(c) - 2);
       outv := coalesce(outcomes->>outv, outv);
+      IF outv = 'undecidable' AND t.layer <> 'national' THEN
+        PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the output of rule %s is undecidable, an outcome only national tables give'), rl.pos),
+          detail => 'A national table reports the members its decision cannot decide (no birth date, contradictory days); an insurer table leaves them to the national layer.',
+          hint => 'Import the export of a national table under its own name, as a draft of it; an insurer table uses on_no_match national or error.');
+      END IF;
       IF hp = 'priority' AND NOT outv = ANY (pvals) THEN
         PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the output of rule %s is not among the output values of the PRIORITY table'), rl.pos));
       END IF;
-      IF NOT EXISTS (SELECT FROM mynahoken.rule_outcome ro WHERE ro.decision = t.decision AND ro.code = outv) THEN
+      IF NOT EXISTS (SELECT FROM mynahoken.rule_outcome ro WHERE ro.decision = t.decision AND ro.code = outv)
+         AND outv <> 'undecidable' THEN
         PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('the output of rule %s is not an outcome of decision %s'), rl.pos, t.decision),
           hint => 'Map it with outcomes => jsonb, or add the outcome with mynahoken.rule_outcome_add().');
       END IF;
     END IF;
     -- PostgreSQL's own message would repeat the values
     BEGIN
-      INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
-      VALUES (vid, rn, cells, outv, nullif(rl.label, ''), nullif(rl.description, ''));
+      INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note, annotations)
+      VALUES (vid, rn, cells, outv, ann->(rl.pos::text)->>'label', nullif(rl.description, ''),
+              nullif((ann->(rl.pos::text)) - 'label', '{}'));
     EXCEPTION WHEN unique_violation THEN
       PERFORM mynahoken.raise_error('23505', pg_catalog.format(mynahoken.gettext('rule %s repeats a row number'), rl.pos));
     END;
@@ -656,7 +723,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) IS
-  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell, 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit';
+  'Import a DMN 1.3/1.4/1.5 decision table (read with XMLTABLE) as a draft version of a rule table, defined when new (decision, applies_to, exception_to, on_no_match from the arguments or the export''s metadata); inputs are facts by expression or through facts => {"expression": "fact"}, outputs outcomes through outcomes => {"string": "code"}, FEEL unary tests become cells; valid, source and recorded_on from the arguments or the metadata; the table''s description and cap, the outcomes it lacks (mh:outcome: label_ja, needs_certificate, priority) and the annotation columns (label, the others kept in rule_row.annotations) from the document; the export of a national table is imported under its own name as a draft of it (outcome undecidable, never activated); returns the version id. Errors name the rule number, the column and, in the DETAIL, the FEEL construct (operator, keyword, function name) and character, never a value: 0A000 outside the subset (OUTPUT ORDER, several outputs, decimals, arithmetic, function calls), 22P02 bad FEEL or cell (naming the kind of literal the column expects), 42704 unknown fact or outcome, 42804 type mismatch, 22023 hit policy or priorities that do not fit, a new table without the label it is an exception to, undecidable in an insurer table, an outcome that issues or ranks differently in the database';
 
 CREATE FUNCTION mynahoken.rule_export_dmn(version_id bigint)
 RETURNS xml
@@ -669,6 +736,7 @@ DECLARE
   d mynahoken.rule_decision;
   ident text;
   has_label boolean;
+  ann_names text[];
 BEGIN
   SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_export_dmn.version_id;
   IF NOT FOUND THEN
@@ -678,6 +746,10 @@ BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
   ident := translate(t.table_name, '.', '_');
   SELECT bool_or(r.label IS NOT NULL) INTO has_label FROM mynahoken.rule_row r WHERE r.version_id = v.version_id;
+  -- annotation columns: label, then the rows' other annotations by name
+  ann_names := CASE WHEN has_label THEN ARRAY['label'] ELSE '{}' END
+               || ARRAY(SELECT DISTINCT k FROM mynahoken.rule_row r, jsonb_object_keys(r.annotations) AS k
+                         WHERE r.version_id = v.version_id AND k <> 'label' ORDER BY k);
   RETURN xmlelement(name definitions,
     xmlattributes('https://www.omg.org/spec/DMN/20191111/MODEL/' AS xmlns,
                   'https://www.omg.org/spec/DMN/20191111/DMNDI/' AS "xmlns:dmndi",
@@ -696,7 +768,15 @@ BEGIN
                         t.exception_to AS exception_to, t.on_no_match AS on_no_match, t.yields_to AS yields_to,
                         v.version_id AS version_id, v.status AS status, v.valid::text AS valid,
                         v.recorded_on::text AS recorded_on, v.recorded_at::text AS recorded_at, v.source AS source,
-                        v.author AS author, v.approved_by AS approved_by, v.note AS note))),
+                        v.author AS author, v.approved_by AS approved_by, v.note AS note,
+                        t.description AS description, t.cap AS cap)),
+        -- the outcomes the rows give, so that an import elsewhere defines them
+        (SELECT xmlagg(xmlelement(name "mh:outcome",
+                         xmlattributes(o.code AS code, o.label_ja AS label_ja, o.needs_certificate AS needs_certificate,
+                                       o.priority AS priority, o.description AS description)) ORDER BY o.priority, o.code)
+           FROM mynahoken.rule_outcome o
+          WHERE o.decision = t.decision AND d.output_type <> 'date'
+            AND o.code IN (SELECT r.outcome FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))),
       xmlelement(name "decisionTable",
         xmlattributes('table_' || ident AS id,
                       CASE t.hit_policy WHEN 'rule_order' THEN 'RULE ORDER' ELSE upper(t.hit_policy) END AS "hitPolicy",
@@ -717,7 +797,8 @@ BEGIN
                                        FROM mynahoken.rule_outcome o WHERE o.decision = t.decision
                                         AND o.code IN (SELECT r.outcome FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))))
           END),
-        CASE WHEN has_label THEN xmlelement(name annotation, xmlattributes('label' AS name)) END,
+        (SELECT xmlagg(xmlelement(name annotation, xmlattributes(a.name AS name)) ORDER BY a.o)
+           FROM unnest(ann_names) WITH ORDINALITY AS a(name, o)),
         (SELECT xmlagg(xmlelement(name rule, xmlattributes('row_' || r.row_no AS id),
                          CASE WHEN r.note IS NOT NULL THEN xmlelement(name description, r.note) END,
                          (SELECT xmlagg(xmlelement(name "inputEntry", xmlattributes(format('row_%s_in_%s', r.row_no, i) AS id),
@@ -729,7 +810,10 @@ BEGIN
                              CASE WHEN d.output_type = 'date' THEN
                                     CASE WHEN r.outcome ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN 'date("' || r.outcome || '")' ELSE r.outcome END
                                   ELSE '"' || replace(replace(r.outcome, '\', '\\'), '"', '\"') || '"' END)),
-                         CASE WHEN has_label THEN xmlelement(name "annotationEntry", xmlelement(name text, r.label)) END)
+                         (SELECT xmlagg(xmlelement(name "annotationEntry",
+                                          xmlelement(name text, CASE WHEN a.name = 'label' THEN r.label ELSE r.annotations->>a.name END))
+                                        ORDER BY a.o)
+                            FROM unnest(ann_names) WITH ORDINALITY AS a(name, o)))
                        ORDER BY r.row_no)
            FROM mynahoken.rule_row r WHERE r.version_id = v.version_id))),
     xmlelement(name "dmndi:DMNDI",
@@ -739,7 +823,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_export_dmn(bigint) IS
-  'A rule version as DMN 1.3 XML that Camunda Modeler opens: one decision with its decision table (hit policy, aggregation, inputs typed from the facts, cells as FEEL unary tests, outcomes as strings, row notes as rule descriptions, labels as an annotation column, PRIORITY output values in priority order), the version''s source, valid time, knowledge day, status, author and approver in the description and in extensionElements (mh:version, read back by mynahoken.rule_import_dmn), and a diagram shape; 42704 for an unknown version, 0A000 for sql: cells';
+  'A rule version as DMN 1.3 XML that Camunda Modeler opens: one decision with its decision table (hit policy, aggregation, inputs typed from the facts, cells as FEEL unary tests, outcomes as strings, row notes as rule descriptions, labels and the rows'' annotations as annotation columns, PRIORITY output values in priority order), the version''s source, valid time, knowledge day, status, author and approver and the table''s description and cap in the description and in extensionElements (mh:version), the outcomes the rows give (mh:outcome: label_ja, needs_certificate, priority, description), all read back by mynahoken.rule_import_dmn, and a diagram shape; 42704 for an unknown version, 0A000 for sql: cells';
 
 REVOKE ALL ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mynahoken.rule_import_dmn(xml, text, daterange, text, date, text, jsonb, jsonb, text, text[], text, text, text) TO mynahoken_rule_author;

@@ -66,6 +66,7 @@ INSERT INTO not_computed VALUES
  ('mynahoken.issuance_candidates(date,date,bigint,bigint)', 'internal to plan_issuance, whose arguments are checked first (51_issuance_plan.sql)'),
  ('mynahoken.legal_entry_relations(bigint)', 'stored rows only'),
  ('mynahoken.rule_run_tests(text,bigint)', 'stored rows only'),
+ ('mynahoken.rule_versions_used(text,bigint,timestamp with time zone)', 'stored rows only (rule versions)'),
  ('mynahoken.issuance_cron_runs(text)', 'pg_cron''s stored rows only');
 
 CREATE FUNCTION pg_temp.outcome(call text, typ regtype) RETURNS text LANGUAGE plpgsql AS $$

@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(51 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(61 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -170,8 +170,11 @@ SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('[1..'))$$),
   '22P02 unsupported FEEL in rule 1, column "dmn_age" / The entry ends in the middle of a test.', 'a range cut short');
 -- the text never reaches the message: a 12-digit number typed into the wrong cell
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('"123456789018"'))$$),
-  '22P02 invalid cell in rule 1, column "dmn_age" / Invalid integer at character 1 of the translation.',
+  '22P02 invalid entry in rule 1, column "dmn_age": expected a whole number, or a comparison, range or list of whole numbers / Column "dmn_age" is a fact of type int; the entry''s translation to the cell language is refused at character 1 (invalid integer).',
   'a cell the fact''s type refuses: its problem, never its text');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('123456789018', fact => 'dmn_applied_on', type_ref => 'date'))$$),
+  '22P02 invalid entry in rule 1, column "dmn_applied_on": expected a date("YYYY-MM-DD"), or a comparison, range or list of dates / Column "dmn_applied_on" is a fact of type date; the entry''s translation to the cell language is refused at character 1 (invalid date).',
+  'a number in a date column: the kind of literal expected, never the literal');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', fact => 'unknown_input'))$$),
   '42704 input 1 of the decision table is not a declared fact', 'an input that is no fact');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', type_ref => 'string'))$$),
@@ -281,21 +284,23 @@ SELECT is((SELECT format('%s of %s cases pass', count(*) FILTER (WHERE dmn_t.eva
 -- Export, and import(export(v)) = v.
 CREATE FUNCTION dmn_t.same(a bigint, b bigint) RETURNS text LANGUAGE sql AS $$
   SELECT CASE
-    WHEN (SELECT (t.decision, t.hit_policy, t.aggregation, t.exception_to, t.applies_to, t.on_no_match, v.valid, v.recorded_on, v.source, v.columns, v.note)
+    WHEN (SELECT (t.decision, t.layer, t.hit_policy, t.aggregation, t.exception_to, t.applies_to, t.on_no_match, t.yields_to, t.cap, t.description,
+                  v.valid, v.recorded_on, v.source, v.columns, v.note)
             FROM mynahoken.rule_version v JOIN mynahoken.rule_table t USING (table_name) WHERE v.version_id = a)
          IS DISTINCT FROM
-         (SELECT (t.decision, t.hit_policy, t.aggregation, t.exception_to, t.applies_to, t.on_no_match, v.valid, v.recorded_on, v.source, v.columns, v.note)
+         (SELECT (t.decision, t.layer, t.hit_policy, t.aggregation, t.exception_to, t.applies_to, t.on_no_match, t.yields_to, t.cap, t.description,
+                  v.valid, v.recorded_on, v.source, v.columns, v.note)
             FROM mynahoken.rule_version v JOIN mynahoken.rule_table t USING (table_name) WHERE v.version_id = b)
     THEN 'table or version differs'
     WHEN EXISTS (
-      SELECT FROM (SELECT r.row_no, r.outcome, r.label, r.note,
+      SELECT FROM (SELECT r.row_no, r.outcome, r.label, r.note, r.annotations::text AS annotations,
                           ARRAY(SELECT mynahoken.rule_cell_parse(r.cells[i], f.fact_type, f.enum_values)::text
                                   FROM generate_subscripts(r.cells, 1) i
                                   JOIN mynahoken.rule_version v ON v.version_id = r.version_id
                                   JOIN mynahoken.rule_fact f ON f.fact = v.columns[i] ORDER BY i) AS cells,
                           r.version_id = a AS is_a
                      FROM mynahoken.rule_row r WHERE r.version_id IN (a, b)) x
-       GROUP BY x.row_no, x.outcome, x.label, x.note, x.cells HAVING count(*) <> 2)
+       GROUP BY x.row_no, x.outcome, x.label, x.note, x.annotations, x.cells HAVING count(*) <> 2)
     THEN 'rows differ'
     ELSE 'same' END
 $$;
@@ -318,7 +323,8 @@ SELECT mynahoken.rule_version_record('dmn.extras', '[2026-04-01,2027-04-01)', 'd
   3   | [70..75), 80                      | > acquired_on        | health_society, "municipal_nhi" || dmn_refer
   7   | -                                 | null                 | -                          || dmn_decline
 $grid$, note => 'extras');
-UPDATE mynahoken.rule_row SET label = 'group "a" & <b>', note = 'from the 組合''s letter of 2026-02-01'
+UPDATE mynahoken.rule_row SET label = 'group "a" & <b>', note = 'from the 組合''s letter of 2026-02-01',
+                              annotations = '{"source": "組合 letter 2026-02-01", "reviewer": "team <b>"}'
  WHERE version_id = (SELECT max(version_id) FROM mynahoken.rule_version WHERE table_name = 'dmn.extras') AND row_no = 3;
 SELECT mynahoken.rule_table_define('dmn.extras_date', 'certificate_valid_until', '{06131353}', 'national.certificate_valid_until:term', 'first');
 SELECT mynahoken.rule_version_record('dmn.extras_date', '[2026-04-01,)', 'dmn-extras', '2026-03-01', $grid$
@@ -329,7 +335,49 @@ $grid$);
 SELECT is((SELECT string_agg(dmn_t.round_trip(v.version_id, t.table_name || '_rt'), ', ' ORDER BY t.table_name)
              FROM mynahoken.rule_table t JOIN mynahoken.rule_version v USING (table_name)
             WHERE t.table_name IN ('dmn.extras', 'dmn.extras_date')),
-          'same, same', 'import(export(v)) = v with param(), day, another fact, enum values, row numbers, labels, notes and date expressions');
+          'same, same', 'import(export(v)) = v with param(), day, another fact, enum values, row numbers, labels, notes, annotations and date expressions');
+
+-- Issue 15 (a new user's findings): the shipped national table round-trips
+-- as a draft of itself; its outcome undecidable is a national table's only.
+SELECT is(dmn_t.same(n.version_id, mynahoken.rule_import_dmn(mynahoken.rule_export_dmn(n.version_id), 'national.certificate_need')),
+          'same', 'import(export(national.certificate_need)) under its own name: a draft equal to the shipped version, undecidable rows and labels included')
+  FROM mynahoken.rule_version n WHERE n.table_name = 'national.certificate_need' AND n.shipped;
+SELECT is((SELECT count(*)::int FROM mynahoken.rule_check(
+             (SELECT max(v.version_id) FROM mynahoken.rule_version v WHERE v.table_name = 'national.certificate_need')) c
+            WHERE c.check_name = 'reference'),
+          0, 'the checks of the national draft: undecidable is no unknown outcome in a national table');
+SELECT is(dmn_t.err(format($$SELECT mynahoken.rule_import_dmn(%L, 'dmn.national_copy')$$, mynahoken.rule_export_dmn(n.version_id))),
+          '22023 a new rule table needs the national label it is an exception to / Only the extension ships national tables: a table defined by an import is an insurer table.',
+          'the export of a national table under a new name: refused, with what to do')
+  FROM mynahoken.rule_version n WHERE n.table_name = 'national.certificate_need' AND n.shipped;
+SELECT is(dmn_t.err(format($$SELECT mynahoken.rule_import_dmn(%L, 'dmn.national_copy', exception_to => 'national.certificate_need:myna')$$,
+                           mynahoken.rule_export_dmn(n.version_id))),
+          '22023 the output of rule 1 is undecidable, an outcome only national tables give / A national table reports the members its decision cannot decide (no birth date, contradictory days); an insurer table leaves them to the national layer.',
+          'undecidable in an insurer table: refused with the reason')
+  FROM mynahoken.rule_version n WHERE n.table_name = 'national.certificate_need' AND n.shipped;
+-- the outcomes travel with the export: another database's table defines them
+SELECT is(dmn_t.err(format($$SELECT mynahoken.rule_import_dmn(%L, 'dmn.extras_elsewhere')$$,
+                           replace(mynahoken.rule_export_dmn(v.version_id)::text, 'dmn_refer', 'dmn_refer_elsewhere'))),
+          'ok', 'a table whose outcome the database lacks (as in another database) is imported')
+  FROM mynahoken.rule_version v WHERE v.table_name = 'dmn.extras';
+SELECT is((SELECT o.label_ja || ' ' || o.needs_certificate || ' ' || o.priority || ' ' || o.shipped
+             FROM mynahoken.rule_outcome o WHERE o.decision = 'certificate_need' AND o.code = 'dmn_refer_elsewhere'),
+          '照会 true 30 false', 'the outcome is defined from the export (label, 資格確認書, priority)');
+SELECT is(dmn_t.err(format($$SELECT mynahoken.rule_import_dmn(%L, 'dmn.extras_other')$$,
+                           replace(mynahoken.rule_export_dmn(v.version_id)::text, 'needs_certificate="true" priority="30"', 'needs_certificate="false" priority="30"'))),
+          '22023 outcome dmn_refer of decision certificate_need issues a 資格確認書 or ranks differently in the document / The document describes the outcome with another needs_certificate or priority than the database.',
+          'an outcome that means something else in the database: refused')
+  FROM mynahoken.rule_version v WHERE v.table_name = 'dmn.extras';
+RESET ROLE;
+SELECT is((xpath('/d:definitions/d:decision/d:decisionTable/d:annotation/@name', mynahoken.rule_export_dmn(v.version_id),
+                 ARRAY[ARRAY['d', 'https://www.omg.org/spec/DMN/20191111/MODEL/']]))::text[],
+          '{label,reviewer,source}', 'the annotation columns of the export: label, then the rows'' annotations by name')
+  FROM mynahoken.rule_version v WHERE v.table_name = 'dmn.extras';
+SET ROLE tap_dmn_approver;
+SELECT matches(dmn_t.err(format('SELECT * FROM mynahoken.rule_activate(%L, %s)', 'national.certificate_need', max(v.version_id))),
+               '^42501 rule version [0-9]+ is a draft of the national table "national.certificate_need", which changes only with the extension$',
+               'a draft of a national table is never activated')
+  FROM mynahoken.rule_version v WHERE v.table_name = 'national.certificate_need';
 RESET ROLE;
 
 SELECT is((xpath('namespace-uri(/*)', mynahoken.rule_export_dmn(v.version_id)))[1]::text,

@@ -82,6 +82,16 @@ SELECT mynahoken.rule_test_add('minato.need', 'aged 80', '2026-08-03',
          'insurer_age_policy');
 SET ROLE mh_rdump_approver;
 SELECT count(*) FROM mynahoken.rule_activate('minato.need');
+-- a change set, activated: its time and roles survive the restore
+SET ROLE mh_rdump_author;
+SELECT mynahoken.rule_change_set_open('the 2028 rule') AS cs \gset
+SELECT mynahoken.rule_version_record('minato.need', '[2028-04-01,)', 'minato-2028-01', '2026-01-25', $grid$
+  row | age   | care_needs || outcome
+  1   | >= 72 | -          || insurer_age_policy
+$grid$) AS cs_version \gset
+SELECT mynahoken.rule_change_set_add(:cs, :cs_version);
+SET ROLE mh_rdump_approver;
+SELECT count(*) FROM mynahoken.rule_change_set_activate(:cs);
 SET ROLE mh_rdump_author;
 SELECT mynahoken.rule_version_record('minato.need', '[2027-04-01,)', 'minato-2027-01', '2027-01-20', $grid$
   row | age   | care_needs || outcome
@@ -100,6 +110,9 @@ SELECT o.* FROM mynahoken.rule_outcome o WHERE NOT o.shipped ORDER BY 1, 2;
 SELECT f.* FROM mynahoken.rule_fact f WHERE NOT f.shipped ORDER BY 1;
 SELECT c.decision, c.versions, c.source_relation, c.body FROM mynahoken.rule_compiled c ORDER BY 1;
 SELECT 'seq', last_value, is_called FROM mynahoken.rule_version_id_seq;
+SELECT c.* FROM mynahoken.rule_change_set c ORDER BY 1;
+SELECT m.* FROM mynahoken.rule_change_set_version m ORDER BY 1;
+SELECT 'change set seq', last_value, is_called FROM mynahoken.rule_change_set_id_seq;
 SELECT e.* FROM mynahoken.rule_eval_certificate_need('2026-08-03') e ORDER BY 1;
 SELECT e.layer, e.outcome, count(*) FROM mynahoken.rule_eval_certificate_need('2026-08-03', '2026-01-19') e GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT mynahoken.rule_decide_certificate_need('2026-08-03', NULL, '{\"insurer_number\": \"06139992\", \"birth_date\": \"1946-01-01\", \"acquired_on\": \"2010-04-01\", \"my_number_linked\": false}');

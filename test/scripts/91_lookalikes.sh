@@ -325,7 +325,19 @@ SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NUL
    $$SELECT * FROM mynahoken.rule_check_boxes('{age,flag}'::pg_catalog.text[], '{int,boolean}'::pg_catalog.text[], '{f,t}'::pg_catalog.bool[], '{0,NULL}'::pg_catalog.int8[], '{150,NULL}'::pg_catalog.int8[], '{}'::pg_catalog.text[], '{1,2}'::pg_catalog.int4[], '{{"< 80","-"},{">= 70","true"}}'::pg_catalog.text[], '{overlap,gap,masked}'::pg_catalog.text[])$$),
   ('rule_check(bigint)', $$SELECT * FROM mynahoken.rule_check((SELECT pg_catalog.max(v.version_id) FROM mynahoken.rule_version AS v))$$),
   ('rule_compile(text)', $$SELECT mynahoken.rule_compile('certificate_need'::pg_catalog.text)$$),
-  ('rule_compile_query(text,text,text,bigint)', $$SELECT mynahoken.rule_compile_query('certificate_need'::pg_catalog.text, 'facts'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.int8)$$),
+  ('rule_compile_query(text,text,text,bigint,timestamp with time zone)', $$SELECT mynahoken.rule_compile_query('certificate_need'::pg_catalog.text, 'facts'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
+  ('rule_versions_used(text,bigint,timestamp with time zone)', $$SELECT * FROM mynahoken.rule_versions_used('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
+  ('rule_member_query(text,bigint,timestamp with time zone)', $$SELECT mynahoken.rule_member_query('certificate_need'::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
+  ('rule_evaluate(text,date,date,timestamp with time zone)', $$SELECT e.layer, e.outcome, pg_catalog.count(*) FROM mynahoken.rule_evaluate('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date, pg_catalog.now()) AS e GROUP BY 1, 2$$),
+  ('rule_diff(bigint,date,date)', $$SELECT * FROM mynahoken.rule_diff((SELECT pg_catalog.max(v.version_id) FROM mynahoken.rule_version AS v WHERE v.table_name OPERATOR(pg_catalog.=) 'lookalike.certificate_need'), '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  -- a change set: opened, a draft added, activated by the same superuser (refused: four eyes)
+  ('rule_change_set_activate(bigint)', $$SELECT mynahoken.rule_change_set_open('look-alike'::pg_catalog.text, NULL::pg_catalog.jsonb, NULL::pg_catalog.date, NULL::pg_catalog.text);
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns) VALUES ('lookalike.certificate_need', '[2027-04-01,)', '2026-01-20', 'look-alike test', '{age}');
+SELECT mynahoken.rule_change_set_add((SELECT pg_catalog.max(c.change_set_id) FROM mynahoken.rule_change_set AS c), (SELECT pg_catalog.max(v.version_id) FROM mynahoken.rule_version AS v));
+SELECT * FROM mynahoken.rule_change_set_activate((SELECT pg_catalog.max(c.change_set_id) FROM mynahoken.rule_change_set AS c))$$),
+  ('rule_change_set_open(text,jsonb,date,text)', $$SELECT mynahoken.rule_change_set_open('look-alike'::pg_catalog.text, '[{"name": "certificate_term_months", "valid": "[2030-04-01,)", "value": "12", "source": "x"}]'::pg_catalog.jsonb, '2026-01-20'::pg_catalog.date, 'look-alike'::pg_catalog.text)$$),
+  ('rule_change_set_add(bigint,bigint)', $$SELECT mynahoken.rule_change_set_add(NULL::pg_catalog.int8, NULL::pg_catalog.int8)$$),
+  ('rule_cell_expected(text)', $$SELECT mynahoken.rule_cell_expected('date'::pg_catalog.text)$$),
   ('rule_fact_sql(text,text)', $$SELECT mynahoken.rule_fact_sql('age'::pg_catalog.text, 'member'::pg_catalog.text)$$),
   ('rule_operand_sql(jsonb,text,text,text)', $$SELECT mynahoken.rule_operand_sql('{"param": "certificate_term_months"}'::pg_catalog.jsonb, 'int'::pg_catalog.text, 'municipal_nhi'::pg_catalog.text, 'member'::pg_catalog.text)$$),
   ('rule_cell_sql(text,text,text,text)', $$SELECT mynahoken.rule_cell_sql('< param(certificate_term_months), [70..75), 80'::pg_catalog.text, 'age'::pg_catalog.text, NULL::pg_catalog.text, 'facts'::pg_catalog.text)$$),
@@ -338,10 +350,10 @@ SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NUL
   ('rule_run_tests(text,bigint)', $$SELECT * FROM mynahoken.rule_run_tests('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8)$$),
   ('rule_version_record(text,daterange,text,date,text,text)', $$SELECT mynahoken.rule_version_record('lookalike.other'::pg_catalog.text, '[2026-04-01,)'::pg_catalog.daterange, 'look-alike'::pg_catalog.text, '2026-01-20'::pg_catalog.date, E'row | age | category || outcome\n1 | >= 75 | health_society, late_elderly || lookalike_other\n2 | - | - || lookalike_other'::pg_catalog.text, NULL::pg_catalog.text)$$),
   ('rule_coverage(text,date,date)', $$SELECT * FROM mynahoken.rule_coverage('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
-  ('rule_explain(text,text,date,date)', $$SELECT mynahoken.rule_explain('certificate_need'::pg_catalog.text, '4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
+  ('rule_explain(text,text,date,date,timestamp with time zone)', $$SELECT mynahoken.rule_explain('certificate_need'::pg_catalog.text, '4'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date, pg_catalog.now())$$),
   ('rule_guard()', $$DELETE FROM mynahoken.rule_outcome AS o WHERE o.shipped AND o.code OPERATOR(pg_catalog.=) 'not_needed'$$),
   -- a date decision: a collect-min table defined, activated, its generated functions called
-  ('rule_compile_date_query(text,text,text,bigint)', $$SELECT mynahoken.rule_table_define('lookalike.valid_until'::pg_catalog.text, 'certificate_valid_until'::pg_catalog.text, '{06139992}'::pg_catalog.text[], 'national.certificate_valid_until:term'::pg_catalog.text, 'collect'::pg_catalog.text, 'national'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, 'min'::pg_catalog.text);
+  ('rule_compile_date_query(text,text,text,bigint,timestamp with time zone)', $$SELECT mynahoken.rule_table_define('lookalike.valid_until'::pg_catalog.text, 'certificate_valid_until'::pg_catalog.text, '{06139992}'::pg_catalog.text[], 'national.certificate_valid_until:term'::pg_catalog.text, 'collect'::pg_catalog.text, 'national'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.text, 'min'::pg_catalog.text);
 INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author) VALUES ('lookalike.valid_until', '[2026-04-01,)', '2026-01-20', 'look-alike test', '{age}', 'mh_attacker');
 INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 1, '{"-"}', 'day_before(add_months(day, 12))' FROM mynahoken.rule_version AS v;
 INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome) SELECT pg_catalog.max(v.version_id), 2, '{"< 75"}', 'day_before(next_month_day(month_end(birthday(75)), 7, 31))' FROM mynahoken.rule_version AS v;
@@ -366,7 +378,7 @@ SELECT mynahoken.rule_import_dmn(mynahoken.rule_export_dmn((SELECT pg_catalog.ma
   ('rule_national_change_report(text,date,date,date)', $$SELECT * FROM mynahoken.rule_national_change_report('certificate_need'::pg_catalog.text, '2026-11-01'::pg_catalog.date, '2026-02-01'::pg_catalog.date, '2026-03-10'::pg_catalog.date)$$);
 INSERT INTO special
 SELECT r, 'SELECT ''run by rule_activate and rule_version_record'' AS covered'
-  FROM unnest(ARRAY['rule_version_guard()', 'rule_version_compile()', 'rule_cell_check(text,text)']) AS r;
+  FROM unnest(ARRAY['rule_version_guard()', 'rule_version_compile()', 'rule_cell_check(text,text)', 'rule_change_set_guard()']) AS r;
 
 -- Every routine of the extension: its special statement, or one call with a
 -- sample per argument type.

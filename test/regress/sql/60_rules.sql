@@ -337,7 +337,7 @@ RESET ROLE;
 DROP FUNCTION mynahoken.rule_eval_certificate_need(date, date);
 DROP FUNCTION mynahoken.rule_decide_certificate_need(date, date, jsonb);
 DROP FUNCTION mynahoken.rule_trace_certificate_need(date, date);
-TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_change_set_version, mynahoken.rule_version, mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
 DELETE FROM mynahoken.rule_outcome WHERE NOT shipped;
 DELETE FROM mynahoken.rule_fact WHERE NOT shipped;
