@@ -56,7 +56,7 @@ VACUUM ANALYZE bench.dmn_members;
 SELECT mynahoken.register_member_source('bench.dmn_members');
 
 -- A clean slate of insurer rules; an author role (four eyes: the superuser approves).
-TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_change_set_version, mynahoken.rule_version, mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
 DELETE FROM mynahoken.rule_fact WHERE fact = 'care_needs';
 SELECT mynahoken.rule_fact_add('care_needs', 'boolean', 'care_needs', '要配慮者');

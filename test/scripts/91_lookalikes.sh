@@ -55,7 +55,7 @@ DROP FUNCTION IF EXISTS mynahoken.rule_decide_certificate_need(date, date, jsonb
 DROP FUNCTION IF EXISTS mynahoken.rule_trace_certificate_need(date, date);
 DROP FUNCTION IF EXISTS mynahoken.rule_eval_certificate_valid_until(date, date);
 DROP FUNCTION IF EXISTS mynahoken.rule_decide_certificate_valid_until(date, date, jsonb);
-TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_version, mynahoken.rule_compiled;
+TRUNCATE mynahoken.rule_row, mynahoken.rule_test, mynahoken.rule_change_set_version, mynahoken.rule_version, mynahoken.rule_compiled;
 DELETE FROM mynahoken.rule_table WHERE NOT shipped;
 DELETE FROM mynahoken.rule_outcome WHERE NOT shipped;
 DELETE FROM mynahoken.rule_fact WHERE NOT shipped;
