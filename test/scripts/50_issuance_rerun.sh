@@ -179,7 +179,7 @@ incremental() {	# incremental NAME KILL-COMMAND
 	q "SELECT t.reset()" >/dev/null
 	q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
 	q "SELECT t.change_members()" >/dev/null
-	psql -X -q -d "$DB" -c "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400, pause_ms => 60)" \
+	psql -X -q -d "$DB" -c "CALL mynahoken.plan_issuance('$DAY2', chunk_size => 400, pause_ms => 250)" \
 		>"$MH_TMP/iss-inc.log" 2>&1 &
 	local bg=$!
 	pid=$(wait_chunks 3) || { not_ok "$name: the run started"; wait $bg; return; }
