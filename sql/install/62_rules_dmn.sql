@@ -173,11 +173,44 @@ BEGIN
     cell := '-';
     RETURN;
   END IF;
-  IF '?' = ANY (toks) THEN
-    sqlstate := '0A000';
-    problem := pg_catalog.format(mynahoken.gettext('an expression test with "?" at character %s'), poss[array_position(toks, '?')]);
-    RETURN;
-  END IF;
+  -- the first of a "?" test and a function call (other than date(),
+  -- param(), not()) is the construct named; a built-in function of several
+  -- words (starts with, date and time ...) is named whole
+  FOR i IN 1 .. cardinality(toks) LOOP
+    IF toks[i] = '?' AND kinds[i] = 'op' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('an expression test with "?" at character %s'), poss[i]);
+      RETURN;
+    END IF;
+    CONTINUE WHEN kinds[i] IS DISTINCT FROM 'name' OR (i > 1 AND kinds[i - 1] = 'name');
+    item := NULL;
+    FOR last IN REVERSE least(i + 3, cardinality(toks) - 1) .. i + 1 LOOP
+      IF toks[last + 1] = '(' AND array_to_string(toks[i:last], ' ') IN (
+           'date and time', 'starts with', 'ends with', 'string length', 'upper case', 'lower case',
+           'substring before', 'substring after', 'list contains', 'insert before', 'index of',
+           'distinct values', 'string join', 'get value', 'get entries', 'day of year', 'day of week',
+           'month of year', 'week of year', 'years and months duration', 'is defined', 'get or else',
+           'met by', 'overlaps before', 'overlaps after', 'finished by', 'started by')
+         AND kinds[i:last] <@ ARRAY['name'] THEN
+        item := array_to_string(toks[i:last], ' ');
+        EXIT;
+      END IF;
+    END LOOP;
+    IF item IS NULL AND toks[i + 1] = '(' AND toks[i] NOT IN ('date', 'param', 'not') THEN
+      -- the function's name is grammar, not a value: named unless it holds a run of digits
+      item := CASE WHEN toks[i] !~ '[0-9]{4}' THEN toks[i] ELSE '' END;
+    END IF;
+    IF item = '' THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('a function call other than date(), param() and not() at character %s'), poss[i]);
+      RETURN;
+    ELSIF item IS NOT NULL THEN
+      sqlstate := '0A000';
+      problem := pg_catalog.format(mynahoken.gettext('the function call %s( at character %s: only date(), param() and not() are imported'), item, poss[i]);
+      RETURN;
+    END IF;
+  END LOOP;
+  item := NULL;
   i := 1;
   last := cardinality(toks);
   IF toks[1] = 'not' AND toks[2] = '(' THEN
@@ -431,6 +464,7 @@ DECLARE
   oc_priority integer;
   ann_names text[];
   ann jsonb;
+  el record;
 BEGIN
   IF dmn IS NULL OR table_name IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'a DMN import needs the document and a table name');
@@ -441,7 +475,27 @@ BEGIN
     PERFORM mynahoken.raise_error('0A000', 'the document is not a DMN 1.3, 1.4 or 1.5 definitions element',
       hint => 'Save the model as DMN 1.3 or later; the namespaces read are listed by mynahoken.rule_dmn_namespaces().');
   END IF;
-  IF (xpath('count(//*[@expressionLanguage and not(contains(translate(@expressionLanguage, ''FEL'', ''fel''), ''feel''))])', dmn))[1]::text <> '0' THEN
+  -- another expression language (Camunda 7's JUEL, JavaScript): the first
+  -- such element, named by its rule and column when it is an entry
+  SELECT x.* INTO el
+    FROM XMLTABLE(XMLNAMESPACES(ns AS d),
+                  '//*[@expressionLanguage and not(contains(translate(@expressionLanguage, ''FEL'', ''fel''), ''feel''))]' PASSING dmn
+           COLUMNS kind text PATH 'local-name()',
+                   rule_pos integer PATH 'count(parent::d:rule/preceding-sibling::d:rule) + 1',
+                   col integer PATH 'count(preceding-sibling::d:inputEntry) + 1',
+                   decision_pos integer PATH 'count(ancestor::d:decision/preceding-sibling::d:decision) + 1') AS x
+   LIMIT 1;
+  IF FOUND AND el.kind = 'inputEntry' THEN
+    -- the column as the file names it: the input's expression (through facts)
+    c := btrim((xpath(format('/d:definitions/d:decision[%s]/d:decisionTable/d:input[%s]/d:inputExpression/d:text/text()',
+                             el.decision_pos, el.col), dmn, ARRAY[ARRAY['d', ns]]))[1]::text);
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the entry of rule %s, column "%s" uses an expression language other than FEEL'),
+                                                               el.rule_pos, coalesce(facts->>c, c, el.col::text)),
+      detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
+  ELSIF FOUND AND el.kind = 'outputEntry' THEN
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the output entry of rule %s uses an expression language other than FEEL'), el.rule_pos),
+      detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
+  ELSIF FOUND THEN
     PERFORM mynahoken.raise_error('0A000', 'the document uses an expression language other than FEEL',
       detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
   END IF;
@@ -485,8 +539,13 @@ BEGIN
     PERFORM mynahoken.raise_error('0A000', 'the hit policy OUTPUT ORDER is outside the supported subset',
       detail => 'OUTPUT ORDER sorts the outputs of every matching rule by the output values; the engine''s collect orders them by the outcomes'' priority.',
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
+  ELSIF hp IS NULL AND upper(dt.hit) IN ('UNIQUE', 'ANY', 'FIRST', 'PRIORITY', 'COLLECT', 'RULE ORDER', 'OUTPUT ORDER') THEN
+    -- the schema's tHitPolicy enumerates the upper-case names only
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), dt.hit),
+      detail => pg_catalog.format(mynahoken.gettext('DMN hit policies are upper case: the DMN schema knows %s, and no other spelling.'), upper(dt.hit)),
+      hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   ELSIF hp IS NULL THEN
-    PERFORM mynahoken.raise_error('0A000', 'unknown hit policy',
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), dt.hit),
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   END IF;
   agg := CASE WHEN dt.agg IS NULL THEN CASE WHEN hp = 'collect' THEN 'list' END
@@ -548,6 +607,19 @@ BEGIN
     END IF;
   END LOOP;
 
+  -- a key of the mapping that names no input is a typing error, never ignored
+  SELECT k INTO c
+    FROM jsonb_object_keys(CASE WHEN jsonb_typeof(facts) = 'object' THEN facts ELSE '{}' END) AS k
+   WHERE NOT EXISTS (SELECT FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:input') PASSING dmn
+                                   COLUMNS label text PATH '@label', expr text PATH 'd:inputExpression/d:text') AS x
+                      WHERE btrim(x.expr) = k OR x.label = k)
+   ORDER BY k LIMIT 1;
+  IF c IS NOT NULL THEN
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the facts mapping names "%s", which is no input of the decision table'), c),
+      detail => 'The keys of facts => are the inputs'' expressions or labels.');
+  END IF;
+  c := NULL;
+
   -- inputs: declared facts, by name or through the mapping
   FOR inp IN
     SELECT x.* FROM XMLTABLE(XMLNAMESPACES(ns AS d), (dpath || '/d:input') PASSING dmn
@@ -558,7 +630,12 @@ BEGIN
     fname := coalesce(facts->>btrim(inp.expr), facts->>inp.label, btrim(inp.expr));
     SELECT * INTO f FROM mynahoken.rule_fact x WHERE x.fact = fname;
     IF NOT FOUND THEN
-      PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('input %s of the decision table is not a declared fact'), inp.pos),
+      -- the input's expression and the fact's name are model data, never a member's
+      PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('input %s of the decision table, "%s", is not a declared fact'),
+                                                                 inp.pos, coalesce(btrim(inp.expr), inp.label)),
+        detail => CASE WHEN facts ? btrim(inp.expr) OR facts ? inp.label
+                       THEN pg_catalog.format(mynahoken.gettext('The fact looked for is "%s", as facts => maps it.'), fname)
+                       ELSE pg_catalog.format(mynahoken.gettext('The fact looked for is "%s".'), fname) END,
         hint => 'Map its expression to a fact with facts => jsonb, or declare the fact with mynahoken.rule_fact_add().');
     END IF;
     IF inp.type_ref IS NOT NULL AND inp.type_ref <> ''
@@ -767,7 +844,7 @@ BEGIN
           xmlattributes(t.table_name AS "table", t.decision AS decision, array_to_string(t.applies_to, ',') AS applies_to,
                         t.exception_to AS exception_to, t.on_no_match AS on_no_match, t.yields_to AS yields_to,
                         v.version_id AS version_id, v.status AS status, v.valid::text AS valid,
-                        v.recorded_on::text AS recorded_on, v.recorded_at::text AS recorded_at, v.source AS source,
+                        v.recorded_on::text AS recorded_on, to_char(v.recorded_at, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') AS recorded_at, v.source AS source,
                         v.author AS author, v.approved_by AS approved_by, v.note AS note,
                         t.description AS description, t.cap AS cap)),
         -- the outcomes the rows give, so that an import elsewhere defines them

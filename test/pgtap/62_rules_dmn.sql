@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(61 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(71 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -176,7 +176,36 @@ SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('123456789018', fact => 'dmn_
   '22P02 invalid entry in rule 1, column "dmn_applied_on": expected a date("YYYY-MM-DD"), or a comparison, range or list of dates / Column "dmn_applied_on" is a fact of type date; the entry''s translation to the cell language is refused at character 1 (invalid date).',
   'a number in a date column: the kind of literal expected, never the literal');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', fact => 'unknown_input'))$$),
-  '42704 input 1 of the decision table is not a declared fact', 'an input that is no fact');
+  '42704 input 1 of the decision table, "unknown_input", is not a declared fact / The fact looked for is "unknown_input".',
+  'an input that is no fact: its expression and the fact looked for');
+SELECT is(dmn_t.err($$SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', fact => 'Age')::xml, 'dmn.mapped_bad',
+           '[2026-04-01,)', 'dmn-test', '2026-03-01', facts => '{"Age": "dmn_agee"}',
+           decision => 'certificate_need', applies_to => '{06131213}', exception_to => 'national.certificate_need:on_request')$$),
+  '42704 input 1 of the decision table, "Age", is not a declared fact / The fact looked for is "dmn_agee", as facts => maps it.',
+  'an input mapped to no fact: the expression and the mapped name');
+SELECT is(dmn_t.err($$SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', fact => 'Age')::xml, 'dmn.mapped_bad',
+           '[2026-04-01,)', 'dmn-test', '2026-03-01', facts => '{"Age": "dmn_age", "Agee": "dmn_age"}',
+           decision => 'certificate_need', applies_to => '{06131213}', exception_to => 'national.certificate_need:on_request')$$),
+  '22023 the facts mapping names "Agee", which is no input of the decision table / The keys of facts => are the inputs'' expressions or labels.',
+  'a key of the facts mapping that matches no input is refused, not ignored');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', hit => 'UNIQ'))$$),
+  '0A000 unknown hit policy "UNIQ"',
+  'an unknown hit policy: the value read');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', hit => 'unique'))$$),
+  '0A000 unknown hit policy "unique" / DMN hit policies are upper case: the DMN schema knows UNIQUE, and no other spelling.',
+  'a hit policy in lower case: refused, the schema has only upper case');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('matches(?, "^9")', fact => 'dmn_care', type_ref => 'string'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_care" / The function call matches( at character 1: only date(), param() and not() are imported.',
+  'a function call holding ?: the call, the first construct');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('starts with("0613")', fact => 'dmn_care', type_ref => 'string'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_care" / The function call starts with( at character 1: only date(), param() and not() are imported.',
+  'a built-in function of two words: named, not a syntax error');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('< date and time("2026-08-01T00:00:00")', fact => 'dmn_applied_on', type_ref => 'date'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_applied_on" / The function call date and time( at character 3: only date(), param() and not() are imported.',
+  'date and time(): named as such');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('< date("2025/01/01")', fact => 'dmn_applied_on', type_ref => 'date'))$$),
+  '0A000 unsupported FEEL in rule 1, column "dmn_applied_on" / Date() other than date("YYYY-MM-DD") at character 3.',
+  'a malformed date(): distinct from date and time()');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', type_ref => 'string'))$$),
   '42804 input 1 has a type in the DMN that fact dmn_age (int) does not have', 'an input of another type');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', output => '"approved"'))$$),
@@ -186,8 +215,14 @@ SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', output => '3000'))$$),
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', ns => 'http://www.omg.org/spec/DMN/20151101/dmn.xsd'))$$),
   '0A000 the document is not a DMN 1.3, 1.4 or 1.5 definitions element', 'DMN 1.1');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(replace(dmn_t.doc1('5'), '<inputEntry>', '<inputEntry expressionLanguage="juel">'))$$),
+  '0A000 the entry of rule 1, column "dmn_age" uses an expression language other than FEEL / Entries in JUEL, JavaScript or another language cannot be checked or compiled.',
+  'an entry in another expression language: its rule and column');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(replace(dmn_t.doc1('5'), '<outputEntry>', '<outputEntry expressionLanguage="juel">'))$$),
+  '0A000 the output entry of rule 1 uses an expression language other than FEEL / Entries in JUEL, JavaScript or another language cannot be checked or compiled.',
+  'an output entry in another expression language: its rule');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(replace(dmn_t.doc1('5'), '<inputExpression ', '<inputExpression expressionLanguage="javascript" '))$$),
   '0A000 the document uses an expression language other than FEEL / Entries in JUEL, JavaScript or another language cannot be checked or compiled.',
-  'an entry in another expression language');
+  'an input expression in another expression language');
 -- the outcomes' mapping
 SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', output => '"Approved"', fact => 'Age')::xml, 'dmn.mapped',
          '[2026-04-01,)', 'dmn-test', '2026-03-01', facts => '{"Age": "dmn_age"}', outcomes => '{"Approved": "dmn_issue"}',
