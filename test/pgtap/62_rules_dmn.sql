@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(71 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(72 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -436,6 +436,11 @@ SELECT is((xpath('/d:definitions/d:decision/d:extensionElements/mh:version/@sour
           'dmn-tck-like', 'the version''s source travels in extensionElements')
   FROM mynahoken.rule_version v WHERE v.table_name = 'dmn.t01_unique';
 SELECT is(dmn_t.err($$SELECT mynahoken.rule_export_dmn(-1)$$), '42704 no such rule version', 'an unknown version');
+SELECT matches((xpath('/d:definitions/d:decision/d:extensionElements/mh:version/@recorded_at', mynahoken.rule_export_dmn(v.version_id),
+                 ARRAY[ARRAY['d', 'https://www.omg.org/spec/DMN/20191111/MODEL/'], ARRAY['mh', 'urn:mynahoken:dmn']]))[1]::text,
+          '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}$',
+          'the system time travels as an xsd:dateTime')
+  FROM mynahoken.rule_version v WHERE v.table_name = 'dmn.t01_unique';
 
 SELECT * FROM finish();
 ROLLBACK;
