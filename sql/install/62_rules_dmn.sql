@@ -490,7 +490,7 @@ BEGIN
     c := btrim((xpath(format('/d:definitions/d:decision[%s]/d:decisionTable/d:input[%s]/d:inputExpression/d:text/text()',
                              el.decision_pos, el.col), dmn, ARRAY[ARRAY['d', ns]]))[1]::text);
     PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the entry of rule %s, column "%s" uses an expression language other than FEEL'),
-                                                               el.rule_pos, coalesce(facts->>c, c, el.col::text)),
+                                                               el.rule_pos, regexp_replace(left(coalesce(facts->>c, c, el.col::text), 60), '[0-9]{4,}', '…', 'g')),
       detail => 'Entries in JUEL, JavaScript or another language cannot be checked or compiled.');
   ELSIF FOUND AND el.kind = 'outputEntry' THEN
     PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('the output entry of rule %s uses an expression language other than FEEL'), el.rule_pos),
@@ -541,11 +541,11 @@ BEGIN
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   ELSIF hp IS NULL AND upper(dt.hit) IN ('UNIQUE', 'ANY', 'FIRST', 'PRIORITY', 'COLLECT', 'RULE ORDER', 'OUTPUT ORDER') THEN
     -- the schema's tHitPolicy enumerates the upper-case names only
-    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), dt.hit),
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), regexp_replace(left(dt.hit, 60), '[0-9]{4,}', '…', 'g')),
       detail => pg_catalog.format(mynahoken.gettext('DMN hit policies are upper case: the DMN schema knows %s, and no other spelling.'), upper(dt.hit)),
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   ELSIF hp IS NULL THEN
-    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), dt.hit),
+    PERFORM mynahoken.raise_error('0A000', pg_catalog.format(mynahoken.gettext('unknown hit policy "%s"'), regexp_replace(left(dt.hit, 60), '[0-9]{4,}', '…', 'g')),
       hint => 'The hit policies read are UNIQUE, ANY, FIRST, PRIORITY, COLLECT (with SUM, MIN, MAX, COUNT or none) and RULE ORDER.');
   END IF;
   agg := CASE WHEN dt.agg IS NULL THEN CASE WHEN hp = 'collect' THEN 'list' END
@@ -615,7 +615,7 @@ BEGIN
                       WHERE btrim(x.expr) = k OR x.label = k)
    ORDER BY k LIMIT 1;
   IF c IS NOT NULL THEN
-    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the facts mapping names "%s", which is no input of the decision table'), c),
+    PERFORM mynahoken.raise_error('22023', pg_catalog.format(mynahoken.gettext('the facts mapping names "%s", which is no input of the decision table'), regexp_replace(left(c, 60), '[0-9]{4,}', '…', 'g')),
       detail => 'The keys of facts => are the inputs'' expressions or labels.');
   END IF;
   c := NULL;
@@ -630,12 +630,13 @@ BEGIN
     fname := coalesce(facts->>btrim(inp.expr), facts->>inp.label, btrim(inp.expr));
     SELECT * INTO f FROM mynahoken.rule_fact x WHERE x.fact = fname;
     IF NOT FOUND THEN
-      -- the input's expression and the fact's name are model data, never a member's
+      -- the input's expression and the fact's name are model data, named;
+      -- a run of digits (a value typed as a name?) is not, as for functions
       PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('input %s of the decision table, "%s", is not a declared fact'),
-                                                                 inp.pos, coalesce(btrim(inp.expr), inp.label)),
+                                                                 inp.pos, regexp_replace(left(coalesce(btrim(inp.expr), inp.label), 60), '[0-9]{4,}', '…', 'g')),
         detail => CASE WHEN facts ? btrim(inp.expr) OR facts ? inp.label
-                       THEN pg_catalog.format(mynahoken.gettext('The fact looked for is "%s", as facts => maps it.'), fname)
-                       ELSE pg_catalog.format(mynahoken.gettext('The fact looked for is "%s".'), fname) END,
+                       THEN pg_catalog.format(mynahoken.gettext('The fact looked for is "%s", as facts => maps it.'), regexp_replace(left(fname, 60), '[0-9]{4,}', '…', 'g'))
+                       ELSE pg_catalog.format(mynahoken.gettext('The fact looked for is "%s".'), regexp_replace(left(fname, 60), '[0-9]{4,}', '…', 'g')) END,
         hint => 'Map its expression to a fact with facts => jsonb, or declare the fact with mynahoken.rule_fact_add().');
     END IF;
     IF inp.type_ref IS NOT NULL AND inp.type_ref <> ''

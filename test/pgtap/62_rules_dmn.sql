@@ -55,7 +55,7 @@ INSERT INTO dmn_t.case_
 SELECT f.name, c.n, c.v->'in', c.v->'out'
   FROM dmn_t.file f, jsonb_array_elements(f.spec->'cases') WITH ORDINALITY AS c(v, n);
 
-SELECT plan(72 + (SELECT count(*)::int FROM dmn_t.case_));
+SELECT plan(73 + (SELECT count(*)::int FROM dmn_t.case_));
 
 SELECT is((SELECT count(*)::int FROM dmn_t.file WHERE spec IS NOT NULL), 14, 'the 14 conformance files of test/dmn and their expectations are read');
 
@@ -188,6 +188,9 @@ SELECT is(dmn_t.err($$SELECT mynahoken.rule_import_dmn(dmn_t.doc1('5', fact => '
            decision => 'certificate_need', applies_to => '{06131213}', exception_to => 'national.certificate_need:on_request')$$),
   '22023 the facts mapping names "Agee", which is no input of the decision table / The keys of facts => are the inputs'' expressions or labels.',
   'a key of the facts mapping that matches no input is refused, not ignored');
+SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', fact => 'key_123456789018'))$$),
+  '42704 input 1 of the decision table, "key_…", is not a declared fact / The fact looked for is "key_…".',
+  'an input named with a run of digits: the digits are not repeated');
 SELECT is(dmn_t.err($$SELECT dmn_t.imp1(dmn_t.doc1('5', hit => 'UNIQ'))$$),
   '0A000 unknown hit policy "UNIQ"',
   'an unknown hit policy: the value read');
