@@ -425,11 +425,13 @@ SELECT is((SELECT count(*) FROM mynahoken.issuance_member_state s
 -- ---------------------------------------------------------------------------
 -- A fact on a column the member source has anyway (issue 11: employer): the
 -- plan, the hand-off's and the review's re-check and the recorded facts all
--- read it.  Members of 組合 06130017: E7 through employer 7, the others not.
+-- read it, the renewal too.  Members of 組合 06130017: through employer E7 or not.
 RESET ROLE;
 SELECT pg_temp.m('W1', '06130017', '1980-01-01', why => 'employer 7: the insurer''s row');
 SELECT pg_temp.m('W2', '06130017', '1980-01-01', why => 'another employer: national');
-UPDATE tap_pol.members SET employer = 'E7' WHERE member_key = 'W1';
+SELECT pg_temp.m('W3', '06130017', '1980-01-01', why => 'employer 7, holds a certificate ending soon: renewed by the insurer''s row');
+UPDATE tap_pol.members SET employer = 'E7' WHERE member_key IN ('W1', 'W3');
+UPDATE tap_pol.members SET certificate_valid_until = '2026-11-20' WHERE member_key = 'W3';
 SET ROLE tap_pol_author;
 SELECT lives_ok($$
   SELECT mynahoken.rule_fact_add('employer', 'text', 'employer', '事業所 the documents go through');
@@ -444,13 +446,13 @@ SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('w.certificate_need.empl
 RESET ROLE;
 CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
 SELECT results_eq(
-  $$SELECT q.member_key, q.reason, q.employer, i.facts->>'employer' FROM mynahoken.issuance_queue q
+  $$SELECT q.member_key, q.reason, q.valid_from, q.employer, i.facts->>'employer' FROM mynahoken.issuance_queue q
       JOIN mynahoken.issuance_input i USING (queue_id) WHERE q.member_key LIKE 'W%' ORDER BY 1$$,
-  $$VALUES ('W1', 'employer_policy', 'E7', 'E7')$$,
-  'plan_issuance plans by the employer row and records the employer among the facts read');
+  $$VALUES ('W1', 'employer_policy', DATE '2026-11-01', 'E7', 'E7'), ('W3', 'employer_policy', '2026-11-21', 'E7', 'E7')$$,
+  'plan_issuance plans by the employer row, renews by it (the renewal reads the recorded facts) and records the employer among the facts read');
 SELECT mynahoken.prepare_handoff('E7', '2026-11-02') AS w_handoff \gset
 SELECT is((SELECT array_agg(h.member_key) FROM mynahoken.issuance_handoff_file h WHERE h.handoff_id = :w_handoff),
-          '{W1}', 'the hand-off of the employer re-checks the decision with the employer read: the ground holds');
+          '{W1,W3}', 'the hand-off of the employer re-checks the decision with the employer read: the grounds hold');
 SELECT is((SELECT r.withdrawn FROM mynahoken.review_issuance('2026-11-03') AS r), 0::bigint,
           'the review re-checks every planned document with the employer read, none withdrawn');
 SELECT is((SELECT jsonb_build_object('hit', x->'certificate_need'->'hit'->'row_no',
