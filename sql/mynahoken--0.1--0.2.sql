@@ -19758,3 +19758,1039 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_export_dmn(bigint) IS
   'A rule version as DMN 1.3 XML that Camunda Modeler opens: one decision with its decision table (hit policy, aggregation, inputs typed from the facts, cells as FEEL unary tests, outcomes as strings, row notes as rule descriptions, labels and the rows'' annotations as annotation columns, PRIORITY output values in priority order), the version''s source, valid time, knowledge day, status, author and approver and the table''s description and cap in the description and in extensionElements (mh:version), the outcomes the rows give (mh:outcome: label_ja, needs_certificate, priority, description), all read back by mynahoken.rule_import_dmn, and a diagram shape; 42704 for an unknown version, 0A000 for sql: cells';
 
+-- Issue 11, facts of the insurer's own columns in the re-check; national parameter check; coverage zeros.
+-- The re-check (issuance_review_run) reads employer, so a fact the insurer
+-- declares on it decides as in plan_issuance; plan_issuance records such a
+-- fact with the certificate (issuance_prepare); rule_check reads a row's
+-- parameters for its category cell and on the days its decision day cell
+-- admits, and the box checks take a tested NULL into the space; rule_coverage
+-- counts 0, not NULL.
+CREATE OR REPLACE FUNCTION mynahoken.issuance_review_run(p_on date, p_all boolean, p_employer text,
+                                              p_late_days integer, p_certificate_send_days integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+AS $$
+#variable_conflict use_column
+DECLARE
+  src regclass;
+  rid bigint;
+  n bigint;
+  dup bigint;
+  safe boolean := false;
+  xcols text[];
+BEGIN
+  IF p_on IS NULL OR NOT (p_on BETWEEN date '0001-01-01' AND date '9999-12-31') THEN
+    PERFORM mynahoken.raise_error('22008', 'the hand-off day must be a date from 0001-01-01 to 9999-12-31');
+  END IF;
+  IF p_late_days IS NULL OR p_late_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'late_days must be zero or more');
+  END IF;
+  IF p_certificate_send_days IS NULL OR p_certificate_send_days < 0 THEN
+    PERFORM mynahoken.raise_error('22023', 'certificate_send_days must be zero or more');
+  END IF;
+  IF NOT EXISTS (SELECT FROM mynahoken.member_source) THEN
+    PERFORM mynahoken.raise_error('42704', 'no member source is registered',
+      hint => 'Register the table or view of members with mynahoken.register_member_source().');
+  END IF;
+  SELECT m.source::regclass INTO src FROM mynahoken.member_source m;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  -- One re-check at a time, to the end of the transaction: two hand-offs
+  -- of one employer would otherwise both batch its documents.
+  PERFORM pg_advisory_xact_lock((mynahoken.issuance_lock_key())[1], 13);
+  INSERT INTO mynahoken.issuance_review AS r (on_day, scope, employer, late_days, certificate_send_days)
+  VALUES (p_on, CASE WHEN p_all THEN 'all' WHEN p_employer IS NULL THEN 'direct_mail' ELSE 'employer' END,
+          CASE WHEN NOT p_all THEN p_employer END, p_late_days, p_certificate_send_days)
+  RETURNING r.review_id INTO rid;
+
+  -- The documents of the scope, and the sent certificates still valid that
+  -- a recall could concern; then their members, read once from the source.
+  DROP TABLE IF EXISTS pg_temp.mh_life_docs, pg_temp.mh_life_members, pg_temp.mh_life_need;
+  CREATE TEMP TABLE mh_life_docs ON COMMIT DROP AS
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, q.status
+    FROM mynahoken.issuance_queue q
+   WHERE (q.status = 'planned'
+          OR (q.status = 'sent' AND q.document = 'certificate' AND q.valid_until >= p_on
+              AND NOT EXISTS (SELECT FROM mynahoken.issuance_recall c WHERE c.certificate_id = q.queue_id)))
+     AND (p_all OR (p_employer IS NULL AND q.employer IS NULL) OR q.employer = p_employer);
+  INSERT INTO pg_temp.mh_life_docs
+  SELECT q.queue_id, q.member_key, q.document, q.reason, q.acquired_on, q.issue_window, q.valid_from,
+         q.valid_until, q.sending_window, q.category, q.as_of, 'recall'
+    FROM mynahoken.issuance_recall c JOIN mynahoken.issuance_queue q ON q.queue_id = c.certificate_id
+   WHERE c.status = 'planned'
+     AND (p_all OR (p_employer IS NULL AND c.employer IS NULL) OR c.employer = p_employer);
+  -- the insurer's own fact columns the rules may read (as in issuance_prepare);
+  -- the member source's own columns are all read below, employer among them
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c);
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_members ON COMMIT DROP AS
+    SELECT src.member_key::text AS k,
+           CASE WHEN mynahoken.insurer_number_is_valid(src.insurer_number::text)
+                THEN mynahoken.category(src.insurer_number::text::mynahoken.insurer_number) END AS category,
+           src.birth_date, src.acquired_on, src.lost_on, coalesce(src.my_number_linked, false) AS linked,
+           src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+           src.insurer_number::text AS insurer_number, src.employer::text AS employer, src.certificate_valid_until%s
+      FROM %s AS src
+     WHERE src.member_key::text IN (SELECT d.member_key FROM pg_temp.mh_life_docs d)
+  $q$, (SELECT coalesce(string_agg(format(', src.%I AS %I', x, 'x_' || x), '' ORDER BY x), '') FROM unnest(xcols) AS x), src);
+  SELECT count(*) - count(DISTINCT m.k) INTO dup FROM pg_temp.mh_life_members m;
+  IF dup > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), dup),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  CREATE INDEX ON pg_temp.mh_life_members (k);
+  CREATE INDEX ON pg_temp.mh_life_docs (queue_id);
+  -- certificate_need on the day, as plan_issuance decides it: the rule
+  -- engine's compiled decision over these members (an outcome of the
+  -- insurer's own that needs no certificate counts as not_needed; a member
+  -- it cannot decide as refused)
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_life_need ON COMMIT DROP AS
+    SELECT e.member_key AS k,
+           CASE WHEN e.outcome IS NULL THEN 'refused'
+                WHEN o.statutory THEN e.outcome
+                WHEN o.needs_certificate THEN e.outcome
+                ELSE 'not_needed' END AS need
+      FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+  $q$, mynahoken.rule_compile_query('certificate_need', 'member',
+         format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on, l.employer,'
+                ' l.linked AS my_number_linked, l.myna_registered_on, l.myna_withdrawn_on, l.ecert_expires_on,'
+                ' l.certificate_requested_on, l.certificate_valid_until%s FROM pg_temp.mh_life_members AS l)',
+                (SELECT coalesce(string_agg(format(', l.%I AS %I', 'x_' || x, x), '' ORDER BY x), '') FROM unnest(xcols) AS x))))
+    USING p_on, NULL::date;
+  CREATE INDEX ON pg_temp.mh_life_need (k);
+  ANALYZE pg_temp.mh_life_docs, pg_temp.mh_life_members;
+
+  -- Planned documents: the first reason that applies withdraws it.  The
+  -- decision (certificate_need) is computed set-based; a member whose facts
+  -- it refuses makes the statement fail, and it is redone row by row.
+  LOOP
+    BEGIN
+      WITH v AS (
+        SELECT d.queue_id, f.fixed, y.reason, y.need, m.category, newer.queue_id AS newer_id,
+               d.as_of, d.acquired_on, d.valid_until, d.document, d.valid_from, d.sending_window,
+               m.acquired_on AS member_acquired_on, m.lost_on AS member_lost_on
+          FROM pg_temp.mh_life_docs d
+          LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+          LEFT JOIN LATERAL (
+            SELECT q2.queue_id FROM mynahoken.issuance_queue q2
+             WHERE q2.member_key = d.member_key AND q2.document = d.document AND q2.status <> 'withdrawn'
+               AND (q2.acquired_on, q2.issue_window, q2.queue_id) > (d.acquired_on, d.issue_window, d.queue_id)
+             ORDER BY q2.acquired_on DESC, q2.issue_window DESC, q2.queue_id DESC LIMIT 1) AS newer ON true
+          CROSS JOIN LATERAL (
+            SELECT CASE
+                     WHEN m.k IS NULL THEN 'member_missing'
+                     WHEN m.category IS NULL THEN 'invalid_insurer_number'
+                     WHEN m.acquired_on IS NULL OR m.birth_date IS NULL THEN 'member_facts_missing'
+                     WHEN mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on, NULL, NULL) IS NOT NULL
+                       THEN 'member_facts_conflict'
+                     WHEN m.lost_on <= greatest(p_on, d.as_of) THEN 'lost_eligibility'
+                     WHEN m.acquired_on <> d.acquired_on THEN 'acquisition_changed'
+                     WHEN d.document = 'certificate' AND d.valid_until < p_on THEN 'validity_ended'
+                     WHEN newer.queue_id IS NOT NULL THEN 'superseded'
+                     WHEN d.document = 'notice' AND upper(d.sending_window) - 1 + p_late_days < p_on THEN 'send_by_passed'
+                   END AS fixed) AS f
+          CROSS JOIN LATERAL (
+            SELECT CASE WHEN f.fixed IS NULL AND d.as_of <= p_on
+                        THEN (SELECT ln.need FROM pg_temp.mh_life_need ln WHERE ln.k = d.member_key)
+                        WHEN f.fixed IS NULL AND NOT safe
+                        THEN mynahoken.certificate_need(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)::text
+                        WHEN f.fixed IS NULL
+                        THEN mynahoken.issuance_need_safe(m.category, greatest(p_on, d.as_of), m.birth_date,
+                               m.acquired_on, m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on,
+                               m.ecert_expires_on, m.certificate_requested_on)
+                   END AS need) AS x
+          CROSS JOIN LATERAL (
+            SELECT coalesce(f.fixed, mynahoken.issuance_ground(d.document, d.reason, x.need, m.linked,
+                                                               m.myna_registered_on, m.certificate_requested_on)) AS reason,
+                   x.need) AS y
+         WHERE d.status = 'planned'
+      )
+      UPDATE mynahoken.issuance_queue q
+         SET status = 'withdrawn', withdrawn_on = p_on, withdrawn_at = clock_timestamp(),
+             withdrawn_reason = v.reason, review_id = rid,
+             withdrawn_explanation = jsonb_strip_nulls(jsonb_build_object(
+               'rule', v.reason, 'checked_on', p_on, 'decided_for', greatest(p_on, v.as_of),
+               'category', v.category, 'certificate_need', v.need,
+               'planned_for', v.as_of, 'planned_acquired_on', v.acquired_on,
+               'member_acquired_on', v.member_acquired_on, 'member_lost_on', v.member_lost_on,
+               'superseded_by', CASE WHEN v.fixed = 'superseded' THEN v.newer_id END,
+               'valid_until', v.valid_until,
+               'send_by', mynahoken.issuance_send_by(v.document, v.valid_from, v.sending_window, p_certificate_send_days),
+               'late_days', CASE WHEN v.fixed = 'send_by_passed' THEN p_late_days END,
+               'explanation', CASE WHEN v.need IS NOT NULL AND v.need <> 'refused' THEN 'issuance_review.explanations' END))
+        FROM v
+       WHERE q.queue_id = v.queue_id AND v.reason IS NOT NULL;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      EXIT;
+    EXCEPTION WHEN data_exception OR null_value_not_allowed THEN
+      IF safe THEN
+        RAISE;
+      END IF;
+      safe := true;
+    END;
+  END LOOP;
+  -- The decision's explanation (rules, parameters with their sources), once
+  -- per category, document and reason, from the first member withdrawn so:
+  -- explain_certificate_need costs milliseconds; explain_issuance gives any
+  -- member's own.
+  UPDATE mynahoken.issuance_review r
+     SET explanations = (
+       SELECT coalesce(jsonb_object_agg(e.category || '/' || e.document || '/' || e.reason,
+                mynahoken.issuance_merge_explanations(
+                  mynahoken.explain_certificate_need(m.category, greatest(p_on, e.as_of), m.birth_date, m.acquired_on,
+                    m.lost_on, m.linked, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                    m.certificate_requested_on))), '{}')
+         FROM (SELECT DISTINCT ON (q.category, q.document, q.withdrawn_reason)
+                      q.category::text AS category, q.document::text AS document, q.withdrawn_reason AS reason,
+                      q.member_key, q.as_of
+                 FROM mynahoken.issuance_queue q
+                WHERE q.review_id = rid AND q.status = 'withdrawn'
+                  AND q.withdrawn_explanation ? 'certificate_need'
+                  AND q.withdrawn_explanation->>'certificate_need' <> 'refused'
+                ORDER BY q.category, q.document, q.withdrawn_reason, q.queue_id) AS e
+         JOIN pg_temp.mh_life_members m ON m.k = e.member_key)
+   WHERE r.review_id = rid;
+  UPDATE mynahoken.issuance_review r
+     SET checked = (SELECT count(*) FROM pg_temp.mh_life_docs d WHERE d.status = 'planned'), withdrawn = n
+   WHERE r.review_id = rid;
+
+  -- Recall notices planned earlier whose ground has gone before they left.
+  UPDATE mynahoken.issuance_recall c
+     SET status = 'withdrawn', closed_on = p_on,
+         closed_reason = CASE WHEN c.valid_until < p_on THEN 'validity_ended' ELSE 'eligible_again' END
+    FROM pg_temp.mh_life_docs d LEFT JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'recall' AND c.certificate_id = d.queue_id
+     AND (c.valid_until < p_on OR (m.k IS NOT NULL AND (m.lost_on IS NULL OR m.lost_on > p_on)));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_withdrawn = n WHERE r.review_id = rid;
+
+  -- Recall notices: a sent certificate still valid after its holder lost
+  -- eligibility (for the 資格 it was issued for).
+  INSERT INTO mynahoken.issuance_recall AS c
+         (certificate_id, member_key, employer, insurer_number, lost_on, valid_until, planned_on, review_id,
+          explanation)
+  SELECT q.queue_id, q.member_key, q.employer, q.insurer_number, m.lost_on, q.valid_until, p_on, rid,
+         mynahoken.issuance_recall_basis()
+           || jsonb_build_object('lost_on', m.lost_on, 'valid_until', q.valid_until, 'checked_on', p_on)
+    FROM pg_temp.mh_life_docs d
+    JOIN mynahoken.issuance_queue q ON q.queue_id = d.queue_id
+    JOIN pg_temp.mh_life_members m ON m.k = d.member_key
+   WHERE d.status = 'sent' AND m.lost_on <= p_on AND m.lost_on <= q.valid_until
+     AND m.acquired_on = q.acquired_on AND m.lost_on > q.acquired_on
+   ORDER BY q.queue_id
+  ON CONFLICT (certificate_id) DO NOTHING;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  UPDATE mynahoken.issuance_review r SET recalls_planned = n WHERE r.review_id = rid;
+  -- pg_temp.mh_life_docs stays to the end of the transaction: the batches
+  -- take only the documents this re-check saw.
+  DROP TABLE pg_temp.mh_life_members, pg_temp.mh_life_need;
+  RETURN rid;
+END
+$$;
+
+COMMENT ON FUNCTION mynahoken.issuance_review_run(date, boolean, text, integer, integer) IS
+  'Internal: re-check on a day the planned documents of all employers (p_all) or of one (NULL: direct mail), withdraw those whose ground has gone, withdraw or plan recall notices; returns the issuance_review id';
+
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  m jsonb;
+  w daterange;
+  xcols text[];        -- the insurer's own fact columns of the source the rules read
+  xsrc text := '';
+  xsnap text := '';
+  xrow text := '';
+  xfacts text := '';
+  snapsrc text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+  END IF;
+  -- Columns of the insurer's own member facts (rule_fact_add) the source
+  -- has: kept in the snapshot (as x_<column>), hashed with the other facts
+  -- and recorded with each planned certificate.
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c)
+     AND a.attname::text <> 'member_key';
+  SELECT coalesce(string_agg(format(', src.%I', x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', f.%I AS %I', x, 'x_' || x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', %L, {a}.%I', x, 'x_' || x), '' ORDER BY x), '')
+    INTO xrow, xsnap, xsrc, xfacts
+    FROM unnest(xcols) AS x;
+  -- A fact the insurer declares on a member source column the snapshot
+  -- has under its own name (employer, member_key) is recorded too: the
+  -- recorded facts are every fact the decisions read.
+  xfacts := xfacts || coalesce((SELECT string_agg(format(', %L, {a}.%I', x.c, CASE x.c WHEN 'member_key' THEN 'k' ELSE x.c END), '' ORDER BY x.c)
+                                  FROM (SELECT DISTINCT f.source_column AS c FROM mynahoken.rule_fact f
+                                         WHERE f.kind = 'member' AND f.source_column IN ('employer', 'member_key')) AS x), '');
+
+  -- The generation a decision is valid under: the legal calendar as known
+  -- for the run, the run's settings, the extension's version, and the last
+  -- day up to as_of on which a calendar value starts, ends or is reached
+  -- (a value's day, the day after it, a window's bounds and its end plus
+  -- late_days): crossing one may change any member's decision.
+  SELECT hashtext(concat_ws('|',
+           md5(string_agg(e.*::text, ',' ORDER BY e.parameter_id)),
+           count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
+           r.known_on, r.late_days, r.source,
+           (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           -- the rule versions of the decisions planned and the outcomes
+           -- (documents), and the last day up to as_of a version starts or ends
+           (SELECT md5(string_agg(concat_ws(':', v.version_id, v.status, v.valid, v.recorded_on), ',' ORDER BY v.version_id))
+              FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+             WHERE t.decision IN ('certificate_need', 'certificate_valid_until')),
+           (SELECT md5(string_agg(concat_ws(':', o.code, o.needs_certificate, o.document_kind), ',' ORDER BY o.code))
+              FROM mynahoken.rule_outcome o WHERE o.decision = 'certificate_need'),
+           (SELECT max(x.d) FROM mynahoken.rule_version v, unnest(ARRAY[lower(v.valid), upper(v.valid)]) AS x(d)
+             WHERE v.status = 'active' AND x.d <= r.as_of),
+           xcols,
+           (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
+                   unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
+                                lower(e2.value_range), upper(e2.value_range),
+                                upper(e2.value_range) + r.late_days]) AS x(d)
+             WHERE x.d <= r.as_of)))
+    INTO gen FROM mynahoken.legal_parameter_entry e;
+  -- The decisions, compiled from the active rule versions (the national
+  -- table and the insurer's exceptions, as mynahoken.rule_compile compiles
+  -- them) over the snapshot rows $3 to $4, not over the registered source:
+  -- the run decides the facts it hashed, and needs no compiled function.
+  snapsrc := format('(SELECT s.k AS member_key, CAST(s.ins AS pg_catalog.text) AS insurer_number, s.birth_date,'
+                    ' s.acquired_on, s.lost_on, s.employer, s.my_number_linked, s.myna_registered_on,'
+                    ' s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on,'
+                    ' s.certificate_valid_until%s FROM pg_temp.mh_iss_snap AS s'
+                    ' WHERE s.rn OPERATOR(pg_catalog.>=) $3 AND s.rn OPERATOR(pg_catalog.<=) $4 AND s.reject IS NULL)', xsrc);
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL,
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state
+  VALUES (gen, r.late_days,
+          mynahoken.rule_compile_query('certificate_need', 'member', snapsrc),
+          mynahoken.rule_compile_query('certificate_valid_until', 'member', snapsrc),
+          -- the facts recorded with a certificate, over the row {a}
+          'pg_catalog.jsonb_build_object(''insurer_number'', CAST({a}.ins AS pg_catalog.text), ''birth_date'', {a}.birth_date,'
+          ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
+          ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
+          ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
+          ' ''certificate_valid_until'', {a}.certificate_valid_until' || xfacts || ')');
+  -- One member on another day (a renewal decided for the day after the
+  -- certificate held ends): the scalar twins of the same decisions.
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_need(date, date, jsonb);
+  END IF;
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_until(date, date, jsonb);
+  END IF;
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_need', 'facts')));
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_date_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_valid_until', 'facts')));
+
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until%s), 0))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, xrow, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
+  -- The members to decide: every row of the source whose facts (a hash of
+  -- the row as read here) differ from those of its last decision, whose
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
+  -- decision functions refuse a row (contradictory dates as
+  -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
+  -- rule, is required of every member).  No order: a run taken over after a
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER () AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT f.k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(f.insurer_number)
+                        THEN f.insurer_number::mynahoken.insurer_number END AS ins,
+                   f.birth_date, f.acquired_on, f.lost_on, f.employer,
+                   coalesce(f.my_number_linked, false) AS my_number_linked,
+                   f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest%s
+              FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
+                           src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                           src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until%s,
+                           pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
+                             src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                             src.ecert_expires_on, src.certificate_requested_on,
+                             src.certificate_valid_until%s), 0) AS digest
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
+             WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, xsnap, xrow, xrow, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
+      INTO total_rows, total_digest
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key: which one a run decides, and which one a
+  -- run taken over after a kill decides, is arbitrary.  Refused, counted.
+  SELECT coalesce(sum(x.c - 1), 0) INTO looks
+    FROM (SELECT count(*) AS c FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL
+           GROUP BY s.k HAVING count(*) > 1) AS x;
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (10,000 of them) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Per category: the renewal settings (no lead time recorded: renewed once
+  -- the old one has expired).  The validity is a decision per member.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY,
+                                 lead_days int, request_renews boolean);
+  INSERT INTO pg_temp.mh_iss_cert (category)
+  SELECT x.category
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET lead_days = mynahoken.legal_value_int('certificate_renewal_lead_days', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET request_renews = mynahoken.legal_value_bool('certificate_request_renews', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+  END LOOP;
+  -- Bases of certificates per category, reason and day decided for, from
+  -- the explanation of the first member planned with them (issuance_plan_rows
+  -- fills it as it meets them).
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
+                                PRIMARY KEY (category, reason, day));
+
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_check(version_id bigint)
+RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  lab mynahoken.rule_label;
+  d mynahoken.rule_decision;
+  r record;
+  c record;
+  v_scope text;
+  problem text;
+  errors int := 0;
+  covered datemultirange;
+  missing datemultirange;
+  ncols int;
+  types text[];
+  nullable boolean[];
+  los bigint[];
+  his bigint[];
+  vals text[];
+  maxv int;
+  rownos int[];
+  cells text[];
+  checks text[] := '{}';
+  outs text[];
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = rule_check.version_id;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), rule_check.version_id));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
+  SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
+  v_scope := mynahoken.rule_table_scope(t.applies_to);
+  ncols := cardinality(v.columns);
+
+  -- 1. References: columns are facts, outcomes belong to the decision.
+  FOR c IN SELECT u.col, u.i FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+            WHERE NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = u.col) LOOP
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('column "%s" is not a declared fact', c.col);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type <> 'date'
+              AND NOT EXISTS (SELECT FROM mynahoken.rule_outcome o WHERE o.decision = t.decision AND o.code = rr.outcome)
+              -- the members a national table cannot decide
+              AND NOT (t.layer = 'national' AND rr.outcome = 'undecidable')
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  -- a date decision's rows end in an expression over the date primitives
+  FOR r IN SELECT rr.row_no, mynahoken.rule_expr_problem(rr.outcome) AS problem FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND d.output_type = 'date' ORDER BY rr.row_no LOOP
+    CONTINUE WHEN r.problem IS NULL;
+    severity := 'error'; check_name := 'value'; rows := ARRAY[r.row_no];
+    detail := format('row %s: invalid value expression: %s', r.row_no, r.problem);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := 'the version has no row';
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 2. Cells: each parses against its fact; params and facts named exist with the type.
+  FOR r IN SELECT rr.row_no, rr.cells, u.cell, u.i, f.fact, f.fact_type, f.enum_values
+             FROM mynahoken.rule_row rr
+             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
+             LEFT JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+            WHERE rr.version_id = v.version_id ORDER BY rr.row_no, u.i LOOP
+    IF r.i > ncols THEN
+      CONTINUE;
+    END IF;
+    IF r.fact IS NULL THEN
+      CONTINUE;
+    END IF;
+    problem := mynahoken.rule_cell_problem(r.cell, r.fact_type, r.enum_values);
+    IF problem IS NOT NULL THEN
+      severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+      detail := format('row %s, column "%s": invalid cell "%s": %s', r.row_no, v.columns[r.i], r.cell, problem);
+      errors := errors + 1;
+      RETURN NEXT;
+      CONTINUE;
+    END IF;
+    DECLARE
+      j jsonb := mynahoken.rule_cell_parse(r.cell, r.fact_type, r.enum_values);
+      nm text;
+      pt text;
+    BEGIN
+      IF j->>'kind' = 'sql' THEN
+        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
+        IF NOT EXISTS (SELECT FROM mynahoken.rule_fact f WHERE f.fact = nm AND f.fact_type = r.fact_type) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": "%s" is not a fact of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+      FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'params', '[]')) LOOP
+        SELECT p.value_type::text INTO pt FROM mynahoken.legal_parameter_def p WHERE p.name = nm;
+        IF pt IS NULL OR pt <> (CASE r.fact_type WHEN 'enum' THEN 'text' ELSE r.fact_type END) THEN
+          severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+          detail := format('row %s, column "%s": param(%s) is not a legal parameter of type %s', r.row_no, v.columns[r.i], nm, r.fact_type);
+          errors := errors + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END;
+  END LOOP;
+  FOR r IN SELECT rr.row_no, cardinality(rr.cells) AS n FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND cardinality(rr.cells) <> ncols ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'cell'; rows := ARRAY[r.row_no];
+    detail := format('row %s has %s cells for %s columns', r.row_no, r.n, ncols);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 3. Parameters: a value on every day a row reading one can apply, for
+  -- the scope the row reads it for, as rule_compile_query does: a national
+  -- row's one category cell, else the table's scope.  A row whose decision
+  -- day cell is one comparison with a date or a parameter applies only on
+  -- the days it admits (the 後期 age row from late_elderly_age_rule_from):
+  -- the other parameters of the row need a value on those days only.
+  FOR c IN
+    WITH rs AS (
+      SELECT rr.row_no, rr.cells,
+             CASE WHEN t.layer = 'national' AND btrim(rr.cells[array_position(v.columns, 'category')]) ~ '^[a-z_]+$'
+                   AND btrim(rr.cells[array_position(v.columns, 'category')]) <> 'null'
+                  THEN btrim(rr.cells[array_position(v.columns, 'category')]) ELSE v_scope END AS scope
+        FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id
+    ), pc AS (
+      SELECT rs.row_no, rs.scope, f.kind = 'derived' AND f.expression = '{day}' AS on_day, x.j
+        FROM rs CROSS JOIN LATERAL unnest(rs.cells) WITH ORDINALITY AS u(cell, i)
+        JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+        -- parsed once the cell has its fact (OFFSET 0: never as a qual before the join's)
+        CROSS JOIN LATERAL (SELECT CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                                        THEN mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values) END AS j
+                             OFFSET 0) AS x
+       WHERE x.j IS NOT NULL
+    ), gate AS (
+      -- the days each decision day cell of one comparison admits
+      SELECT pc.row_no, pc.j,
+             (SELECT coalesce(range_agg(x.valid * CASE pc.j->'items'->0->>'op'
+                                 WHEN '>=' THEN daterange(x.d, NULL, '[)') WHEN '>' THEN daterange(x.d, NULL, '()')
+                                 WHEN '<=' THEN daterange(NULL, x.d, '(]') WHEN '<' THEN daterange(NULL, x.d, '()')
+                                 ELSE daterange(x.d, x.d, '[]') END), '{}')
+                FROM (SELECT '(,)'::daterange AS valid, (pc.j->'items'->0->'value'->>'date')::date AS d
+                       WHERE pc.j->'items'->0->'value' ? 'date'
+                      UNION ALL
+                      SELECT e.valid, e.value_date FROM mynahoken.legal_parameter_entry e
+                       WHERE e.name = pc.j->'items'->0->'value'->>'param'
+                         AND (e.scope IS NULL OR e.scope::text = pc.scope)) AS x) AS admits
+        FROM pc
+       WHERE pc.on_day AND NOT (pc.j->>'negated')::boolean AND jsonb_array_length(pc.j->'items') = 1
+         AND pc.j->'items'->0->>'op' IN ('>=', '>', '<=', '<', '=')
+         AND (pc.j->'items'->0->'value' ? 'date' OR pc.j->'items'->0->'value' ? 'param')
+    ), need AS (
+      -- each parameter a row reads, the scope and the days it needs a value
+      SELECT pc.row_no, p.name, pc.scope,
+             datemultirange(v.valid) * coalesce((SELECT range_intersect_agg(g.admits) FROM gate g
+                                                  WHERE g.row_no = pc.row_no AND g.j IS DISTINCT FROM pc.j), datemultirange(v.valid)) AS days
+        FROM pc CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(pc.j->'params', '[]')) AS p(name)
+       WHERE EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+    ), miss AS (
+      SELECT n.row_no, n.name, n.scope,
+             n.days - coalesce((SELECT range_agg(e.valid) FROM mynahoken.legal_parameter_entry e
+                                 WHERE e.name = n.name AND (e.scope IS NULL OR e.scope::text = n.scope)), '{}') AS missing
+        FROM need n
+    )
+    SELECT m.name, m.scope, array_agg(DISTINCT m.row_no ORDER BY m.row_no) AS row_nos, range_agg(m.missing) AS missing
+      FROM miss m WHERE NOT isempty(m.missing)
+     GROUP BY m.name, m.scope ORDER BY m.name, m.scope
+  LOOP
+    severity := 'error'; check_name := 'parameter'; rows := c.row_nos;
+    detail := format('parameter %s has no value for %s on %s', c.name, coalesce(c.scope, 'every category'), c.missing);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+
+  -- 4. Guard rails of the layers.
+  IF t.layer = 'insurer' THEN
+    IF NOT lab.overridable THEN
+      severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+      detail := format('%s cannot have insurer exceptions: it stays above every insurer layer', lab.label);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+    IF t.decision = 'certificate_need' THEN
+      FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+                 JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                WHERE rr.version_id = v.version_id AND o.needs_certificate IS NOT TRUE
+                  AND NOT lab.insurer_may_narrow
+                ORDER BY rr.row_no LOOP
+        severity := 'error'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s: outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', r.row_no, r.outcome);
+        errors := errors + 1;
+        RETURN NEXT;
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' AND NOT lab.insurer_may_narrow AND NOT EXISTS (
+           SELECT FROM mynahoken.rule_outcome o
+            WHERE o.decision = t.decision AND o.code = substr(t.on_no_match, 9) AND o.needs_certificate) THEN
+        severity := 'error'; check_name := 'guard_rail'; rows := NULL;
+        detail := format('the default outcome %s issues no 資格確認書; an insurer may add a ground for issuing one, never remove one', substr(t.on_no_match, 9));
+        errors := errors + 1;
+        RETURN NEXT;
+      END IF;
+    END IF;
+    -- precedence: another active table excepting the same label for some
+    -- of the same insurers is tried before or after this one by name
+    FOR c IN SELECT o.table_name, ARRAY(SELECT unnest(o.applies_to) INTERSECT SELECT unnest(t.applies_to) ORDER BY 1) AS common
+               FROM mynahoken.rule_table o
+              WHERE o.table_name <> t.table_name AND o.exception_to = t.exception_to
+                AND o.applies_to && t.applies_to
+                AND EXISTS (SELECT FROM mynahoken.rule_version y WHERE y.table_name = o.table_name AND y.status = 'active')
+              ORDER BY o.table_name LOOP
+      severity := 'warning'; check_name := 'precedence'; rows := NULL;
+      detail := format('%s also excepts %s for %s: the tables are tried in name order, %s first',
+                       c.table_name, t.exception_to, array_to_string(c.common, ', '),
+                       least(c.table_name, t.table_name));
+      RETURN NEXT;
+    END LOOP;
+    IF lab.decision <> t.decision THEN
+      severity := 'error'; check_name := 'reference'; rows := NULL;
+      detail := format('%s is a label of %s, not of %s', lab.label, lab.decision, t.decision);
+      errors := errors + 1;
+      RETURN NEXT;
+    END IF;
+  END IF;
+  -- a date decision: validity is capped at the legal maximum; a row whose
+  -- date adds more months than the maximum is capped (a warning)
+  IF t.layer = 'insurer' AND d.output_type = 'date' THEN
+    FOR r IN SELECT rr.row_no, max((n.v->'args'->1->>'int')::int) AS months
+               FROM mynahoken.rule_row rr
+               CROSS JOIN LATERAL jsonb_path_query(mynahoken.rule_expr_parse(rr.outcome), 'strict $.**') AS n(v)
+              WHERE rr.version_id = v.version_id AND mynahoken.rule_expr_problem(rr.outcome) IS NULL
+                AND jsonb_typeof(n.v) = 'object' AND n.v->>'fn' = 'add_months'
+              GROUP BY rr.row_no ORDER BY rr.row_no LOOP
+      problem := (SELECT min(e.value_int)::text FROM mynahoken.legal_parameter_entry e
+                   WHERE e.name = 'certificate_max_months' AND e.valid && v.valid
+                     AND (e.scope IS NULL OR e.scope::text = v_scope));
+      IF r.months > problem::int THEN
+        severity := 'warning'; check_name := 'guard_rail'; rows := ARRAY[r.row_no];
+        detail := format('row %s adds %s months: its date is capped at the legal maximum of %s months (certificate_max_months)', r.row_no, r.months, problem);
+        RETURN NEXT;
+      END IF;
+    END LOOP;
+  END IF;
+  -- the national label the table yields to: another group of the same decision
+  IF t.yields_to IS NOT NULL AND (t.yields_to = t.exception_to
+       OR (SELECT y.decision FROM mynahoken.rule_label y WHERE y.label = t.yields_to) <> t.decision) THEN
+    severity := 'error'; check_name := 'reference'; rows := NULL;
+    detail := format('%s yields to %s, which is %s', t.table_name, t.yields_to,
+                     CASE WHEN t.yields_to = t.exception_to THEN 'the label it is an exception to: it would never apply'
+                          ELSE 'a label of another decision' END);
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+  -- what this version compiles: outcome and date decisions; the hit
+  -- policies and aggregations that fit the decision's output
+  problem := CASE
+    WHEN d.output_type NOT IN ('outcome', 'date') THEN
+      format('decision %s (output %s) is not compiled in this version', t.decision, d.output_type)
+    WHEN d.output_type = 'date' AND t.hit_policy IN ('priority', 'rule_order') THEN
+      format('hit policy %s does not fit decision %s: its output is one date (use first, or collect with min or max)', t.hit_policy, t.decision)
+    WHEN d.output_type = 'date' AND t.on_no_match LIKE 'default %' THEN
+      format('on_no_match %s does not fit decision %s: its output is a date, not an outcome', t.on_no_match, t.decision)
+    WHEN d.output_type = 'date' AND t.aggregation NOT IN ('min', 'max') THEN
+      format('aggregation %s does not fit decision %s: the rows give dates, which collect as min or max', t.aggregation, t.decision)
+    WHEN d.output_type = 'outcome' AND t.aggregation <> 'list' THEN
+      format('aggregation %s does not fit decision %s: the rows give outcomes, which collect as a list (sum and count need a number, min and max a number or a date)', t.aggregation, t.decision)
+  END;
+  IF problem IS NOT NULL THEN
+    severity := 'error'; check_name := 'compile'; rows := NULL;
+    detail := problem;
+    errors := errors + 1;
+    RETURN NEXT;
+  END IF;
+
+  -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
+  IF errors = 0 THEN
+    -- a fact's NULL is in the space when it means none, or when a row
+    -- tests it (the national rows that report an unknown fact undecidable)
+    SELECT array_agg(f.fact_type ORDER BY u.i),
+           array_agg(f.null_means = 'none'
+                     OR EXISTS (SELECT FROM mynahoken.rule_row rr
+                                 WHERE rr.version_id = v.version_id AND btrim(rr.cells[u.i]) = 'null') ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
+           array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
+           max(coalesce(cardinality(f.enum_values), 0))
+      INTO types, nullable, los, his, maxv
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i) JOIN mynahoken.rule_fact f ON f.fact = u.col;
+    maxv := greatest(maxv, 1);
+    SELECT array_agg(x.val ORDER BY u.i, x.k) INTO vals
+      FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+      JOIN mynahoken.rule_fact f ON f.fact = u.col
+      CROSS JOIN LATERAL (SELECT k, CASE WHEN f.fact_type = 'enum' THEN f.enum_values[k] END AS val
+                            FROM generate_series(1, maxv) AS k) x;
+    vals := array_fill(NULL::text, ARRAY[ncols, maxv]);
+    FOR c IN SELECT u.i, f.enum_values FROM unnest(v.columns) WITH ORDINALITY AS u(col, i)
+               JOIN mynahoken.rule_fact f ON f.fact = u.col WHERE f.fact_type = 'enum' LOOP
+      FOR k IN 1 .. cardinality(c.enum_values) LOOP
+        vals[c.i][k] := c.enum_values[k];
+      END LOOP;
+    END LOOP;
+    SELECT array_agg(rr.row_no ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no),
+           array_agg(rr.outcome ORDER BY CASE WHEN t.hit_policy = 'priority' THEN o.priority END, rr.row_no)
+      INTO rownos, outs
+      FROM mynahoken.rule_row rr
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+     WHERE rr.version_id = v.version_id;
+    cells := array_fill(NULL::text, ARRAY[cardinality(rownos), ncols]);
+    FOR k IN 1 .. cardinality(rownos) LOOP
+      SELECT rr.cells INTO c FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id AND rr.row_no = rownos[k];
+      FOR i IN 1 .. ncols LOOP
+        cells[k][i] := c.cells[i];
+      END LOOP;
+    END LOOP;
+    IF t.hit_policy IN ('unique', 'any') THEN checks := checks || 'overlap'::text; END IF;
+    IF t.on_no_match = 'error' THEN checks := checks || 'gap'::text; END IF;
+    IF t.hit_policy IN ('first', 'priority') THEN checks := checks || 'masked'::text; END IF;
+    FOR c IN SELECT * FROM mynahoken.rule_check_boxes(v.columns, types, nullable, los, his, vals,
+                                                      rownos, cells, checks) LOOP
+      rows := c.rows;
+      check_name := c.check_name;
+      IF c.check_name = 'overlap' THEN
+        IF t.hit_policy = 'any' AND outs[array_position(rownos, c.rows[1])] = outs[array_position(rownos, c.rows[2])] THEN
+          CONTINUE;
+        END IF;
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('rows %s and %s %s where %s: hit policy %s', c.rows[1], c.rows[2],
+                         CASE WHEN c.uncertain THEN 'may overlap (a cell with param(), day or another fact is not analysed)' ELSE 'overlap' END,
+                         c.witness, t.hit_policy);
+      ELSIF c.check_name = 'gap' THEN
+        severity := CASE WHEN c.uncertain THEN 'warning' ELSE 'error' END;
+        detail := format('%s where %s: on_no_match is error',
+                         CASE WHEN c.uncertain THEN 'possibly no row matches (a cell with param(), day or another fact is not analysed)' ELSE 'no row matches' END,
+                         c.witness);
+      ELSE
+        severity := 'error';
+        detail := format('row %s is never reached: the rows before it cover %s', c.rows[1], c.witness);
+      END IF;
+      RETURN NEXT;
+      IF severity = 'error' THEN errors := errors + 1; END IF;
+    END LOOP;
+  END IF;
+
+  -- 6. The table's own tests, through the generated decision with this version.
+  IF errors = 0 THEN
+    FOR c IN SELECT * FROM mynahoken.rule_run_tests(v.table_name, v.version_id) x WHERE NOT x.passed LOOP
+      severity := 'error'; check_name := 'test'; rows := CASE WHEN c.row_no IS NOT NULL THEN ARRAY[c.row_no] END;
+      detail := format('test "%s" (%s): expected %s, got %s', c.test_name, c.as_of, c.expect, coalesce(c.got, 'no outcome'));
+      RETURN NEXT;
+    END LOOP;
+  END IF;
+END
+$$;
+
+COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
+  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_coverage(decision text, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (table_name text, version_id bigint, row_no integer, outcome text,
+               tried bigint, matched bigint, decided bigint, first_failing jsonb)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text;
+  q text;
+BEGIN
+  SELECT c.source_relation INTO src FROM mynahoken.rule_compiled c
+   WHERE c.decision = rule_coverage.decision AND c.eval_function IS NOT NULL;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_coverage.decision) = 'outcome' THEN
+    q := mynahoken.rule_compile_query(decision, 'coverage', src);
+  END IF;
+  IF q IS NOT NULL THEN
+    -- an outcome decision: one pass over the member source with the
+    -- decision's own predicates, counted per row and first failing cell
+    RETURN QUERY EXECUTE format($q$
+      SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+             coalesce(sum(c.n), 0)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,
+             coalesce(sum(c.n_decided), 0)::bigint,
+             coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+        FROM (%s) AS c
+        JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+        JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+       GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+       ORDER BY c.table_name, c.version_id, c.row_no
+    $q$, q) USING as_of, known_on;
+    RETURN;
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    WITH per_member AS (
+      SELECT e->>'table_name' AS table_name, (e->>'version_id')::bigint AS version_id,
+             (e->>'row_no')::integer AS row_no,
+             (SELECT min(c.i) FROM jsonb_array_elements_text(e->'cells') WITH ORDINALITY AS c(v, i)
+               WHERE c.v = 'false') AS failing,
+             (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
+               AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
+        FROM mynahoken.%I($1, $2) AS t
+        CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
+       WHERE (e->>'in_scope')::boolean
+    ), per_cell AS (
+      SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
+             count(*) FILTER (WHERE p.decided) AS n_decided
+        FROM per_member p GROUP BY 1, 2, 3, 4
+    )
+    SELECT c.table_name, c.version_id, c.row_no, r.outcome,
+           coalesce(sum(c.n), 0)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,
+           coalesce(sum(c.n_decided), 0)::bigint,
+           coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
+      FROM per_cell c
+      JOIN mynahoken.rule_version v ON v.version_id = c.version_id
+      JOIN mynahoken.rule_row r ON r.version_id = c.version_id AND r.row_no = c.row_no
+     GROUP BY c.table_name, c.version_id, c.row_no, r.outcome
+     ORDER BY c.table_name, c.version_id, c.row_no
+  $q$, 'rule_trace_' || decision) USING as_of, known_on;
+END
+$$;
+
+COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided (0, never NULL, when none), and per column the members whose first failing cell it was; computed by the compiled predicates';
+

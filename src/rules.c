@@ -54,9 +54,12 @@ values_from_array(ArrayType *arr, MhFactTypeInfo *info)
 	info->nvalues = k;
 }
 
-/* The fact type by name, with its values for an enum. */
+/*
+ * The fact type by name, with its values for an enum (values_later: the
+ * caller fills an enum's values itself and checks them).
+ */
 static void
-type_info(text *type_name, ArrayType *values, MhFactTypeInfo *info)
+type_info(text *type_name, ArrayType *values, MhFactTypeInfo *info, bool values_later)
 {
 	char	   *name = text_to_cstring(type_name);
 	int			t = mh_fact_type_from_name(name, strlen(name));
@@ -70,7 +73,7 @@ type_info(text *type_name, ArrayType *values, MhFactTypeInfo *info)
 	info->type = (MhFactType) t;
 	if (values != NULL)
 		values_from_array(values, info);
-	if (info->type == MH_FT_ENUM && info->nvalues == 0)
+	if (info->type == MH_FT_ENUM && info->nvalues == 0 && !values_later)
 		mh_sensitive_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("an enum fact needs its list of values")));
@@ -263,7 +266,7 @@ mynahoken_rule_cell_parse(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	s = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	type_info(PG_GETARG_TEXT_PP(1), PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), &info);
+	type_info(PG_GETARG_TEXT_PP(1), PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), &info, false);
 	st = parse_cell(s, &info, &cell, &pos);
 	if (st != MH_CELL_OK)
 		mh_sensitive_ereport(ERROR,
@@ -288,7 +291,7 @@ mynahoken_rule_cell_problem(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	s = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	type_info(PG_GETARG_TEXT_PP(1), PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), &info);
+	type_info(PG_GETARG_TEXT_PP(1), PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2), &info, false);
 	st = parse_cell(s, &info, &cell, &pos);
 	if (st == MH_CELL_OK)
 		PG_RETURN_NULL();
@@ -589,11 +592,8 @@ mynahoken_rule_check_boxes(PG_FUNCTION_ARGS)
 		if (nnames[c] || ntypes[c])
 			goto bad_arrays;
 		col->name = TextDatumGetCString(names[c]);
-		{
-			ArrayType  *none = NULL;
-
-			type_info(DatumGetTextPP(types[c]), none, &col->info);
-		}
+		/* an enum's values are the column's row of vals, below */
+		type_info(DatumGetTextPP(types[c]), NULL, &col->info, true);
 		if (col->info.type == MH_FT_ENUM)
 		{
 			const char **v = palloc(sizeof(char *) * (maxvals + 1));

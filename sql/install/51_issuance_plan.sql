@@ -265,6 +265,12 @@ BEGIN
          coalesce(string_agg(format(', %L, {a}.%I', x, 'x_' || x), '' ORDER BY x), '')
     INTO xrow, xsnap, xsrc, xfacts
     FROM unnest(xcols) AS x;
+  -- A fact the insurer declares on a member source column the snapshot
+  -- has under its own name (employer, member_key) is recorded too: the
+  -- recorded facts are every fact the decisions read.
+  xfacts := xfacts || coalesce((SELECT string_agg(format(', %L, {a}.%I', x.c, CASE x.c WHEN 'member_key' THEN 'k' ELSE x.c END), '' ORDER BY x.c)
+                                  FROM (SELECT DISTINCT f.source_column AS c FROM mynahoken.rule_fact f
+                                         WHERE f.kind = 'member' AND f.source_column IN ('employer', 'member_key')) AS x), '');
 
   -- The generation a decision is valid under: the legal calendar as known
   -- for the run, the run's settings, the extension's version, and the last

@@ -140,7 +140,8 @@ BEGIN
     FROM mynahoken.issuance_recall c JOIN mynahoken.issuance_queue q ON q.queue_id = c.certificate_id
    WHERE c.status = 'planned'
      AND (p_all OR (p_employer IS NULL AND c.employer IS NULL) OR c.employer = p_employer);
-  -- the insurer's own fact columns the rules may read (as in issuance_prepare)
+  -- the insurer's own fact columns the rules may read (as in issuance_prepare);
+  -- the member source's own columns are all read below, employer among them
   SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
     FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
@@ -153,7 +154,7 @@ BEGIN
                 THEN mynahoken.category(src.insurer_number::text::mynahoken.insurer_number) END AS category,
            src.birth_date, src.acquired_on, src.lost_on, coalesce(src.my_number_linked, false) AS linked,
            src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
-           src.insurer_number::text AS insurer_number, src.certificate_valid_until%s
+           src.insurer_number::text AS insurer_number, src.employer::text AS employer, src.certificate_valid_until%s
       FROM %s AS src
      WHERE src.member_key::text IN (SELECT d.member_key FROM pg_temp.mh_life_docs d)
   $q$, (SELECT coalesce(string_agg(format(', src.%I AS %I', x, 'x_' || x), '' ORDER BY x), '') FROM unnest(xcols) AS x), src);
@@ -179,7 +180,7 @@ BEGIN
       FROM (SELECT x.member_key, x.outcome FROM (%s) AS x OFFSET 0) AS e
       LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
   $q$, mynahoken.rule_compile_query('certificate_need', 'member',
-         format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on,'
+         format('(SELECT l.k AS member_key, l.insurer_number, l.birth_date, l.acquired_on, l.lost_on, l.employer,'
                 ' l.linked AS my_number_linked, l.myna_registered_on, l.myna_withdrawn_on, l.ecert_expires_on,'
                 ' l.certificate_requested_on, l.certificate_valid_until%s FROM pg_temp.mh_life_members AS l)',
                 (SELECT coalesce(string_agg(format(', l.%I AS %I', 'x_' || x, x), '' ORDER BY x), '') FROM unnest(xcols) AS x))))

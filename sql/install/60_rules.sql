@@ -2143,27 +2143,66 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 
-  -- 3. Parameters: a value on every day of the valid time, for the scope.
-  FOR c IN SELECT DISTINCT p.name
-             FROM mynahoken.rule_row rr
-             CROSS JOIN LATERAL unnest(rr.cells) WITH ORDINALITY AS u(cell, i)
-             JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
-             CROSS JOIN LATERAL jsonb_array_elements_text(
-               CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
-                    THEN coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]') ELSE '[]' END) AS p(name)
-            WHERE rr.version_id = v.version_id
-              AND EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
-            ORDER BY 1 LOOP
-    SELECT range_agg(e.valid) INTO covered
-      FROM mynahoken.legal_parameter_entry e
-     WHERE e.name = c.name AND (e.scope IS NULL OR e.scope::text = v_scope);
-    missing := datemultirange(v.valid) - coalesce(covered, '{}'::datemultirange);
-    IF NOT isempty(missing) THEN
-      severity := 'error'; check_name := 'parameter'; rows := NULL;
-      detail := format('parameter %s has no value for %s on %s', c.name, coalesce(v_scope, 'every category'), missing);
-      errors := errors + 1;
-      RETURN NEXT;
-    END IF;
+  -- 3. Parameters: a value on every day a row reading one can apply, for
+  -- the scope the row reads it for, as rule_compile_query does: a national
+  -- row's one category cell, else the table's scope.  A row whose decision
+  -- day cell is one comparison with a date or a parameter applies only on
+  -- the days it admits (the 後期 age row from late_elderly_age_rule_from):
+  -- the other parameters of the row need a value on those days only.
+  FOR c IN
+    WITH rs AS (
+      SELECT rr.row_no, rr.cells,
+             CASE WHEN t.layer = 'national' AND btrim(rr.cells[array_position(v.columns, 'category')]) ~ '^[a-z_]+$'
+                   AND btrim(rr.cells[array_position(v.columns, 'category')]) <> 'null'
+                  THEN btrim(rr.cells[array_position(v.columns, 'category')]) ELSE v_scope END AS scope
+        FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id
+    ), pc AS (
+      SELECT rs.row_no, rs.scope, f.kind = 'derived' AND f.expression = '{day}' AS on_day, x.j
+        FROM rs CROSS JOIN LATERAL unnest(rs.cells) WITH ORDINALITY AS u(cell, i)
+        JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
+        -- parsed once the cell has its fact (OFFSET 0: never as a qual before the join's)
+        CROSS JOIN LATERAL (SELECT CASE WHEN mynahoken.rule_cell_problem(u.cell, f.fact_type, f.enum_values) IS NULL
+                                        THEN mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values) END AS j
+                             OFFSET 0) AS x
+       WHERE x.j IS NOT NULL
+    ), gate AS (
+      -- the days each decision day cell of one comparison admits
+      SELECT pc.row_no, pc.j,
+             (SELECT coalesce(range_agg(x.valid * CASE pc.j->'items'->0->>'op'
+                                 WHEN '>=' THEN daterange(x.d, NULL, '[)') WHEN '>' THEN daterange(x.d, NULL, '()')
+                                 WHEN '<=' THEN daterange(NULL, x.d, '(]') WHEN '<' THEN daterange(NULL, x.d, '()')
+                                 ELSE daterange(x.d, x.d, '[]') END), '{}')
+                FROM (SELECT '(,)'::daterange AS valid, (pc.j->'items'->0->'value'->>'date')::date AS d
+                       WHERE pc.j->'items'->0->'value' ? 'date'
+                      UNION ALL
+                      SELECT e.valid, e.value_date FROM mynahoken.legal_parameter_entry e
+                       WHERE e.name = pc.j->'items'->0->'value'->>'param'
+                         AND (e.scope IS NULL OR e.scope::text = pc.scope)) AS x) AS admits
+        FROM pc
+       WHERE pc.on_day AND NOT (pc.j->>'negated')::boolean AND jsonb_array_length(pc.j->'items') = 1
+         AND pc.j->'items'->0->>'op' IN ('>=', '>', '<=', '<', '=')
+         AND (pc.j->'items'->0->'value' ? 'date' OR pc.j->'items'->0->'value' ? 'param')
+    ), need AS (
+      -- each parameter a row reads, the scope and the days it needs a value
+      SELECT pc.row_no, p.name, pc.scope,
+             datemultirange(v.valid) * coalesce((SELECT range_intersect_agg(g.admits) FROM gate g
+                                                  WHERE g.row_no = pc.row_no AND g.j IS DISTINCT FROM pc.j), datemultirange(v.valid)) AS days
+        FROM pc CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(pc.j->'params', '[]')) AS p(name)
+       WHERE EXISTS (SELECT FROM mynahoken.legal_parameter_def pd WHERE pd.name = p.name)
+    ), miss AS (
+      SELECT n.row_no, n.name, n.scope,
+             n.days - coalesce((SELECT range_agg(e.valid) FROM mynahoken.legal_parameter_entry e
+                                 WHERE e.name = n.name AND (e.scope IS NULL OR e.scope::text = n.scope)), '{}') AS missing
+        FROM need n
+    )
+    SELECT m.name, m.scope, array_agg(DISTINCT m.row_no ORDER BY m.row_no) AS row_nos, range_agg(m.missing) AS missing
+      FROM miss m WHERE NOT isempty(m.missing)
+     GROUP BY m.name, m.scope ORDER BY m.name, m.scope
+  LOOP
+    severity := 'error'; check_name := 'parameter'; rows := c.row_nos;
+    detail := format('parameter %s has no value for %s on %s', c.name, coalesce(c.scope, 'every category'), c.missing);
+    errors := errors + 1;
+    RETURN NEXT;
   END LOOP;
 
   -- 4. Guard rails of the layers.
@@ -2267,8 +2306,12 @@ BEGIN
 
   -- 5. Overlaps, gaps, masked rows: the box algebra over the cells.
   IF errors = 0 THEN
+    -- a fact's NULL is in the space when it means none, or when a row
+    -- tests it (the national rows that report an unknown fact undecidable)
     SELECT array_agg(f.fact_type ORDER BY u.i),
-           array_agg(f.null_means = 'none' ORDER BY u.i),
+           array_agg(f.null_means = 'none'
+                     OR EXISTS (SELECT FROM mynahoken.rule_row rr
+                                 WHERE rr.version_id = v.version_id AND btrim(rr.cells[u.i]) = 'null') ORDER BY u.i),
            array_agg(CASE WHEN f.fact_type = 'int' THEN f.lo END ORDER BY u.i),
            array_agg(CASE WHEN f.fact_type = 'int' THEN f.hi END ORDER BY u.i),
            max(coalesce(cardinality(f.enum_values), 0))
@@ -2340,7 +2383,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
-  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters over the valid time, guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
 
 -- Activate a draft (the latest of the table when no version is given): the
 -- checks run in the trigger, the decision is compiled again.
@@ -2521,7 +2564,8 @@ BEGIN
     -- decision's own predicates, counted per row and first failing cell
     RETURN QUERY EXECUTE format($q$
       SELECT c.table_name, c.version_id, c.row_no, r.outcome,
-             sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+             coalesce(sum(c.n), 0)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,
+             coalesce(sum(c.n_decided), 0)::bigint,
              coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
         FROM (%s) AS c
         JOIN mynahoken.rule_version v ON v.version_id = c.version_id
@@ -2548,7 +2592,8 @@ BEGIN
         FROM per_member p GROUP BY 1, 2, 3, 4
     )
     SELECT c.table_name, c.version_id, c.row_no, r.outcome,
-           sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint, sum(c.n_decided)::bigint,
+           coalesce(sum(c.n), 0)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,
+           coalesce(sum(c.n_decided), 0)::bigint,
            coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
       FROM per_cell c
       JOIN mynahoken.rule_version v ON v.version_id = c.version_id
@@ -2559,7 +2604,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
-  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided, and per column the members whose first failing cell it was; computed by the compiled predicates';
+  'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided (0, never NULL, when none), and per column the members whose first failing cell it was; computed by the compiled predicates';
 
 -- A national change recorded under active insurer exceptions: the members
 -- whose national outcome on a day differs as known on two knowledge days and

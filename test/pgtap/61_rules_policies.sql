@@ -6,7 +6,7 @@
 -- rules, no change to member data.  Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(58);
+SELECT plan(64);
 
 CREATE SCHEMA tap_pol;
 CREATE TABLE tap_pol.members (
@@ -421,6 +421,46 @@ SELECT is((SELECT s.run_id = (SELECT max(r.run_id) FROM mynahoken.issuance_run r
             WHERE s.member_key = 'D1'), true, 'a change of the insurer''s own column makes the next run decide the member again');
 SELECT is((SELECT count(*) FROM mynahoken.issuance_member_state s
             WHERE s.run_id = (SELECT max(r.run_id) FROM mynahoken.issuance_run r)), 1::bigint, 'and no other member');
+
+-- ---------------------------------------------------------------------------
+-- A fact on a column the member source has anyway (issue 11: employer): the
+-- plan, the hand-off's and the review's re-check and the recorded facts all
+-- read it, the renewal too.  Members of 組合 06130017: through employer E7 or not.
+RESET ROLE;
+SELECT pg_temp.m('W1', '06130017', '1980-01-01', why => 'employer 7: the insurer''s row');
+SELECT pg_temp.m('W2', '06130017', '1980-01-01', why => 'another employer: national');
+SELECT pg_temp.m('W3', '06130017', '1980-01-01', why => 'employer 7, holds a certificate ending soon: renewed by the insurer''s row');
+UPDATE tap_pol.members SET employer = 'E7' WHERE member_key IN ('W1', 'W3');
+UPDATE tap_pol.members SET certificate_valid_until = '2026-11-20' WHERE member_key = 'W3';
+SET ROLE tap_pol_author;
+SELECT lives_ok($$
+  SELECT mynahoken.rule_fact_add('employer', 'text', 'employer', '事業所 the documents go through');
+  SELECT mynahoken.rule_outcome_add('certificate_need', 'employer_policy', '事業所単位の職権交付', true, 60);
+  SELECT mynahoken.rule_table_define('w.certificate_need.employer', 'certificate_need', '{06130017}', 'national.certificate_need:myna');
+  SELECT mynahoken.rule_version_record('w.certificate_need.employer', '[2026-04-01,)', 'w-2026-10', '2026-10-01', $grid$
+  row | employer || outcome
+  1   | E7       || employer_policy
+$grid$)$$, 'an insurer table on employer, a column of the member source itself');
+SET ROLE tap_pol_approver;
+SELECT is_empty($$SELECT * FROM mynahoken.rule_activate('w.certificate_need.employer')$$, 'it activates');
+RESET ROLE;
+CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
+SELECT results_eq(
+  $$SELECT q.member_key, q.reason, q.valid_from, q.employer, i.facts->>'employer' FROM mynahoken.issuance_queue q
+      JOIN mynahoken.issuance_input i USING (queue_id) WHERE q.member_key LIKE 'W%' ORDER BY 1$$,
+  $$VALUES ('W1', 'employer_policy', DATE '2026-11-01', 'E7', 'E7'), ('W3', 'employer_policy', '2026-11-21', 'E7', 'E7')$$,
+  'plan_issuance plans by the employer row, renews by it (the renewal reads the recorded facts) and records the employer among the facts read');
+SELECT mynahoken.prepare_handoff('E7', '2026-11-02') AS w_handoff \gset
+SELECT is((SELECT array_agg(h.member_key) FROM mynahoken.issuance_handoff_file h WHERE h.handoff_id = :w_handoff),
+          '{W1,W3}', 'the hand-off of the employer re-checks the decision with the employer read: the grounds hold');
+SELECT is((SELECT r.withdrawn FROM mynahoken.review_issuance('2026-11-03') AS r), 0::bigint,
+          'the review re-checks every planned document with the employer read, none withdrawn');
+SELECT is((SELECT jsonb_build_object('hit', x->'certificate_need'->'hit'->'row_no',
+                                     'rows', x->'certificate_need'->'tried'->'rows', 'employer', x->'facts'->'employer')
+             FROM mynahoken.issuance_queue q, mynahoken.issuance_explain_document(q.queue_id) AS x
+            WHERE q.member_key = 'W1' AND q.document = 'certificate'),
+          '{"hit": 1, "rows": [{"row_no": 1, "matched": true, "outcome": "employer_policy"}], "employer": "E7"}'::jsonb,
+          'the document''s explanation agrees with its hit: row 1 matched on the recorded employer');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -9,7 +9,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(18);
+SELECT plan(23);
 
 CREATE SCHEMA tap_nat;
 CREATE TABLE tap_nat.members (
@@ -166,7 +166,7 @@ SELECT results_eq(
        WHERE (e->>'in_scope')::boolean),
     per_cell AS (SELECT table_name, version_id, row_no, failing, count(*) AS n, count(*) FILTER (WHERE decided) AS nd
                    FROM per_member GROUP BY 1, 2, 3, 4)
-    SELECT c.table_name, c.version_id, c.row_no, sum(c.n)::bigint, (sum(c.n) FILTER (WHERE c.failing IS NULL))::bigint,
+    SELECT c.table_name, c.version_id, c.row_no, sum(c.n)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,
            sum(c.nd)::bigint,
            coalesce(jsonb_object_agg(v.columns[c.failing], c.n) FILTER (WHERE c.failing IS NOT NULL), '{}')
       FROM per_cell c JOIN mynahoken.rule_version v USING (version_id)
@@ -175,6 +175,50 @@ SELECT results_eq(
 SELECT is((SELECT count(*) FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')
             WHERE decided > 0 AND first_failing <> '{}'), 3::bigint,
           'each of the three rows decides some members and fails for others');
+
+-- A row that no member matches counts 0 (issue 11), as every count.
+SET LOCAL session_replication_role = replica;
+SELECT mynahoken.rule_table_define('tap_nat.none', 'certificate_need', ARRAY[(SELECT n FROM tap_nat.insurers WHERE c = 'mutual_aid')],
+                                   'national.certificate_need:myna', 'first');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)
+VALUES ('tap_nat.none', '[2026-04-01,)', '2026-01-20', 'tap', '{age}', 'tap_author');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+SELECT (SELECT max(version_id) FROM mynahoken.rule_version WHERE table_name = 'tap_nat.none'), 1, '{">= 149"}', 'on_request';
+RESET session_replication_role;
+SELECT is((SELECT count(*) FROM mynahoken.rule_activate('tap_nat.none') WHERE severity = 'error'), 0::bigint,
+          'an insurer table whose row no member matches is activated');
+SELECT is((SELECT jsonb_build_object('tried', tried > 0, 'matched', matched, 'decided', decided)
+             FROM mynahoken.rule_coverage('certificate_need', '2026-08-03') WHERE table_name = 'tap_nat.none'),
+          '{"tried": true, "matched": 0, "decided": 0}'::jsonb,
+          'its coverage: tried by the members of the insurer, matched and decided by none: 0, not NULL');
+SELECT is_empty($$SELECT * FROM mynahoken.rule_coverage('certificate_need', '2026-08-03')
+                   WHERE tried IS NULL OR matched IS NULL OR decided IS NULL$$, 'no count of the coverage is NULL');
+
+-- The parameter check reads a row's parameters for the category its
+-- category cell names, as the compiled decision does, and only on the days
+-- its decision day cell admits: the shipped version checks clean (the 後期
+-- parameters have no value for other categories, the age threshold none
+-- before the age rule starts).  A draft that reads them for a category
+-- they have no value for, or on days before the threshold exists, is told.
+SELECT is_empty($$SELECT * FROM mynahoken.rule_check((SELECT v.version_id FROM mynahoken.rule_version v
+                                                        WHERE v.table_name = 'national.certificate_need' AND v.status = 'active'))$$,
+                'the shipped national version checks with no error');
+SET LOCAL session_replication_role = replica;   -- a draft of the national table, recorded directly
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)
+VALUES ('national.certificate_need', '(,)', '2026-01-20', 'tap', '{category,decision_day,late_elderly_rule_age}', 'tap_author');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome)
+SELECT (SELECT max(version_id) FROM mynahoken.rule_version WHERE table_name = 'national.certificate_need'), r.row_no, r.cells, 'late_elderly_age'
+  FROM (VALUES (1, '{health_society,">= param(late_elderly_age_rule_from)",">= param(late_elderly_age_threshold)"}'::text[]),
+               (2, '{late_elderly,-,">= param(late_elderly_age_threshold)"}'),
+               (3, '{late_elderly,">= param(late_elderly_age_rule_from)",">= param(late_elderly_age_threshold)"}')) AS r(row_no, cells);
+RESET session_replication_role;
+SELECT results_eq(
+  $$SELECT c.rows, c.detail FROM mynahoken.rule_check((SELECT max(version_id) FROM mynahoken.rule_version
+                                                        WHERE table_name = 'national.certificate_need')) c
+     WHERE c.check_name = 'parameter' ORDER BY c.rows$$,
+  $$VALUES ('{1}'::int[], 'parameter late_elderly_age_rule_from has no value for health_society on {(,)}'),
+           ('{2}', 'parameter late_elderly_age_threshold has no value for late_elderly on {(,2026-08-01)}')$$,
+  'a parameter read for a category it has no value for, or on days a row applies and it has none, is an error naming the rows');
 
 SELECT * FROM finish();
 ROLLBACK;
