@@ -250,10 +250,30 @@ check "shard 1, up to date, decides with a plain call" not_registered \
 check "the coordinator (setting empty) decides without asking anyone" \
 	"$(s 1 "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|" \
 	"$(c "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|$(c "SHOW mynahoken.reference_coordinator")"
+# Parallel query, as real shards run it: the decision runs in parallel
+# workers (the leader does not take part), each of which loads the calendar
+# and so runs the check itself, reading the coordinator's generation through
+# postgres_fdw from the worker.
+parallel="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+          SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;"
+need_q="SELECT count(*) FROM demo.members AS m
+         WHERE mynahoken.certificate_need('kyokai_kenpo', '$DAY', m.birth_date, m.acquired_on, m.lost_on,
+                 m.my_number IS NOT NULL, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                 m.certificate_requested_on) OPERATOR(pg_catalog.=) 'not_registered'"
+plan=$(s 1 "$parallel EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $need_q")
+check "parallel workers on shard 1 decide (workers launched, the decision in their scan's filter)" "1|1" \
+	"$(printf '%s\n' "$plan" | grep -cE 'Workers Launched: [12]')|$(printf '%s\n' "$plan" | grep -A 3 'Parallel Seq Scan on demo.members' | grep -c 'Filter: (certificate_need(')"
+check "parallel workers on shard 1, up to date, answer as one backend does" \
+	"$(s 1 "SET max_parallel_workers_per_gather = 0; $need_q")" "$(s 1 "$parallel $need_q")"
+check "parallel workers on shard 2, stale, refuse: the check runs in each worker (55000)" \
+	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
+	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "$parallel $need_q" 2>&1 | grep '^ERROR')"
 s 2 "ALTER SUBSCRIPTION mynahoken_reference ENABLE" >/dev/null
 mh_wait_reference "$DB" 2
 check "shard 2 catches up once its subscription runs again" 0 $?
 check "then the coordinator's answer equals one node's again" "$(c "$reasons_one")" "$(c "$reasons_dist")"
+check "then parallel workers on shard 2 decide again" \
+	"$(s 2 "SET max_parallel_workers_per_gather = 0; $need_q")" "$(s 2 "$parallel $need_q")"
 
 # ---- a shard down ---------------------------------------------------------------------
 mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/shard2" -m immediate -w stop >/dev/null 2>&1
