@@ -749,21 +749,26 @@ SQL
 }
 
 # The demo with N shards (scripts/demo.sh --shards N): the demo database
-# "insurer" on a coordinator, its members on N shards.  The clusters keep
-# running; the last lines say how to connect and how to stop them.
+# "insurer" on a coordinator, its members on N shards.  mynahoken is
+# installed into a private copy of PostgreSQL in the demo's directory (as
+# the tests do), not into the system's: the N + 1 clusters run from it, and
+# removing the directory removes it.  The clusters keep running; the last
+# lines say how to connect and how to stop them.
 mh_shard_demo() {	# mh_shard_demo N MEMBERS
-	local n=$1 members=$2 k stop
+	local n=$1 members=$2 k stop as
 	mh_ensure_packages
 	mh_build
-	mh_system_install
 	mh_make_tmp
+	mh_private_install
 	MH_EXTRA_CONF="cron.database_name = 'insurer'" mh_start_coordinator
 	mh_start_shards "$n"
 	mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
 	mh_distribute insurer || mh_die "the members could not be distributed"
 	mh_shard_report insurer || mh_die "the scale-out queries failed"
-	stop="runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/data stop"
-	for k in $(seq 1 "$n"); do stop="$stop && runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/shard$k stop"; done
+	as=""
+	[ "$(id -u)" -eq 0 ] && as="runuser -u postgres -- "
+	stop="$as$MH_BINDIR/pg_ctl -D $MH_TMP/data stop"
+	for k in $(seq 1 "$n"); do stop="$stop && $as$MH_BINDIR/pg_ctl -D $MH_TMP/shard$k stop"; done
 	cat <<HINT
 
 The coordinator and $n shards are still running in $MH_TMP.
