@@ -19063,3 +19063,36 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
   'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+
+-- Issue 17, scale-out (2)
+-- mynahoken.require_current_reference() is PARALLEL SAFE: the decision
+-- functions (PARALLEL SAFE) run it in parallel workers, each of which reads
+-- the coordinator's generation itself (test/scripts/96_scale_out.sh).
+CREATE OR REPLACE FUNCTION mynahoken.require_current_reference()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text := pg_catalog.current_setting('mynahoken.reference_coordinator', true);
+  node text := coalesce(nullif(pg_catalog.current_setting('cluster_name'), ''),
+                                   'port ' || pg_catalog.current_setting('port'));
+  here bigint;
+  there bigint;
+BEGIN
+  IF src IS NULL OR src = '' THEN
+    RETURN true;
+  END IF;
+  here := (SELECT pg_catalog.count(*) FROM mynahoken.reference_generation AS g);
+  EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s AS g', src::regclass) INTO there;
+  IF here IS DISTINCT FROM there THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('reference data of node %s differ from the coordinator''s: decisions refused'), node),
+      detail => pg_catalog.format(mynahoken.gettext('Reference generation %s here, %s at the coordinator.'), here, there),
+      hint => 'Check this node''s subscription to the reference data (pg_stat_subscription) and retry once it has caught up.');
+  END IF;
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.require_current_reference() IS
+  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar, in parallel workers too (each worker reads the coordinator''s generation itself; doc/scale-out.md)';

@@ -265,6 +265,12 @@ check "parallel workers on shard 1 decide (workers launched, the decision in the
 	"$(printf '%s\n' "$plan" | grep -cE 'Workers Launched: [12]')|$(printf '%s\n' "$plan" | grep -A 3 'Parallel Seq Scan on demo.members' | grep -c 'Filter: (certificate_need(')"
 check "parallel workers on shard 1, up to date, answer as one backend does" \
 	"$(s 1 "SET max_parallel_workers_per_gather = 0; $need_q")" "$(s 1 "$parallel $need_q")"
+view_q="SELECT string_agg(reason || '=' || members, ',' ORDER BY reason) FROM mh_scale.need_by_reason WHERE day = '$DAY'"
+check "the decision view in parallel on shard 1 answers as one backend does" \
+	"$(s 1 "SET max_parallel_workers_per_gather = 0; $view_q")" "$(s 1 "$parallel $view_q")"
+check "the decision view in parallel on shard 2, stale, refuses (55000)" \
+	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
+	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "$parallel $view_q" 2>&1 | grep '^ERROR')"
 check "parallel workers on shard 2, stale, refuse: the check runs in each worker (55000)" \
 	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
 	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "$parallel $need_q" 2>&1 | grep '^ERROR')"
