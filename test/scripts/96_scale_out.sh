@@ -221,6 +221,39 @@ check "each shard decides the new way (blanket certificates on both)" "true|true
 	        SELECT shard, sum(members) AS n FROM dist.need_by_reason
 	         WHERE day = '$DAY' AND reason = 'late_elderly_blanket' GROUP BY 1) AS t")"
 
+# ---- a rule table activated at the coordinator -----------------------------------------
+# doc/rules.md's policy (a): the 組合 06139992 sends a 資格確認書 to every member
+# aged 75 or over.  Recorded and activated at the coordinator; each shard
+# receives the rows and compiles the decision itself (rule_version_compile,
+# ENABLE ALWAYS on the shards).
+facts='{"insurer_number": "06139992", "birth_date": "1946-01-01", "acquired_on": "2010-04-01", "my_number_linked": true, "myna_registered_on": "2022-01-01", "ecert_expires_on": "2030-01-01"}'
+decide="SELECT (mynahoken.rule_decide_certificate_need('2026-08-03', NULL, '$facts')).outcome"
+check "before: no node decides by the insurer's table (not compiled anywhere yet)" 0 \
+	"$( { c "$decide"; s 1 "$decide"; s 2 "$decide"; } | grep -c insurer_age_policy)"
+out=$(mh_coord_psql -d "$DB" -Atc "CREATE ROLE scale_rule_author IN ROLE mynahoken_rule_author;
+CREATE ROLE scale_rule_approver IN ROLE mynahoken_rule_approver;
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
+VALUES ('insurer_certificate_age', 'int', 'years', 'Age from which the insurer issues a certificate to every member');
+SET ROLE scale_rule_author;
+SELECT mynahoken.rule_outcome_add('certificate_need', 'insurer_age_policy', 'scale-out test', needs_certificate => true);
+SELECT mynahoken.rule_table_define('minato.certificate_need.age', 'certificate_need',
+         applies_to => '{06139992}', exception_to => 'national.certificate_need:myna');
+SELECT mynahoken.rule_version_record('minato.certificate_need.age', '[2026-04-01,)', 'scale-test', '2026-01-20', \$grid\$
+  row | age                               || outcome
+  1   | >= param(insurer_certificate_age) || insurer_age_policy
+\$grid\$);
+RESET ROLE;
+SELECT mynahoken.record_legal_parameter('insurer_certificate_age', 'health_society', '[2026-04-01,)', '75',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-20',
+         note => 'scale-out test', reason => 'a late entry of the test');
+SET ROLE scale_rule_approver;
+SELECT count(*) FROM mynahoken.rule_activate('minato.certificate_need.age');" 2>&1)
+check "a rule table recorded and activated at the coordinator (no diagnostic)" 0 "$(printf '%s\n' "$out" | tail -n 1)"
+mh_wait_reference "$DB" 1 && mh_wait_reference "$DB" 2
+check "both shards caught up with the activation" 0 $?
+check "every node decides with the activated table (compiled on each shard from the replicated rows)" \
+	"insurer_age_policy|insurer_age_policy|insurer_age_policy" "$(c "$decide")|$(s 1 "$decide")|$(s 2 "$decide")"
+
 # ---- a stale shard refuses to decide ------------------------------------------------
 s 2 "ALTER SUBSCRIPTION mynahoken_reference DISABLE" >/dev/null
 before_stale=$(c "$by_value_one")
