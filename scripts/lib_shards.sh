@@ -718,7 +718,8 @@ mh_shard_generate() {	# mh_shard_generate DB N
 		-c 'ALTER TABLE demo.members DROP CONSTRAINT IF EXISTS members_employer_id_fkey' >/dev/null || return 1
 	mh_synthetic_members_sql "$n" | mh_coord_psql -d "$db" >/dev/null & pids="$!"
 	for k in $(seq 1 "$MH_SHARDS"); do
-		{ mh_shard_psql "$k" -d "$db" -c 'CREATE TABLE IF NOT EXISTS mh_scale.members_hash (insured_key text) PARTITION BY HASH (insured_key)' >/dev/null &&
+		{ mh_shard_psql "$k" -d "$db" -c 'TRUNCATE demo.members' \
+			-c 'CREATE TABLE IF NOT EXISTS mh_scale.members_hash (insured_key text) PARTITION BY HASH (insured_key)' >/dev/null &&
 		  mh_synthetic_members_sql "$n" "$k" "$MH_SHARDS" | mh_shard_psql "$k" -d "$db" >/dev/null &&
 		  mh_shard_psql "$k" -d "$db" -c 'VACUUM ANALYZE demo.members' >/dev/null; } & pids="$pids $!"
 	done
