@@ -76,7 +76,6 @@ timezone = 'Asia/Tokyo'
 fsync = off
 logging_collector = off
 log_min_error_statement = error
-max_parallel_workers_per_gather = 0
 mynahoken.keyring_file = '$(mh_write_test_keyring)'
 $MH_SHARD_CONF
 CONF
@@ -195,20 +194,39 @@ COMMENT ON FOREIGN TABLE mh_scale.coordinator_generation IS 'The coordinator''s 
 -- generations (mynahoken.require_current_reference, doc/scale-out.md).
 ALTER DATABASE $db SET mynahoken.reference_coordinator = 'mh_scale.coordinator_generation';
 
--- One row per member and decision day (any day from 2024-12-02 to 2035-12-31;
--- a query names the day, and only that day is computed).  Members with an
+-- The days a decision view answers for, one row each: a table with a key
+-- (not generate_series, which the planner guesses at 1000 rows), so that
+-- "day = X" is estimated at one row and the members are scanned once under
+-- it, without a Materialize of every member.
+CREATE TABLE mh_scale.decision_day (day date PRIMARY KEY);
+COMMENT ON TABLE mh_scale.decision_day IS 'The days the decision views answer for (2024-12-02 to 2035-12-31)';
+INSERT INTO mh_scale.decision_day
+SELECT d::date FROM pg_catalog.generate_series(timestamp '2024-12-02', timestamp '2035-12-31', interval '1 day') AS d;
+ANALYZE mh_scale.decision_day;
+-- Statistics of the views' filters (valid insurer number, no contradictory
+-- facts): without them the planner takes the default selectivity of a
+-- function's result (0.5% of the members) and sorts where it should hash.
+CREATE STATISTICS mh_scale.members_decided ON
+  (mynahoken.category(CASE WHEN mynahoken.insurer_number_is_valid(insurer_number)
+                           THEN insurer_number::mynahoken.insurer_number END)),
+  (mynahoken.member_facts_conflict(birth_date, acquired_on, lost_on, legacy_card_issued_on, legacy_card_expires_on))
+  FROM demo.members;
+COMMENT ON STATISTICS mh_scale.members_decided IS 'How many members the decision views keep (valid insurer, no contradictory facts)';
+
+-- One row per member and decision day (any day of mh_scale.decision_day; a
+-- query names the day, and only that day is computed).  Members with an
 -- invalid insurer number or contradictory facts are left out, as in
 -- demo/queries/40_decisions.sql.  Columns a query does not read are not
 -- computed.
 CREATE VIEW mh_scale.member_decision AS
-SELECT m.insured_key, m.member_id, m.employer_id, f.insurer, f.category, d.day::date AS day,
-       mynahoken.certificate_need(f.category, d.day::date, m.birth_date, m.acquired_on, m.lost_on,
+SELECT m.insured_key, m.member_id, m.employer_id, f.insurer, f.category, d.day,
+       mynahoken.certificate_need(f.category, d.day, m.birth_date, m.acquired_on, m.lost_on,
          m.my_number IS NOT NULL, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
          m.certificate_requested_on) AS reason,
-       mynahoken.accepted_documents(f.category, d.day::date, m.acquired_on, m.lost_on,
+       mynahoken.accepted_documents(f.category, d.day, m.acquired_on, m.lost_on,
          m.legacy_card_issued_on, m.legacy_card_expires_on, m.my_number IS NOT NULL,
          m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on, NULL) AS documents,
-       mynahoken.explain_certificate_need(f.category, d.day::date, m.birth_date, m.acquired_on, m.lost_on,
+       mynahoken.explain_certificate_need(f.category, d.day, m.birth_date, m.acquired_on, m.lost_on,
          m.my_number IS NOT NULL, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
          m.certificate_requested_on) AS explanation
   FROM demo.members AS m
@@ -216,7 +234,7 @@ SELECT m.insured_key, m.member_id, m.employer_id, f.insurer, f.category, d.day::
     SELECT CASE WHEN mynahoken.insurer_number_is_valid(m.insurer_number)
                 THEN m.insurer_number::mynahoken.insurer_number END AS insurer) AS n
   CROSS JOIN LATERAL (SELECT n.insurer, mynahoken.category(n.insurer) AS category) AS f
-  CROSS JOIN pg_catalog.generate_series(timestamp '2024-12-02', timestamp '2035-12-31', interval '1 day') AS d(day)
+  CROSS JOIN mh_scale.decision_day AS d
  WHERE f.category IS NOT NULL
    AND mynahoken.member_facts_conflict(m.birth_date, m.acquired_on, m.lost_on,
          m.legacy_card_issued_on, m.legacy_card_expires_on) IS NULL
@@ -700,7 +718,8 @@ mh_shard_generate() {	# mh_shard_generate DB N
 		-c 'ALTER TABLE demo.members DROP CONSTRAINT IF EXISTS members_employer_id_fkey' >/dev/null || return 1
 	mh_synthetic_members_sql "$n" | mh_coord_psql -d "$db" >/dev/null & pids="$!"
 	for k in $(seq 1 "$MH_SHARDS"); do
-		{ mh_shard_psql "$k" -d "$db" -c 'CREATE TABLE IF NOT EXISTS mh_scale.members_hash (insured_key text) PARTITION BY HASH (insured_key)' >/dev/null &&
+		{ mh_shard_psql "$k" -d "$db" -c 'TRUNCATE demo.members' \
+			-c 'CREATE TABLE IF NOT EXISTS mh_scale.members_hash (insured_key text) PARTITION BY HASH (insured_key)' >/dev/null &&
 		  mh_synthetic_members_sql "$n" "$k" "$MH_SHARDS" | mh_shard_psql "$k" -d "$db" >/dev/null &&
 		  mh_shard_psql "$k" -d "$db" -c 'VACUUM ANALYZE demo.members' >/dev/null; } & pids="$pids $!"
 	done
@@ -731,21 +750,26 @@ SQL
 }
 
 # The demo with N shards (scripts/demo.sh --shards N): the demo database
-# "insurer" on a coordinator, its members on N shards.  The clusters keep
-# running; the last lines say how to connect and how to stop them.
+# "insurer" on a coordinator, its members on N shards.  mynahoken is
+# installed into a private copy of PostgreSQL in the demo's directory (as
+# the tests do), not into the system's: the N + 1 clusters run from it, and
+# removing the directory removes it.  The clusters keep running; the last
+# lines say how to connect and how to stop them.
 mh_shard_demo() {	# mh_shard_demo N MEMBERS
-	local n=$1 members=$2 k stop
+	local n=$1 members=$2 k stop as
 	mh_ensure_packages
 	mh_build
-	mh_system_install
 	mh_make_tmp
+	mh_private_install
 	MH_EXTRA_CONF="cron.database_name = 'insurer'" mh_start_coordinator
 	mh_start_shards "$n"
 	mh_demo_database insurer "$members" || mh_die "the demo database could not be built"
 	mh_distribute insurer || mh_die "the members could not be distributed"
 	mh_shard_report insurer || mh_die "the scale-out queries failed"
-	stop="runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/data stop"
-	for k in $(seq 1 "$n"); do stop="$stop && runuser -u postgres -- $MH_BINDIR/pg_ctl -D $MH_TMP/shard$k stop"; done
+	as=""
+	[ "$(id -u)" -eq 0 ] && as="runuser -u postgres -- "
+	stop="$as$MH_BINDIR/pg_ctl -D $MH_TMP/data stop"
+	for k in $(seq 1 "$n"); do stop="$stop && $as$MH_BINDIR/pg_ctl -D $MH_TMP/shard$k stop"; done
 	cat <<HINT
 
 The coordinator and $n shards are still running in $MH_TMP.

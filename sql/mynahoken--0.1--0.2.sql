@@ -20794,3 +20794,35 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_coverage(text, date, date) IS
   'Coverage of a decision''s rows (outcome and date decisions) over the member source on a day: per row the members it was tried for, matched and decided (0, never NULL, when none), and per column the members whose first failing cell it was; computed by the compiled predicates';
 
+-- Issue 17, scale-out (2)
+-- mynahoken.require_current_reference() is PARALLEL SAFE: the decision
+-- functions (PARALLEL SAFE) run it in parallel workers, each of which reads
+-- the coordinator's generation itself (test/scripts/96_scale_out.sh).
+CREATE OR REPLACE FUNCTION mynahoken.require_current_reference()
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  src text := pg_catalog.current_setting('mynahoken.reference_coordinator', true);
+  node text := coalesce(nullif(pg_catalog.current_setting('cluster_name'), ''),
+                                   'port ' || pg_catalog.current_setting('port'));
+  here bigint;
+  there bigint;
+BEGIN
+  IF src IS NULL OR src = '' THEN
+    RETURN true;
+  END IF;
+  here := (SELECT pg_catalog.count(*) FROM mynahoken.reference_generation AS g);
+  EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s AS g', src::regclass) INTO there;
+  IF here IS DISTINCT FROM there THEN
+    PERFORM mynahoken.raise_error('55000',
+      pg_catalog.format(mynahoken.gettext('reference data of node %s differ from the coordinator''s: decisions refused'), node),
+      detail => pg_catalog.format(mynahoken.gettext('Reference generation %s here, %s at the coordinator.'), here, there),
+      hint => 'Check this node''s subscription to the reference data (pg_stat_subscription) and retry once it has caught up.');
+  END IF;
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.require_current_reference() IS
+  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar, in parallel workers too (each worker reads the coordinator''s generation itself; doc/scale-out.md)';

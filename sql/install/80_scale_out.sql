@@ -65,7 +65,7 @@ CREATE TRIGGER reference_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
 
 CREATE FUNCTION mynahoken.require_current_reference()
 RETURNS boolean
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -90,4 +90,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.require_current_reference() IS
-  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar (doc/scale-out.md)';
+  'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar, in parallel workers too (each worker reads the coordinator''s generation itself; doc/scale-out.md)';

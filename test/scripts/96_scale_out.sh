@@ -221,6 +221,39 @@ check "each shard decides the new way (blanket certificates on both)" "true|true
 	        SELECT shard, sum(members) AS n FROM dist.need_by_reason
 	         WHERE day = '$DAY' AND reason = 'late_elderly_blanket' GROUP BY 1) AS t")"
 
+# ---- a rule table activated at the coordinator -----------------------------------------
+# doc/rules.md's policy (a): the 組合 06139992 sends a 資格確認書 to every member
+# aged 75 or over.  Recorded and activated at the coordinator; each shard
+# receives the rows and compiles the decision itself (rule_version_compile,
+# ENABLE ALWAYS on the shards).
+facts='{"insurer_number": "06139992", "birth_date": "1946-01-01", "acquired_on": "2010-04-01", "my_number_linked": true, "myna_registered_on": "2022-01-01", "ecert_expires_on": "2030-01-01"}'
+decide="SELECT (mynahoken.rule_decide_certificate_need('2026-08-03', NULL, '$facts')).outcome"
+check "before: no node decides by the insurer's table (not compiled anywhere yet)" 0 \
+	"$( { c "$decide"; s 1 "$decide"; s 2 "$decide"; } | grep -c insurer_age_policy)"
+out=$(mh_coord_psql -d "$DB" -Atc "CREATE ROLE scale_rule_author IN ROLE mynahoken_rule_author;
+CREATE ROLE scale_rule_approver IN ROLE mynahoken_rule_approver;
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
+VALUES ('insurer_certificate_age', 'int', 'years', 'Age from which the insurer issues a certificate to every member');
+SET ROLE scale_rule_author;
+SELECT mynahoken.rule_outcome_add('certificate_need', 'insurer_age_policy', 'scale-out test', needs_certificate => true);
+SELECT mynahoken.rule_table_define('minato.certificate_need.age', 'certificate_need',
+         applies_to => '{06139992}', exception_to => 'national.certificate_need:myna');
+SELECT mynahoken.rule_version_record('minato.certificate_need.age', '[2026-04-01,)', 'scale-test', '2026-01-20', \$grid\$
+  row | age                               || outcome
+  1   | >= param(insurer_certificate_age) || insurer_age_policy
+\$grid\$);
+RESET ROLE;
+SELECT mynahoken.record_legal_parameter('insurer_certificate_age', 'health_society', '[2026-04-01,)', '75',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'mynahoken-default'), '2026-01-20',
+         note => 'scale-out test', reason => 'a late entry of the test');
+SET ROLE scale_rule_approver;
+SELECT count(*) FROM mynahoken.rule_activate('minato.certificate_need.age');" 2>&1)
+check "a rule table recorded and activated at the coordinator (no diagnostic)" 0 "$(printf '%s\n' "$out" | tail -n 1)"
+mh_wait_reference "$DB" 1 && mh_wait_reference "$DB" 2
+check "both shards caught up with the activation" 0 $?
+check "every node decides with the activated table (compiled on each shard from the replicated rows)" \
+	"insurer_age_policy|insurer_age_policy|insurer_age_policy" "$(c "$decide")|$(s 1 "$decide")|$(s 2 "$decide")"
+
 # ---- a stale shard refuses to decide ------------------------------------------------
 s 2 "ALTER SUBSCRIPTION mynahoken_reference DISABLE" >/dev/null
 before_stale=$(c "$by_value_one")
@@ -250,10 +283,36 @@ check "shard 1, up to date, decides with a plain call" not_registered \
 check "the coordinator (setting empty) decides without asking anyone" \
 	"$(s 1 "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|" \
 	"$(c "SELECT mynahoken.certificate_need('kyokai_kenpo', '$DAY', '1980-01-01', '2010-04-01', NULL, true, NULL, NULL, NULL, NULL)")|$(c "SHOW mynahoken.reference_coordinator")"
+# Parallel query, as real shards run it: the decision runs in parallel
+# workers (the leader does not take part), each of which loads the calendar
+# and so runs the check itself, reading the coordinator's generation through
+# postgres_fdw from the worker.
+parallel="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+          SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;"
+need_q="SELECT count(*) FROM demo.members AS m
+         WHERE mynahoken.certificate_need('kyokai_kenpo', '$DAY', m.birth_date, m.acquired_on, m.lost_on,
+                 m.my_number IS NOT NULL, m.myna_registered_on, m.myna_withdrawn_on, m.ecert_expires_on,
+                 m.certificate_requested_on) OPERATOR(pg_catalog.=) 'not_registered'"
+plan=$(s 1 "$parallel EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) $need_q")
+check "parallel workers on shard 1 decide (workers launched, the decision in their scan's filter)" "1|1" \
+	"$(printf '%s\n' "$plan" | grep -cE 'Workers Launched: [12]')|$(printf '%s\n' "$plan" | grep -A 3 'Parallel Seq Scan on demo.members' | grep -c 'Filter: (certificate_need(')"
+check "parallel workers on shard 1, up to date, answer as one backend does" \
+	"$(s 1 "SET max_parallel_workers_per_gather = 0; $need_q")" "$(s 1 "$parallel $need_q")"
+view_q="SELECT string_agg(reason || '=' || members, ',' ORDER BY reason) FROM mh_scale.need_by_reason WHERE day = '$DAY'"
+check "the decision view in parallel on shard 1 answers as one backend does" \
+	"$(s 1 "SET max_parallel_workers_per_gather = 0; $view_q")" "$(s 1 "$parallel $view_q")"
+check "the decision view in parallel on shard 2, stale, refuses (55000)" \
+	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
+	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "$parallel $view_q" 2>&1 | grep '^ERROR')"
+check "parallel workers on shard 2, stale, refuse: the check runs in each worker (55000)" \
+	"ERROR:  55000: reference data of node shard2 differ from the coordinator's: decisions refused" \
+	"$(mh_shard_psql 2 -d "$DB" -Atc '\set VERBOSITY verbose' -c "$parallel $need_q" 2>&1 | grep '^ERROR')"
 s 2 "ALTER SUBSCRIPTION mynahoken_reference ENABLE" >/dev/null
 mh_wait_reference "$DB" 2
 check "shard 2 catches up once its subscription runs again" 0 $?
 check "then the coordinator's answer equals one node's again" "$(c "$reasons_one")" "$(c "$reasons_dist")"
+check "then parallel workers on shard 2 decide again" \
+	"$(s 2 "SET max_parallel_workers_per_gather = 0; $need_q")" "$(s 2 "$parallel $need_q")"
 
 # ---- a shard down ---------------------------------------------------------------------
 mh_as_server "$MH_BINDIR/pg_ctl" -D "$MH_TMP/shard2" -m immediate -w stop >/dev/null 2>&1
