@@ -20826,3 +20826,39 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.require_current_reference() IS
   'True when mynahoken.reference_coordinator is empty (one node, the coordinator) or names a relation (the coordinator''s mynahoken.reference_generation) with as many rows as this node''s; raises 55000 naming the node (cluster_name, else its port) otherwise, 42P01 when the relation does not exist. Run by the decision functions at each load of the legal calendar, in parallel workers too (each worker reads the coordinator''s generation itself; doc/scale-out.md)';
+
+-- Issue 14, the default batch size
+CREATE OR REPLACE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
+                                                 batch_size integer DEFAULT 500000,
+                                                 commit_batches boolean DEFAULT true)
+LANGUAGE plpgsql
+AS $$
+-- No SET clause (it would forbid COMMIT): every name is qualified and the
+-- work is done by functions that fix their own search_path.
+DECLARE
+  run pg_catalog.int8;
+  done pg_catalog.bool := false;
+BEGIN
+  IF full_check IS NULL OR commit_batches IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'full_check and commit_batches must not be null');
+  END IF;
+  IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'batch_size must be a positive integer');
+  END IF;
+  IF commit_batches THEN
+    COMMIT;
+  END IF;
+  run := mynahoken.linkage_begin_run(full_check, batch_size);
+  IF commit_batches THEN
+    COMMIT;
+  END IF;
+  WHILE NOT done LOOP
+    done := mynahoken.linkage_run_batch(run);
+    IF commit_batches THEN
+      COMMIT;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many; default 500,000, as each batch of a full check hashes the current results once) and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';

@@ -1171,7 +1171,7 @@ COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
   'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
 
 CREATE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
-                                                 batch_size integer DEFAULT 50000,
+                                                 batch_size integer DEFAULT 500000,
                                                  commit_batches boolean DEFAULT true)
 LANGUAGE plpgsql
 AS $$
@@ -1203,7 +1203,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
-  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many) and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many; default 500,000, as each batch of a full check hashes the current results once) and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
 
 -- ---------------------------------------------------------------------------
 -- The work queue
