@@ -41,6 +41,22 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.rule_cell_problem(text, text, text[]) IS
   'What is wrong with a decision-table cell for a fact type ("invalid integer at character 4"), or NULL when it parses';
 
+-- sql: cells, by PostgreSQL's parser and analyser (src/rules_sql_cell.c).
+-- PARALLEL UNSAFE: the parser's errors are caught in a subtransaction.
+CREATE FUNCTION mynahoken.rule_sql_cell_facts(predicate text, facts text[], fact_types text[])
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'mynahoken_rule_sql_cell_facts'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION mynahoken.rule_sql_cell_facts(text, text[], text[]) IS
+  'Internal: validate the predicate of an sql: cell (PostgreSQL''s parser and analyser, names bound to the facts given with their types int, date, boolean, enum, text; functions and operators looked up in pg_catalog alone, IMMUTABLE, of pg_catalog or mynahoken; no subquery, aggregate, COLLATE or other schema) and return the facts it reads; 42601 for a semicolon, comment or dollar sign or a predicate that does not parse, 42703 for a name that is not a fact, 42883 for a function not in pg_catalog, 42501 for another schema''s function, 0A000 for a volatile function, subquery or other construct, 42804 when not boolean; the messages never quote the cell';
+
+CREATE FUNCTION mynahoken.rule_sql_cell_sql(predicate text, facts text[], fact_types text[], fact_sql text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_sql_cell_sql'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION mynahoken.rule_sql_cell_sql(text, text[], text[], text[]) IS
+  'Internal: the SQL of an sql: cell, written again from the analysed tree (every function and operator schema-qualified, constants as quoted literals cast to qualified types, each fact read replaced by CAST((fact_sql) AS its type)); the checks and errors of mynahoken.rule_sql_cell_facts, and 22004 when a fact read has no SQL';
+
 CREATE FUNCTION mynahoken.rule_check_boxes(columns text[], fact_types text[], nullable boolean[],
                                            lo bigint[], hi bigint[], enum_values text[],
                                            row_nos integer[], cells text[], checks text[])
@@ -1113,7 +1129,7 @@ COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
 
 CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1128,6 +1144,9 @@ DECLARE
   bound jsonb;
   n text[];                     -- per bound: the years N and N + 1 as SQL
   cuts text[];
+  sql_facts text[];             -- sql: cells: the names they may read (day first), their types
+  sql_types text[];
+  sql_used text[];
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
@@ -1188,7 +1207,20 @@ BEGIN
     WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
     WHEN 'not_null' THEN RETURN format('(%s IS NOT NULL)', x);
     WHEN 'sql' THEN
-      PERFORM mynahoken.raise_error('0A000', 'sql: cells are not compiled');
+      -- re-written from PostgreSQL's analysed tree, never spliced: every fact
+      -- it reads as its expression (over f in explanations: the member row m
+      -- for a fact that is not a column), day as the decision day
+      SELECT array_agg(x.fact ORDER BY x.ord, x.fact), array_agg(x.fact_type ORDER BY x.ord, x.fact)
+        INTO sql_facts, sql_types
+        FROM (SELECT 'day' AS fact, 'date' AS fact_type, 0 AS ord
+              UNION ALL SELECT r.fact, r.fact_type, 1 FROM mynahoken.rule_fact r WHERE r.fact <> 'day') x;
+      sql_used := mynahoken.rule_sql_cell_facts(j->>'sql', sql_facts, sql_types);
+      RETURN format('COALESCE(%s, false)', mynahoken.rule_sql_cell_sql(j->>'sql', sql_facts, sql_types,
+        ARRAY(SELECT CASE WHEN NOT sql_facts[i] = ANY (sql_used) THEN NULL
+                          WHEN sql_facts[i] = 'day' THEN '$1'
+                          WHEN mode IS NULL AND sql_facts[i] = fact THEN format('f.%I', fact)
+                          ELSE mynahoken.rule_fact_sql(sql_facts[i], coalesce(mode, 'member')) END
+                FROM generate_subscripts(sql_facts, 1) AS i ORDER BY i)));
     ELSE NULL;
   END CASE;
   FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
@@ -1211,7 +1243,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L, an sql: cell only as written again from PostgreSQL''s analysed tree (mynahoken.rule_sql_cell_sql)';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -2111,9 +2143,19 @@ BEGIN
       pt text;
     BEGIN
       IF j->>'kind' = 'sql' THEN
-        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
-        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
-        errors := errors + 1;
+        -- validated by PostgreSQL's parser and the catalog; never proven
+        severity := 'info'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cell, excluded from the overlap, gap and masking checks', r.row_no, v.columns[r.i]);
+        BEGIN
+          PERFORM mynahoken.rule_sql_cell_facts(j->>'sql',
+                    ARRAY['day'] || ARRAY(SELECT f.fact FROM mynahoken.rule_fact f WHERE f.fact <> 'day' ORDER BY f.fact),
+                    ARRAY['date'] || ARRAY(SELECT f.fact_type FROM mynahoken.rule_fact f WHERE f.fact <> 'day' ORDER BY f.fact));
+        EXCEPTION WHEN OTHERS THEN
+          -- the messages of rule_sql_cell_facts never quote the cell
+          severity := 'error'; check_name := 'cell';
+          detail := format('row %s, column "%s": invalid sql: cell: %s', r.row_no, v.columns[r.i], SQLERRM);
+          errors := errors + 1;
+        END;
         RETURN NEXT;
       END IF;
       FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
