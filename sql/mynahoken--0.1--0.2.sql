@@ -20847,6 +20847,14 @@ LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION mynahoken.rule_sql_cell_sql(text, text[], text[], text[]) IS
   'Internal: the SQL of an sql: cell, written again from the analysed tree (every function and operator schema-qualified, constants as quoted literals cast to qualified types, each fact read replaced by CAST((fact_sql) AS its type)); the checks and errors of mynahoken.rule_sql_cell_facts, and 22004 when a fact read has no SQL';
 
+-- Shipped rows, as a fresh install has them: every node updates alike, so
+-- the reference generation does not move (the triggers are off meanwhile).
+ALTER TABLE mynahoken.rule_outcome DISABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_label DISABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_table DISABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_version DISABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_row DISABLE TRIGGER reference_generation;
+
 -- The national decision usable_documents re-expressed as a shipped collect
 -- table, equal to the C function mynahoken.usable_documents (the oracle,
 -- test/pgtap/66_rules_collect.sql) for the member source's facts: an
@@ -20912,6 +20920,11 @@ INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note,
 SELECT v.version_id, 1, '{"late_elderly_blanket, late_elderly_age, no_my_number, not_registered, registration_withdrawn, ecert_expired, on_request"}',
        'certificate', 'national.document_plan:documents', 'A ground for a 資格確認書 (the outcomes of certificate_need that need one)', true
   FROM mynahoken.rule_version v WHERE v.table_name = 'national.document_plan';
+ALTER TABLE mynahoken.rule_outcome ENABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_label ENABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_table ENABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_version ENABLE TRIGGER reference_generation;
+ALTER TABLE mynahoken.rule_row ENABLE TRIGGER reference_generation;
 
 CREATE OR REPLACE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
