@@ -218,12 +218,54 @@ sql_cell_analyse(const char *pred, SqlCellFacts *facts)
 	return expr;
 }
 
-static void
-refuse_construct(const char *what)
+/* The constructs a cell may not contain, each its own message. */
+typedef enum
 {
-	mh_sensitive_ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("an sql: cell may not contain %s", what)));
+	REFUSE_SUBQUERY,
+	REFUSE_AGGREGATE,
+	REFUSE_COLLATE,
+	REFUSE_ROW,
+	REFUSE_MULTIDIM,
+	REFUSE_OTHER
+} Refusal;
+
+static void
+refuse_construct(Refusal what)
+{
+	switch (what)
+	{
+		case REFUSE_SUBQUERY:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell may not contain a subquery")));
+			break;
+		case REFUSE_AGGREGATE:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell may not contain an aggregate, window or set-returning function")));
+			break;
+		case REFUSE_COLLATE:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell may not contain a COLLATE clause")));
+			break;
+		case REFUSE_ROW:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell may not contain a row value")));
+			break;
+		case REFUSE_MULTIDIM:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell may not contain a multidimensional array")));
+			break;
+		case REFUSE_OTHER:
+			mh_sensitive_ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("an sql: cell uses a construct that is not supported"),
+					 errdetail("A cell uses operators, functions, CASE, COALESCE, NULLIF, GREATEST, LEAST, IS [NOT] NULL, IS [NOT] DISTINCT FROM, IN, ANY, ALL, ARRAY[...] and casts.")));
+			break;
+	}
 }
 
 /* Only plain scalar types (no reg* or oid types that name objects). */
@@ -273,7 +315,7 @@ check_function(Oid fn, SqlCellFacts *facts)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("an sql: cell may call only immutable functions and operators")));
 	if (!plain)
-		refuse_construct("an aggregate, window or set-returning function");
+		refuse_construct(REFUSE_AGGREGATE);
 }
 
 static bool
@@ -379,7 +421,7 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 				ListCell   *lc;
 
 				if (f->funcretset)
-					refuse_construct("an aggregate, window or set-returning function");
+					refuse_construct(REFUSE_AGGREGATE);
 				appendStringInfo(out, "%s(", quote_qualified_identifier(get_namespace_name(get_func_namespace(f->funcid)),
 																		 get_func_name(f->funcid)));
 				foreach(lc, f->args)
@@ -398,7 +440,7 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 				OpExpr	   *o = (OpExpr *) node;
 
 				if (o->opretset)
-					refuse_construct("an aggregate, window or set-returning function");
+					refuse_construct(REFUSE_AGGREGATE);
 				appendStringInfoChar(out, '(');
 				if (list_length(o->args) == 2)
 					emit(linitial(o->args), out, facts);
@@ -472,7 +514,7 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 				NullTest   *t = (NullTest *) node;
 
 				if (t->argisrow)
-					refuse_construct("a row value");
+					refuse_construct(REFUSE_ROW);
 				appendStringInfoString(out, "((");
 				emit((Node *) t->arg, out, facts);
 				appendStringInfoString(out, t->nulltesttype == IS_NULL ? ") IS NULL)" : ") IS NOT NULL)");
@@ -525,7 +567,7 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 			}
 		case T_CaseTestExpr:
 			if (facts->case_arg == NULL)
-				refuse_construct("this construct");
+				refuse_construct(REFUSE_OTHER);
 			emit(facts->case_arg, out, facts);
 			break;
 		case T_CoalesceExpr:
@@ -543,7 +585,7 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 				ArrayExpr  *a = (ArrayExpr *) node;
 
 				if (a->multidims)
-					refuse_construct("a multidimensional array");
+					refuse_construct(REFUSE_MULTIDIM);
 				appendStringInfoString(out, "CAST(ARRAY[");
 				emit_list(a->elements, out, facts, ", ");
 				appendStringInfoString(out, "] AS ");
@@ -566,18 +608,18 @@ emit(Node *node, StringInfo out, SqlCellFacts *facts)
 			appendStringInfoChar(out, ')');
 			break;
 		case T_SubLink:
-			refuse_construct("a subquery");
+			refuse_construct(REFUSE_SUBQUERY);
 			break;
 		case T_Aggref:
 		case T_WindowFunc:
 		case T_GroupingFunc:
-			refuse_construct("an aggregate, window or set-returning function");
+			refuse_construct(REFUSE_AGGREGATE);
 			break;
 		case T_CollateExpr:
-			refuse_construct("a COLLATE clause");
+			refuse_construct(REFUSE_COLLATE);
 			break;
 		default:
-			refuse_construct("this construct");
+			refuse_construct(REFUSE_OTHER);
 	}
 	check_type(exprType(node));
 }
