@@ -101,7 +101,8 @@ sql_cell_columnref(ParseState *pstate, ColumnRef *cref)
 				return (Node *) p;
 			}
 	}
-	ereport(ERROR,
+	/* caught by sql_cell_analyse, which reports it without the name */
+	mh_sensitive_ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_COLUMN),
 			 errmsg_internal("not a fact")));
 	return NULL;
