@@ -2123,7 +2123,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2265,7 +2265,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_run_tests(text, bigint) IS
-  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome, the version and row that decided';
+  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome (a date as ISO text, a set of outcomes as a text array), the version and row that decided';
 
 CREATE FUNCTION mynahoken.rule_check(version_id bigint)
 RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
@@ -2322,6 +2322,16 @@ BEGIN
             ORDER BY rr.row_no LOOP
     severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
     detail := format('row %s: "%s" is not an outcome of %s', r.row_no, r.outcome, t.decision);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
+  -- document_plan: every outcome is a document kind, printed under its print name
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND t.decision = 'document_plan'
+              AND NOT EXISTS (SELECT FROM mynahoken.document_kind k WHERE k.code = rr.outcome)
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not a document kind (mynahoken.document_kind)', r.row_no, r.outcome);
     errors := errors + 1;
     RETURN NEXT;
   END LOOP;
@@ -2653,7 +2663,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
-  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+  'Every check of a rule version, as rows (severity error/warning/info, check, rows, detail with witness): references, cells (an sql: cell validated by PostgreSQL''s parser and the catalog, reported opaque: info), parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
 
 -- Activate a draft (the latest of the table when no version is given): the
 -- checks run in the trigger, the decision is compiled again.

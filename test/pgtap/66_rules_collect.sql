@@ -8,7 +8,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(20);
+SELECT plan(21);
 
 CREATE SCHEMA tap_coll;
 CREATE TABLE tap_coll.members (
@@ -169,6 +169,19 @@ RESET ROLE;
 SELECT results_eq(format('SELECT check_name, detail FROM mynahoken.rule_check(%s) WHERE severity = %L', :v, 'error'),
                   $$VALUES ('compile', 'hit policy first does not fit decision document_plan: its output is a set of outcomes (use collect or rule_order)')$$,
                   'a first-hit table for a set of outcomes is refused');
+
+-- A document_plan outcome that is no document kind is refused.
+SET ROLE tap_coll_author;
+SELECT mynahoken.rule_outcome_add('document_plan', 'phone_call', '電話連絡');
+SELECT mynahoken.rule_table_define('tap_coll.call', 'document_plan', '{health_society}', 'national.document_plan:documents', 'collect');
+SELECT mynahoken.rule_version_record('tap_coll.call', '[2026-04-01,)', 'tap-kenpo-2026', '2026-02-01', $grid$
+  row | certificate_valid_until || outcome
+  1   | >= day                  || phone_call
+$grid$) AS v \gset
+RESET ROLE;
+SELECT results_eq(format('SELECT check_name, detail FROM mynahoken.rule_check(%s) WHERE severity = %L', :v, 'error'),
+                  $$VALUES ('reference', 'row 1: "phone_call" is not a document kind (mynahoken.document_kind)')$$,
+                  'a planned document must be a document kind');
 
 SELECT * FROM finish();
 ROLLBACK;
