@@ -41,6 +41,22 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.rule_cell_problem(text, text, text[]) IS
   'What is wrong with a decision-table cell for a fact type ("invalid integer at character 4"), or NULL when it parses';
 
+-- sql: cells, by PostgreSQL's parser and analyser (src/rules_sql_cell.c).
+-- PARALLEL UNSAFE: the parser's errors are caught in a subtransaction.
+CREATE FUNCTION mynahoken.rule_sql_cell_facts(predicate text, facts text[], fact_types text[])
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'mynahoken_rule_sql_cell_facts'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION mynahoken.rule_sql_cell_facts(text, text[], text[]) IS
+  'Internal: validate the predicate of an sql: cell (PostgreSQL''s parser and analyser, names bound to the facts given with their types int, date, boolean, enum, text; functions and operators looked up in pg_catalog alone, IMMUTABLE, of pg_catalog or mynahoken; no subquery, aggregate, COLLATE or other schema) and return the facts it reads; 42601 for a semicolon, comment or dollar sign or a predicate that does not parse, 42703 for a name that is not a fact, 42883 for a function not in pg_catalog, 42501 for another schema''s function, 0A000 for a volatile function, subquery or other construct, 42804 when not boolean; the messages never quote the cell';
+
+CREATE FUNCTION mynahoken.rule_sql_cell_sql(predicate text, facts text[], fact_types text[], fact_sql text[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'mynahoken_rule_sql_cell_sql'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION mynahoken.rule_sql_cell_sql(text, text[], text[], text[]) IS
+  'Internal: the SQL of an sql: cell, written again from the analysed tree (every function and operator schema-qualified, constants as quoted literals cast to qualified types, each fact read replaced by CAST((fact_sql) AS its type)); the checks and errors of mynahoken.rule_sql_cell_facts, and 22004 when a fact read has no SQL';
+
 CREATE FUNCTION mynahoken.rule_check_boxes(columns text[], fact_types text[], nullable boolean[],
                                            lo bigint[], hi bigint[], enum_values text[],
                                            row_nos integer[], cells text[], checks text[])
@@ -585,6 +601,71 @@ SELECT v.version_id, r.row_no, r.cells, r.outcome, r.label, r.note
        ) AS r(row_no, cells, outcome, label, note)
  WHERE v.table_name = 'national.certificate_need';
 
+-- The national decision usable_documents re-expressed as a shipped collect
+-- table, equal to the C function mynahoken.usable_documents (the oracle,
+-- test/pgtap/66_rules_collect.sql) for the member source's facts: an
+-- institution with オンライン資格確認 (online_check) and no 健康保険証 (the
+-- member source has no card columns: card_issued_on NULL).  Its outcomes are
+-- the labels of mynahoken.document, in their order (priority).
+INSERT INTO mynahoken.rule_outcome (decision, code, label_ja, needs_certificate, statutory, priority, description) VALUES
+  ('usable_documents', 'myna_hokensho', 'マイナ保険証', NULL, true, 10, 'マイナ保険証 at an institution with オンライン資格確認'),
+  ('usable_documents', 'myna_with_notice', 'マイナ保険証と資格情報のお知らせ', NULL, true, 20, 'マイナ保険証 with the お知らせ, where the online check is not possible'),
+  ('usable_documents', 'myna_with_portal_screen', 'マイナ保険証とマイナポータル画面', NULL, true, 30, 'マイナ保険証 with the マイナポータル screen, same condition'),
+  ('usable_documents', 'myna_with_portal_pdf', 'マイナ保険証とマイナポータルPDF', NULL, true, 40, 'マイナ保険証 with the マイナポータル PDF, same condition'),
+  ('usable_documents', 'legacy_card', '健康保険証', NULL, true, 50, '健康保険証, legally valid (経過措置)'),
+  ('usable_documents', 'certificate', '資格確認書', NULL, true, 60, '資格確認書 held and valid on the day'),
+  ('document_plan', 'certificate', '資格確認書', NULL, true, 10, 'A 資格確認書 (document kind certificate)');
+INSERT INTO mynahoken.rule_label (label, decision, outcomes, overridable, description, insurer_may_narrow) VALUES
+  ('national.usable_documents:documents', 'usable_documents', '{myna_hokensho,certificate}', false,
+   'The documents the law makes usable: no insurer exception', false),
+  ('national.document_plan:documents', 'document_plan', '{certificate}', true,
+   'Documents the issuance job plans: an insurer table adds documents of its own kinds (a renewal reminder), never removes one', false);
+INSERT INTO mynahoken.rule_table (table_name, decision, layer, applies_to, hit_policy, on_no_match, description, created_by, aggregation)
+VALUES ('national.usable_documents', 'usable_documents', 'national',
+        ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+        'collect', 'national',
+        'The national decision mynahoken.usable_documents as rows, for a member source (online check, no 健康保険証 column; the C function stays the oracle)', 'mynahoken', 'list'),
+       ('national.document_plan', 'document_plan', 'national',
+        ARRAY(SELECT pg_catalog.unnest(pg_catalog.enum_range(NULL::mynahoken.insurer_category))::text),
+        'collect', 'national',
+        'Documents planned for a member on a day: the national 資格確認書 when certificate_need gives a ground for one; insurer tables add their own document kinds', 'mynahoken', 'list');
+INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, recorded_at, source, columns, status, author, approved_by, activated_at, note)
+VALUES ('national.usable_documents', '(,)', '2000-01-01', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+        '{acquired_on,lost_on,decision_day,my_number_linked,myna_registered_on,myna_withdrawn_on,ecert_expires_on,certificate_valid_until}',
+        'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
+        'mynahoken.usable_documents (src/core/transition.c, mh_documents) with online_check and no 健康保険証, as a table'),
+       ('national.document_plan', '(,)', '2000-01-01', '2026-11-30 00:00:00+00', 'ordinance-r5-374',
+        '{national_certificate_need}',
+        'active', 'mynahoken', 'mynahoken', '2026-11-30 00:00:00+00',
+        'The 資格確認書 planned where mynahoken.certificate_need gives a ground; the notices keep their own sending windows (plan_issuance)');
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
+SELECT v.version_id, r.row_no, r.cells, r.outcome, 'national.usable_documents:documents', r.note
+  FROM mynahoken.rule_version v,
+       (VALUES
+  --        acquired_on  lost_on           decision_day                  linked  registered  withdrawn                 ecert_expires_on             certificate_valid_until
+  (1,  '{"null",       -,                -,                            -,      -,          -,                        -,                           -}'::text[], 'undecidable', 'No acquisition day: the C function refuses the member'),
+  (2,  '{-,            "< acquired_on",  -,                            -,      -,          -,                        -,                           -}', 'undecidable', 'Lost before acquired'),
+  (3,  '{"<= day",     "null",           -,                            true,   "<= day",   "null",                   "null",                      -}', 'myna_hokensho', 'Registered, never withdrawn, no e-certificate expiry recorded'),
+  (4,  '{"<= day",     "null",           -,                            true,   "<= day",   "null",                   ">= ecert_expired_before",   -}', 'myna_hokensho', 'e-certificate within its grace period'),
+  (5,  '{"<= day",     "null",           -,                            true,   "<= day",   "> day",                  "null",                      -}', 'myna_hokensho', 'Withdrawal still to come'),
+  (6,  '{"<= day",     "null",           -,                            true,   "<= day",   "> day",                  ">= ecert_expired_before",   -}', 'myna_hokensho', NULL),
+  (7,  '{"<= day",     "null",           -,                            true,   "<= day",   "< myna_registered_on",   "null",                      -}', 'myna_hokensho', 'Registered again after a withdrawal'),
+  (8,  '{"<= day",     "null",           -,                            true,   "<= day",   "< myna_registered_on",   ">= ecert_expired_before",   -}', 'myna_hokensho', NULL),
+  (9,  '{"<= day",     "> day",          -,                            true,   "<= day",   "null",                   "null",                      -}', 'myna_hokensho', '資格 lost later'),
+  (10, '{"<= day",     "> day",          -,                            true,   "<= day",   "null",                   ">= ecert_expired_before",   -}', 'myna_hokensho', NULL),
+  (11, '{"<= day",     "> day",          -,                            true,   "<= day",   "> day",                  "null",                      -}', 'myna_hokensho', NULL),
+  (12, '{"<= day",     "> day",          -,                            true,   "<= day",   "> day",                  ">= ecert_expired_before",   -}', 'myna_hokensho', NULL),
+  (13, '{"<= day",     "> day",          -,                            true,   "<= day",   "< myna_registered_on",   "null",                      -}', 'myna_hokensho', NULL),
+  (14, '{"<= day",     "> day",          -,                            true,   "<= day",   "< myna_registered_on",   ">= ecert_expired_before",   -}', 'myna_hokensho', NULL),
+  (15, '{"<= day",     "null",           ">= param(certificate_from)", -,      -,          -,                        -,                           ">= day"}', 'certificate', '資格確認書 held and valid on the day'),
+  (16, '{"<= day",     "> day",          ">= param(certificate_from)", -,      -,          -,                        -,                           ">= day"}', 'certificate', NULL)
+       ) AS r(row_no, cells, outcome, note)
+ WHERE v.table_name = 'national.usable_documents';
+INSERT INTO mynahoken.rule_row (version_id, row_no, cells, outcome, label, note)
+SELECT v.version_id, 1, '{"late_elderly_blanket, late_elderly_age, no_my_number, not_registered, registration_withdrawn, ecert_expired, on_request"}',
+       'certificate', 'national.document_plan:documents', 'A ground for a 資格確認書 (the outcomes of certificate_need that need one)'
+  FROM mynahoken.rule_version v WHERE v.table_name = 'national.document_plan';
+
 INSERT INTO mynahoken.document_kind (code, print_name, validity_decision, sending_decision, description) VALUES
   ('certificate', '資格確認書', 'certificate_valid_until', NULL, 'The 資格確認書 (mynahoken.issuance_document certificate)'),
   ('notice', '資格情報のお知らせ', NULL, NULL, 'The 資格情報のお知らせ (mynahoken.issuance_document notice)');
@@ -1113,7 +1194,7 @@ COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
 
 CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1128,6 +1209,9 @@ DECLARE
   bound jsonb;
   n text[];                     -- per bound: the years N and N + 1 as SQL
   cuts text[];
+  sql_facts text[];             -- sql: cells: the names they may read (day first), their types
+  sql_types text[];
+  sql_used text[];
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
@@ -1188,7 +1272,20 @@ BEGIN
     WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
     WHEN 'not_null' THEN RETURN format('(%s IS NOT NULL)', x);
     WHEN 'sql' THEN
-      PERFORM mynahoken.raise_error('0A000', 'sql: cells are not compiled');
+      -- re-written from PostgreSQL's analysed tree, never spliced: every fact
+      -- it reads as its expression (over f in explanations: the member row m
+      -- for a fact that is not a column), day as the decision day
+      SELECT array_agg(x.fact ORDER BY x.ord, x.fact), array_agg(x.fact_type ORDER BY x.ord, x.fact)
+        INTO sql_facts, sql_types
+        FROM (SELECT 'day' AS fact, 'date' AS fact_type, 0 AS ord
+              UNION ALL SELECT r.fact, r.fact_type, 1 FROM mynahoken.rule_fact r WHERE r.fact <> 'day') x;
+      sql_used := mynahoken.rule_sql_cell_facts(j->>'sql', sql_facts, sql_types);
+      RETURN format('COALESCE(%s, false)', mynahoken.rule_sql_cell_sql(j->>'sql', sql_facts, sql_types,
+        ARRAY(SELECT CASE WHEN NOT sql_facts[i] = ANY (sql_used) THEN NULL
+                          WHEN sql_facts[i] = 'day' THEN '$1'
+                          WHEN mode IS NULL AND sql_facts[i] = fact THEN format('f.%I', fact)
+                          ELSE mynahoken.rule_fact_sql(sql_facts[i], coalesce(mode, 'member')) END
+                FROM generate_subscripts(sql_facts, 1) AS i ORDER BY i)));
     ELSE NULL;
   END CASE;
   FOR it IN SELECT * FROM jsonb_array_elements(j->'items') LOOP
@@ -1211,7 +1308,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L, an sql: cell only as written again from PostgreSQL''s analysed tree (mynahoken.rule_sql_cell_sql)';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -1441,6 +1538,161 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_date_query(text, text, text, bigint, timestamptz) IS
   'Internal: the generated query of a date decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): insurer tables in name order (first matching row, or the least/greatest date of the matching rows for collect min/max), every insurer date capped at the legal maximum, else the national date (modes member, facts), or with the facts read and every row''s cells and date for the explanations (mode trace, the hit as a mynahoken.rule_hit with the date as text); every name qualified, literals through format %L; raises 22023 for another mode';
 
+-- A decision whose output is a set of outcomes (usable_documents,
+-- document_plan): every table of the decision collects, the national
+-- tables first, then the insurer tables in name order (an insurer table
+-- adds outcomes, never removes one).  Each table's rows in priority, then
+-- row order; a row whose outcome is undecidable (national tables) makes the
+-- member undecidable, as does a NULL fact whose NULL means unknown tested by
+-- a row of an insurer table in scope.  No row: the empty set, the default
+-- outcome, or for on_no_match error a no_match hit.  The hit is the first
+-- matching row's, with every matching outcome in outcomes.
+CREATE FUNCTION mynahoken.rule_compile_collect_query(decision text, mode text, source text DEFAULT NULL,
+                                                     candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t record;
+  v record;
+  r record;
+  w record;
+  trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
+  fm text;
+  scope text;
+  vcond text;
+  cond text;
+  unknowns text;
+  pred text;
+  any_row text[];
+  hits text[] := '{}';          -- per matching row: CASE WHEN it matches THEN its number END
+  undec text[] := '{}';         -- what makes the member undecidable
+  nomatch text[] := '{}';       -- on_no_match error: WHENs of the no_match hits
+  h_o text[] := '{}';           -- per hit number: outcome, version, row, layer, table
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  tried text[] := '{}';
+  facts text[] := ARRAY['insurer_number', 'category'];
+  from_sql text;
+  fields text;
+BEGIN
+  IF mode IN ('coverage', 'national') THEN
+    RETURN NULL;                -- coverage reads the trace; no national fact to fall back on
+  END IF;
+  IF mode IS NULL OR mode NOT IN ('member', 'facts', 'trace') THEN
+    PERFORM mynahoken.raise_error('22023', 'unknown compile mode');
+  END IF;
+  fm := CASE WHEN trace THEN 'member' ELSE mode END;
+  FOR t IN
+    SELECT x.* FROM mynahoken.rule_table x
+     WHERE x.decision = rule_compile_collect_query.decision
+     ORDER BY x.layer = 'insurer', x.table_name
+  LOOP
+    scope := mynahoken.rule_table_scope(t.applies_to);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                      v.valid, v.recorded_on);
+      FOR w IN
+        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
+         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
+      LOOP
+        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                                 w.valid, w.recorded_on);
+      END LOOP;
+      -- a national table applies to every member; an insurer table to its scope
+      cond := CASE WHEN t.layer = 'national' THEN vcond
+                   ELSE format('%s AND %s', mynahoken.rule_applies_sql(t.applies_to,
+                                 '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                                 '(' || mynahoken.rule_fact_sql('category', fm) || ')'), vcond) END;
+      facts := facts || v.columns;
+      IF t.layer = 'insurer' THEN
+        SELECT string_agg(format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)), ' OR ' ORDER BY c.col)
+          INTO unknowns
+          FROM (SELECT DISTINCT v.columns[i] AS col
+                  FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+                 WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+          JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+        IF unknowns IS NOT NULL THEN
+          undec := undec || format('(%s AND (%s))', cond, unknowns);
+        END IF;
+      END IF;
+      any_row := '{}';
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy = 'collect' THEN o.priority END, rr.row_no
+      LOOP
+        pred := coalesce((SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-'), 'true');
+        IF trace THEN
+          tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, COALESCE(%s, false), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                   'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                   'in_scope', cond,
+                                   'cells', (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), ', ' ORDER BY i)
+                                               FROM generate_subscripts(v.columns, 1) AS i));
+        END IF;
+        IF t.layer = 'national' AND r.outcome = 'undecidable' THEN
+          undec := undec || format('(%s AND %s)', cond, pred);
+          CONTINUE;
+        END IF;
+        any_row := any_row || pred;
+        h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+        h_l := h_l || t.layer; h_t := h_t || t.table_name;
+        hits := hits || format('CASE WHEN %s AND %s THEN %s END', cond, pred, cardinality(h_o));
+      END LOOP;
+      IF t.on_no_match LIKE 'default %' THEN
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || t.layer; h_t := h_t || t.table_name;
+        hits := hits || format('CASE WHEN %s AND NOT COALESCE(%s, false) THEN %s END', cond,
+                               coalesce(array_to_string(any_row, ' OR '), 'false'), cardinality(h_o));
+      ELSIF t.on_no_match = 'error' THEN
+        nomatch := nomatch || format('WHEN %s AND NOT COALESCE(%s, false) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                     cond, coalesce(array_to_string(any_row, ' OR '), 'false'), v.version_id, 'no_match', t.table_name);
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- c: the numbers of the matching rows, once per member (OFFSET 0); the
+  -- outcomes and the first hit's fields index constant arrays
+  fields := format('(CAST(%L AS pg_catalog.text[]))[c.h[1]], (CAST(%L AS pg_catalog.int8[]))[c.h[1]], (CAST(%L AS pg_catalog.int4[]))[c.h[1]],'
+                   ' COALESCE((CAST(%L AS pg_catalog.text[]))[c.h[1]], %L), (CAST(%L AS pg_catalog.text[]))[c.h[1]],'
+                   ' pg_catalog.array_remove(ARRAY[%s], NULL)',
+                   h_o, h_v, h_r, h_l, 'national', h_t,
+                   coalesce((SELECT string_agg(format('CASE WHEN %s OPERATOR(pg_catalog.=) ANY (c.h) THEN %L END', i, h_o[i]), ', ' ORDER BY i)
+                               FROM generate_subscripts(h_o, 1) AS i), 'NULL'));
+  from_sql := format('%s CROSS JOIN LATERAL (SELECT CASE WHEN false THEN NULL%s %s ELSE CAST(ROW(%s) AS mynahoken.rule_hit) END AS hit'
+                     ' FROM (SELECT CAST(pg_catalog.array_remove(ARRAY[%s], NULL) AS pg_catalog.int4[]) AS h OFFSET 0) AS c OFFSET 0) AS d',
+                     CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                     CASE WHEN cardinality(undec) > 0
+                          THEN format(' WHEN %s THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit)',
+                                      array_to_string(undec, ' OR '), 'undecidable') ELSE '' END,
+                     array_to_string(nomatch, ' '), fields,
+                     CASE WHEN cardinality(hits) > 0 THEN array_to_string(hits, ', ') ELSE 'NULL' END);
+  IF trace THEN
+    RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key,'
+                  ' (SELECT pg_catalog.jsonb_object_agg(f.k, f.v) FROM (VALUES %s) AS f(k, v)) AS facts,'
+                  ' pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried, d.hit FROM %s',
+                  (SELECT string_agg(format('(%L, pg_catalog.to_jsonb(%s))', u.f, mynahoken.rule_fact_sql(u.f, fm)), ', ' ORDER BY u.f)
+                     FROM (SELECT DISTINCT unnest(facts) AS f) u),
+                  array_to_string(tried, ', '), from_sql);
+  ELSIF mode = 'facts' THEN
+    RETURN format('SELECT CAST(NULL AS pg_catalog.text) AS member_key, d.hit FROM %s', from_sql);
+  END IF;
+  RETURN format('SELECT CAST(m.member_key AS pg_catalog.text) AS member_key, (d.hit).outcome, (d.hit).version_id,'
+                ' (d.hit).row_no, (d.hit).layer, (d.hit).table_name, (d.hit).outcomes FROM %s', from_sql);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_collect_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a decision whose output is a set of outcomes (usable_documents, document_plan): every national table, then every insurer table in scope, collects its matching rows'' outcomes (priority, then row order); modes member (over the member source), facts (one member as jsonb $3) and trace (with the facts and every cell''s truth); NULL for coverage and national';
+
 -- The query of a decision over the active versions (and a candidate draft,
 -- for the checks).  mode member: FROM the member source; mode facts: FROM
 -- the jsonb $3 (the scalar twin, the tests); mode trace: FROM the member
@@ -1526,6 +1778,9 @@ BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
   IF d.output_type = 'date' THEN
     RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate, held_at);
+  END IF;
+  IF d.output_type = 'outcome[]' THEN
+    RETURN mynahoken.rule_compile_collect_query(decision, mode, source, candidate, held_at);
   END IF;
   IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
     PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
@@ -1868,7 +2123,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); every name qualified, literals through format %L';
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -1991,7 +2246,8 @@ BEGIN
   END IF;
   -- the outcome, or a date decision's date as ISO text
   SELECT format('SELECT %s AS outcome, (x.hit).version_id, (x.hit).row_no FROM (%s) AS x',
-                CASE d.output_type WHEN 'date' THEN 'pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'')' ELSE '(x.hit).outcome' END,
+                CASE d.output_type WHEN 'date' THEN 'pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'')'
+                                   WHEN 'outcome[]' THEN 'CAST((x.hit).outcomes AS pg_catalog.text)' ELSE '(x.hit).outcome' END,
                 mynahoken.rule_compile_query(t.decision, 'facts', NULL, candidate)) INTO q
     FROM mynahoken.rule_table t JOIN mynahoken.rule_decision d USING (decision)
    WHERE t.table_name = rule_run_tests.table_name;
@@ -2009,7 +2265,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_run_tests(text, bigint) IS
-  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome, the version and row that decided';
+  'Run the stored test cases of a rule table through the generated decision (with a candidate draft version when given): expected and actual outcome (a date as ISO text, a set of outcomes as a text array), the version and row that decided';
 
 CREATE FUNCTION mynahoken.rule_check(version_id bigint)
 RETURNS TABLE (severity text, check_name text, rows integer[], detail text)
@@ -2069,6 +2325,16 @@ BEGIN
     errors := errors + 1;
     RETURN NEXT;
   END LOOP;
+  -- document_plan: every outcome is a document kind, printed under its print name
+  FOR r IN SELECT rr.row_no, rr.outcome FROM mynahoken.rule_row rr
+            WHERE rr.version_id = v.version_id AND t.decision = 'document_plan'
+              AND NOT EXISTS (SELECT FROM mynahoken.document_kind k WHERE k.code = rr.outcome)
+            ORDER BY rr.row_no LOOP
+    severity := 'error'; check_name := 'reference'; rows := ARRAY[r.row_no];
+    detail := format('row %s: "%s" is not a document kind (mynahoken.document_kind)', r.row_no, r.outcome);
+    errors := errors + 1;
+    RETURN NEXT;
+  END LOOP;
   -- a date decision's rows end in an expression over the date primitives
   FOR r IN SELECT rr.row_no, mynahoken.rule_expr_problem(rr.outcome) AS problem FROM mynahoken.rule_row rr
             WHERE rr.version_id = v.version_id AND d.output_type = 'date' ORDER BY rr.row_no LOOP
@@ -2111,9 +2377,19 @@ BEGIN
       pt text;
     BEGIN
       IF j->>'kind' = 'sql' THEN
-        severity := 'error'; check_name := 'opaque'; rows := ARRAY[r.row_no];
-        detail := format('row %s, column "%s": sql: cells are recognised but not compiled in this version', r.row_no, v.columns[r.i]);
-        errors := errors + 1;
+        -- validated by PostgreSQL's parser and the catalog; never proven
+        severity := 'info'; check_name := 'opaque'; rows := ARRAY[r.row_no];
+        detail := format('row %s, column "%s": sql: cell, excluded from the overlap, gap and masking checks', r.row_no, v.columns[r.i]);
+        BEGIN
+          PERFORM mynahoken.rule_sql_cell_facts(j->>'sql',
+                    ARRAY['day'] || ARRAY(SELECT f.fact FROM mynahoken.rule_fact f WHERE f.fact <> 'day' ORDER BY f.fact),
+                    ARRAY['date'] || ARRAY(SELECT f.fact_type FROM mynahoken.rule_fact f WHERE f.fact <> 'day' ORDER BY f.fact));
+        EXCEPTION WHEN OTHERS THEN
+          -- the messages of rule_sql_cell_facts never quote the cell
+          severity := 'error'; check_name := 'cell';
+          detail := format('row %s, column "%s": invalid sql: cell: %s', r.row_no, v.columns[r.i], SQLERRM);
+          errors := errors + 1;
+        END;
         RETURN NEXT;
       END IF;
       FOR nm IN SELECT jsonb_array_elements_text(coalesce(j->'facts', '[]')) LOOP
@@ -2286,8 +2562,12 @@ BEGIN
   -- what this version compiles: outcome and date decisions; the hit
   -- policies and aggregations that fit the decision's output
   problem := CASE
-    WHEN d.output_type NOT IN ('outcome', 'date') THEN
+    WHEN d.output_type NOT IN ('outcome', 'date', 'outcome[]') THEN
       format('decision %s (output %s) is not compiled in this version', t.decision, d.output_type)
+    WHEN d.output_type = 'outcome[]' AND t.hit_policy NOT IN ('collect', 'rule_order') THEN
+      format('hit policy %s does not fit decision %s: its output is a set of outcomes (use collect or rule_order)', t.hit_policy, t.decision)
+    WHEN d.output_type = 'outcome[]' AND t.aggregation <> 'list' THEN
+      format('aggregation %s does not fit decision %s: the rows give outcomes, which collect as a list', t.aggregation, t.decision)
     WHEN d.output_type = 'date' AND t.hit_policy IN ('priority', 'rule_order') THEN
       format('hit policy %s does not fit decision %s: its output is one date (use first, or collect with min or max)', t.hit_policy, t.decision)
     WHEN d.output_type = 'date' AND t.on_no_match LIKE 'default %' THEN
@@ -2383,7 +2663,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
-  'Every check of a rule version, as rows (severity error/warning, check, rows, detail with witness): references, cells, parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+  'Every check of a rule version, as rows (severity error/warning/info, check, rows, detail with witness): references, cells (an sql: cell validated by PostgreSQL''s parser and the catalog, reported opaque: info), parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
 
 -- Activate a draft (the latest of the table when no version is given): the
 -- checks run in the trigger, the decision is compiled again.
@@ -2528,7 +2808,8 @@ BEGIN
                         THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
                                     hit.version_id, ver->>'source',
                                     (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
-                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision), 'undecidable')) END,
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision),
+                                                                           CAST(hit.outcomes AS text), 'undecidable')) END,
     'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params)
     -- what the database held then (absent when the question is about now)
     || CASE WHEN as_recorded_at IS NOT NULL THEN jsonb_build_object('as_recorded_at', as_recorded_at) ELSE '{}' END;
