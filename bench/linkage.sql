@@ -85,10 +85,11 @@ BEGIN
 END $f$;
 
 -- The first full check ever: every result and every case is new (about
--- 10% of the members are of severity 1 and up, most of them a weak lookup).
+-- 10% of the members are of severity 1 and up, most of them a weak lookup),
+-- in the default batches, as a DBA's first run.
 SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
-CALL mynahoken.linkage_check_nightly(full_check => true, batch_size => :nrows::int);
-SELECT bench.record('linkage full check, first ever', 'mynahoken full check, every result new', :nrows,
+CALL mynahoken.linkage_check_nightly(full_check => true);
+SELECT bench.record('linkage full check, first ever', 'mynahoken full check, every result new, default batches', :nrows,
                     extract(epoch FROM clock_timestamp()) - :t0, true);
 SELECT pg_temp.floors('linkage full check, first ever', :nrows, :'floor');
 -- The weekly full check: every member checked again, in one batch, then in
