@@ -85,8 +85,6 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 	CategoryCache *cc = (CategoryCache *) fcinfo->flinfo->fn_extra;
 	CategorySlot *s = NULL;
 	int			c;
-	text	   *name;
-	text	   *copy;
 
 	if (cc == NULL)
 	{
@@ -124,10 +122,13 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 		c = category_of(t);
 	if (c < 0 || c >= MH_CAT_COUNT)
 		PG_RETURN_NULL();
-	name = cc->name[c];
-	copy = palloc(VARSIZE(name));
-	memcpy(copy, name, VARSIZE(name));
-	PG_RETURN_TEXT_P(copy);
+	/*
+	 * The name itself, not a copy: it lives in fn_mcxt as long as the call
+	 * site, is never written, and a caller that keeps a result copies it.
+	 * A palloc per member (and the reset of the per-tuple memory it makes
+	 * necessary) was a sixth of the compiled decision's time.
+	 */
+	PG_RETURN_TEXT_P(cc->name[c]);
 }
 
 /* Names resolved with every part qualified: no search_path is consulted. */
