@@ -64,9 +64,10 @@ category_of(text *t)
 
 typedef struct CategorySlot
 {
+	uint64		head;			/* the first 8 bytes, zero-padded */
 	int			len;			/* 0: empty */
 	int			category;		/* or -1: not a valid insurer number */
-	char		key[CATEGORY_KEY_MAX];
+	char		tail[CATEGORY_KEY_MAX - 8]; /* the bytes after the first 8 */
 } CategorySlot;
 
 typedef struct CategoryCache
@@ -79,13 +80,18 @@ PG_FUNCTION_INFO_V1(mynahoken_rule_insurer_category);
 Datum
 mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	const char *p = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
+	text	   *t = (text *) PG_GETARG_POINTER(0);
+	const char *p;
+	int			len;
 	CategoryCache *cc = (CategoryCache *) fcinfo->flinfo->fn_extra;
 	CategorySlot *s = NULL;
 	int			c;
 
+	/* PG_GETARG_TEXT_PP without a call for a plain short value */
+	if (VARATT_IS_COMPRESSED(t) || VARATT_IS_EXTERNAL(t))
+		t = (text *) pg_detoast_datum_packed((struct varlena *) t);
+	p = VARDATA_ANY(t);
+	len = VARSIZE_ANY_EXHDR(t);
 	if (cc == NULL)
 	{
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CategoryCache));
@@ -104,18 +110,27 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 		uint64		k = 0;
 		uint32		h;
 
-		/* an insurer number has 6 or 8 digits: its bytes are the hash */
-		memcpy(&k, p, Min(len, (int) sizeof(k)));
+		/*
+		 * An insurer number has 6 or 8 digits: its bytes are the hash, and
+		 * the key compares as one word (no memcmp call per member).
+		 */
+		if (len >= (int) sizeof(k))
+			memcpy(&k, p, sizeof(k));
+		else
+			memcpy(&k, p, len);
 		h = (uint32) (((k ^ (uint64) len) * UINT64CONST(0x9E3779B97F4A7C15)) >> 58);
 		s = &cc->slot[h % CATEGORY_SLOTS];
-		if (s->len == len && memcmp(s->key, p, len) == 0)
+		if (s->len == len && s->head == k
+			&& (len <= (int) sizeof(k) || memcmp(s->tail, p + sizeof(k), len - sizeof(k)) == 0))
 			c = s->category;
 		else
 		{
 			c = category_of(t);
+			s->head = k;
 			s->len = len;
 			s->category = c;
-			memcpy(s->key, p, len);
+			if (len > (int) sizeof(k))
+				memcpy(s->tail, p + sizeof(k), len - sizeof(k));
 		}
 	}
 	else

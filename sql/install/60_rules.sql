@@ -1775,7 +1775,9 @@ BEGIN
           IF n_outs[i] IS NOT NULL AND ins ? n_outs[i] AND array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
             -- the first matching row from i on is of this label: row k of
             -- the label matches and no row of another label between i and k
-            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+            -- (a row that always matches first: its term is one test of the
+            -- rows between, true for most members)
+            SELECT string_agg(x.c, ' OR ' ORDER BY n_pos[x.k] = 'true' DESC, x.k) INTO cond
               FROM (SELECT k, '(' || n_pos[k] || coalesce(' AND NOT (' ||
                              (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
                                WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
@@ -1847,9 +1849,10 @@ BEGIN
                     ' FROM (SELECT m.*, d.h AS mh_cov_hit%s OFFSET 0) AS m) AS x GROUP BY x.h, %s) AS g'
                     ' CROSS JOIN LATERAL (VALUES %s) AS u(k, f) WHERE u.f IS NOT NULL GROUP BY u.k, u.f',
                     cov_tab, cov_ver, cov_row, cov_hit, cov_cols,
-                    (SELECT string_agg(format('CASE WHEN (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s AND %s THEN %s END AS f%s',
-                                              ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
-                                              array_position(groups, cov_outs[i]), cov_scope[i], cov_fail[i], i), ', ' ORDER BY i)
+                    -- the row's scope first (most members are not in it), then its label group
+                    (SELECT string_agg(format('CASE WHEN %s AND (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s THEN %s END AS f%s',
+                                              cov_scope[i], ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
+                                              array_position(groups, cov_outs[i]), cov_fail[i], i), ', ' ORDER BY i)
                        FROM generate_subscripts(cov_fail, 1) AS i),
                     from_sql, cov_cols,
                     (SELECT string_agg(format('(%s, g.f%s)', i, i), ', ' ORDER BY i) FROM generate_subscripts(cov_fail, 1) AS i));
