@@ -64,9 +64,10 @@ category_of(text *t)
 
 typedef struct CategorySlot
 {
+	uint64		head;			/* the first 8 bytes, zero-padded */
 	int			len;			/* 0: empty */
 	int			category;		/* or -1: not a valid insurer number */
-	char		key[CATEGORY_KEY_MAX];
+	char		tail[CATEGORY_KEY_MAX - 8]; /* the bytes after the first 8 */
 } CategorySlot;
 
 typedef struct CategoryCache
@@ -79,15 +80,18 @@ PG_FUNCTION_INFO_V1(mynahoken_rule_insurer_category);
 Datum
 mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	const char *p = VARDATA_ANY(t);
-	int			len = VARSIZE_ANY_EXHDR(t);
+	text	   *t = (text *) PG_GETARG_POINTER(0);
+	const char *p;
+	int			len;
 	CategoryCache *cc = (CategoryCache *) fcinfo->flinfo->fn_extra;
 	CategorySlot *s = NULL;
 	int			c;
-	text	   *name;
-	text	   *copy;
 
+	/* PG_GETARG_TEXT_PP without a call for a plain short value */
+	if (VARATT_IS_COMPRESSED(t) || VARATT_IS_EXTERNAL(t))
+		t = (text *) pg_detoast_datum_packed((struct varlena *) t);
+	p = VARDATA_ANY(t);
+	len = VARSIZE_ANY_EXHDR(t);
 	if (cc == NULL)
 	{
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CategoryCache));
@@ -106,28 +110,40 @@ mynahoken_rule_insurer_category(PG_FUNCTION_ARGS)
 		uint64		k = 0;
 		uint32		h;
 
-		/* an insurer number has 6 or 8 digits: its bytes are the hash */
-		memcpy(&k, p, Min(len, (int) sizeof(k)));
+		/*
+		 * An insurer number has 6 or 8 digits: its bytes are the hash, and
+		 * the key compares as one word (no memcmp call per member).
+		 */
+		if (len >= (int) sizeof(k))
+			memcpy(&k, p, sizeof(k));
+		else
+			memcpy(&k, p, len);
 		h = (uint32) (((k ^ (uint64) len) * UINT64CONST(0x9E3779B97F4A7C15)) >> 58);
 		s = &cc->slot[h % CATEGORY_SLOTS];
-		if (s->len == len && memcmp(s->key, p, len) == 0)
+		if (s->len == len && s->head == k
+			&& (len <= (int) sizeof(k) || memcmp(s->tail, p + sizeof(k), len - sizeof(k)) == 0))
 			c = s->category;
 		else
 		{
 			c = category_of(t);
+			s->head = k;
 			s->len = len;
 			s->category = c;
-			memcpy(s->key, p, len);
+			if (len > (int) sizeof(k))
+				memcpy(s->tail, p + sizeof(k), len - sizeof(k));
 		}
 	}
 	else
 		c = category_of(t);
 	if (c < 0 || c >= MH_CAT_COUNT)
 		PG_RETURN_NULL();
-	name = cc->name[c];
-	copy = palloc(VARSIZE(name));
-	memcpy(copy, name, VARSIZE(name));
-	PG_RETURN_TEXT_P(copy);
+	/*
+	 * The name itself, not a copy: it lives in fn_mcxt as long as the call
+	 * site, is never written, and a caller that keeps a result copies it.
+	 * A palloc per member (and the reset of the per-tuple memory it makes
+	 * necessary) was a sixth of the compiled decision's time.
+	 */
+	PG_RETURN_TEXT_P(cc->name[c]);
 }
 
 /* Names resolved with every part qualified: no search_path is consulted. */

@@ -1212,9 +1212,18 @@ DECLARE
   sql_facts text[];             -- sql: cells: the names they may read (day first), their types
   sql_types text[];
   sql_used text[];
+  indep boolean;
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
+  -- A cell of a fact of the decision and knowledge days alone (decision_day),
+  -- with no other fact as operand, has the same truth for every member: over
+  -- the facts' expressions it is an uncorrelated scalar subquery (an
+  -- InitPlan), read once per statement; the member costs one read of it.
+  -- (The prefix "(SELECT " marks it for the compiler, which tests it first.)
+  indep := mode IS NOT NULL AND f.kind = 'derived'
+           AND f.expression !~ '\{(?!day\}|known_on\})[a-z_][a-z0-9_]*\}'
+           AND NOT jsonb_path_exists(j, 'strict $.**.fact');
   -- age >= N is birth_date <= day - N years (mh_age_on: the birthday counts,
   -- 29 February on 1 March in other years): the cut-off is an InitPlan, read
   -- once per statement, and the member costs one comparison of its column
@@ -1269,8 +1278,8 @@ BEGIN
             ELSE '(' || mynahoken.rule_fact_sql(fact, mode) || ')' END;
   CASE j->>'kind'
     WHEN 'any' THEN RETURN 'true';
-    WHEN 'null' THEN RETURN format('(%s IS NULL)', x);
-    WHEN 'not_null' THEN RETURN format('(%s IS NOT NULL)', x);
+    WHEN 'null' THEN RETURN format(CASE WHEN indep THEN '(SELECT %s IS NULL)' ELSE '(%s IS NULL)' END, x);
+    WHEN 'not_null' THEN RETURN format(CASE WHEN indep THEN '(SELECT %s IS NOT NULL)' ELSE '(%s IS NOT NULL)' END, x);
     WHEN 'sql' THEN
       -- re-written from PostgreSQL's analysed tree, never spliced: every fact
       -- it reads as its expression (over f in explanations: the member row m
@@ -1301,14 +1310,12 @@ BEGIN
     END IF;
   END LOOP;
   -- NULL never matches a test or a negation (null_means none)
-  IF (j->>'negated')::boolean THEN
-    RETURN format('COALESCE(NOT (%s), false)', array_to_string(parts, ' OR '));
-  END IF;
-  RETURN format('COALESCE((%s), false)', array_to_string(parts, ' OR '));
+  RETURN format(CASE WHEN indep THEN '(SELECT COALESCE(%s(%s), false))' ELSE 'COALESCE(%s(%s), false)' END,
+                CASE WHEN (j->>'negated')::boolean THEN 'NOT ' END, array_to_string(parts, ' OR '));
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_cell_sql(text, text, text, text) IS
-  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement); cell text reaches SQL only through format %L, an sql: cell only as written again from PostgreSQL''s analysed tree (mynahoken.rule_sql_cell_sql)';
+  'Internal: the SQL predicate of one cell over the facts row f, or with a mode (member, facts) over the facts'' expressions (a cell on an age as birth_date against cut-offs read once per statement; a cell of the decision and knowledge days alone as an uncorrelated scalar subquery, read once per statement); cell text reaches SQL only through format %L, an sql: cell only as written again from PostgreSQL''s analysed tree (mynahoken.rule_sql_cell_sql)';
 
 -- The scope category a table's parameters are read for: the one category
 -- of all its insurer numbers and categories, or NULL (every category).
@@ -1736,6 +1743,7 @@ DECLARE
   grp integer[];
   cov_cols text;
   cell_preds text[];
+  cell_facts text[];
   nat_whens text[] := '{}';
   fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
   fast_app text[] := '{}';
@@ -1764,6 +1772,7 @@ DECLARE
   nat_case text;                -- fast mode: the number of the national hit
   undec int;
   ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  ins_app jsonb := '{}';        -- and the condition that a member is in the scope of one of them
   n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
   n_no int[];
   n_outs text[];
@@ -1868,9 +1877,14 @@ BEGIN
           INTO cell_preds
           FROM generate_subscripts(v.columns, 1) AS i;
         hit := array_to_string(cell_preds, ' AND ');
-        -- in the WHEN of the fast modes, without the outer COALESCEs
-        fhit := (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND ' ORDER BY p.i)
-                   FROM unnest(cell_preds) WITH ORDINALITY AS p(c, i));
+        -- in the WHEN of the fast modes, without the outer COALESCEs, the
+        -- cheapest cells first
+        fhit := (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND '
+                                   ORDER BY CASE WHEN p.c LIKE '(SELECT %' THEN 0
+                                                 WHEN rf.kind = 'member' OR rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, ' THEN 1
+                                                 ELSE 2 END, p.i)
+                   FROM unnest(cell_preds, v.columns) WITH ORDINALITY AS p(c, fact, i)
+                   LEFT JOIN mynahoken.rule_fact rf ON rf.fact = p.fact);
         cell_list := array_to_string(cell_preds, ', ');
         IF fm IS NOT NULL THEN
           h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
@@ -1944,6 +1958,9 @@ BEGIN
                WHERE fast_outs[i] = oc.outs
                GROUP BY fast_tab[i]) tb;
       ins := ins || jsonb_build_object(oc.outs, fhit);
+      ins_app := ins_app || jsonb_build_object(oc.outs,
+        (SELECT '(' || string_agg(DISTINCT fast_app[i], ' OR ') || ')'
+           FROM generate_subscripts(fast_app, 1) AS i WHERE fast_outs[i] = oc.outs));
       branches := coalesce(branches || ' ', '') ||
         format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
                ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
@@ -1951,11 +1968,15 @@ BEGIN
     END LOOP;
     -- The national table of the decision (shipped), its versions as
     -- conditions on the constant days: its rows in order, one CASE over the
-    -- member's columns, each hit its own number (outcome, version, row).  At
-    -- the first row of a label with insurer exceptions, one WHEN holds when
-    -- the first matching row from there on is of that label; it tries the
-    -- insurer tables (COALESCE), else finds the national row.  One CASE per
-    -- member in all: no national outcome is computed apart and tested again.
+    -- member's columns, each hit its own number (outcome, version, row); in
+    -- each row the cells of the days alone first (InitPlans), then those of
+    -- member columns, then derived facts (function calls).  Before the first
+    -- row of a label with insurer exceptions, one WHEN holds when the member
+    -- is in the scope of one of those tables (tested first: most members are
+    -- not) and the first matching row from there on is of that label; it
+    -- tries the insurer tables (COALESCE), else finds the national row.  The
+    -- other members go on through the national rows.  One CASE per member in
+    -- all: no national outcome is computed apart and tested again.
     -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
     -- per member in a nested loop cost more than the CASE itself, and a
     -- caller reading one column (outcome) computes the CASE once.
@@ -1985,8 +2006,9 @@ BEGIN
                          AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
                         THEN btrim(r.cells[array_position(v.columns, 'category')])
                         ELSE mynahoken.rule_table_scope(t.applies_to) END;
-          SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
-            INTO cell_preds
+          SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i),
+                 array_agg(v.columns[i] ORDER BY i)
+            INTO cell_preds, cell_facts
             FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
           hit := array_to_string(cell_preds, ' AND ');
           h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
@@ -1994,27 +2016,33 @@ BEGIN
           h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
           h_t := h_t || t.table_name;
           n_pred := n_pred || coalesce('(' || hit || ')', 'true');
-          n_pos := n_pos || coalesce('(' || (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND ' ORDER BY p.i)
-                                               FROM unnest(cell_preds) WITH ORDINALITY AS p(c, i)) || ')', 'true');
+          n_pos := n_pos || coalesce('(' || (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND '
+                                                       ORDER BY CASE WHEN p.c LIKE '(SELECT %' THEN 0
+                                                                     WHEN rf.kind = 'member' OR rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, ' THEN 1
+                                                                     ELSE 2 END, p.i)
+                                       FROM unnest(cell_preds, cell_facts) WITH ORDINALITY AS p(c, fact, i)
+                                       LEFT JOIN mynahoken.rule_fact rf ON rf.fact = p.fact) || ')', 'true');
           n_no := n_no || cardinality(h_o);
           n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
         END LOOP;
         fhit := '';
         FOR i IN 1 .. cardinality(n_pred) LOOP
-          IF n_outs[i] IS NULL OR NOT ins ? n_outs[i] THEN
-            fhit := fhit || format(' WHEN %s THEN %s', n_pos[i], n_no[i]);
-          ELSIF array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+          IF n_outs[i] IS NOT NULL AND ins ? n_outs[i] AND array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
             -- the first matching row from i on is of this label: row k of
             -- the label matches and no row of another label between i and k
-            SELECT string_agg(x.c, ' OR ' ORDER BY x.k) INTO cond
+            -- (a row that always matches first: its term is one test of the
+            -- rows between, true for most members)
+            SELECT string_agg(x.c, ' OR ' ORDER BY n_pos[x.k] = 'true' DESC, x.k) INTO cond
               FROM (SELECT k, '(' || n_pos[k] || coalesce(' AND NOT (' ||
                              (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
                                WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
                       FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
             SELECT string_agg(format('WHEN %s THEN %s', n_pos[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
               FROM generate_series(i, cardinality(n_pred)) AS k;
-            fhit := fhit || format(' WHEN %s THEN COALESCE(%s, CASE %s END)', cond, ins->>n_outs[i], cell_list);
+            fhit := fhit || format(' WHEN %s AND (%s) THEN COALESCE(%s, CASE %s END)',
+                                   ins_app->>n_outs[i], cond, ins->>n_outs[i], cell_list);
           END IF;
+          fhit := fhit || format(' WHEN %s THEN %s', n_pos[i], n_no[i]);
         END LOOP;
         nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
       END LOOP;
@@ -2076,9 +2104,10 @@ BEGIN
                     ' FROM (SELECT m.*, d.h AS mh_cov_hit%s OFFSET 0) AS m) AS x GROUP BY x.h, %s) AS g'
                     ' CROSS JOIN LATERAL (VALUES %s) AS u(k, f) WHERE u.f IS NOT NULL GROUP BY u.k, u.f',
                     cov_tab, cov_ver, cov_row, cov_hit, cov_cols,
-                    (SELECT string_agg(format('CASE WHEN (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s AND %s THEN %s END AS f%s',
-                                              ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
-                                              array_position(groups, cov_outs[i]), cov_scope[i], cov_fail[i], i), ', ' ORDER BY i)
+                    -- the row's scope first (most members are not in it), then its label group
+                    (SELECT string_agg(format('CASE WHEN %s AND (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s THEN %s END AS f%s',
+                                              cov_scope[i], ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
+                                              array_position(groups, cov_outs[i]), cov_fail[i], i), ', ' ORDER BY i)
                        FROM generate_subscripts(cov_fail, 1) AS i),
                     from_sql, cov_cols,
                     (SELECT string_agg(format('(%s, g.f%s)', i, i), ', ' ORDER BY i) FROM generate_subscripts(cov_fail, 1) AS i));
