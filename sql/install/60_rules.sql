@@ -2527,12 +2527,17 @@ BEGIN
       dry_day := upper(v.valid) - 1;
     END IF;
     severity := 'info'; check_name := 'dry_run'; rows := NULL;
-    SELECT format('on %s: %s', dry_day,
-                  coalesce(string_agg(format('%s -> %s: %s', coalesce(x.before, 'none'), coalesce(x.after, 'none'), x.members), ', ' ORDER BY x.n)
-                             FILTER (WHERE x.n <= 20), 'no members')
-                  || CASE WHEN count(*) > 20 THEN format(', and %s more', count(*) - 20) ELSE '' END)
-      INTO detail
-      FROM mynahoken.rule_diff(v.version_id, dry_day) WITH ORDINALITY AS x(before, after, members, changed, n);
+    BEGIN
+      SELECT format('on %s: %s', dry_day,
+                    coalesce(string_agg(format('%s -> %s: %s', coalesce(x.before, 'none'), coalesce(x.after, 'none'), x.members), ', ' ORDER BY x.n)
+                               FILTER (WHERE x.n <= 20), 'no members')
+                    || CASE WHEN count(*) > 20 THEN format(', and %s more', count(*) - 20) ELSE '' END)
+        INTO detail
+        FROM mynahoken.rule_diff(v.version_id, dry_day) WITH ORDINALITY AS x(before, after, members, changed, n);
+    EXCEPTION WHEN insufficient_privilege THEN
+      -- PostgreSQL's message names the relation: not repeated
+      detail := format('on %s: not run, the member source is not readable by %s', dry_day, current_user);
+    END;
     RETURN NEXT;
   END IF;
 END
