@@ -2536,7 +2536,7 @@ BEGIN
         FROM mynahoken.rule_diff(v.version_id, dry_day) WITH ORDINALITY AS x(before, after, members, changed, n);
     EXCEPTION WHEN insufficient_privilege THEN
       -- PostgreSQL's message names the relation: not repeated
-      detail := format('on %s: not run, the member source is not readable by %s', dry_day, current_user);
+      detail := format('not run: the member source is not readable by %s', current_user);
     END;
     RETURN NEXT;
   END IF;
