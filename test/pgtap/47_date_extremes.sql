@@ -6,7 +6,7 @@
 -- documented "no value on the given day" / "no 資格確認書" errors; never an
 -- unreadable value, never an internal error (issue 12, item 5).
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 SET LOCAL search_path = public, mynahoken;
 
 -- X is replaced by each extreme date; a call may name its result type.
