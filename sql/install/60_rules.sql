@@ -1152,6 +1152,75 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_fact_sql(text, text) IS
   'Internal: SQL expression of a fact over the member row m (mode member) or the jsonb m.j (mode facts); every name qualified';
 
+-- The entry of the legal calendar a rule reads: the precedence of
+-- mynahoken.legal_entry_for_insurer (of the latest covering entry of each
+-- level, every category, the category, the insurer, the one recorded later,
+-- the narrower on the same knowledge day, keep_own keeping the broader out)
+-- for one insurer or, without one, for a category (no insurer's entry), and
+-- with held_at over the entries the database held at that time (change sets
+-- recorded by then, the shipped entries and those recorded before 0.2).
+CREATE FUNCTION mynahoken.rule_param_entry(name text, day date, category mynahoken.insurer_category,
+                                           insurer mynahoken.insurer_number, known_on date, held_at timestamptz)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  ent mynahoken.legal_parameter_entry;
+  cat mynahoken.insurer_category := coalesce(mynahoken.category(insurer), category);
+BEGIN
+  IF name IS NULL OR day IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name and day must not be null');
+  END IF;
+  WITH c AS (
+    SELECT DISTINCT ON (l.level) e AS entry, l.level
+      FROM mynahoken.legal_parameter_entry e
+      LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = e.change_set_id
+     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
+                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
+     WHERE e.name = rule_param_entry.name
+       AND (e.scope IS NULL
+            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) rule_param_entry.insurer)))
+       AND e.valid @> day
+       AND (known_on IS NULL OR e.recorded_on <= known_on)
+       AND (held_at IS NULL OR e.change_set_id IS NULL OR cs.recorded_at <= held_at)
+     ORDER BY l.level, e.recorded_on DESC)
+  SELECT (c.entry).* INTO ent
+    FROM c
+   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
+   ORDER BY (c.entry).recorded_on DESC, c.level DESC
+   LIMIT 1;
+  IF NOT FOUND THEN
+    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = rule_param_entry.name;
+    IF NOT FOUND THEN
+      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
+        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
+    END IF;
+    PERFORM mynahoken.raise_error('P0002',
+      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
+      detail => CASE WHEN held_at IS NOT NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer category: %s. As held at %s.'),
+                                            coalesce(cat::text, mynahoken.gettext('all')),
+                                            to_char(held_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                     WHEN insurer IS NOT NULL AND known_on IS NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as currently known.'), insurer)
+                     WHEN insurer IS NOT NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as known on %s.'), insurer,
+                                            to_char(known_on, 'YYYY-MM-DD'))
+                     WHEN known_on IS NULL
+                     THEN pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as currently known.'),
+                                            coalesce(cat::text, mynahoken.gettext('all')))
+                     ELSE pg_catalog.format(mynahoken.gettext('Insurer category: %s. Knowledge: as known on %s.'),
+                                            coalesce(cat::text, mynahoken.gettext('all')),
+                                            to_char(known_on, 'YYYY-MM-DD')) END,
+      hint => 'Record a value with mynahoken.record_legal_parameter().');
+  END IF;
+  RETURN ent;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_param_entry(text, date, mynahoken.insurer_category, mynahoken.insurer_number, date, timestamptz) IS
+  'Internal: the calendar entry a rule reads for a legal parameter on a day: for an insurer (its own, its category''s or every category''s) or, with insurer NULL, for a category (NULL: every category), as known on known_on (NULL: now) and, with held_at, as the database held the calendar at that time; the precedence of mynahoken.legal_entry_for_insurer. 22004 for a NULL name or day, 42704 for an unknown parameter, P0002 when there is no value';
+
 -- One operand of a parsed cell as SQL: literals only through format %L.
 CREATE FUNCTION mynahoken.rule_operand_sql(op jsonb, fact_type text, scope text, mode text DEFAULT NULL)
 RETURNS text
@@ -1160,6 +1229,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   ptype text;
+  sc jsonb;
+  rd text;
+  num text;
+  ins text;
 BEGIN
   IF op ? 'int' THEN
     RETURN format('CAST(%L AS pg_catalog.int4)', op->>'int');
@@ -1179,10 +1252,29 @@ BEGIN
     RETURN '(' || mynahoken.rule_fact_sql(op->>'fact', mode) || ')';
   ELSIF op ? 'param' THEN
     SELECT d.value_type::text INTO ptype FROM mynahoken.legal_parameter_def d WHERE d.name = op->>'param';
-    -- an uncorrelated scalar subquery: an InitPlan, read once per statement
-    RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
-                  CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
-                  op->>'param', scope);
+    IF scope IS NULL OR left(scope, 1) <> '{' THEN
+      -- an uncorrelated scalar subquery: an InitPlan, read once per statement
+      RETURN format('(SELECT mynahoken.legal_value_%s(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))',
+                    CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END,
+                    op->>'param', scope);
+    END IF;
+    -- per insurer number of the table's scope an InitPlan of its own entry
+    -- (the calendar's precedence), picked per member by a CASE on the
+    -- member's number; else the category's; with held_at as then held
+    sc := scope::jsonb;
+    rd := '(SELECT (mynahoken.legal_value_check_type(mynahoken.rule_param_entry(%L, $1, CAST(%L AS mynahoken.insurer_category), CAST(%L AS mynahoken.insurer_number), $2, CAST(%L AS pg_catalog.timestamptz)), CAST(%L AS mynahoken.legal_value_type))).value_'
+          || CASE ptype WHEN 'int' THEN 'int' WHEN 'date' THEN 'date' WHEN 'boolean' THEN 'bool' ELSE 'text' END || ')';
+    IF jsonb_array_length(coalesce(sc->'insurers', '[]')) = 0 THEN
+      RETURN format(rd, op->>'param', sc->>'category', NULL, sc->>'held_at', ptype);
+    END IF;
+    num := CASE WHEN mode IS NULL THEN 'f.insurer_number' ELSE '(' || mynahoken.rule_fact_sql('insurer_number', mode) || ')' END;
+    RETURN '(CASE' || (SELECT string_agg(format(' WHEN %s OPERATOR(pg_catalog.=) CAST(%L AS pg_catalog.text) COLLATE pg_catalog."C" THEN ', num, i.n)
+                                         || format(rd, op->>'param', sc->>'category', i.n, sc->>'held_at', ptype), '' ORDER BY i.n)
+                         FROM jsonb_array_elements_text(sc->'insurers') AS i(n))
+           -- a member outside the insurer numbers: the category's value, or
+           -- none when the table applies to those numbers only
+           || ' ELSE ' || CASE WHEN (sc->>'only_insurers')::boolean THEN 'NULL'
+                               ELSE format(rd, op->>'param', sc->>'category', NULL, sc->>'held_at', ptype) END || ' END)';
   END IF;
   -- a caller's argument (NULL or an object of no known key): never quoted
   PERFORM mynahoken.raise_error('22023', 'unknown operand',
@@ -1190,7 +1282,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_operand_sql(jsonb, text, text, text) IS
-  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as an uncorrelated scalar subquery on the decision and knowledge days, another fact as f.<fact> or, with a mode, its expression); raises 22023 for NULL or an object of no known key, without quoting it';
+  'Internal: SQL of one operand of a parsed cell (constants through format %L, param() as uncorrelated scalar subqueries on the decision and knowledge days for the scope of mynahoken.rule_param_scope: one per insurer number of the table, picked by a CASE on the member''s number, else the category''s, as held at a time when given; another fact as f.<fact> or, with a mode, its expression); raises 22023 for NULL or an object of no known key, without quoting it';
 
 CREATE FUNCTION mynahoken.rule_cell_sql(cell text, fact text, scope text, mode text DEFAULT NULL)
 RETURNS text
@@ -1213,6 +1305,9 @@ DECLARE
   sql_types text[];
   sql_used text[];
   indep boolean;
+  -- a param() read per insurer number of the table picks per member: its
+  -- cut-offs are computed per member, not in a subquery of their own
+  per_member boolean := coalesce(left(scope, 1) = '{' AND jsonb_array_length(scope::jsonb->'insurers') > 0, false);
 BEGIN
   SELECT * INTO f FROM mynahoken.rule_fact r WHERE r.fact = rule_cell_sql.fact;
   j := mynahoken.rule_cell_parse(cell, f.fact_type, f.enum_values);
@@ -1221,9 +1316,11 @@ BEGIN
   -- the facts' expressions it is an uncorrelated scalar subquery (an
   -- InitPlan), read once per statement; the member costs one read of it.
   -- (The prefix "(SELECT " marks it for the compiler, which tests it first.)
+  -- Not so when a param() it reads is picked per member (per_member).
   indep := mode IS NOT NULL AND f.kind = 'derived'
            AND f.expression !~ '\{(?!day\}|known_on\})[a-z_][a-z0-9_]*\}'
-           AND NOT jsonb_path_exists(j, 'strict $.**.fact');
+           AND NOT jsonb_path_exists(j, 'strict $.**.fact')
+           AND NOT (per_member AND jsonb_path_exists(j, 'strict $.**.param'));
   -- age >= N is birth_date <= day - N years (mh_age_on: the birthday counts,
   -- 29 February on 1 March in other years): the cut-off is an InitPlan, read
   -- once per statement, and the member costs one comparison of its column
@@ -1251,9 +1348,9 @@ BEGIN
         -- the last birth date of age N on the day, and of age N + 1: with a
         -- constant N an immutable expression of the day, folded at plan time;
         -- with a parameter an InitPlan
-        cuts := cuts || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+        cuts := cuts || format(CASE WHEN bound ? 'int' OR per_member THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
                                     ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[1])
-                     || format(CASE WHEN bound ? 'int' THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
+                     || format(CASE WHEN bound ? 'int' OR per_member THEN '(CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))'
                                     ELSE '(SELECT CAST(%s OPERATOR(pg_catalog.-) pg_catalog.make_interval(years => %s) AS pg_catalog.date))' END, age_day, n[2]);
       END LOOP;
       EXIT WHEN age_day IS NULL;
@@ -1334,6 +1431,28 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION mynahoken.rule_table_scope(text[]) IS
   'Internal: the insurer category a table''s parameters are read for (the single category of its applies_to), or NULL for every category';
+
+-- The scope a table's parameters are read for, as rule_operand_sql takes
+-- it: the category of mynahoken.rule_table_scope alone (as text), or with
+-- the insurer numbers of applies_to (each reads its own entries first) or a
+-- time the calendar is read as held, a JSON object {"category", "insurers",
+-- "only_insurers" (applies_to has nothing else), "held_at"}.
+CREATE FUNCTION mynahoken.rule_param_scope(applies_to text[], held_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN s.insurers OPERATOR(pg_catalog.=) '{}' AND rule_param_scope.held_at IS NULL THEN s.category
+              ELSE CAST(pg_catalog.jsonb_build_object('category', s.category, 'insurers', s.insurers,
+                                                      'only_insurers', pg_catalog.cardinality(s.insurers) OPERATOR(pg_catalog.=) pg_catalog.cardinality(rule_param_scope.applies_to),
+                                                      'held_at', rule_param_scope.held_at) AS pg_catalog.text) END
+    FROM (SELECT mynahoken.rule_table_scope(rule_param_scope.applies_to) AS category,
+                 ARRAY(SELECT DISTINCT a.e FROM pg_catalog.unnest(rule_param_scope.applies_to) AS a(e)
+                        WHERE a.e OPERATOR(pg_catalog.~) '^[0-9]{6}$|^[0-9]{8}$'
+                          AND mynahoken.insurer_number_is_valid(a.e)
+                        ORDER BY a.e) AS insurers) AS s;
+END;
+COMMENT ON FUNCTION mynahoken.rule_param_scope(text[], timestamptz) IS
+  'Internal: the scope a rule table''s param() cells are read for (rule_operand_sql): its category (mynahoken.rule_table_scope) as text, or a JSON object with the category, the insurer numbers of applies_to and the time the calendar is read as held (held_at, NULL: now)';
 
 -- The condition that a member is in a table's scope.
 CREATE FUNCTION mynahoken.rule_applies_sql(applies_to text[], number_sql text DEFAULT 'f.insurer_number',
@@ -1427,10 +1546,10 @@ BEGIN
      WHERE x.decision = rule_compile_date_query.decision AND x.layer = 'insurer'
      ORDER BY x.table_name
   LOOP
-    scope := mynahoken.rule_table_scope(t.applies_to);
-    -- the legal maximum for the table's scope: an InitPlan
-    cap := format('(mynahoken.rule_add_months($1, (SELECT mynahoken.legal_value_int(%L, $1, CAST(%L AS mynahoken.insurer_category), $2))) OPERATOR(pg_catalog.-) 1)',
-                  'certificate_max_months', scope);
+    scope := mynahoken.rule_param_scope(t.applies_to, held_at);
+    -- the legal maximum for the table's scope: InitPlans
+    cap := format('(mynahoken.rule_add_months($1, %s) OPERATOR(pg_catalog.-) 1)',
+                  mynahoken.rule_operand_sql('{"param": "certificate_max_months"}', 'int', scope, mode));
     FOR v IN
       SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
     LOOP
@@ -1805,7 +1924,7 @@ BEGIN
      WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer' AND mode <> 'national'
      ORDER BY x.table_name
   LOOP
-    scope := mynahoken.rule_table_scope(t.applies_to);
+    scope := mynahoken.rule_param_scope(t.applies_to, held_at);
     FOR v IN
       SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
     LOOP
@@ -2002,10 +2121,11 @@ BEGIN
                    LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
                   WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
           -- a param() is read for the row's one category, else the table's scope
-          scope := CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
-                         AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
-                        THEN btrim(r.cells[array_position(v.columns, 'category')])
-                        ELSE mynahoken.rule_table_scope(t.applies_to) END;
+          scope := mynahoken.rule_param_scope(
+                     CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                           AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                          THEN ARRAY[btrim(r.cells[array_position(v.columns, 'category')])]
+                          ELSE t.applies_to END, held_at);
           SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i),
                  array_agg(v.columns[i] ORDER BY i)
             INTO cell_preds, cell_facts
@@ -2309,6 +2429,8 @@ DECLARE
   r record;
   c record;
   v_scope text;
+  v_scopes text[];
+  dry_day date;
   problem text;
   errors int := 0;
   covered datemultirange;
@@ -2333,6 +2455,13 @@ BEGIN
   SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = t.decision;
   SELECT * INTO lab FROM mynahoken.rule_label x WHERE x.label = t.exception_to;
   v_scope := mynahoken.rule_table_scope(t.applies_to);
+  -- the scopes a parameter needs a value for: each insurer number of
+  -- applies_to, and the category when applies_to has anything else
+  v_scopes := ARRAY(SELECT jsonb_array_elements_text(CASE WHEN left(x.s, 1) = '{' THEN x.s::jsonb->'insurers' ELSE '[]' END)
+                      FROM (SELECT mynahoken.rule_param_scope(t.applies_to) AS s) x);
+  IF cardinality(v_scopes) < cardinality(t.applies_to) OR t.applies_to IS NULL OR cardinality(v_scopes) = 0 THEN
+    v_scopes := v_scopes || v_scope;
+  END IF;
   ncols := cardinality(v.columns);
 
   -- 1. References: columns are facts, outcomes belong to the decision.
@@ -2456,13 +2585,21 @@ BEGIN
   -- the other parameters of the row need a value on those days only.
   FOR c IN
     WITH rs AS (
-      SELECT rr.row_no, rr.cells,
+      -- per insurer number of the table's scope, the values that insurer
+      -- reads (its own, its category's, every category's); for its
+      -- prefixes and categories (or no insurer number), the category's
+      SELECT rr.row_no, rr.cells, sc.scope,
+             CASE WHEN sc.scope ~ '^[0-9]+$' THEN CAST(mynahoken.category(mynahoken.insurer_number(sc.scope)) AS text)
+                  ELSE sc.scope END AS category
+        FROM mynahoken.rule_row rr
+       CROSS JOIN LATERAL unnest(
              CASE WHEN t.layer = 'national' AND btrim(rr.cells[array_position(v.columns, 'category')]) ~ '^[a-z_]+$'
                    AND btrim(rr.cells[array_position(v.columns, 'category')]) <> 'null'
-                  THEN btrim(rr.cells[array_position(v.columns, 'category')]) ELSE v_scope END AS scope
-        FROM mynahoken.rule_row rr WHERE rr.version_id = v.version_id
+                  THEN ARRAY[btrim(rr.cells[array_position(v.columns, 'category')])]
+                  ELSE v_scopes END) AS sc(scope)
+       WHERE rr.version_id = v.version_id
     ), pc AS (
-      SELECT rs.row_no, rs.scope, f.kind = 'derived' AND f.expression = '{day}' AS on_day, x.j
+      SELECT rs.row_no, rs.scope, rs.category, f.kind = 'derived' AND f.expression = '{day}' AS on_day, x.j
         FROM rs CROSS JOIN LATERAL unnest(rs.cells) WITH ORDINALITY AS u(cell, i)
         JOIN mynahoken.rule_fact f ON f.fact = v.columns[u.i]
         -- parsed once the cell has its fact (OFFSET 0: never as a qual before the join's)
@@ -2482,14 +2619,14 @@ BEGIN
                       UNION ALL
                       SELECT e.valid, e.value_date FROM mynahoken.legal_parameter_entry e
                        WHERE e.name = pc.j->'items'->0->'value'->>'param'
-                         AND (e.scope IS NULL OR e.scope::text = pc.scope)) AS x) AS admits
+                         AND (e.scope IS NULL OR (e.scope::text = pc.category AND (e.insurer IS NULL OR e.insurer::text = pc.scope)))) AS x) AS admits
         FROM pc
        WHERE pc.on_day AND NOT (pc.j->>'negated')::boolean AND jsonb_array_length(pc.j->'items') = 1
          AND pc.j->'items'->0->>'op' IN ('>=', '>', '<=', '<', '=')
          AND (pc.j->'items'->0->'value' ? 'date' OR pc.j->'items'->0->'value' ? 'param')
     ), need AS (
       -- each parameter a row reads, the scope and the days it needs a value
-      SELECT pc.row_no, p.name, pc.scope,
+      SELECT pc.row_no, p.name, pc.scope, pc.category,
              datemultirange(v.valid) * coalesce((SELECT range_intersect_agg(g.admits) FROM gate g
                                                   WHERE g.row_no = pc.row_no AND g.j IS DISTINCT FROM pc.j), datemultirange(v.valid)) AS days
         FROM pc CROSS JOIN LATERAL jsonb_array_elements_text(coalesce(pc.j->'params', '[]')) AS p(name)
@@ -2497,7 +2634,8 @@ BEGIN
     ), miss AS (
       SELECT n.row_no, n.name, n.scope,
              n.days - coalesce((SELECT range_agg(e.valid) FROM mynahoken.legal_parameter_entry e
-                                 WHERE e.name = n.name AND (e.scope IS NULL OR e.scope::text = n.scope)), '{}') AS missing
+                                 WHERE e.name = n.name
+                                   AND (e.scope IS NULL OR (e.scope::text = n.category AND (e.insurer IS NULL OR e.insurer::text = n.scope)))), '{}') AS missing
         FROM need n
     )
     SELECT m.name, m.scope, array_agg(DISTINCT m.row_no ORDER BY m.row_no) AS row_nos, range_agg(m.missing) AS missing
@@ -2689,10 +2827,34 @@ BEGIN
       RETURN NEXT;
     END LOOP;
   END IF;
+
+  -- 7. The dry run over the member population (decisions compiled over a
+  -- member source): members per outcome before -> after, as
+  -- mynahoken.rule_diff counts them, the changes first, on the first day of
+  -- the valid time from today (its last day when it ended before).
+  IF errors = 0 AND EXISTS (SELECT FROM mynahoken.rule_compiled x WHERE x.decision = t.decision AND x.source_relation IS NOT NULL) THEN
+    dry_day := greatest(current_date, lower(v.valid));
+    IF upper(v.valid) <= dry_day THEN
+      dry_day := upper(v.valid) - 1;
+    END IF;
+    severity := 'info'; check_name := 'dry_run'; rows := NULL;
+    BEGIN
+      SELECT format('on %s: %s', dry_day,
+                    coalesce(string_agg(format('%s -> %s: %s', coalesce(x.before, 'none'), coalesce(x.after, 'none'), x.members), ', ' ORDER BY x.n)
+                               FILTER (WHERE x.n <= 20), 'no members')
+                    || CASE WHEN count(*) > 20 THEN format(', and %s more', count(*) - 20) ELSE '' END)
+        INTO detail
+        FROM mynahoken.rule_diff(v.version_id, dry_day) WITH ORDINALITY AS x(before, after, members, changed, n);
+    EXCEPTION WHEN insufficient_privilege THEN
+      -- PostgreSQL's message names the relation: not repeated
+      detail := format('not run: the member source is not readable by %s', current_user);
+    END;
+    RETURN NEXT;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_check(bigint) IS
-  'Every check of a rule version, as rows (severity error/warning/info, check, rows, detail with witness): references, cells (an sql: cell validated by PostgreSQL''s parser and the catalog, reported opaque: info), parameters (a value on every day of the valid time a row reading one can apply, for the scope it is read for: a national row''s category cell, else the table''s scope), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests';
+  'Every check of a rule version, as rows (severity error/warning/info, check, rows, detail with witness): references, cells (an sql: cell validated by PostgreSQL''s parser and the catalog, reported opaque: info), parameters (a value on every day of the valid time a row reading one can apply, for each scope it is read for: a national row''s category cell, else each insurer number of the table with the calendar''s precedence and the table''s category), guard rails, overlaps, gaps, masked rows (n-dimensional), the table''s tests, and the dry run (info: members per outcome before -> after over the member source, as mynahoken.rule_diff counts them, when the decision is compiled over one)';
 
 -- Activate a draft (the latest of the table when no version is given): the
 -- checks run in the trigger, the decision is compiled again.
@@ -2755,6 +2917,14 @@ DECLARE
   pname text;
   scope text;
   p mynahoken.legal_parameter;
+  ent mynahoken.legal_parameter_entry;
+  left_over datemultirange;
+  pins text;
+  pcat text;
+  player text;
+  nat_table text;
+  nat_v bigint;
+  nat_r int;
   ver jsonb;
   decided_by bigint;
 BEGIN
@@ -2803,9 +2973,34 @@ BEGIN
       decided_by := v.version_id;
     END IF;
   END LOOP;
-  -- the parameters the rows in scope read, with value, scope, valid and recorded ranges, source
-  FOR pname, scope IN
-    SELECT DISTINCT pn, mynahoken.rule_table_scope(t.applies_to)
+  -- the national rows tried: up to the national row that decided (the
+  -- compiled decision's hit); under an insurer row, up to the last national
+  -- row of the national outcome (the national hit is not computed apart)
+  SELECT t.table_name INTO nat_table FROM mynahoken.rule_table t
+   WHERE t.decision = rule_explain.decision AND t.layer = 'national' ORDER BY t.table_name LIMIT 1;
+  IF nat_table IS NOT NULL THEN
+    EXECUTE format('SELECT e.version_id, e.row_no FROM (%s) AS e WHERE e.member_key OPERATOR(pg_catalog.=) $3 AND e.table_name OPERATOR(pg_catalog.=) %L',
+                   CASE WHEN as_recorded_at IS NULL
+                        THEN format('SELECT * FROM %s($1, $2)', (SELECT c.eval_function FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision))
+                        ELSE mynahoken.rule_member_query(decision, NULL, as_recorded_at) END, nat_table)
+      INTO nat_v, nat_r USING as_of, known_on, member_key;
+    IF nat_v IS NULL THEN
+      SELECT y.version_id INTO nat_v FROM mynahoken.rule_versions_used(nat_table, NULL, as_recorded_at) AS y
+       WHERE y.valid @> as_of AND (known_on IS NULL OR y.recorded_on <= known_on)
+       ORDER BY y.recorded_on DESC, y.version_id DESC LIMIT 1;
+      SELECT coalesce(max(r.row_no) FILTER (WHERE r.outcome = facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision)),
+                      max(r.row_no))
+        INTO nat_r FROM mynahoken.rule_row r WHERE r.version_id = nat_v;
+    END IF;
+  END IF;
+  -- the parameters the rows tried read (the insurer rows in scope, the
+  -- national rows of the member's category), each as the compiled decision
+  -- reads it: for the table's scope (mynahoken.rule_param_scope, the
+  -- member's insurer number when it is one of the table's), as known on
+  -- known_on and as held at as_recorded_at; with value, scope, insurer,
+  -- valid and recorded ranges and source
+  FOR pname, scope, player IN
+    SELECT DISTINCT pn, mynahoken.rule_param_scope(t.applies_to, as_recorded_at), 'insurer'
       FROM jsonb_array_elements(tried) AS x
       JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
       JOIN mynahoken.rule_table t ON t.table_name = y.table_name
@@ -2815,12 +3010,58 @@ BEGIN
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
      WHERE (x->>'in_scope')::boolean
+    UNION
+    SELECT DISTINCT pn, mynahoken.rule_param_scope(coalesce(ARRAY[c.cat], t.applies_to), as_recorded_at), 'national'
+      FROM mynahoken.rule_version y
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no <= nat_r
+      CROSS JOIN LATERAL (SELECT btrim(r.cells[array_position(y.columns, 'category')]) AS cat
+                           WHERE btrim(r.cells[array_position(y.columns, 'category')]) ~ '^[a-z_]+$'
+                             AND btrim(r.cells[array_position(y.columns, 'category')]) <> 'null'
+                          UNION ALL SELECT NULL LIMIT 1) AS c
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category')
+     ORDER BY 3 DESC, 1
   LOOP
-    p := mynahoken.legal_parameter_at(pname, as_of, scope::mynahoken.insurer_category, known_on);
+    pins := CASE WHEN left(scope, 1) = '{' AND scope::jsonb->'insurers' ? (facts->>'insurer_number')
+                 THEN facts->>'insurer_number' END;
+    pcat := CASE WHEN left(scope, 1) = '{' THEN scope::jsonb->>'category' ELSE scope END;
+    IF pins IS NULL AND as_recorded_at IS NULL THEN
+      p := mynahoken.legal_parameter_at(pname, as_of, pcat::mynahoken.insurer_category, known_on);
+    ELSE
+      -- the entry read, the part of its valid range that holds the day
+      -- (later entries of its key take the rest), recorded until a later
+      -- entry of its key took a day of that part
+      ent := mynahoken.rule_param_entry(pname, as_of, pcat::mynahoken.insurer_category, pins::mynahoken.insurer_number,
+                                        known_on, as_recorded_at);
+      SELECT datemultirange(ent.valid) - coalesce(range_agg(l.valid), '{}'::datemultirange) INTO left_over
+        FROM mynahoken.legal_parameter_entry l
+        LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = l.change_set_id
+       WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+         AND (l.insurer IS NULL AND ent.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) ent.insurer)
+         AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
+         AND (known_on IS NULL OR l.recorded_on <= known_on)
+         AND (as_recorded_at IS NULL OR l.change_set_id IS NULL OR cs.recorded_at <= as_recorded_at);
+      SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope,
+             (SELECT x FROM unnest(left_over) AS x WHERE x @> as_of), NULL,
+             ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
+             ent.source_id, ent.confirmed, ent.note, ent.insurer, ent.recorded_on, ent.keep_own
+        INTO p;
+      SELECT daterange(ent.recorded_on, min(l.recorded_on)) INTO p.recorded
+        FROM mynahoken.legal_parameter_entry l
+        LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = l.change_set_id
+       WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+         AND (l.insurer IS NULL AND ent.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) ent.insurer)
+         AND l.valid && p.valid AND l.recorded_on > ent.recorded_on
+         AND (as_recorded_at IS NULL OR l.change_set_id IS NULL OR cs.recorded_at <= as_recorded_at);
+    END IF;
     params := params || jsonb_build_array(jsonb_build_object(
       'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
                                         to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
-      'scope', p.scope, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'scope', p.scope, 'insurer', p.insurer, 'layer', player, 'valid', p.valid::text, 'recorded', p.recorded::text,
       'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
   END LOOP;
   IF hit.version_id IS NOT NULL THEN

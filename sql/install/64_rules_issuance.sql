@@ -116,7 +116,7 @@ BEGIN
                    AND r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
                    AND btrim(r.cells[array_position(v.columns, 'category')]) <> 'null'
                   THEN btrim(r.cells[array_position(v.columns, 'category')])
-                  ELSE mynahoken.rule_table_scope(t.applies_to) END;
+                  ELSE mynahoken.rule_param_scope(t.applies_to) END;
     EXECUTE format('SELECT CAST(ARRAY[%s] AS pg_catalog.bool[]), %s FROM (SELECT $3 AS j) AS m',
                    (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, 'facts'), ', ' ORDER BY i)
                       FROM generate_subscripts(v.columns, 1) AS i),

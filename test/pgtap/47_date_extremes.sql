@@ -6,7 +6,7 @@
 -- documented "no value on the given day" / "no 資格確認書" errors; never an
 -- unreadable value, never an internal error (issue 12, item 5).
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 SET LOCAL search_path = public, mynahoken;
 
 -- X is replaced by each extreme date; a call may name its result type.
@@ -46,6 +46,7 @@ INSERT INTO call VALUES
  ('mynahoken.legal_entry_at(text,date,mynahoken.insurer_category,date)', $$(mynahoken.legal_entry_at('card_issue_end', '2025-09-01', NULL, X)).value_date$$),
  ('mynahoken.legal_entry_for_insurer(text,date,mynahoken.insurer_number,date)', $$(mynahoken.legal_entry_for_insurer('card_issue_end', X, '01130012')).value_date$$),
  ('mynahoken.legal_entry_held_at(text,date,mynahoken.insurer_category,timestamp with time zone,date)', $$(mynahoken.legal_entry_held_at('card_issue_end', X, NULL, now())).value_date$$),
+ ('mynahoken.rule_param_entry(text,date,mynahoken.insurer_category,mynahoken.insurer_number,date,timestamp with time zone)', $$(mynahoken.rule_param_entry('card_issue_end', X, NULL, '01130012', NULL, now())).value_date$$),
  ('mynahoken.legal_parameter_at(text,date,mynahoken.insurer_category,date)', $$(mynahoken.legal_parameter_at('card_issue_end', X)).value_date$$);
 INSERT INTO call VALUES
  ('mynahoken.notice_sending_window(mynahoken.insurer_category,date,date)', $$mynahoken.notice_sending_window('kyokai_kenpo', X, NULL)$$, 'daterange'),

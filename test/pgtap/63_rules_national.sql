@@ -201,7 +201,8 @@ SELECT is_empty($$SELECT * FROM mynahoken.rule_coverage('certificate_need', '202
 -- before the age rule starts).  A draft that reads them for a category
 -- they have no value for, or on days before the threshold exists, is told.
 SELECT is_empty($$SELECT * FROM mynahoken.rule_check((SELECT v.version_id FROM mynahoken.rule_version v
-                                                        WHERE v.table_name = 'national.certificate_need' AND v.status = 'active'))$$,
+                                                        WHERE v.table_name = 'national.certificate_need' AND v.status = 'active')) c
+                    WHERE c.severity <> 'info'$$,
                 'the shipped national version checks with no error');
 SET LOCAL session_replication_role = replica;   -- a draft of the national table, recorded directly
 INSERT INTO mynahoken.rule_version (table_name, valid, recorded_on, source, columns, author)

@@ -46,7 +46,7 @@ SELECT mynahoken.rule_version_record('e.age', '[2026-09-01,)', 'kumiai-notice-20
   1   | >= 75 || e_age_policy
 $grid$) AS v1 \gset
 SET ROLE tap_time_approver;
-SELECT is_empty(format('SELECT * FROM mynahoken.rule_activate(%L, %s)', 'e.age', :v1), 'the first notice is activated');
+SELECT is_empty(format('SELECT * FROM mynahoken.rule_activate(%L, %s) a WHERE a.severity <> ''info''', 'e.age', :v1), 'the first notice is activated');
 RESET ROLE;
 -- the night of 2026-07-20 is planned now: what the database held then
 SELECT pg_catalog.clock_timestamp() AS night \gset
@@ -56,7 +56,7 @@ SELECT mynahoken.rule_version_record('e.age', '[2026-07-01,)', 'kumiai-notice-20
   1   | >= 75 || e_age_policy
 $grid$, note => 'the start moved back to 2026-07-01') AS v2 \gset
 SET ROLE tap_time_approver;
-SELECT is_empty(format('SELECT * FROM mynahoken.rule_activate(%L, %s)', 'e.age', :v2), 'the later notice is activated');
+SELECT is_empty(format('SELECT * FROM mynahoken.rule_activate(%L, %s) a WHERE a.severity <> ''info''', 'e.age', :v2), 'the later notice is activated');
 RESET ROLE;
 
 SELECT results_eq($$SELECT e.member_key, e.outcome FROM mynahoken.rule_evaluate('certificate_need', '2026-07-20', '2026-07-10') e ORDER BY 1$$,
@@ -155,7 +155,7 @@ RESET ROLE;
 SELECT is((SELECT count(*)::int FROM mynahoken.legal_parameter_entry e WHERE e.name = 'e_age_threshold'), 0,
           'before activation the calendar has no entry of the set');
 SELECT is((SELECT string_agg(c.detail, '; ') FROM mynahoken.rule_check(:v3) c WHERE c.severity = 'error'),
-          'parameter e_age_threshold has no value for health_society on {[2027-01-01,)}',
+          'parameter e_age_threshold has no value for 06139992 on {[2027-01-01,)}',
           'the version alone would be refused: its parameter comes with the set');
 SET ROLE tap_time_approver;
 SELECT throws_ok(format('SELECT * FROM mynahoken.rule_activate(%L, %s)', 'e.age', :v3), '55000',
@@ -169,7 +169,7 @@ SELECT throws_ok(format('SELECT * FROM mynahoken.rule_change_set_activate(%s)', 
                  'the author of a change set cannot approve it');
 RESET ROLE;
 SET ROLE tap_time_approver;
-SELECT is_empty(format('SELECT * FROM mynahoken.rule_change_set_activate(%s)', :cs), 'the approver activates the set');
+SELECT is_empty(format('SELECT * FROM mynahoken.rule_change_set_activate(%s) a WHERE a.severity <> ''info''', :cs), 'the approver activates the set');
 RESET ROLE;
 SELECT is((SELECT (cs.status, cs.approved_by, e.change_set_id = cs.legal_change_set_id, v.status, v.activated_at = cs.activated_at)::text
              FROM mynahoken.rule_change_set cs
