@@ -11,7 +11,7 @@
 BEGIN;
 SET datestyle = ISO;
 SET client_min_messages = warning;
-SELECT plan(16);
+SELECT plan(19);
 
 CREATE SCHEMA tap_scope;
 GRANT USAGE ON SCHEMA tap_scope TO PUBLIC;
@@ -162,5 +162,41 @@ SELECT is((SELECT c.detail FROM mynahoken.rule_check(:v3) c WHERE c.check_name =
                  (SELECT string_agg(format('%s -> %s: %s', coalesce(d.before, 'none'), coalesce(d.after, 'none'), d.members), ', ' ORDER BY d.n)
                     FROM mynahoken.rule_diff(:v3, greatest(current_date, date '2027-01-01')) WITH ORDINALITY AS d(before, after, members, changed, n))),
           'the dry run row: before -> after per outcome over the members, as rule_diff counts them');
+
+-- 6. A cell on the decision day alone is read once per statement, but not
+-- when the parameter it compares with is picked per member (a value of
+-- one 組合): then it is a test per member, and still no SubPlan.
+INSERT INTO mynahoken.legal_parameter_def (name, value_type, unit, description)
+VALUES ('scope_from', 'date', 'day', 'Day from which the 組合 policy applies');
+SELECT mynahoken.record_legal_parameter('scope_from', 'health_society', '[2020-01-01,)', '2029-01-01',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'scope-2026'), current_date) IS NOT NULL;
+SELECT mynahoken.record_legal_parameter('scope_from', 'health_society', '[2020-01-01,)', '2028-01-01',
+         (SELECT source_id FROM mynahoken.legal_source WHERE code = 'scope-2026'), current_date,
+         keep_own => true, insurer => '06139992') IS NOT NULL;
+SET ROLE tap_scope_author;
+SELECT mynahoken.rule_version_record('s.age', '[2028-01-01,)', 'scope-2026', current_date, $grid$
+  row | decision_day          | age   || outcome
+  1   | >= param(scope_from)  | >= 70 || scope_policy
+$grid$) AS v4 \gset
+RESET ROLE;
+SET ROLE tap_scope_approver;
+SELECT is((SELECT count(*) FROM mynahoken.rule_activate('s.age', :v4) a WHERE a.severity = 'error'), 0::bigint,
+          'a decision-day cell against a per-組合 parameter is activated (the compiled plan has no SubPlan)');
+RESET ROLE;
+SELECT results_eq($$SELECT e.member_key, e.outcome FROM mynahoken.rule_eval_certificate_need('2028-03-01', current_date) e
+                     WHERE e.member_key IN ('S1', 'S2') ORDER BY 1$$,
+                  $$VALUES ('S1', 'scope_policy'), ('S2', 'not_needed')$$,
+                  'on 2028-03-01 the 組合 06139992 is past its own day (2028-01-01), the other not past the category''s (2029-01-01)');
+TRUNCATE plan_lines;
+DO $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXPLAIN (COSTS OFF) SELECT * FROM mynahoken.rule_eval_certificate_need('2028-03-01') LOOP
+    INSERT INTO plan_lines VALUES (l);
+  END LOOP;
+END
+$$;
+SELECT ok(NOT EXISTS (SELECT FROM plan_lines WHERE line LIKE '%SubPlan%'),
+          'the per-組合 day is picked per member from InitPlans: no SubPlan');
 SELECT * FROM finish();
 ROLLBACK;
