@@ -21205,10 +21205,11 @@ BEGIN
   -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows; the
   -- compiled decisions read the same parameters.
   RETURN QUERY EXECUTE format($q$
-  WITH d AS MATERIALIZED (
+  WITH d AS (
     -- certificate_need and certificate_valid_until on as_of, from the rule
     -- engine's compiled decisions (rule version and row of each); problem:
-    -- what makes the member undecidable (no document is planned for it)
+    -- what makes the member undecidable (no document is planned for it);
+    -- read once, by n (which is materialized)
     SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
            o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
            CASE WHEN e.outcome IS NULL
@@ -21254,16 +21255,19 @@ BEGIN
                             AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn')) AS held
         OFFSET 0) AS hq
       LEFT JOIN LATERAL (
-        SELECT x.hit AS renew_hit, (x.hit).outcome AS renew_need, ro.document_kind AS renew_kind,
-               CASE WHEN ro.needs_certificate
+        SELECT x.hit AS renew_hit, (x.hit).outcome AS renew_need, (x.ro).document_kind AS renew_kind,
+               CASE WHEN (x.ro).needs_certificate
                      AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(c.request_renews, true)
                               AND d.certificate_requested_on <= hq.held)
                     THEN pg_temp.mh_iss_until(hq.held + 1, $2, x.facts) END AS renew_until_hit
-          FROM (SELECT f.facts, pg_temp.mh_iss_need(hq.held + 1, $2, f.facts) AS hit
-                  FROM (SELECT %3$s AS facts) AS f
-                 WHERE hq.held >= $1 AND $1 > hq.held - c.lead_days
+          FROM (SELECT y.facts, y.hit,
+                       (SELECT ro FROM mynahoken.rule_outcome ro
+                         WHERE ro.decision = 'certificate_need' AND ro.code = (y.hit).outcome) AS ro
+                  FROM (SELECT f.facts, pg_temp.mh_iss_need(hq.held + 1, $2, f.facts) AS hit
+                          FROM (SELECT %3$s AS facts) AS f
+                         WHERE hq.held >= $1 AND $1 > hq.held - c.lead_days
+                        OFFSET 0) AS y
                 OFFSET 0) AS x
-          LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = 'certificate_need' AND ro.code = (x.hit).outcome
         OFFSET 0) AS rw ON true
       LEFT JOIN pg_temp.mh_iss_notice ntc ON d.my_number_linked AND ntc.category = d.category
                                           AND ntc.acquired_on = d.acquired_on
