@@ -20832,8 +20832,13 @@ COMMENT ON FUNCTION mynahoken.require_current_reference() IS
 -- new certificates added from them before anything is written (no failed
 -- insert and second computation); the compiled decisions read each snapshot
 -- row laterally (no joins of the snapshot with itself); the notice check
--- probes issuance_queue_once (it scanned the queue); one materialization
--- per member instead of three.
+-- probes indexes (it scanned the queue per notice); one materialization
+-- per member instead of three.  The notice check keeps its rule (once per
+-- 資格取得日, withdrawn or not) with a small partial index for withdrawn ones.
+CREATE INDEX issuance_queue_notice_withdrawn ON mynahoken.issuance_queue (member_key, acquired_on)
+  WHERE document = 'notice' AND status = 'withdrawn';
+COMMENT ON INDEX mynahoken.issuance_queue_notice_withdrawn IS
+  'Partial index: withdrawn お知らせ by member key and 資格取得日, which plan_issuance does not plan again';
 
 CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
 RETURNS text
@@ -21381,17 +21386,23 @@ BEGIN
        AND mp.category = x.category AND mp.reason = x.reason AND mp.day = x.valid_from;
   END IF;
   WITH fresh AS (
-    -- LATERAL ... LIMIT 1: one probe of issuance_queue_once per notice
-    -- (hence status <> 'withdrawn', its predicate: without it, a scan of
-    -- the queue per notice), never a hash join over the whole queue
-    -- (which the planner picks for NOT EXISTS).  A withdrawn notice does
-    -- not count, as for issuance_queue_once.
+    -- An お知らせ is planned once per 資格取得日, withdrawn or not.  LATERAL
+    -- ... LIMIT 1: per notice one probe of issuance_queue_once and one of
+    -- issuance_queue_notice_withdrawn (each branch carries its index's
+    -- predicate: without them, a scan of the queue per notice), never a
+    -- hash join over the whole queue (which the planner picks for NOT
+    -- EXISTS).
     SELECT x.* FROM pg_temp.mh_iss_cand x
       LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
                           WHERE x.document = 'notice' AND q.member_key = x.member_key
                             AND q.document = 'notice' AND q.acquired_on = x.acquired_on
                             AND q.status <> 'withdrawn'
-                          LIMIT 1) AS e ON true
+                         UNION ALL
+                         SELECT 1 FROM mynahoken.issuance_queue q
+                          WHERE x.document = 'notice' AND q.member_key = x.member_key
+                            AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                            AND q.status = 'withdrawn'
+                         LIMIT 1) AS e ON true
      WHERE x.document IS NOT NULL AND e.found IS NULL
   ), ins AS (
     INSERT INTO mynahoken.issuance_queue AS q

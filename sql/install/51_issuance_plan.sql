@@ -802,17 +802,23 @@ BEGIN
        AND mp.category = x.category AND mp.reason = x.reason AND mp.day = x.valid_from;
   END IF;
   WITH fresh AS (
-    -- LATERAL ... LIMIT 1: one probe of issuance_queue_once per notice
-    -- (hence status <> 'withdrawn', its predicate: without it, a scan of
-    -- the queue per notice), never a hash join over the whole queue
-    -- (which the planner picks for NOT EXISTS).  A withdrawn notice does
-    -- not count, as for issuance_queue_once.
+    -- An お知らせ is planned once per 資格取得日, withdrawn or not.  LATERAL
+    -- ... LIMIT 1: per notice one probe of issuance_queue_once and one of
+    -- issuance_queue_notice_withdrawn (each branch carries its index's
+    -- predicate: without them, a scan of the queue per notice), never a
+    -- hash join over the whole queue (which the planner picks for NOT
+    -- EXISTS).
     SELECT x.* FROM pg_temp.mh_iss_cand x
       LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
                           WHERE x.document = 'notice' AND q.member_key = x.member_key
                             AND q.document = 'notice' AND q.acquired_on = x.acquired_on
                             AND q.status <> 'withdrawn'
-                          LIMIT 1) AS e ON true
+                         UNION ALL
+                         SELECT 1 FROM mynahoken.issuance_queue q
+                          WHERE x.document = 'notice' AND q.member_key = x.member_key
+                            AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                            AND q.status = 'withdrawn'
+                         LIMIT 1) AS e ON true
      WHERE x.document IS NOT NULL AND e.found IS NULL
   ), ins AS (
     INSERT INTO mynahoken.issuance_queue AS q
