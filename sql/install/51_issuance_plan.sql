@@ -772,7 +772,6 @@ DECLARE
   c record;
   res bigint[];
   gen int;
-  missing boolean;
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
@@ -784,8 +783,9 @@ BEGIN
   INSERT INTO pg_temp.mh_iss_cand
   SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi);
   -- A certificate whose basis the run has not met yet: explain one member
-  -- per category, reason and day.
-  missing := false;
+  -- per category, reason and day (the insert below reads it from the map;
+  -- the candidates are not updated, which would move their rows and so
+  -- the order of the documents planned).
   FOR c IN
     SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
       FROM pg_temp.mh_iss_cand x
@@ -793,14 +793,7 @@ BEGIN
      GROUP BY 1, 2, 3
   LOOP
     PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
-    missing := true;
   END LOOP;
-  IF missing THEN
-    UPDATE pg_temp.mh_iss_cand x SET basis_id = mp.basis_id
-      FROM pg_temp.mh_iss_map mp
-     WHERE x.document = 'certificate' AND x.basis_id IS NULL
-       AND mp.category = x.category AND mp.reason = x.reason AND mp.day = x.valid_from;
-  END IF;
   WITH fresh AS (
     -- An お知らせ is planned once per 資格取得日, withdrawn or not.  LATERAL
     -- ... LIMIT 1: per notice one probe of issuance_queue_once and one of
@@ -825,7 +818,11 @@ BEGIN
            (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
             sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
     SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
-           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
+           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run,
+           coalesce(x.basis_id, (SELECT mp.basis_id FROM pg_temp.mh_iss_map mp
+                                  WHERE x.document = 'certificate' AND mp.category = x.category
+                                    AND mp.reason = x.reason AND mp.day = x.valid_from)),
+           x.document_kind
       FROM fresh x
     ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
     RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
