@@ -104,7 +104,7 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date) RETURNS bigint LANGUAGE sql AS 
      WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= as_of
        AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
        AND lower(w.w) <= as_of AND as_of < upper(w.w) + 60
-    ON CONFLICT (member_key, document, acquired_on, issue_window) DO NOTHING
+    ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
     RETURNING 1
   )
   SELECT count(*) FROM ins

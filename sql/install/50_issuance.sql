@@ -244,6 +244,12 @@ CREATE INDEX issuance_queue_pending ON mynahoken.issuance_queue (employer) WHERE
 CREATE INDEX issuance_queue_handoff ON mynahoken.issuance_queue (handoff_id) WHERE handoff_id IS NOT NULL;
 COMMENT ON INDEX mynahoken.issuance_queue_pending IS 'Partial index: planned documents not yet in a hand-off batch nor withdrawn, by employer';
 COMMENT ON INDEX mynahoken.issuance_queue_handoff IS 'Documents of each hand-off batch';
+-- Withdrawn お知らせ: an お知らせ is planned once per 資格取得日, withdrawn or not
+-- (plan_issuance probes this index and issuance_queue_once per notice).
+CREATE INDEX issuance_queue_notice_withdrawn ON mynahoken.issuance_queue (member_key, acquired_on)
+  WHERE document = 'notice' AND status = 'withdrawn';
+COMMENT ON INDEX mynahoken.issuance_queue_notice_withdrawn IS
+  'Partial index: withdrawn お知らせ by member key and 資格取得日, which plan_issuance does not plan again';
 
 CREATE TABLE mynahoken.issuance_rejection (
   run_id     bigint NOT NULL,

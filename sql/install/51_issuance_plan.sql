@@ -248,7 +248,7 @@ BEGIN
       hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
-    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state, pg_temp.mh_iss_cand;
   END IF;
   -- Columns of the insurer's own member facts (rule_fact_add) the source
   -- has: kept in the snapshot (as x_<column>), hashed with the other facts
@@ -300,13 +300,14 @@ BEGIN
     INTO gen FROM mynahoken.legal_parameter_entry e;
   -- The decisions, compiled from the active rule versions (the national
   -- table and the insurer's exceptions, as mynahoken.rule_compile compiles
-  -- them) over the snapshot rows $3 to $4, not over the registered source:
-  -- the run decides the facts it hashed, and needs no compiled function.
+  -- them) over one snapshot row s (a lateral source, so that deciding a
+  -- member is expressions over its row, never a join), not over the
+  -- registered source: the run decides the facts it hashed, and needs no
+  -- compiled function.
   snapsrc := format('(SELECT s.k AS member_key, CAST(s.ins AS pg_catalog.text) AS insurer_number, s.birth_date,'
                     ' s.acquired_on, s.lost_on, s.employer, s.my_number_linked, s.myna_registered_on,'
                     ' s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on,'
-                    ' s.certificate_valid_until%s FROM pg_temp.mh_iss_snap AS s'
-                    ' WHERE s.rn OPERATOR(pg_catalog.>=) $3 AND s.rn OPERATOR(pg_catalog.<=) $4 AND s.reject IS NULL)', xsrc);
+                    ' s.certificate_valid_until%s)', xsrc);
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL,
                                   need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
   INSERT INTO pg_temp.mh_iss_state
@@ -465,11 +466,15 @@ BEGIN
       NULL;
     END;
   END LOOP;
+  ANALYZE pg_temp.mh_iss_cert;
   -- Bases of certificates per category, reason and day decided for, from
   -- the explanation of the first member planned with them (issuance_plan_rows
   -- fills it as it meets them).
   CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
                                 PRIMARY KEY (category, reason, day));
+  -- The candidates of the range being planned (issuance_plan_rows).
+  CREATE TEMP TABLE mh_iss_cand ON COMMIT DELETE ROWS AS
+  SELECT * FROM mynahoken.issuance_candidates(r.as_of, r.known_on, 1, 0) WITH NO DATA;
 
 
   -- Sending windows of the 資格情報のお知らせ per category and acquisition
@@ -578,10 +583,11 @@ BEGIN
   -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows; the
   -- compiled decisions read the same parameters.
   RETURN QUERY EXECUTE format($q$
-  WITH d AS MATERIALIZED (
+  WITH d AS (
     -- certificate_need and certificate_valid_until on as_of, from the rule
     -- engine's compiled decisions (rule version and row of each); problem:
-    -- what makes the member undecidable (no document is planned for it)
+    -- what makes the member undecidable (no document is planned for it);
+    -- read once, by n (which is materialized)
     SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
            o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
            CASE WHEN e.outcome IS NULL
@@ -593,53 +599,56 @@ BEGIN
       FROM pg_temp.mh_iss_snap s
       -- each field of the compiled hit is computed once (OFFSET 0): a field
       -- read twice from the query pulled up would decide the member twice
-      JOIN (SELECT x.member_key, x.outcome, x.version_id, x.row_no,
-                   CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
-              FROM (%1$s) AS x OFFSET 0) AS e ON e.member_key = s.k
-      JOIN (%2$s) AS u ON u.member_key = s.k
+      CROSS JOIN LATERAL (SELECT x.outcome, x.version_id, x.row_no,
+                                 CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
+                            FROM (%1$s) AS x OFFSET 0) AS e
+      CROSS JOIN LATERAL (%2$s) AS u
       LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
      WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
-  ), h AS MATERIALIZED (
-    -- The certificate the member holds for this 資格: the source's, or the
-    -- latest planned (looked up only when one is needed).
-    SELECT d.*, c.lead_days, c.request_renews,
-           greatest(d.certificate_valid_until, q.held) AS held
+  ), n AS MATERIALIZED (
+    -- One row per member, each value computed once (OFFSET 0 keeps a
+    -- lateral's function calls from being pulled up and repeated):
+    -- * held: the certificate the member holds for this 資格: the source's,
+    --   or the latest planned (looked up only when one is needed);
+    -- * renewal: a held certificate ending within the lead time is followed
+    --   by one valid from the day after, for the need on that day (the
+    --   scalar twins of the same decisions); a certificate issued on
+    --   application is renewed only where certificate_request_renews;
+    -- * the notice window of the member's category and day, only for a
+    --   member with its My Number linked: whether the window of an unlinked
+    --   member's day is known depends on the other members decided;
+    -- * new_cert: a certificate is planned from as_of.
+    SELECT d.*, c.lead_days, c.request_renews, hq.held,
+           rw.renew_need, rw.renew_hit, rw.renew_kind, rw.renew_until_hit,
+           (rw.renew_until_hit).value AS renew_until,
+           ntc.win, ntc.rule, ntc.basis_id AS notice_basis,
+           d.needed AND (hq.held IS NULL OR hq.held < $1) AS new_cert
       FROM d
       JOIN pg_temp.mh_iss_cert c ON c.category = d.category
-      LEFT JOIN LATERAL (SELECT max(x.valid_until) AS held FROM mynahoken.issuance_queue x
+      CROSS JOIN LATERAL (
+        SELECT greatest(d.certificate_valid_until,
+                        (SELECT max(x.valid_until) FROM mynahoken.issuance_queue x
                           WHERE d.needed
                             AND x.member_key = d.k AND x.document = 'certificate'
-                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn') AS q ON true
-  ), rw AS MATERIALIZED (
-    -- Renewal: a held certificate ending within the lead time is followed by
-    -- one valid from the day after, for the need on that day (the scalar
-    -- twins of the same decisions); a certificate issued on application is
-    -- renewed only where certificate_request_renews.
-    SELECT h.*, (x.hit).outcome AS renew_need, x.hit AS renew_hit, ro.document_kind AS renew_kind,
-           CASE WHEN ro.needs_certificate
-                 AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(h.request_renews, true)
-                          AND h.certificate_requested_on <= h.held)
-                THEN pg_temp.mh_iss_until(h.held + 1, $2, x.facts) END AS renew_until_hit
-      FROM h
-      CROSS JOIN LATERAL (
-        SELECT CASE WHEN h.held >= $1 AND $1 > h.held - h.lead_days THEN %3$s END AS facts) AS f
-      CROSS JOIN LATERAL (SELECT f.facts, CASE WHEN f.facts IS NOT NULL
-                                               THEN pg_temp.mh_iss_need(h.held + 1, $2, f.facts) END AS hit) AS x
-      LEFT JOIN mynahoken.rule_outcome ro ON ro.decision = 'certificate_need' AND ro.code = (x.hit).outcome
-  ), n AS MATERIALIZED (
-    SELECT y.*,
-           -- the last valid day of the certificate the member holds once this range is planned
-           CASE WHEN y.new_cert THEN y.new_until ELSE coalesce(y.renew_until, y.held) END AS until
-      FROM (SELECT rw.*, (rw.renew_until_hit).value AS renew_until, ntc.win, ntc.rule,
-                   ntc.basis_id AS notice_basis, st.late_days,
-                   rw.needed AND (rw.held IS NULL OR rw.held < $1) AS new_cert
-              FROM rw
-              CROSS JOIN pg_temp.mh_iss_state st
-              -- only for a member with its My Number linked: whether the window of an
-              -- unlinked member's day is known depends on the other members decided
-              LEFT JOIN pg_temp.mh_iss_notice ntc ON rw.my_number_linked AND ntc.category = rw.category
-                                                  AND ntc.acquired_on = rw.acquired_on
-           ) AS y
+                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn')) AS held
+        OFFSET 0) AS hq
+      LEFT JOIN LATERAL (
+        SELECT x.hit AS renew_hit, (x.hit).outcome AS renew_need, (x.ro).document_kind AS renew_kind,
+               CASE WHEN (x.ro).needs_certificate
+                     AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(c.request_renews, true)
+                              AND d.certificate_requested_on <= hq.held)
+                    THEN pg_temp.mh_iss_until(hq.held + 1, $2, x.facts) END AS renew_until_hit
+          FROM (SELECT y.facts, y.hit,
+                       (SELECT ro FROM mynahoken.rule_outcome ro
+                         WHERE ro.decision = 'certificate_need' AND ro.code = (y.hit).outcome) AS ro
+                  FROM (SELECT f.facts, pg_temp.mh_iss_need(hq.held + 1, $2, f.facts) AS hit
+                          FROM (SELECT %3$s AS facts) AS f
+                         WHERE hq.held >= $1 AND $1 > hq.held - c.lead_days
+                        OFFSET 0) AS y
+                OFFSET 0) AS x
+        OFFSET 0) AS rw ON true
+      LEFT JOIN pg_temp.mh_iss_notice ntc ON d.my_number_linked AND ntc.category = d.category
+                                          AND ntc.acquired_on = d.acquired_on
   )
   -- 資格確認書: needed on as_of (certificate_need), unless the member holds
   -- one valid on as_of; its kind is the outcome's (NULL: the national one).
@@ -695,14 +704,16 @@ BEGIN
                 WHEN n.ecert_expires_on IS NOT NULL
                 THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, $2) + 1,
                                      $1), $1) END,
-           CASE WHEN n.until >= $1 THEN CASE WHEN n.until - n.lead_days >= $1 THEN n.until + 1 - n.lead_days
-                                                  ELSE n.until + 1 END END,
+           CASE WHEN u.until >= $1 THEN CASE WHEN u.until - n.lead_days >= $1 THEN u.until + 1 - n.lead_days
+                                                  ELSE u.until + 1 END END,
            CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
-           CASE WHEN upper(n.win) + n.late_days > $1 THEN upper(n.win) + n.late_days END), 'infinity'),
+           CASE WHEN upper(n.win) + %5$s > $1 THEN upper(n.win) + %5$s END), 'infinity'),
          NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
          n.problem
     FROM n
-  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'h'), replace(st.facts_sql, '{a}', 'n'))
+    -- the last valid day of the certificate the member holds once this range is planned
+    CROSS JOIN LATERAL (SELECT CASE WHEN n.new_cert THEN n.new_until ELSE coalesce(n.renew_until, n.held) END AS until) AS u
+  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'd'), replace(st.facts_sql, '{a}', 'n'), st.late_days)
   USING p_as_of, p_known_on, p_lo, p_hi;
 END
 $$;
@@ -746,7 +757,10 @@ COMMENT ON FUNCTION mynahoken.issuance_certificate_basis(bigint, date, date, myn
   'Internal: basis of a certificate reason for a category and the first day of its validity (as_of), from the explanation of one snapshot member on that day; recorded in the run''s map';
 
 -- Plan rows [lo, hi] of the snapshot and record each member's decision;
--- returns {certificates, notices, already}.
+-- returns {certificates, notices, already}.  The candidates are computed
+-- once into pg_temp.mh_iss_cand (emptied at each commit); the bases of
+-- certificates the run has not met yet are added from them before anything
+-- is written.
 CREATE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
 RETURNS bigint[]
 LANGUAGE plpgsql VOLATILE
@@ -758,85 +772,92 @@ DECLARE
   c record;
   res bigint[];
   gen int;
-  bases_added boolean := false;
 BEGIN
   IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
     PERFORM mynahoken.raise_error('55000', 'issuance_plan_rows is called by plan_issuance only',
       hint => 'CALL mynahoken.plan_issuance() plans the documents.');
   END IF;
   SELECT st.generation INTO gen FROM pg_temp.mh_iss_state st;
+  -- rows of an earlier range of the same transaction (commit_chunks => false)
+  DELETE FROM pg_temp.mh_iss_cand;
+  INSERT INTO pg_temp.mh_iss_cand
+  SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi);
+  -- A certificate whose basis the run has not met yet: explain one member
+  -- per category, reason and day (the insert below reads it from the map;
+  -- the candidates are not updated, which would move their rows and so
+  -- the order of the documents planned).
+  FOR c IN
+    SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
+      FROM pg_temp.mh_iss_cand x
+     WHERE x.document = 'certificate' AND x.basis_id IS NULL
+     GROUP BY 1, 2, 3
   LOOP
-    BEGIN
-      WITH cand AS MATERIALIZED (
-        SELECT * FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi)
-      ), docs AS (
-        SELECT * FROM cand x WHERE x.document IS NOT NULL
-      ), fresh AS (
-        -- LATERAL ... LIMIT 1: one index probe per notice, never a hash join
-        -- over the whole queue (which the planner picks for NOT EXISTS).
-        SELECT x.* FROM docs x
-          LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
-                              WHERE x.document = 'notice' AND q.member_key = x.member_key
-                                AND q.document = 'notice' AND q.acquired_on = x.acquired_on
-                              LIMIT 1) AS e ON true
-         WHERE e.found IS NULL
-      ), ins AS (
-        INSERT INTO mynahoken.issuance_queue AS q
-               (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-                sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
-        SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
-               x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run, x.basis_id, x.document_kind
-          FROM fresh x
-        ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
-        RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
-      ), kept AS (
-        -- what each certificate was decided with: rule versions and rows, facts
-        INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
-                                              validity_version_id, validity_row_no, capped, facts)
-        SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
-               x.capped, x.facts
-          FROM ins i
-          JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
-                      AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
-         WHERE x.facts IS NOT NULL
-      ), refused AS (
-        -- members a decision has no answer for: no document, the problem logged
-        INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
-        SELECT p_run, x.member_key, x.problem FROM cand x
-         WHERE x.document IS NULL AND x.reason = 'undecidable'
-        ON CONFLICT DO NOTHING
-      ), decided AS (
-        INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
-        SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
-          FROM cand x WHERE x.document IS NULL
-        ON CONFLICT (member_key) DO UPDATE
-           SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
-               generation = excluded.generation, run_id = excluded.run_id
-      )
-      SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
-                   count(*) FILTER (WHERE i.document = 'notice'),
-                   (SELECT count(*) FROM docs) - count(*)
-                     + (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'certificate_held'),
-                   (SELECT count(*) FROM cand x WHERE x.document IS NULL AND x.reason = 'undecidable')]
-        INTO res FROM ins i;
-      RETURN res;
-    EXCEPTION WHEN not_null_violation THEN
-      -- A certificate whose basis the run has not met yet: explain one
-      -- member per category, reason and day, then plan the range again.
-      IF bases_added THEN
-        RAISE;
-      END IF;
-      bases_added := true;
-      FOR c IN
-        SELECT x.category, x.reason, x.valid_from, min(x.rn) AS rn
-          FROM mynahoken.issuance_candidates(p_as_of, p_known_on, p_lo, p_hi) x
-         WHERE x.document = 'certificate' AND x.basis_id IS NULL
-         GROUP BY 1, 2, 3
-      LOOP
-        PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
-      END LOOP;
-    END;
+    PERFORM mynahoken.issuance_certificate_basis(p_run, c.valid_from, p_known_on, c.category, c.reason, c.rn);
   END LOOP;
+  WITH fresh AS (
+    -- An お知らせ is planned once per 資格取得日, withdrawn or not.  LATERAL
+    -- ... LIMIT 1: per notice one probe of issuance_queue_once and one of
+    -- issuance_queue_notice_withdrawn (each branch carries its index's
+    -- predicate: without them, a scan of the queue per notice), never a
+    -- hash join over the whole queue (which the planner picks for NOT
+    -- EXISTS).
+    SELECT x.* FROM pg_temp.mh_iss_cand x
+      LEFT JOIN LATERAL (SELECT 1 AS found FROM mynahoken.issuance_queue q
+                          WHERE x.document = 'notice' AND q.member_key = x.member_key
+                            AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                            AND q.status <> 'withdrawn'
+                         UNION ALL
+                         SELECT 1 FROM mynahoken.issuance_queue q
+                          WHERE x.document = 'notice' AND q.member_key = x.member_key
+                            AND q.document = 'notice' AND q.acquired_on = x.acquired_on
+                            AND q.status = 'withdrawn'
+                         LIMIT 1) AS e ON true
+     WHERE x.document IS NOT NULL AND e.found IS NULL
+  ), ins AS (
+    INSERT INTO mynahoken.issuance_queue AS q
+           (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+            sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
+    SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
+           x.sending_window, x.insurer_number, x.category, x.employer, p_as_of, p_run,
+           coalesce(x.basis_id, (SELECT mp.basis_id FROM pg_temp.mh_iss_map mp
+                                  WHERE x.document = 'certificate' AND mp.category = x.category
+                                    AND mp.reason = x.reason AND mp.day = x.valid_from)),
+           x.document_kind
+      FROM fresh x
+    ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
+    RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
+  ), kept AS (
+    -- what each certificate was decided with: rule versions and rows, facts
+    INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
+                                          validity_version_id, validity_row_no, capped, facts)
+    SELECT i.queue_id, p_run, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
+           x.capped, x.facts
+      FROM ins i
+      JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
+                  AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
+     WHERE x.facts IS NOT NULL
+  ), refused AS (
+    -- members a decision has no answer for: no document, the problem logged
+    INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
+    SELECT p_run, x.member_key, x.problem FROM pg_temp.mh_iss_cand x
+     WHERE x.document IS NULL AND x.reason = 'undecidable'
+    ON CONFLICT DO NOTHING
+  ), decided AS (
+    INSERT INTO mynahoken.issuance_member_state AS m (member_key, digest, decided_on, next_change, generation, run_id)
+    SELECT x.member_key, x.digest, p_as_of, x.next_change, gen, p_run
+      FROM pg_temp.mh_iss_cand x WHERE x.document IS NULL
+    ON CONFLICT (member_key) DO UPDATE
+       SET digest = excluded.digest, decided_on = excluded.decided_on, next_change = excluded.next_change,
+           generation = excluded.generation, run_id = excluded.run_id
+  )
+  SELECT ARRAY[count(*) FILTER (WHERE i.document = 'certificate'),
+               count(*) FILTER (WHERE i.document = 'notice'),
+               (SELECT count(*) FILTER (WHERE x.document IS NOT NULL)
+                       + count(*) FILTER (WHERE x.document IS NULL AND x.reason = 'certificate_held')
+                  FROM pg_temp.mh_iss_cand x) - count(*),
+               (SELECT count(*) FROM pg_temp.mh_iss_cand x WHERE x.document IS NULL AND x.reason = 'undecidable')]
+    INTO res FROM ins i;
+  RETURN res;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
@@ -948,7 +969,7 @@ BEGIN
      WHERE x.run_id = p_run;
   END IF;
   IF pg_my_temp_schema() <> 0 THEN
-    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state;
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state, pg_temp.mh_iss_cand;
     DROP FUNCTION IF EXISTS pg_temp.mh_iss_need(date, date, jsonb), pg_temp.mh_iss_until(date, date, jsonb);
   END IF;
   PERFORM mynahoken.issuance_unlock(k[1], k[2]);
