@@ -26125,3 +26125,55 @@ BEGIN
   PERFORM mynahoken.issuance_unlock(k[1], k[2]);
 END
 $$;
+
+-- Issue 14, the automatic batch size of a full check
+CREATE OR REPLACE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
+                                                 batch_size integer DEFAULT NULL,
+                                                 commit_batches boolean DEFAULT true)
+LANGUAGE plpgsql
+AS $$
+-- No SET clause (it would forbid COMMIT): every name is qualified and the
+-- work is done by functions that fix their own search_path.
+DECLARE
+  run pg_catalog.int8;
+  done pg_catalog.bool := false;
+BEGIN
+  IF full_check IS NULL OR commit_batches IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'full_check and commit_batches must not be null');
+  END IF;
+  IF batch_size IS NULL THEN
+    -- Automatic.  Each batch of a full check hashes the current results
+    -- once: in about ten batches (of at least 100,000 members, by the
+    -- table's statistics) that costs ten hashes whatever the table's size,
+    -- where batches of a fixed size would cost one per batch, growing with
+    -- the square of the members.  An incremental check looks its members
+    -- up by key: 50,000 per batch.
+    IF full_check THEN
+      SELECT pg_catalog.int4(LEAST(GREATEST(100000::pg_catalog.float8,
+                                                                  pg_catalog.ceil(c.reltuples OPERATOR(pg_catalog./) 10::pg_catalog.float8)),
+                                              2147483647::pg_catalog.float8))
+        INTO batch_size
+        FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) 'mynahoken.linkage_member'::pg_catalog.regclass;
+    ELSE
+      batch_size := 50000;
+    END IF;
+  ELSIF batch_size OPERATOR(pg_catalog.<) 1 THEN
+    PERFORM mynahoken.raise_error('22023', 'batch_size must be a positive integer');
+  END IF;
+  IF commit_batches THEN
+    COMMIT;
+  END IF;
+  run := mynahoken.linkage_begin_run(full_check, batch_size);
+  IF commit_batches THEN
+    COMMIT;
+  END IF;
+  WHILE NOT done LOOP
+    done := mynahoken.linkage_run_batch(run);
+    IF commit_batches THEN
+      COMMIT;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many); batch_size NULL (the default) is automatic: a tenth of the members by the table''s statistics, at least 100,000, for a full check (each of its batches hashes the current results once), 50,000 for an incremental one and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';

@@ -1171,7 +1171,7 @@ COMMENT ON FUNCTION mynahoken.linkage_run_batch(bigint) IS
   'Check the next batch of a linkage run in one set-based statement (one C call per member for its reason codes; digest equality only): a full run reads the member table in ranges of blocks of about batch_size members, an incremental run looks up the next batch_size of its members; write the results that changed to linkage_check, open or update cases of severity 2 and up with their due day, move the resume point; true when the run is finished';
 
 CREATE PROCEDURE mynahoken.linkage_check_nightly(full_check boolean DEFAULT false,
-                                                 batch_size integer DEFAULT 500000,
+                                                 batch_size integer DEFAULT NULL,
                                                  commit_batches boolean DEFAULT true)
 LANGUAGE plpgsql
 AS $$
@@ -1184,7 +1184,23 @@ BEGIN
   IF full_check IS NULL OR commit_batches IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'full_check and commit_batches must not be null');
   END IF;
-  IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+  IF batch_size IS NULL THEN
+    -- Automatic.  Each batch of a full check hashes the current results
+    -- once: in about ten batches (of at least 100,000 members, by the
+    -- table's statistics) that costs ten hashes whatever the table's size,
+    -- where batches of a fixed size would cost one per batch, growing with
+    -- the square of the members.  An incremental check looks its members
+    -- up by key: 50,000 per batch.
+    IF full_check THEN
+      SELECT pg_catalog.int4(LEAST(GREATEST(100000::pg_catalog.float8,
+                                                                  pg_catalog.ceil(c.reltuples OPERATOR(pg_catalog./) 10::pg_catalog.float8)),
+                                              2147483647::pg_catalog.float8))
+        INTO batch_size
+        FROM pg_catalog.pg_class AS c WHERE c.oid OPERATOR(pg_catalog.=) 'mynahoken.linkage_member'::pg_catalog.regclass;
+    ELSE
+      batch_size := 50000;
+    END IF;
+  ELSIF batch_size OPERATOR(pg_catalog.<) 1 THEN
     PERFORM mynahoken.raise_error('22023', 'batch_size must be a positive integer');
   END IF;
   IF commit_batches THEN
@@ -1203,7 +1219,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
-  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many; default 500,000, as each batch of a full check hashes the current results once) and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
+  'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many); batch_size NULL (the default) is automatic: a tenth of the members by the table''s statistics, at least 100,000, for a full check (each of its batches hashes the current results once), 50,000 for an incremental one and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
 
 -- ---------------------------------------------------------------------------
 -- The work queue
