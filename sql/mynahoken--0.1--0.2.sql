@@ -26177,3 +26177,66 @@ END
 $$;
 COMMENT ON PROCEDURE mynahoken.linkage_check_nightly(boolean, integer, boolean) IS
   'The nightly linkage check: incremental by default (members changed since the last run), full_check for all; commits every batch of batch_size members (a full check: of whole blocks of the member table holding about that many); batch_size NULL (the default) is automatic: a tenth of the members by the table''s statistics, at least 100,000, for a full check (each of its batches hashes the current results once), 50,000 for an incremental one and resumes a run that stopped; commit_batches false runs it inside the caller''s transaction (needed within BEGIN, where a COMMIT raises 2D000); 22023 for a batch_size below 1, 22004 for a null full_check or commit_batches';
+
+-- Issue 11, rows tried up to the first failing cell
+CREATE OR REPLACE FUNCTION mynahoken.issuance_rows_tried(p_version bigint, p_day date, p_known_on date, p_facts jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  is_date boolean;
+  r record;
+  scope text;
+  val date;
+  fact_values jsonb;
+  first_fail int;
+  out jsonb := '[]';
+BEGIN
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = p_version;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  SELECT d.output_type = 'date' INTO is_date FROM mynahoken.rule_decision d WHERE d.decision = t.decision;
+  -- the facts the version reads, as the compiled decision computes them
+  EXECUTE format('SELECT pg_catalog.jsonb_build_object(%s) FROM (SELECT $3 AS j) AS m',
+                 (SELECT string_agg(format('%L, %s', c, mynahoken.rule_fact_sql(c, 'facts')), ', ' ORDER BY i)
+                    FROM unnest(v.columns) WITH ORDINALITY AS u(c, i)))
+    INTO fact_values USING p_day, p_known_on, p_facts;
+  FOR r IN SELECT rr.* FROM mynahoken.rule_row rr WHERE rr.version_id = p_version ORDER BY rr.row_no LOOP
+    -- a param() is read for the row's one category, else the table's scope
+    scope := CASE WHEN t.layer = 'national' AND array_position(v.columns, 'category') IS NOT NULL
+                   AND r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                   AND btrim(r.cells[array_position(v.columns, 'category')]) <> 'null'
+                  THEN btrim(r.cells[array_position(v.columns, 'category')])
+                  ELSE mynahoken.rule_param_scope(t.applies_to) END;
+    -- the first failing cell, in column order: a CASE, so that the cells
+    -- after it are not evaluated (a parameter they read may have no value
+    -- on that day, as the decision-day cell before it says)
+    -- (and a date outcome only for a row that matched)
+    EXECUTE format('SELECT x.f, CASE WHEN x.f IS NULL THEN %2$s END FROM (SELECT $3 AS j) AS m'
+                   ' CROSS JOIN LATERAL (SELECT CASE WHEN false THEN CAST(NULL AS pg_catalog.int4) %1$s END AS f) AS x',
+                   (SELECT coalesce(string_agg(format('WHEN NOT %s THEN %s', mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, 'facts'), i),
+                                               ' ' ORDER BY i), '')
+                      FROM generate_subscripts(v.columns, 1) AS i),
+                   CASE WHEN is_date THEN mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), 'facts')
+                        ELSE 'CAST(NULL AS pg_catalog.date)' END)
+      INTO first_fail, val USING p_day, p_known_on, p_facts;
+    out := out || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+      'row_no', r.row_no,
+      'matched', first_fail IS NULL,
+      'outcome', CASE WHEN NOT is_date THEN r.outcome END,
+      'value', val,
+      'label', r.label,
+      'first_failing', CASE WHEN first_fail IS NOT NULL THEN jsonb_build_object(
+                         'fact', v.columns[first_fail], 'cell', r.cells[first_fail],
+                         'value', fact_values -> v.columns[first_fail]) END)));
+  END LOOP;
+  RETURN jsonb_build_object('facts_read', fact_values, 'rows', out);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_rows_tried(bigint, date, date, jsonb) IS
+  'Internal: the rows of rule version p_version tried on recorded member facts (jsonb, member-source columns) for decision day p_day as known on p_known_on: {facts_read, rows: [{row_no, matched, outcome or value, label, first_failing: {fact, cell, value}}]}, by the compiler''s own cell predicates, each row''s cells in column order up to the first failing one; NULL for an unknown version';

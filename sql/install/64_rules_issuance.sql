@@ -93,7 +93,6 @@ DECLARE
   is_date boolean;
   r record;
   scope text;
-  truth boolean[];
   val date;
   fact_values jsonb;
   first_fail int;
@@ -117,13 +116,18 @@ BEGIN
                    AND btrim(r.cells[array_position(v.columns, 'category')]) <> 'null'
                   THEN btrim(r.cells[array_position(v.columns, 'category')])
                   ELSE mynahoken.rule_param_scope(t.applies_to) END;
-    EXECUTE format('SELECT CAST(ARRAY[%s] AS pg_catalog.bool[]), %s FROM (SELECT $3 AS j) AS m',
-                   (SELECT string_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, 'facts'), ', ' ORDER BY i)
+    -- the first failing cell, in column order: a CASE, so that the cells
+    -- after it are not evaluated (a parameter they read may have no value
+    -- on that day, as the decision-day cell before it says)
+    -- (and a date outcome only for a row that matched)
+    EXECUTE format('SELECT x.f, CASE WHEN x.f IS NULL THEN %2$s END FROM (SELECT $3 AS j) AS m'
+                   ' CROSS JOIN LATERAL (SELECT CASE WHEN false THEN CAST(NULL AS pg_catalog.int4) %1$s END AS f) AS x',
+                   (SELECT coalesce(string_agg(format('WHEN NOT %s THEN %s', mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, 'facts'), i),
+                                               ' ' ORDER BY i), '')
                       FROM generate_subscripts(v.columns, 1) AS i),
                    CASE WHEN is_date THEN mynahoken.rule_expr_sql(mynahoken.rule_expr_parse(r.outcome), 'facts')
                         ELSE 'CAST(NULL AS pg_catalog.date)' END)
-      INTO truth, val USING p_day, p_known_on, p_facts;
-    SELECT min(i) INTO first_fail FROM generate_subscripts(truth, 1) AS i WHERE truth[i] IS NOT TRUE;
+      INTO first_fail, val USING p_day, p_known_on, p_facts;
     out := out || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
       'row_no', r.row_no,
       'matched', first_fail IS NULL,
@@ -138,7 +142,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_rows_tried(bigint, date, date, jsonb) IS
-  'Internal: the rows of rule version p_version tried on recorded member facts (jsonb, member-source columns) for decision day p_day as known on p_known_on: {facts_read, rows: [{row_no, matched, outcome or value, label, first_failing: {fact, cell, value}}]}, by the compiler''s own cell predicates; NULL for an unknown version';
+  'Internal: the rows of rule version p_version tried on recorded member facts (jsonb, member-source columns) for decision day p_day as known on p_known_on: {facts_read, rows: [{row_no, matched, outcome or value, label, first_failing: {fact, cell, value}}]}, by the compiler''s own cell predicates, each row''s cells in column order up to the first failing one; NULL for an unknown version';
 
 -- A planned document's explanation from what the run recorded, never from
 -- today's member row.

@@ -11,7 +11,7 @@
 BEGIN;
 SET datestyle = ISO;
 SET client_min_messages = warning;
-SELECT plan(19);
+SELECT plan(21);
 
 CREATE SCHEMA tap_scope;
 GRANT USAGE ON SCHEMA tap_scope TO PUBLIC;
@@ -198,5 +198,25 @@ END
 $$;
 SELECT ok(NOT EXISTS (SELECT FROM plan_lines WHERE line LIKE '%SubPlan%'),
           'the per-組合 day is picked per member from InitPlans: no SubPlan');
+
+-- 7. A planned document's rows tried, rebuilt from recorded facts: a row
+-- whose decision-day cell fails is not evaluated further (the 後期 age
+-- threshold it reads has no value before 2026-08-01).
+SELECT lives_ok($$SELECT mynahoken.issuance_rows_tried(
+                    (SELECT v.version_id FROM mynahoken.rule_version v
+                      WHERE v.table_name = 'national.certificate_need' AND v.status = 'active' ORDER BY v.version_id DESC LIMIT 1),
+                    '2025-09-01', NULL,
+                    '{"insurer_number": "39131008", "birth_date": "1935-03-01", "acquired_on": "2010-04-01", "my_number_linked": true,
+                      "myna_registered_on": "2022-01-01", "ecert_expires_on": "2030-01-01"}')$$,
+                'the rows tried of a 後期 member on 2025-09-01, before the age threshold has a value');
+SELECT is((SELECT r->'first_failing'->>'fact'
+             FROM jsonb_array_elements(mynahoken.issuance_rows_tried(
+                    (SELECT v.version_id FROM mynahoken.rule_version v
+                      WHERE v.table_name = 'national.certificate_need' AND v.status = 'active' ORDER BY v.version_id DESC LIMIT 1),
+                    '2025-09-01', NULL,
+                    '{"insurer_number": "39131008", "birth_date": "1935-03-01", "acquired_on": "2010-04-01", "my_number_linked": true,
+                      "myna_registered_on": "2022-01-01", "ecert_expires_on": "2030-01-01"}')->'rows') AS r
+            WHERE r->>'label' = 'national.certificate_need:late_elderly' AND r->>'outcome' = 'late_elderly_age'),
+          'decision_day', 'its first failing cell is the decision day');
 SELECT * FROM finish();
 ROLLBACK;
