@@ -26240,3 +26240,21 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_rows_tried(bigint, date, date, jsonb) IS
   'Internal: the rows of rule version p_version tried on recorded member facts (jsonb, member-source columns) for decision day p_day as known on p_known_on: {facts_read, rows: [{row_no, matched, outcome or value, label, first_failing: {fact, cell, value}}]}, by the compiler''s own cell predicates, each row''s cells in column order up to the first failing one; NULL for an unknown version';
+
+-- Issue 11, the calendar's lookup for an insurer through rule_param_entry
+CREATE OR REPLACE FUNCTION mynahoken.legal_entry_for_insurer(name text, day date, insurer mynahoken.insurer_number,
+                                                  known_on date DEFAULT NULL)
+RETURNS mynahoken.legal_parameter_entry
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and insurer must not be null');
+  END IF;
+  -- the rule engine's lookup, which also takes a category and a system time
+  RETURN mynahoken.rule_param_entry(name, day, NULL, insurer, known_on, NULL);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.legal_entry_for_insurer(text, date, mynahoken.insurer_number, date) IS
+  'Entry in force for a legal parameter on a day for one insurer (its own, its category''s or every category''s), as known on a day (NULL: now); error P0002 when none';

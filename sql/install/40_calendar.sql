@@ -315,44 +315,12 @@ RETURNS mynahoken.legal_parameter_entry
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  ent mynahoken.legal_parameter_entry;
-  cat mynahoken.insurer_category;
 BEGIN
   IF name IS NULL OR day IS NULL OR insurer IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'legal parameter name, day and insurer must not be null');
   END IF;
-  cat := mynahoken.category(insurer);
-  WITH c AS (
-    SELECT DISTINCT ON (l.level) e AS entry, l.level
-      FROM mynahoken.legal_parameter_entry e
-     CROSS JOIN LATERAL (SELECT CASE WHEN e.insurer IS NOT NULL THEN 2
-                                     WHEN e.scope IS NOT NULL THEN 1 ELSE 0 END) AS l (level)
-     WHERE e.name = legal_entry_for_insurer.name
-       AND (e.scope IS NULL
-            OR (e.scope = cat AND (e.insurer IS NULL OR e.insurer OPERATOR(mynahoken.=) legal_entry_for_insurer.insurer)))
-       AND e.valid @> day
-       AND (known_on IS NULL OR e.recorded_on <= known_on)
-     ORDER BY l.level, e.recorded_on DESC)
-  SELECT (c.entry).* INTO ent
-    FROM c
-   WHERE c.level >= coalesce((SELECT max(k.level) FROM c AS k WHERE (k.entry).keep_own), 0)
-   ORDER BY (c.entry).recorded_on DESC, c.level DESC
-   LIMIT 1;
-  IF NOT FOUND THEN
-    PERFORM FROM mynahoken.legal_parameter_def d WHERE d.name = legal_entry_for_insurer.name;
-    IF NOT FOUND THEN
-      PERFORM mynahoken.raise_error('42704', 'unknown legal parameter',
-        hint => 'The parameters are listed in mynahoken.legal_parameter_def.');
-    END IF;
-    PERFORM mynahoken.raise_error('P0002',
-      pg_catalog.format(mynahoken.gettext('no value for legal parameter "%s" on the given day'), name),
-      detail => CASE WHEN known_on IS NULL
-                     THEN pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as currently known.'), insurer)
-                     ELSE pg_catalog.format(mynahoken.gettext('Insurer %s. Knowledge: as known on %s.'), insurer,
-                                            to_char(known_on, 'YYYY-MM-DD')) END);
-  END IF;
-  RETURN ent;
+  -- the rule engine's lookup, which also takes a category and a system time
+  RETURN mynahoken.rule_param_entry(name, day, NULL, insurer, known_on, NULL);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.legal_entry_for_insurer(text, date, mynahoken.insurer_number, date) IS

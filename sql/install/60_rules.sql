@@ -1152,8 +1152,8 @@ $$;
 COMMENT ON FUNCTION mynahoken.rule_fact_sql(text, text) IS
   'Internal: SQL expression of a fact over the member row m (mode member) or the jsonb m.j (mode facts); every name qualified';
 
--- The entry of the legal calendar a rule reads: the precedence of
--- mynahoken.legal_entry_for_insurer (of the latest covering entry of each
+-- The entry of the legal calendar a rule reads, and the one lookup behind
+-- mynahoken.legal_entry_for_insurer: the calendar's precedence (of the latest covering entry of each
 -- level, every category, the category, the insurer, the one recorded later,
 -- the narrower on the same knowledge day, keep_own keeping the broader out)
 -- for one insurer or, without one, for a category (no insurer's entry), and
