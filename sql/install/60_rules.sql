@@ -1842,7 +1842,9 @@ DECLARE
   tried text[] := '{}';
   cell_list text;
   fm text := CASE WHEN mode IN ('member', 'facts') THEN mode WHEN mode IN ('coverage', 'national') THEN 'member' END;   -- NULL: over the facts row f
-  nat_expr text;                -- trace mode: the national outcome by the national table's predicates
+  nat_j jsonb;                  -- trace mode: the national table alone (mode national)
+  nat_expr text;                -- and from it the national outcome, version and row
+  nat_vr text;
   -- A cell's predicate is COALESCE(p, false): never NULL, as a NOT around it
   -- needs.  In a conjunction tested by a WHEN (or an OR of such) NULL and
   -- false are the same, so there the COALESCE is left out (two steps of the
@@ -2173,10 +2175,12 @@ BEGIN
       END IF;
     END LOOP;
     IF mode = 'national' THEN
-      -- the national outcome alone, as an expression over the member row m
-      -- (NULL: undecidable); NULL when the decision has no national table
+      -- the national table alone, over the member row m: the number of its
+      -- hit (an expression) and the outcome, version and row of each number
+      -- (jsonb); NULL when the decision has no national table
       RETURN CASE WHEN from_sql IS NOT NULL
-                  THEN format('(CAST(%L AS pg_catalog.text[]))[CASE%s ELSE %s END]', h_o, nat_case, undec) END;
+                  THEN pg_catalog.jsonb_build_object('hit', format('CASE%s ELSE %s END', nat_case, undec),
+                                                     'outcomes', h_o, 'versions', h_v, 'rows', h_r) END;
     END IF;
     IF from_sql IS NULL THEN
       -- no national table: the national fact (the C function), numbered
@@ -2254,25 +2258,35 @@ BEGIN
   -- The national outcome is the national table's (the predicates of the
   -- compiled decision, equal to the C function by the differential test):
   -- the C function would load the legal calendar for every statement, most
-  -- of the time of one member's explanation.
-  nat_expr := mynahoken.rule_compile_query(decision, 'national', source, candidate, held_at);
+  -- of the time of one member's explanation.  The national table's hit
+  -- number is computed once (lateral row nh); a national hit carries its
+  -- version and row (the rows the explanation lists as tried).
+  nat_j := mynahoken.rule_compile_query(decision, 'national', source, candidate, held_at);
+  IF nat_j IS NOT NULL THEN
+    nat_expr := format('(CAST(%L AS pg_catalog.text[]))[nh.h]',
+                       ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'outcomes') WITH ORDINALITY AS u(x, i) ORDER BY i));
+    nat_vr := format('(CAST(%L AS pg_catalog.int8[]))[nh.h], (CAST(%L AS pg_catalog.int4[]))[nh.h]',
+                     ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'versions') WITH ORDINALITY AS u(x, i) ORDER BY i),
+                     ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'rows') WITH ORDINALITY AS u(x, i) ORDER BY i));
+  END IF;
   SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
                                             ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
     INTO fact_list
     FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
-  RETURN format('SELECT %s, d.hit%s FROM %s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
-                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, NULL, NULL, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, NULL, NULL, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+  RETURN format('SELECT %s, d.hit%s FROM %s%s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, %s, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, %s, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
                 'CAST(m.member_key AS pg_catalog.text) AS member_key',
                 format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
                        array_to_string(tried, ', ')),
                 source || ' AS m',
-                fact_list, nat, 'undecidable',
+                CASE WHEN nat_j IS NOT NULL THEN format(' CROSS JOIN LATERAL (SELECT %s AS h OFFSET 0) AS nh', nat_j->>'hit') ELSE '' END,
+                fact_list, nat, coalesce(nat_vr, 'NULL, NULL'), 'undecidable',
                 array_to_string(whens, ' '),
-                nat, 'national', nat);
+                nat, coalesce(nat_vr, 'NULL, NULL'), 'national', nat);
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table''s outcome as an expression over the member row m (mode national, NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table alone (mode national: the hit number as an expression over the member row m and the outcome, version and row of each number, as jsonb; NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -2902,6 +2916,9 @@ CREATE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of dat
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the catalog queries below with generic plans: a custom plan is made again
+-- at each of a session's first five calls, more than half of their time
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
   facts jsonb;
@@ -2979,11 +2996,22 @@ BEGIN
   SELECT t.table_name INTO nat_table FROM mynahoken.rule_table t
    WHERE t.decision = rule_explain.decision AND t.layer = 'national' ORDER BY t.table_name LIMIT 1;
   IF nat_table IS NOT NULL THEN
-    EXECUTE format('SELECT e.version_id, e.row_no FROM (%s) AS e WHERE e.member_key OPERATOR(pg_catalog.=) $3 AND e.table_name OPERATOR(pg_catalog.=) %L',
-                   CASE WHEN as_recorded_at IS NULL
-                        THEN format('SELECT * FROM %s($1, $2)', (SELECT c.eval_function FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision))
-                        ELSE mynahoken.rule_member_query(decision, NULL, as_recorded_at) END, nat_table)
-      INTO nat_v, nat_r USING as_of, known_on, member_key;
+    IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'outcome' THEN
+      -- an outcome: the trace's national hit (no table) carries the
+      -- national table's version and row; the hit itself names none
+      IF hit.table_name IS NULL THEN
+        nat_v := hit.version_id;
+        nat_r := hit.row_no;
+        hit.version_id := NULL;
+        hit.row_no := NULL;
+      END IF;
+    ELSE
+      EXECUTE format('SELECT e.version_id, e.row_no FROM (%s) AS e WHERE e.member_key OPERATOR(pg_catalog.=) $3 AND e.table_name OPERATOR(pg_catalog.=) %L',
+                     CASE WHEN as_recorded_at IS NULL
+                          THEN format('SELECT * FROM %s($1, $2)', (SELECT c.eval_function FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision))
+                          ELSE mynahoken.rule_member_query(decision, NULL, as_recorded_at) END, nat_table)
+        INTO nat_v, nat_r USING as_of, known_on, member_key;
+    END IF;
     IF nat_v IS NULL THEN
       SELECT y.version_id INTO nat_v FROM mynahoken.rule_versions_used(nat_table, NULL, as_recorded_at) AS y
        WHERE y.valid @> as_of AND (known_on IS NULL OR y.recorded_on <= known_on)
@@ -3009,7 +3037,7 @@ BEGIN
       JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
-     WHERE (x->>'in_scope')::boolean
+     WHERE (x->>'in_scope')::boolean AND strpos(u.cell, 'param') > 0   -- (the keyword: no cell without it has one)
     UNION
     SELECT DISTINCT pn, mynahoken.rule_param_scope(coalesce(ARRAY[c.cat], t.applies_to), as_recorded_at), 'national'
       FROM mynahoken.rule_version y
@@ -3023,7 +3051,7 @@ BEGIN
       JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
-     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category')
+     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category') AND strpos(u.cell, 'param') > 0
      ORDER BY 3 DESC, 1
   LOOP
     pins := CASE WHEN left(scope, 1) = '{' AND scope::jsonb->'insurers' ? (facts->>'insurer_number')

@@ -220,8 +220,10 @@ COMMENT ON FUNCTION mynahoken.rule_change_set_activate(bigint) IS
 
 -- The generated query of a decision over the member source with the columns
 -- member_key, outcome (a date decision's date as YYYY-MM-DD), version_id,
--- row_no, layer and table_name.
-CREATE FUNCTION mynahoken.rule_member_query(decision text, candidate bigint, held_at timestamptz)
+-- row_no, layer and table_name; with members, over the members of the
+-- source for whom that condition (SQL over the member row m) is true.
+CREATE FUNCTION mynahoken.rule_member_query(decision text, candidate bigint, held_at timestamptz,
+                                            members text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -240,6 +242,9 @@ BEGIN
     PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
       hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
   END IF;
+  IF members IS NOT NULL THEN
+    src := format('(SELECT m.* FROM %s AS m WHERE %s)', src, members);
+  END IF;
   q := mynahoken.rule_compile_query(decision, 'member', src, candidate, held_at);
   IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_member_query.decision) = 'date' THEN
     RETURN format('SELECT x.member_key, pg_catalog.to_char((x.hit).value, ''YYYY-MM-DD'') AS outcome, (x.hit).version_id, (x.hit).row_no,'
@@ -248,8 +253,8 @@ BEGIN
   RETURN format('SELECT x.member_key, x.outcome, x.version_id, x.row_no, x.layer, x.table_name FROM (%s) AS x', q);
 END
 $$;
-COMMENT ON FUNCTION mynahoken.rule_member_query(text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the member source it was compiled over (member_key, outcome or a date decision''s date as YYYY-MM-DD, version_id, row_no, layer, table_name), with a candidate draft or the versions held active at a time; 55000 for a decision not compiled over a member source, 42704 for an unknown decision';
+COMMENT ON FUNCTION mynahoken.rule_member_query(text, bigint, timestamptz, text) IS
+  'Internal: the generated query of a decision over the member source it was compiled over (member_key, outcome or a date decision''s date as YYYY-MM-DD, version_id, row_no, layer, table_name), with a candidate draft or the versions held active at a time, and with members (SQL over the member row m, generated) over the members for whom it is true; 55000 for a decision not compiled over a member source, 42704 for an unknown decision';
 
 CREATE FUNCTION mynahoken.rule_evaluate(decision text, as_of date, known_on date DEFAULT NULL,
                                         as_recorded_at timestamptz DEFAULT NULL)
@@ -274,7 +279,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v mynahoken.rule_version;
-  dec text;
+  t mynahoken.rule_table;
+  scope text;
 BEGIN
   IF candidate_version IS NULL OR as_of IS NULL THEN
     PERFORM mynahoken.raise_error('22004', 'a rule version and a decision day are needed');
@@ -283,17 +289,39 @@ BEGIN
   IF NOT FOUND THEN
     PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), candidate_version));
   END IF;
-  SELECT t.decision INTO dec FROM mynahoken.rule_table t WHERE t.table_name = v.table_name;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  IF t.layer = 'national' THEN
+    -- a national version can change any member's decision: both decisions
+    -- over every member, joined on the member key
+    RETURN QUERY EXECUTE format(
+      'SELECT b.outcome, a.outcome, pg_catalog.count(*), b.outcome IS DISTINCT FROM a.outcome'
+      '  FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key'
+      ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
+      mynahoken.rule_member_query(t.decision, NULL, NULL), mynahoken.rule_member_query(t.decision, candidate_version, NULL))
+      USING as_of, known_on;
+    RETURN;
+  END IF;
+  -- An insurer table's rows are tried only for the members in its scope:
+  -- the others keep their decision, counted once (before = after); the
+  -- decisions with and without the candidate are joined over the members in
+  -- scope alone.  The scope is the compiled decision's (rule_applies_sql).
+  scope := mynahoken.rule_applies_sql(t.applies_to,
+             '(' || mynahoken.rule_fact_sql('insurer_number', 'member') || ')',
+             '(' || mynahoken.rule_fact_sql('category', 'member') || ')');
   RETURN QUERY EXECUTE format(
-    'SELECT b.outcome, a.outcome, pg_catalog.count(*), b.outcome IS DISTINCT FROM a.outcome'
-    '  FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key'
+    'SELECT x.b, x.a, CAST(pg_catalog.sum(x.n) AS pg_catalog.int8), x.b IS DISTINCT FROM x.a FROM ('
+    '   SELECT b.outcome AS b, a.outcome AS a, pg_catalog.count(*) AS n'
+    '     FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key GROUP BY 1, 2'
+    '   UNION ALL SELECT o.outcome, o.outcome, pg_catalog.count(*) FROM (%s) AS o GROUP BY 1) AS x'
     ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
-    mynahoken.rule_member_query(dec, NULL, NULL), mynahoken.rule_member_query(dec, candidate_version, NULL))
+    mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS TRUE', scope)),
+    mynahoken.rule_member_query(t.decision, candidate_version, NULL, format('(%s) IS TRUE', scope)),
+    mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS NOT TRUE', scope)))
     USING as_of, known_on;
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_diff(bigint, date, date) IS
-  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';
+  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first; for an insurer table only the members in its scope are decided twice. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';
 
 -- ---------------------------------------------------------------------------
 -- Privileges and dump

@@ -11,7 +11,7 @@
 BEGIN;
 SET datestyle = ISO;
 SET client_min_messages = warning;
-SELECT plan(21);
+SELECT plan(22);
 
 CREATE SCHEMA tap_scope;
 GRANT USAGE ON SCHEMA tap_scope TO PUBLIC;
@@ -162,6 +162,17 @@ SELECT is((SELECT c.detail FROM mynahoken.rule_check(:v3) c WHERE c.check_name =
                  (SELECT string_agg(format('%s -> %s: %s', coalesce(d.before, 'none'), coalesce(d.after, 'none'), d.members), ', ' ORDER BY d.n)
                     FROM mynahoken.rule_diff(:v3, greatest(current_date, date '2027-01-01')) WITH ORDINALITY AS d(before, after, members, changed, n))),
           'the dry run row: before -> after per outcome over the members, as rule_diff counts them');
+-- rule_diff decides twice only the members in the table's scope (S1, S2,
+-- S3) and counts the others (L1) once: equal to both decisions over every
+-- member joined on the key.
+SELECT format('SELECT b.outcome, a.outcome, count(*), b.outcome IS DISTINCT FROM a.outcome'
+              '  FROM (%s) b FULL JOIN (%s) a ON a.member_key = b.member_key GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
+              mynahoken.rule_member_query('certificate_need', NULL, NULL),
+              mynahoken.rule_member_query('certificate_need', :v3, NULL)) AS full_diff \gset
+PREPARE full_diff(date, date) AS :full_diff;
+SELECT results_eq(format('SELECT * FROM mynahoken.rule_diff(%s, %L)', :v3, greatest(current_date, date '2027-01-01')),
+                  format('EXECUTE full_diff(%L, NULL)', greatest(current_date, date '2027-01-01')),
+                  'rule_diff over the members in scope equals both decisions over every member');
 
 -- 6. A cell on the decision day alone is read once per statement, but not
 -- when the parameter it compares with is picked per member (a value of

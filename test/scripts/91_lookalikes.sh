@@ -327,7 +327,7 @@ SELECT mynahoken.rule_decide_certificate_need('2026-08-03'::pg_catalog.date, NUL
   ('rule_compile(text)', $$SELECT mynahoken.rule_compile('certificate_need'::pg_catalog.text)$$),
   ('rule_compile_query(text,text,text,bigint,timestamp with time zone)', $$SELECT mynahoken.rule_compile_query('certificate_need'::pg_catalog.text, 'facts'::pg_catalog.text, NULL::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
   ('rule_versions_used(text,bigint,timestamp with time zone)', $$SELECT * FROM mynahoken.rule_versions_used('lookalike.certificate_need'::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
-  ('rule_member_query(text,bigint,timestamp with time zone)', $$SELECT mynahoken.rule_member_query('certificate_need'::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now())$$),
+  ('rule_member_query(text,bigint,timestamp with time zone,text)', $$SELECT mynahoken.rule_member_query('certificate_need'::pg_catalog.text, NULL::pg_catalog.int8, pg_catalog.now(), 'true'::pg_catalog.text)$$),
   ('rule_evaluate(text,date,date,timestamp with time zone)', $$SELECT e.layer, e.outcome, pg_catalog.count(*) FROM mynahoken.rule_evaluate('certificate_need'::pg_catalog.text, '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date, pg_catalog.now()) AS e GROUP BY 1, 2$$),
   ('rule_diff(bigint,date,date)', $$SELECT * FROM mynahoken.rule_diff((SELECT pg_catalog.max(v.version_id) FROM mynahoken.rule_version AS v WHERE v.table_name OPERATOR(pg_catalog.=) 'lookalike.certificate_need'), '2026-08-03'::pg_catalog.date, NULL::pg_catalog.date)$$),
   -- a change set: opened, a draft added, activated by the same superuser (refused: four eyes)
