@@ -2291,7 +2291,8 @@ COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, times
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
 -- scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts).
--- Refuses when the planner does not inline the set-returning function.
+-- Refuses when the planner does not inline the set-returning function, or
+-- when its plan runs a subquery per member (SubPlan).
 CREATE FUNCTION mynahoken.rule_compile(decision text)
 RETURNS text
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -2371,6 +2372,12 @@ BEGIN
         PERFORM mynahoken.raise_error('55000', 'the compiled decision is not inlined by the planner',
           detail => 'A set-returning SQL function that is not inlined runs as a separate query: the decision would lose its speed.');
       END IF;
+      -- an InitPlan runs once per statement; a SubPlan once per member
+      IF plan LIKE '%SubPlan%' THEN
+        PERFORM mynahoken.raise_error('55000', 'the compiled decision runs a subquery for every member',
+          detail => 'The plan of the compiled decision has a SubPlan: a query executed per member row instead of once per statement.',
+          hint => 'A member source that reads a column through a subquery per row is the usual cause: write it as a join.');
+      END IF;
     END LOOP;
   END IF;
   SELECT coalesce(array_agg(y.version_id ORDER BY y.version_id), '{}') INTO versions
@@ -2387,7 +2394,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile(text) IS
-  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused if not inlined) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
+  'Compile a decision from its active rule versions: mynahoken.rule_eval_<decision>(as_of, known_on) over the registered member source (inlinable LANGUAGE sql, refused (55000) if not inlined or if its plan has a SubPlan, a subquery per member) and the scalar twin mynahoken.rule_decide_<decision>(as_of, known_on, facts jsonb)';
 
 -- ---------------------------------------------------------------------------
 -- Checks at activation, as rows.

@@ -333,6 +333,24 @@ SELECT * FROM mynahoken.rule_national_change_report('certificate_valid_until', '
 SELECT * FROM mynahoken.rule_national_change_report('certificate_need', '2026-08-03', NULL, '2026-03-01');
 RESET ROLE;
 
+-- A compiled decision whose plan runs a subquery per member is refused: a
+-- member source that reads the birth date through a correlated subquery
+-- (a SubPlan).  The decision compiled before stays.
+CREATE TABLE rl.births (member_key text PRIMARY KEY, birth_date date);
+CREATE VIEW rl.members_sub AS
+SELECT m.member_key, m.insurer_number,
+       (SELECT b.birth_date FROM rl.births b WHERE b.member_key = m.member_key) AS birth_date,
+       m.acquired_on, m.lost_on, m.employer, m.my_number_linked, m.myna_registered_on, m.myna_withdrawn_on,
+       m.ecert_expires_on, m.certificate_requested_on, m.certificate_valid_until, m.care_needs
+  FROM rl.members m;
+SELECT mynahoken.register_member_source('rl.members_sub');
+SELECT mynahoken.rule_compile('certificate_need');
+SELECT mynahoken.register_member_source('rl.members');
+SELECT c.source_relation FROM mynahoken.rule_compiled c WHERE c.decision = 'certificate_need';
+SELECT mynahoken.rule_compile('certificate_need');
+DROP VIEW rl.members_sub;
+DROP TABLE rl.births;
+
 -- Clean up: the generated functions, the insurer's rules, the roles.
 DROP FUNCTION mynahoken.rule_eval_certificate_need(date, date);
 DROP FUNCTION mynahoken.rule_decide_certificate_need(date, date, jsonb);
