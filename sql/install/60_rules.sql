@@ -1493,6 +1493,29 @@ END;
 COMMENT ON FUNCTION mynahoken.rule_versions_used(text, bigint, timestamptz) IS
   'Internal: the versions of a rule table a generated decision reads, newest first: the active ones and the candidate draft, or with held_at the versions active at that time (activated by then and not withdrawn by then: what the database held; the shipped versions at any time)';
 
+-- A version of a table in a generated query: in force on the decision day
+-- ($1) as known on the knowledge day ($2, NULL: now), and no version of the
+-- table read with it (mynahoken.rule_versions_used) recorded later is.
+CREATE FUNCTION mynahoken.rule_version_cond(table_name text, version_id bigint, valid daterange, recorded_on date,
+                                            candidate bigint, held_at timestamptz)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT pg_catalog.format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                           rule_version_cond.valid, rule_version_cond.recorded_on)
+         OPERATOR(pg_catalog.||)
+         COALESCE(pg_catalog.string_agg(
+           pg_catalog.format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
+                             z.valid, z.recorded_on),
+           '' ORDER BY z.recorded_on DESC, z.version_id DESC), '')
+    FROM mynahoken.rule_versions_used(rule_version_cond.table_name, rule_version_cond.candidate, rule_version_cond.held_at) AS z
+   WHERE z.recorded_on OPERATOR(pg_catalog.>) rule_version_cond.recorded_on
+      OR (z.recorded_on OPERATOR(pg_catalog.=) rule_version_cond.recorded_on
+          AND z.version_id OPERATOR(pg_catalog.>) rule_version_cond.version_id);
+END;
+COMMENT ON FUNCTION mynahoken.rule_version_cond(text, bigint, daterange, date, bigint, timestamptz) IS
+  'Internal: SQL condition that a version of a rule table (version_id, valid, recorded_on) is the one in force on the decision day $1 as known on $2 among the versions a generated query reads (mynahoken.rule_versions_used with candidate and held_at), literals through format %L';
+
 -- The query of a date decision (certificate_valid_until): the insurer
 -- tables in name order, each version's rows tried per its hit policy (unique,
 -- any, first: the first matching row; collect min/max: the least/greatest
@@ -1511,7 +1534,6 @@ DECLARE
   t record;
   v record;
   r record;
-  w record;
   scope text;
   vcond text;
   scond text;
@@ -1553,15 +1575,7 @@ BEGIN
     FOR v IN
       SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
     LOOP
-      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                      v.valid, v.recorded_on);
-      FOR w IN
-        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
-         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
-      LOOP
-        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                                 w.valid, w.recorded_on);
-      END LOOP;
+      vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
       k := k + 1;
       scond := format('c.s%s', k);
       vals := vals || format('(%s AND %s) AS s%s', mynahoken.rule_applies_sql(t.applies_to,
@@ -1683,7 +1697,6 @@ DECLARE
   t record;
   v record;
   r record;
-  w record;
   trace boolean := mode = 'trace';   -- the explanations: the same predicates, with every cell's truth
   fm text;
   scope text;
@@ -1723,15 +1736,7 @@ BEGIN
     LOOP
       -- in force on the decision day as known on the knowledge day, and no
       -- later-recorded version of the table is
-      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                      v.valid, v.recorded_on);
-      FOR w IN
-        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
-         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
-      LOOP
-        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                                 w.valid, w.recorded_on);
-      END LOOP;
+      vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
       -- a national table applies to every member; an insurer table to its scope
       cond := CASE WHEN t.layer = 'national' THEN vcond
                    ELSE format('%s AND %s', mynahoken.rule_applies_sql(t.applies_to,
@@ -1835,7 +1840,6 @@ DECLARE
   t record;
   v record;
   r record;
-  w record;
   oc record;
   facts text[];
   whens text[] := '{}';
@@ -1932,15 +1936,7 @@ BEGIN
     LOOP
       -- in force on the decision day as known on the knowledge day, and no
       -- later-recorded version of the table is
-      vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                      v.valid, v.recorded_on);
-      FOR w IN
-        SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
-         WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
-      LOOP
-        vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                                 w.valid, w.recorded_on);
-      END LOOP;
+      vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
       cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
                      nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
       -- fast mode: the national outcome is the branch; facts inline
@@ -2108,15 +2104,7 @@ BEGIN
       FOR v IN
         SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
       LOOP
-        vcond := format('(CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                        v.valid, v.recorded_on);
-        FOR w IN
-          SELECT z.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS z
-           WHERE (z.recorded_on, z.version_id) > (v.recorded_on, v.version_id)
-        LOOP
-          vcond := vcond || format(' AND NOT (CAST(%L AS pg_catalog.daterange) OPERATOR(pg_catalog.@>) $1 AND ($2 IS NULL OR CAST(%L AS pg_catalog.date) OPERATOR(pg_catalog.<=) $2))',
-                                   w.valid, w.recorded_on);
-        END LOOP;
+        vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
         -- each row: its predicate, number and the outcomes of its label
         n_pred := '{}'; n_pos := '{}'; n_no := '{}'; n_outs := '{}';
         FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
