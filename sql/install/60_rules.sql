@@ -1849,6 +1849,9 @@ DECLARE
   nat_j jsonb;                  -- trace mode: the national table alone (mode national)
   nat_expr text;                -- and from it the national outcome, version and row
   nat_vr text;
+  nat_tried text[] := '{}';     -- mode national: each row's entry of the rows tried (explanations)
+  nat_no int[] := '{}';         -- and the hit number of each row
+  nat_from int;                 -- the entries before those of the version
   -- A cell's predicate is COALESCE(p, false): never NULL, as a NOT around it
   -- needs.  In a conjunction tested by a WHEN (or an OR of such) NULL and
   -- false are the same, so there the COALESCE is left out (two steps of the
@@ -2107,6 +2110,7 @@ BEGIN
         vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
         -- each row: its predicate, number and the outcomes of its label
         n_pred := '{}'; n_pos := '{}'; n_no := '{}'; n_outs := '{}';
+        nat_from := cardinality(nat_no);
         FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
                    LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
                   WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
@@ -2134,7 +2138,31 @@ BEGIN
                                        LEFT JOIN mynahoken.rule_fact rf ON rf.fact = p.fact) || ')', 'true');
           n_no := n_no || cardinality(h_o);
           n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
+          IF mode = 'national' THEN
+            -- for the explanations: the row's first failing cell in column
+            -- order and the member's value of its fact (a CASE: a cell after
+            -- it may read a parameter without a value on the day), NULL when
+            -- every cell holds
+            nat_tried := nat_tried || format(
+              'pg_catalog.jsonb_build_object(%L, %L, %L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, %s)',
+              'layer', 'national', 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no, 'in_scope', vcond,
+              'failing', coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT %s THEN pg_catalog.jsonb_build_array(%s, pg_catalog.to_jsonb(%s))',
+                                                                      mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), i,
+                                                                      mynahoken.rule_fact_sql(v.columns[i], fm)), ' ' ORDER BY i) || ' END'
+                                     FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-'),
+                                  'CAST(NULL AS pg_catalog.jsonb)'));
+            nat_no := nat_no || cardinality(h_o);
+          END IF;
         END LOOP;
+        IF mode = 'national' THEN
+          -- an entry only for the rows the national table tried for the
+          -- member: of the version that decided, up to the row that did
+          -- (its hit number, nh.h); NULL for the others
+          FOR i IN nat_from + 1 .. cardinality(nat_no) LOOP
+            nat_tried[i] := format('CASE WHEN nh.h OPERATOR(pg_catalog.>=) %s AND nh.h OPERATOR(pg_catalog.<=) %s THEN %s END',
+                                   nat_no[i], cardinality(h_o), nat_tried[i]);
+          END LOOP;
+        END IF;
         fhit := '';
         FOR i IN 1 .. cardinality(n_pred) LOOP
           IF n_outs[i] IS NOT NULL AND ins ? n_outs[i] AND array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
@@ -2164,11 +2192,14 @@ BEGIN
     END LOOP;
     IF mode = 'national' THEN
       -- the national table alone, over the member row m: the number of its
-      -- hit (an expression) and the outcome, version and row of each number
-      -- (jsonb); NULL when the decision has no national table
+      -- hit (an expression), the outcome, version and row of each number and
+      -- each row's entry of the explanations' rows tried (an expression over
+      -- m and nh.h, NULL for a row not tried), as jsonb; NULL when the
+      -- decision has no national table
       RETURN CASE WHEN from_sql IS NOT NULL
                   THEN pg_catalog.jsonb_build_object('hit', format('CASE%s ELSE %s END', nat_case, undec),
-                                                     'outcomes', h_o, 'versions', h_v, 'rows', h_r) END;
+                                                     'outcomes', h_o, 'versions', h_v, 'rows', h_r,
+                                                     'tried', nat_tried) END;
     END IF;
     IF from_sql IS NULL THEN
       -- no national table: the national fact (the C function), numbered
@@ -2256,6 +2287,8 @@ BEGIN
     nat_vr := format('(CAST(%L AS pg_catalog.int8[]))[nh.h], (CAST(%L AS pg_catalog.int4[]))[nh.h]',
                      ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'versions') WITH ORDINALITY AS u(x, i) ORDER BY i),
                      ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'rows') WITH ORDINALITY AS u(x, i) ORDER BY i));
+    -- the national rows tried after the insurer rows
+    tried := tried || ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'tried') WITH ORDINALITY AS u(x, i) ORDER BY i);
   END IF;
   SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
                                             ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
@@ -2264,7 +2297,7 @@ BEGIN
   RETURN format('SELECT %s, d.hit%s FROM %s%s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
                 ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, %s, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, %s, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
                 'CAST(m.member_key AS pg_catalog.text) AS member_key',
-                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(CAST(ARRAY[%s] AS pg_catalog.jsonb[])) AS tried',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.jsonb[]), NULL)) AS tried',
                        array_to_string(tried, ', ')),
                 source || ' AS m',
                 CASE WHEN nat_j IS NOT NULL THEN format(' CROSS JOIN LATERAL (SELECT %s AS h OFFSET 0) AS nh', nat_j->>'hit') ELSE '' END,
@@ -2969,13 +3002,17 @@ BEGIN
     EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
     SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
     SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
-    SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
-     WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    IF e->>'layer' = 'national' THEN
+      k := (e->'failing'->>0)::int;   -- a national row: its first failing cell, in column order
+    ELSE
+      SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+       WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    END IF;
     rows_out := rows_out || jsonb_build_array(jsonb_build_object(
       'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
       'matched', k IS NULL,
       'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
-         'column', v.columns[k], 'cell', rr.cells[k], 'value', facts->v.columns[k]) END)
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', coalesce(e->'failing'->1, facts->v.columns[k])) END)
       -- a date decision's row: its date for the member (the expression in outcome)
       || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
     -- collect and rule order try every row of the version that decided
@@ -3032,7 +3069,8 @@ BEGIN
       JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
-     WHERE (x->>'in_scope')::boolean AND strpos(u.cell, 'param') > 0   -- (the keyword: no cell without it has one)
+     WHERE (x->>'in_scope')::boolean AND x->>'layer' IS DISTINCT FROM 'national'
+       AND strpos(u.cell, 'param') > 0   -- (the keyword: no cell without it has one)
     UNION
     SELECT DISTINCT pn, mynahoken.rule_param_scope(coalesce(ARRAY[c.cat], t.applies_to), as_recorded_at), 'national'
       FROM mynahoken.rule_version y
@@ -3159,7 +3197,7 @@ BEGIN
                AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::integer AS decided
         FROM mynahoken.%I($1, $2) AS t
         CROSS JOIN LATERAL jsonb_array_elements(t.tried) AS e
-       WHERE (e->>'in_scope')::boolean
+       WHERE (e->>'in_scope')::boolean AND e->>'layer' IS DISTINCT FROM 'national'
     ), per_cell AS (
       SELECT p.table_name, p.version_id, p.row_no, p.failing, count(*) AS n,
              count(*) FILTER (WHERE p.decided) AS n_decided

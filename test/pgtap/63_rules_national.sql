@@ -9,7 +9,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(23);
+SELECT plan(25);
 
 CREATE SCHEMA tap_nat;
 CREATE TABLE tap_nat.members (
@@ -140,6 +140,26 @@ SELECT is((SELECT count(*)
             WHERE t.facts->>'national_certificate_need' IS DISTINCT FROM o.outcome),
           0::bigint, 'the national outcome the explanations read equals the C function for every member');
 
+-- The explanation of a member the national table decides lists its rows
+-- tried in order: each before the deciding one with its first failing cell
+-- and the member's value, the last the row the compiled decision names.
+CREATE TEMP TABLE nat_explained AS
+SELECT e.member_key, e.row_no,
+       jsonb_path_query_array(mynahoken.rule_explain('certificate_need', e.member_key, '2026-08-03')->'rows_tried',
+                              '$[*] ? (@.table_name == "national.certificate_need")') AS rows
+  FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+ WHERE e.table_name = 'national.certificate_need'
+   AND (e.member_key NOT LIKE 'S%' AND hashtext(e.member_key) % 13 = 0 OR e.member_key ~ '^S[0-9]*00$');
+SELECT cmp_ok((SELECT count(DISTINCT row_no) FROM nat_explained), '>=', 10::bigint,
+              'explained members decided by ten rows of the national table or more');
+SELECT is((SELECT count(*) FROM nat_explained x
+            WHERE NOT ((x.rows->-1->>'row_no')::int = x.row_no AND (x.rows->-1->>'matched')::boolean
+                       AND NOT EXISTS (SELECT FROM jsonb_array_elements(x.rows) WITH ORDINALITY AS r(o, i)
+                                        WHERE i < jsonb_array_length(x.rows)
+                                          AND ((r.o->>'matched')::boolean OR r.o->'first_failing_cell'->>'column' IS NULL
+                                               OR (r.o->>'row_no')::int >= x.row_no)))),
+          0::bigint, 'the explanation lists the national rows tried up to the one the compiled decision names, each earlier one with its first failing cell');
+
 -- Coverage in one pass over the member source (rows tried, matched, decided
 -- and first failing cells) equals the same counts taken from the trace of
 -- every member, with an insurer table of three rows in front of :myna.
@@ -163,7 +183,7 @@ SELECT results_eq(
              (t.hit).version_id IS NOT DISTINCT FROM (e->>'version_id')::bigint
                AND (t.hit).row_no IS NOT DISTINCT FROM (e->>'row_no')::int AS decided
         FROM mynahoken.rule_trace_certificate_need('2026-08-03') t, jsonb_array_elements(t.tried) e
-       WHERE (e->>'in_scope')::boolean),
+       WHERE (e->>'in_scope')::boolean AND e->>'layer' IS DISTINCT FROM 'national'),
     per_cell AS (SELECT table_name, version_id, row_no, failing, count(*) AS n, count(*) FILTER (WHERE decided) AS nd
                    FROM per_member GROUP BY 1, 2, 3, 4)
     SELECT c.table_name, c.version_id, c.row_no, sum(c.n)::bigint, coalesce(sum(c.n) FILTER (WHERE c.failing IS NULL), 0)::bigint,

@@ -87,11 +87,13 @@ SELECT is(mynahoken.rule_explain('certificate_need', 'E1', '2026-07-20', '2026-0
 SELECT is(mynahoken.rule_explain('certificate_need', 'E1', '2026-07-20', '2026-07-20')->>'layer_chain',
           format('row 1 of e.age v%s (source kumiai-notice-2026-07-15) overrides national.certificate_need:myna', :v2),
           'and the layer chain: the insurer row over the national label');
-SELECT is((SELECT jsonb_build_object('outcome', x->'outcome', 'layer', x->'layer', 'rows_tried', jsonb_array_length(x->'rows_tried'),
+SELECT is((SELECT jsonb_build_object('outcome', x->'outcome', 'layer', x->'layer',
+                                     'insurer_rows_tried', jsonb_array_length(jsonb_path_query_array(x->'rows_tried', '$[*] ? (@.table_name != "national.certificate_need")')),
+                                     'national_rows_tried', jsonb_array_length(jsonb_path_query_array(x->'rows_tried', '$[*] ? (@.table_name == "national.certificate_need")')),
                                      'held', x ? 'as_recorded_at')
              FROM mynahoken.rule_explain('certificate_need', 'E1', '2026-07-20', '2026-07-20', :'night') AS x),
-          '{"held": true, "layer": "national", "outcome": "not_needed", "rows_tried": 0}'::jsonb,
-          'as held on the night: national, no insurer row in force, and the time asked');
+          '{"held": true, "layer": "national", "outcome": "not_needed", "insurer_rows_tried": 0, "national_rows_tried": 19}'::jsonb,
+          'as held on the night: national, no insurer row in force (the national rows tried up to the last, not_needed), and the time asked');
 SELECT is((mynahoken.rule_explain('certificate_need', 'E1', '2026-09-02', NULL, :'night')->'rule_version'->>'source'),
           'kumiai-notice-2026-05-01', 'as held on the night, on 2026-09-02: the first notice, with its source');
 SELECT is((SELECT x->'parameters' FROM mynahoken.rule_explain('certificate_need', 'E1', '2026-07-20', '2026-07-20') AS x) IS NOT NULL,
