@@ -2307,7 +2307,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
-  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table alone (mode national: the hit number as an expression over the member row m and the outcome, version and row of each number, as jsonb; NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table alone (mode national: the hit number as an expression over the member row m, the outcome, version and row of each number and each row''s entry of the explanations'' rows tried, as jsonb; NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
 
 -- Compile a decision into mynahoken.rule_eval_<decision>(as_of, known_on)
 -- over the registered member source (an inlinable SQL function) and the
@@ -3070,7 +3070,6 @@ BEGIN
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
      WHERE (x->>'in_scope')::boolean AND x->>'layer' IS DISTINCT FROM 'national'
-       AND strpos(u.cell, 'param') > 0   -- (the keyword: no cell without it has one)
     UNION
     SELECT DISTINCT pn, mynahoken.rule_param_scope(coalesce(ARRAY[c.cat], t.applies_to), as_recorded_at), 'national'
       FROM mynahoken.rule_version y
@@ -3084,7 +3083,7 @@ BEGIN
       JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
       CROSS JOIN LATERAL jsonb_array_elements_text(
         coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
-     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category') AND strpos(u.cell, 'param') > 0
+     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category')
      ORDER BY 3 DESC, 1
   LOOP
     pins := CASE WHEN left(scope, 1) = '{' AND scope::jsonb->'insurers' ? (facts->>'insurer_number')
