@@ -28845,3 +28845,211 @@ COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date, timestamptz) 
   'Why a member gets a decision''s outcome (a date decision''s date) on as_of as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
 COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
   'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table alone (mode national: the hit number as an expression over the member row m, the outcome, version and row of each number and each row''s entry of the explanations'' rows tried, as jsonb; NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
+
+-- The explanation of a national hit names the national table's version
+CREATE OR REPLACE FUNCTION mynahoken.rule_explain(decision text, member_key text, as_of date, known_on date DEFAULT NULL,
+                                       as_recorded_at timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+-- the catalog queries below with generic plans: a custom plan is made again
+-- at each of a session's first five calls, more than half of their time
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+  facts jsonb;
+  tried jsonb;
+  hit mynahoken.rule_hit;
+  rec record;
+  e jsonb;
+  v mynahoken.rule_version;
+  rr mynahoken.rule_row;
+  rows_out jsonb := '[]';
+  params jsonb := '[]';
+  k int;
+  pname text;
+  scope text;
+  p mynahoken.legal_parameter;
+  ent mynahoken.legal_parameter_entry;
+  left_over datemultirange;
+  pins text;
+  pcat text;
+  player text;
+  nat_table text;
+  nat_v bigint;
+  nat_r int;
+  ver jsonb;
+  decided_by bigint;
+BEGIN
+  IF NOT EXISTS (SELECT FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision
+                    AND c.eval_function IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('55000', 'the decision is not compiled over a member source',
+      hint => 'Register the member source, then SELECT mynahoken.rule_compile(decision).');
+  END IF;
+  IF as_recorded_at IS NULL THEN
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM mynahoken.%I($1, $2) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   'rule_trace_' || decision)
+      INTO rec USING as_of, known_on, member_key;
+  ELSE
+    -- what the database held then: the versions active at that time
+    EXECUTE format('SELECT t.facts, t.tried, t.hit FROM (%s) AS t WHERE t.member_key OPERATOR(pg_catalog.=) $3',
+                   mynahoken.rule_compile_query(decision, 'trace',
+                     (SELECT c.source_relation FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision),
+                     NULL, as_recorded_at))
+      INTO rec USING as_of, known_on, member_key;
+  END IF;
+  facts := rec.facts;
+  tried := rec.tried;
+  hit := rec.hit;
+  IF facts IS NULL THEN
+    -- the key is personal data: it is not repeated in the message
+    PERFORM mynahoken.raise_error('P0002', 'no such member in the member source');
+  END IF;
+  -- every row tried, in order, with its first failing cell and the member's value
+  FOR e IN SELECT x FROM jsonb_array_elements(tried) AS x WHERE (x->>'in_scope')::boolean LOOP
+    EXIT WHEN decided_by IS DISTINCT FROM NULL AND decided_by <> (e->>'version_id')::bigint;
+    SELECT * INTO v FROM mynahoken.rule_version y WHERE y.version_id = (e->>'version_id')::bigint;
+    SELECT * INTO rr FROM mynahoken.rule_row y WHERE y.version_id = v.version_id AND y.row_no = (e->>'row_no')::int;
+    IF e->>'layer' = 'national' THEN
+      k := (e->'failing'->>0)::int;   -- a national row: its first failing cell, in column order
+    ELSE
+      SELECT min(i) INTO k FROM generate_series(1, jsonb_array_length(e->'cells')) AS i
+       WHERE NOT (e->'cells'->>(i - 1))::boolean;
+    END IF;
+    rows_out := rows_out || jsonb_build_array(jsonb_build_object(
+      'table_name', e->>'table_name', 'version_id', v.version_id, 'row_no', rr.row_no, 'outcome', rr.outcome,
+      'matched', k IS NULL,
+      'first_failing_cell', CASE WHEN k IS NOT NULL THEN jsonb_build_object(
+         'column', v.columns[k], 'cell', rr.cells[k], 'value', coalesce(e->'failing'->1, facts->v.columns[k])) END)
+      -- a date decision's row: its date for the member (the expression in outcome)
+      || CASE WHEN e ? 'value' THEN jsonb_build_object('value', e->'value') ELSE '{}' END);
+    -- collect and rule order try every row of the version that decided
+    IF k IS NULL THEN
+      EXIT WHEN NOT EXISTS (SELECT FROM mynahoken.rule_table t WHERE t.table_name = e->>'table_name'
+                               AND t.hit_policy IN ('collect', 'rule_order'));
+      decided_by := v.version_id;
+    END IF;
+  END LOOP;
+  -- the national rows tried: up to the national row that decided (the
+  -- compiled decision's hit); under an insurer row, up to the last national
+  -- row of the national outcome (the national hit is not computed apart)
+  SELECT t.table_name INTO nat_table FROM mynahoken.rule_table t
+   WHERE t.decision = rule_explain.decision AND t.layer = 'national' ORDER BY t.table_name LIMIT 1;
+  IF nat_table IS NOT NULL THEN
+    IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'outcome' THEN
+      -- an outcome: the trace's national hit (no table) carries the
+      -- national table's version and row (rule_version below)
+      IF hit.table_name IS NULL THEN
+        nat_v := hit.version_id;
+        nat_r := hit.row_no;
+      END IF;
+    ELSE
+      EXECUTE format('SELECT e.version_id, e.row_no FROM (%s) AS e WHERE e.member_key OPERATOR(pg_catalog.=) $3 AND e.table_name OPERATOR(pg_catalog.=) %L',
+                     CASE WHEN as_recorded_at IS NULL
+                          THEN format('SELECT * FROM %s($1, $2)', (SELECT c.eval_function FROM mynahoken.rule_compiled c WHERE c.decision = rule_explain.decision))
+                          ELSE mynahoken.rule_member_query(decision, NULL, as_recorded_at) END, nat_table)
+        INTO nat_v, nat_r USING as_of, known_on, member_key;
+    END IF;
+    IF nat_v IS NULL THEN
+      SELECT y.version_id INTO nat_v FROM mynahoken.rule_versions_used(nat_table, NULL, as_recorded_at) AS y
+       WHERE y.valid @> as_of AND (known_on IS NULL OR y.recorded_on <= known_on)
+       ORDER BY y.recorded_on DESC, y.version_id DESC LIMIT 1;
+      SELECT coalesce(max(r.row_no) FILTER (WHERE r.outcome = facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision)),
+                      max(r.row_no))
+        INTO nat_r FROM mynahoken.rule_row r WHERE r.version_id = nat_v;
+    END IF;
+  END IF;
+  -- the parameters the rows tried read (the insurer rows in scope, the
+  -- national rows of the member's category), each as the compiled decision
+  -- reads it: for the table's scope (mynahoken.rule_param_scope, the
+  -- member's insurer number when it is one of the table's), as known on
+  -- known_on and as held at as_recorded_at; with value, scope, insurer,
+  -- valid and recorded ranges and source
+  FOR pname, scope, player IN
+    SELECT DISTINCT pn, mynahoken.rule_param_scope(t.applies_to, as_recorded_at), 'insurer'
+      FROM jsonb_array_elements(tried) AS x
+      JOIN mynahoken.rule_version y ON y.version_id = (x->>'version_id')::bigint
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no = (x->>'row_no')::int
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE (x->>'in_scope')::boolean AND x->>'layer' IS DISTINCT FROM 'national'
+    UNION
+    SELECT DISTINCT pn, mynahoken.rule_param_scope(coalesce(ARRAY[c.cat], t.applies_to), as_recorded_at), 'national'
+      FROM mynahoken.rule_version y
+      JOIN mynahoken.rule_table t ON t.table_name = y.table_name
+      JOIN mynahoken.rule_row r ON r.version_id = y.version_id AND r.row_no <= nat_r
+      CROSS JOIN LATERAL (SELECT btrim(r.cells[array_position(y.columns, 'category')]) AS cat
+                           WHERE btrim(r.cells[array_position(y.columns, 'category')]) ~ '^[a-z_]+$'
+                             AND btrim(r.cells[array_position(y.columns, 'category')]) <> 'null'
+                          UNION ALL SELECT NULL LIMIT 1) AS c
+      CROSS JOIN LATERAL unnest(r.cells) WITH ORDINALITY AS u(cell, i)
+      JOIN mynahoken.rule_fact f ON f.fact = y.columns[u.i]
+      CROSS JOIN LATERAL jsonb_array_elements_text(
+        coalesce(mynahoken.rule_cell_parse(u.cell, f.fact_type, f.enum_values)->'params', '[]')) AS pn
+     WHERE y.version_id = nat_v AND (c.cat IS NULL OR c.cat = facts->>'category')
+     ORDER BY 3 DESC, 1
+  LOOP
+    pins := CASE WHEN left(scope, 1) = '{' AND scope::jsonb->'insurers' ? (facts->>'insurer_number')
+                 THEN facts->>'insurer_number' END;
+    pcat := CASE WHEN left(scope, 1) = '{' THEN scope::jsonb->>'category' ELSE scope END;
+    IF pins IS NULL AND as_recorded_at IS NULL THEN
+      p := mynahoken.legal_parameter_at(pname, as_of, pcat::mynahoken.insurer_category, known_on);
+    ELSE
+      -- the entry read, the part of its valid range that holds the day
+      -- (later entries of its key take the rest), recorded until a later
+      -- entry of its key took a day of that part
+      ent := mynahoken.rule_param_entry(pname, as_of, pcat::mynahoken.insurer_category, pins::mynahoken.insurer_number,
+                                        known_on, as_recorded_at);
+      SELECT datemultirange(ent.valid) - coalesce(range_agg(l.valid), '{}'::datemultirange) INTO left_over
+        FROM mynahoken.legal_parameter_entry l
+        LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = l.change_set_id
+       WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+         AND (l.insurer IS NULL AND ent.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) ent.insurer)
+         AND l.valid && ent.valid AND l.recorded_on > ent.recorded_on
+         AND (known_on IS NULL OR l.recorded_on <= known_on)
+         AND (as_recorded_at IS NULL OR l.change_set_id IS NULL OR cs.recorded_at <= as_recorded_at);
+      SELECT ent.parameter_id, ent.name, ent.value_type, ent.scope,
+             (SELECT x FROM unnest(left_over) AS x WHERE x @> as_of), NULL,
+             ent.value_date, ent.value_int, ent.value_bool, ent.value_range, ent.value_text,
+             ent.source_id, ent.confirmed, ent.note, ent.insurer, ent.recorded_on, ent.keep_own
+        INTO p;
+      SELECT daterange(ent.recorded_on, min(l.recorded_on)) INTO p.recorded
+        FROM mynahoken.legal_parameter_entry l
+        LEFT JOIN mynahoken.legal_change_set cs ON cs.change_set_id = l.change_set_id
+       WHERE l.name = ent.name AND l.scope IS NOT DISTINCT FROM ent.scope
+         AND (l.insurer IS NULL AND ent.insurer IS NULL OR l.insurer OPERATOR(mynahoken.=) ent.insurer)
+         AND l.valid && p.valid AND l.recorded_on > ent.recorded_on
+         AND (as_recorded_at IS NULL OR l.change_set_id IS NULL OR cs.recorded_at <= as_recorded_at);
+    END IF;
+    params := params || jsonb_build_array(jsonb_build_object(
+      'name', p.name, 'value', coalesce(to_jsonb(p.value_int), to_jsonb(p.value_date), to_jsonb(p.value_bool),
+                                        to_jsonb(p.value_range::text), to_jsonb(p.value_text)),
+      'scope', p.scope, 'insurer', p.insurer, 'layer', player, 'valid', p.valid::text, 'recorded', p.recorded::text,
+      'source', (SELECT to_jsonb(s) - 'shipped' FROM mynahoken.legal_source s WHERE s.source_id = p.source_id)));
+  END LOOP;
+  IF hit.version_id IS NOT NULL THEN
+    SELECT jsonb_build_object('version_id', y.version_id, 'table_name', y.table_name, 'valid', y.valid::text,
+                              'recorded_on', y.recorded_on, 'recorded_at', y.recorded_at, 'source', y.source,
+                              'author', y.author, 'approved_by', y.approved_by, 'activated_at', y.activated_at,
+                              'withdrawn_at', y.withdrawn_at)
+      INTO ver FROM mynahoken.rule_version y WHERE y.version_id = hit.version_id;
+  END IF;
+  RETURN jsonb_build_object(
+    'decision', decision, 'as_of', as_of, 'known_on', known_on,
+    'outcome', hit.outcome, 'outcomes', to_jsonb(hit.outcomes), 'layer', hit.layer,
+    'layer_chain', CASE WHEN hit.layer = 'insurer'
+                        THEN format('row %s of %s v%s (source %s) overrides %s', hit.row_no, hit.table_name,
+                                    hit.version_id, ver->>'source',
+                                    (SELECT t.exception_to FROM mynahoken.rule_table t WHERE t.table_name = hit.table_name))
+                        ELSE format('national %s: %s', decision, coalesce(facts->>(SELECT d.national_fact FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision),
+                                                                           CAST(hit.outcomes AS text), 'undecidable')) END,
+    'rule_version', ver, 'rows_tried', rows_out, 'facts', facts, 'parameters', params)
+    -- what the database held then (absent when the question is about now)
+    || CASE WHEN as_recorded_at IS NOT NULL THEN jsonb_build_object('as_recorded_at', as_recorded_at) ELSE '{}' END;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date, timestamptz) IS
+  'Why a member gets a decision''s outcome (a date decision''s date) on as_of as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';

@@ -3030,12 +3030,10 @@ BEGIN
   IF nat_table IS NOT NULL THEN
     IF (SELECT d.output_type FROM mynahoken.rule_decision d WHERE d.decision = rule_explain.decision) = 'outcome' THEN
       -- an outcome: the trace's national hit (no table) carries the
-      -- national table's version and row; the hit itself names none
+      -- national table's version and row (rule_version below)
       IF hit.table_name IS NULL THEN
         nat_v := hit.version_id;
         nat_r := hit.row_no;
-        hit.version_id := NULL;
-        hit.row_no := NULL;
       END IF;
     ELSE
       EXECUTE format('SELECT e.version_id, e.row_no FROM (%s) AS e WHERE e.member_key OPERATOR(pg_catalog.=) $3 AND e.table_name OPERATOR(pg_catalog.=) %L',

@@ -9,7 +9,7 @@
 -- Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(25);
+SELECT plan(26);
 
 CREATE SCHEMA tap_nat;
 CREATE TABLE tap_nat.members (
@@ -144,12 +144,12 @@ SELECT is((SELECT count(*)
 -- tried in order: each before the deciding one with its first failing cell
 -- and the member's value, the last the row the compiled decision names.
 CREATE TEMP TABLE nat_explained AS
-SELECT e.member_key, e.row_no,
-       jsonb_path_query_array(mynahoken.rule_explain('certificate_need', e.member_key, '2026-08-03')->'rows_tried',
-                              '$[*] ? (@.table_name == "national.certificate_need")') AS rows
-  FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
- WHERE e.table_name = 'national.certificate_need'
-   AND (e.member_key NOT LIKE 'S%' AND hashtext(e.member_key) % 13 = 0 OR e.member_key ~ '^S[0-9]*00$');
+SELECT y.member_key, y.row_no, y.version_id, y.x->'rule_version' AS rule_version,
+       jsonb_path_query_array(y.x->'rows_tried', '$[*] ? (@.table_name == "national.certificate_need")') AS rows
+  FROM (SELECT e.member_key, e.row_no, e.version_id, mynahoken.rule_explain('certificate_need', e.member_key, '2026-08-03') AS x
+          FROM mynahoken.rule_eval_certificate_need('2026-08-03') e
+         WHERE e.table_name = 'national.certificate_need'
+           AND (e.member_key NOT LIKE 'S%' AND hashtext(e.member_key) % 13 = 0 OR e.member_key ~ '^S[0-9]*00$')) y;
 SELECT cmp_ok((SELECT count(DISTINCT row_no) FROM nat_explained), '>=', 10::bigint,
               'explained members decided by ten rows of the national table or more');
 SELECT is((SELECT count(*) FROM nat_explained x
@@ -159,6 +159,11 @@ SELECT is((SELECT count(*) FROM nat_explained x
                                           AND ((r.o->>'matched')::boolean OR r.o->'first_failing_cell'->>'column' IS NULL
                                                OR (r.o->>'row_no')::int >= x.row_no)))),
           0::bigint, 'the explanation lists the national rows tried up to the one the compiled decision names, each earlier one with its first failing cell');
+SELECT is((SELECT count(*) FROM nat_explained x
+            WHERE (x.rule_version->>'version_id')::bigint IS DISTINCT FROM x.version_id
+               OR x.rule_version->>'table_name' IS DISTINCT FROM 'national.certificate_need'
+               OR x.rule_version->>'source' IS NULL),
+          0::bigint, 'and its rule version is the national table''s version that decided, with its source');
 
 -- Coverage in one pass over the member source (rows tried, matched, decided
 -- and first failing cells) equals the same counts taken from the trace of
