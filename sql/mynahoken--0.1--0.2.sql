@@ -29053,3 +29053,528 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_explain(text, text, date, date, timestamptz) IS
   'Why a member gets a decision''s outcome (a date decision''s date) on as_of as known on known_on (NULL: now) and, with as_recorded_at, with the rule versions the database held active at that time, from the compiled predicates: outcome, layer chain, every row tried in order with its first failing cell and the member''s value (and a date row''s date), the facts read, the parameters with value, scope, valid and recorded ranges and source, and the rule version';
+
+-- Mend: one dry-run query for national and insurer versions; the national rows' first failing cell reuses the row's cell predicates
+CREATE OR REPLACE FUNCTION mynahoken.rule_compile_query(decision text, mode text, source text DEFAULT NULL,
+                                             candidate bigint DEFAULT NULL, held_at timestamptz DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  d mynahoken.rule_decision;
+  t record;
+  v record;
+  r record;
+  oc record;
+  facts text[];
+  whens text[] := '{}';
+  tried text[] := '{}';
+  cell_list text;
+  fm text := CASE WHEN mode IN ('member', 'facts') THEN mode WHEN mode IN ('coverage', 'national') THEN 'member' END;   -- NULL: over the facts row f
+  nat_j jsonb;                  -- trace mode: the national table alone (mode national)
+  nat_expr text;                -- and from it the national outcome, version and row
+  nat_vr text;
+  nat_tried text[] := '{}';     -- mode national: each row's entry of the rows tried (explanations)
+  nat_no int[] := '{}';         -- and the hit number of each row
+  nat_from int;                 -- the entries before those of the version
+  cell_idx int[];               -- the columns of a national row's cells other than '-'
+  -- A cell's predicate is COALESCE(p, false): never NULL, as a NOT around it
+  -- needs.  In a conjunction tested by a WHEN (or an OR of such) NULL and
+  -- false are the same, so there the COALESCE is left out (two steps of the
+  -- executor less per cell and member): this pattern takes it off.
+  bare CONSTANT text := '^COALESCE\((.*), false\)$';
+  n_pos text[];                 -- the national rows' predicates without the outer COALESCEs
+  -- coverage mode: per insurer row, its scope, first failing cell, hit number and table
+  cov_scope text[] := '{}';
+  cov_fail text[] := '{}';
+  cov_hit integer[] := '{}';
+  cov_tab text[] := '{}';
+  cov_ver bigint[] := '{}';
+  cov_row integer[] := '{}';
+  cov_outs text[] := '{}';
+  tab_outs jsonb := '{}';
+  groups text[];
+  grp integer[];
+  cov_cols text;
+  cell_preds text[];
+  cell_facts text[];
+  nat_whens text[] := '{}';
+  fast_tab text[] := '{}';     -- fast mode: the table of each WHEN, and its scope condition
+  fast_app text[] := '{}';
+  fapplies text;
+  fast_sql text[] := '{}';      -- fast mode: the WHENs of each table, with the national outcomes they apply to
+  fast_outs text[] := '{}';
+  -- fast mode: the CASE gives the number of a hit; its fields are constant arrays
+  h_o text[] := '{}';
+  h_v bigint[] := '{}';
+  h_r integer[] := '{}';
+  h_l text[] := '{}';
+  h_t text[] := '{}';
+  fcond text;
+  fhit text;
+  branches text;
+  vcond text;
+  cond text;
+  scope text;
+  nat text;
+  unknowns text;
+  fact_list text;
+  hit text;
+  coll text;                    -- collect, rule order: the outcomes of every matching row
+  coll_lo int;
+  coll_cases text := '';
+  nat_case text;                -- fast mode: the number of the national hit
+  undec int;
+  ins jsonb := '{}';            -- fast mode: per label's outcomes, the insurer tables (COALESCE arguments)
+  ins_app jsonb := '{}';        -- and the condition that a member is in the scope of one of them
+  n_pred text[];                -- the national table's rows: predicate, hit number, label outcomes
+  n_no int[];
+  n_outs text[];
+  from_sql text;                -- fast mode: the member source and the lateral row d of the hit number
+  f_o text;                     -- fast mode: the hit's fields (outcome, version, row, layer, table, outcomes) as SQL
+  f_v text;
+  f_r text;
+  f_l text;
+  f_t text;
+  f_os text;
+BEGIN
+  SELECT * INTO d FROM mynahoken.rule_decision x WHERE x.decision = rule_compile_query.decision;
+  IF d.output_type = 'date' THEN
+    RETURN mynahoken.rule_compile_date_query(decision, mode, source, candidate, held_at);
+  END IF;
+  IF d.output_type = 'outcome[]' THEN
+    RETURN mynahoken.rule_compile_collect_query(decision, mode, source, candidate, held_at);
+  END IF;
+  IF NOT FOUND OR d.output_type <> 'outcome' OR d.national_fact IS NULL THEN
+    PERFORM mynahoken.raise_error('0A000', 'the decision cannot be compiled yet',
+      detail => 'This version compiles decisions with an outcome and a national decision to fall back on.');
+  END IF;
+  nat := format('f.%I', d.national_fact);
+  facts := ARRAY[d.national_fact, 'insurer_number', 'category'];
+
+  -- insurer tables in name order; each table's versions newest first
+  FOR t IN
+    SELECT x.*, l.outcomes
+      FROM mynahoken.rule_table x JOIN mynahoken.rule_label l ON l.label = x.exception_to
+     WHERE x.decision = rule_compile_query.decision AND x.layer = 'insurer' AND mode <> 'national'
+     ORDER BY x.table_name
+  LOOP
+    scope := mynahoken.rule_param_scope(t.applies_to, held_at);
+    FOR v IN
+      SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+    LOOP
+      -- in force on the decision day as known on the knowledge day, and no
+      -- later-recorded version of the table is
+      vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
+      cond := format('%s OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.text[])) AND %s AND %s',
+                     nat, t.outcomes, mynahoken.rule_applies_sql(t.applies_to), vcond);
+      -- fast mode: the national outcome is the branch; facts inline
+      IF fm IS NOT NULL THEN
+        fapplies := mynahoken.rule_applies_sql(t.applies_to,
+                      '(' || mynahoken.rule_fact_sql('insurer_number', fm) || ')',
+                      '(' || mynahoken.rule_fact_sql('category', fm) || ')');
+        fcond := vcond;      -- the table's scope is tested once, around its rows
+        tab_outs := tab_outs || jsonb_build_object(t.table_name, t.outcomes::text);
+      END IF;
+      facts := facts || v.columns;
+      -- a fact whose NULL means unknown, tested by a row: undecidable member
+      -- (an age is unknown when the birth date is: no per-member call)
+      SELECT string_agg(CASE WHEN fm IS NULL THEN format('f.%I IS NULL', c.col)
+                             WHEN rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, '
+                             THEN format('(%s) IS NULL', mynahoken.rule_fact_sql('birth_date', fm))
+                             ELSE format('(%s) IS NULL', mynahoken.rule_fact_sql(c.col, fm)) END, ' OR ')
+        INTO unknowns
+        FROM (SELECT DISTINCT v.columns[i] AS col
+                FROM mynahoken.rule_row rr, generate_subscripts(v.columns, 1) AS i
+               WHERE rr.version_id = v.version_id AND btrim(rr.cells[i]) <> '-') c
+        JOIN mynahoken.rule_fact rf ON rf.fact = c.col AND rf.null_means = 'unknown';
+      IF unknowns IS NOT NULL THEN
+        whens := whens || format('WHEN %s AND (%s) THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, unknowns, v.version_id, 'undecidable', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'undecidable'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s AND (%s) THEN %s', fcond, unknowns, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+      -- collect (by priority, then row) and rule order (by row): the first
+      -- matching row gives the outcome, every matching row is in outcomes
+      coll := NULL;
+      IF t.hit_policy IN ('collect', 'rule_order') THEN
+        SELECT format('pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.text[]), NULL)',
+                      string_agg(format('CASE WHEN %s THEN %L END', x.preds, x.outcome), ', ' ORDER BY x.ord, x.row_no))
+          INTO coll
+          FROM (SELECT rr.row_no, rr.outcome, CASE WHEN t.hit_policy = 'collect' THEN o.priority END AS ord,
+                       (SELECT string_agg(mynahoken.rule_cell_sql(rr.cells[i], v.columns[i], scope, fm), ' AND ' ORDER BY i)
+                          FROM generate_subscripts(v.columns, 1) AS i) AS preds
+                  FROM mynahoken.rule_row rr
+                  LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+                 WHERE rr.version_id = v.version_id) x;
+      END IF;
+      coll_lo := cardinality(h_o) + 1;
+      FOR r IN
+        SELECT rr.*, o.priority
+          FROM mynahoken.rule_row rr
+          LEFT JOIN mynahoken.rule_outcome o ON o.decision = t.decision AND o.code = rr.outcome
+         WHERE rr.version_id = v.version_id
+         ORDER BY CASE WHEN t.hit_policy IN ('priority', 'collect') THEN o.priority END, rr.row_no
+      LOOP
+        -- each cell's predicate once: over the facts row (trace) or inline
+        SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i)
+          INTO cell_preds
+          FROM generate_subscripts(v.columns, 1) AS i;
+        hit := array_to_string(cell_preds, ' AND ');
+        -- in the WHEN of the fast modes, without the outer COALESCEs, the
+        -- cheapest cells first
+        fhit := (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND '
+                                   ORDER BY CASE WHEN p.c LIKE '(SELECT %' THEN 0
+                                                 WHEN rf.kind = 'member' OR rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, ' THEN 1
+                                                 ELSE 2 END, p.i)
+                   FROM unnest(cell_preds, v.columns) WITH ORDINALITY AS p(c, fact, i)
+                   LEFT JOIN mynahoken.rule_fact rf ON rf.fact = p.fact);
+        cell_list := array_to_string(cell_preds, ', ');
+        IF fm IS NOT NULL THEN
+          h_o := h_o || r.outcome; h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+          fast_sql := fast_sql || format('WHEN %s AND %s THEN %s', fcond, fhit, cardinality(h_o));
+          fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+          -- coverage: the row's scope and the number of its first failing
+          -- cell (0: every cell holds), by the same predicates
+          cov_scope := cov_scope || format('%s AND %s', fapplies, fcond);
+          cov_fail := cov_fail || coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT (%s) THEN %s', cell_preds[i], i), ' ' ORDER BY i) || ' ELSE 0 END'
+                                              FROM generate_subscripts(cell_preds, 1) AS i WHERE cell_preds[i] <> 'true'), '0');
+          cov_hit := cov_hit || cardinality(h_o); cov_tab := cov_tab || t.table_name;
+          cov_ver := cov_ver || v.version_id; cov_row := cov_row || r.row_no; cov_outs := cov_outs || t.outcomes::text;
+        END IF;
+        -- the explanation reads the truth of each cell from the same predicates
+        tried := tried || format('pg_catalog.jsonb_build_object(%L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, pg_catalog.to_jsonb(ARRAY[%s]))',
+                                 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no,
+                                 'in_scope', cond, 'cells', cell_list);
+        whens := whens || format('WHEN %s AND %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), %s, %L, %L, %s) AS mynahoken.rule_hit)',
+                                 cond, hit, r.outcome, v.version_id, r.row_no, 'insurer', t.table_name,
+                                 coalesce(coll, format('CAST(ARRAY[%L] AS pg_catalog.text[])', r.outcome)));
+      END LOOP;
+      IF coll IS NOT NULL AND fm IS NOT NULL THEN
+        coll_cases := coll_cases || format(' WHEN d.h BETWEEN %s AND %s THEN %s', coll_lo, cardinality(h_o), coll);
+      END IF;
+      IF t.on_no_match LIKE 'default %' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(%L, CAST(%L AS pg_catalog.int8), NULL, %L, %L, CAST(ARRAY[%L] AS pg_catalog.text[])) AS mynahoken.rule_hit)',
+                                 cond, substr(t.on_no_match, 9), v.version_id, 'insurer', t.table_name, substr(t.on_no_match, 9));
+        h_o := h_o || substr(t.on_no_match, 9); h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'insurer'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      ELSIF t.on_no_match = 'error' THEN
+        whens := whens || format('WHEN %s THEN CAST(ROW(NULL, CAST(%L AS pg_catalog.int8), NULL, %L, %L, NULL) AS mynahoken.rule_hit)',
+                                 cond, v.version_id, 'no_match', t.table_name);
+        h_o := h_o || NULL::text; h_v := h_v || v.version_id; h_r := h_r || NULL::int;
+        h_l := h_l || 'no_match'::text; h_t := h_t || t.table_name;
+        fast_sql := fast_sql || format('WHEN %s THEN %s', fcond, cardinality(h_o));
+        fast_outs := fast_outs || t.outcomes::text; fast_tab := fast_tab || t.table_name; fast_app := fast_app || fapplies;
+      END IF;
+    END LOOP;
+  END LOOP;
+
+  IF fm IS NOT NULL THEN
+    -- The national decision is computed once per member and numbered (a
+    -- simple CASE on it, lateral row n); then, for the national outcomes of
+    -- each label with insurer exceptions, the WHENs of those tables in order,
+    -- facts inline (lateral row d).  The number of the hit indexes constant
+    -- arrays of outcome, version, row, layer and table: no composite is built
+    -- per member.  n is nested in d, so that the planner has no lateral join
+    -- to cache (Memoize) on fact values.
+    FOR oc IN SELECT o.code FROM mynahoken.rule_outcome o
+              WHERE o.decision = rule_compile_query.decision AND o.statutory ORDER BY o.priority, o.code LOOP
+      h_o := h_o || oc.code; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+      h_l := h_l || 'national'::text; h_t := h_t || NULL::text;
+      nat_whens := nat_whens || format('WHEN %L THEN %s', oc.code, cardinality(h_o));
+    END LOOP;
+    h_o := h_o || NULL::text; h_v := h_v || NULL::bigint; h_r := h_r || NULL::int;
+    h_l := h_l || 'undecidable'::text; h_t := h_t || NULL::text;
+    undec := cardinality(h_o);
+    -- per label: each table's rows behind one test of its scope; the first
+    -- table with a matching row wins (COALESCE stops there), else national
+    FOR oc IN SELECT g.outs, min(g.i) AS first
+                FROM (SELECT fast_outs[i] AS outs, i FROM generate_subscripts(fast_outs, 1) AS i) g
+               GROUP BY g.outs ORDER BY 2 LOOP
+      SELECT string_agg(format('CASE WHEN %s THEN CASE %s END END', tb.app, tb.whens), ', ' ORDER BY tb.first)
+        INTO fhit
+        FROM (SELECT fast_tab[i] AS tab, min(fast_app[i]) AS app, min(i) AS first,
+                     string_agg(fast_sql[i], ' ' ORDER BY i) AS whens
+                FROM generate_subscripts(fast_sql, 1) AS i
+               WHERE fast_outs[i] = oc.outs
+               GROUP BY fast_tab[i]) tb;
+      ins := ins || jsonb_build_object(oc.outs, fhit);
+      ins_app := ins_app || jsonb_build_object(oc.outs,
+        (SELECT '(' || string_agg(DISTINCT fast_app[i], ' OR ') || ')'
+           FROM generate_subscripts(fast_app, 1) AS i WHERE fast_outs[i] = oc.outs));
+      branches := coalesce(branches || ' ', '') ||
+        format('WHEN n.x OPERATOR(pg_catalog.=) ANY (CAST(%L AS pg_catalog.int4[])) THEN COALESCE(%s, n.x)',
+               ARRAY(SELECT i FROM generate_subscripts(h_o, 1) AS i
+                      WHERE h_l[i] = 'national' AND h_o[i] = ANY (oc.outs::text[]) ORDER BY i), fhit);
+    END LOOP;
+    -- The national table of the decision (shipped), its versions as
+    -- conditions on the constant days: its rows in order, one CASE over the
+    -- member's columns, each hit its own number (outcome, version, row); in
+    -- each row the cells of the days alone first (InitPlans), then those of
+    -- member columns, then derived facts (function calls).  Before the first
+    -- row of a label with insurer exceptions, one WHEN holds when the member
+    -- is in the scope of one of those tables (tested first: most members are
+    -- not) and the first matching row from there on is of that label; it
+    -- tries the insurer tables (COALESCE), else finds the national row.  The
+    -- other members go on through the national rows.  One CASE per member in
+    -- all: no national outcome is computed apart and tested again.
+    -- The lateral row d is pulled up into the scan (no OFFSET 0): a row
+    -- per member in a nested loop cost more than the CASE itself, and a
+    -- caller reading one column (outcome) computes the CASE once.
+    FOR t IN SELECT x.* FROM mynahoken.rule_table x
+              WHERE x.decision = rule_compile_query.decision AND x.layer = 'national'
+              ORDER BY x.table_name LIMIT 1 LOOP
+      nat_case := '';
+      FOR v IN
+        SELECT y.* FROM mynahoken.rule_versions_used(t.table_name, candidate, held_at) AS y ORDER BY y.recorded_on DESC, y.version_id DESC
+      LOOP
+        vcond := mynahoken.rule_version_cond(t.table_name, v.version_id, v.valid, v.recorded_on, candidate, held_at);
+        -- each row: its predicate, number and the outcomes of its label
+        n_pred := '{}'; n_pos := '{}'; n_no := '{}'; n_outs := '{}';
+        nat_from := cardinality(nat_no);
+        FOR r IN SELECT rr.*, l.outcomes::text AS outs FROM mynahoken.rule_row rr
+                   LEFT JOIN mynahoken.rule_label l ON l.label = rr.label
+                  WHERE rr.version_id = v.version_id ORDER BY rr.row_no LOOP
+          -- a param() is read for the row's one category, else the table's scope
+          scope := mynahoken.rule_param_scope(
+                     CASE WHEN r.cells[array_position(v.columns, 'category')] ~ '^\s*[a-z_]+\s*$'
+                           AND btrim(r.cells[array_position(v.columns, 'category')]) NOT IN ('null')
+                          THEN ARRAY[btrim(r.cells[array_position(v.columns, 'category')])]
+                          ELSE t.applies_to END, held_at);
+          SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i),
+                 array_agg(v.columns[i] ORDER BY i), array_agg(i ORDER BY i)
+            INTO cell_preds, cell_facts, cell_idx
+            FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
+          hit := array_to_string(cell_preds, ' AND ');
+          h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
+          h_v := h_v || v.version_id; h_r := h_r || r.row_no;
+          h_l := h_l || CASE WHEN r.outcome = 'undecidable' THEN 'undecidable' ELSE 'national' END;
+          h_t := h_t || t.table_name;
+          n_pred := n_pred || coalesce('(' || hit || ')', 'true');
+          n_pos := n_pos || coalesce('(' || (SELECT string_agg(regexp_replace(p.c, bare, '(\1)'), ' AND '
+                                                       ORDER BY CASE WHEN p.c LIKE '(SELECT %' THEN 0
+                                                                     WHEN rf.kind = 'member' OR rf.expression ~ '^mynahoken\.rule_age_on\(\{birth_date\}, ' THEN 1
+                                                                     ELSE 2 END, p.i)
+                                       FROM unnest(cell_preds, cell_facts) WITH ORDINALITY AS p(c, fact, i)
+                                       LEFT JOIN mynahoken.rule_fact rf ON rf.fact = p.fact) || ')', 'true');
+          n_no := n_no || cardinality(h_o);
+          n_outs := n_outs || CASE WHEN r.outcome <> 'undecidable' THEN r.outs END;
+          IF mode = 'national' THEN
+            -- for the explanations: the row's first failing cell in column
+            -- order and the member's value of its fact (a CASE: a cell after
+            -- it may read a parameter without a value on the day), NULL when
+            -- every cell holds
+            nat_tried := nat_tried || format(
+              'pg_catalog.jsonb_build_object(%L, %L, %L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, %s)',
+              'layer', 'national', 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no, 'in_scope', vcond,
+              'failing', coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT %s THEN pg_catalog.jsonb_build_array(%s, pg_catalog.to_jsonb(%s))',
+                                                                      p.c, p.i, mynahoken.rule_fact_sql(p.fact, fm)), ' ' ORDER BY p.i) || ' END'
+                                     FROM unnest(cell_preds, cell_facts, cell_idx) AS p(c, fact, i)),
+                                  'CAST(NULL AS pg_catalog.jsonb)'));
+            nat_no := nat_no || cardinality(h_o);
+          END IF;
+        END LOOP;
+        IF mode = 'national' THEN
+          -- an entry only for the rows the national table tried for the
+          -- member: of the version that decided, up to the row that did
+          -- (its hit number, nh.h); NULL for the others
+          FOR i IN nat_from + 1 .. cardinality(nat_no) LOOP
+            nat_tried[i] := format('CASE WHEN nh.h OPERATOR(pg_catalog.>=) %s AND nh.h OPERATOR(pg_catalog.<=) %s THEN %s END',
+                                   nat_no[i], cardinality(h_o), nat_tried[i]);
+          END LOOP;
+        END IF;
+        fhit := '';
+        FOR i IN 1 .. cardinality(n_pred) LOOP
+          IF n_outs[i] IS NOT NULL AND ins ? n_outs[i] AND array_position(n_outs[1:i - 1], n_outs[i]) IS NULL THEN
+            -- the first matching row from i on is of this label: row k of
+            -- the label matches and no row of another label between i and k
+            -- (a row that always matches first: its term is one test of the
+            -- rows between, true for most members)
+            SELECT string_agg(x.c, ' OR ' ORDER BY n_pos[x.k] = 'true' DESC, x.k) INTO cond
+              FROM (SELECT k, '(' || n_pos[k] || coalesce(' AND NOT (' ||
+                             (SELECT string_agg(n_pred[j], ' OR ' ORDER BY j) FROM generate_series(i, k - 1) AS j
+                               WHERE n_outs[j] IS DISTINCT FROM n_outs[i]) || ')', '') || ')' AS c
+                      FROM generate_series(i, cardinality(n_pred)) AS k WHERE n_outs[k] = n_outs[i]) x;
+            SELECT string_agg(format('WHEN %s THEN %s', n_pos[k], n_no[k]), ' ' ORDER BY k) INTO cell_list
+              FROM generate_series(i, cardinality(n_pred)) AS k;
+            fhit := fhit || format(' WHEN %s AND (%s) THEN COALESCE(%s, CASE %s END)',
+                                   ins_app->>n_outs[i], cond, ins->>n_outs[i], cell_list);
+          END IF;
+          fhit := fhit || format(' WHEN %s THEN %s', n_pos[i], n_no[i]);
+        END LOOP;
+        nat_case := nat_case || format(' WHEN %s THEN CASE%s ELSE %s END', vcond, fhit, undec);
+      END LOOP;
+      IF nat_case <> '' THEN
+        from_sql := format(' FROM %s CROSS JOIN LATERAL (SELECT CASE%s ELSE %s END AS h) AS d',
+                           CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                           nat_case, undec);
+      END IF;
+    END LOOP;
+    IF mode = 'national' THEN
+      -- the national table alone, over the member row m: the number of its
+      -- hit (an expression), the outcome, version and row of each number and
+      -- each row's entry of the explanations' rows tried (an expression over
+      -- m and nh.h, NULL for a row not tried), as jsonb; NULL when the
+      -- decision has no national table
+      RETURN CASE WHEN from_sql IS NOT NULL
+                  THEN pg_catalog.jsonb_build_object('hit', format('CASE%s ELSE %s END', nat_case, undec),
+                                                     'outcomes', h_o, 'versions', h_v, 'rows', h_r,
+                                                     'tried', nat_tried) END;
+    END IF;
+    IF from_sql IS NULL THEN
+      -- no national table: the national fact (the C function), numbered
+      nat_case := format('CASE %s %s ELSE %s END', mynahoken.rule_fact_sql(d.national_fact, fm),
+                         array_to_string(nat_whens, ' '), undec);
+      from_sql := format(' FROM %s CROSS JOIN LATERAL (SELECT CASE %s ELSE n.x END AS h'
+                         ' FROM (SELECT %s AS x OFFSET 0) AS n OFFSET 0) AS d',
+                         CASE mode WHEN 'facts' THEN '(SELECT $3 AS j) AS m' ELSE source || ' AS m' END,
+                         coalesce(branches, 'WHEN false THEN NULL'), nat_case);
+    END IF;
+    -- The hit's fields index constant arrays with the number of the hit,
+    -- d.h: the whole CASE once d is pulled up into the scan.  Over the member
+    -- source (mode member) they are the columns the generated function
+    -- returns: read through a ROW, (x.hit).* would copy the ROW, and its
+    -- seven copies of the CASE, for each of the seven fields (49 copies for
+    -- the planner, most of the activation time of a 200-row table).  For one
+    -- member (mode facts) the hit is the composite.
+    IF mode = 'coverage' THEN
+      -- Coverage: the hit number of each member once (the decision's CASE,
+      -- not pulled up: OFFSET 0), then per insurer row its first failing
+      -- cell when the member is in its scope (national outcome in the
+      -- table's label, as the hit number's label group says; insurer number
+      -- in applies_to; version in force), counted per combination in one
+      -- pass, and unpivoted per row: per row and first failing cell, the
+      -- members tried and the members the row decided.
+      IF cardinality(cov_fail) > 1000 THEN
+        RETURN NULL;            -- a column per row: too many for one query (the caller reads the trace)
+      ELSIF cardinality(cov_fail) = 0 THEN
+        RETURN 'SELECT CAST(NULL AS pg_catalog.text) AS table_name, CAST(NULL AS pg_catalog.int8) AS version_id,'
+               ' CAST(NULL AS pg_catalog.int4) AS row_no, CAST(NULL AS pg_catalog.int4) AS failing,'
+               ' CAST(NULL AS pg_catalog.int8) AS n, CAST(NULL AS pg_catalog.int8) AS n_decided WHERE false';
+      END IF;
+      groups := ARRAY(SELECT g.o FROM (SELECT cov_outs[i] AS o, min(i) AS first FROM generate_subscripts(cov_outs, 1) AS i
+                                         GROUP BY 1) g ORDER BY g.first);
+      grp := ARRAY(SELECT CASE WHEN h_l[i] = 'national'
+                               THEN (SELECT min(g) FROM generate_subscripts(groups, 1) AS g WHERE h_o[i] = ANY (groups[g]::text[]))
+                               WHEN tab_outs ? h_t[i] THEN array_position(groups, tab_outs->>h_t[i]) END
+                     FROM generate_subscripts(h_o, 1) AS i ORDER BY i);
+      SELECT string_agg(format('x.f%s', i), ', ' ORDER BY i) INTO cov_cols FROM generate_subscripts(cov_fail, 1) AS i;
+      RETURN format('SELECT (CAST(%L AS pg_catalog.text[]))[u.k] AS table_name, (CAST(%L AS pg_catalog.int8[]))[u.k] AS version_id,'
+                    ' (CAST(%L AS pg_catalog.int4[]))[u.k] AS row_no, CASE WHEN u.f OPERATOR(pg_catalog.<>) 0 THEN u.f END AS failing,'
+                    ' CAST(pg_catalog.sum(g.n) AS pg_catalog.int8) AS n,'
+                    ' CAST(COALESCE(pg_catalog.sum(g.n) FILTER (WHERE g.h OPERATOR(pg_catalog.=) (CAST(%L AS pg_catalog.int4[]))[u.k]), 0) AS pg_catalog.int8) AS n_decided'
+                    ' FROM (SELECT x.h, %s, pg_catalog.count(*) AS n FROM (SELECT m.mh_cov_hit AS h, %s'
+                    ' FROM (SELECT m.*, d.h AS mh_cov_hit%s OFFSET 0) AS m) AS x GROUP BY x.h, %s) AS g'
+                    ' CROSS JOIN LATERAL (VALUES %s) AS u(k, f) WHERE u.f IS NOT NULL GROUP BY u.k, u.f',
+                    cov_tab, cov_ver, cov_row, cov_hit, cov_cols,
+                    -- the row's scope first (most members are not in it), then its label group
+                    (SELECT string_agg(format('CASE WHEN %s AND (CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) m.mh_cov_hit] OPERATOR(pg_catalog.=) %s THEN %s END AS f%s',
+                                              cov_scope[i], ARRAY(SELECT grp[j] FROM generate_subscripts(grp, 1) AS j ORDER BY j DESC), cardinality(grp) + 1,
+                                              array_position(groups, cov_outs[i]), cov_fail[i], i), ', ' ORDER BY i)
+                       FROM generate_subscripts(cov_fail, 1) AS i),
+                    from_sql, cov_cols,
+                    (SELECT string_agg(format('(%s, g.f%s)', i, i), ', ' ORDER BY i) FROM generate_subscripts(cov_fail, 1) AS i));
+    END IF;
+    -- The arrays are written last hit first, indexed by n + 1 - d.h: an
+    -- element of an array of text (or with NULLs) is found by walking the
+    -- elements before it, and the national table's rows, the hits of most
+    -- members, are numbered last (a third of the decision's time at the
+    -- front of 34 elements).
+    f_o := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_o[i] FROM generate_subscripts(h_o, 1) AS i ORDER BY i DESC), cardinality(h_o) + 1);
+    f_v := format('(CAST(%L AS pg_catalog.int8[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_v[i] FROM generate_subscripts(h_v, 1) AS i ORDER BY i DESC), cardinality(h_v) + 1);
+    f_r := format('(CAST(%L AS pg_catalog.int4[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_r[i] FROM generate_subscripts(h_r, 1) AS i ORDER BY i DESC), cardinality(h_r) + 1);
+    f_l := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_l[i] FROM generate_subscripts(h_l, 1) AS i ORDER BY i DESC), cardinality(h_l) + 1);
+    f_t := format('(CAST(%L AS pg_catalog.text[]))[%s OPERATOR(pg_catalog.-) d.h]', ARRAY(SELECT h_t[i] FROM generate_subscripts(h_t, 1) AS i ORDER BY i DESC), cardinality(h_t) + 1);
+    f_os := format('CASE%s WHEN %s IS NOT NULL THEN ARRAY[%s] END', coll_cases, f_o, f_o);
+    RETURN format(CASE mode WHEN 'facts' THEN 'SELECT %s, CAST(ROW(%s, %s, %s, %s, %s, %s) AS mynahoken.rule_hit) AS hit%s'
+                  ELSE 'SELECT %s, %s AS outcome, %s AS version_id, %s AS row_no, %s AS layer, %s AS table_name, %s AS outcomes%s' END,
+                  CASE mode WHEN 'facts' THEN 'CAST(NULL AS pg_catalog.text) AS member_key'
+                            ELSE 'CAST(m.member_key AS pg_catalog.text) AS member_key' END,
+                  f_o, f_v, f_r, f_l, f_t, f_os, from_sql);
+  END IF;
+
+  -- Trace mode: every fact in one lateral row f, and the truth of every cell.
+  -- The national outcome is the national table's (the predicates of the
+  -- compiled decision, equal to the C function by the differential test):
+  -- the C function would load the legal calendar for every statement, most
+  -- of the time of one member's explanation.  The national table's hit
+  -- number is computed once (lateral row nh); a national hit carries its
+  -- version and row (the rows the explanation lists as tried).
+  nat_j := mynahoken.rule_compile_query(decision, 'national', source, candidate, held_at);
+  IF nat_j IS NOT NULL THEN
+    nat_expr := format('(CAST(%L AS pg_catalog.text[]))[nh.h]',
+                       ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'outcomes') WITH ORDINALITY AS u(x, i) ORDER BY i));
+    nat_vr := format('(CAST(%L AS pg_catalog.int8[]))[nh.h], (CAST(%L AS pg_catalog.int4[]))[nh.h]',
+                     ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'versions') WITH ORDINALITY AS u(x, i) ORDER BY i),
+                     ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'rows') WITH ORDINALITY AS u(x, i) ORDER BY i));
+    -- the national rows tried after the insurer rows
+    tried := tried || ARRAY(SELECT x FROM jsonb_array_elements_text(nat_j->'tried') WITH ORDINALITY AS u(x, i) ORDER BY i);
+  END IF;
+  SELECT string_agg(format('%s AS %I', CASE WHEN x.f = d.national_fact AND nat_expr IS NOT NULL THEN nat_expr
+                                            ELSE mynahoken.rule_fact_sql(x.f, 'member') END, x.f), ', ' ORDER BY x.f)
+    INTO fact_list
+    FROM (SELECT DISTINCT u AS f FROM unnest(facts) AS u) x;
+  RETURN format('SELECT %s, d.hit%s FROM %s%s CROSS JOIN LATERAL (SELECT %s OFFSET 0) AS f'
+                ' CROSS JOIN LATERAL (SELECT CASE WHEN %s IS NULL THEN CAST(ROW(NULL, %s, %L, NULL, NULL) AS mynahoken.rule_hit) %s ELSE CAST(ROW(%s, %s, %L, NULL, ARRAY[%s]) AS mynahoken.rule_hit) END AS hit OFFSET 0) AS d',
+                'CAST(m.member_key AS pg_catalog.text) AS member_key',
+                format(', pg_catalog.to_jsonb(f) AS facts, pg_catalog.to_jsonb(pg_catalog.array_remove(CAST(ARRAY[%s] AS pg_catalog.jsonb[]), NULL)) AS tried',
+                       array_to_string(tried, ', ')),
+                source || ' AS m',
+                CASE WHEN nat_j IS NOT NULL THEN format(' CROSS JOIN LATERAL (SELECT %s AS h OFFSET 0) AS nh', nat_j->>'hit') ELSE '' END,
+                fact_list, nat, coalesce(nat_vr, 'NULL, NULL'), 'undecidable',
+                array_to_string(whens, ' '),
+                nat, coalesce(nat_vr, 'NULL, NULL'), 'national', nat);
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_compile_query(text, text, text, bigint, timestamptz) IS
+  'Internal: the generated query of a decision over the active versions (with a candidate draft; with held_at, the versions active at that time, mynahoken.rule_versions_used): one CASE per member over the rows of the national table (national.certificate_need) with the insurer exceptions of each label tried at its first row, or the national fact numbered when the decision has no national table (modes member, facts), or every fact and cell for the explanations (mode trace, the national outcome by the national table), or per insurer row and first failing cell the members tried and decided in one pass (mode coverage; NULL beyond 1,000 insurer rows), or the national table alone (mode national: the hit number as an expression over the member row m, the outcome, version and row of each number and each row''s entry of the explanations'' rows tried, as jsonb; NULL without a national table); a date decision''s by mynahoken.rule_compile_date_query, a set of outcomes'' by mynahoken.rule_compile_collect_query; every name qualified, literals through format %L';
+
+CREATE OR REPLACE FUNCTION mynahoken.rule_diff(candidate_version bigint, as_of date, known_on date DEFAULT NULL)
+RETURNS TABLE (before text, after text, members bigint, changed boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v mynahoken.rule_version;
+  t mynahoken.rule_table;
+  scope text;
+BEGIN
+  IF candidate_version IS NULL OR as_of IS NULL THEN
+    PERFORM mynahoken.raise_error('22004', 'a rule version and a decision day are needed');
+  END IF;
+  SELECT * INTO v FROM mynahoken.rule_version x WHERE x.version_id = candidate_version;
+  IF NOT FOUND THEN
+    PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), candidate_version));
+  END IF;
+  SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
+  -- An insurer table's rows are tried only for the members in its scope
+  -- (the compiled decision's, rule_applies_sql): the others keep their
+  -- decision, counted once (before = after); the decisions with and without
+  -- the candidate are joined on the member key over the members in scope
+  -- alone.  A national version can change any member's decision: every
+  -- member is in its scope.
+  scope := CASE WHEN t.layer = 'national' THEN 'true'
+                ELSE mynahoken.rule_applies_sql(t.applies_to,
+                       '(' || mynahoken.rule_fact_sql('insurer_number', 'member') || ')',
+                       '(' || mynahoken.rule_fact_sql('category', 'member') || ')') END;
+  RETURN QUERY EXECUTE format(
+    'SELECT x.b, x.a, CAST(pg_catalog.sum(x.n) AS pg_catalog.int8), x.b IS DISTINCT FROM x.a FROM ('
+    '   SELECT b.outcome AS b, a.outcome AS a, pg_catalog.count(*) AS n'
+    '     FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key GROUP BY 1, 2'
+    '   UNION ALL SELECT o.outcome, o.outcome, pg_catalog.count(*) FROM (%s) AS o GROUP BY 1) AS x'
+    ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
+    mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS TRUE', scope)),
+    mynahoken.rule_member_query(t.decision, candidate_version, NULL, format('(%s) IS TRUE', scope)),
+    CASE WHEN t.layer = 'national' THEN 'SELECT CAST(NULL AS pg_catalog.text) AS outcome WHERE false'
+         ELSE mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS NOT TRUE', scope)) END)
+    USING as_of, known_on;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.rule_diff(bigint, date, date) IS
+  'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first; for an insurer table only the members in its scope are decided twice. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';

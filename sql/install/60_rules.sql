@@ -1852,6 +1852,7 @@ DECLARE
   nat_tried text[] := '{}';     -- mode national: each row's entry of the rows tried (explanations)
   nat_no int[] := '{}';         -- and the hit number of each row
   nat_from int;                 -- the entries before those of the version
+  cell_idx int[];               -- the columns of a national row's cells other than '-'
   -- A cell's predicate is COALESCE(p, false): never NULL, as a NOT around it
   -- needs.  In a conjunction tested by a WHEN (or an OR of such) NULL and
   -- false are the same, so there the COALESCE is left out (two steps of the
@@ -2121,8 +2122,8 @@ BEGIN
                           THEN ARRAY[btrim(r.cells[array_position(v.columns, 'category')])]
                           ELSE t.applies_to END, held_at);
           SELECT array_agg(mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm) ORDER BY i),
-                 array_agg(v.columns[i] ORDER BY i)
-            INTO cell_preds, cell_facts
+                 array_agg(v.columns[i] ORDER BY i), array_agg(i ORDER BY i)
+            INTO cell_preds, cell_facts, cell_idx
             FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-';
           hit := array_to_string(cell_preds, ' AND ');
           h_o := h_o || CASE WHEN r.outcome <> 'undecidable' THEN r.outcome END;
@@ -2147,9 +2148,8 @@ BEGIN
               'pg_catalog.jsonb_build_object(%L, %L, %L, %L, %L, CAST(%L AS pg_catalog.int8), %L, %s, %L, (%s), %L, %s)',
               'layer', 'national', 'table_name', t.table_name, 'version_id', v.version_id, 'row_no', r.row_no, 'in_scope', vcond,
               'failing', coalesce((SELECT 'CASE ' || string_agg(format('WHEN NOT %s THEN pg_catalog.jsonb_build_array(%s, pg_catalog.to_jsonb(%s))',
-                                                                      mynahoken.rule_cell_sql(r.cells[i], v.columns[i], scope, fm), i,
-                                                                      mynahoken.rule_fact_sql(v.columns[i], fm)), ' ' ORDER BY i) || ' END'
-                                     FROM generate_subscripts(v.columns, 1) AS i WHERE btrim(r.cells[i]) <> '-'),
+                                                                      p.c, p.i, mynahoken.rule_fact_sql(p.fact, fm)), ' ' ORDER BY p.i) || ' END'
+                                     FROM unnest(cell_preds, cell_facts, cell_idx) AS p(c, fact, i)),
                                   'CAST(NULL AS pg_catalog.jsonb)'));
             nat_no := nat_no || cardinality(h_o);
           END IF;

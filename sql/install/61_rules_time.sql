@@ -290,24 +290,16 @@ BEGIN
     PERFORM mynahoken.raise_error('42704', pg_catalog.format(mynahoken.gettext('no rule version %s'), candidate_version));
   END IF;
   SELECT * INTO t FROM mynahoken.rule_table x WHERE x.table_name = v.table_name;
-  IF t.layer = 'national' THEN
-    -- a national version can change any member's decision: both decisions
-    -- over every member, joined on the member key
-    RETURN QUERY EXECUTE format(
-      'SELECT b.outcome, a.outcome, pg_catalog.count(*), b.outcome IS DISTINCT FROM a.outcome'
-      '  FROM (%s) AS b FULL JOIN (%s) AS a ON a.member_key OPERATOR(pg_catalog.=) b.member_key'
-      ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
-      mynahoken.rule_member_query(t.decision, NULL, NULL), mynahoken.rule_member_query(t.decision, candidate_version, NULL))
-      USING as_of, known_on;
-    RETURN;
-  END IF;
-  -- An insurer table's rows are tried only for the members in its scope:
-  -- the others keep their decision, counted once (before = after); the
-  -- decisions with and without the candidate are joined over the members in
-  -- scope alone.  The scope is the compiled decision's (rule_applies_sql).
-  scope := mynahoken.rule_applies_sql(t.applies_to,
-             '(' || mynahoken.rule_fact_sql('insurer_number', 'member') || ')',
-             '(' || mynahoken.rule_fact_sql('category', 'member') || ')');
+  -- An insurer table's rows are tried only for the members in its scope
+  -- (the compiled decision's, rule_applies_sql): the others keep their
+  -- decision, counted once (before = after); the decisions with and without
+  -- the candidate are joined on the member key over the members in scope
+  -- alone.  A national version can change any member's decision: every
+  -- member is in its scope.
+  scope := CASE WHEN t.layer = 'national' THEN 'true'
+                ELSE mynahoken.rule_applies_sql(t.applies_to,
+                       '(' || mynahoken.rule_fact_sql('insurer_number', 'member') || ')',
+                       '(' || mynahoken.rule_fact_sql('category', 'member') || ')') END;
   RETURN QUERY EXECUTE format(
     'SELECT x.b, x.a, CAST(pg_catalog.sum(x.n) AS pg_catalog.int8), x.b IS DISTINCT FROM x.a FROM ('
     '   SELECT b.outcome AS b, a.outcome AS a, pg_catalog.count(*) AS n'
@@ -316,7 +308,8 @@ BEGIN
     ' GROUP BY 1, 2 ORDER BY 4 DESC, 3 DESC, 1, 2',
     mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS TRUE', scope)),
     mynahoken.rule_member_query(t.decision, candidate_version, NULL, format('(%s) IS TRUE', scope)),
-    mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS NOT TRUE', scope)))
+    CASE WHEN t.layer = 'national' THEN 'SELECT CAST(NULL AS pg_catalog.text) AS outcome WHERE false'
+         ELSE mynahoken.rule_member_query(t.decision, NULL, NULL, format('(%s) IS NOT TRUE', scope)) END)
     USING as_of, known_on;
 END
 $$;
