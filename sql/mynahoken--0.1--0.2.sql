@@ -29578,3 +29578,381 @@ END
 $$;
 COMMENT ON FUNCTION mynahoken.rule_diff(bigint, date, date) IS
   'Dry run of a draft (or any version) before activation: the decision for every member of the member source on as_of (as known on known_on) with the active versions and with the candidate added, counted per outcome before -> after (a date decision''s dates), the changes first; for an insurer table only the members in its scope are decided twice. 22004 for NULL arguments, 42704 for an unknown version, 55000 for a decision not compiled over a member source';
+
+-- ---------------------------------------------------------------------------
+-- Issue 13: the digest of a member's facts in C (about half the cost of
+-- hash_record_extended over the source), read by issuance_prepare.
+
+-- The digest of a member's facts that a run keeps (issuance_member_state)
+-- and sums over the source to find that nothing changed (src/digest.c).
+CREATE FUNCTION mynahoken.facts_digest(VARIADIC "any")
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'mh_facts_digest'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.facts_digest("any") IS
+  'A 64-bit digest of its arguments (a member''s facts, up to 100): each value hashed as stored with PostgreSQL''s hash_any_extended, position and NULLs included (equal stored values give equal digests; two stored forms of one value, numeric 1.0 and 1.00, may not). What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
+
+-- Issue 13: issuance_prepare hashes members with facts_digest and records many insurer columns (a function takes at most 100 arguments)
+CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET client_min_messages = warning
+SET jit = off   -- compiling the snapshot's expressions costs more than it saves
+AS $$
+#variable_conflict use_column
+DECLARE
+  r mynahoken.issuance_run;
+  src regclass;
+  gen int;
+  base mynahoken.issuance_run;
+  same_day boolean := false;
+  total_rows bigint;
+  total_digest numeric;
+  n bigint;
+  looks bigint;
+  dnum int;
+  from_day date;
+  rounds_open boolean;
+  pname text;
+  c record;
+  e jsonb;
+  m jsonb;
+  w daterange;
+  xcols text[];        -- the insurer's own fact columns of the source the rules read
+  xsrc text := '';
+  xsnap text := '';
+  xrow text := '';
+  xdig text := '';
+  xfacts text := '';
+  snapsrc text;
+BEGIN
+  SELECT * INTO r FROM mynahoken.issuance_run x WHERE x.run_id = p_run;
+  src := r.source::regclass;
+  IF EXISTS (SELECT FROM mynahoken.check_member_source(src) x WHERE x.problem IS NOT NULL) THEN
+    PERFORM mynahoken.raise_error('22023',
+      pg_catalog.format(mynahoken.gettext('member source %s no longer has the columns it needs'), src),
+      hint => 'SELECT * FROM mynahoken.check_member_source(...) says what is wrong.');
+  END IF;
+  IF pg_my_temp_schema() <> 0 THEN
+    DROP TABLE IF EXISTS pg_temp.mh_iss_snap, pg_temp.mh_iss_cert, pg_temp.mh_iss_notice, pg_temp.mh_iss_map, pg_temp.mh_iss_days, pg_temp.mh_iss_state, pg_temp.mh_iss_cand;
+  END IF;
+  -- Columns of the insurer's own member facts (rule_fact_add) the source
+  -- has: kept in the snapshot (as x_<column>), hashed with the other facts
+  -- and recorded with each planned certificate.
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attname), '{}') INTO xcols
+    FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = src AND a.attnum > 0 AND NOT a.attisdropped
+     AND a.attname::text IN (SELECT f.source_column FROM mynahoken.rule_fact f WHERE f.kind = 'member' AND NOT f.shipped)
+     AND a.attname::text NOT IN (SELECT c.column_name FROM mynahoken.member_source_column c)
+     AND a.attname::text <> 'member_key';
+  SELECT coalesce(string_agg(format(', src.%I', x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', f.%I AS %I', x, 'x_' || x), '' ORDER BY x), ''),
+         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), '')
+    INTO xrow, xsnap, xsrc
+    FROM unnest(xcols) AS x;
+  -- The same columns as arguments of the digest, and as pairs of the facts
+  -- recorded with a certificate, with a fact the insurer declares on a
+  -- member source column the snapshot has under its own name (employer,
+  -- member_key): the recorded facts are every fact the decisions read.  A
+  -- function takes at most 100 arguments: nested digests of 90 columns,
+  -- objects of 45 pairs.
+  SELECT coalesce(string_agg(g.d, '' ORDER BY g.n), '') INTO xdig
+    FROM (SELECT (x.n - 1) / 90 AS n,
+                 format(', mynahoken.facts_digest(%s)', string_agg(format('src.%I', x.c), ', ' ORDER BY x.n)) AS d
+            FROM unnest(xcols) WITH ORDINALITY AS x(c, n) GROUP BY 1) AS g;
+  SELECT coalesce(string_agg(g.o, '' ORDER BY g.n), '') INTO xfacts
+    FROM (SELECT (p.n - 1) / 45 AS n,
+                 format(' OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(%s)', string_agg(p.pair, ', ' ORDER BY p.n)) AS o
+            FROM (SELECT x.pair, row_number() OVER (ORDER BY x.pair) AS n
+                    FROM (SELECT format('%L, {a}.%I', c, 'x_' || c) AS pair FROM unnest(xcols) AS c
+                          UNION
+                          SELECT format('%L, {a}.%I', f.source_column, CASE f.source_column WHEN 'member_key' THEN 'k' ELSE f.source_column END)
+                            FROM mynahoken.rule_fact f
+                           WHERE f.kind = 'member' AND f.source_column IN ('employer', 'member_key')) AS x) AS p
+           GROUP BY 1) AS g;
+
+  -- The generation a decision is valid under: the legal calendar as known
+  -- for the run, the run's settings, the extension's version, and the last
+  -- day up to as_of on which a calendar value starts, ends or is reached
+  -- (a value's day, the day after it, a window's bounds and its end plus
+  -- late_days): crossing one may change any member's decision.
+  SELECT hashtext(concat_ws('|',
+           md5(string_agg(e.*::text, ',' ORDER BY e.parameter_id)),
+           count(*) FILTER (WHERE e.recorded_on <= coalesce(r.known_on, current_date)),
+           r.known_on, r.late_days, r.source,
+           (SELECT x.extversion FROM pg_extension x WHERE x.extname = 'mynahoken'),
+           -- the rule versions of the decisions planned and the outcomes
+           -- (documents), and the last day up to as_of a version starts or ends
+           (SELECT md5(string_agg(concat_ws(':', v.version_id, v.status, v.valid, v.recorded_on), ',' ORDER BY v.version_id))
+              FROM mynahoken.rule_version v JOIN mynahoken.rule_table t ON t.table_name = v.table_name
+             WHERE t.decision IN ('certificate_need', 'certificate_valid_until')),
+           (SELECT md5(string_agg(concat_ws(':', o.code, o.needs_certificate, o.document_kind), ',' ORDER BY o.code))
+              FROM mynahoken.rule_outcome o WHERE o.decision = 'certificate_need'),
+           (SELECT max(x.d) FROM mynahoken.rule_version v, unnest(ARRAY[lower(v.valid), upper(v.valid)]) AS x(d)
+             WHERE v.status = 'active' AND x.d <= r.as_of),
+           xcols,
+           (SELECT max(x.d) FROM mynahoken.legal_parameter_entry e2,
+                   unnest(ARRAY[lower(e2.valid), upper(e2.valid), e2.value_date, e2.value_date + 1,
+                                lower(e2.value_range), upper(e2.value_range),
+                                upper(e2.value_range) + r.late_days]) AS x(d)
+             WHERE x.d <= r.as_of)))
+    INTO gen FROM mynahoken.legal_parameter_entry e;
+  -- The decisions, compiled from the active rule versions (the national
+  -- table and the insurer's exceptions, as mynahoken.rule_compile compiles
+  -- them) over one snapshot row s (a lateral source, so that deciding a
+  -- member is expressions over its row, never a join), not over the
+  -- registered source: the run decides the facts it hashed, and needs no
+  -- compiled function.
+  snapsrc := format('(SELECT s.k AS member_key, CAST(s.ins AS pg_catalog.text) AS insurer_number, s.birth_date,'
+                    ' s.acquired_on, s.lost_on, s.employer, s.my_number_linked, s.myna_registered_on,'
+                    ' s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on,'
+                    ' s.certificate_valid_until%s)', xsrc);
+  CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL,
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+  INSERT INTO pg_temp.mh_iss_state
+  VALUES (gen, r.late_days,
+          mynahoken.rule_compile_query('certificate_need', 'member', snapsrc),
+          mynahoken.rule_compile_query('certificate_valid_until', 'member', snapsrc),
+          -- the facts recorded with a certificate, over the row {a}
+          'pg_catalog.jsonb_build_object(''insurer_number'', CAST({a}.ins AS pg_catalog.text), ''birth_date'', {a}.birth_date,'
+          ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
+          ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
+          ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
+          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts);
+  -- One member on another day (a renewal decided for the day after the
+  -- certificate held ends): the scalar twins of the same decisions.
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_need(date, date, jsonb);
+  END IF;
+  IF pg_catalog.to_regprocedure('pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
+    DROP FUNCTION pg_temp.mh_iss_until(date, date, jsonb);
+  END IF;
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_need', 'facts')));
+  EXECUTE format('CREATE FUNCTION pg_temp.mh_iss_until(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)'
+                 ' RETURNS mynahoken.rule_date_hit LANGUAGE sql STABLE AS %L',
+                 format('SELECT x.hit FROM (%s) AS x', mynahoken.rule_compile_query('certificate_valid_until', 'facts')));
+
+  -- A rerun of a day already planned (the last finished run planned the
+  -- same day under the same generation): when the source's rows with a key
+  -- and the sum of their fact hashes are those that run left, every member
+  -- is decided for the day already, and one scan of the source is the whole
+  -- run.
+  SELECT x.* INTO base FROM mynahoken.issuance_run x
+   WHERE x.run_id < p_run AND x.status = 'finished' AND x.source = r.source
+   ORDER BY x.run_id DESC LIMIT 1;
+  IF base.as_of = r.as_of AND base.generation = gen THEN
+    EXECUTE format($q$
+      SELECT count(*), sum(mynahoken.facts_digest(src.member_key, src.insurer_number,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer, src.my_number_linked,
+               src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
+               src.certificate_valid_until%s))
+        FROM %s AS src WHERE src.member_key IS NOT NULL
+    $q$, xdig, src) INTO total_rows, total_digest;
+    same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
+  END IF;
+
+  -- The members to decide: every row of the source whose facts (a hash of
+  -- the row as read here) differ from those of its last decision, whose
+  -- decision may change by as_of (next_change), that was decided for a
+  -- later day or under another generation; with the problems that make the
+  -- decision functions refuse a row (contradictory dates as
+  -- member_facts_conflict says; the birth date, needed by the 後期高齢者 age
+  -- rule, is required of every member).  No order: a run taken over after a
+  -- kill finds the members its committed chunks decided unchanged.  The
+  -- hash join is on the hash alone; the key is compared for the matches.
+  EXECUTE format($q$
+    CREATE TEMP TABLE mh_iss_snap AS
+    SELECT row_number() OVER () AS rn, s.*,
+           mynahoken.category(s.ins) AS category,
+           CASE WHEN s.k IS NULL THEN 'member_key_missing'
+                WHEN s.ins IS NULL THEN 'invalid_insurer_number'
+                WHEN s.acquired_on IS NULL THEN 'acquired_on_missing'
+                WHEN s.birth_date IS NULL THEN 'birth_date_missing'
+                ELSE mynahoken.member_facts_conflict(s.birth_date, s.acquired_on, s.lost_on, NULL, NULL)
+           END AS reject
+      FROM (SELECT f.k,
+                   CASE WHEN mynahoken.insurer_number_is_valid(f.insurer_number)
+                        THEN f.insurer_number::mynahoken.insurer_number END AS ins,
+                   f.birth_date, f.acquired_on, f.lost_on, f.employer,
+                   coalesce(f.my_number_linked, false) AS my_number_linked,
+                   f.myna_registered_on, f.myna_withdrawn_on, f.ecert_expires_on,
+                   f.certificate_requested_on, f.certificate_valid_until, f.digest%s
+              FROM (SELECT src.member_key::text AS k, src.insurer_number::text AS insurer_number,
+                           src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
+                           src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                           src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until%s,
+                           mynahoken.facts_digest(src.member_key, src.insurer_number,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer,
+                             src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
+                             src.ecert_expires_on, src.certificate_requested_on,
+                             src.certificate_valid_until%s) AS digest
+                      FROM %s AS src
+                     WHERE NOT $3) AS f
+             WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
+                                WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
+                                  AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
+  $q$, xsnap, xrow, xdig, src) USING gen, r.as_of, same_day;
+
+  -- What the source will look like to the next rerun of the day: scanned
+  -- above, or the last run's figures moved by the members decided now (a
+  -- new key adds a row, a changed row replaces its hash), or those of the
+  -- whole snapshot when no member had a state; unknown for a run taken over.
+  IF same_day OR total_rows IS NOT NULL THEN
+    NULL;
+  ELSIF r.attempts = 1 AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state) THEN
+    SELECT count(*), coalesce(sum(s.digest), 0) INTO total_rows, total_digest
+      FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL;
+  ELSIF r.attempts = 1 AND base.source_rows IS NOT NULL THEN
+    -- one index probe per member decided, never a scan of every state
+    SELECT base.source_rows + count(*) FILTER (WHERE x.old IS NULL),
+           base.source_digest + coalesce(sum(x.digest), 0) - coalesce(sum(x.old), 0)
+      INTO total_rows, total_digest
+      FROM (SELECT s.digest, (SELECT st.digest FROM mynahoken.issuance_member_state st
+                               WHERE st.member_key = s.k) AS old
+              FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL) AS x;
+  END IF;
+  UPDATE mynahoken.issuance_run x
+     SET generation = gen, source_rows = total_rows, source_digest = total_digest
+   WHERE x.run_id = p_run;
+  CREATE UNIQUE INDEX ON pg_temp.mh_iss_snap (rn);
+  ANALYZE pg_temp.mh_iss_snap;
+  SELECT coalesce(max(s.rn), 0) INTO n FROM pg_temp.mh_iss_snap s;
+  -- Two rows with one member key: which one a run decides, and which one a
+  -- run taken over after a kill decides, is arbitrary.  Refused, counted.
+  SELECT coalesce(sum(x.c - 1), 0) INTO looks
+    FROM (SELECT count(*) AS c FROM pg_temp.mh_iss_snap s WHERE s.k IS NOT NULL
+           GROUP BY s.k HAVING count(*) > 1) AS x;
+  IF looks > 0 THEN
+    PERFORM mynahoken.raise_error('23505',
+      pg_catalog.format(mynahoken.gettext('member source has duplicate member keys: %s rows repeat the key of another row'), looks),
+      hint => 'member_key must identify one member: make it unique in the member source (a primary key), then run again.');
+  END IF;
+  -- A My Number used as member key would end up in the queue and the logs:
+  -- refuse the run when the keys (10,000 of them) look like My Numbers,
+  -- read as the My Number reader reads them (hyphens, spaces, full width).
+  SELECT count(*) FILTER (WHERE mynahoken.mynumber_is_valid(s.k))
+    INTO looks FROM pg_temp.mh_iss_snap s WHERE s.rn <= 10000;
+  IF n >= 10 AND looks * 10 >= least(n, 10000) * 9 THEN
+    PERFORM mynahoken.raise_error('22023', 'member keys look like My Numbers',
+      detail => pg_catalog.format(mynahoken.gettext('%s of %s member keys read as My Numbers (12 digits with a valid check digit).'), looks, n),
+      hint => 'Use the insurer''s own member identifier as member_key, never the 個人番号.');
+  END IF;
+  UPDATE mynahoken.issuance_run x SET members_total = coalesce(x.members_total, n)
+   WHERE x.run_id = p_run;
+
+  -- Per category: the renewal settings (no lead time recorded: renewed once
+  -- the old one has expired).  The validity is a decision per member.
+  CREATE TEMP TABLE mh_iss_cert (category mynahoken.insurer_category PRIMARY KEY,
+                                 lead_days int, request_renews boolean);
+  INSERT INTO pg_temp.mh_iss_cert (category)
+  SELECT x.category
+    FROM (SELECT DISTINCT s.category FROM pg_temp.mh_iss_snap s WHERE s.reject IS NULL) AS x;
+  FOR c IN SELECT x.category FROM pg_temp.mh_iss_cert x LOOP
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET lead_days = mynahoken.legal_value_int('certificate_renewal_lead_days', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+    BEGIN
+      UPDATE pg_temp.mh_iss_cert x
+         SET request_renews = mynahoken.legal_value_bool('certificate_request_renews', r.as_of, c.category, r.known_on)
+       WHERE x.category = c.category;
+    EXCEPTION WHEN no_data_found THEN
+      NULL;
+    END;
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_cert;
+  -- Bases of certificates per category, reason and day decided for, from
+  -- the explanation of the first member planned with them (issuance_plan_rows
+  -- fills it as it meets them).
+  CREATE TEMP TABLE mh_iss_map (category mynahoken.insurer_category, reason text, day date, basis_id bigint,
+                                PRIMARY KEY (category, reason, day));
+  -- The candidates of the range being planned (issuance_plan_rows).
+  CREATE TEMP TABLE mh_iss_cand ON COMMIT DELETE ROWS AS
+  SELECT * FROM mynahoken.issuance_candidates(r.as_of, r.known_on, 1, 0) WITH NO DATA;
+
+
+  -- Sending windows of the 資格情報のお知らせ per category and acquisition
+  -- day, kept when open on as_of or closed at most late_days before.
+  -- notice_sending_window raises P0002 for a day without a window, and a
+  -- failed call costs a reload of the calendar (~0.25 ms), so days before
+  -- notice_on_acquisition_from (sent in rounds to existing members) are
+  -- looked at only while a round window (notice_round1_window,
+  -- notice_round2_window) is open or recently closed.  Any other P0002 falls
+  -- back to one call per day.
+  CREATE TEMP TABLE mh_iss_notice (category mynahoken.insurer_category, acquired_on date, win daterange,
+                                   rule text, basis_id bigint, PRIMARY KEY (category, acquired_on));
+  CREATE TEMP TABLE mh_iss_days (category mynahoken.insurer_category, acquired_on date,
+                                 PRIMARY KEY (category, acquired_on));
+  INSERT INTO pg_temp.mh_iss_days
+  SELECT DISTINCT s.category, s.acquired_on FROM pg_temp.mh_iss_snap s
+   WHERE s.reject IS NULL AND s.my_number_linked AND s.acquired_on <= r.as_of;
+  FOR c IN SELECT DISTINCT d.category FROM pg_temp.mh_iss_days d LOOP
+    BEGIN
+      from_day := mynahoken.legal_value_date('notice_on_acquisition_from', r.as_of, c.category, r.known_on);
+    EXCEPTION WHEN no_data_found THEN
+      from_day := 'infinity';
+    END;
+    rounds_open := false;
+    FOREACH pname IN ARRAY ARRAY['notice_round1_window', 'notice_round2_window'] LOOP
+      BEGIN
+        w := mynahoken.legal_value_range(pname, r.as_of, c.category, r.known_on);
+        rounds_open := rounds_open OR (lower(w) <= r.as_of AND r.as_of < upper(w) + r.late_days);
+      EXCEPTION WHEN no_data_found THEN
+        NULL;
+      END;
+    END LOOP;
+    BEGIN
+      INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+      SELECT c.category, d.acquired_on, mynahoken.notice_sending_window(c.category, d.acquired_on, r.known_on)
+        FROM pg_temp.mh_iss_days d
+       WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open);
+    EXCEPTION WHEN no_data_found THEN
+      FOR dnum IN SELECT d.acquired_on - date '2000-01-01' FROM pg_temp.mh_iss_days d
+                   WHERE d.category = c.category AND (d.acquired_on >= from_day OR rounds_open)
+      LOOP
+        BEGIN
+          w := mynahoken.notice_sending_window(c.category, date '2000-01-01' + dnum, r.known_on);
+        EXCEPTION WHEN no_data_found THEN
+          w := NULL;
+        END;
+        INSERT INTO pg_temp.mh_iss_notice (category, acquired_on, win)
+        VALUES (c.category, date '2000-01-01' + dnum, w);
+      END LOOP;
+    END;
+  END LOOP;
+  DROP TABLE pg_temp.mh_iss_days;
+  DELETE FROM pg_temp.mh_iss_notice x
+   WHERE x.win IS NULL OR isempty(x.win) OR lower(x.win) > r.as_of
+      OR upper(x.win) + r.late_days <= r.as_of;
+  -- Rule and basis from one explanation per category and kind of window:
+  -- windows starting on the acquisition day (sent on acquisition) share one,
+  -- fixed windows (rounds) are explained one by one.  An explanation costs
+  -- about 0.4 ms.
+  FOR c IN SELECT x.category, lower(x.win) = x.acquired_on AS on_acq,
+                  CASE WHEN lower(x.win) = x.acquired_on THEN NULL ELSE x.win END AS win,
+                  min(x.acquired_on) AS acquired_on
+             FROM pg_temp.mh_iss_notice x GROUP BY 1, 2, 3 LOOP
+    e := mynahoken.explain_notice_sending_window(c.category, c.acquired_on, r.known_on);
+    m := mynahoken.issuance_merge_explanations(e);
+    UPDATE pg_temp.mh_iss_notice x
+       SET rule = regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+           basis_id = mynahoken.issuance_basis_id('notice', c.category,
+                        regexp_replace(coalesce(m->'rules'->>0, 'unknown'), '^notice_', ''),
+                        m->'rules', m->'parameters', p_run)
+     WHERE x.category = c.category AND (lower(x.win) = x.acquired_on) = c.on_acq
+       AND (c.on_acq OR x.win = c.win);
+  END LOOP;
+  ANALYZE pg_temp.mh_iss_notice;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';

@@ -207,6 +207,15 @@ COMMENT ON FUNCTION mynahoken.issuance_begin(date, date, int, int, int) IS
 
 -- Snapshot of the members to decide and per-run maps.  Returns 'SQLSTATE
 -- message' on failure.
+-- The digest of a member's facts that a run keeps (issuance_member_state)
+-- and sums over the source to find that nothing changed (src/digest.c).
+CREATE FUNCTION mynahoken.facts_digest(VARIADIC "any")
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'mh_facts_digest'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION mynahoken.facts_digest("any") IS
+  'A 64-bit digest of its arguments (a member''s facts, up to 100): each value hashed as stored with PostgreSQL''s hash_any_extended, position and NULLs included (equal stored values give equal digests; two stored forms of one value, numeric 1.0 and 1.00, may not). What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
+
 CREATE FUNCTION mynahoken.issuance_prepare(p_run bigint)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
@@ -237,6 +246,7 @@ DECLARE
   xsrc text := '';
   xsnap text := '';
   xrow text := '';
+  xdig text := '';
   xfacts text := '';
   snapsrc text;
 BEGIN
@@ -261,16 +271,29 @@ BEGIN
      AND a.attname::text <> 'member_key';
   SELECT coalesce(string_agg(format(', src.%I', x), '' ORDER BY x), ''),
          coalesce(string_agg(format(', f.%I AS %I', x, 'x_' || x), '' ORDER BY x), ''),
-         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), ''),
-         coalesce(string_agg(format(', %L, {a}.%I', x, 'x_' || x), '' ORDER BY x), '')
-    INTO xrow, xsnap, xsrc, xfacts
+         coalesce(string_agg(format(', s.%I AS %I', 'x_' || x, x), '' ORDER BY x), '')
+    INTO xrow, xsnap, xsrc
     FROM unnest(xcols) AS x;
-  -- A fact the insurer declares on a member source column the snapshot
-  -- has under its own name (employer, member_key) is recorded too: the
-  -- recorded facts are every fact the decisions read.
-  xfacts := xfacts || coalesce((SELECT string_agg(format(', %L, {a}.%I', x.c, CASE x.c WHEN 'member_key' THEN 'k' ELSE x.c END), '' ORDER BY x.c)
-                                  FROM (SELECT DISTINCT f.source_column AS c FROM mynahoken.rule_fact f
-                                         WHERE f.kind = 'member' AND f.source_column IN ('employer', 'member_key')) AS x), '');
+  -- The same columns as arguments of the digest, and as pairs of the facts
+  -- recorded with a certificate, with a fact the insurer declares on a
+  -- member source column the snapshot has under its own name (employer,
+  -- member_key): the recorded facts are every fact the decisions read.  A
+  -- function takes at most 100 arguments: nested digests of 90 columns,
+  -- objects of 45 pairs.
+  SELECT coalesce(string_agg(g.d, '' ORDER BY g.n), '') INTO xdig
+    FROM (SELECT (x.n - 1) / 90 AS n,
+                 format(', mynahoken.facts_digest(%s)', string_agg(format('src.%I', x.c), ', ' ORDER BY x.n)) AS d
+            FROM unnest(xcols) WITH ORDINALITY AS x(c, n) GROUP BY 1) AS g;
+  SELECT coalesce(string_agg(g.o, '' ORDER BY g.n), '') INTO xfacts
+    FROM (SELECT (p.n - 1) / 45 AS n,
+                 format(' OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(%s)', string_agg(p.pair, ', ' ORDER BY p.n)) AS o
+            FROM (SELECT x.pair, row_number() OVER (ORDER BY x.pair) AS n
+                    FROM (SELECT format('%L, {a}.%I', c, 'x_' || c) AS pair FROM unnest(xcols) AS c
+                          UNION
+                          SELECT format('%L, {a}.%I', f.source_column, CASE f.source_column WHEN 'member_key' THEN 'k' ELSE f.source_column END)
+                            FROM mynahoken.rule_fact f
+                           WHERE f.kind = 'member' AND f.source_column IN ('employer', 'member_key')) AS x) AS p
+           GROUP BY 1) AS g;
 
   -- The generation a decision is valid under: the legal calendar as known
   -- for the run, the run's settings, the extension's version, and the last
@@ -319,7 +342,7 @@ BEGIN
           ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
           ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
           ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
-          ' ''certificate_valid_until'', {a}.certificate_valid_until' || xfacts || ')');
+          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts);
   -- One member on another day (a renewal decided for the day after the
   -- certificate held ends): the scalar twins of the same decisions.
   IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
@@ -345,12 +368,12 @@ BEGIN
    ORDER BY x.run_id DESC LIMIT 1;
   IF base.as_of = r.as_of AND base.generation = gen THEN
     EXECUTE format($q$
-      SELECT count(*), sum(pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
-               src.birth_date, src.acquired_on, src.lost_on, src.employer::text, src.my_number_linked,
+      SELECT count(*), sum(mynahoken.facts_digest(src.member_key, src.insurer_number,
+               src.birth_date, src.acquired_on, src.lost_on, src.employer, src.my_number_linked,
                src.myna_registered_on, src.myna_withdrawn_on, src.ecert_expires_on, src.certificate_requested_on,
-               src.certificate_valid_until%s), 0))
+               src.certificate_valid_until%s))
         FROM %s AS src WHERE src.member_key IS NOT NULL
-    $q$, xrow, src) INTO total_rows, total_digest;
+    $q$, xdig, src) INTO total_rows, total_digest;
     same_day := coalesce(total_rows = base.source_rows AND total_digest = base.source_digest, false);
   END IF;
 
@@ -384,17 +407,17 @@ BEGIN
                            src.birth_date, src.acquired_on, src.lost_on, src.employer::text AS employer,
                            src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
                            src.ecert_expires_on, src.certificate_requested_on, src.certificate_valid_until%s,
-                           pg_catalog.hash_record_extended(ROW(src.member_key::text, src.insurer_number::text,
-                             src.birth_date, src.acquired_on, src.lost_on, src.employer::text,
+                           mynahoken.facts_digest(src.member_key, src.insurer_number,
+                             src.birth_date, src.acquired_on, src.lost_on, src.employer,
                              src.my_number_linked, src.myna_registered_on, src.myna_withdrawn_on,
                              src.ecert_expires_on, src.certificate_requested_on,
-                             src.certificate_valid_until%s), 0) AS digest
+                             src.certificate_valid_until%s) AS digest
                       FROM %s AS src
                      WHERE NOT $3) AS f
              WHERE NOT EXISTS (SELECT FROM mynahoken.issuance_member_state st
                                 WHERE st.digest = f.digest AND (st.member_key = f.k) IS TRUE
                                   AND st.generation = $1 AND st.decided_on <= $2 AND st.next_change > $2)) AS s
-  $q$, xsnap, xrow, xrow, src) USING gen, r.as_of, same_day;
+  $q$, xsnap, xrow, xdig, src) USING gen, r.as_of, same_day;
 
   -- What the source will look like to the next rerun of the day: scanned
   -- above, or the last run's figures moved by the members decided now (a

@@ -6,7 +6,7 @@
 -- rules, no change to member data.  Rolled back at the end.
 BEGIN;
 SET datestyle = ISO;
-SELECT plan(64);
+SELECT plan(66);
 
 CREATE SCHEMA tap_pol;
 CREATE TABLE tap_pol.members (
@@ -461,6 +461,25 @@ SELECT is((SELECT jsonb_build_object('hit', x->'certificate_need'->'hit'->'row_n
             WHERE q.member_key = 'W1' AND q.document = 'certificate'),
           '{"hit": 1, "rows": [{"row_no": 1, "matched": true, "outcome": "employer_policy"}], "employer": "E7"}'::jsonb,
           'the document''s explanation agrees with its hit: row 1 matched on the recorded employer');
+
+-- Many insurer fact columns: a function takes at most 100 arguments, so a
+-- run digests them in nested groups; a change of the last one still makes
+-- the next run decide that member again, and no other.
+DO $$
+BEGIN
+  FOR i IN 1..95 LOOP
+    EXECUTE format('ALTER TABLE tap_pol.members ADD COLUMN %I int', 'extra_' || i);
+    PERFORM mynahoken.rule_fact_add('extra_' || i, 'int', 'extra_' || i, 'an insurer column');
+  END LOOP;
+END
+$$;
+CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
+UPDATE tap_pol.members SET extra_95 = 1 WHERE member_key = 'W2';
+CALL mynahoken.plan_issuance('2026-11-01', chunk_size => 5, commit_chunks => false);
+SELECT is((SELECT array_agg(s.member_key) FROM mynahoken.issuance_member_state s
+            WHERE s.run_id = (SELECT max(r.run_id) FROM mynahoken.issuance_run r WHERE r.status = 'finished')),
+          '{W2}', 'with 95 insurer fact columns a change of the last one makes the next run decide that member again, and no other');
+SELECT lives_ok($$SELECT * FROM mynahoken.review_issuance('2026-11-03')$$, 'and the review re-checks the planned documents with those columns read');
 
 SELECT * FROM finish();
 ROLLBACK;

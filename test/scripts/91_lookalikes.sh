@@ -238,7 +238,8 @@ INSERT INTO special VALUES
   ('issuance_need_safe(mynahoken.insurer_category,date,date,date,date,boolean,date,date,date,date)', $$SELECT mynahoken.issuance_need_safe('municipal_nhi'::mynahoken.insurer_category, '2026-08-03'::pg_catalog.date, '1980-01-01'::pg_catalog.date, '2010-04-01'::pg_catalog.date, NULL::pg_catalog.date, true, NULL::pg_catalog.date, NULL::pg_catalog.date, NULL::pg_catalog.date, NULL::pg_catalog.date)$$),
   ('issuance_recall_basis()', $$SELECT mynahoken.issuance_recall_basis()$$),
   ('issuance_review_run(date,boolean,text,integer,integer)', 'SELECT ''run by review_issuance and prepare_handoff'' AS covered'),
-  ('issuance_batch(text,date,bigint,integer)', 'SELECT ''run by prepare_handoff'' AS covered');
+  ('issuance_batch(text,date,bigint,integer)', 'SELECT ''run by prepare_handoff'' AS covered'),
+  ('facts_digest("any")', $$SELECT mynahoken.facts_digest('K1'::pg_catalog.text, '2025-09-01'::pg_catalog.date, NULL::pg_catalog.bool)$$);
 -- Type I/O: text forms through the input functions, binary forms through COPY.
 INSERT INTO special
 SELECT u.ty || '_in(cstring)', format('SELECT mynahoken.%s_in(mynahoken.%s_out(%s))', u.ty, u.ty, s.expr)

@@ -217,4 +217,26 @@ SELECT r.status, r.members_done, r.chunks, r.last_key,
        mynahoken.mynumber_is_valid(r.last_key) AS last_key_reads_as_my_number
   FROM mynahoken.issuance_run r ORDER BY r.run_id DESC LIMIT 1;
 
+-- The digest of a member's facts: order, NULLs and every value count;
+-- equal stored values digest alike (a value stored compressed too); the
+-- values are arguments, not an array.
+SELECT mynahoken.facts_digest('K1'::text, date '1960-04-01', NULL::date)
+         = mynahoken.facts_digest('K1'::text, date '1960-04-01', NULL::date) AS same_values,
+       mynahoken.facts_digest('K1'::text, date '1960-04-01', NULL::date)
+         <> mynahoken.facts_digest('K1'::text, NULL::date, date '1960-04-01') AS order_counts,
+       mynahoken.facts_digest(''::text, 'a'::text) <> mynahoken.facts_digest(NULL::text, 'a'::text) AS null_is_not_empty,
+       mynahoken.facts_digest('ab'::text, 'c'::text) <> mynahoken.facts_digest('a'::text, 'bc'::text) AS bounds_count,
+       mynahoken.facts_digest(true) <> mynahoken.facts_digest(false) AS booleans,
+       mynahoken.facts_digest(date '2025-09-01') <> mynahoken.facts_digest(date '2025-09-02') AS dates,
+       mynahoken.facts_digest('K1'::varchar, 7) = mynahoken.facts_digest('K1'::text, 7) AS same_bytes_any_type;
+CREATE TEMP TABLE digest_long (v text);
+INSERT INTO digest_long VALUES (repeat('資格確認書', 20000));
+SELECT pg_column_size(v) < octet_length(v) AS stored_compressed,
+       mynahoken.facts_digest(v) = mynahoken.facts_digest(repeat('資格確認書', 20000)) AS same_digest
+  FROM digest_long;
+\set VERBOSITY sqlstate
+SELECT mynahoken.facts_digest(VARIADIC ARRAY[1, 2]);
+\set VERBOSITY default
+SELECT mynahoken.facts_digest(VARIADIC ARRAY[1, 2]);
+
 DROP SCHEMA iss CASCADE;
