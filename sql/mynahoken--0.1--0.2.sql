@@ -29590,7 +29590,7 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'mh_facts_digest'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.facts_digest("any") IS
-  'A 64-bit digest of its arguments (a member''s facts, up to 100): each value hashed as stored with PostgreSQL''s hash_any_extended, position and NULLs included (equal stored values give equal digests; two stored forms of one value, numeric 1.0 and 1.00, may not). What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
+  'A 64-bit digest of its arguments (a member''s facts, at most 100 of any types): each value hashed as stored with PostgreSQL''s hash_bytes_extended (a by-value type''s Datum with hash_uint32_extended), seeded with its position, NULLs included; equal stored values give equal digests, two stored forms of one value (numeric 1.0 and 1.00) may not. What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
 
 -- Issue 13: issuance_prepare hashes members with facts_digest and records many insurer columns (a function takes at most 100 arguments)
 CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)

@@ -205,8 +205,6 @@ $$;
 COMMENT ON FUNCTION mynahoken.issuance_begin(date, date, int, int, int) IS
   'Internal: take the issuance lock (or log a skipped run and return NULL), then start a run or take over an unfinished one';
 
--- Snapshot of the members to decide and per-run maps.  Returns 'SQLSTATE
--- message' on failure.
 -- The digest of a member's facts that a run keeps (issuance_member_state)
 -- and sums over the source to find that nothing changed (src/digest.c).
 CREATE FUNCTION mynahoken.facts_digest(VARIADIC "any")
@@ -214,8 +212,10 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'mh_facts_digest'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION mynahoken.facts_digest("any") IS
-  'A 64-bit digest of its arguments (a member''s facts, up to 100): each value hashed as stored with PostgreSQL''s hash_any_extended, position and NULLs included (equal stored values give equal digests; two stored forms of one value, numeric 1.0 and 1.00, may not). What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
+  'A 64-bit digest of its arguments (a member''s facts, at most 100 of any types): each value hashed as stored with PostgreSQL''s hash_bytes_extended (a by-value type''s Datum with hash_uint32_extended), seeded with its position, NULLs included; equal stored values give equal digests, two stored forms of one value (numeric 1.0 and 1.00) may not. What plan_issuance keeps per member and sums over the member source; 22023 when called with VARIADIC ARRAY[...]';
 
+-- Snapshot of the members to decide and per-run maps.  Returns 'SQLSTATE
+-- message' on failure.
 CREATE FUNCTION mynahoken.issuance_prepare(p_run bigint)
 RETURNS text
 LANGUAGE plpgsql VOLATILE
