@@ -40,9 +40,9 @@ mh_facts_digest(PG_FUNCTION_ARGS)
 	int			i;
 
 	if (get_fn_expr_variadic(fcinfo->flinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("facts_digest takes its values as separate arguments, not as a VARIADIC array")));
+		mh_sensitive_ereport(ERROR,
+							 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							  errmsg("facts_digest takes its values as separate arguments, not as a VARIADIC array")));
 	if (args == NULL || args->nargs != PG_NARGS())
 	{
 		args = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
@@ -54,7 +54,7 @@ mh_facts_digest(PG_FUNCTION_ARGS)
 			bool		byval;
 
 			if (!OidIsValid(typid))
-				elog(ERROR, "could not determine the type of argument %d of facts_digest", i + 1);
+				mh_elog(ERROR, "could not determine the type of argument %d of facts_digest", i + 1);
 			get_typlenbyval(typid, &args->typlen[i], &byval);
 			/* by value: the Datum itself is hashed */
 			if (byval)
