@@ -18,7 +18,7 @@
 -- hard-codes what plan_issuance reads from the calendar (the day お知らせ on
 -- acquisition start); it plans the same documents (checked below).
 -- bash bench/run.sh issuance; BENCH_ROWS=40000000 for the 40M run of
--- doc/issuance.md (about an hour and 40 GB of disk on 2 cores).
+-- doc/issuance.md (about an hour and a half and 40 GB of disk on 2 cores).
 
 \if :{?rows}
 \else
