@@ -7,8 +7,9 @@
 --   * idle rerun (nothing changed): both again, and the scan floor of the
 --     member source, one sequential scan summing length(member_key);
 --   * the next night with 1% of the members changed: both, and the floor;
---   * bounds of the first run's ratio: the peer recording each certificate's
---     facts (issue 11) in its queue rows, and the member state written alone;
+--   * what the first run's other writes cost alone: the peer recording each
+--     certificate's facts (issue 11) in its queue rows, as jsonb and as
+--     typed columns, and the member state written alone;
 --   * hand-off of everything planned (prepare_handoffs).
 -- Each step runs in a new connection; the table at the end gives per step the
 -- WAL written (pg_current_wal_lsn difference), temporary file bytes, the peak
@@ -18,7 +19,7 @@
 -- hard-codes what plan_issuance reads from the calendar (the day お知らせ on
 -- acquisition start); it plans the same documents (checked below).
 -- bash bench/run.sh issuance; BENCH_ROWS=40000000 for the 40M run of
--- doc/issuance.md (about an hour and a half and 40 GB of disk on 2 cores).
+-- doc/issuance.md (about an hour and 40 minutes and 40 GB of disk on 2 cores).
 
 \if :{?rows}
 \else
@@ -42,8 +43,8 @@ SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
 \endif
 \if :reusing
 DROP VIEW IF EXISTS bench_iss.source;
-DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step;
-DROP FUNCTION IF EXISTS bench_iss.naive_plan(date, boolean), bench_iss.temp_bytes(),
+DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step, bench_iss.lb_state;
+DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.temp_bytes(),
      bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
 \else
 DROP SCHEMA IF EXISTS bench_iss CASCADE;
@@ -83,11 +84,16 @@ CHECKPOINT;
 
 -- The peer's queue: same columns, key, checks and indexes as the real one,
 -- and the record of issue 11 (rule versions and rows, the facts read) that
--- the peer fills only when asked (with_facts), as a bound (step 1).
+-- the peer fills only when asked (step 1).
 CREATE TABLE bench_iss.naive_queue (LIKE mynahoken.issuance_queue INCLUDING ALL);
 ALTER TABLE bench_iss.naive_queue ADD need_version_id bigint, ADD need_row_no int, ADD validity_version_id bigint,
-  ADD validity_row_no int, ADD capped boolean, ADD facts jsonb;
-CREATE FUNCTION bench_iss.naive_plan(as_of date, with_facts boolean DEFAULT false) RETURNS bigint LANGUAGE sql AS $$
+  ADD validity_row_no int, ADD capped boolean, ADD facts jsonb,
+  ADD f_insurer_number text, ADD f_birth_date date, ADD f_acquired_on date, ADD f_lost_on date,
+  ADD f_my_number_linked boolean, ADD f_myna_registered_on date, ADD f_myna_withdrawn_on date,
+  ADD f_ecert_expires_on date, ADD f_certificate_requested_on date, ADD f_certificate_valid_until date;
+-- record: NULL (the peer), 'jsonb' (the facts as the product records them)
+-- or 'columns' (one typed column per fact, the most compact form)
+CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETURNS bigint LANGUAGE sql AS $$
   WITH d AS (
     SELECT s.member_key::text AS k, s.insurer_number::mynahoken.insurer_number AS ins, s.acquired_on, s.employer,
            s.my_number_linked, c.category, s.insurer_number, s.birth_date, s.lost_on, s.myna_registered_on,
@@ -102,22 +108,34 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date, with_facts boolean DEFAULT fals
   ), ins AS (
     INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
                                        sending_window, insurer_number, category, employer, as_of, run_id, basis_id,
-                                       need_version_id, need_row_no, validity_version_id, validity_row_no, capped, facts)
+                                       need_version_id, need_row_no, validity_version_id, validity_row_no, capped, facts,
+                                       f_insurer_number, f_birth_date, f_acquired_on, f_lost_on, f_my_number_linked,
+                                       f_myna_registered_on, f_myna_withdrawn_on, f_ecert_expires_on,
+                                       f_certificate_requested_on, f_certificate_valid_until)
     SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, v.u, d.reason, as_of, v.u, NULL::daterange, d.ins, d.category, d.employer, as_of, 0, 0,
-           f.need_version_id, f.need_row_no, f.validity_version_id, f.validity_row_no, f.capped, f.facts
+           f.need_version_id, f.need_row_no, f.validity_version_id, f.validity_row_no, f.capped, j.facts,
+           c.insurer_number, c.birth_date, c.acquired_on, c.lost_on, c.my_number_linked, c.myna_registered_on,
+           c.myna_withdrawn_on, c.ecert_expires_on, c.certificate_requested_on, c.certificate_valid_until
       FROM d CROSS JOIN LATERAL (SELECT mynahoken.certificate_valid_until(d.category, as_of) AS u) v
       LEFT JOIN LATERAL (
-        SELECT 1 AS need_version_id, 1 AS need_row_no, 1 AS validity_version_id, 1 AS validity_row_no, false AS capped,
-               jsonb_strip_nulls(jsonb_build_object('insurer_number', d.insurer_number::text, 'birth_date', d.birth_date,
+        SELECT 1 AS need_version_id, 1 AS need_row_no, 1 AS validity_version_id, 1 AS validity_row_no, false AS capped
+         WHERE record IS NOT NULL) AS f ON true
+      LEFT JOIN LATERAL (
+        SELECT jsonb_strip_nulls(jsonb_build_object('insurer_number', d.insurer_number::text, 'birth_date', d.birth_date,
                  'acquired_on', d.acquired_on, 'lost_on', d.lost_on, 'my_number_linked', d.my_number_linked,
                  'myna_registered_on', d.myna_registered_on, 'myna_withdrawn_on', d.myna_withdrawn_on,
                  'ecert_expires_on', d.ecert_expires_on, 'certificate_requested_on', d.certificate_requested_on,
                  'certificate_valid_until', d.certificate_valid_until)) AS facts
-         WHERE with_facts) AS f ON true
+         WHERE record = 'jsonb') AS j ON true
+      LEFT JOIN LATERAL (
+        SELECT d.insurer_number::text AS insurer_number, d.birth_date, d.acquired_on, d.lost_on, d.my_number_linked,
+               d.myna_registered_on, d.myna_withdrawn_on, d.ecert_expires_on, d.certificate_requested_on,
+               d.certificate_valid_until
+         WHERE record = 'columns') AS c ON true
      WHERE d.reason NOT IN ('not_needed', 'not_eligible')
     UNION ALL
     SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date, w.w, d.ins, d.category, d.employer, as_of, 0, 0,
-           NULL, NULL, NULL, NULL, NULL, NULL
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM d CROSS JOIN LATERAL (SELECT mynahoken.notice_sending_window(d.category, d.acquired_on) AS w) w
      WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= as_of
        AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -177,16 +195,17 @@ SELECT (SELECT count(*) FROM mynahoken.issuance_queue) AS mynahoken_documents,
 VACUUM ANALYZE mynahoken.issuance_queue, mynahoken.issuance_member_state, bench_iss.naive_queue;
 CHECKPOINT;
 
--- Bounds of a first run's ratio to the peer, from below what any first run
--- that keeps the record issue 11 asks for and the member state of the
--- incremental nights (issue 13) must cost: the same peer planning the same
--- documents again into an emptied queue, with each certificate's record
--- (rule versions and rows, the facts read as jsonb) in its own row, no other
--- table; and the member state alone, a row per member (key, digest of its
--- facts, days) written by one INSERT ... SELECT into a copy of the table.
--- The peer runs again without the record first, on the same footing (its
--- first run above shares the machine with the autovacuum of the product's
--- new tables).
+-- What the writes a first run makes besides the peer's cost on their own:
+-- the same peer planning the same documents again into an emptied queue,
+-- with each certificate's record (issue 11: rule versions and rows, the
+-- facts read) in its own row, the facts as jsonb (as the product records
+-- them) or as one typed column each (the most compact form); and the member
+-- state of the incremental nights (issue 13), a row per member (key, digest
+-- of its facts, days) written alone by one INSERT ... SELECT into a copy of
+-- the table (its own scan and digests counted: a first run shares them).
+-- Costs of these forms, not a proof of what any design must cost.  The peer
+-- runs again without the record first, on the same footing (its first run
+-- above shares the machine with the autovacuum of the product's new tables).
 TRUNCATE bench_iss.naive_queue;
 CHECKPOINT;
 :begin_step
@@ -196,9 +215,15 @@ SELECT bench_iss.end_step('1 first run, bound: peer again', 'naive single INSERT
 TRUNCATE bench_iss.naive_queue;
 CHECKPOINT;
 :begin_step
-SELECT bench_iss.naive_plan(:as_of, with_facts => true) AS naive_planned_with_facts;
+SELECT bench_iss.naive_plan(:as_of, record => 'jsonb') AS naive_planned_with_facts;
 :stop_step
-SELECT bench_iss.end_step('1 first run, bound: peer recording the facts', 'naive single INSERT ... SELECT with each certificate''s record (issue 11)', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+SELECT bench_iss.end_step('1 first run, bound: peer recording the facts', 'naive single INSERT ... SELECT with each certificate''s record (issue 11), facts as jsonb', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+TRUNCATE bench_iss.naive_queue;
+CHECKPOINT;
+:begin_step
+SELECT bench_iss.naive_plan(:as_of, record => 'columns') AS naive_planned_with_fact_columns;
+:stop_step
+SELECT bench_iss.end_step('1 first run, bound: peer recording the facts as columns', 'naive single INSERT ... SELECT with each certificate''s record (issue 11), a typed column per fact', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
 CREATE TABLE bench_iss.lb_state (LIKE mynahoken.issuance_member_state INCLUDING ALL);
 CHECKPOINT;
 :begin_step
@@ -276,12 +301,14 @@ SELECT round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WH
        round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '3 night, 1% changed (scan floor)'), 2) AS night_1pct_over_floor,
        round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS night_1pct_over_first_run,
        round((SELECT s FROM t WHERE step = '1 first run (peer)') / (SELECT s FROM t WHERE step = '1 first run'), 2) AS first_run_vs_peer,
-       -- the best ratios a first run can reach that records the facts, and that also keeps the member state
+       -- the peer against itself writing the record (jsonb, columns), and with the member state besides
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
-             / (SELECT s FROM t WHERE step = '1 first run, bound: peer recording the facts'), 2) AS bound_with_facts,
+             / (SELECT s FROM t WHERE step = '1 first run, bound: peer recording the facts'), 2) AS peer_with_record_jsonb,
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
-             / (SELECT sum(s) FROM t WHERE step IN ('1 first run, bound: peer recording the facts',
-                                                     '1 first run, bound: member state alone')), 2) AS bound_with_facts_and_state;
+             / (SELECT s FROM t WHERE step = '1 first run, bound: peer recording the facts as columns'), 2) AS peer_with_record_columns,
+       round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
+             / (SELECT sum(s) FROM t WHERE step IN ('1 first run, bound: peer recording the facts as columns',
+                                                     '1 first run, bound: member state alone')), 2) AS peer_with_record_columns_and_state;
 
 \if :{?keep}
 \q

@@ -6,7 +6,8 @@
  * source to find, in one scan, that nothing changed since the last run.
  * hash_record_extended(ROW(...)) would do, but it forms a tuple per row and
  * calls each column type's hash function through the function manager: a
- * scan summing it costs about twice one summing this digest.  Here each
+ * scan of 1,000,000 members summing it took 0.32-0.40 s, one summing this
+ * digest 0.18-0.22 s (the bare scan 0.08 s).  Here each
  * value is hashed as it is stored (its bytes, or its Datum when passed by
  * value) with PostgreSQL's hash functions, seeded with its position, and
  * the hashes are combined.  Equal stored values give equal digests; two
@@ -73,8 +74,7 @@ mh_facts_digest(PG_FUNCTION_ARGS)
 		if (PG_ARGISNULL(i))
 			v = DIGEST_NULL + i;
 		else if (len == DIGEST_BYVAL)
-			v = DatumGetUInt64(hash_uint32_extended((uint32) DatumGetUInt64(d),
-													(DatumGetUInt64(d) >> 32) + i));
+			v = DatumGetUInt64(hash_uint32_extended((uint32) d, ((uint64) d >> 32) + i));
 		else if (len == -1)
 		{
 			struct varlena *p = PG_DETOAST_DATUM_PACKED(d);
