@@ -116,8 +116,56 @@ if [ "${ref:-0}" -gt 1000 ]; then ok "an uninterrupted run plans $ref documents 
 check "a rerun of the finished day plans nothing" "0|0" \
 	"$(q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 3000)"; q "SELECT certificates || '|' || notices FROM mynahoken.issuance_run ORDER BY run_id DESC LIMIT 1")"
 
-# One kill scenario: start a slow run, kill it once some chunks are
-# committed, check the queue is partial, rerun, compare.
+# The reference was a first load (queue and member states empty: plain
+# inserts, no look-ups of the queue).  A document added by hand to the queue
+# meanwhile fails the first load at its chunk (23505), and the run taken over
+# plans the rest the usual way; with a member state left (a key of no member),
+# the same run takes the usual way from the start, never fails, and leaves
+# the same documents, member states and recorded inputs as the first load.
+q "CREATE TABLE t.ref_state AS SELECT * FROM t.state()" >/dev/null
+q "CREATE TABLE t.ref_input AS SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
+          i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
+     FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)" >/dev/null
+q "CREATE TABLE t.hand AS SELECT * FROM mynahoken.issuance_queue
+    WHERE member_key = (SELECT max(id)::text FROM t.members) AND document = 'certificate'" >/dev/null
+same_as_first_load() {
+	q "SELECT format('%s, states differing %s, inputs differing %s', t.diff(),
+	        (SELECT count(*) FROM ((TABLE t.ref_state EXCEPT SELECT * FROM t.state() WHERE member_key <> 'not-a-member')
+	                               UNION ALL (SELECT * FROM t.state() WHERE member_key <> 'not-a-member' EXCEPT TABLE t.ref_state)) x),
+	        (SELECT count(*) FROM ((TABLE t.ref_input EXCEPT ALL
+	                                SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
+	                                       i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
+	                                  FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id))
+	                               UNION ALL
+	                               (SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
+	                                       i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
+	                                  FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)
+	                                EXCEPT ALL TABLE t.ref_input)) x))"
+}
+hand_row() {	# hand_row [STATE-SQL]: a run during which the last member's certificate is added by hand
+	q "SELECT t.reset()" >/dev/null
+	[ -z "${1:-}" ] || q "$1" >/dev/null
+	plan_bg "$MH_TMP/iss-hand.log" ", pause_ms => 40"
+	local bg=$!
+	wait_chunks 2 >/dev/null || { echo "# the run did not start"; }
+	q "INSERT INTO mynahoken.issuance_queue SELECT * FROM t.hand" >/dev/null
+	wait $bg
+}
+if [ "$(q "SELECT count(*) FROM t.hand")" = 1 ]; then ok "the last member has a certificate to add by hand"; else not_ok "the last member has a certificate to add by hand"; fi
+hand_row
+check "a first load meeting a document added by hand fails at that chunk (23505), logged" "failed|23505" \
+	"$(q "SELECT state || '|' || left(error, 5) FROM mynahoken.issuance_runs")"
+q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
+check "the run taken over finishes the usual way with the first load's documents" "1|finished|2|missing 0, extra 0, repeated 0" \
+	"$(q "SELECT count(*) || '|' || min(state) || '|' || max(attempts) FROM mynahoken.issuance_runs")|$(q "SELECT t.diff()")"
+hand_row "INSERT INTO mynahoken.issuance_member_state VALUES ('not-a-member', 0, '$AS_OF', 'infinity', 0, 0)"
+check "with a member state left, the run takes the usual way: the document added by hand is already planned" "finished|1|1" \
+	"$(q "SELECT state || '|' || attempts || '|' || already_planned FROM mynahoken.issuance_runs")"
+check "the usual way leaves the first load's documents, member states and inputs" \
+	"missing 0, extra 0, repeated 0, states differing 0, inputs differing 0" "$(same_as_first_load)"
+
+# One kill scenario: start a slow run (a first load), kill it once some
+# chunks are committed, check the queue is partial, rerun, compare.
 scenario() {	# scenario NAME KILL-COMMAND
 	local name=$1 kill=$2 pid partial state
 	q "SELECT t.reset()" >/dev/null
@@ -138,7 +186,8 @@ scenario() {	# scenario NAME KILL-COMMAND
 	q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
 	check "$name: the rerun takes the run over and finishes it" "1|finished|2" \
 		"$(q "SELECT count(*) || '|' || min(state) || '|' || max(attempts) FROM mynahoken.issuance_runs")"
-	check "$name: final queue equals the uninterrupted run's" "missing 0, extra 0, repeated 0" "$(q "SELECT t.diff()")"
+	check "$name: final queue, member states and inputs equal the uninterrupted run's" \
+		"missing 0, extra 0, repeated 0, states differing 0, inputs differing 0" "$(same_as_first_load)"
 }
 
 scenario "pg_terminate_backend" 'q "SELECT pg_terminate_backend($pid)" >/dev/null'
