@@ -7,7 +7,8 @@
 --   * idle rerun (nothing changed): both again, and the scan floor of the
 --     member source, one sequential scan summing length(member_key);
 --   * the next night with 1% of the members changed: both, and the floor;
---   * what the first run's other writes cost alone: the peer recording each
+--   * what the first run's other work costs alone: the peer deciding with
+--     the rule engine instead of the C functions, the peer recording each
 --     certificate's facts (issue 11) in its queue rows, as jsonb and as
 --     typed columns, and the member state written alone;
 --   * hand-off of everything planned (prepare_handoffs).
@@ -44,7 +45,7 @@ SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
 \if :reusing
 DROP VIEW IF EXISTS bench_iss.source;
 DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step, bench_iss.lb_state;
-DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.temp_bytes(),
+DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
      bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
 \else
 DROP SCHEMA IF EXISTS bench_iss CASCADE;
@@ -146,6 +147,51 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETUR
   SELECT count(*) FROM ins
 $$;
 
+-- The same peer deciding with the rule engine's compiled decisions (as
+-- plan_issuance must: the insurer's tables, the rule version and row of
+-- each decision) instead of the C functions, over each source row as
+-- plan_issuance does; same documents (checked).
+CREATE FUNCTION bench_iss.naive_plan_rules(as_of date) RETURNS bigint LANGUAGE plpgsql AS $f$
+DECLARE
+  src text := '(SELECT s.member_key::text AS member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on,'
+              ' s.employer, s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,'
+              ' s.certificate_requested_on, s.certificate_valid_until)';
+  n bigint;
+BEGIN
+  EXECUTE format($q$
+  WITH d AS (
+    SELECT s.member_key::text AS k, s.insurer_number::mynahoken.insurer_number AS ins, s.acquired_on, s.employer,
+           s.my_number_linked, mynahoken.category(s.insurer_number::mynahoken.insurer_number) AS category,
+           e.outcome AS reason, (u.hit).value AS u
+      FROM bench_iss.source s
+      CROSS JOIN LATERAL (SELECT x.outcome FROM (%s) AS x OFFSET 0) AS e
+      CROSS JOIN LATERAL (%s) AS u
+     WHERE mynahoken.insurer_number_is_valid(s.insurer_number)
+       AND (s.lost_on IS NULL OR s.lost_on >= s.acquired_on) AND s.acquired_on >= s.birth_date
+  ), ins AS (
+    INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
+                                       sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
+    SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, d.u, d.reason, $1, d.u, NULL::daterange,
+           d.ins, d.category, d.employer, $1, 0, 0
+      FROM d
+     WHERE d.reason NOT IN ('not_needed', 'not_eligible')
+    UNION ALL
+    SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date,
+           w.w, d.ins, d.category, d.employer, $1, 0, 0
+      FROM d CROSS JOIN LATERAL (SELECT mynahoken.notice_sending_window(d.category, d.acquired_on) AS w) w
+     WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= $1
+       AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
+       AND lower(w.w) <= $1 AND $1 < upper(w.w) + 60
+    ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
+    RETURNING 1
+  )
+  SELECT count(*) FROM ins
+  $q$, mynahoken.rule_compile_query('certificate_need', 'member', src),
+       mynahoken.rule_compile_query('certificate_valid_until', 'member', src))
+  INTO n USING as_of, NULL::date;
+  RETURN n;
+END $f$;
+
 -- Steps: what each wrote and used.
 CREATE TABLE bench_iss.step (
   step text PRIMARY KEY, impl text, seconds float8, wal_bytes numeric, temp_bytes bigint,
@@ -224,6 +270,15 @@ CHECKPOINT;
 SELECT bench_iss.naive_plan(:as_of, record => 'columns') AS naive_planned_with_fact_columns;
 :stop_step
 SELECT bench_iss.end_step('1 first run, bound: peer recording the facts as columns', 'naive single INSERT ... SELECT with each certificate''s record (issue 11), a typed column per fact', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+TRUNCATE bench_iss.naive_queue;
+CHECKPOINT;
+:begin_step
+SELECT bench_iss.naive_plan_rules(:as_of) AS naive_planned_by_rules;
+:stop_step
+SELECT bench_iss.end_step('1 first run, bound: peer deciding with the rule engine', 'naive single INSERT ... SELECT deciding with the compiled rule tables', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+SELECT count(*) AS differences_by_rules
+  FROM (SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue
+        EXCEPT SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue) x;
 CREATE TABLE bench_iss.lb_state (LIKE mynahoken.issuance_member_state INCLUDING ALL);
 CHECKPOINT;
 :begin_step
@@ -302,6 +357,8 @@ SELECT round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WH
        round((SELECT s FROM t WHERE step = '3 night, 1% changed') / (SELECT s FROM t WHERE step = '1 first run'), 3) AS night_1pct_over_first_run,
        round((SELECT s FROM t WHERE step = '1 first run (peer)') / (SELECT s FROM t WHERE step = '1 first run'), 2) AS first_run_vs_peer,
        -- the peer against itself writing the record (jsonb, columns), and with the member state besides
+       round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
+             / (SELECT s FROM t WHERE step = '1 first run, bound: peer deciding with the rule engine'), 2) AS peer_deciding_with_rules,
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
              / (SELECT s FROM t WHERE step = '1 first run, bound: peer recording the facts'), 2) AS peer_with_record_jsonb,
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
