@@ -84,16 +84,13 @@ TRUNCATE mynahoken.issuance_queue, mynahoken.issuance_run, mynahoken.issuance_re
 CHECKPOINT;
 
 -- The peer's queue: same columns, key, checks and indexes as the real one,
--- and the record of issue 11 (rule versions and rows, the facts read) that
--- the peer fills only when asked (step 1).
+-- with the record of issue 11 (rule versions and rows, the facts read) that
+-- the peer fills only when asked (step 1), and a jsonb column for the facts
+-- in the other form measured.
 CREATE TABLE bench_iss.naive_queue (LIKE mynahoken.issuance_queue INCLUDING ALL);
-ALTER TABLE bench_iss.naive_queue ADD need_version_id bigint, ADD need_row_no int, ADD validity_version_id bigint,
-  ADD validity_row_no int, ADD capped boolean, ADD facts jsonb,
-  ADD f_insurer_number text, ADD f_birth_date date, ADD f_acquired_on date, ADD f_lost_on date,
-  ADD f_my_number_linked boolean, ADD f_myna_registered_on date, ADD f_myna_withdrawn_on date,
-  ADD f_ecert_expires_on date, ADD f_certificate_requested_on date, ADD f_certificate_valid_until date;
--- record: NULL (the peer), 'jsonb' (the facts as the product records them)
--- or 'columns' (one typed column per fact, the most compact form)
+ALTER TABLE bench_iss.naive_queue ADD facts jsonb;
+-- record: NULL (the peer), 'jsonb' (the facts as one jsonb value) or
+-- 'columns' (one typed column per fact, as the product records them)
 CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETURNS bigint LANGUAGE sql AS $$
   WITH d AS (
     SELECT s.member_key::text AS k, s.insurer_number::mynahoken.insurer_number AS ins, s.acquired_on, s.employer,
@@ -110,13 +107,13 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETUR
     INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
                                        sending_window, insurer_number, category, employer, as_of, run_id, basis_id,
                                        need_version_id, need_row_no, validity_version_id, validity_row_no, capped, facts,
-                                       f_insurer_number, f_birth_date, f_acquired_on, f_lost_on, f_my_number_linked,
-                                       f_myna_registered_on, f_myna_withdrawn_on, f_ecert_expires_on,
-                                       f_certificate_requested_on, f_certificate_valid_until)
+                                       fact_birth_date, fact_lost_on, fact_my_number_linked,
+                                       fact_myna_registered_on, fact_myna_withdrawn_on, fact_ecert_expires_on,
+                                       fact_certificate_requested_on, fact_certificate_valid_until, facts_other)
     SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, v.u, d.reason, as_of, v.u, NULL::daterange, d.ins, d.category, d.employer, as_of, 0, 0,
            f.need_version_id, f.need_row_no, f.validity_version_id, f.validity_row_no, f.capped, j.facts,
-           c.insurer_number, c.birth_date, c.acquired_on, c.lost_on, c.my_number_linked, c.myna_registered_on,
-           c.myna_withdrawn_on, c.ecert_expires_on, c.certificate_requested_on, c.certificate_valid_until
+           c.birth_date, c.lost_on, c.my_number_linked, c.myna_registered_on,
+           c.myna_withdrawn_on, c.ecert_expires_on, c.certificate_requested_on, c.certificate_valid_until, c.other
       FROM d CROSS JOIN LATERAL (SELECT mynahoken.certificate_valid_until(d.category, as_of) AS u) v
       LEFT JOIN LATERAL (
         SELECT 1 AS need_version_id, 1 AS need_row_no, 1 AS validity_version_id, 1 AS validity_row_no, false AS capped
@@ -129,14 +126,13 @@ CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETUR
                  'certificate_valid_until', d.certificate_valid_until)) AS facts
          WHERE record = 'jsonb') AS j ON true
       LEFT JOIN LATERAL (
-        SELECT d.insurer_number::text AS insurer_number, d.birth_date, d.acquired_on, d.lost_on, d.my_number_linked,
-               d.myna_registered_on, d.myna_withdrawn_on, d.ecert_expires_on, d.certificate_requested_on,
-               d.certificate_valid_until
+        SELECT d.birth_date, d.lost_on, d.my_number_linked, d.myna_registered_on, d.myna_withdrawn_on,
+               d.ecert_expires_on, d.certificate_requested_on, d.certificate_valid_until, '{}'::jsonb AS other
          WHERE record = 'columns') AS c ON true
      WHERE d.reason NOT IN ('not_needed', 'not_eligible')
     UNION ALL
     SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date, w.w, d.ins, d.category, d.employer, as_of, 0, 0,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM d CROSS JOIN LATERAL (SELECT mynahoken.notice_sending_window(d.category, d.acquired_on) AS w) w
      WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= as_of
        AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -244,8 +240,8 @@ CHECKPOINT;
 -- What the writes a first run makes besides the peer's cost on their own:
 -- the same peer planning the same documents again into an emptied queue,
 -- with each certificate's record (issue 11: rule versions and rows, the
--- facts read) in its own row, the facts as jsonb (as the product records
--- them) or as one typed column each (the most compact form); and the member
+-- facts read) in its own row, the facts as one jsonb value or as one typed
+-- column each (as the product records them); and the member
 -- state of the incremental nights (issue 13), a row per member (key, digest
 -- of its facts, days) written alone by one INSERT ... SELECT into a copy of
 -- the table (its own scan and digests counted: a first run shares them).

@@ -14181,20 +14181,59 @@ COMMENT ON COLUMN mynahoken.issuance_queue.document_kind IS
 COMMENT ON COLUMN mynahoken.issuance_run.knowledge_day IS
   'Knowledge day the run read rules and the legal calendar as known on: known_on, or the day the run started; with started_at (the system time) a past night is replayed';
 
-CREATE TABLE mynahoken.issuance_input (
-  queue_id            bigint PRIMARY KEY,     -- the planned 資格確認書 (mynahoken.issuance_queue)
-  run_id              bigint NOT NULL,
-  decided_on          date NOT NULL,          -- the day decided: the first valid day of the certificate
-  need_version_id     bigint,                 -- certificate_need: rule version and row (row NULL: a default)
-  need_row_no         integer,
-  validity_version_id bigint,                 -- certificate_valid_until: NULL for the national C decision
-  validity_row_no     integer,
-  capped              boolean,                -- the validity row's date was capped at the legal maximum
-  facts               jsonb NOT NULL          -- the member facts the decisions read, as planned (NULLs left out)
-);
-COMMENT ON TABLE mynahoken.issuance_input IS
-  'Per planned 資格確認書: the rule versions and rows of certificate_need and certificate_valid_until that produced it and the member facts they read, so that mynahoken.issuance_explain_document rebuilds a past night''s explanation from what was known then';
-SELECT pg_catalog.pg_extension_config_dump('mynahoken.issuance_input', '');
+ALTER TABLE mynahoken.issuance_queue
+  ADD COLUMN need_version_id bigint,
+  ADD COLUMN need_row_no integer,
+  ADD COLUMN validity_version_id bigint,
+  ADD COLUMN validity_row_no integer,
+  ADD COLUMN capped boolean,
+  ADD COLUMN fact_birth_date date,
+  ADD COLUMN fact_lost_on date,
+  ADD COLUMN fact_my_number_linked boolean,
+  ADD COLUMN fact_myna_registered_on date,
+  ADD COLUMN fact_myna_withdrawn_on date,
+  ADD COLUMN fact_ecert_expires_on date,
+  ADD COLUMN fact_certificate_requested_on date,
+  ADD COLUMN fact_certificate_valid_until date,
+  ADD COLUMN facts_other jsonb;
+-- The record of a planned 資格確認書, in its queue row (typed columns: a
+-- separate row per certificate, and its facts built as jsonb, cost a
+-- first run about a sixth of its time).
+COMMENT ON COLUMN mynahoken.issuance_queue.need_version_id IS
+  'certificate_need: the rule version that decided the 資格確認書 (mynahoken.rule_version); NULL for other documents';
+COMMENT ON COLUMN mynahoken.issuance_queue.need_row_no IS
+  'certificate_need: the row of that version that matched; NULL: the table''s default';
+COMMENT ON COLUMN mynahoken.issuance_queue.validity_version_id IS
+  'certificate_valid_until: the rule version of the validity; NULL for the national C decision';
+COMMENT ON COLUMN mynahoken.issuance_queue.validity_row_no IS
+  'certificate_valid_until: the row of that version that matched';
+COMMENT ON COLUMN mynahoken.issuance_queue.capped IS
+  'The validity row''s date was capped at the legal maximum';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_birth_date IS 'Member fact read by the decisions: birth_date (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_lost_on IS 'Member fact read by the decisions: lost_on (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_my_number_linked IS 'Member fact read by the decisions: my_number_linked (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_myna_registered_on IS 'Member fact read by the decisions: myna_registered_on (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_myna_withdrawn_on IS 'Member fact read by the decisions: myna_withdrawn_on (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_ecert_expires_on IS 'Member fact read by the decisions: ecert_expires_on (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_certificate_requested_on IS 'Member fact read by the decisions: certificate_requested_on (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.fact_certificate_valid_until IS 'Member fact read by the decisions: certificate_valid_until (a 資格確認書 only)';
+COMMENT ON COLUMN mynahoken.issuance_queue.facts_other IS
+  'The insurer''s own member facts read by the decisions (rule_fact_add), NULLs left out; {} when none; NULL: no record (not a 資格確認書, or planned before 0.2)';
+
+CREATE VIEW mynahoken.issuance_input AS
+SELECT q.queue_id, q.run_id,
+       q.valid_from AS decided_on,
+       q.need_version_id, q.need_row_no, q.validity_version_id, q.validity_row_no, q.capped,
+       pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+         'insurer_number', CAST(q.insurer_number AS pg_catalog.text), 'birth_date', q.fact_birth_date,
+         'acquired_on', q.acquired_on, 'lost_on', q.fact_lost_on, 'my_number_linked', q.fact_my_number_linked,
+         'myna_registered_on', q.fact_myna_registered_on, 'myna_withdrawn_on', q.fact_myna_withdrawn_on,
+         'ecert_expires_on', q.fact_ecert_expires_on, 'certificate_requested_on', q.fact_certificate_requested_on,
+         'certificate_valid_until', q.fact_certificate_valid_until) OPERATOR(pg_catalog.||) q.facts_other) AS facts
+  FROM mynahoken.issuance_queue q
+ WHERE q.facts_other IS NOT NULL;
+COMMENT ON VIEW mynahoken.issuance_input IS
+  'Per planned 資格確認書: the rule versions and rows of certificate_need and certificate_valid_until that produced it (row NULL: a default; validity NULL: the national C decision), whether the validity was capped, the day decided (its first valid day) and the member facts they read as jsonb (NULLs left out), so that mynahoken.issuance_explain_document rebuilds a past night''s explanation from what was known then; read from the record columns of mynahoken.issuance_queue';
 
 CREATE OR REPLACE VIEW mynahoken.issuance_handoff_file AS
 SELECT l.handoff_id,
@@ -29960,7 +29999,177 @@ COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
 -- ---------------------------------------------------------------------------
 -- Issue 13, first-run speed: a first load (no document planned, no member
 -- decided) inserts documents and member states without arbiters and without
--- looking up the queue; duplicate member keys are found by a unique index.
+-- looking up the queue; duplicate member keys are found by a unique index;
+-- a certificate's record (issue 11) is written into its queue row.
+
+DROP FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint);
+CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
+RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
+               acquired_on date, issue_window date, valid_from date, valid_until date,
+               sending_window daterange, insurer_number mynahoken.insurer_number,
+               category mynahoken.insurer_category, employer text, basis_id bigint,
+               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
+               validity_version bigint, validity_row integer, capped boolean,
+               fact_birth_date date, fact_lost_on date, fact_my_number_linked boolean,
+               fact_myna_registered_on date, fact_myna_withdrawn_on date, fact_ecert_expires_on date,
+               fact_certificate_requested_on date, fact_certificate_valid_until date, facts_other jsonb,
+               problem text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+  st record;
+BEGIN
+  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
+    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
+      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
+  END IF;
+  SELECT * INTO st FROM pg_temp.mh_iss_state x;
+  -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows, $5 a
+  -- first load (no certificate held but the source's); the compiled
+  -- decisions read the same parameters.
+  RETURN QUERY EXECUTE format($q$
+  WITH d AS (
+    -- certificate_need and certificate_valid_until on as_of, from the rule
+    -- engine's compiled decisions (rule version and row of each); problem:
+    -- what makes the member undecidable (no document is planned for it);
+    -- read once, by n (which is materialized)
+    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
+           o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
+           CASE WHEN e.outcome IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.gap)
+                WHEN o.needs_certificate AND (u.hit).value IS NULL
+                THEN pg_catalog.concat_ws(' ', 'certificate_valid_until', (u.hit).layer, (u.hit).table_name)
+                WHEN o.code IS NULL THEN 'certificate_need unknown_outcome' END AS problem,
+           coalesce(o.needs_certificate, false) AND (u.hit).value IS NOT NULL AS needed
+      FROM pg_temp.mh_iss_snap s
+      -- each field of the compiled hit is computed once (OFFSET 0): a field
+      -- read twice from the query pulled up would decide the member twice
+      CROSS JOIN LATERAL (SELECT x.outcome, x.version_id, x.row_no,
+                                 CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
+                            FROM (%1$s) AS x OFFSET 0) AS e
+      CROSS JOIN LATERAL (%2$s) AS u
+      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
+     WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
+  ), n AS MATERIALIZED (
+    -- One row per member, each value computed once (OFFSET 0 keeps a
+    -- lateral's function calls from being pulled up and repeated):
+    -- * held: the certificate the member holds for this 資格: the source's,
+    --   or the latest planned (looked up only when one is needed);
+    -- * renewal: a held certificate ending within the lead time is followed
+    --   by one valid from the day after, for the need on that day (the
+    --   scalar twins of the same decisions); a certificate issued on
+    --   application is renewed only where certificate_request_renews;
+    -- * the notice window of the member's category and day, only for a
+    --   member with its My Number linked: whether the window of an unlinked
+    --   member's day is known depends on the other members decided;
+    -- * new_cert: a certificate is planned from as_of.
+    SELECT d.*, c.lead_days, c.request_renews, hq.held,
+           rw.renew_need, rw.renew_hit, rw.renew_kind, rw.renew_until_hit,
+           (rw.renew_until_hit).value AS renew_until,
+           ntc.win, ntc.rule, ntc.basis_id AS notice_basis,
+           d.needed AND (hq.held IS NULL OR hq.held < $1) AS new_cert
+      FROM d
+      JOIN pg_temp.mh_iss_cert c ON c.category = d.category
+      CROSS JOIN LATERAL (
+        SELECT greatest(d.certificate_valid_until,
+                        (SELECT max(x.valid_until) FROM mynahoken.issuance_queue x
+                          WHERE d.needed AND NOT $5
+                            AND x.member_key = d.k AND x.document = 'certificate'
+                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn')) AS held
+        OFFSET 0) AS hq
+      LEFT JOIN LATERAL (
+        SELECT x.hit AS renew_hit, (x.hit).outcome AS renew_need, (x.ro).document_kind AS renew_kind,
+               CASE WHEN (x.ro).needs_certificate
+                     AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(c.request_renews, true)
+                              AND d.certificate_requested_on <= hq.held)
+                    THEN pg_temp.mh_iss_until(hq.held + 1, $2, x.facts) END AS renew_until_hit
+          FROM (SELECT y.facts, y.hit,
+                       (SELECT ro FROM mynahoken.rule_outcome ro
+                         WHERE ro.decision = 'certificate_need' AND ro.code = (y.hit).outcome) AS ro
+                  FROM (SELECT f.facts, pg_temp.mh_iss_need(hq.held + 1, $2, f.facts) AS hit
+                          FROM (SELECT %3$s AS facts) AS f
+                         WHERE hq.held >= $1 AND $1 > hq.held - c.lead_days
+                        OFFSET 0) AS y
+                OFFSET 0) AS x
+        OFFSET 0) AS rw ON true
+      LEFT JOIN pg_temp.mh_iss_notice ntc ON d.my_number_linked AND ntc.category = d.category
+                                          AND ntc.acquired_on = d.acquired_on
+  )
+  -- 資格確認書: needed on as_of (certificate_need), unless the member holds
+  -- one valid on as_of; its kind is the outcome's (NULL: the national one).
+  -- The input: the rule version and row of each decision and the facts read.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
+         n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
+         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
+         n.birth_date, n.lost_on, n.my_number_linked, n.myna_registered_on, n.myna_withdrawn_on,
+         n.ecert_expires_on, n.certificate_requested_on, n.certificate_valid_until, %4$s, NULL::text
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
+   WHERE n.new_cert
+  UNION ALL
+  -- Renewal of the held 資格確認書.
+  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
+         n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
+         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
+         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
+         n.birth_date, n.lost_on, n.my_number_linked, n.myna_registered_on, n.myna_withdrawn_on,
+         n.ecert_expires_on, n.certificate_requested_on, n.certificate_valid_until, %4$s, NULL::text
+    FROM n
+    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
+   WHERE n.renew_until IS NOT NULL
+  UNION ALL
+  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
+  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
+  SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
+         lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
+         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
+         NULL::boolean, NULL::date, NULL::date, NULL::boolean, NULL::date, NULL::date, NULL::date, NULL::date,
+         NULL::date, NULL::jsonb, NULL::text
+    FROM n
+   WHERE n.win IS NOT NULL AND n.my_number_linked
+     AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
+  UNION ALL
+  -- The member: the first day after as_of on which its decision can change
+  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
+  -- the certificate it holds, its notice window opening or closing), or
+  -- infinity; reason 'certificate_held' when the certificate it needs is
+  -- held already, 'undecidable' (input: the problem) when a decision has no
+  -- answer for it.  Age counts only on calendar days (the 後期 age rule
+  -- measures it on late_elderly_age_rule_from), which change the generation.
+  SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
+         CASE WHEN n.problem IS NOT NULL THEN 'undecidable'
+              WHEN n.needed AND NOT n.new_cert AND n.renew_until IS NULL THEN 'certificate_held' END,
+         n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
+         n.employer, NULL::bigint, n.digest,
+         coalesce(least(
+           CASE WHEN n.acquired_on > $1 THEN n.acquired_on END,
+           CASE WHEN n.lost_on > $1 THEN n.lost_on END,
+           CASE WHEN n.myna_registered_on > $1 THEN n.myna_registered_on END,
+           CASE WHEN n.myna_withdrawn_on > $1 THEN n.myna_withdrawn_on END,
+           CASE WHEN n.certificate_requested_on > $1 THEN n.certificate_requested_on END,
+           CASE WHEN n.ecert_expires_on > $1 THEN n.ecert_expires_on
+                WHEN n.ecert_expires_on IS NOT NULL
+                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, $2) + 1,
+                                     $1), $1) END,
+           CASE WHEN u.until >= $1 THEN CASE WHEN u.until - n.lead_days >= $1 THEN u.until + 1 - n.lead_days
+                                                  ELSE u.until + 1 END END,
+           CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
+           CASE WHEN upper(n.win) + %5$s > $1 THEN upper(n.win) + %5$s END), 'infinity'),
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean,
+         NULL::date, NULL::date, NULL::boolean, NULL::date, NULL::date, NULL::date, NULL::date, NULL::date,
+         NULL::jsonb, n.problem
+    FROM n
+    -- the last valid day of the certificate the member holds once this range is planned
+    CROSS JOIN LATERAL (SELECT CASE WHEN n.new_cert THEN n.new_until ELSE coalesce(n.renew_until, n.held) END AS until) AS u
+  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'd'), replace(st.other_sql, '{a}', 'n'), st.late_days)
+  USING p_as_of, p_known_on, p_lo, p_hi, st.first_load;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
 
 CREATE OR REPLACE FUNCTION mynahoken.issuance_prepare(p_run bigint)
 RETURNS text
@@ -30085,7 +30294,8 @@ BEGIN
   -- arbitrating conflicts; a row added by hand meanwhile fails the chunk
   -- (23505), and the run taken over plans the rest the usual way.
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL, first_load boolean NOT NULL,
-                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL,
+                                  other_sql text NOT NULL);
   INSERT INTO pg_temp.mh_iss_state
   VALUES (gen, r.late_days,
           NOT EXISTS (SELECT FROM mynahoken.issuance_queue) AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state),
@@ -30096,7 +30306,10 @@ BEGIN
           ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
           ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
           ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
-          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts);
+          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts,
+          -- the insurer's own facts of them, recorded beside the typed ones
+          CASE WHEN xfacts = '' THEN 'CAST(''{}'' AS pg_catalog.jsonb)'
+               ELSE 'pg_catalog.jsonb_strip_nulls(CAST(''{}'' AS pg_catalog.jsonb)' || xfacts || ')' END);
   -- One member on another day (a renewal decided for the day after the
   -- certificate held ends): the scalar twins of the same decisions.
   IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
@@ -30335,164 +30548,8 @@ EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ' ' || SQLERRM;
 END
 $$;
-
-CREATE OR REPLACE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
-RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document, reason text,
-               acquired_on date, issue_window date, valid_from date, valid_until date,
-               sending_window daterange, insurer_number mynahoken.insurer_number,
-               category mynahoken.insurer_category, employer text, basis_id bigint,
-               digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
-               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-#variable_conflict use_column
-DECLARE
-  st record;
-BEGIN
-  IF pg_catalog.to_regclass('pg_temp.mh_iss_state') IS NULL THEN
-    PERFORM mynahoken.raise_error('55000', 'issuance_candidates is called by plan_issuance only',
-      hint => 'CALL mynahoken.plan_issuance() plans the documents.');
-  END IF;
-  SELECT * INTO st FROM pg_temp.mh_iss_state x;
-  -- $1 as_of, $2 known_on, $3 and $4 the range of snapshot rows, $5 a
-  -- first load (no certificate held but the source's); the compiled
-  -- decisions read the same parameters.
-  RETURN QUERY EXECUTE format($q$
-  WITH d AS (
-    -- certificate_need and certificate_valid_until on as_of, from the rule
-    -- engine's compiled decisions (rule version and row of each); problem:
-    -- what makes the member undecidable (no document is planned for it);
-    -- read once, by n (which is materialized)
-    SELECT s.*, e.outcome AS need, e.version_id AS need_version, e.row_no AS need_row,
-           o.document_kind AS kind, u.hit AS until_hit, (u.hit).value AS new_until,
-           CASE WHEN e.outcome IS NULL
-                THEN pg_catalog.concat_ws(' ', 'certificate_need', e.gap)
-                WHEN o.needs_certificate AND (u.hit).value IS NULL
-                THEN pg_catalog.concat_ws(' ', 'certificate_valid_until', (u.hit).layer, (u.hit).table_name)
-                WHEN o.code IS NULL THEN 'certificate_need unknown_outcome' END AS problem,
-           coalesce(o.needs_certificate, false) AND (u.hit).value IS NOT NULL AS needed
-      FROM pg_temp.mh_iss_snap s
-      -- each field of the compiled hit is computed once (OFFSET 0): a field
-      -- read twice from the query pulled up would decide the member twice
-      CROSS JOIN LATERAL (SELECT x.outcome, x.version_id, x.row_no,
-                                 CASE WHEN x.outcome IS NULL THEN pg_catalog.concat_ws(' ', x.layer, x.table_name) END AS gap
-                            FROM (%1$s) AS x OFFSET 0) AS e
-      CROSS JOIN LATERAL (%2$s) AS u
-      LEFT JOIN mynahoken.rule_outcome o ON o.decision = 'certificate_need' AND o.code = e.outcome
-     WHERE s.rn BETWEEN $3 AND $4 AND s.reject IS NULL
-  ), n AS MATERIALIZED (
-    -- One row per member, each value computed once (OFFSET 0 keeps a
-    -- lateral's function calls from being pulled up and repeated):
-    -- * held: the certificate the member holds for this 資格: the source's,
-    --   or the latest planned (looked up only when one is needed);
-    -- * renewal: a held certificate ending within the lead time is followed
-    --   by one valid from the day after, for the need on that day (the
-    --   scalar twins of the same decisions); a certificate issued on
-    --   application is renewed only where certificate_request_renews;
-    -- * the notice window of the member's category and day, only for a
-    --   member with its My Number linked: whether the window of an unlinked
-    --   member's day is known depends on the other members decided;
-    -- * new_cert: a certificate is planned from as_of.
-    SELECT d.*, c.lead_days, c.request_renews, hq.held,
-           rw.renew_need, rw.renew_hit, rw.renew_kind, rw.renew_until_hit,
-           (rw.renew_until_hit).value AS renew_until,
-           ntc.win, ntc.rule, ntc.basis_id AS notice_basis,
-           d.needed AND (hq.held IS NULL OR hq.held < $1) AS new_cert
-      FROM d
-      JOIN pg_temp.mh_iss_cert c ON c.category = d.category
-      CROSS JOIN LATERAL (
-        SELECT greatest(d.certificate_valid_until,
-                        (SELECT max(x.valid_until) FROM mynahoken.issuance_queue x
-                          WHERE d.needed AND NOT $5
-                            AND x.member_key = d.k AND x.document = 'certificate'
-                            AND x.acquired_on = d.acquired_on AND x.status <> 'withdrawn')) AS held
-        OFFSET 0) AS hq
-      LEFT JOIN LATERAL (
-        SELECT x.hit AS renew_hit, (x.hit).outcome AS renew_need, (x.ro).document_kind AS renew_kind,
-               CASE WHEN (x.ro).needs_certificate
-                     AND NOT ((x.hit).outcome = 'on_request' AND NOT coalesce(c.request_renews, true)
-                              AND d.certificate_requested_on <= hq.held)
-                    THEN pg_temp.mh_iss_until(hq.held + 1, $2, x.facts) END AS renew_until_hit
-          FROM (SELECT y.facts, y.hit,
-                       (SELECT ro FROM mynahoken.rule_outcome ro
-                         WHERE ro.decision = 'certificate_need' AND ro.code = (y.hit).outcome) AS ro
-                  FROM (SELECT f.facts, pg_temp.mh_iss_need(hq.held + 1, $2, f.facts) AS hit
-                          FROM (SELECT %3$s AS facts) AS f
-                         WHERE hq.held >= $1 AND $1 > hq.held - c.lead_days
-                        OFFSET 0) AS y
-                OFFSET 0) AS x
-        OFFSET 0) AS rw ON true
-      LEFT JOIN pg_temp.mh_iss_notice ntc ON d.my_number_linked AND ntc.category = d.category
-                                          AND ntc.acquired_on = d.acquired_on
-  )
-  -- 資格確認書: needed on as_of (certificate_need), unless the member holds
-  -- one valid on as_of; its kind is the outcome's (NULL: the national one).
-  -- The input: the rule version and row of each decision and the facts read.
-  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.need, n.acquired_on,
-         n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
-         (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
-         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
-    FROM n
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
-   WHERE n.new_cert
-  UNION ALL
-  -- Renewal of the held 資格確認書.
-  SELECT n.rn, n.k, 'certificate'::mynahoken.issuance_document, n.renew_need, n.acquired_on,
-         n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
-         mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
-         (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
-         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
-    FROM n
-    LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
-   WHERE n.renew_until IS NOT NULL
-  UNION ALL
-  -- 資格情報のお知らせ: My Number linked, eligible, window open on as_of, and
-  -- not a member who gets a 資格確認書 instead under the 後期高齢者 rules.
-  SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
-         lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
-         NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
-         NULL::boolean, NULL::jsonb, NULL::text
-    FROM n
-   WHERE n.win IS NOT NULL AND n.my_number_linked
-     AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
-  UNION ALL
-  -- The member: the first day after as_of on which its decision can change
-  -- (a date of its facts, the end of the マイナ保険証's grace, the renewal of
-  -- the certificate it holds, its notice window opening or closing), or
-  -- infinity; reason 'certificate_held' when the certificate it needs is
-  -- held already, 'undecidable' (input: the problem) when a decision has no
-  -- answer for it.  Age counts only on calendar days (the 後期 age rule
-  -- measures it on late_elderly_age_rule_from), which change the generation.
-  SELECT n.rn, n.k, NULL::mynahoken.issuance_document,
-         CASE WHEN n.problem IS NOT NULL THEN 'undecidable'
-              WHEN n.needed AND NOT n.new_cert AND n.renew_until IS NULL THEN 'certificate_held' END,
-         n.acquired_on, NULL::date, NULL::date, NULL::date, NULL::daterange, n.ins, n.category,
-         n.employer, NULL::bigint, n.digest,
-         coalesce(least(
-           CASE WHEN n.acquired_on > $1 THEN n.acquired_on END,
-           CASE WHEN n.lost_on > $1 THEN n.lost_on END,
-           CASE WHEN n.myna_registered_on > $1 THEN n.myna_registered_on END,
-           CASE WHEN n.myna_withdrawn_on > $1 THEN n.myna_withdrawn_on END,
-           CASE WHEN n.certificate_requested_on > $1 THEN n.certificate_requested_on END,
-           CASE WHEN n.ecert_expires_on > $1 THEN n.ecert_expires_on
-                WHEN n.ecert_expires_on IS NOT NULL
-                THEN nullif(greatest(mynahoken.myna_usable_until(n.category, n.ecert_expires_on, $2) + 1,
-                                     $1), $1) END,
-           CASE WHEN u.until >= $1 THEN CASE WHEN u.until - n.lead_days >= $1 THEN u.until + 1 - n.lead_days
-                                                  ELSE u.until + 1 END END,
-           CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
-           CASE WHEN upper(n.win) + %5$s > $1 THEN upper(n.win) + %5$s END), 'infinity'),
-         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
-         n.problem
-    FROM n
-    -- the last valid day of the certificate the member holds once this range is planned
-    CROSS JOIN LATERAL (SELECT CASE WHEN n.new_cert THEN n.new_until ELSE coalesce(n.renew_until, n.held) END AS until) AS u
-  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'd'), replace(st.facts_sql, '{a}', 'n'), st.late_days)
-  USING p_as_of, p_known_on, p_lo, p_hi, st.first_load;
-END
-$$;
+COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
+  'Internal: snapshot of the members of the source to decide (new, changed, due, or all under a new calendar generation), validity and renewal settings per category and notice windows open on as_of; returns the error or NULL';
 
 CREATE OR REPLACE FUNCTION mynahoken.issuance_plan_rows(p_run bigint, p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
 RETURNS bigint[]
@@ -30552,28 +30609,25 @@ BEGIN
                          LIMIT 1) AS e ON true
      WHERE x.document IS NOT NULL AND e.found IS NULL
   ), ins AS (
+    -- with what each certificate was decided with: rule versions and rows, facts
     INSERT INTO mynahoken.issuance_queue AS q
            (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-            sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
+            sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind,
+            need_version_id, need_row_no, validity_version_id, validity_row_no, capped,
+            fact_birth_date, fact_lost_on, fact_my_number_linked, fact_myna_registered_on, fact_myna_withdrawn_on,
+            fact_ecert_expires_on, fact_certificate_requested_on, fact_certificate_valid_until, facts_other)
     SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
            x.sending_window, x.insurer_number, x.category, x.employer, $2, $1,
            coalesce(x.basis_id, (SELECT mp.basis_id FROM pg_temp.mh_iss_map mp
                                   WHERE x.document = 'certificate' AND mp.category = x.category
                                     AND mp.reason = x.reason AND mp.day = x.valid_from)),
-           x.document_kind
+           x.document_kind, x.need_version, x.need_row, x.validity_version, x.validity_row, x.capped,
+           x.fact_birth_date, x.fact_lost_on, x.fact_my_number_linked, x.fact_myna_registered_on,
+           x.fact_myna_withdrawn_on, x.fact_ecert_expires_on, x.fact_certificate_requested_on,
+           x.fact_certificate_valid_until, x.facts_other
       FROM fresh x
     %1$s
-    RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
-  ), kept AS (
-    -- what each certificate was decided with: rule versions and rows, facts
-    INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
-                                          validity_version_id, validity_row_no, capped, facts)
-    SELECT i.queue_id, $1, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
-           x.capped, x.facts
-      FROM ins i
-      JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
-                  AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
-     WHERE x.facts IS NOT NULL
+    RETURNING q.document
   ), refused AS (
     -- members a decision has no answer for: no document, the problem logged
     INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
@@ -30603,3 +30657,5 @@ BEGIN
   RETURN res;
 END
 $$;
+COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with the rule versions and rows and the member facts they were decided with, in their own row), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';

@@ -224,6 +224,24 @@ CREATE TABLE mynahoken.issuance_queue (
   review_id      bigint,          -- the re-check (issuance_review) that withdrew it or handed it off
   -- Issue 11, rule engine (added at the end: 0.1 shipped the table)
   document_kind  text,            -- the insurer's own kind (mynahoken.document_kind) from the outcome; NULL: document's
+  -- Issue 11, what a 資格確認書 was decided with (view mynahoken.issuance_input):
+  -- the rule version and row of each decision and the member facts read
+  -- besides the columns above (insurer_number, acquired_on); NULL for other
+  -- documents and for certificates planned before 0.2 (facts_other NULL)
+  need_version_id     bigint,
+  need_row_no         integer,
+  validity_version_id bigint,
+  validity_row_no     integer,
+  capped              boolean,
+  fact_birth_date     date,
+  fact_lost_on        date,
+  fact_my_number_linked boolean,
+  fact_myna_registered_on date,
+  fact_myna_withdrawn_on date,
+  fact_ecert_expires_on date,
+  fact_certificate_requested_on date,
+  fact_certificate_valid_until date,
+  facts_other         jsonb,
   CHECK ((document = 'certificate') = (valid_until IS NOT NULL)),
   CHECK ((document = 'notice') = (sending_window IS NOT NULL)),
   CONSTRAINT issuance_queue_withdrawn CHECK ((status = 'withdrawn') = (withdrawn_reason IS NOT NULL))

@@ -339,7 +339,8 @@ BEGIN
   -- arbitrating conflicts; a row added by hand meanwhile fails the chunk
   -- (23505), and the run taken over plans the rest the usual way.
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL, first_load boolean NOT NULL,
-                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL);
+                                  need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL,
+                                  other_sql text NOT NULL);
   INSERT INTO pg_temp.mh_iss_state
   VALUES (gen, r.late_days,
           NOT EXISTS (SELECT FROM mynahoken.issuance_queue) AND NOT EXISTS (SELECT FROM mynahoken.issuance_member_state),
@@ -350,7 +351,10 @@ BEGIN
           ' ''acquired_on'', {a}.acquired_on, ''lost_on'', {a}.lost_on, ''my_number_linked'', {a}.my_number_linked,'
           ' ''myna_registered_on'', {a}.myna_registered_on, ''myna_withdrawn_on'', {a}.myna_withdrawn_on,'
           ' ''ecert_expires_on'', {a}.ecert_expires_on, ''certificate_requested_on'', {a}.certificate_requested_on,'
-          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts);
+          ' ''certificate_valid_until'', {a}.certificate_valid_until)' || xfacts,
+          -- the insurer's own facts of them, recorded beside the typed ones
+          CASE WHEN xfacts = '' THEN 'CAST(''{}'' AS pg_catalog.jsonb)'
+               ELSE 'pg_catalog.jsonb_strip_nulls(CAST(''{}'' AS pg_catalog.jsonb)' || xfacts || ')' END);
   -- One member on another day (a renewal decided for the day after the
   -- certificate held ends): the scalar twins of the same decisions.
   IF pg_catalog.to_regprocedure('pg_temp.mh_iss_need(pg_catalog.date, pg_catalog.date, pg_catalog.jsonb)') IS NOT NULL THEN
@@ -602,7 +606,11 @@ RETURNS TABLE (rn bigint, member_key text, document mynahoken.issuance_document,
                sending_window daterange, insurer_number mynahoken.insurer_number,
                category mynahoken.insurer_category, employer text, basis_id bigint,
                digest bigint, next_change date, document_kind text, need_version bigint, need_row integer,
-               validity_version bigint, validity_row integer, capped boolean, facts jsonb, problem text)
+               validity_version bigint, validity_row integer, capped boolean,
+               fact_birth_date date, fact_lost_on date, fact_my_number_linked boolean,
+               fact_myna_registered_on date, fact_myna_withdrawn_on date, fact_ecert_expires_on date,
+               fact_certificate_requested_on date, fact_certificate_valid_until date, facts_other jsonb,
+               problem text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -693,7 +701,8 @@ BEGIN
          n.new_until, $1, n.new_until, NULL::daterange, n.ins, n.category, n.employer,
          mp.basis_id, NULL::bigint, NULL::date, n.kind, n.need_version, n.need_row,
          (n.until_hit).version_id, (n.until_hit).row_no, (n.until_hit).capped,
-         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
+         n.birth_date, n.lost_on, n.my_number_linked, n.myna_registered_on, n.myna_withdrawn_on,
+         n.ecert_expires_on, n.certificate_requested_on, n.certificate_valid_until, %4$s, NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.need AND mp.day = $1
    WHERE n.new_cert
@@ -703,7 +712,8 @@ BEGIN
          n.renew_until, n.held + 1, n.renew_until, NULL::daterange, n.ins, n.category, n.employer,
          mp.basis_id, NULL::bigint, NULL::date, n.renew_kind, (n.renew_hit).version_id, (n.renew_hit).row_no,
          (n.renew_until_hit).version_id, (n.renew_until_hit).row_no, (n.renew_until_hit).capped,
-         pg_catalog.jsonb_strip_nulls(%4$s), NULL::text
+         n.birth_date, n.lost_on, n.my_number_linked, n.myna_registered_on, n.myna_withdrawn_on,
+         n.ecert_expires_on, n.certificate_requested_on, n.certificate_valid_until, %4$s, NULL::text
     FROM n
     LEFT JOIN pg_temp.mh_iss_map mp ON mp.category = n.category AND mp.reason = n.renew_need AND mp.day = n.held + 1
    WHERE n.renew_until IS NOT NULL
@@ -713,7 +723,8 @@ BEGIN
   SELECT n.rn, n.k, 'notice'::mynahoken.issuance_document, n.rule, n.acquired_on,
          lower(n.win), NULL::date, NULL::date, n.win, n.ins, n.category, n.employer, n.notice_basis,
          NULL::bigint, NULL::date, NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer,
-         NULL::boolean, NULL::jsonb, NULL::text
+         NULL::boolean, NULL::date, NULL::date, NULL::boolean, NULL::date, NULL::date, NULL::date, NULL::date,
+         NULL::date, NULL::jsonb, NULL::text
     FROM n
    WHERE n.win IS NOT NULL AND n.my_number_linked
      AND n.need NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -744,12 +755,13 @@ BEGIN
                                                   ELSE u.until + 1 END END,
            CASE WHEN lower(n.win) > $1 THEN lower(n.win) END,
            CASE WHEN upper(n.win) + %5$s > $1 THEN upper(n.win) + %5$s END), 'infinity'),
-         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean, NULL::jsonb,
-         n.problem
+         NULL::text, NULL::bigint, NULL::integer, NULL::bigint, NULL::integer, NULL::boolean,
+         NULL::date, NULL::date, NULL::boolean, NULL::date, NULL::date, NULL::date, NULL::date, NULL::date,
+         NULL::jsonb, n.problem
     FROM n
     -- the last valid day of the certificate the member holds once this range is planned
     CROSS JOIN LATERAL (SELECT CASE WHEN n.new_cert THEN n.new_until ELSE coalesce(n.renew_until, n.held) END AS until) AS u
-  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'd'), replace(st.facts_sql, '{a}', 'n'), st.late_days)
+  $q$, st.need_sql, st.until_sql, replace(st.facts_sql, '{a}', 'd'), replace(st.other_sql, '{a}', 'n'), st.late_days)
   USING p_as_of, p_known_on, p_lo, p_hi, st.first_load;
 END
 $$;
@@ -855,28 +867,25 @@ BEGIN
                          LIMIT 1) AS e ON true
      WHERE x.document IS NOT NULL AND e.found IS NULL
   ), ins AS (
+    -- with what each certificate was decided with: rule versions and rows, facts
     INSERT INTO mynahoken.issuance_queue AS q
            (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-            sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind)
+            sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind,
+            need_version_id, need_row_no, validity_version_id, validity_row_no, capped,
+            fact_birth_date, fact_lost_on, fact_my_number_linked, fact_myna_registered_on, fact_myna_withdrawn_on,
+            fact_ecert_expires_on, fact_certificate_requested_on, fact_certificate_valid_until, facts_other)
     SELECT x.member_key, x.document, x.acquired_on, x.issue_window, x.reason, x.valid_from, x.valid_until,
            x.sending_window, x.insurer_number, x.category, x.employer, $2, $1,
            coalesce(x.basis_id, (SELECT mp.basis_id FROM pg_temp.mh_iss_map mp
                                   WHERE x.document = 'certificate' AND mp.category = x.category
                                     AND mp.reason = x.reason AND mp.day = x.valid_from)),
-           x.document_kind
+           x.document_kind, x.need_version, x.need_row, x.validity_version, x.validity_row, x.capped,
+           x.fact_birth_date, x.fact_lost_on, x.fact_my_number_linked, x.fact_myna_registered_on,
+           x.fact_myna_withdrawn_on, x.fact_ecert_expires_on, x.fact_certificate_requested_on,
+           x.fact_certificate_valid_until, x.facts_other
       FROM fresh x
     %1$s
-    RETURNING q.queue_id, q.member_key, q.document, q.acquired_on, q.issue_window
-  ), kept AS (
-    -- what each certificate was decided with: rule versions and rows, facts
-    INSERT INTO mynahoken.issuance_input (queue_id, run_id, decided_on, need_version_id, need_row_no,
-                                          validity_version_id, validity_row_no, capped, facts)
-    SELECT i.queue_id, $1, x.valid_from, x.need_version, x.need_row, x.validity_version, x.validity_row,
-           x.capped, x.facts
-      FROM ins i
-      JOIN fresh x ON x.member_key = i.member_key AND x.document = i.document
-                  AND x.acquired_on = i.acquired_on AND x.issue_window = i.issue_window
-     WHERE x.facts IS NOT NULL
+    RETURNING q.document
   ), refused AS (
     -- members a decision has no answer for: no document, the problem logged
     INSERT INTO mynahoken.issuance_rejection (run_id, member_key, problem)
@@ -907,7 +916,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_plan_rows(bigint, date, date, bigint, bigint) IS
-  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with their input in issuance_input), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';
+  'Internal: insert the documents rows [lo, hi] of the snapshot need and that are not planned yet (certificates with the rule versions and rows and the member facts they were decided with, in their own row), log the members a decision cannot decide, and record each member''s decision (facts hash, days it holds, generation); returns {certificates, notices, already planned, undecidable}';
 
 -- One chunk: rejections, planning (row by row when a row is refused by the
 -- decision functions), progress.  Returns NULL or 'SQLSTATE message'.
