@@ -766,7 +766,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint) IS
-  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
+  'Internal: the planning rules: documents the snapshot rows rn in [lo, hi] need on as_of (new and renewed 資格確認書 from the compiled decisions certificate_need and certificate_valid_until, with their kind, the rule version and row of each decision, whether the validity was capped, and the facts read, one column each, the insurer''s own as jsonb with nulls left out; お知らせ), before removing notices already planned, and per member (document NULL) the hash of its facts, the first day its decision can change, and the problem of an undecidable member';
 
 -- Basis of a certificate reason for a category and the day its validity
 -- starts, from the explanations of snapshot row rn (certificate_need on that
@@ -867,7 +867,7 @@ BEGIN
                          LIMIT 1) AS e ON true
      WHERE x.document IS NOT NULL AND e.found IS NULL
   ), ins AS (
-    -- with what each certificate was decided with: rule versions and rows, facts
+    -- each certificate with what it was decided with: rule versions and rows, facts
     INSERT INTO mynahoken.issuance_queue AS q
            (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
             sending_window, insurer_number, category, employer, as_of, run_id, basis_id, document_kind,
