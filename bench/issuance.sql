@@ -273,8 +273,11 @@ SELECT bench_iss.naive_plan_rules(:as_of) AS naive_planned_by_rules;
 :stop_step
 SELECT bench_iss.end_step('1 first run, bound: peer deciding with the rule engine', 'naive single INSERT ... SELECT deciding with the compiled rule tables', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
 SELECT count(*) AS differences_by_rules
-  FROM (SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue
-        EXCEPT SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue) x;
+  FROM ((SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue
+         EXCEPT SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue)
+        UNION ALL
+        (SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue
+         EXCEPT SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue)) x;
 CREATE TABLE bench_iss.lb_state (LIKE mynahoken.issuance_member_state INCLUDING ALL);
 CHECKPOINT;
 :begin_step

@@ -30000,7 +30000,32 @@ COMMENT ON FUNCTION mynahoken.issuance_prepare(bigint) IS
 -- Issue 13, first-run speed: a first load (no document planned, no member
 -- decided) inserts documents and member states without arbiters and without
 -- looking up the queue; duplicate member keys are found by a unique index;
--- a certificate's record (issue 11) is written into its queue row.
+-- a certificate's record (issue 11) is written into its queue row; other
+-- sessions' inserts into the queue wait for a running plan.
+
+-- Documents are added by plan_issuance, which holds the issuance lock for
+-- the whole run: an INSERT from any other session waits for the run to end.
+-- A first load (51_issuance_plan.sql) never reads the queue, so a document
+-- added meanwhile would not count as held or planned.
+CREATE FUNCTION mynahoken.issuance_queue_wait_for_run()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+BEGIN
+  -- granted at once in the session of the run (it holds the lock itself)
+  PERFORM pg_advisory_xact_lock(k[1], k[2]);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_queue_wait_for_run() IS
+  'Trigger: an INSERT into issuance_queue waits until no plan_issuance run holds the issuance lock (the run''s own inserts pass), so that documents are never added beside a running plan';
+CREATE TRIGGER issuance_queue_wait_for_run BEFORE INSERT ON mynahoken.issuance_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_wait_for_run();
+COMMENT ON TRIGGER issuance_queue_wait_for_run ON mynahoken.issuance_queue IS
+  'Documents are added beside no running plan_issuance: other sessions'' inserts wait for the run to end';
 
 DROP FUNCTION mynahoken.issuance_candidates(date, date, bigint, bigint);
 CREATE FUNCTION mynahoken.issuance_candidates(p_as_of date, p_known_on date, p_lo bigint, p_hi bigint)
@@ -30289,10 +30314,11 @@ BEGIN
   -- A first load: no document planned and no member decided yet, so no
   -- member of the run holds a certificate or was sent an お知らせ, and the
   -- documents and member states it writes meet no earlier row (the keys of
-  -- the snapshot are unique, and only plan_issuance, under its lock, adds
-  -- to either table).  Its chunks insert without looking up the queue or
-  -- arbitrating conflicts; a row added by hand meanwhile fails the chunk
-  -- (23505), and the run taken over plans the rest the usual way.
+  -- the snapshot are unique, and other sessions' inserts into the queue
+  -- wait for the run: trigger issuance_queue_wait_for_run).  Its chunks
+  -- insert without looking up the queue or arbitrating conflicts; a member
+  -- state added by hand meanwhile fails its chunk (23505), and the run taken
+  -- over plans the rest the usual way.
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL, first_load boolean NOT NULL,
                                   need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL,
                                   other_sql text NOT NULL);

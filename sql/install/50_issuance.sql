@@ -383,6 +383,29 @@ CREATE TRIGGER issuance_queue_forget_deleted AFTER DELETE ON mynahoken.issuance_
   FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
 CREATE TRIGGER issuance_queue_forget_truncated AFTER TRUNCATE ON mynahoken.issuance_queue
   FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_forget();
+-- Documents are added by plan_issuance, which holds the issuance lock for
+-- the whole run: an INSERT from any other session waits for the run to end.
+-- A first load (51_issuance_plan.sql) never reads the queue, so a document
+-- added meanwhile would not count as held or planned.
+CREATE FUNCTION mynahoken.issuance_queue_wait_for_run()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  k int[] := mynahoken.issuance_lock_key();
+BEGIN
+  -- granted at once in the session of the run (it holds the lock itself)
+  PERFORM pg_advisory_xact_lock(k[1], k[2]);
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION mynahoken.issuance_queue_wait_for_run() IS
+  'Trigger: an INSERT into issuance_queue waits until no plan_issuance run holds the issuance lock (the run''s own inserts pass), so that documents are never added beside a running plan';
+CREATE TRIGGER issuance_queue_wait_for_run BEFORE INSERT ON mynahoken.issuance_queue
+  FOR EACH STATEMENT EXECUTE FUNCTION mynahoken.issuance_queue_wait_for_run();
+COMMENT ON TRIGGER issuance_queue_wait_for_run ON mynahoken.issuance_queue IS
+  'Documents are added beside no running plan_issuance: other sessions'' inserts wait for the run to end';
 COMMENT ON TRIGGER issuance_queue_forget_deleted ON mynahoken.issuance_queue IS
   'Members whose planned documents are deleted are decided again by the next run';
 COMMENT ON TRIGGER issuance_queue_forget_truncated ON mynahoken.issuance_queue IS

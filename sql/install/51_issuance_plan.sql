@@ -334,10 +334,11 @@ BEGIN
   -- A first load: no document planned and no member decided yet, so no
   -- member of the run holds a certificate or was sent an お知らせ, and the
   -- documents and member states it writes meet no earlier row (the keys of
-  -- the snapshot are unique, and only plan_issuance, under its lock, adds
-  -- to either table).  Its chunks insert without looking up the queue or
-  -- arbitrating conflicts; a row added by hand meanwhile fails the chunk
-  -- (23505), and the run taken over plans the rest the usual way.
+  -- the snapshot are unique, and other sessions' inserts into the queue
+  -- wait for the run: trigger issuance_queue_wait_for_run).  Its chunks
+  -- insert without looking up the queue or arbitrating conflicts; a member
+  -- state added by hand meanwhile fails its chunk (23505), and the run taken
+  -- over plans the rest the usual way.
   CREATE TEMP TABLE mh_iss_state (generation int NOT NULL, late_days int NOT NULL, first_load boolean NOT NULL,
                                   need_sql text NOT NULL, until_sql text NOT NULL, facts_sql text NOT NULL,
                                   other_sql text NOT NULL);

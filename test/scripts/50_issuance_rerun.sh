@@ -117,11 +117,13 @@ check "a rerun of the finished day plans nothing" "0|0" \
 	"$(q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 3000)"; q "SELECT certificates || '|' || notices FROM mynahoken.issuance_run ORDER BY run_id DESC LIMIT 1")"
 
 # The reference was a first load (queue and member states empty: plain
-# inserts, no look-ups of the queue).  A document added by hand to the queue
-# meanwhile fails the first load at its chunk (23505), and the run taken over
-# plans the rest the usual way; with a member state left (a key of no member),
-# the same run takes the usual way from the start, never fails, and leaves
-# the same documents, member states and recorded inputs as the first load.
+# inserts, no look-ups of the queue).  Another session's insert into the
+# queue waits for the run to end (trigger issuance_queue_wait_for_run), so a
+# first load never plans beside a document it did not see.  A member state
+# added by hand meanwhile fails the first load at its chunk (23505), and the
+# run taken over plans the rest the usual way; with a member state left (a
+# key of no member) the run takes the usual way from the start, and both
+# leave the documents, member states and recorded inputs of the first load.
 q "CREATE TABLE t.ref_state AS SELECT * FROM t.state()" >/dev/null
 q "CREATE TABLE t.ref_input AS SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
           i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
@@ -142,27 +144,32 @@ same_as_first_load() {
 	                                  FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)
 	                                EXCEPT ALL TABLE t.ref_input)) x))"
 }
-hand_row() {	# hand_row [STATE-SQL]: a run during which the last member's certificate is added by hand
+during_run() {	# during_run SQL: a first load during which another session runs SQL; prints its output
 	q "SELECT t.reset()" >/dev/null
-	[ -z "${1:-}" ] || q "$1" >/dev/null
 	plan_bg "$MH_TMP/iss-hand.log" ", pause_ms => 40"
 	local bg=$!
-	wait_chunks 2 >/dev/null || { echo "# the run did not start"; }
-	q "INSERT INTO mynahoken.issuance_queue SELECT * FROM t.hand" >/dev/null
+	wait_chunks 2 >/dev/null || echo "# the run did not start" >&2
+	q "$1"
 	wait $bg
 }
 if [ "$(q "SELECT count(*) FROM t.hand")" = 1 ]; then ok "the last member has a certificate to add by hand"; else not_ok "the last member has a certificate to add by hand"; fi
-hand_row
-check "a first load meeting a document added by hand fails at that chunk (23505), logged" "failed|23505" \
+added=$(during_run "INSERT INTO mynahoken.issuance_queue SELECT * FROM t.hand; SELECT 'inserted'" 2>&1 | head -n 1)
+check "a document added during a first load waits for the run, which planned it: refused once the run finished" \
+	"duplicate key|finished|missing 0, extra 0, repeated 0" \
+	"$(case "$added" in *"duplicate key value violates unique constraint"*) echo -n "duplicate key" ;; *) echo -n "$added" ;; esac)|$(q "SELECT string_agg(state, ',') FROM mynahoken.issuance_runs")|$(q "SELECT t.diff()")"
+during_run "INSERT INTO mynahoken.issuance_member_state VALUES ((SELECT max(id)::text FROM t.members), 0, '$AS_OF', 'infinity', 0, 0)" >/dev/null
+check "a member state added by hand fails the first load at that chunk (23505), logged" "failed|23505" \
 	"$(q "SELECT state || '|' || left(error, 5) FROM mynahoken.issuance_runs")"
 q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
-check "the run taken over finishes the usual way with the first load's documents" "1|finished|2|missing 0, extra 0, repeated 0" \
-	"$(q "SELECT count(*) || '|' || min(state) || '|' || max(attempts) FROM mynahoken.issuance_runs")|$(q "SELECT t.diff()")"
-hand_row "INSERT INTO mynahoken.issuance_member_state VALUES ('not-a-member', 0, '$AS_OF', 'infinity', 0, 0)"
-check "with a member state left, the run takes the usual way: the document added by hand is already planned" "finished|1|1" \
-	"$(q "SELECT state || '|' || attempts || '|' || already_planned FROM mynahoken.issuance_runs")"
-check "the usual way leaves the first load's documents, member states and inputs" \
-	"missing 0, extra 0, repeated 0, states differing 0, inputs differing 0" "$(same_as_first_load)"
+check "the run taken over finishes the usual way with the first load's documents, member states and inputs" \
+	"1|finished|2|missing 0, extra 0, repeated 0, states differing 0, inputs differing 0" \
+	"$(q "SELECT count(*) || '|' || min(state) || '|' || max(attempts) FROM mynahoken.issuance_runs")|$(same_as_first_load)"
+q "SELECT t.reset()" >/dev/null
+q "INSERT INTO mynahoken.issuance_member_state VALUES ('not-a-member', 0, '$AS_OF', 'infinity', 0, 0)" >/dev/null
+q "CALL mynahoken.plan_issuance('$AS_OF', chunk_size => 400)" >/dev/null
+check "with a member state left, the run takes the usual way and leaves the first load's documents, member states and inputs" \
+	"finished|missing 0, extra 0, repeated 0, states differing 0, inputs differing 0" \
+	"$(q "SELECT state FROM mynahoken.issuance_runs")|$(same_as_first_load)"
 
 # One kill scenario: start a slow run (a first load), kill it once some
 # chunks are committed, check the queue is partial, rerun, compare.

@@ -204,6 +204,7 @@ INSERT INTO special VALUES
   ('remove_trust_anchor(bytea)', $$SELECT mynahoken.remove_trust_anchor(pg_catalog.sha256((SELECT f.bytes FROM lookalike_test.fx AS f WHERE f.name OPERATOR(pg_catalog.=) 'auth-root-g2')))$$),
   ('legal_calendar_guard()', $$DELETE FROM mynahoken.legal_parameter_entry AS e WHERE e.shipped AND e.name OPERATOR(pg_catalog.=) 'certificate_term_months'$$),
   ('issuance_queue_forget()', $$DELETE FROM mynahoken.issuance_queue AS q WHERE q.member_key OPERATOR(pg_catalog.=) 'no such member'$$),
+  ('issuance_queue_wait_for_run()', $$INSERT INTO mynahoken.issuance_queue SELECT * FROM mynahoken.issuance_queue AS q WHERE q.member_key OPERATOR(pg_catalog.=) 'no such member'$$),
   ('record_legal_parameter(text,mynahoken.insurer_category,daterange,text,bigint,date,boolean,text,boolean,text,mynahoken.insurer_number)',
    $$SELECT mynahoken.record_legal_parameter('certificate_term_months'::pg_catalog.text, 'municipal_nhi'::mynahoken.insurer_category, '[2027-04-01,)'::pg_catalog.daterange, '12'::pg_catalog.text, (SELECT s.source_id FROM mynahoken.legal_source AS s ORDER BY s.source_id LIMIT 1), CURRENT_DATE, true, 'look-alike test'::pg_catalog.text, false, NULL::pg_catalog.text, '138016'::mynahoken.insurer_number)$$),
   ('legal_entry_for_insurer(text,date,mynahoken.insurer_number,date)',
