@@ -105,11 +105,17 @@ qd "$INS2" "CREATE EXTENSION dblink" >/dev/null
 check "another database cannot take over the job's name (42710)" \
 	"ERROR:  a pg_cron job of this name and role runs in another database|f" \
 	"$(qd "$INS2" "SELECT mynahoken.schedule_issuance('* * * * *', '$JOB-ins')" | head -n 1)|$(qd "$INS2" "SELECT mynahoken.unschedule_issuance('$JOB-ins')")"
-job_ins2=$(qd "$INS2" "SELECT mynahoken.schedule_issuance('* * * * *', '$JOB-ins2')")
-# another session holds the issuance lock over the tick
+# another session holds the issuance lock over the tick: taken before the
+# job is scheduled (a tick between the two would run the job unhindered)
 psql -X -qAt -d "$INS2" -c "SET application_name = 'cron-test-holder'" \
 	-c "SELECT pg_advisory_lock(k[1], k[2]) FROM mynahoken.issuance_lock_key() AS k" -c "SELECT pg_sleep(100)" >/dev/null 2>&1 &
 holder=$!
+for _ in $(seq 1 100); do
+	[ "$(qd "$INS2" "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+	                  WHERE a.application_name = 'cron-test-holder' AND l.locktype = 'advisory' AND l.granted")" = 1 ] && break
+	sleep 0.1
+done
+job_ins2=$(qd "$INS2" "SELECT mynahoken.schedule_issuance('* * * * *', '$JOB-ins2')")
 
 # '* * * * *' fires at the start of the next minute.
 state="" ; state2=""
