@@ -45,7 +45,7 @@ SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
 \if :reusing
 DROP VIEW IF EXISTS bench_iss.source;
 DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step, bench_iss.lb_state;
-DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
+DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan(date, text, boolean), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
      bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
 \else
 DROP SCHEMA IF EXISTS bench_iss CASCADE;
@@ -90,64 +90,14 @@ CHECKPOINT;
 CREATE TABLE bench_iss.naive_queue (LIKE mynahoken.issuance_queue INCLUDING ALL);
 ALTER TABLE bench_iss.naive_queue ADD facts jsonb;
 -- record: NULL (the peer), 'jsonb' (the facts as one jsonb value) or
--- 'columns' (one typed column per fact, as the product records them)
-CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL) RETURNS bigint LANGUAGE sql AS $$
-  WITH d AS (
-    SELECT s.member_key::text AS k, s.insurer_number::mynahoken.insurer_number AS ins, s.acquired_on, s.employer,
-           s.my_number_linked, c.category, s.insurer_number, s.birth_date, s.lost_on, s.myna_registered_on,
-           s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on, s.certificate_valid_until,
-           mynahoken.certificate_need(c.category, as_of, s.birth_date, s.acquired_on, s.lost_on, s.my_number_linked,
-                                      s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
-                                      s.certificate_requested_on)::text AS reason
-      FROM bench_iss.source s
-      CROSS JOIN LATERAL (SELECT mynahoken.category(s.insurer_number::mynahoken.insurer_number) AS category) c
-     WHERE mynahoken.insurer_number_is_valid(s.insurer_number)
-       AND (s.lost_on IS NULL OR s.lost_on >= s.acquired_on) AND s.acquired_on >= s.birth_date
-  ), ins AS (
-    INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-                                       sending_window, insurer_number, category, employer, as_of, run_id, basis_id,
-                                       need_version_id, need_row_no, validity_version_id, validity_row_no, capped, facts,
-                                       fact_birth_date, fact_lost_on, fact_my_number_linked,
-                                       fact_myna_registered_on, fact_myna_withdrawn_on, fact_ecert_expires_on,
-                                       fact_certificate_requested_on, fact_certificate_valid_until, facts_other)
-    SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, v.u, d.reason, as_of, v.u, NULL::daterange, d.ins, d.category, d.employer, as_of, 0, 0,
-           f.need_version_id, f.need_row_no, f.validity_version_id, f.validity_row_no, f.capped, j.facts,
-           c.birth_date, c.lost_on, c.my_number_linked, c.myna_registered_on,
-           c.myna_withdrawn_on, c.ecert_expires_on, c.certificate_requested_on, c.certificate_valid_until, c.other
-      FROM d CROSS JOIN LATERAL (SELECT mynahoken.certificate_valid_until(d.category, as_of) AS u) v
-      LEFT JOIN LATERAL (
-        SELECT 1 AS need_version_id, 1 AS need_row_no, 1 AS validity_version_id, 1 AS validity_row_no, false AS capped
-         WHERE record IS NOT NULL) AS f ON true
-      LEFT JOIN LATERAL (
-        SELECT jsonb_strip_nulls(jsonb_build_object('insurer_number', d.insurer_number::text, 'birth_date', d.birth_date,
-                 'acquired_on', d.acquired_on, 'lost_on', d.lost_on, 'my_number_linked', d.my_number_linked,
-                 'myna_registered_on', d.myna_registered_on, 'myna_withdrawn_on', d.myna_withdrawn_on,
-                 'ecert_expires_on', d.ecert_expires_on, 'certificate_requested_on', d.certificate_requested_on,
-                 'certificate_valid_until', d.certificate_valid_until)) AS facts
-         WHERE record = 'jsonb') AS j ON true
-      LEFT JOIN LATERAL (
-        SELECT d.birth_date, d.lost_on, d.my_number_linked, d.myna_registered_on, d.myna_withdrawn_on,
-               d.ecert_expires_on, d.certificate_requested_on, d.certificate_valid_until, '{}'::jsonb AS other
-         WHERE record = 'columns') AS c ON true
-     WHERE d.reason NOT IN ('not_needed', 'not_eligible')
-    UNION ALL
-    SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date, w.w, d.ins, d.category, d.employer, as_of, 0, 0,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-      FROM d CROSS JOIN LATERAL (SELECT mynahoken.notice_sending_window(d.category, d.acquired_on) AS w) w
-     WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= as_of
-       AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
-       AND lower(w.w) <= as_of AND as_of < upper(w.w) + 60
-    ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
-    RETURNING 1
-  )
-  SELECT count(*) FROM ins
-$$;
-
--- The same peer deciding with the rule engine's compiled decisions (as
+-- 'columns' (one typed column per fact, as the product records them);
+-- by_rules: decide with the rule engine's compiled decisions (as
 -- plan_issuance must: the insurer's tables, the rule version and row of
 -- each decision) instead of the C functions, over each source row as
--- plan_issuance does; same documents (checked).
-CREATE FUNCTION bench_iss.naive_plan_rules(as_of date) RETURNS bigint LANGUAGE plpgsql AS $f$
+-- plan_issuance does (same documents, checked).  The compiled queries read
+-- $1 as_of and $2 known_on.
+CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL, by_rules boolean DEFAULT false)
+RETURNS bigint LANGUAGE plpgsql AS $f$
 DECLARE
   src text := '(SELECT s.member_key::text AS member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on,'
               ' s.employer, s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,'
@@ -157,23 +107,44 @@ BEGIN
   EXECUTE format($q$
   WITH d AS (
     SELECT s.member_key::text AS k, s.insurer_number::mynahoken.insurer_number AS ins, s.acquired_on, s.employer,
-           s.my_number_linked, mynahoken.category(s.insurer_number::mynahoken.insurer_number) AS category,
-           e.outcome AS reason, (u.hit).value AS u
+           s.my_number_linked, c.category, s.insurer_number, s.birth_date, s.lost_on, s.myna_registered_on,
+           s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on, s.certificate_valid_until,
+           %1$s AS reason%4$s
       FROM bench_iss.source s
-      CROSS JOIN LATERAL (SELECT x.outcome FROM (%s) AS x OFFSET 0) AS e
-      CROSS JOIN LATERAL (%s) AS u
+      CROSS JOIN LATERAL (SELECT mynahoken.category(s.insurer_number::mynahoken.insurer_number) AS category) c
+      %2$s
      WHERE mynahoken.insurer_number_is_valid(s.insurer_number)
        AND (s.lost_on IS NULL OR s.lost_on >= s.acquired_on) AND s.acquired_on >= s.birth_date
   ), ins AS (
     INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
-                                       sending_window, insurer_number, category, employer, as_of, run_id, basis_id)
-    SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, d.u, d.reason, $1, d.u, NULL::daterange,
-           d.ins, d.category, d.employer, $1, 0, 0
-      FROM d
+                                       sending_window, insurer_number, category, employer, as_of, run_id, basis_id,
+                                       need_version_id, need_row_no, validity_version_id, validity_row_no, capped, facts,
+                                       fact_birth_date, fact_lost_on, fact_my_number_linked,
+                                       fact_myna_registered_on, fact_myna_withdrawn_on, fact_ecert_expires_on,
+                                       fact_certificate_requested_on, fact_certificate_valid_until, facts_other)
+    SELECT d.k, 'certificate'::mynahoken.issuance_document, d.acquired_on, v.u, d.reason, $1, v.u, NULL::daterange, d.ins, d.category, d.employer, $1, 0, 0,
+           f.need_version_id, f.need_row_no, f.validity_version_id, f.validity_row_no, f.capped, j.facts,
+           c.birth_date, c.lost_on, c.my_number_linked, c.myna_registered_on,
+           c.myna_withdrawn_on, c.ecert_expires_on, c.certificate_requested_on, c.certificate_valid_until, c.other
+      FROM d CROSS JOIN LATERAL (SELECT %3$s AS u) v
+      LEFT JOIN LATERAL (
+        SELECT 1 AS need_version_id, 1 AS need_row_no, 1 AS validity_version_id, 1 AS validity_row_no, false AS capped
+         WHERE $3 IS NOT NULL) AS f ON true
+      LEFT JOIN LATERAL (
+        SELECT jsonb_strip_nulls(jsonb_build_object('insurer_number', d.insurer_number::text, 'birth_date', d.birth_date,
+                 'acquired_on', d.acquired_on, 'lost_on', d.lost_on, 'my_number_linked', d.my_number_linked,
+                 'myna_registered_on', d.myna_registered_on, 'myna_withdrawn_on', d.myna_withdrawn_on,
+                 'ecert_expires_on', d.ecert_expires_on, 'certificate_requested_on', d.certificate_requested_on,
+                 'certificate_valid_until', d.certificate_valid_until)) AS facts
+         WHERE $3 = 'jsonb') AS j ON true
+      LEFT JOIN LATERAL (
+        SELECT d.birth_date, d.lost_on, d.my_number_linked, d.myna_registered_on, d.myna_withdrawn_on,
+               d.ecert_expires_on, d.certificate_requested_on, d.certificate_valid_until, '{}'::jsonb AS other
+         WHERE $3 = 'columns') AS c ON true
      WHERE d.reason NOT IN ('not_needed', 'not_eligible')
     UNION ALL
-    SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date,
-           w.w, d.ins, d.category, d.employer, $1, 0, 0
+    SELECT d.k, 'notice'::mynahoken.issuance_document, d.acquired_on, lower(w.w), 'on_acquisition', NULL::date, NULL::date, w.w, d.ins, d.category, d.employer, $1, 0, 0,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM d CROSS JOIN LATERAL (SELECT mynahoken.notice_sending_window(d.category, d.acquired_on) AS w) w
      WHERE d.my_number_linked AND d.acquired_on >= date '2024-12-02' AND d.acquired_on <= $1
        AND d.reason NOT IN ('not_eligible', 'late_elderly_blanket', 'late_elderly_age')
@@ -182,9 +153,17 @@ BEGIN
     RETURNING 1
   )
   SELECT count(*) FROM ins
-  $q$, mynahoken.rule_compile_query('certificate_need', 'member', src),
-       mynahoken.rule_compile_query('certificate_valid_until', 'member', src))
-  INTO n USING as_of, NULL::date;
+  $q$,
+    CASE WHEN by_rules THEN 'e.outcome'
+         ELSE 'mynahoken.certificate_need(c.category, $1, s.birth_date, s.acquired_on, s.lost_on, s.my_number_linked,'
+              ' s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on, s.certificate_requested_on)::text' END,
+    CASE WHEN by_rules
+         THEN format('CROSS JOIN LATERAL (SELECT x.outcome FROM (%s) AS x OFFSET 0) AS e CROSS JOIN LATERAL (%s) AS u',
+                     mynahoken.rule_compile_query('certificate_need', 'member', src),
+                     mynahoken.rule_compile_query('certificate_valid_until', 'member', src)) END,
+    CASE WHEN by_rules THEN '(d.until_hit).value' ELSE 'mynahoken.certificate_valid_until(d.category, $1)' END,
+    CASE WHEN by_rules THEN ', u.hit AS until_hit' ELSE '' END)
+  INTO n USING as_of, NULL::date, record;
   RETURN n;
 END $f$;
 
@@ -269,7 +248,7 @@ SELECT bench_iss.end_step('1 first run, bound: peer recording the facts as colum
 TRUNCATE bench_iss.naive_queue;
 CHECKPOINT;
 :begin_step
-SELECT bench_iss.naive_plan_rules(:as_of) AS naive_planned_by_rules;
+SELECT bench_iss.naive_plan(:as_of, by_rules => true) AS naive_planned_by_rules;
 :stop_step
 SELECT bench_iss.end_step('1 first run, bound: peer deciding with the rule engine', 'naive single INSERT ... SELECT deciding with the compiled rule tables', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
 SELECT count(*) AS differences_by_rules

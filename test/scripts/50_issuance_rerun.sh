@@ -104,6 +104,15 @@ CREATE FUNCTION t.state() RETURNS TABLE (member_key text, digest bigint, decided
 LANGUAGE sql AS \$\$
   SELECT member_key, digest, decided_on, next_change FROM mynahoken.issuance_member_state
 \$\$;
+-- What each certificate was decided with (issuance_input), by document.
+CREATE FUNCTION t.inputs() RETURNS TABLE (member_key text, document mynahoken.issuance_document, issue_window date,
+                                         decided_on date, need_version_id bigint, need_row_no int,
+                                         validity_version_id bigint, validity_row_no int, capped boolean, facts jsonb)
+LANGUAGE sql AS \$\$
+  SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id, i.need_row_no,
+         i.validity_version_id, i.validity_row_no, i.capped, i.facts
+    FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)
+\$\$;
 SQL
 
 # The reference: one uninterrupted run.
@@ -125,24 +134,15 @@ check "a rerun of the finished day plans nothing" "0|0" \
 # key of no member) the run takes the usual way from the start, and both
 # leave the documents, member states and recorded inputs of the first load.
 q "CREATE TABLE t.ref_state AS SELECT * FROM t.state()" >/dev/null
-q "CREATE TABLE t.ref_input AS SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
-          i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
-     FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)" >/dev/null
+q "CREATE TABLE t.ref_input AS SELECT * FROM t.inputs()" >/dev/null
 q "CREATE TABLE t.hand AS SELECT * FROM mynahoken.issuance_queue
     WHERE member_key = (SELECT max(id)::text FROM t.members) AND document = 'certificate'" >/dev/null
 same_as_first_load() {
 	q "SELECT format('%s, states differing %s, inputs differing %s', t.diff(),
 	        (SELECT count(*) FROM ((TABLE t.ref_state EXCEPT SELECT * FROM t.state() WHERE member_key <> 'not-a-member')
 	                               UNION ALL (SELECT * FROM t.state() WHERE member_key <> 'not-a-member' EXCEPT TABLE t.ref_state)) x),
-	        (SELECT count(*) FROM ((TABLE t.ref_input EXCEPT ALL
-	                                SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
-	                                       i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
-	                                  FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id))
-	                               UNION ALL
-	                               (SELECT q.member_key, q.document, q.issue_window, i.decided_on, i.need_version_id,
-	                                       i.need_row_no, i.validity_version_id, i.validity_row_no, i.capped, i.facts
-	                                  FROM mynahoken.issuance_input i JOIN mynahoken.issuance_queue q USING (queue_id)
-	                                EXCEPT ALL TABLE t.ref_input)) x))"
+	        (SELECT count(*) FROM ((TABLE t.ref_input EXCEPT ALL SELECT * FROM t.inputs())
+	                               UNION ALL (SELECT * FROM t.inputs() EXCEPT ALL TABLE t.ref_input)) x))"
 }
 during_run() {	# during_run SQL: a first load during which another session runs SQL; prints its output
 	q "SELECT t.reset()" >/dev/null
