@@ -10,7 +10,10 @@
 --   * what the first run's other work costs alone: the peer deciding with
 --     the rule engine instead of the C functions, the peer recording each
 --     certificate's facts (issue 11) in its queue rows, as jsonb and as
---     typed columns, and the member state written alone;
+--     typed columns, the member state written alone, and the peer making
+--     every write the product makes (documents with the record, a member
+--     state row per member) in its one statement, and the same split over
+--     two sessions at once (both cores);
 --   * hand-off of everything planned (prepare_handoffs).
 -- Each step runs in a new connection; the table at the end gives per step the
 -- WAL written (pg_current_wal_lsn difference), temporary file bytes, the peak
@@ -20,7 +23,7 @@
 -- hard-codes what plan_issuance reads from the calendar (the day お知らせ on
 -- acquisition start); it plans the same documents (checked below).
 -- bash bench/run.sh issuance; BENCH_ROWS=40000000 for the 40M run of
--- doc/issuance.md (about an hour and 40 minutes and 40 GB of disk on 2 cores).
+-- doc/issuance.md (about two hours and 40 GB of disk on 2 cores).
 
 \if :{?rows}
 \else
@@ -44,8 +47,10 @@ SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
 \endif
 \if :reusing
 DROP VIEW IF EXISTS bench_iss.source;
-DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.step, bench_iss.lb_state;
-DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan(date, text, boolean), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
+DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.naive_state, bench_iss.step, bench_iss.lb_state;
+DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan(date, text, boolean),
+     bench_iss.naive_plan(date, text, boolean, boolean),
+     bench_iss.naive_plan(date, text, boolean, boolean, int), bench_iss.naive_plan_on_two_cores(date), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
      bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
 \else
 DROP SCHEMA IF EXISTS bench_iss CASCADE;
@@ -89,6 +94,8 @@ CHECKPOINT;
 -- in the other form measured.
 CREATE TABLE bench_iss.naive_queue (LIKE mynahoken.issuance_queue INCLUDING ALL);
 ALTER TABLE bench_iss.naive_queue ADD facts jsonb;
+-- The member state the peer writes when asked (with_state).
+CREATE TABLE bench_iss.naive_state (LIKE mynahoken.issuance_member_state INCLUDING ALL);
 -- record: NULL (the peer), 'jsonb' (the facts as one jsonb value) or
 -- 'columns' (one typed column per fact, as the product records them);
 -- by_rules: decide with the rule engine's compiled decisions (as
@@ -96,7 +103,8 @@ ALTER TABLE bench_iss.naive_queue ADD facts jsonb;
 -- each decision) instead of the C functions, over each source row as
 -- plan_issuance does (same documents, checked).  The compiled queries read
 -- $1 as_of and $2 known_on.
-CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL, by_rules boolean DEFAULT false)
+CREATE FUNCTION bench_iss.naive_plan(as_of date, record text DEFAULT NULL, by_rules boolean DEFAULT false,
+                                     with_state boolean DEFAULT false, half int DEFAULT NULL)
 RETURNS bigint LANGUAGE plpgsql AS $f$
 DECLARE
   src text := '(SELECT s.member_key::text AS member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on,'
@@ -113,7 +121,7 @@ BEGIN
       FROM bench_iss.source s
       CROSS JOIN LATERAL (SELECT mynahoken.category(s.insurer_number::mynahoken.insurer_number) AS category) c
       %2$s
-     WHERE mynahoken.insurer_number_is_valid(s.insurer_number)
+     WHERE mynahoken.insurer_number_is_valid(s.insurer_number)%6$s
        AND (s.lost_on IS NULL OR s.lost_on >= s.acquired_on) AND s.acquired_on >= s.birth_date
   ), ins AS (
     INSERT INTO bench_iss.naive_queue (member_key, document, acquired_on, issue_window, reason, valid_from, valid_until,
@@ -151,7 +159,7 @@ BEGIN
        AND lower(w.w) <= $1 AND $1 < upper(w.w) + 60
     ON CONFLICT (member_key, document, acquired_on, issue_window) WHERE status <> 'withdrawn' DO NOTHING
     RETURNING 1
-  )
+  )%5$s
   SELECT count(*) FROM ins
   $q$,
     CASE WHEN by_rules THEN 'e.outcome'
@@ -162,8 +170,41 @@ BEGIN
                      mynahoken.rule_compile_query('certificate_need', 'member', src),
                      mynahoken.rule_compile_query('certificate_valid_until', 'member', src)) END,
     CASE WHEN by_rules THEN '(d.until_hit).value' ELSE 'mynahoken.certificate_valid_until(d.category, $1)' END,
-    CASE WHEN by_rules THEN ', u.hit AS until_hit' ELSE '' END)
+    CASE WHEN by_rules THEN ', u.hit AS until_hit' ELSE '' END,
+    -- a state for every member, the rejected ones too (as plan_issuance
+    -- keeps them): a second scan of the source, not of d
+    CASE WHEN with_state THEN format($s$, st AS (
+    INSERT INTO bench_iss.naive_state (member_key, digest, decided_on, next_change, generation, run_id)
+    SELECT s.member_key::text,
+           mynahoken.facts_digest(s.member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on, s.employer,
+                                  s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
+                                  s.certificate_requested_on, s.certificate_valid_until),
+           $1, 'infinity', 0, 0
+      FROM bench_iss.source s%s
+  )$s$, CASE WHEN half IS NOT NULL THEN format(' WHERE s.member_key %% 2 = %s', half) ELSE '' END) ELSE '' END,
+    CASE WHEN half IS NOT NULL THEN format(' AND s.member_key %% 2 = %s', half) ELSE '' END)
   INTO n USING as_of, NULL::date, record;
+  RETURN n;
+END $f$;
+
+-- The peer writing what the product writes, its members split in two
+-- halves planned at once by two sessions (dblink): what both cores give.
+CREATE EXTENSION IF NOT EXISTS dblink SCHEMA bench_iss;
+CREATE FUNCTION bench_iss.naive_plan_on_two_cores(as_of date) RETURNS bigint LANGUAGE plpgsql AS $f$
+DECLARE
+  conn text := format('host=%s port=%s dbname=%s', split_part(current_setting('unix_socket_directories'), ',', 1),
+                      current_setting('port'), current_database());
+  n bigint := 0;
+BEGIN
+  FOR h IN 0..1 LOOP
+    PERFORM bench_iss.dblink_connect('half' || h, conn);
+    PERFORM bench_iss.dblink_send_query('half' || h,
+      format('SELECT bench_iss.naive_plan(%L, record => %L, with_state => true, half => %s)', as_of, 'columns', h));
+  END LOOP;
+  FOR h IN 0..1 LOOP
+    n := n + (SELECT r.n FROM bench_iss.dblink_get_result('half' || h) AS r(n bigint));
+    PERFORM bench_iss.dblink_disconnect('half' || h);
+  END LOOP;
   RETURN n;
 END $f$;
 
@@ -257,10 +298,9 @@ SELECT count(*) AS differences_by_rules
         UNION ALL
         (SELECT member_key, document, reason, issue_window FROM bench_iss.naive_queue
          EXCEPT SELECT member_key, document, reason, issue_window FROM mynahoken.issuance_queue)) x;
-CREATE TABLE bench_iss.lb_state (LIKE mynahoken.issuance_member_state INCLUDING ALL);
 CHECKPOINT;
 :begin_step
-INSERT INTO bench_iss.lb_state (member_key, digest, decided_on, next_change, generation, run_id)
+INSERT INTO bench_iss.naive_state (member_key, digest, decided_on, next_change, generation, run_id)
 SELECT s.member_key::text,
        mynahoken.facts_digest(s.member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on, s.employer,
                               s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,
@@ -269,7 +309,21 @@ SELECT s.member_key::text,
   FROM bench_iss.source s;
 :stop_step
 SELECT bench_iss.end_step('1 first run, bound: member state alone', 'INSERT ... SELECT of a member state row per member', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
-DROP TABLE bench_iss.lb_state;
+TRUNCATE bench_iss.naive_queue, bench_iss.naive_state;
+CHECKPOINT;
+:begin_step
+SELECT bench_iss.naive_plan(:as_of, record => 'columns', with_state => true) AS naive_planned_with_record_and_state;
+:stop_step
+SELECT bench_iss.end_step('1 first run, bound: peer writing what the product writes', 'naive single INSERT ... SELECT writing each certificate''s record as columns and a member state row per member (data-modifying CTEs)', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+SELECT count(*) AS naive_member_states FROM bench_iss.naive_state;
+TRUNCATE bench_iss.naive_queue, bench_iss.naive_state;
+CHECKPOINT;
+:begin_step
+SELECT bench_iss.naive_plan_on_two_cores(:as_of) AS naive_planned_on_two_cores;
+:stop_step
+SELECT bench_iss.end_step('1 first run, bound: peer writing what the product writes, on two cores', 'the same, its members in two halves planned at once by two sessions', :secs, :hwm, :'load1', :'lsn0', :tmp0, :nrows, false, NULL);
+SELECT count(*) AS naive_member_states, (SELECT count(*) FROM bench_iss.naive_queue) AS naive_documents FROM bench_iss.naive_state;
+TRUNCATE bench_iss.naive_state;
 VACUUM ANALYZE bench_iss.naive_queue;
 CHECKPOINT;
 
@@ -342,8 +396,12 @@ SELECT round((SELECT s FROM t WHERE step = '2 idle rerun') / (SELECT s FROM t WH
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
              / (SELECT s FROM t WHERE step = '1 first run, bound: peer recording the facts as columns'), 2) AS peer_with_record_columns,
        round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
-             / (SELECT sum(s) FROM t WHERE step IN ('1 first run, bound: peer recording the facts as columns',
-                                                     '1 first run, bound: member state alone')), 2) AS peer_with_record_columns_and_state;
+             / (SELECT s FROM t WHERE step = '1 first run, bound: peer writing what the product writes'), 2) AS peer_with_record_columns_and_state,
+       round((SELECT s FROM t WHERE step = '1 first run, bound: peer again')
+             / (SELECT s FROM t WHERE step = '1 first run, bound: peer writing what the product writes, on two cores'), 2) AS same_on_two_cores,
+       -- the product against a peer making the same writes in one statement
+       round((SELECT s FROM t WHERE step = '1 first run, bound: peer writing what the product writes')
+             / (SELECT s FROM t WHERE step = '1 first run'), 2) AS first_run_vs_peer_writing_the_same;
 
 \if :{?keep}
 \q
