@@ -49,7 +49,6 @@ SELECT (SELECT max(member_id) FROM bench_iss.members) = :nrows AS reusing \gset
 DROP VIEW IF EXISTS bench_iss.source;
 DROP TABLE IF EXISTS bench_iss.naive_queue, bench_iss.naive_state, bench_iss.step, bench_iss.lb_state;
 DROP FUNCTION IF EXISTS bench_iss.naive_plan(date), bench_iss.naive_plan(date, text), bench_iss.naive_plan(date, text, boolean),
-     bench_iss.naive_plan(date, text, boolean, boolean),
      bench_iss.naive_plan(date, text, boolean, boolean, int), bench_iss.naive_plan_on_two_cores(date), bench_iss.naive_plan_rules(date), bench_iss.temp_bytes(),
      bench_iss.end_step(text, text, float8, bigint, text, pg_lsn, bigint, bigint, boolean, text);
 \else
@@ -110,6 +109,7 @@ DECLARE
   src text := '(SELECT s.member_key::text AS member_key, s.insurer_number, s.birth_date, s.acquired_on, s.lost_on,'
               ' s.employer, s.my_number_linked, s.myna_registered_on, s.myna_withdrawn_on, s.ecert_expires_on,'
               ' s.certificate_requested_on, s.certificate_valid_until)';
+  in_half text := CASE WHEN half IS NOT NULL THEN format('s.member_key %% 2 = %s', half) END;
   n bigint;
 BEGIN
   EXECUTE format($q$
@@ -181,8 +181,8 @@ BEGIN
                                   s.certificate_requested_on, s.certificate_valid_until),
            $1, 'infinity', 0, 0
       FROM bench_iss.source s%s
-  )$s$, CASE WHEN half IS NOT NULL THEN format(' WHERE s.member_key %% 2 = %s', half) ELSE '' END) ELSE '' END,
-    CASE WHEN half IS NOT NULL THEN format(' AND s.member_key %% 2 = %s', half) ELSE '' END)
+  )$s$, ' WHERE ' || in_half) ELSE '' END,
+    ' AND ' || in_half)
   INTO n USING as_of, NULL::date, record;
   RETURN n;
 END $f$;
